@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Data flows one way through the targets:
+// JSONL -> Ingest -> ColumnarFormat/ColumnarStorage (the dataset) -> (engine, evaluation) -> receval CLI.
+let package = Package(
+    name: "receval",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "receval", targets: ["receval"]),
+        .library(name: "ColumnarFormat", targets: ["ColumnarFormat"]),
+        .library(name: "ColumnarStorage", targets: ["ColumnarStorage"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "LogGenerator", targets: ["LogGenerator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "ColumnarFormat", dependencies: ["CZstd", "CLZ4"]),
+        .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib"]),
+        .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .target(name: "LogGenerator"),
+        .executableTarget(
+            name: "receval",
+            dependencies: [
+                "ColumnarFormat", "ColumnarStorage", "Ingest", "LogGenerator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: ["Ingest", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
+            resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

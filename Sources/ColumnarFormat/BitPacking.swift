@@ -1,0 +1,66 @@
+/// Packs unsigned integers of `width` bits, least significant bit first, into 64-bit words.
+///
+/// Value `i` occupies bits `[i*width, (i+1)*width)` of the little-endian bit stream; the payload is
+/// `8 * ceil(count * width / 64)` bytes so every read can load whole words.
+public enum BitPacking {
+    /// Number of bits needed to represent `range` (0 for 0).
+    @inlinable
+    public static func width(of range: UInt64) -> Int { range == 0 ? 0 : 64 - range.leadingZeroBitCount }
+
+    /// Payload size in bytes for `count` values of `width` bits.
+    @inlinable
+    public static func byteCount(count: Int, width: Int) -> Int { ((count * width + 63) / 64) * 8 }
+
+    /// Packs `count` values produced by `value(i)`, which must fit in `width` bits.
+    @inlinable
+    public static func pack(count: Int, width: Int, into out: inout [UInt8], _ value: (Int) -> UInt64) {
+        let start = out.count
+        let nbytes = byteCount(count: count, width: width)
+        out.append(contentsOf: repeatElement(0, count: nbytes))
+        if width == 0 || count == 0 { return }
+        out.withUnsafeMutableBytes { raw in
+            let words = (raw.baseAddress! + start).assumingMemoryBound(to: UInt64.self)
+            var acc: UInt64 = 0
+            var filled = 0
+            var w = 0
+            for i in 0..<count {
+                let v = value(i)
+                acc |= v &<< UInt64(filled)
+                filled += width
+                if filled >= 64 {
+                    words[w] = acc.littleEndian
+                    w += 1
+                    filled -= 64
+                    acc = filled == 0 ? 0 : v &>> UInt64(width - filled)
+                }
+            }
+            if filled > 0 { words[w] = acc.littleEndian }
+        }
+    }
+
+    /// Unpacks `count` values of `width` bits from `payload`, calling `sink(i, value)`.
+    /// The caller has checked that `payload` holds `byteCount(count:width:)` bytes.
+    @inlinable
+    public static func unpack(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, _ sink: (Int, UInt64) -> Void) {
+        precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
+        if width == 0 {
+            for i in 0..<count { sink(i, 0) }
+            return
+        }
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+        let nwords = payload.count / 8
+        let base = payload.baseAddress!
+        var bit = 0
+        for i in 0..<count {
+            let word = bit >> 6
+            let shift = bit & 63
+            var v = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)) &>> UInt64(shift)
+            if shift + width > 64 && word + 1 < nwords {
+                let next = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: (word + 1) * 8, as: UInt64.self))
+                v |= next &<< UInt64(64 - shift)
+            }
+            sink(i, v & mask)
+            bit += width
+        }
+    }
+}

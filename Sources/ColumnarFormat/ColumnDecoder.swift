@@ -1,0 +1,158 @@
+/// Turns an encoded payload back into values. Every length and parameter is checked against the
+/// descriptor first, so a corrupted chunk throws `FormatError` instead of reading out of bounds.
+public enum ColumnDecoder {
+    static func expect(_ ok: Bool, _ what: @autoclosure () -> String) throws(FormatError) {
+        if !ok { throw .invalid(what()) }
+    }
+
+    static func checkBitPacked(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, _ ctx: String) throws(FormatError) {
+        try expect(width <= 64, "\(ctx): bit width \(width) > 64")
+        try expect(payload.count == BitPacking.byteCount(count: count, width: width),
+                   "\(ctx): bit-packed payload is \(payload.count) bytes, expected \(BitPacking.byteCount(count: count, width: width))")
+    }
+
+    /// Decodes an int32 or int64 chunk into Int64 values.
+    public static func decodeIntegers(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Int64] {
+        let n = Int(d.count)
+        guard d.physicalType == .int32 || d.physicalType == .int64 else {
+            throw .invalid("\(ctx): expected an integer chunk, found \(d.physicalType)")
+        }
+        guard let enc = d.encoding else { throw .unknownEncoding(d.encodingRaw) }
+        var out = [Int64](repeating: 0, count: n)
+        switch enc {
+        case .plain:
+            let size = d.physicalType == .int32 ? 4 : 8
+            try expect(payload.count == n * size, "\(ctx): plain payload is \(payload.count) bytes for \(n) values")
+            out.withUnsafeMutableBufferPointer { o in
+                if size == 4 {
+                    for i in 0..<n { o[i] = Int64(Int32(littleEndian: payload.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))) }
+                } else {
+                    for i in 0..<n { o[i] = Int64(littleEndian: payload.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
+                }
+            }
+        case .bitPacked:
+            let w = Int(d.bitWidth)
+            try checkBitPacked(payload, count: n, width: w, ctx)
+            let base = d.paramA
+            out.withUnsafeMutableBufferPointer { o in
+                BitPacking.unpack(payload, count: n, width: w) { i, v in o[i] = base &+ Int64(bitPattern: v) }
+            }
+        case .deltaBitPacked:
+            let w = Int(d.bitWidth)
+            if n == 0 { return out }
+            try checkBitPacked(payload, count: n - 1, width: w, ctx)
+            let minDelta = d.paramB
+            out.withUnsafeMutableBufferPointer { o in
+                o[0] = d.paramA
+                var prev = d.paramA
+                BitPacking.unpack(payload, count: n - 1, width: w) { i, v in
+                    prev = prev &+ (Int64(bitPattern: v) &+ minDelta)
+                    o[i + 1] = prev
+                }
+            }
+        default:
+            throw .invalid("\(ctx): encoding \(enc) does not apply to integers")
+        }
+        if d.physicalType == .int32 {
+            for x in out where x < Int64(Int32.min) || x > Int64(Int32.max) {
+                throw .invalid("\(ctx): value \(x) does not fit int32")
+            }
+        }
+        return out
+    }
+
+    /// Decodes an int32 chunk.
+    public static func decodeInt32(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Int32] {
+        guard d.physicalType == .int32 else { throw .invalid("\(ctx): expected int32, found \(d.physicalType)") }
+        return try decodeIntegers(payload, d, context: ctx).map { Int32(truncatingIfNeeded: $0) }
+    }
+
+    public static func decodeFloat64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Double] {
+        let n = Int(d.count)
+        guard d.physicalType == .float64 else { throw .invalid("\(ctx): expected float64, found \(d.physicalType)") }
+        guard let enc = d.encoding else { throw .unknownEncoding(d.encodingRaw) }
+        var out = [Double](repeating: 0, count: n)
+        switch enc {
+        case .plain:
+            try expect(payload.count == n * 8, "\(ctx): plain payload is \(payload.count) bytes for \(n) doubles")
+            out.withUnsafeMutableBufferPointer { o in
+                for i in 0..<n {
+                    o[i] = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                }
+            }
+        case .decimalBitPacked:
+            let w = Int(d.bitWidth)
+            try checkBitPacked(payload, count: n, width: w, ctx)
+            try expect(d.paramB >= 0 && d.paramB < Int64(ColumnEncoder.powersOfTen.count), "\(ctx): decimal exponent \(d.paramB) out of range")
+            let scale = ColumnEncoder.powersOfTen[Int(d.paramB)]
+            let base = d.paramA
+            out.withUnsafeMutableBufferPointer { o in
+                BitPacking.unpack(payload, count: n, width: w) { i, v in
+                    o[i] = Double(base &+ Int64(bitPattern: v)) / scale
+                }
+            }
+        default:
+            throw .invalid("\(ctx): encoding \(enc) does not apply to doubles")
+        }
+        return out
+    }
+
+    /// Decodes a bool chunk into one byte (0 or 1) per value.
+    public static func decodeBool(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [UInt8] {
+        let n = Int(d.count)
+        guard d.physicalType == .bool else { throw .invalid("\(ctx): expected bool, found \(d.physicalType)") }
+        guard let enc = d.encoding else { throw .unknownEncoding(d.encodingRaw) }
+        var out = [UInt8](repeating: 0, count: n)
+        switch enc {
+        case .plain:
+            try expect(payload.count == n, "\(ctx): plain bool payload is \(payload.count) bytes for \(n) values")
+            for i in 0..<n {
+                let b = payload[i]
+                try expect(b <= 1, "\(ctx): bool byte \(b) is neither 0 nor 1")
+                out[i] = b
+            }
+        case .bitmap:
+            try expect(payload.count == (n + 7) / 8, "\(ctx): bitmap is \(payload.count) bytes for \(n) values")
+            for i in 0..<n { out[i] = (payload[i >> 3] >> UInt8(i & 7)) & 1 }
+        case .runLength:
+            try expect(payload.count % 4 == 0, "\(ctx): run-length payload size \(payload.count) is not a multiple of 4")
+            var pos = 0
+            var value: UInt8 = 0
+            for r in 0..<(payload.count / 4) {
+                let len = Int(UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: r * 4, as: UInt32.self)))
+                try expect(len <= n - pos, "\(ctx): runs cover more than \(n) values")
+                if value == 1 { for i in pos..<(pos + len) { out[i] = 1 } }
+                pos += len
+                value ^= 1
+            }
+            try expect(pos == n, "\(ctx): runs cover \(pos) of \(n) values")
+        default:
+            throw .invalid("\(ctx): encoding \(enc) does not apply to bools")
+        }
+        return out
+    }
+
+    /// Decodes a bytes chunk into `count + 1` offsets (starting at 0) and the data they index.
+    public static func decodeBytes(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> (offsets: [UInt32], data: [UInt8]) {
+        let n = Int(d.count)
+        guard d.physicalType == .bytes else { throw .invalid("\(ctx): expected bytes, found \(d.physicalType)") }
+        guard d.encoding == .plain else {
+            if d.encoding == nil { throw .unknownEncoding(d.encodingRaw) }
+            throw .invalid("\(ctx): encoding \(d.encoding!) does not apply to bytes")
+        }
+        try expect(payload.count >= (n + 1) * 4, "\(ctx): bytes payload too short for \(n + 1) offsets")
+        var offsets = [UInt32](repeating: 0, count: n + 1)
+        let dataLen = payload.count - (n + 1) * 4
+        var prev: UInt32 = 0
+        for i in 0...n {
+            let o = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
+            try expect(i > 0 || o == 0, "\(ctx): first offset is \(o), not 0")
+            try expect(o >= prev && Int(o) <= dataLen, "\(ctx): offset \(i) = \(o) is out of order or past the data")
+            offsets[i] = o
+            prev = o
+        }
+        try expect(Int(prev) == dataLen, "\(ctx): offsets end at \(prev) but data has \(dataLen) bytes")
+        let data = Array(UnsafeRawBufferPointer(rebasing: payload[((n + 1) * 4)...]))
+        return (offsets, data)
+    }
+}

@@ -1,0 +1,161 @@
+/// Chooses and applies the smallest encoding for a chunk of values (the "analyze" and "compress"
+/// phases of a column writer). Every choice is lossless; the decoder reproduces the values bit for bit.
+public enum ColumnEncoder {
+    /// Integers: plain, frame-of-reference bit packing, or delta bit packing, whichever is smallest.
+    public static func encode(int64 values: [Int64]) -> EncodedChunk {
+        encodeIntegers(values, physical: .int64, plainSize: 8)
+    }
+
+    public static func encode(int32 values: [Int32]) -> EncodedChunk {
+        encodeIntegers(values, physical: .int32, plainSize: 4)
+    }
+
+    static func encodeIntegers<T: FixedWidthInteger & SignedInteger>(_ v: [T], physical: PhysicalType, plainSize: Int) -> EncodedChunk {
+        let n = v.count
+        if n == 0 { return EncodedChunk(payload: [], count: 0, physicalType: physical, encoding: .plain) }
+        var lo = Int64(v[0]), hi = Int64(v[0])
+        var dlo = Int64.max, dhi = Int64.min
+        var prev = Int64(v[0])
+        var deltaOverflow = false
+        for i in 0..<n {
+            let x = Int64(v[i])
+            if x < lo { lo = x }
+            if x > hi { hi = x }
+            if i > 0 {
+                let (d, o) = x.subtractingReportingOverflow(prev)
+                if o { deltaOverflow = true }
+                if d < dlo { dlo = d }
+                if d > dhi { dhi = d }
+            }
+            prev = x
+        }
+        let forWidth = BitPacking.width(of: UInt64(bitPattern: hi &- lo))
+        let forBytes = BitPacking.byteCount(count: n, width: forWidth)
+        var deltaWidth = 64
+        var deltaBytes = Int.max
+        if n > 1 && !deltaOverflow {
+            deltaWidth = BitPacking.width(of: UInt64(bitPattern: dhi &- dlo))
+            deltaBytes = BitPacking.byteCount(count: n - 1, width: deltaWidth)
+        }
+        let plainBytes = n * plainSize
+        if plainBytes <= forBytes && plainBytes <= deltaBytes {
+            var out = [UInt8]()
+            out.reserveCapacity(plainBytes)
+            v.withUnsafeBytes { out.append(contentsOf: $0) }  // little-endian hosts only (checked at start-up)
+            return EncodedChunk(payload: out, count: n, physicalType: physical, encoding: .plain)
+        }
+        var out = [UInt8]()
+        if deltaBytes < forBytes {
+            let first = Int64(v[0])
+            BitPacking.pack(count: n - 1, width: deltaWidth, into: &out) { i in
+                UInt64(bitPattern: (Int64(v[i + 1]) &- Int64(v[i])) &- dlo)
+            }
+            return EncodedChunk(payload: out, count: n, physicalType: physical, encoding: .deltaBitPacked,
+                                bitWidth: UInt8(deltaWidth), paramA: first, paramB: dlo)
+        }
+        BitPacking.pack(count: n, width: forWidth, into: &out) { i in UInt64(bitPattern: Int64(v[i]) &- lo) }
+        return EncodedChunk(payload: out, count: n, physicalType: physical, encoding: .bitPacked,
+                            bitWidth: UInt8(forWidth), paramA: lo, paramB: 0)
+    }
+
+    /// Doubles: decimal bit packing when every value is an exact short decimal, otherwise plain.
+    public static func encode(float64 v: [Double]) -> EncodedChunk {
+        let n = v.count
+        if n > 0, let e = decimalExponent(v) {
+            let scale = powersOfTen[e]
+            var lo = Int64.max, hi = Int64.min
+            for x in v {
+                let m = Int64((x * scale).rounded())
+                if m < lo { lo = m }
+                if m > hi { hi = m }
+            }
+            let width = BitPacking.width(of: UInt64(bitPattern: hi &- lo))
+            if BitPacking.byteCount(count: n, width: width) < n * 8 {
+                var out = [UInt8]()
+                BitPacking.pack(count: n, width: width, into: &out) { i in
+                    UInt64(bitPattern: Int64((v[i] * scale).rounded()) &- lo)
+                }
+                return EncodedChunk(payload: out, count: n, physicalType: .float64, encoding: .decimalBitPacked,
+                                    bitWidth: UInt8(width), paramA: lo, paramB: Int64(e))
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(n * 8)
+        v.withUnsafeBytes { out.append(contentsOf: $0) }
+        return EncodedChunk(payload: out, count: n, physicalType: .float64, encoding: .plain)
+    }
+
+    /// `10^e` for `e` in 0...18, exactly representable up to 10^22 in a double.
+    public static let powersOfTen: [Double] = (0...18).map { e in
+        var p = 1.0
+        for _ in 0..<e { p *= 10 }
+        return p
+    }
+
+    /// The smallest exponent `e` (0...15) such that every value is `Double(m) / 10^e` for an integer
+    /// `|m| < 2^53`, reproduced bit for bit; nil when there is none (or for -0.0, NaN, infinities).
+    static func decimalExponent(_ v: [Double]) -> Int? {
+        var e = 0
+        var i = 0
+        while i < v.count {
+            let x = v[i]
+            if !x.isFinite || (x == 0 && x.sign == .minus) { return nil }
+            while true {
+                let scale = powersOfTen[e]
+                let m = (x * scale).rounded()
+                if abs(m) < 9_007_199_254_740_992, m / scale == x { break }
+                e += 1
+                if e > 15 { return nil }
+                i = 0  // every earlier value must hold at the new exponent too
+            }
+            i += 1
+        }
+        // Re-verify all values at the final exponent (earlier ones were checked at a smaller one).
+        let scale = powersOfTen[e]
+        for x in v {
+            let m = (x * scale).rounded()
+            if !(abs(m) < 9_007_199_254_740_992 && m / scale == x) { return nil }
+        }
+        return e
+    }
+
+    /// Bools (one byte 0/1 per value): a bitmap, or run lengths when shorter.
+    public static func encode(bool v: [UInt8]) -> EncodedChunk {
+        let n = v.count
+        var runs: [UInt32] = []
+        var current: UInt8 = 0
+        var run: UInt32 = 0
+        for x in v {
+            let b: UInt8 = x != 0 ? 1 : 0
+            if b == current {
+                run += 1
+            } else {
+                runs.append(run)
+                current = b
+                run = 1
+            }
+        }
+        runs.append(run)
+        let bitmapBytes = (n + 7) / 8
+        if runs.count * 4 < bitmapBytes {
+            var out = [UInt8]()
+            out.reserveCapacity(runs.count * 4)
+            for r in runs { withUnsafeBytes(of: r.littleEndian) { out.append(contentsOf: $0) } }
+            return EncodedChunk(payload: out, count: n, physicalType: .bool, encoding: .runLength)
+        }
+        var out = [UInt8](repeating: 0, count: bitmapBytes)
+        for i in 0..<n where v[i] != 0 { out[i >> 3] |= 1 << UInt8(i & 7) }
+        return EncodedChunk(payload: out, count: n, physicalType: .bool, encoding: .bitmap)
+    }
+
+    /// Byte strings: `count + 1` UInt32 LE offsets, then the concatenated bytes.
+    /// `offsets` has `count + 1` entries starting at 0.
+    public static func encode(offsets: [UInt32], data: [UInt8]) -> EncodedChunk {
+        precondition(!offsets.isEmpty && offsets[0] == 0 && Int(offsets.last!) == data.count, "offsets must span data")
+        var out = [UInt8]()
+        out.reserveCapacity(offsets.count * 4 + data.count)
+        offsets.withUnsafeBytes { out.append(contentsOf: $0) }
+        out.append(contentsOf: data)
+        return EncodedChunk(payload: out, count: offsets.count - 1, physicalType: .bytes, encoding: .plain)
+    }
+}

@@ -1,0 +1,26 @@
+/// A dataset that cannot be read: truncated, corrupted, of a newer major version, or using an
+/// encoding this reader does not know. Every case says what was expected, so the user can tell a
+/// damaged file from an incompatible one.
+public enum FormatError: Error, CustomStringConvertible, Sendable, Equatable {
+    case badMagic(String)
+    case unsupportedVersion(major: UInt16, minor: UInt16)
+    case truncated(String)
+    case checksumMismatch(String)
+    case invalid(String)
+    case unknownEncoding(UInt8)
+    case unknownCodec(UInt8)
+    case codecFailure(String)
+
+    public var description: String {
+        switch self {
+        case let .badMagic(w): return "bad magic number in \(w) (not a receval dataset, or the file is damaged)"
+        case let .unsupportedVersion(ma, mi): return "format version \(ma).\(mi) is newer than this reader (reads 1.x)"
+        case let .truncated(w): return "file is truncated: \(w)"
+        case let .checksumMismatch(w): return "checksum mismatch in \(w) (the file is corrupted)"
+        case let .invalid(w): return "invalid structure: \(w)"
+        case let .unknownEncoding(e): return "unknown encoding id \(e)"
+        case let .unknownCodec(c): return "unknown codec id \(c)"
+        case let .codecFailure(w): return "decompression failed: \(w)"
+        }
+    }
+}

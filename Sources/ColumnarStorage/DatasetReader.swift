@@ -1,0 +1,172 @@
+import ColumnarFormat
+
+/// Opens a dataset file, checks its header, trailer, footer checksum and every chunk's extent, and
+/// hands out decoded chunks (each verified against its checksum before it is decompressed).
+///
+/// A damaged file gives `StorageError.corrupt` naming the file and what is wrong; no method traps
+/// on bad bytes. Thread-safe for reads: the mapping is immutable.
+public final class DatasetReader: Sendable {
+    public let path: String
+    public let footer: DatasetFooter
+    public let fileSize: Int
+    /// Where the footer starts; every chunk lies between the header and here.
+    public let footerOffset: UInt64
+    private let file: MappedFile
+
+    public init(path: String) throws(StorageError) {
+        self.path = path
+        file = try MappedFile(path: path)
+        fileSize = file.count
+        do {
+            (footer, footerOffset) = try file.withBytes { (b) throws(FormatError) in try DatasetReader.readFooter(b) }
+            try DatasetReader.validate(footer, limit: footerOffset)
+        } catch {
+            throw .corrupt(path: path, reason: error.description)
+        }
+    }
+
+    static func readFooter(_ b: UnsafeRawBufferPointer) throws(FormatError) -> (DatasetFooter, UInt64) {
+        let hs = DatasetFormat.headerSize, ts = DatasetFormat.trailerSize
+        guard b.count >= hs + ts else { throw .truncated("\(b.count) bytes is smaller than header and trailer") }
+        guard Array(b[0..<8]) == DatasetFormat.headerMagic else { throw .badMagic("header") }
+        let major = UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+        let minor = UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
+        guard major == DatasetFormat.majorVersion else { throw .unsupportedVersion(major: major, minor: minor) }
+        guard Array(b[(b.count - 8)...]) == DatasetFormat.trailerMagic else { throw .badMagic("trailer (the file may be truncated)") }
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: b[(b.count - ts)...]), context: "trailer")
+        let offset = try r.u64(), length = try r.u64(), sum = try r.u64()
+        guard offset >= UInt64(hs), length <= UInt64(b.count - ts), offset <= UInt64(b.count - ts) - length else {
+            throw .invalid("footer extent \(offset)+\(length) lies outside the file")
+        }
+        let fb = UnsafeRawBufferPointer(rebasing: b[Int(offset)..<Int(offset + length)])
+        guard XXH64.hash(fb) == sum else { throw .checksumMismatch("footer") }
+        return (try DatasetFooter.parse(fb), offset)
+    }
+
+    static func validate(_ f: DatasetFooter, limit: UInt64) throws(FormatError) {
+        func check(_ c: ChunkDescriptor, _ what: @autoclosure () -> String) throws(FormatError) {
+            guard c.offset >= UInt64(DatasetFormat.headerSize), c.offset % UInt64(DatasetFormat.alignment) == 0,
+                  c.storedLength <= limit, c.offset <= limit - c.storedLength
+            else { throw .invalid("\(what()): chunk extent \(c.offset)+\(c.storedLength) is outside the data area") }
+            guard c.encodedLength < (1 << 40) else { throw .invalid("\(what()): implausible encoded length \(c.encodedLength)") }
+        }
+        for d in f.dictionaries {
+            try check(d.chunk, "dictionary \(d.name)")
+            guard d.chunk.physicalType == .bytes, UInt64(d.chunk.count) == d.count else {
+                throw .invalid("dictionary \(d.name): chunk holds \(d.chunk.count) entries, footer says \(d.count)")
+            }
+        }
+        for (pi, p) in f.partitions.enumerated() {
+            try check(p.requestDictionary.chunk, "partition \(pi) request dictionary")
+            guard p.tables.count == f.tables.count else { throw .invalid("partition \(pi): table count mismatch") }
+            for (ti, t) in f.tables.enumerated() {
+                for (gi, rg) in p.tables[ti].enumerated() {
+                    let ctx = "partition \(pi) \(t.name) row group \(gi)"
+                    guard rg.chunks.count == t.columns.count, rg.groupRows.count == t.groups.count else {
+                        throw .invalid("\(ctx): column count mismatch")
+                    }
+                    for (ci, c) in rg.chunks.enumerated() {
+                        let col = t.columns[ci]
+                        try check(c, "\(ctx) column \(col.name)")
+                        guard c.physicalType == col.physicalType else {
+                            throw .invalid("\(ctx) column \(col.name): chunk type \(c.physicalType) differs from schema \(col.physicalType)")
+                        }
+                        let expected: UInt64
+                        if col.group.isEmpty {
+                            expected = rg.rows
+                        } else {
+                            let g = t.groups.firstIndex { $0.name == col.group }!
+                            expected = rg.groupRows[g]
+                        }
+                        guard UInt64(c.count) == expected else {
+                            throw .invalid("\(ctx) column \(col.name): \(c.count) values, row group has \(expected) rows")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public var partitionCount: Int { footer.partitions.count }
+
+    public func tableIndex(_ name: String) -> Int? { footer.tables.firstIndex { $0.name == name } }
+
+    /// The stored bytes of a chunk, checksum-verified and decompressed into its encoded payload.
+    public func payload(_ c: ChunkDescriptor, context: String) throws(StorageError) -> [UInt8] {
+        do {
+            return try file.withBytes { (b) throws(FormatError) -> [UInt8] in
+                let stored = UnsafeRawBufferPointer(rebasing: b[Int(c.offset)..<Int(c.offset + c.storedLength)])
+                guard XXH64.hash(stored) == c.checksum else { throw .checksumMismatch(context) }
+                guard let codec = c.codec else { throw .unknownCodec(c.codecRaw) }
+                return try CompressionCodec.decompress(stored, codec: codec, expectedLength: Int(c.encodedLength), context: context)
+            }
+        } catch {
+            throw .corrupt(path: path, reason: error.description)
+        }
+    }
+
+    private func decode<T>(_ c: ChunkDescriptor, _ ctx: String, _ f: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(StorageError) -> T {
+        let p = try payload(c, context: ctx)
+        let result = p.withUnsafeBytes { raw in Result { () throws(FormatError) -> T in try f(raw) } }
+        switch result {
+        case .success(let v): return v
+        case .failure(let e): throw .corrupt(path: path, reason: e.description)
+        }
+    }
+
+    public func integers(_ c: ChunkDescriptor, context ctx: String) throws(StorageError) -> [Int64] {
+        try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeIntegers(raw, c, context: ctx) }
+    }
+
+    /// An int32 code column, checked to lie in `0..<bound` so dictionary lookups cannot go out of range.
+    public func codes(_ c: ChunkDescriptor, bound: Int, context ctx: String) throws(StorageError) -> [Int32] {
+        let v = try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeInt32(raw, c, context: ctx) }
+        for x in v where x < 0 || Int(x) >= bound {
+            throw .corrupt(path: path, reason: "\(ctx): code \(x) is outside the dictionary (size \(bound))")
+        }
+        return v
+    }
+
+    public func doubles(_ c: ChunkDescriptor, context ctx: String) throws(StorageError) -> [Double] {
+        try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeFloat64(raw, c, context: ctx) }
+    }
+
+    public func bools(_ c: ChunkDescriptor, context ctx: String) throws(StorageError) -> [UInt8] {
+        try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeBool(raw, c, context: ctx) }
+    }
+
+    public func bytes(_ c: ChunkDescriptor, context ctx: String) throws(StorageError) -> ByteStrings {
+        let (o, d) = try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeBytes(raw, c, context: ctx) }
+        return ByteStrings(offsets: o, data: d)
+    }
+
+    /// A global dictionary by name.
+    public func dictionary(_ name: String) throws(StorageError) -> ByteStrings {
+        guard let d = footer.dictionaries.first(where: { $0.name == name }) else {
+            throw .corrupt(path: path, reason: "dictionary \(name) is missing")
+        }
+        return try bytes(d.chunk, context: "dictionary \(name)")
+    }
+
+    public func requestDictionary(partition: Int) throws(StorageError) -> ByteStrings {
+        try bytes(footer.partitions[partition].requestDictionary.chunk, context: "partition \(partition) request dictionary")
+    }
+}
+
+/// A list of byte strings: entry `i` is `data[offsets[i]..<offsets[i+1]]`.
+public struct ByteStrings: Sendable {
+    public let offsets: [UInt32]
+    public let data: [UInt8]
+
+    public init(offsets: [UInt32], data: [UInt8]) {
+        precondition(!offsets.isEmpty, "offsets hold count + 1 entries")
+        self.offsets = offsets
+        self.data = data
+    }
+
+    public var count: Int { offsets.count - 1 }
+
+    public subscript(i: Int) -> ArraySlice<UInt8> { data[Int(offsets[i])..<Int(offsets[i + 1])] }
+
+    public func string(_ i: Int) -> String { String(decoding: self[i], as: UTF8.self) }
+}

@@ -1,0 +1,77 @@
+import ColumnarFormat
+
+/// A chunk that has been encoded, compressed and checksummed, ready to be placed in the file.
+/// Preparing is pure and runs on any thread; placing is sequential.
+public struct PreparedChunk: Sendable {
+    public var stored: [UInt8]
+    public var encodedLength: Int
+    public var checksum: UInt64
+    public var codec: Codec
+    public var encoded: EncodedChunkHeader
+
+    /// Everything of `EncodedChunk` but its payload.
+    public struct EncodedChunkHeader: Sendable {
+        public var count: Int
+        public var physicalType: PhysicalType
+        public var encoding: Encoding
+        public var bitWidth: UInt8
+        public var paramA: Int64
+        public var paramB: Int64
+    }
+
+    /// Compresses `chunk` with `codec` (falling back to `none` when that does not pay) and checksums it.
+    public init(_ chunk: EncodedChunk, codec: Codec, level: Int32 = 3) {
+        precondition(chunk.count <= Int(UInt32.max), "a chunk holds at most 2^32-1 values")
+        let compressed = CompressionCodec.compress(chunk.payload, codec: codec, level: level)
+        stored = compressed ?? chunk.payload
+        self.codec = compressed == nil ? .none : codec
+        encodedLength = chunk.payload.count
+        checksum = XXH64.hash(stored)
+        encoded = EncodedChunkHeader(count: chunk.count, physicalType: chunk.physicalType, encoding: chunk.encoding,
+                                     bitWidth: chunk.bitWidth, paramA: chunk.paramA, paramB: chunk.paramB)
+    }
+}
+
+/// Writes a dataset file: header, 64-byte-aligned chunks, footer and trailer (format-spec §3),
+/// atomically: nothing appears at `path` until `finish` succeeds.
+public final class DatasetWriter {
+    private let file: AtomicOutputFile
+
+    public init(path: String) throws(StorageError) {
+        file = try AtomicOutputFile(path: path)
+        var header = DatasetFormat.headerMagic
+        withUnsafeBytes(of: DatasetFormat.majorVersion.littleEndian) { header.append(contentsOf: $0) }
+        withUnsafeBytes(of: DatasetFormat.minorVersion.littleEndian) { header.append(contentsOf: $0) }
+        header.append(contentsOf: [UInt8](repeating: 0, count: DatasetFormat.headerSize - header.count))
+        try file.write(header)
+    }
+
+    public var bytesWritten: UInt64 { file.position }
+
+    /// Places a prepared chunk at the next aligned offset and returns its descriptor.
+    public func place(_ c: PreparedChunk) throws(StorageError) -> ChunkDescriptor {
+        try file.pad(toMultipleOf: DatasetFormat.alignment)
+        let offset = file.position
+        try file.write(c.stored)
+        return ChunkDescriptor(
+            offset: offset, storedLength: UInt64(c.stored.count), encodedLength: UInt64(c.encodedLength),
+            checksum: c.checksum, count: UInt32(c.encoded.count), physicalType: c.encoded.physicalType,
+            encoding: c.encoded.encoding, codec: c.codec, bitWidth: c.encoded.bitWidth,
+            paramA: c.encoded.paramA, paramB: c.encoded.paramB)
+    }
+
+    /// Writes the footer and trailer, syncs, and moves the file into place.
+    public func finish(_ footer: DatasetFooter) throws(StorageError) {
+        try file.pad(toMultipleOf: DatasetFormat.alignment)
+        let bytes = footer.serialized()
+        let offset = file.position
+        try file.write(bytes)
+        var w = ByteWriter()
+        w.u64(offset)
+        w.u64(UInt64(bytes.count))
+        w.u64(XXH64.hash(bytes))
+        w.raw(DatasetFormat.trailerMagic)
+        try file.write(w.bytes)
+        try file.commit()
+    }
+}

@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZlib
+import CZstd
+
+/// A stream of JSONL bytes from a file or standard input (`-`), transparently decompressed when
+/// the content starts with a gzip (`1f 8b`) or zstd (`28 b5 2f fd`) magic number, whatever the name.
+/// Concatenated gzip members and zstd frames are read in sequence.
+public final class InputSource {
+    public enum Compression: String, Sendable { case none, gzip, zstd }
+
+    public let path: String
+    public private(set) var compression: Compression = .none
+    /// Size on disk when known (regular files), for progress.
+    public let sizeOnDisk: UInt64?
+    /// Raw (possibly compressed) bytes consumed so far.
+    public private(set) var rawBytesRead: UInt64 = 0
+
+    private let fd: Int32
+    private let ownsFD: Bool
+    private var raw: [UInt8]
+    private var rawStart = 0
+    private var rawEnd = 0
+    private var eof = false
+    private var zs: UnsafeMutablePointer<z_stream>?
+    private var zstd: OpaquePointer?
+    private var finished = false
+
+    public init(path: String) throws(StorageError) {
+        self.path = path
+        if path == "-" {
+            fd = STDIN_FILENO
+            ownsFD = false
+            sizeOnDisk = nil
+        } else {
+            let f = open(path, O_RDONLY | O_CLOEXEC)
+            guard f >= 0 else { throw .system(op: "open", path: path, errno: errno) }
+            fd = f
+            ownsFD = true
+            var st = stat()
+            if fstat(f, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
+                sizeOnDisk = UInt64(st.st_size)
+            } else if (st.st_mode & S_IFMT) == S_IFDIR {
+                close(f)
+                throw .input(path: path, reason: "is a directory, expected a JSONL file")
+            } else {
+                sizeOnDisk = nil
+            }
+        }
+        raw = [UInt8](repeating: 0, count: 1 << 20)
+        try fillRaw()
+        let avail = rawEnd - rawStart
+        if avail >= 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+            compression = .gzip
+            let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            s.initialize(to: z_stream())
+            guard inflateInit2_(s, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                s.deallocate()
+                throw .input(path: path, reason: "cannot initialise gzip decoder")
+            }
+            zs = s
+        } else if avail >= 4 && raw[0] == 0x28 && raw[1] == 0xb5 && raw[2] == 0x2f && raw[3] == 0xfd {
+            compression = .zstd
+            zstd = ZSTD_createDStream()
+            ZSTD_initDStream(zstd)
+        }
+    }
+
+    deinit {
+        if let zs {
+            inflateEnd(zs)
+            zs.deallocate()
+        }
+        if let zstd { ZSTD_freeDStream(zstd) }
+        if ownsFD { close(fd) }
+    }
+
+    private func fillRaw() throws(StorageError) {
+        if rawStart > 0 && rawStart == rawEnd {
+            rawStart = 0
+            rawEnd = 0
+        }
+        guard !eof, rawEnd < raw.count else { return }
+        while true {
+            let n = raw.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + rawEnd, $0.count - rawEnd) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system(op: "read", path: path, errno: errno)
+            }
+            if n == 0 { eof = true }
+            rawEnd += n
+            rawBytesRead += UInt64(n)
+            return
+        }
+    }
+
+    /// Reads up to `max` decoded bytes into `buffer` at `offset`. Returns 0 at end of input.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(StorageError) -> Int {
+        if buffer.count == 0 { return 0 }
+        switch compression {
+        case .none:
+            if rawStart == rawEnd {
+                rawStart = 0
+                rawEnd = 0
+                if eof { return 0 }
+                // Large reads go straight into the caller's buffer.
+                while true {
+                    let n = Glibc.read(fd, buffer.baseAddress!, buffer.count)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw .system(op: "read", path: path, errno: errno)
+                    }
+                    if n == 0 { eof = true }
+                    rawBytesRead += UInt64(n)
+                    return n
+                }
+            }
+            let n = min(buffer.count, rawEnd - rawStart)
+            raw.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + rawStart, byteCount: n) }
+            rawStart += n
+            return n
+        case .gzip:
+            return try readGzip(buffer)
+        case .zstd:
+            return try readZstd(buffer)
+        }
+    }
+
+    private func readGzip(_ out: UnsafeMutableRawBufferPointer) throws(StorageError) -> Int {
+        guard let zs else { return 0 }
+        while !finished {
+            if rawStart == rawEnd { try fillRaw() }
+            let availIn = rawEnd - rawStart
+            if availIn == 0 && eof {
+                if zs.pointee.total_in > 0 { throw .input(path: path, reason: "gzip stream is truncated") }
+                finished = true
+                break
+            }
+            var produced = 0
+            var rc: Int32 = Z_OK
+            raw.withUnsafeMutableBytes { r in
+                zs.pointee.next_in = (r.baseAddress! + rawStart).assumingMemoryBound(to: Bytef.self)
+                zs.pointee.avail_in = uInt(availIn)
+                zs.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                zs.pointee.avail_out = uInt(out.count)
+                rc = inflate(zs, Z_NO_FLUSH)
+                produced = out.count - Int(zs.pointee.avail_out)
+                rawStart += availIn - Int(zs.pointee.avail_in)
+            }
+            if rc == Z_STREAM_END {
+                // Another member may follow (concatenated gzip files).
+                inflateReset(zs)
+                zs.pointee.total_in = 0
+                if rawStart == rawEnd { try fillRaw() }
+                if rawStart == rawEnd && eof { finished = true }
+            } else if rc != Z_OK && rc != Z_BUF_ERROR {
+                throw .input(path: path, reason: "gzip data is corrupt (zlib error \(rc))")
+            } else if rc == Z_BUF_ERROR && produced == 0 && eof && rawStart == rawEnd {
+                throw .input(path: path, reason: "gzip stream is truncated")
+            }
+            if produced > 0 { return produced }
+        }
+        return 0
+    }
+
+    private func readZstd(_ out: UnsafeMutableRawBufferPointer) throws(StorageError) -> Int {
+        guard let zstd else { return 0 }
+        var midFrame = false
+        while !finished {
+            if rawStart == rawEnd { try fillRaw() }
+            let availIn = rawEnd - rawStart
+            if availIn == 0 && eof {
+                if midFrame { throw .input(path: path, reason: "zstd stream is truncated") }
+                finished = true
+                break
+            }
+            var produced = 0
+            var ret = 0
+            raw.withUnsafeBytes { r in
+                var input = ZSTD_inBuffer(src: r.baseAddress! + rawStart, size: availIn, pos: 0)
+                var output = ZSTD_outBuffer(dst: out.baseAddress!, size: out.count, pos: 0)
+                ret = ZSTD_decompressStream(zstd, &output, &input)
+                produced = output.pos
+                rawStart += input.pos
+            }
+            if ZSTD_isError(ret) != 0 {
+                throw .input(path: path, reason: "zstd data is corrupt: \(String(cString: ZSTD_getErrorName(ret)))")
+            }
+            midFrame = ret != 0
+            if produced > 0 { return produced }
+            if eof && rawStart == rawEnd && midFrame { throw .input(path: path, reason: "zstd stream is truncated") }
+        }
+        return 0
+    }
+}

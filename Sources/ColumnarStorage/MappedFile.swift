@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory mapping of a whole file, unmapped when the last reference goes away.
+///
+/// The bytes are reached only through `withBytes`, so no pointer outlives the mapping.
+/// Invariant: `base` maps exactly `count` readable bytes (or is nil when the file is empty).
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let count: Int
+    private let base: UnsafeMutableRawPointer?
+
+    public init(path: String) throws(StorageError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(op: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .system(op: "stat", path: path, errno: errno) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .input(path: path, reason: "not a regular file") }
+        count = Int(st.st_size)
+        if count == 0 {
+            base = nil
+            return
+        }
+        let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else { throw .system(op: "mmap", path: path, errno: errno) }
+        _ = madvise(p, count, MADV_WILLNEED)
+        base = p
+    }
+
+    deinit {
+        if let base { munmap(base, count) }
+    }
+
+    /// Calls `body` with the mapped bytes; the buffer must not escape the closure.
+    public func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) }, count: count))
+    }
+}
