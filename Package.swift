@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ColumnarFormat", targets: ["ColumnarFormat"]),
         .library(name: "ColumnarStorage", targets: ["ColumnarStorage"]),
         .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "Export", targets: ["Export"]),
         .library(name: "LogGenerator", targets: ["LogGenerator"]),
     ],
     dependencies: [
@@ -23,17 +24,18 @@ let package = Package(
         .target(name: "ColumnarFormat", dependencies: ["CZstd", "CLZ4"]),
         .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib"]),
         .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "LogGenerator"),
         .executableTarget(
             name: "receval",
             dependencies: [
-                "ColumnarFormat", "ColumnarStorage", "Ingest", "LogGenerator",
+                "ColumnarFormat", "ColumnarStorage", "Ingest", "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
+            dependencies: ["Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

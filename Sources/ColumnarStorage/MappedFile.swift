@@ -41,3 +41,38 @@ public final class MappedFile: @unchecked Sendable {
         try body(UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) }, count: count))
     }
 }
+
+/// Small file-system operations used outside the writers.
+public enum FileSystem {
+    /// Removes a file if it exists; other failures are ignored (the caller only tidies up).
+    public static func removeIfExists(_ path: String) {
+        _ = unlink(path)
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    public static func size(_ path: String) -> UInt64? {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt64(st.st_size) : nil
+    }
+
+    /// Creates a directory and its parents (like `mkdir -p`).
+    public static func makeDirectories(_ path: String) throws(StorageError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if !isDirectory(prefix) {
+                if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw .system(op: "mkdir", path: prefix, errno: errno) }
+            }
+            prefix += "/"
+        }
+    }
+}

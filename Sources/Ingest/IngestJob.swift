@@ -1,0 +1,322 @@
+import ColumnarFormat
+import ColumnarStorage
+import Dispatch
+
+/// JSONL logs in, one dataset file out (format-spec/README.md).
+///
+/// Phase 1 reads each input in chunks of whole lines, parses and validates the chunks on all
+/// workers, and appends the rows, in input order, to their request-id hash partition (spilling
+/// past the memory budget). Phase 2 merges the workers' dictionaries into sorted dataset-wide
+/// ones, then encodes and compresses partitions in parallel and places them in partition order.
+/// The output appears atomically, only if the reject rate stays within the limit.
+///
+/// Invariant, checked before anything is written: for every table,
+/// `read == written + rejected`.
+public final class IngestJob {
+    let options: IngestOptions
+    private var counts = Array(repeating: TableCounts(), count: TableKind.allCases.count)
+    private var workers: [WorkerState]
+    private var bytesRead: UInt64 = 0
+
+    public init(options: IngestOptions) {
+        self.options = options
+        workers = (0..<options.threads).map { _ in WorkerState() }
+    }
+
+    /// Partition count: enough that one partition's rows fit a sixth of the memory budget.
+    static func partitionCount(inputBytes: UInt64, memoryLimit: Int) -> Int {
+        let target = UInt64(max(16 << 20, memoryLimit / 6))
+        let needed = Int((inputBytes + target - 1) / target)
+        var p = 1
+        while p < needed && p < 4096 { p <<= 1 }
+        return p
+    }
+
+    public func run(progress: (IngestProgress) -> Void = { _ in }) throws(IngestError) -> IngestSummary {
+        do {
+            return try runThrowingStorage(progress)
+        } catch let e as IngestError {
+            throw e
+        } catch let e as StorageError {
+            throw .storage(e)
+        } catch {
+            throw .storage(.input(path: options.output, reason: "\(error)"))
+        }
+    }
+
+    private func runThrowingStorage(_ progress: (IngestProgress) -> Void) throws -> IngestSummary {
+        guard !options.exposures.isEmpty || !options.outcomes.isEmpty || !options.assignments.isEmpty else { throw IngestError.noInput }
+        if FileSystem.isDirectory(options.output) {
+            throw StorageError.input(path: options.output, reason: "is a directory; give the dataset file to write")
+        }
+        // Open every input first so a missing file fails before any work.
+        var sources: [(TableKind, String, InputSource)] = []
+        var knownBytes: UInt64 = 0
+        var unknownSize = false
+        for t in TableKind.allCases {
+            for path in options.inputs(t) {
+                let s = try InputSource(path: path)
+                if let n = s.sizeOnDisk {
+                    knownBytes += s.compression == .none ? n : n * 6
+                } else {
+                    unknownSize = true
+                }
+                sources.append((t, path, s))
+            }
+        }
+        let estimate = unknownSize ? max(knownBytes, 8 << 30) : knownBytes
+        let partitions = options.partitions ?? Self.partitionCount(inputBytes: estimate, memoryLimit: options.memoryLimit)
+        precondition(partitions >= 1, "at least one partition")
+        let directory = AtomicOutputFile.directory(of: options.output)
+        let store = PartitionStore(partitions: partitions, budget: options.memoryLimit / 3, spillDirectory: directory)
+        let rejects = RejectsWriter(path: options.resolvedRejectsPath)
+        let totalDisk: UInt64? = unknownSize ? nil : sources.reduce(0) { $0 + ($1.2.sizeOnDisk ?? 0) }
+        var rowsSoFar = 0
+        var diskDone: UInt64 = 0
+
+        // Phase 1: parse, validate, partition.
+        for (sourceIndex, (table, path, input)) in sources.enumerated() {
+            var chunker = LineChunker(input: input, source: sourceIndex, table: table,
+                                      chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes)
+            var finished = false
+            while !finished {
+                var round: [LineChunk] = []
+                while round.count < options.threads * 2 {
+                    guard let c = try chunker.next() else {
+                        finished = true
+                        break
+                    }
+                    round.append(c)
+                }
+                for o in chunker.oversize {
+                    counts[table.rawValue].read += 1
+                    counts[table.rawValue].rejected += 1
+                    let err = RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(options.maxLineBytes) (--max-line-bytes)")
+                    try o.prefix.withUnsafeBytes { (raw) throws in
+                        try rejects.add(source: path, line: o.line, table: table, error: err, raw: raw, truncatedFrom: o.length)
+                    }
+                }
+                chunker.oversize.removeAll()
+                if round.isEmpty { continue }
+                let results = parse(round, partitions: partitions)
+                for (k, r) in results.enumerated() {
+                    counts[table.rawValue].read += r.read
+                    counts[table.rawValue].blank += r.blank
+                    counts[table.rawValue].written += r.written
+                    counts[table.rawValue].rejected += r.rejects.count
+                    rowsSoFar += r.read
+                    for rej in r.rejects {
+                        try rej.raw.withUnsafeBytes { (raw) throws in
+                            try rejects.add(source: path, line: rej.line, table: table, error: rej.error, raw: raw)
+                        }
+                    }
+                    for (p, b) in r.batches.enumerated() {
+                        try store.append(b, partition: p, table: table, worker: k % options.threads)
+                    }
+                }
+                progress(IngestProgress(phase: "parsing", bytesRead: diskDone + input.rawBytesRead, bytesTotal: totalDisk, rows: rowsSoFar))
+            }
+            diskDone += input.rawBytesRead
+        }
+        for t in TableKind.allCases {
+            let c = counts[t.rawValue]
+            precondition(c.read == c.written + c.rejected, "row accounting broken for \(t)")
+        }
+        try rejects.finish()
+        for t in TableKind.allCases {
+            let c = counts[t.rawValue]
+            if c.read > 0 && Double(c.rejected) > options.maxRejectRate * Double(c.read) {
+                throw IngestError.tooManyRejects(table: t, rejected: c.rejected, read: c.read, limit: options.maxRejectRate, rejectsPath: rejects.path)
+            }
+        }
+
+        // Phase 2: dictionaries, then partitions in parallel waves, placed in order.
+        progress(IngestProgress(phase: "encoding", bytesRead: diskDone, bytesTotal: totalDisk, rows: rowsSoFar))
+        let dicts = mergeDictionaries()
+        workers = []
+        let remaps = CodeRemaps(
+            user: dicts[0].remaps, item: dicts[1].remaps, contextKey: dicts[2].remaps, contextValue: dicts[3].remaps,
+            eventType: dicts[4].remaps, experiment: dicts[5].remaps, variant: dicts[6].remaps)
+        let encoder = PartitionEncoder(remaps: remaps, codec: options.codec, level: options.compressionLevel, rowGroupRows: options.rowGroupRows)
+        let writer = try DatasetWriter(path: options.output)
+        var partitionDescriptors: [PartitionDescriptor] = []
+        var p0 = 0
+        while p0 < partitions {
+            let wave = min(options.threads, partitions - p0)
+            let slots = DisjointSlots<Result<PreparedPartition, StorageError>>(count: wave)
+            let base = p0
+            DisjointSlots<Int>.run(wave, threads: options.threads) { i in
+                slots[i] = Result { () throws(StorageError) -> PreparedPartition in
+                    let p = base + i
+                    let e = try store.load(partition: p, table: TableKind.exposures)
+                    let o = try store.load(partition: p, table: TableKind.outcomes)
+                    let a = try store.load(partition: p, table: TableKind.assignments)
+                    return encoder.encode(exposures: e, outcomes: o, assignments: a)
+                }
+            }
+            for i in 0..<wave {
+                let prepared = try slots.take(i)!.get()
+                store.release(partition: base + i)
+                partitionDescriptors.append(try place(prepared, writer))
+            }
+            p0 += wave
+            progress(IngestProgress(phase: "encoding", bytesRead: diskDone, bytesTotal: totalDisk, rows: rowsSoFar))
+        }
+        var dictDescriptors: [DictionaryDescriptor] = []
+        for (name, d) in zip(DatasetSchema.globalDictionaries, dicts) {
+            let chunk = PreparedChunk(ColumnEncoder.encode(offsets: d.offsets, data: d.data), codec: options.codec, level: options.compressionLevel)
+            dictDescriptors.append(DictionaryDescriptor(name: name, count: UInt64(d.count), chunk: try writer.place(chunk)))
+        }
+        var meta: [(String, String)] = [
+            ("partition_hash", "xxh64(request_id, seed 0) mod partition_count"),
+            ("row_group_rows", String(options.rowGroupRows)),
+            ("codec", options.codec.description),
+        ]
+        for t in TableKind.allCases {
+            let c = counts[t.rawValue]
+            meta.append(("ingest.\(t).rows_read", String(c.read)))
+            meta.append(("ingest.\(t).rows_written", String(c.written)))
+            meta.append(("ingest.\(t).rows_rejected", String(c.rejected)))
+            meta.append(("ingest.\(t).blank_lines", String(c.blank)))
+            meta.append(("ingest.\(t).sources", options.inputs(t).joined(separator: "\n")))
+        }
+        let footer = DatasetFooter(createdBy: options.createdBy, tables: DatasetSchema.tables, dictionaries: dictDescriptors,
+                                   partitions: partitionDescriptors, metadata: meta)
+        try writer.finish(footer)
+        let size = writer.bytesWritten
+        return IngestSummary(
+            tables: counts, inputBytes: diskDone, datasetBytes: size, partitions: partitions,
+            rejectsPath: rejects.count > 0 ? rejects.path : nil, spilledBytes: store.spilledBytes,
+            dictionaryEntries: zip(DatasetSchema.globalDictionaries, dicts.map(\.count)).map { ($0, $1) })
+    }
+
+    private func place(_ p: PreparedPartition, _ writer: DatasetWriter) throws(StorageError) -> PartitionDescriptor {
+        let rd = DictionaryDescriptor(name: DatasetSchema.requestDictionary, count: UInt64(p.requestCount),
+                                      chunk: try writer.place(p.requestDictionary))
+        var tables: [[RowGroupDescriptor]] = []
+        for groups in p.tables {
+            var rgs: [RowGroupDescriptor] = []
+            for g in groups {
+                var chunks: [ChunkDescriptor] = []
+                for c in g.chunks { chunks.append(try writer.place(c)) }
+                rgs.append(RowGroupDescriptor(rows: UInt64(g.rows), groupRows: g.groupRows.map { UInt64($0) }, chunks: chunks))
+            }
+            tables.append(rgs)
+        }
+        return PartitionDescriptor(requestDictionary: rd, tables: tables)
+    }
+
+    private func mergeDictionaries() -> [SortedDictionary] {
+        let ws = workers
+        let slots = DisjointSlots<SortedDictionary>(count: 7)
+        DisjointSlots<Int>.run(7, threads: options.threads) { i in
+            let parts: [StringInterner]
+            switch i {
+            case 0: parts = ws.map(\.interners.user)
+            case 1: parts = ws.map(\.interners.item)
+            case 2: parts = ws.map(\.interners.contextKey)
+            case 3: parts = ws.map(\.interners.contextValue)
+            case 4: parts = ws.map(\.interners.eventType)
+            case 5: parts = ws.map(\.interners.experiment)
+            default: parts = ws.map(\.interners.variant)
+            }
+            slots[i] = SortedDictionary(merging: parts)
+        }
+        return (0..<7).map { slots.take($0)! }
+    }
+
+    struct Reject {
+        var line: Int
+        var error: RowError
+        var raw: [UInt8]
+    }
+
+    struct ChunkResult {
+        var batches: [TableBatch]
+        var rejects: [Reject] = []
+        var read = 0
+        var written = 0
+        var blank = 0
+    }
+
+    /// Parses a round of chunks: chunk `k` on worker `k % threads`, each worker in chunk order.
+    private func parse(_ round: [LineChunk], partitions: Int) -> [ChunkResult] {
+        let slots = DisjointSlots<ChunkResult>(count: round.count)
+        let ws = workers
+        let threads = options.threads
+        let chunks = round
+        DisjointSlots<Int>.run(min(threads, round.count), threads: threads) { w in
+            var k = w
+            while k < chunks.count {
+                slots[k] = IngestJob.parseChunk(chunks[k], worker: ws[w], partitions: partitions)
+                k += threads
+            }
+        }
+        return (0..<round.count).map { slots.take($0)! }
+    }
+
+    static func parseChunk(_ chunk: LineChunk, worker: WorkerState, partitions: Int) -> ChunkResult {
+        let table = chunk.table
+        var ex = [ExposureBatch](), oc = [OutcomeBatch](), asg = [AssignmentBatch]()
+        switch table {
+        case .exposures: ex = Array(repeating: ExposureBatch(), count: partitions)
+        case .outcomes: oc = Array(repeating: OutcomeBatch(), count: partitions)
+        case .assignments: asg = Array(repeating: AssignmentBatch(), count: partitions)
+        }
+        var result = ChunkResult(batches: [])
+        worker.ensureScratch(chunk.bytes.count + 16)
+        chunk.bytes.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            let n = buf.count
+            var start = 0
+            var line = chunk.firstLine
+            while start < n {
+                var end = start
+                while end < n && base[end] != 0x0A { end += 1 }
+                var stop = end
+                if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
+                defer {
+                    start = end + 1
+                    line += 1
+                }
+                var blank = true
+                for i in start..<stop {
+                    let c = base[i]
+                    if !(c == 0x20 || c == 0x09 || c == 0x0D) {
+                        blank = false
+                        break
+                    }
+                }
+                if blank {
+                    result.blank += 1
+                    continue
+                }
+                result.read += 1
+                var cursor = JSONCursor(base: base + start, count: stop - start, scratch: worker.scratch)
+                do throws(RowError) {
+                    switch table {
+                    case .exposures: try worker.parser.parseExposure(&cursor)
+                    case .outcomes: try worker.parser.parseOutcome(&cursor)
+                    case .assignments: try worker.parser.parseAssignment(&cursor)
+                    }
+                } catch {
+                    result.rejects.append(Reject(line: line, error: error, raw: Array(UnsafeBufferPointer(rebasing: buf[start..<stop]))))
+                    continue
+                }
+                let p = partitions == 1 ? 0 : Int(XXH64.hash(worker.parser.request!.buffer) % UInt64(partitions))
+                switch table {
+                case .exposures: worker.parser.append(to: &ex[p], &worker.interners)
+                case .outcomes: worker.parser.append(to: &oc[p], &worker.interners)
+                case .assignments: worker.parser.append(to: &asg[p], &worker.interners)
+                }
+                result.written += 1
+            }
+        }
+        switch table {
+        case .exposures: result.batches = ex.map { .exposures($0) }
+        case .outcomes: result.batches = oc.map { .outcomes($0) }
+        case .assignments: result.batches = asg.map { .assignments($0) }
+        }
+        return result
+    }
+}

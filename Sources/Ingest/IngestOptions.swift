@@ -1,0 +1,105 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// What to ingest and how. Defaults suit a laptop: 2 GiB of memory, zstd level 3, 64 Ki-row
+/// row groups, and failure when more than 5% of a table's rows are rejected.
+public struct IngestOptions: Sendable {
+    public var exposures: [String] = []
+    public var outcomes: [String] = []
+    public var assignments: [String] = []
+    public var output: String
+    /// Where rejected lines go; default `<output>.rejects.jsonl`.
+    public var rejectsPath: String?
+    public var threads: Int
+    /// Peak memory the ingest aims to stay under, in bytes. Data beyond it spills to
+    /// anonymous temporary files next to the output.
+    public var memoryLimit: Int = 2 << 30
+    /// Number of request-id hash partitions; nil chooses from the input size and memory limit.
+    public var partitions: Int?
+    public var codec: Codec = .zstd
+    public var compressionLevel: Int32 = 3
+    public var rowGroupRows: Int = 65_536
+    public var maxLineBytes: Int = 64 << 20
+    /// The ingest fails, writing no dataset, when a table's rejected share exceeds this.
+    public var maxRejectRate: Double = 0.05
+    public var chunkSize: Int = 8 << 20
+    public var createdBy: String = "receval"
+
+    public init(output: String, threads: Int) {
+        self.output = output
+        self.threads = max(1, threads)
+    }
+
+    public var resolvedRejectsPath: String { rejectsPath ?? output + ".rejects.jsonl" }
+
+    func inputs(_ t: TableKind) -> [String] {
+        switch t {
+        case .exposures: exposures
+        case .outcomes: outcomes
+        case .assignments: assignments
+        }
+    }
+}
+
+/// Rows of one table: every non-blank line read is either written or rejected.
+public struct TableCounts: Sendable, Equatable {
+    public var read = 0
+    public var written = 0
+    public var rejected = 0
+    /// Empty or whitespace-only lines: not rows, skipped, and counted here.
+    public var blank = 0
+
+    public init() {}
+}
+
+public struct IngestSummary: Sendable {
+    public var tables: [TableCounts]
+    public var inputBytes: UInt64
+    public var datasetBytes: UInt64
+    public var partitions: Int
+    /// Set when at least one line was rejected.
+    public var rejectsPath: String?
+    public var spilledBytes: UInt64
+    public var dictionaryEntries: [(String, Int)]
+
+    public func counts(_ t: TableKind) -> TableCounts { tables[t.rawValue] }
+}
+
+public struct IngestProgress: Sendable {
+    public var phase: String
+    public var bytesRead: UInt64
+    public var bytesTotal: UInt64?
+    public var rows: Int
+}
+
+public enum IngestError: Error, CustomStringConvertible {
+    case noInput
+    case storage(StorageError)
+    case tooManyRejects(table: TableKind, rejected: Int, read: Int, limit: Double, rejectsPath: String)
+
+    /// The process exit code for this failure: 2 for too many rejects, 1 otherwise.
+    public var exitCode: Int32 {
+        if case .tooManyRejects = self { return 2 }
+        return 1
+    }
+
+    public var description: String {
+        switch self {
+        case .noInput:
+            return "nothing to ingest: give at least --exposures or --outcomes"
+        case .storage(let e):
+            return e.description
+        case let .tooManyRejects(t, rej, read, limit, path):
+            let pct = read == 0 ? 0 : Double(rej) * 100 / Double(read)
+            return "\(rej) of \(read) \(t) rows (\(pct.rounded(toPlaces: 2))%) were rejected, more than the allowed \((limit * 100).rounded(toPlaces: 2))%; no dataset was written. See \(path) for each line and its reason, or raise --max-reject-rate."
+        }
+    }
+}
+
+extension Double {
+    func rounded(toPlaces p: Int) -> Double {
+        var m = 1.0
+        for _ in 0..<p { m *= 10 }
+        return (self * m).rounded() / m
+    }
+}

@@ -1,0 +1,172 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// Maps from each worker's interner codes to the sorted, dataset-wide dictionary codes.
+struct CodeRemaps: Sendable {
+    var user: [[Int32]]
+    var item: [[Int32]]
+    var contextKey: [[Int32]]
+    var contextValue: [[Int32]]
+    var eventType: [[Int32]]
+    var experiment: [[Int32]]
+    var variant: [[Int32]]
+}
+
+/// A row group of one table, encoded and compressed, in schema column order.
+struct PreparedRowGroup: Sendable {
+    var rows: Int
+    var groupRows: [Int]
+    var chunks: [PreparedChunk]
+}
+
+/// One partition ready to be placed in the file.
+struct PreparedPartition: Sendable {
+    var requestDictionary: PreparedChunk
+    var requestCount: Int
+    var tables: [[PreparedRowGroup]]
+    var rows: [Int]
+}
+
+/// Turns a partition's buffered rows into encoded, compressed row groups ("analyze" and
+/// "compress" of the column writer): remaps worker codes to dataset codes, builds the partition's
+/// sorted request-id dictionary, and cuts row groups of at most `rowGroupRows` parent rows.
+struct PartitionEncoder {
+    let remaps: CodeRemaps
+    let codec: Codec
+    let level: Int32
+    let rowGroupRows: Int
+
+    func prepare(_ e: EncodedChunk) -> PreparedChunk { PreparedChunk(e, codec: codec, level: level) }
+
+    @inline(__always)
+    static func remap(_ codes: [Int32], _ map: [Int32]) -> [Int32] {
+        codes.map { map[Int($0)] }
+    }
+
+    func encode(exposures: [(worker: Int, batch: TableBatch)], outcomes: [(worker: Int, batch: TableBatch)],
+                assignments: [(worker: Int, batch: TableBatch)]) -> PreparedPartition {
+        var ex = ExposureBatch()
+        for (w, tb) in exposures {
+            guard case .exposures(var b) = tb else { continue }
+            b.user = Self.remap(b.user, remaps.user[w])
+            b.item = Self.remap(b.item, remaps.item[w])
+            b.contextKey = Self.remap(b.contextKey, remaps.contextKey[w])
+            b.contextValue = Self.remap(b.contextValue, remaps.contextValue[w])
+            ex.append(b)
+        }
+        var oc = OutcomeBatch()
+        for (w, tb) in outcomes {
+            guard case .outcomes(var b) = tb else { continue }
+            b.user = Self.remap(b.user, remaps.user[w])
+            b.item = Self.remap(b.item, remaps.item[w])
+            b.eventType = Self.remap(b.eventType, remaps.eventType[w])
+            oc.append(b)
+        }
+        var asg = AssignmentBatch()
+        for (w, tb) in assignments {
+            guard case .assignments(var b) = tb else { continue }
+            b.user = Self.remap(b.user, remaps.user[w])
+            b.experiment = Self.remap(b.experiment, remaps.experiment[w])
+            b.variant = Self.remap(b.variant, remaps.variant[w])
+            b.contextKey = Self.remap(b.contextKey, remaps.contextKey[w])
+            b.contextValue = Self.remap(b.contextValue, remaps.contextValue[w])
+            asg.append(b)
+        }
+        // One request dictionary for the three tables of the partition.
+        var interner = StringInterner(capacity: ex.rows + 16)
+        func codes(_ col: ByteColumn) -> [Int32] {
+            var out = [Int32]()
+            out.reserveCapacity(col.count)
+            col.data.withUnsafeBytes { raw in
+                for i in 0..<col.count {
+                    let a = Int(col.offsets[i]), b = Int(col.offsets[i + 1])
+                    out.append(interner.intern(UnsafeRawBufferPointer(rebasing: raw[a..<b])))
+                }
+            }
+            return out
+        }
+        let exReq = codes(ex.requestID), ocReq = codes(oc.requestID), asReq = codes(asg.requestID)
+        let sorted = SortedDictionary(merging: [interner])
+        let map = sorted.remaps[0]
+        let requestChunk = prepare(ColumnEncoder.encode(offsets: sorted.offsets, data: sorted.data))
+
+        return PreparedPartition(
+            requestDictionary: requestChunk, requestCount: sorted.count,
+            tables: [
+                exposureGroups(ex, Self.remap(exReq, map)),
+                outcomeGroups(oc, Self.remap(ocReq, map)),
+                assignmentGroups(asg, Self.remap(asReq, map)),
+            ],
+            rows: [ex.rows, oc.rows, asg.rows])
+    }
+
+    /// Row ranges of at most `rowGroupRows`.
+    func ranges(_ n: Int) -> [Range<Int>] {
+        stride(from: 0, to: n, by: rowGroupRows).map { $0..<min(n, $0 + rowGroupRows) }
+    }
+
+    static func prefix(_ counts: [Int32]) -> [Int] {
+        var out = [Int](repeating: 0, count: counts.count + 1)
+        for i in 0..<counts.count { out[i + 1] = out[i] + Int(counts[i]) }
+        return out
+    }
+
+    func int32(_ a: ArraySlice<Int32>) -> PreparedChunk { prepare(ColumnEncoder.encode(int32: Array(a))) }
+    func int64(_ a: ArraySlice<Int64>) -> PreparedChunk { prepare(ColumnEncoder.encode(int64: Array(a))) }
+    func float64(_ a: ArraySlice<Double>) -> PreparedChunk { prepare(ColumnEncoder.encode(float64: Array(a))) }
+    func bool(_ a: ArraySlice<UInt8>) -> PreparedChunk { prepare(ColumnEncoder.encode(bool: Array(a))) }
+
+    func bytes(_ c: ByteColumn, _ r: Range<Int>) -> PreparedChunk {
+        let base = c.offsets[r.lowerBound]
+        let offs = c.offsets[r.lowerBound...r.upperBound].map { $0 - base }
+        let data = Array(c.data[Int(base)..<Int(c.offsets[r.upperBound])])
+        return prepare(ColumnEncoder.encode(offsets: offs, data: data))
+    }
+
+    func exposureGroups(_ b: ExposureBatch, _ req: [Int32]) -> [PreparedRowGroup] {
+        let itemPrefix = Self.prefix(b.itemCount)
+        let ctxPrefix = Self.prefix(b.contextCount)
+        return ranges(b.rows).map { r in
+            let ir = itemPrefix[r.lowerBound]..<itemPrefix[r.upperBound]
+            let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
+            let chunks = [
+                int32(req[r]), int32(b.user[r]), int64(b.tsMicros[r]), int32(b.tsNanos[r]), int32(b.tsOffset[r]),
+                int32(b.itemCount[r]), bool(b.contextPresent[r]), int32(b.contextCount[r]),
+                bool(b.latencyPresent[r]), float64(b.latency[r]), bool(b.errorPresent[r]), bool(b.error[r]),
+                int32(b.item[ir]), int64(b.rank[ir]), bool(b.propensityPresent[ir]), float64(b.propensity[ir]),
+                bool(b.loggingPresent[ir]), float64(b.logging[ir]), bool(b.targetPresent[ir]), float64(b.target[ir]),
+                bool(b.extraPresent[ir]), bytes(b.extra, ir),
+                int32(b.contextKey[cr]), int32(b.contextValue[cr]),
+            ]
+            precondition(chunks.count == DatasetSchema.exposures.columns.count, "exposure columns out of sync with the schema")
+            return PreparedRowGroup(rows: r.count, groupRows: [ir.count, cr.count], chunks: chunks)
+        }
+    }
+
+    func outcomeGroups(_ b: OutcomeBatch, _ req: [Int32]) -> [PreparedRowGroup] {
+        ranges(b.rows).map { r in
+            let chunks = [
+                int32(req[r]), int32(b.user[r]), int32(b.item[r]), int32(b.eventType[r]),
+                bool(b.valuePresent[r]), float64(b.value[r]),
+                int64(b.tsMicros[r]), int32(b.tsNanos[r]), int32(b.tsOffset[r]),
+            ]
+            precondition(chunks.count == DatasetSchema.outcomes.columns.count, "outcome columns out of sync with the schema")
+            return PreparedRowGroup(rows: r.count, groupRows: [], chunks: chunks)
+        }
+    }
+
+    func assignmentGroups(_ b: AssignmentBatch, _ req: [Int32]) -> [PreparedRowGroup] {
+        let ctxPrefix = Self.prefix(b.contextCount)
+        return ranges(b.rows).map { r in
+            let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
+            let chunks = [
+                int32(req[r]), int32(b.user[r]), int32(b.experiment[r]), int32(b.variant[r]),
+                int64(b.tsMicros[r]), int32(b.tsNanos[r]), int32(b.tsOffset[r]),
+                bool(b.contextPresent[r]), int32(b.contextCount[r]),
+                int32(b.contextKey[cr]), int32(b.contextValue[cr]),
+            ]
+            precondition(chunks.count == DatasetSchema.assignments.columns.count, "assignment columns out of sync with the schema")
+            return PreparedRowGroup(rows: r.count, groupRows: [cr.count], chunks: chunks)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+/// Parsed, validated exposure rows in columns. Codes of user, item and context strings refer to the
+/// interners of the worker that parsed the batch; request ids are kept as bytes until the
+/// partition they belong to is written.
+struct ExposureBatch {
+    var requestID = ByteColumn()
+    var user: [Int32] = []
+    var tsMicros: [Int64] = []
+    var tsNanos: [Int32] = []
+    var tsOffset: [Int32] = []
+    var itemCount: [Int32] = []
+    var contextPresent: [UInt8] = []
+    var contextCount: [Int32] = []
+    var latencyPresent: [UInt8] = []
+    var latency: [Double] = []
+    var errorPresent: [UInt8] = []
+    var error: [UInt8] = []
+    // items
+    var item: [Int32] = []
+    var rank: [Int64] = []
+    var propensityPresent: [UInt8] = []
+    var propensity: [Double] = []
+    var loggingPresent: [UInt8] = []
+    var logging: [Double] = []
+    var targetPresent: [UInt8] = []
+    var target: [Double] = []
+    var extraPresent: [UInt8] = []
+    var extra = ByteColumn()
+    // context pairs
+    var contextKey: [Int32] = []
+    var contextValue: [Int32] = []
+
+    var rows: Int { user.count }
+
+    mutating func append(_ o: ExposureBatch) {
+        requestID.append(contentsOf: o.requestID)
+        user += o.user; tsMicros += o.tsMicros; tsNanos += o.tsNanos; tsOffset += o.tsOffset
+        itemCount += o.itemCount; contextPresent += o.contextPresent; contextCount += o.contextCount
+        latencyPresent += o.latencyPresent; latency += o.latency; errorPresent += o.errorPresent; error += o.error
+        item += o.item; rank += o.rank; propensityPresent += o.propensityPresent; propensity += o.propensity
+        loggingPresent += o.loggingPresent; logging += o.logging; targetPresent += o.targetPresent; target += o.target
+        extraPresent += o.extraPresent; extra.append(contentsOf: o.extra)
+        contextKey += o.contextKey; contextValue += o.contextValue
+    }
+
+    func pack(_ p: inout ArrayPacker) {
+        requestID.pack(&p)
+        p.put(user); p.put(tsMicros); p.put(tsNanos); p.put(tsOffset); p.put(itemCount); p.put(contextPresent)
+        p.put(contextCount); p.put(latencyPresent); p.put(latency); p.put(errorPresent); p.put(error)
+        p.put(item); p.put(rank); p.put(propensityPresent); p.put(propensity); p.put(loggingPresent); p.put(logging)
+        p.put(targetPresent); p.put(target); p.put(extraPresent)
+        extra.pack(&p)
+        p.put(contextKey); p.put(contextValue)
+    }
+
+    static func unpack(_ u: inout ArrayUnpacker) -> ExposureBatch {
+        var b = ExposureBatch()
+        b.requestID = .unpack(&u)
+        b.user = u.get(); b.tsMicros = u.get(); b.tsNanos = u.get(); b.tsOffset = u.get(); b.itemCount = u.get()
+        b.contextPresent = u.get(); b.contextCount = u.get(); b.latencyPresent = u.get(); b.latency = u.get()
+        b.errorPresent = u.get(); b.error = u.get()
+        b.item = u.get(); b.rank = u.get(); b.propensityPresent = u.get(); b.propensity = u.get()
+        b.loggingPresent = u.get(); b.logging = u.get(); b.targetPresent = u.get(); b.target = u.get()
+        b.extraPresent = u.get()
+        b.extra = .unpack(&u)
+        b.contextKey = u.get(); b.contextValue = u.get()
+        return b
+    }
+
+    var byteSize: Int {
+        requestID.byteSize + rows * 39 + item.count * 45 + extra.byteSize + contextKey.count * 8
+    }
+}
+
+struct OutcomeBatch {
+    var requestID = ByteColumn()
+    var user: [Int32] = []
+    var item: [Int32] = []
+    var eventType: [Int32] = []
+    var valuePresent: [UInt8] = []
+    var value: [Double] = []
+    var tsMicros: [Int64] = []
+    var tsNanos: [Int32] = []
+    var tsOffset: [Int32] = []
+
+    var rows: Int { user.count }
+
+    mutating func append(_ o: OutcomeBatch) {
+        requestID.append(contentsOf: o.requestID)
+        user += o.user; item += o.item; eventType += o.eventType; valuePresent += o.valuePresent; value += o.value
+        tsMicros += o.tsMicros; tsNanos += o.tsNanos; tsOffset += o.tsOffset
+    }
+
+    func pack(_ p: inout ArrayPacker) {
+        requestID.pack(&p)
+        p.put(user); p.put(item); p.put(eventType); p.put(valuePresent); p.put(value)
+        p.put(tsMicros); p.put(tsNanos); p.put(tsOffset)
+    }
+
+    static func unpack(_ u: inout ArrayUnpacker) -> OutcomeBatch {
+        var b = OutcomeBatch()
+        b.requestID = .unpack(&u)
+        b.user = u.get(); b.item = u.get(); b.eventType = u.get(); b.valuePresent = u.get(); b.value = u.get()
+        b.tsMicros = u.get(); b.tsNanos = u.get(); b.tsOffset = u.get()
+        return b
+    }
+
+    var byteSize: Int { requestID.byteSize + rows * 41 }
+}
+
+struct AssignmentBatch {
+    var requestID = ByteColumn()
+    var user: [Int32] = []
+    var experiment: [Int32] = []
+    var variant: [Int32] = []
+    var tsMicros: [Int64] = []
+    var tsNanos: [Int32] = []
+    var tsOffset: [Int32] = []
+    var contextPresent: [UInt8] = []
+    var contextCount: [Int32] = []
+    var contextKey: [Int32] = []
+    var contextValue: [Int32] = []
+
+    var rows: Int { user.count }
+
+    mutating func append(_ o: AssignmentBatch) {
+        requestID.append(contentsOf: o.requestID)
+        user += o.user; experiment += o.experiment; variant += o.variant
+        tsMicros += o.tsMicros; tsNanos += o.tsNanos; tsOffset += o.tsOffset
+        contextPresent += o.contextPresent; contextCount += o.contextCount
+        contextKey += o.contextKey; contextValue += o.contextValue
+    }
+
+    func pack(_ p: inout ArrayPacker) {
+        requestID.pack(&p)
+        p.put(user); p.put(experiment); p.put(variant); p.put(tsMicros); p.put(tsNanos); p.put(tsOffset)
+        p.put(contextPresent); p.put(contextCount); p.put(contextKey); p.put(contextValue)
+    }
+
+    static func unpack(_ u: inout ArrayUnpacker) -> AssignmentBatch {
+        var b = AssignmentBatch()
+        b.requestID = .unpack(&u)
+        b.user = u.get(); b.experiment = u.get(); b.variant = u.get(); b.tsMicros = u.get(); b.tsNanos = u.get()
+        b.tsOffset = u.get(); b.contextPresent = u.get(); b.contextCount = u.get(); b.contextKey = u.get(); b.contextValue = u.get()
+        return b
+    }
+
+    var byteSize: Int { requestID.byteSize + rows * 33 + contextKey.count * 8 }
+}

@@ -1,0 +1,83 @@
+import ColumnarStorage
+
+/// Appends rejected lines as JSONL records
+/// `{"source":..., "line":N, "table":..., "field":..., "reason":..., "raw":...}`;
+/// invalid UTF-8 in the raw line is replaced by U+FFFD and flagged with `"raw_valid_utf8":false`.
+final class RejectsWriter {
+    let path: String
+    private var file: AtomicOutputFile?
+    private(set) var count = 0
+
+    init(path: String) { self.path = path }
+
+    func add(source: String, line: Int, table: TableKind, error: RowError, raw: UnsafeRawBufferPointer, truncatedFrom: Int? = nil) throws(StorageError) {
+        if file == nil { file = try AtomicOutputFile(path: path) }
+        var s = "{\"source\":"
+        JSONText.appendString(source, to: &s)
+        s += ",\"line\":\(line),\"table\":\"\(table)\",\"field\":"
+        JSONText.appendString(error.field, to: &s)
+        s += ",\"reason\":"
+        JSONText.appendString(error.reason, to: &s)
+        s += ",\"raw\":"
+        let valid = String(validating: raw, as: UTF8.self)
+        JSONText.appendString(valid ?? String(decoding: raw, as: UTF8.self), to: &s)
+        if valid == nil { s += ",\"raw_valid_utf8\":false" }
+        if let n = truncatedFrom { s += ",\"raw_truncated_from_bytes\":\(n)" }
+        s += "}\n"
+        try file!.write(s)
+        count += 1
+    }
+
+    /// Makes the file visible; with no rejects, removes a stale file from an earlier run.
+    func finish() throws(StorageError) {
+        if let file {
+            try file.commit()
+        } else {
+            FileSystem.removeIfExists(path)
+        }
+    }
+}
+
+/// JSON text helpers shared by the rejects file and export.
+public enum JSONText {
+    /// Appends `s` as a JSON string literal (RFC 8259 escapes; non-ASCII kept as UTF-8).
+    public static func appendString(_ s: String, to out: inout String) {
+        out.unicodeScalars.append("\"")
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        out.unicodeScalars.append("\"")
+    }
+
+    /// Appends bytes (valid UTF-8) as a JSON string literal.
+    public static func appendString(bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        out.append(0x22)
+        for b in bytes {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+}

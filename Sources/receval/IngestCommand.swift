@@ -1,0 +1,122 @@
+import ArgumentParser
+import ColumnarFormat
+import Ingest
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Convert JSONL exposure, outcome and assignment logs into one columnar dataset.",
+        discussion: """
+            Inputs may be plain, gzip or zstd (detected from the content) and may be repeated;
+            `-` reads standard input. Every line is validated against exposure.v1, outcome.v1 or
+            assignment.v1. A line that fails goes to the rejects file (default DATASET.rejects.jsonl)
+            with its source, line number, field path, reason and the original text; for every
+            table, rows read = rows written + rows rejected. Empty and whitespace-only lines are
+            not rows: they are skipped and counted as blank.
+
+            Policy: if more than --max-reject-rate of a table's rows are rejected, no dataset is
+            written (the rejects file still is) and the exit code is 2.
+
+            The dataset appears atomically: an interrupted ingest leaves the previous file (or
+            none) and no temporary files.
+
+            Exit codes: 0 success, 1 error (I/O, bad flags), 2 too many rejected rows.
+            """)
+
+    @Option(name: .customLong("exposures"), help: ArgumentHelp("Exposure JSONL (repeatable).", valueName: "FILE"))
+    var exposures: [String] = []
+    @Option(name: .customLong("outcomes"), help: ArgumentHelp("Outcome JSONL (repeatable).", valueName: "FILE"))
+    var outcomes: [String] = []
+    @Option(name: .customLong("assignments"), help: ArgumentHelp("Assignment JSONL (repeatable).", valueName: "FILE"))
+    var assignments: [String] = []
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Dataset file to write.", valueName: "DATASET"))
+    var output: String
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+    @Option(name: .customLong("memory-limit"), help: "Peak memory to stay under, e.g. 1G or 512M; more data spills to temporary files.")
+    var memoryLimit: String = "2G"
+    @Option(help: "Request-id hash partitions (default: from input size and memory limit).")
+    var partitions: Int?
+    @Option(help: "Compression per column chunk: zstd, lz4 or none.")
+    var codec: String = "zstd"
+    @Option(help: "zstd compression level (1-19).")
+    var level: Int32 = 3
+    @Option(name: .customLong("row-group-rows"), help: "Rows per row group (bounds what is decompressed at once).")
+    var rowGroupRows: Int = 65_536
+    @Option(name: .customLong("max-line-bytes"), help: "Longer lines are rejected without being loaded.")
+    var maxLineBytes: String = "64M"
+    @Option(name: .customLong("max-reject-rate"), help: "Largest share of rejected rows per table before the ingest fails (0-1).")
+    var maxRejectRate: Double = 0.05
+    @Option(help: ArgumentHelp("Where rejected lines go (default: DATASET.rejects.jsonl).", valueName: "FILE"))
+    var rejects: String?
+    @Flag(help: "No progress bar and no summary.")
+    var quiet = false
+
+    func validate() throws {
+        if exposures.isEmpty && outcomes.isEmpty && assignments.isEmpty {
+            throw ValidationError("give at least one input: --exposures FILE, --outcomes FILE or --assignments FILE")
+        }
+        guard Codec(name: codec) != nil else { throw ValidationError("--codec must be zstd, lz4 or none, not '\(codec)'") }
+        guard parseByteSize(memoryLimit) != nil else { throw ValidationError("--memory-limit: cannot read '\(memoryLimit)'; try 1G or 512M") }
+        guard parseByteSize(maxLineBytes) != nil else { throw ValidationError("--max-line-bytes: cannot read '\(maxLineBytes)'; try 64M") }
+        guard (0...1).contains(maxRejectRate) else { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+        guard rowGroupRows >= 1 else { throw ValidationError("--row-group-rows must be at least 1") }
+        if let p = partitions, p < 1 || p > 65_536 { throw ValidationError("--partitions must be between 1 and 65536") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if [exposures, outcomes, assignments].joined().filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("only one input can be standard input (-)")
+        }
+    }
+
+    func run() throws {
+        var o = IngestOptions(output: output, threads: threads ?? defaultThreads())
+        o.exposures = exposures
+        o.outcomes = outcomes
+        o.assignments = assignments
+        o.rejectsPath = rejects
+        o.memoryLimit = parseByteSize(memoryLimit)!
+        o.partitions = partitions
+        o.codec = Codec(name: codec)!
+        o.compressionLevel = level
+        o.rowGroupRows = rowGroupRows
+        o.maxLineBytes = parseByteSize(maxLineBytes)!
+        o.maxRejectRate = maxRejectRate
+        o.createdBy = "receval \(receValVersion)"
+        var bar = ProgressBar(enabled: !quiet)
+        let start = Terminal.now()
+        let result = Result { () throws(IngestError) -> IngestSummary in
+            try IngestJob(options: o).run { p in
+                bar.update(phase: p.phase, done: p.bytesRead, total: p.bytesTotal, rows: p.rows)
+            }
+        }
+        bar.finish()
+        let summary: IngestSummary
+        switch result {
+        case .success(let s):
+            summary = s
+        case .failure(let e):
+            Terminal.err("error: \(e.description)\n")
+            throw ExitCode(e.exitCode)
+        }
+        if quiet { return }
+        let secs = Terminal.now() - start
+        var s = "wrote \(output): \(ProgressBar.size(Double(summary.datasetBytes))) from \(ProgressBar.size(Double(summary.inputBytes))) of input"
+        s += " in \((secs * 100).rounded() / 100) s (\(Int(Double(summary.inputBytes) / secs / 1e6)) MB/s), \(summary.partitions) partition(s)\n"
+        for t in TableKind.allCases {
+            let c = summary.counts(t)
+            if c.read == 0 && c.blank == 0 { continue }
+            s += "  \(t.description.padding(12)) read \(c.read), written \(c.written), rejected \(c.rejected)"
+            if c.blank > 0 { s += ", blank lines skipped \(c.blank)" }
+            s += "\n"
+        }
+        if let r = summary.rejectsPath { s += "  rejected lines and reasons: \(r)\n" }
+        if summary.spilledBytes > 0 { s += "  spilled \(ProgressBar.size(Double(summary.spilledBytes))) to temporary files to stay under --memory-limit\n" }
+        Terminal.err(s)
+    }
+}
+
+extension String {
+    func padding(_ w: Int) -> String { count >= w ? self : self + String(repeating: " ", count: w - count) }
+}
+
+let receValVersion = "0.1.0"

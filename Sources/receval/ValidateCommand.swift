@@ -1,0 +1,51 @@
+import ArgumentParser
+import ColumnarStorage
+import Ingest
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a JSONL file against exposure.v1, outcome.v1 or assignment.v1.",
+        discussion: """
+            Prints one line per invalid record, `FILE:LINE: field PATH: MESSAGE`, then a summary.
+            Empty lines are skipped. Gzip and zstd input is decoded.
+
+            Exit codes: 0 every line is valid, 1 at least one line is invalid, 2 the input
+            cannot be read or the flags are wrong.
+            """)
+
+    @Option(help: "exposure.v1, outcome.v1 or assignment.v1.")
+    var schema: String
+    @Option(help: ArgumentHelp("JSONL file to check (- for standard input).", valueName: "FILE"))
+    var input: String
+    @Option(name: .customLong("max-errors"), help: "Stop printing after this many errors (all lines are still counted).")
+    var maxErrors: Int = 100
+    @Flag(help: "Print only the summary.")
+    var quiet = false
+
+    func run() throws {
+        guard let table = LineValidator.table(forSchema: schema) else {
+            Terminal.err("error: unknown schema '\(schema)'; use exposure.v1, outcome.v1 or assignment.v1\n")
+            throw ExitCode(2)
+        }
+        var printed = 0
+        let summary: LineValidator.Summary
+        do {
+            summary = try LineValidator(table: table).validate(path: input) { f in
+                if quiet { return }
+                if printed < maxErrors {
+                    let field = f.error.field.isEmpty ? "" : " field \(f.error.field):"
+                    Terminal.out("\(input):\(f.line):\(field) \(f.error.reason)\n")
+                } else if printed == maxErrors {
+                    Terminal.out("... (more errors not shown; raise --max-errors)\n")
+                }
+                printed += 1
+            }
+        } catch {
+            Terminal.err("error: \(error)\n")
+            throw ExitCode(2)
+        }
+        Terminal.out("\(input): \(summary.lines) lines, \(summary.valid) valid, \(summary.invalid) invalid against \(table.schemaName)" + (summary.blank > 0 ? ", \(summary.blank) blank skipped" : "") + "\n")
+        if summary.invalid > 0 { throw ExitCode(1) }
+    }
+}

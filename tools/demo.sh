@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The quick start: builds receval, generates a small deterministic sample of logs (with a few
+# malformed lines), ingests it, inspects the dataset and checks the export round trip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/deps.sh
+swift build -c release --product receval >&2
+bin="$(swift build -c release --show-bin-path)/receval"
+work="${DEMO_DIR:-$(mktemp -d)}"
+echo "== generating sample logs in $work/logs (20,000 exposures, 0.2% malformed lines)"
+"$bin" gen --exposures 20000 --seed 42 --malformed-rate 0.002 --all-fields --out "$work/logs"
+echo "== ingest"
+"$bin" ingest --exposures "$work/logs/exposures.jsonl" --outcomes "$work/logs/outcomes.jsonl" \
+  --assignments "$work/logs/assignments.jsonl" -o "$work/sample.rcv" --max-reject-rate 0.01
+echo "== first rejected line"
+head -n 1 "$work/sample.rcv.rejects.jsonl"
+echo "== inspect"
+"$bin" inspect "$work/sample.rcv"
+echo "== export (first 2 exposures)"
+"$bin" export "$work/sample.rcv" --table exposures | head -n 2
+echo "== validate the outcomes file"
+"$bin" validate --schema outcome.v1 --input "$work/logs/outcomes.jsonl" --max-errors 3 || true
+echo "demo files are in $work"
