@@ -1,6 +1,9 @@
 import ColumnarFormat
 import ColumnarStorage
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// JSONL logs in, one dataset file out (format-spec/README.md).
 ///
@@ -271,8 +274,10 @@ public final class IngestJob {
             var start = 0
             var line = chunk.firstLine
             while start < n {
-                var end = start
-                while end < n && base[end] != 0x0A { end += 1 }
+                var end = n
+                if let nl = memchr(base + start, 0x0A, n - start) {
+                    end = UnsafeRawPointer(nl) - UnsafeRawPointer(base)
+                }
                 var stop = end
                 if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
                 defer {

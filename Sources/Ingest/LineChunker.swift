@@ -1,4 +1,7 @@
 import ColumnarStorage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A run of complete lines from one input, with the physical line number of its first line.
 struct LineChunk: Sendable {
@@ -43,28 +46,37 @@ struct LineChunker {
     /// The next chunk, or nil at end of input.
     mutating func next() throws(StorageError) -> LineChunk? {
         while !done {
-            var buf = carry
-            carry = []
-            let want = max(chunkSize, buf.count + chunkSize / 2)
-            let have = buf.count
-            buf.reserveCapacity(want)
-            var filled = have
-            buf.append(contentsOf: repeatElement(0, count: want - have))
+            let want = max(chunkSize, carry.count + chunkSize / 2)
             var eof = false
-            while filled < want {
-                let input = self.input
-                let n = try buf.withUnsafeMutableBytes { raw in
-                    Result { () throws(StorageError) -> Int in
-                        try input.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+            var readError: StorageError?
+            let input = self.input
+            let carried = carry
+            carry = []
+            // Filled without zeroing first: the buffer is written by the copy and the reads.
+            var buf = [UInt8](unsafeUninitializedCapacity: want) { b, count in
+                var filled = carried.count
+                if filled > 0 { _ = UnsafeMutableBufferPointer(rebasing: b[0..<filled]).initialize(from: carried) }
+                while filled < want {
+                    let r = Result { () throws(StorageError) -> Int in
+                        try input.read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: b[filled...])))
                     }
-                }.get()
-                if n == 0 {
-                    eof = true
-                    break
+                    switch r {
+                    case .success(let n):
+                        if n == 0 {
+                            eof = true
+                            count = filled
+                            return
+                        }
+                        filled += n
+                    case .failure(let e):
+                        readError = e
+                        count = filled
+                        return
+                    }
                 }
-                filled += n
+                count = filled
             }
-            buf.removeSubrange(filled...)
+            if let readError { throw readError }
             if skipping {
                 // Discard up to the end of the oversize line.
                 if let nl = buf.firstIndex(of: 0x0A) {
@@ -108,7 +120,14 @@ struct LineChunker {
 
     private mutating func emit(_ buf: [UInt8]) -> LineChunk {
         var lines = 0
-        for b in buf where b == 0x0A { lines += 1 }
+        buf.withUnsafeBytes { raw in
+            guard var p = raw.baseAddress else { return }
+            let end = p + raw.count
+            while p < end, let nl = memchr(p, 0x0A, end - p) {
+                lines += 1
+                p = UnsafeRawPointer(nl) + 1
+            }
+        }
         if let last = buf.last, last != 0x0A { lines += 1 }
         let c = LineChunk(bytes: buf, firstLine: nextLine, source: source, table: table)
         nextLine += lines

@@ -77,9 +77,9 @@ struct RecordParser {
 
     static func missing(_ f: String) -> RowError { RowError(field: f, reason: "missing required field") }
 
-    func nonEmpty(_ r: ByteRef?, _ f: String) throws(RowError) -> ByteRef {
-        guard let r else { throw RecordParser.missing(f) }
-        guard r.count > 0 else { throw RowError(field: f, reason: "must be a non-empty string") }
+    func nonEmpty(_ r: ByteRef?, _ f: @autoclosure () -> String) throws(RowError) -> ByteRef {
+        guard let r else { throw RecordParser.missing(f()) }
+        guard r.count > 0 else { throw RowError(field: f(), reason: "must be a non-empty string") }
         return r
     }
 

@@ -48,24 +48,30 @@ public struct StringInterner: Sendable {
     /// The code of `key`, inserting it if new.
     public mutating func intern(_ key: UnsafeRawBufferPointer) -> Int32 {
         let n = key.count
-        let h = StringInterner.hash(key.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, n)
+        let kp = key.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        let h = StringInterner.hash(kp, n)
         let tag = h >> 32
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let s = slots[i]
-            if s == 0 { break }
-            if s >> 32 == tag {
-                let code = Int(s & 0xFFFF_FFFF) - 1
-                let a = Int(offsets[code]), b = Int(offsets[code + 1])
-                if b - a == n {
-                    let equal = arena.withUnsafeBytes { ar in
-                        n == 0 || memcmpBytes(ar.baseAddress! + a, key.baseAddress!, n)
+        let m = mask
+        var i = Int(truncatingIfNeeded: h) & m
+        let found: Int? = slots.withUnsafeBufferPointer { sl in
+            offsets.withUnsafeBufferPointer { off in
+                arena.withUnsafeBytes { ar in
+                    while true {
+                        let s = sl[i]
+                        if s == 0 { return nil }
+                        if s >> 32 == tag {
+                            let code = Int(s & 0xFFFF_FFFF) - 1
+                            let a = Int(off[code])
+                            if Int(off[code + 1]) - a == n && (n == 0 || memcmpBytes(ar.baseAddress! + a, kp, n)) {
+                                return code
+                            }
+                        }
+                        i = (i + 1) & m
                     }
-                    if equal { return Int32(code) }
                 }
             }
-            i = (i + 1) & mask
         }
+        if let found { return Int32(found) }
         let code = count
         precondition(code < Int(Int32.max) - 1, "dictionary exceeds 2^31 entries")
         arena.append(contentsOf: key)
@@ -141,14 +147,36 @@ public struct SortedDictionary: Sendable {
             local.append(m)
         }
         let n = all.count
-        var order = Array(0..<n)
+        // Sort by the first 16 bytes as big-endian integers, comparing whole keys only on ties.
+        struct SortKey {
+            var w0: UInt64
+            var w1: UInt64
+            var code: Int32
+        }
+        var keys = [SortKey]()
+        keys.reserveCapacity(n)
         all.arena.withUnsafeBytes { ar in
-            let offs = all.offsets
-            order.sort { x, y in
-                let xa = Int(offs[x]), xb = Int(offs[x + 1]), ya = Int(offs[y]), yb = Int(offs[y + 1])
+            for c in 0..<n {
+                let a = Int(all.offsets[c]), b = Int(all.offsets[c + 1])
+                var w0: UInt64 = 0, w1: UInt64 = 0
+                for j in 0..<min(16, b - a) {
+                    let byte = UInt64(ar[a + j])
+                    if j < 8 { w0 |= byte << UInt64(56 - 8 * j) } else { w1 |= byte << UInt64(56 - 8 * (j - 8)) }
+                }
+                keys.append(SortKey(w0: w0, w1: w1, code: Int32(c)))
+            }
+        }
+        let offs = all.offsets
+        all.arena.withUnsafeBytes { ar in
+            keys.sort { x, y in
+                if x.w0 != y.w0 { return x.w0 < y.w0 }
+                if x.w1 != y.w1 { return x.w1 < y.w1 }
+                let xa = Int(offs[Int(x.code)]), xb = Int(offs[Int(x.code) + 1])
+                let ya = Int(offs[Int(y.code)]), yb = Int(offs[Int(y.code) + 1])
                 return lexicographicallyLess(UnsafeRawBufferPointer(rebasing: ar[xa..<xb]), UnsafeRawBufferPointer(rebasing: ar[ya..<yb]))
             }
         }
+        let order = keys.map { Int($0.code) }
         var rank = [Int32](repeating: 0, count: n)
         data.reserveCapacity(all.arena.count)
         offsets.reserveCapacity(n + 1)

@@ -1,6 +1,9 @@
 import ArgumentParser
 import ColumnarFormat
 import Ingest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -82,6 +85,10 @@ struct IngestCommand: ParsableCommand {
         o.maxLineBytes = parseByteSize(maxLineBytes)!
         o.maxRejectRate = maxRejectRate
         o.createdBy = "receval \(receValVersion)"
+        // Keep large buffers in the heap between chunks instead of returning them to the kernel,
+        // which would zero fresh pages for every chunk (measured: ~10% of ingest time).
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 30)
+        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
         var bar = ProgressBar(enabled: !quiet)
         let start = Terminal.now()
         let result = Result { () throws(IngestError) -> IngestSummary in
@@ -120,3 +127,7 @@ extension String {
 }
 
 let receValVersion = "0.1.0"
+
+/// glibc's `mallopt(3)` (declared in <malloc.h>, which the Glibc module does not export).
+@_silgen_name("mallopt")
+func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32

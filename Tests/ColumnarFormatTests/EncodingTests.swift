@@ -1,0 +1,144 @@
+import ColumnarFormat
+import Testing
+
+/// Every encoding against a naive reference: random inputs must decode to exactly the input,
+/// and the chosen encoding must be no larger than plain.
+@Suite struct EncodingTests {
+    func decode(_ e: EncodedChunk) throws -> ChunkDescriptor {
+        ChunkDescriptor(offset: 64, storedLength: UInt64(e.payload.count), encodedLength: UInt64(e.payload.count), checksum: 0,
+                        count: UInt32(e.count), physicalType: e.physicalType, encoding: e.encoding, codec: .none,
+                        bitWidth: e.bitWidth, paramA: e.paramA, paramB: e.paramB)
+    }
+
+    @Test(arguments: 0..<40)
+    func bitPackingMatchesNaive(seed: Int) {
+        var rng = SplitMix(seed: UInt64(seed))
+        let width = seed % 41 == 40 ? 64 : Int(rng.next() % 65)
+        let count = Int(rng.next() % 300)
+        let mask: UInt64 = width == 64 ? ~0 : (width == 0 ? 0 : (1 << UInt64(width)) - 1)
+        let values = (0..<count).map { _ in rng.next() & mask }
+        var packed: [UInt8] = []
+        BitPacking.pack(count: count, width: width, into: &packed) { values[$0] }
+        #expect(packed.count == BitPacking.byteCount(count: count, width: width))
+        // Naive reference: bit i*width+b of the stream is bit b of value i.
+        for (i, v) in values.enumerated() {
+            for b in 0..<width {
+                let bit = i * width + b
+                let stored = (packed[bit / 8] >> UInt8(bit % 8)) & 1
+                #expect(UInt64(stored) == (v >> UInt64(b)) & 1)
+            }
+        }
+        var out = [UInt64](repeating: 0, count: count)
+        packed.withUnsafeBytes { raw in BitPacking.unpack(raw, count: count, width: width) { out[$0] = $1 } }
+        #expect(out == values)
+    }
+
+    @Test(arguments: 0..<30)
+    func integersRoundTrip(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &+ 100)
+        let n = Int(rng.next() % 2000)
+        let shape = seed % 5
+        var v: [Int64] = []
+        var x = Int64(bitPattern: rng.next() % 1_000_000)
+        for _ in 0..<n {
+            switch shape {
+            case 0: v.append(Int64(bitPattern: rng.next()))                  // full range: plain
+            case 1: v.append(Int64(rng.next() % 1000) - 500)                  // small range: FOR
+            case 2: x &+= Int64(rng.next() % 16); v.append(x)                 // sorted: delta
+            case 3: v.append(42)                                              // constant: width 0
+            default: v.append(Int64(rng.next() % 2) == 0 ? Int64.min : Int64.max)  // extremes
+            }
+        }
+        let e = ColumnEncoder.encode(int64: v)
+        #expect(e.payload.count <= n * 8)
+        let d = try decode(e)
+        let back = try e.payload.withUnsafeBytes { try ColumnDecoder.decodeIntegers($0, d, context: "t") }
+        #expect(back == v)
+        if shape == 3 && n > 0 { #expect(e.payload.isEmpty) }
+    }
+
+    @Test(arguments: 0..<20)
+    func int32RoundTrip(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &+ 7)
+        let n = Int(rng.next() % 5000)
+        let v = (0..<n).map { _ in Int32(truncatingIfNeeded: seed % 2 == 0 ? rng.next() : rng.next() % 70_000) }
+        let e = ColumnEncoder.encode(int32: v)
+        #expect(e.payload.count <= n * 4)
+        let back = try e.payload.withUnsafeBytes { try ColumnDecoder.decodeInt32($0, try decode(e), context: "t") }
+        #expect(back == v)
+    }
+
+    @Test(arguments: 0..<30)
+    func doublesRoundTripBitForBit(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &+ 900)
+        let n = Int(rng.next() % 3000) + 1
+        let v: [Double] = (0..<n).map { i in
+            switch seed % 4 {
+            case 0: return Double(rng.next() % 10_000) / 10_000      // 4-decimal propensities
+            case 1: return Double(Int64(rng.next() % 100_000) - 50_000) / 10  // latency with one decimal
+            case 2: return Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF)  // arbitrary finite
+            default: return i % 3 == 0 ? -0.0 : 0.5                  // negative zero forces plain
+            }
+        }
+        let e = ColumnEncoder.encode(float64: v)
+        #expect(e.payload.count <= n * 8)
+        if seed % 4 <= 1 { #expect(e.encoding == .decimalBitPacked) }
+        if seed % 4 == 3 { #expect(e.encoding == .plain) }
+        let back = try e.payload.withUnsafeBytes { try ColumnDecoder.decodeFloat64($0, try decode(e), context: "t") }
+        #expect(back.map(\.bitPattern) == v.map(\.bitPattern))
+    }
+
+    @Test(arguments: 0..<20)
+    func boolsRoundTrip(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &+ 55)
+        let n = Int(rng.next() % 4000)
+        let runny = seed % 2 == 0
+        var cur: UInt8 = 0
+        let v: [UInt8] = (0..<n).map { _ in
+            if runny { if rng.next() % 500 == 0 { cur ^= 1 }; return cur }
+            return UInt8(rng.next() % 2)
+        }
+        let e = ColumnEncoder.encode(bool: v)
+        if runny && n > 100 { #expect(e.encoding == .runLength) }
+        #expect(e.payload.count <= (n + 7) / 8 || e.encoding == .runLength)
+        let back = try e.payload.withUnsafeBytes { try ColumnDecoder.decodeBool($0, try decode(e), context: "t") }
+        #expect(back == v)
+    }
+
+    @Test func bytesRoundTrip() throws {
+        var rng = SplitMix(seed: 5)
+        var offsets: [UInt32] = [0]
+        var data: [UInt8] = []
+        var strings: [[UInt8]] = []
+        for _ in 0..<500 {
+            let s = (0..<Int(rng.next() % 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            strings.append(s)
+            data += s
+            offsets.append(UInt32(data.count))
+        }
+        let e = ColumnEncoder.encode(offsets: offsets, data: data)
+        let (o, d) = try e.payload.withUnsafeBytes { try ColumnDecoder.decodeBytes($0, try decode(e), context: "t") }
+        #expect(o == offsets)
+        #expect(d == data)
+    }
+
+    @Test func corruptPayloadsThrowInsteadOfTrapping() throws {
+        let e = ColumnEncoder.encode(int64: (0..<100).map { Int64($0 * $0 % 97) })
+        var d = try decode(e)
+        d.count = 10_000  // more values than the payload holds
+        #expect(throws: FormatError.self) { try e.payload.withUnsafeBytes { try ColumnDecoder.decodeIntegers($0, d, context: "t") } }
+        var bad = try decode(ColumnEncoder.encode(offsets: [0, 3, 2], data: [1, 2]))
+        bad.count = 2
+        #expect(throws: FormatError.self) {
+            try ColumnEncoder.encode(offsets: [0, 2], data: [1, 2]).payload.withUnsafeBytes { try ColumnDecoder.decodeBytes($0, bad, context: "t") }
+        }
+        var rle = try decode(ColumnEncoder.encode(bool: [UInt8](repeating: 1, count: 1000)))
+        rle.count = 10
+        #expect(throws: FormatError.self) {
+            try ColumnEncoder.encode(bool: [UInt8](repeating: 1, count: 1000)).payload.withUnsafeBytes { try ColumnDecoder.decodeBool($0, rle, context: "t") }
+        }
+        var unknown = try decode(e)
+        unknown.encodingRaw = 99
+        #expect(throws: FormatError.unknownEncoding(99)) { try e.payload.withUnsafeBytes { try ColumnDecoder.decodeIntegers($0, unknown, context: "t") } }
+    }
+}
