@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: ["Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
-            resources: [.copy("Fixtures")]),
+            exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

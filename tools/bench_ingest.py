@@ -311,7 +311,9 @@ def run_receval(a, receval, data_dir, out_dir, cpus):
     for name, read, written, rejected in SUMMARY_RE.findall(err):
         rows[name] = {"read": int(read), "written": int(written), "rejected": int(rejected)}
     res["rows_summary"] = rows
-    res["spilled"] = "spilled" in err
+    m = re.search(r"spilled ([0-9.]+ [kMG]B) to temporary files", err)
+    res["spilled"] = m.group(1) if m else None
+    res["stderr_tail"] = err[-2000:]
     rej = dataset + ".rejects.jsonl"
     if os.path.exists(rej):
         res["rejects_file_lines"] = count_lines(rej)
@@ -491,7 +493,7 @@ def main():
                 notes.append(f"receval run {r['run'] + 1} rejected {r['rejects_file_lines']} line(s); first: "
                              f"{r.get('first_reject', '')[:200]}")
             if r.get("spilled"):
-                notes.append(f"receval run {r['run'] + 1} spilled to temporary files")
+                notes.append(f"receval run {r['run'] + 1} spilled {r['spilled']} to temporary files")
             if r.get("inspect_error"):
                 notes.append(f"receval inspect failed after run {r['run'] + 1}: {r['inspect_error']}")
     if not data.get("generator", "").startswith("receval gen"):

@@ -1,0 +1,109 @@
+import ColumnarFormat
+import ColumnarStorage
+import Export
+import Foundation
+import Ingest
+import Testing
+
+/// Determinism across thread and partition counts, spilling, and corrupted files.
+@Suite struct DatasetIntegrityTests {
+    /// A few thousand varied exposures, outcomes and assignments built from the rich fixtures.
+    static func synthetic(_ dir: String, count: Int) {
+        var e: [String] = [], o: [String] = [], a: [String] = []
+        for i in 0..<count {
+            let items = (0..<(i % 7)).map { $0 + 1 }.map { r in #"{"item_id":"sku_\#((i * 31 + r * 17) % 503)","rank":\#(r),"propensity":0.\#(1000 + (i * r) % 9000)}"# }
+            let ctx = i % 5 == 0 ? "" : #","context":{"surface":"s\#(i % 3)","tenant":"t\#(i % 11)"}"#
+            let lat = i % 4 == 0 ? "" : #","latency_ms":\#(Double(i % 977) / 10)"#
+            e.append(#"{"request_id":"req_\#(i)","user_id":"u_\#(i % 97)","ts":"2026-01-27T00:\#(String(format: "%02d", (i / 60) % 60)):\#(String(format: "%02d", i % 60)).\#(i % 1000)Z","items":[\#(items.joined(separator: ","))]\#(ctx)\#(lat)}"#)
+            if i % 3 == 0 {
+                o.append(#"{"request_id":"req_\#(i % 2 == 0 ? "\(i)" : "orphan\(i)")","user_id":"u_\#(i % 97)","item_id":"sku_\#(i % 503)","event_type":"\#(i % 9 == 0 ? "conversion" : "click")"\#(i % 9 == 0 ? #","value":\#(i % 50).5"# : ""),"ts":"2026-01-27T01:00:00+01:00"}"#)
+            }
+            a.append(#"{"experiment_id":"exp","variant":"\#(i % 2 == 0 ? "control" : "candidate")","request_id":"req_\#(i)","user_id":"u_\#(i % 97)","ts":"2026-01-27T00:00:00Z"}"#)
+        }
+        Support.write(e, to: dir + "/e.jsonl")
+        Support.write(o, to: dir + "/o.jsonl")
+        Support.write(a, to: dir + "/a.jsonl")
+    }
+
+    static func ingest(_ dir: String, _ out: String, threads: Int = 2, partitions: Int? = 4, memoryLimit: Int = 256 << 20) throws -> IngestSummary {
+        try Support.ingest(exposures: [dir + "/e.jsonl"], outcomes: [dir + "/o.jsonl"], assignments: [dir + "/a.jsonl"],
+                           output: out, threads: threads, partitions: partitions, maxRejectRate: 0, memoryLimit: memoryLimit, rowGroupRows: 500)
+    }
+
+    @Test func sameBytesForAnyThreadCount() throws {
+        let tmp = Support.tempDir()
+        Self.synthetic(tmp, count: 3000)
+        _ = try Self.ingest(tmp, tmp + "/t1.rcv", threads: 1)
+        _ = try Self.ingest(tmp, tmp + "/t2.rcv", threads: 2)
+        _ = try Self.ingest(tmp, tmp + "/t3.rcv", threads: 3)
+        let one = try Data(contentsOf: URL(fileURLWithPath: tmp + "/t1.rcv"))
+        #expect(one == (try Data(contentsOf: URL(fileURLWithPath: tmp + "/t2.rcv"))))
+        #expect(one == (try Data(contentsOf: URL(fileURLWithPath: tmp + "/t3.rcv"))))
+    }
+
+    @Test func partitionCountAndSpillingDoNotChangeContent() throws {
+        let tmp = Support.tempDir()
+        Self.synthetic(tmp, count: 4000)
+        let expected = ["exposures": "e", "outcomes": "o", "assignments": "a"].mapValues { Support.records(Support.read(tmp + "/\($0).jsonl")) }
+        for (p, mem) in [(1, 256 << 20), (3, 256 << 20), (16, 1 << 20)] {
+            let out = tmp + "/p\(p).rcv"
+            let s = try Self.ingest(tmp, out, partitions: p, memoryLimit: mem)
+            if mem < (2 << 20) { #expect(s.spilledBytes > 0, "a 1 MiB budget must spill") }
+            let reader = try DatasetReader(path: out)
+            #expect(reader.partitionCount == p)
+            for (t, rows) in expected {
+                #expect(Support.records(try Support.export(out, table: t)) == rows, "partitions \(p) \(t)")
+            }
+        }
+    }
+
+    /// Request ids land in the partition XXH64(request_id) mod P, and the partition's dictionary
+    /// covers exposures, outcomes and assignments alike.
+    @Test func requestsArePartitionedByHash() throws {
+        let tmp = Support.tempDir()
+        Self.synthetic(tmp, count: 1000)
+        _ = try Self.ingest(tmp, tmp + "/d.rcv", partitions: 5)
+        let r = try DatasetReader(path: tmp + "/d.rcv")
+        var seen = 0
+        for p in 0..<r.partitionCount {
+            let dict = try r.requestDictionary(partition: p)
+            for i in 0..<dict.count {
+                let key = Array(dict[i])
+                #expect(Int(XXH64.hash(key) % 5) == p)
+                if i > 0 { #expect(Array(dict[i - 1]).lexicographicallyPrecedes(key)) }
+            }
+            seen += dict.count
+        }
+        #expect(seen == 1000 + 1000 / 6 + 1)  // exposures plus orphan outcome request ids
+    }
+
+    @Test func truncatedAndCorruptedFilesGiveErrorsNotWrongAnswers() throws {
+        let tmp = Support.tempDir()
+        Self.synthetic(tmp, count: 300)
+        _ = try Self.ingest(tmp, tmp + "/d.rcv", partitions: 2)
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tmp + "/d.rcv")))
+        let expected = try DatasetExporter.tables.map { try Support.export(tmp + "/d.rcv", table: $0) }
+        func outcome(_ bytes: [UInt8]) -> Bool? {  // nil: error; true: same content; false: wrong answer
+            Support.writeBytes(bytes, to: tmp + "/bad.rcv")
+            do {
+                let got = try DatasetExporter.tables.map { try Support.export(tmp + "/bad.rcv", table: $0) }
+                return got == expected
+            } catch {
+                return nil
+            }
+        }
+        var rng = SystemRandomNumberGenerator()
+        for n in [0, 7, 63, 64, 100, original.count / 2, original.count - 33, original.count - 1] + (0..<20).map({ _ in Int.random(in: 0..<original.count, using: &rng) }) {
+            #expect(outcome(Array(original.prefix(n))) == nil, "truncated to \(n) bytes")
+        }
+        var errors = 0
+        for i in stride(from: 0, to: original.count, by: max(1, original.count / 400)) {
+            var b = original
+            b[i] ^= 0x5A
+            let r = outcome(b)
+            #expect(r != false, "flipping byte \(i) gave a wrong answer")
+            if r == nil { errors += 1 }
+        }
+        #expect(errors > 0)
+    }
+}
