@@ -766,7 +766,8 @@ def self_test():
     checks = [
         ("xxh64 empty", xxh64(b""), 0xEF46DB3751D8E999),
         ("xxh64 'abc'", xxh64(b"abc"), 0x44BC2CF5AD770999),
-        ("xxh64 'req-0001'", xxh64("req-0001".encode()), None),
+        ("xxh64 'req-0001'", xxh64("req-0001".encode()), 0x3ABB004B20695957),
+        ("xxh64 bytes 0..99", xxh64(bytes(range(100))), 0x6AC1E58032166597),
         ("plain int32", decode_integers(h("006cca8800943577006cca88"), chunk(1, 0, 3)),
          [-2000000000, 2000000000, -2000000000]),
         ("plain int64", decode_integers(h("0000000000000080ffffffffffffff7f0000000000000000"), chunk(2, 0, 3)),
@@ -788,15 +789,15 @@ def self_test():
         ("plain bytes", decode_bytes(h("0000000002000000020000000500000068696a6b6c"), chunk(5, 0, 3)),
          [b"hi", b"", b"jkl"]),
         ("timestamp", format_ts(-500000, 0, -480), "1969-12-31T15:59:59.5-08:00"),
-        ("timestamp ns", format_ts(1769488200123456, 789, 330), "2026-01-27T10:00:00.123456789+05:30"),
+        ("timestamp ns", format_ts(1769493600123456, 789, 330), "2026-01-27T11:30:00.123456789+05:30"),
+        ("timestamp before the epoch", format_ts(-1, 900, 0), "1969-12-31T23:59:59.9999999Z"),
+        ("timestamp minimal.rcv", format_ts(1769504400500000, 0, 60), "2026-01-27T10:00:00.5+01:00"),
+        ("decimal latency_ms of basic-none", decode_float64(h("7d80110000000000"), chunk(3, 5, 3, 7, 0, 1)), [12.5, 0.0, 7.0]),
     ]
     ok = True
     for name, got, want in checks:
         if isinstance(got, list) and want and isinstance(want[0], int) and isinstance(got[0], bool):
             got = [int(x) for x in got]
-        if want is None:
-            print(f"ok   {name} = 0x{got:016x}")
-            continue
         good = got == want
         ok &= good
         shown = f"0x{got:016x}" if isinstance(got, int) else got
@@ -807,23 +808,23 @@ def self_test():
 
 
 def check_vectors(root):
-    """Decodes every vector under `root` and compares with its expected/*.jsonl."""
+    """Decodes every vector under `root` and compares it with its expected/*.jsonl; checks the
+    mutated files listed in `root`/mutations/cases.json."""
     ok = True
     incomplete = False
+    tables = ("exposures", "outcomes", "assignments")
     for name in sorted(os.listdir(root)):
         vdir = os.path.join(root, name)
-        if not os.path.isdir(vdir):
-            continue
-        files = [x for x in os.listdir(vdir) if x.endswith(".rcv")]
-        if len(files) != 1:
+        path = os.path.join(vdir, name + ".rcv")
+        if not os.path.isfile(path):
             continue
         try:
-            ds = Dataset(os.path.join(vdir, files[0]))
+            ds = Dataset(path)
         except FormatError as e:
             print(f"FAIL {name}: {e}")
             ok = False
             continue
-        for table in ("exposures", "outcomes", "assignments"):
+        for table in tables:
             skipped = []
             try:
                 records = read_records(ds, table, skipped)
@@ -839,6 +840,45 @@ def check_vectors(root):
             good, msg = compare(records, os.path.join(vdir, "expected", table + ".jsonl"))
             ok &= good
             print(("ok   " if good else "FAIL ") + f"{name} {table}: {msg}")
+    cases_path = os.path.join(root, "mutations", "cases.json")
+    if os.path.isfile(cases_path):
+        with open(cases_path, encoding="utf-8") as f:
+            cases = json.load(f)
+        for c in cases:
+            path = os.path.join(root, "mutations", c["file"])
+            expect = c["expect"]
+            try:
+                ds = Dataset(path)
+            except FormatError as e:
+                good = expect == "reject-open"
+                print(("ok   " if good else "FAIL ") + f"mutations/{c['file']}: rejected when opened: {e}")
+                ok &= good
+                continue
+            if expect == "reject-open":
+                print(f"FAIL mutations/{c['file']}: opened, but must be rejected")
+                ok = False
+                continue
+            if expect.startswith("reject-read:"):
+                table = expect.split(":", 1)[1]
+                try:
+                    read_records(ds, table, [])
+                    result, good = f"{table} was read, but must be rejected", False
+                except FormatError as e:
+                    result, good = f"opened, rejected when reading {table}: {e}", True
+            else:
+                result, good = "accepted, decodes like " + c["base"], True
+                for table in tables:
+                    try:
+                        records = read_records(ds, table, [])
+                    except FormatError as e:
+                        result, good = f"rejected when reading {table}: {e}", False
+                        break
+                    same, msg = compare(records, os.path.join(root, c["base"], "expected", table + ".jsonl"))
+                    if not same:
+                        result, good = "decoded differently from " + c["base"] + ": " + msg, False
+                        break
+            print(("ok   " if good else "FAIL ") + f"mutations/{c['file']}: {result}")
+            ok &= good
     return 1 if not ok else (3 if incomplete else 0)
 
 

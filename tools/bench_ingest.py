@@ -16,10 +16,14 @@ on even runs, DuckDB first on odd runs) so that load from other jobs falls on bo
 files are read once before timing so both tools start from a warm page cache.
 
 Reported per tool: median seconds, MB/s of JSONL input (1 MB = 1e6 bytes), exposure lines/s, peak
-RSS, output bytes and row counts; and the ratios receval/DuckDB for throughput and output size.
+RSS, CPU seconds (user + system), output bytes and row counts; and the ratios receval/DuckDB for
+throughput (DuckDB seconds / receval seconds: above 1 means receval is faster), CPU seconds (same
+direction), output size (below 1 means receval's output is smaller) and peak RSS.
 "seconds" for receval is the wall time of its process; for DuckDB it is the time of the three COPY
 statements measured inside the process (interpreter and `import duckdb` excluded, as in the
-published DuckDB anchors); both process wall times are recorded as well.
+published DuckDB anchors); both process wall times are recorded as well. CPU seconds are counted
+the same way (whole process for receval, the COPY statements for DuckDB). On a shared machine CPU
+seconds move less with other jobs' load than wall seconds do.
 
 Data come from `receval gen --exposures N --seed SEED --out DIR`. A receval binary without the
 `gen` subcommand falls back to /work/shared/bench/gen_logs.py when that file exists (it writes the
@@ -39,6 +43,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -94,6 +99,7 @@ def duckdb_worker(argv):
            "memory_limit": con.execute("SELECT current_setting('memory_limit')").fetchone()[0]}
     os.makedirs(a.out, exist_ok=True)
     per = {}
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     for name, cols in DUCKDB_TABLES.items():
         src = os.path.join(a.data, f"{name}.jsonl")
         dst = os.path.join(a.out, f"{name}.parquet")
@@ -102,6 +108,8 @@ def duckdb_worker(argv):
                     f"(FORMAT parquet, COMPRESSION zstd)")
         dt = time.perf_counter() - t0
         per[name] = {"seconds": dt, "out_bytes": os.path.getsize(dst)}
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    res["cpu_s"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     # Row counts are read back after the timed part.
     for name in DUCKDB_TABLES:
         dst = os.path.join(a.out, f"{name}.parquet")
@@ -150,7 +158,9 @@ def log(msg):
 
 
 def run_measured(cmd, cpus, cwd=None):
-    """Runs cmd as a fresh process pinned to cpus. Returns (rc, stdout, stderr, wall_s, peak_rss_bytes)."""
+    """Runs cmd as a fresh process pinned to cpus.
+
+    Returns (rc, stdout, stderr, wall_s, peak_rss_bytes, cpu_s), cpu_s being user + system time."""
     def pin():
         if cpus:
             os.sched_setaffinity(0, cpus)
@@ -175,12 +185,17 @@ def run_measured(cmd, cpus, cwd=None):
     with open(err_path, errors="replace") as f:
         err = f.read()
     rss = None
+    cpu = None
     if tfile and os.path.exists(tfile):
         with open(tfile) as f:
             ttxt = f.read()
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", ttxt)
         if m:
             rss = int(m.group(1)) * 1024
+        mu = re.search(r"User time \(seconds\): ([0-9.]+)", ttxt)
+        ms = re.search(r"System time \(seconds\): ([0-9.]+)", ttxt)
+        if mu and ms:
+            cpu = float(mu.group(1)) + float(ms.group(1))
         m = re.search(r"Command exited with non-zero status (\d+)", ttxt)
         if m:
             rc = int(m.group(1))
@@ -189,7 +204,9 @@ def run_measured(cmd, cpus, cwd=None):
             rc = -int(m.group(1))
     if rss is None:
         rss = ru.ru_maxrss * 1024  # Linux: kilobytes
-    return rc, out, err, wall, rss
+    if cpu is None:
+        cpu = ru.ru_utime + ru.ru_stime
+    return rc, out, err, wall, rss, cpu
 
 
 _scratch_dir = "/tmp"
@@ -300,9 +317,9 @@ def run_receval(a, receval, data_dir, out_dir, cpus):
     if a.memory_limit:
         cmd += ["--memory-limit", a.memory_limit]
     la = loadavg()
-    rc, out, err, wall, rss = run_measured(cmd, cpus)
-    res = {"rc": rc, "seconds": wall, "process_wall_s": wall, "peak_rss_bytes": rss, "loadavg_before": la,
-           "cmd": cmd}
+    rc, out, err, wall, rss, cpu = run_measured(cmd, cpus)
+    res = {"rc": rc, "seconds": wall, "process_wall_s": wall, "cpu_s": cpu, "process_cpu_s": cpu,
+           "peak_rss_bytes": rss, "loadavg_before": la, "cmd": cmd}
     if rc != 0:
         res["error"] = (err or out)[-3000:]
         return res
@@ -343,8 +360,9 @@ def run_duckdb(a, data_dir, out_dir, cpus):
     if a.memory_limit:
         cmd += ["--memory-limit-bytes", str(parse_byte_size(a.memory_limit))]
     la = loadavg()
-    rc, out, err, wall, rss = run_measured(cmd, cpus)
-    res = {"rc": rc, "process_wall_s": wall, "peak_rss_bytes": rss, "loadavg_before": la, "cmd": cmd}
+    rc, out, err, wall, rss, cpu = run_measured(cmd, cpus)
+    res = {"rc": rc, "process_wall_s": wall, "process_cpu_s": cpu, "peak_rss_bytes": rss, "loadavg_before": la,
+           "cmd": cmd}
     m = re.search(r"^RESULT (.*)$", out, re.M)
     if rc != 0 or not m:
         res["rc"] = rc if rc != 0 else 1
@@ -352,6 +370,7 @@ def run_duckdb(a, data_dir, out_dir, cpus):
         return res
     r = json.loads(m.group(1))
     res["seconds"] = r["seconds"]
+    res["cpu_s"] = r["cpu_s"]
     res["per_table"] = r["per_table"]
     res["rows"] = {t: v["rows"] for t, v in r["per_table"].items()}
     res["out_bytes"] = sum(v["out_bytes"] for v in r["per_table"].values())
@@ -374,6 +393,7 @@ def summarize(runs, in_bytes, exposure_lines):
         "runs_ok": len(ok), "runs_failed": len(runs) - len(ok),
         "median_s": secs, "min_s": min(r["seconds"] for r in ok), "max_s": max(r["seconds"] for r in ok),
         "median_process_wall_s": statistics.median(r["process_wall_s"] for r in ok),
+        "median_cpu_s": statistics.median(r["cpu_s"] for r in ok),
         "mb_per_s": in_bytes / 1e6 / secs,
         "exposure_rows_per_s": exposure_lines / secs,
         "peak_rss_bytes": max(r["peak_rss_bytes"] for r in ok if r["peak_rss_bytes"] is not None),
@@ -384,8 +404,8 @@ def summarize(runs, in_bytes, exposure_lines):
 
 
 def print_table(sums, in_bytes):
-    hdr = f"{'tool':8s} {'runs':>4s} {'median s':>9s} {'min-max s':>13s} {'MB/s':>7s} {'exp rows/s':>11s} " \
-          f"{'peak RSS':>10s} {'output bytes':>14s} {'ratio':>6s}"
+    hdr = f"{'tool':8s} {'runs':>4s} {'median s':>9s} {'min-max s':>13s} {'CPU s':>6s} {'MB/s':>6s} " \
+          f"{'exp rows/s':>11s} {'peak RSS':>10s} {'output bytes':>14s} {'ratio':>6s}"
     print(hdr)
     print("-" * len(hdr))
     for tool in ("receval", "duckdb"):
@@ -394,9 +414,9 @@ def print_table(sums, in_bytes):
             print(f"{tool:8s} all runs failed")
             continue
         print(f"{tool:8s} {s['runs_ok']:>4d} {s['median_s']:9.3f} {s['min_s']:6.2f}-{s['max_s']:<6.2f} "
-              f"{s['mb_per_s']:7.0f} {s['exposure_rows_per_s'] / 1e6:9.3f} M {s['peak_rss_bytes'] / 2**20:7.0f} MiB "
+              f"{s['median_cpu_s']:6.2f} {s['mb_per_s']:6.0f} {s['exposure_rows_per_s'] / 1e6:9.3f} M {s['peak_rss_bytes'] / 2**20:7.0f} MiB "
               f"{s['out_bytes']:14,d} {s['out_bytes'] / in_bytes * 100:5.1f}%")
-    print("(ratio = output bytes / JSONL bytes; MB = 1e6 bytes)")
+    print("(CPU s = median user+system seconds; ratio = output bytes / JSONL bytes; MB = 1e6 bytes)")
 
 
 def main():
@@ -464,7 +484,7 @@ def main():
             if r["rc"] != 0:
                 log(f"run {i + 1}/{a.runs} {tool:7s} FAILED rc={r['rc']}: {r.get('error', '')[-1500:]}")
             else:
-                log(f"run {i + 1}/{a.runs} {tool:7s} {r['seconds']:8.3f} s  rss {r['peak_rss_bytes'] / 2**20:6.0f} MiB  "
+                log(f"run {i + 1}/{a.runs} {tool:7s} {r['seconds']:8.3f} s  cpu {r['cpu_s']:6.2f} s  rss {r['peak_rss_bytes'] / 2**20:6.0f} MiB  "
                     f"out {r['out_bytes']:,} B  load {fmt_load(r['loadavg_before'])}")
     load_end = loadavg()
 
@@ -476,6 +496,7 @@ def main():
         ratios = {
             "throughput_receval_over_duckdb": dk["median_s"] / rv["median_s"],
             "output_bytes_receval_over_duckdb": rv["out_bytes"] / dk["out_bytes"],
+            "cpu_efficiency_receval_over_duckdb": dk["median_cpu_s"] / rv["median_cpu_s"],
             "peak_rss_receval_over_duckdb": rv["peak_rss_bytes"] / dk["peak_rss_bytes"],
         }
         for t in TABLE_NAMES:
@@ -536,6 +557,7 @@ def main():
     if ratios:
         print()
         print(f"receval/DuckDB throughput: {ratios['throughput_receval_over_duckdb']:.2f}x   "
+              f"CPU seconds (DuckDB/receval): {ratios['cpu_efficiency_receval_over_duckdb']:.2f}x   "
               f"output size: {ratios['output_bytes_receval_over_duckdb']:.3f}x   "
               f"peak RSS: {ratios['peak_rss_receval_over_duckdb']:.2f}x")
     for t in ("receval", "duckdb"):

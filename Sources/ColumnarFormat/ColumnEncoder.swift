@@ -2,15 +2,18 @@
 /// phases of a column writer). Every choice is lossless; the decoder reproduces the values bit for bit.
 public enum ColumnEncoder {
     /// Integers: plain, frame-of-reference bit packing, or delta bit packing, whichever is smallest.
-    public static func encode(int64 values: [Int64]) -> EncodedChunk {
-        encodeIntegers(values, physical: .int64, plainSize: 8)
+    public static func encode(int64 values: [Int64]) -> EncodedChunk { encode(int64: values[...]) }
+    public static func encode(int32 values: [Int32]) -> EncodedChunk { encode(int32: values[...]) }
+
+    public static func encode(int64 values: ArraySlice<Int64>) -> EncodedChunk {
+        values.withUnsafeBufferPointer { encodeIntegers($0, physical: .int64, plainSize: 8) }
     }
 
-    public static func encode(int32 values: [Int32]) -> EncodedChunk {
-        encodeIntegers(values, physical: .int32, plainSize: 4)
+    public static func encode(int32 values: ArraySlice<Int32>) -> EncodedChunk {
+        values.withUnsafeBufferPointer { encodeIntegers($0, physical: .int32, plainSize: 4) }
     }
 
-    static func encodeIntegers<T: FixedWidthInteger & SignedInteger>(_ v: [T], physical: PhysicalType, plainSize: Int) -> EncodedChunk {
+    static func encodeIntegers<T: FixedWidthInteger & SignedInteger>(_ v: UnsafeBufferPointer<T>, physical: PhysicalType, plainSize: Int) -> EncodedChunk {
         let n = v.count
         if n == 0 { return EncodedChunk(payload: [], count: 0, physicalType: physical, encoding: .plain) }
         var lo = Int64(v[0]), hi = Int64(v[0])
@@ -41,7 +44,7 @@ public enum ColumnEncoder {
         if plainBytes <= forBytes && plainBytes <= deltaBytes {
             var out = [UInt8]()
             out.reserveCapacity(plainBytes)
-            v.withUnsafeBytes { out.append(contentsOf: $0) }  // little-endian hosts only (checked at start-up)
+            out.append(contentsOf: UnsafeRawBufferPointer(v))  // little-endian hosts only
             return EncodedChunk(payload: out, count: n, physicalType: physical, encoding: .plain)
         }
         var out = [UInt8]()
@@ -59,7 +62,13 @@ public enum ColumnEncoder {
     }
 
     /// Doubles: decimal bit packing when every value is an exact short decimal, otherwise plain.
-    public static func encode(float64 v: [Double]) -> EncodedChunk {
+    public static func encode(float64 values: [Double]) -> EncodedChunk { encode(float64: values[...]) }
+
+    public static func encode(float64 values: ArraySlice<Double>) -> EncodedChunk {
+        values.withUnsafeBufferPointer { encodeDoubles($0) }
+    }
+
+    static func encodeDoubles(_ v: UnsafeBufferPointer<Double>) -> EncodedChunk {
         let n = v.count
         if n > 0, let e = decimalExponent(v) {
             let scale = powersOfTen[e]
@@ -79,10 +88,7 @@ public enum ColumnEncoder {
                                     bitWidth: UInt8(width), paramA: lo, paramB: Int64(e))
             }
         }
-        var out = [UInt8]()
-        out.reserveCapacity(n * 8)
-        v.withUnsafeBytes { out.append(contentsOf: $0) }
-        return EncodedChunk(payload: out, count: n, physicalType: .float64, encoding: .plain)
+        return EncodedChunk(payload: Array(UnsafeRawBufferPointer(v)), count: n, physicalType: .float64, encoding: .plain)
     }
 
     /// `10^e` for `e` in 0...18, exactly representable up to 10^22 in a double.
@@ -94,7 +100,7 @@ public enum ColumnEncoder {
 
     /// The smallest exponent `e` (0...15) such that every value is `Double(m) / 10^e` for an integer
     /// `|m| < 2^53`, reproduced bit for bit; nil when there is none (or for -0.0, NaN, infinities).
-    static func decimalExponent(_ v: [Double]) -> Int? {
+    static func decimalExponent(_ v: UnsafeBufferPointer<Double>) -> Int? {
         var e = 0
         var i = 0
         while i < v.count {
@@ -120,7 +126,13 @@ public enum ColumnEncoder {
     }
 
     /// Bools (one byte 0/1 per value): a bitmap, or run lengths when shorter.
-    public static func encode(bool v: [UInt8]) -> EncodedChunk {
+    public static func encode(bool values: [UInt8]) -> EncodedChunk { encode(bool: values[...]) }
+
+    public static func encode(bool values: ArraySlice<UInt8>) -> EncodedChunk {
+        values.withUnsafeBufferPointer { encodeBools($0) }
+    }
+
+    static func encodeBools(_ v: UnsafeBufferPointer<UInt8>) -> EncodedChunk {
         let n = v.count
         var runs: [UInt32] = []
         var current: UInt8 = 0

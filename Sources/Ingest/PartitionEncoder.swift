@@ -111,10 +111,10 @@ struct PartitionEncoder {
         return out
     }
 
-    func int32(_ a: ArraySlice<Int32>) -> PreparedChunk { prepare(ColumnEncoder.encode(int32: Array(a))) }
-    func int64(_ a: ArraySlice<Int64>) -> PreparedChunk { prepare(ColumnEncoder.encode(int64: Array(a))) }
-    func float64(_ a: ArraySlice<Double>) -> PreparedChunk { prepare(ColumnEncoder.encode(float64: Array(a))) }
-    func bool(_ a: ArraySlice<UInt8>) -> PreparedChunk { prepare(ColumnEncoder.encode(bool: Array(a))) }
+    func int32(_ a: ArraySlice<Int32>) -> PreparedChunk { prepare(ColumnEncoder.encode(int32: a)) }
+    func int64(_ a: ArraySlice<Int64>) -> PreparedChunk { prepare(ColumnEncoder.encode(int64: a)) }
+    func float64(_ a: ArraySlice<Double>) -> PreparedChunk { prepare(ColumnEncoder.encode(float64: a)) }
+    func bool(_ a: ArraySlice<UInt8>) -> PreparedChunk { prepare(ColumnEncoder.encode(bool: a)) }
 
     func bytes(_ c: ByteColumn, _ r: Range<Int>) -> PreparedChunk {
         let base = c.offsets[r.lowerBound]

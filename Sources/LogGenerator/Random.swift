@@ -102,7 +102,7 @@ final class ZipfTable {
             cdf[i] = acc
         }
         for i in 0..<count { cdf[i] /= acc }
-        let bits = count >= 4096 ? 16 : 10
+        let bits = count >= 4096 ? 12 : 10
         slices = 1 << bits
         scale = Double(slices)
         guide = .allocate(capacity: slices + 1)

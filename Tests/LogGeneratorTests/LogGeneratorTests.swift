@@ -442,7 +442,7 @@ struct LogGeneratorTests {
 
     @Test("orphan outcomes are exactly the reported count; the rest point at real exposures")
     func orphansAndOrdering() throws {
-        let g = Generated(exposures: 40000, seed: 3)
+        let g = Generated(exposures: 20000, seed: 3)
         var exposures: [String: (user: String, items: Set<String>)] = [:]
         for line in g.lines(.exposures) {
             let v = try #require(JSONParser.parse(line))
@@ -510,8 +510,8 @@ struct LogGeneratorTests {
 
     @Test("allFields output stays within the contracts and exercises every optional field")
     func allFields() {
-        let base = Generated(exposures: 8000, seed: 17)
-        let g = Generated(exposures: 8000, seed: 17, allFields: true)
+        let base = Generated(exposures: 5000, seed: 17)
+        let g = Generated(exposures: 5000, seed: 17, allFields: true)
         #expect(g.summary.exposureLines == base.summary.exposureLines)
         #expect(g.summary.outcomes == base.summary.outcomes)
         #expect(g.summary.orphanOutcomes == base.summary.orphanOutcomes)
