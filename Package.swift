@@ -37,6 +37,7 @@ let package = Package(
             name: "IngestTests",
             dependencies: ["Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
             exclude: ["Fixtures"]),
+        .testTarget(name: "ReceValCLITests", dependencies: ["receval"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -206,10 +206,22 @@ def run_measured(cmd, cpus, cwd=None):
         rss = ru.ru_maxrss * 1024  # Linux: kilobytes
     if cpu is None:
         cpu = ru.ru_utime + ru.ru_stime
+    global _last_time_stats
+    _last_time_stats = {}
+    if tfile and os.path.exists(tfile):
+        for key, pat in (("percent_cpu", r"Percent of CPU this job got: (\d+)%"),
+                         ("voluntary_ctx_switches", r"Voluntary context switches: (\d+)"),
+                         ("involuntary_ctx_switches", r"Involuntary context switches: (\d+)"),
+                         ("fs_outputs_512b", r"File system outputs: (\d+)"),
+                         ("major_page_faults", r"Major \(requiring I/O\) page faults: (\d+)")):
+            m = re.search(pat, ttxt)
+            if m:
+                _last_time_stats[key] = int(m.group(1))
     return rc, out, err, wall, rss, cpu
 
 
 _scratch_dir = "/tmp"
+_last_time_stats = {}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -319,7 +331,7 @@ def run_receval(a, receval, data_dir, out_dir, cpus):
     la = loadavg()
     rc, out, err, wall, rss, cpu = run_measured(cmd, cpus)
     res = {"rc": rc, "seconds": wall, "process_wall_s": wall, "cpu_s": cpu, "process_cpu_s": cpu,
-           "peak_rss_bytes": rss, "loadavg_before": la, "cmd": cmd}
+           "peak_rss_bytes": rss, "loadavg_before": la, "time_stats": _last_time_stats, "cmd": cmd}
     if rc != 0:
         res["error"] = (err or out)[-3000:]
         return res
@@ -362,7 +374,7 @@ def run_duckdb(a, data_dir, out_dir, cpus):
     la = loadavg()
     rc, out, err, wall, rss, cpu = run_measured(cmd, cpus)
     res = {"rc": rc, "process_wall_s": wall, "process_cpu_s": cpu, "peak_rss_bytes": rss, "loadavg_before": la,
-           "cmd": cmd}
+           "time_stats": _last_time_stats, "cmd": cmd}
     m = re.search(r"^RESULT (.*)$", out, re.M)
     if rc != 0 or not m:
         res["rc"] = rc if rc != 0 else 1

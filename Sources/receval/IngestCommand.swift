@@ -89,6 +89,9 @@ struct IngestCommand: ParsableCommand {
         // which would zero fresh pages for every chunk (measured: ~10% of ingest time).
         _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 30)
         _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
+        // Interrupts end the process at once: the output is an anonymous file until the final
+        // rename, so nothing is left behind. (A parent may have started us with them blocked.)
+        Terminal.restoreDefaultInterrupts()
         var bar = ProgressBar(enabled: !quiet)
         let start = Terminal.now()
         let result = Result { () throws(IngestError) -> IngestSummary in

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+/// The `receval` binary end to end: exit codes, messages, and behaviour on damaged files.
+@Suite struct CLITests {
+    static let binary: String = {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir.appendingPathComponent("receval"), dir.deletingLastPathComponent().appendingPathComponent("receval")] {
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+        }
+        return dir.appendingPathComponent("receval").path
+    }()
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("IngestTests/Fixtures/recsys-eval").path
+
+    struct Run {
+        var status: Int32
+        var out: String
+        var err: String
+    }
+
+    @discardableResult
+    static func run(_ args: [String], stdin: Data? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        let input = Pipe()
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    static func tempDir() -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("receval-cli-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    static func ingestMini(_ dir: String) throws -> String {
+        let m = fixtures + "/ecommerce-mini"
+        let r = try run(["ingest", "--exposures", m + "/exposures.jsonl", "--outcomes", m + "/outcomes.jsonl",
+                         "--assignments", m + "/assignments.jsonl", "-o", dir + "/d.rcv"])
+        #expect(r.status == 0, "\(r.err)")
+        return dir + "/d.rcv"
+    }
+
+    @Test func ingestInspectExport() throws {
+        let tmp = Self.tempDir()
+        let ds = try Self.ingestMini(tmp)
+        let inspect = try Self.run(["inspect", ds])
+        #expect(inspect.status == 0)
+        #expect(inspect.out.contains("table exposures: 6 rows"))
+        let json = try Self.run(["inspect", ds, "--json"])
+        let obj = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [String: Any]
+        let tables = obj["tables"] as! [[String: Any]]
+        #expect(tables.map { $0["rows"] as! Int } == [6, 7, 6])
+        let export = try Self.run(["export", ds, "--table", "outcomes"])
+        #expect(export.status == 0)
+        #expect(export.out.split(separator: "\n").count == 7)
+        let csv = try Self.run(["export", ds, "--table", "assignments", "--format", "csv", "-o", tmp + "/a.csv"])
+        #expect(csv.status == 0)
+        #expect(try String(contentsOfFile: tmp + "/a.csv", encoding: .utf8).split(separator: "\n").count == 7)
+    }
+
+    @Test func standardInputIsAnInput() throws {
+        let tmp = Self.tempDir()
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/tiny/exposures.jsonl"))
+        let r = try Self.run(["ingest", "--exposures", "-", "-o", tmp + "/d.rcv"], stdin: data)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(try Self.run(["export", tmp + "/d.rcv", "--table", "exposures"]).out.split(separator: "\n").count == 3)
+    }
+
+    @Test func everyCommandRejectsDamagedDatasets() throws {
+        let tmp = Self.tempDir()
+        let ds = try Self.ingestMini(tmp)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ds)))
+        let good = try Self.run(["export", ds, "--table", "exposures"]).out
+        var variants: [(String, [UInt8])] = [("empty", []), ("half", Array(bytes.prefix(bytes.count / 2))), ("no trailer", Array(bytes.dropLast(32)))]
+        for i in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 60)) {
+            var b = bytes
+            b[i] ^= 0xFF
+            variants.append(("flip \(i)", b))
+        }
+        var failures = 0
+        for (name, b) in variants {
+            FileManager.default.createFile(atPath: tmp + "/bad.rcv", contents: Data(b))
+            let inspect = try Self.run(["inspect", tmp + "/bad.rcv"])
+            let export = try Self.run(["export", tmp + "/bad.rcv", "--table", "exposures"])
+            #expect(inspect.status == 0 || inspect.status == 1, "\(name): inspect crashed with \(inspect.status)")
+            #expect(export.status == 0 || export.status == 1, "\(name): export crashed with \(export.status)")
+            if export.status == 0 {
+                #expect(export.out == good, "\(name): export succeeded with different content")
+            } else {
+                failures += 1
+                #expect(export.err.contains("bad.rcv"), "\(name): error does not name the file: \(export.err)")
+            }
+        }
+        #expect(failures >= 3)
+    }
+
+    @Test func validateExitCodes() throws {
+        let tmp = Self.tempDir()
+        let ok = try Self.run(["validate", "--schema", "exposure.v1", "--input", Self.fixtures + "/tiny/exposures.jsonl"])
+        #expect(ok.status == 0)
+        #expect(ok.out.contains("3 valid, 0 invalid"))
+        let bad = try Self.run(["validate", "--schema", "outcome.v1", "--input", Self.fixtures + "/edge-duplicates/outcomes.jsonl"])
+        #expect(bad.status == 1)
+        #expect(bad.out.contains("outcomes.jsonl:2: field event_type: must be \"click\" or \"conversion\""))
+        #expect(try Self.run(["validate", "--schema", "nope.v1", "--input", Self.fixtures + "/tiny/exposures.jsonl"]).status == 2)
+        #expect(try Self.run(["validate", "--schema", "exposure.v1", "--input", tmp + "/missing.jsonl"]).status == 2)
+    }
+
+    @Test func tooManyRejectsExitsWithTwo() throws {
+        let tmp = Self.tempDir()
+        let d = Self.fixtures + "/edge-duplicates"
+        let r = try Self.run(["ingest", "--exposures", d + "/exposures.jsonl", "--outcomes", d + "/outcomes.jsonl", "-o", tmp + "/d.rcv"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("2 of 5 outcomes rows"))
+        #expect(!FileManager.default.fileExists(atPath: tmp + "/d.rcv"))
+        let missing = try Self.run(["ingest", "--exposures", tmp + "/nope.jsonl", "-o", tmp + "/d.rcv"])
+        #expect(missing.status == 1)
+        #expect(missing.err.contains("nope.jsonl"))
+    }
+
+    /// An interrupted ingest leaves neither a dataset nor temporary files.
+    @Test func interruptedIngestLeavesNothing() throws {
+        let tmp = Self.tempDir()
+        let line = try String(contentsOfFile: Self.fixtures + "/ecommerce-mini/exposures.jsonl", encoding: .utf8).split(separator: "\n")[0]
+        var text = ""
+        for i in 0..<200_000 { text += line.replacingOccurrences(of: "req-ecom-001", with: "req-\(i)") + "\n" }
+        try text.write(toFile: tmp + "/e.jsonl", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["ingest", "--exposures", tmp + "/e.jsonl", "-o", tmp + "/d.rcv", "--quiet"]
+        try p.run()
+        Thread.sleep(forTimeInterval: 0.3)
+        p.interrupt()
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == ["e.jsonl"])
+    }
+}
