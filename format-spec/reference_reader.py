@@ -491,7 +491,7 @@ class Dataset:
 
 
 # ---------------------------------------------------------------------------------------------
-# Record reconstruction (README §12)
+# Record reconstruction (README §14)
 
 def days_to_civil(z):
     """Proleptic Gregorian (year, month, day) of day `z` since 1970-01-01."""
@@ -756,7 +756,7 @@ def footer_json(ds):
 
 
 # ---------------------------------------------------------------------------------------------
-# Self-test: the worked examples of README §6-§9
+# Self-test: the worked examples of README §5.3, §7 and §9
 
 def self_test():
     def chunk(ptype, enc, count, bw=0, a=0, b=0):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes mutations/*.rcv: copies of the minimal (and basic-none) vectors with one deliberate
 change each, and mutations/cases.json saying whether a reader must accept the file, reject it
-when opening it, or reject it when reading a table (README §11).
+when opening it, or reject it when reading a table (README §13).
 
 Footer edits re-serialise the footer with the grammar of README §4 and write a fresh trailer
 (so only the intended rule is broken); raw edits patch bytes and leave checksums stale.
