@@ -64,7 +64,9 @@ public struct ByteReader {
 
     public mutating func string() throws(FormatError) -> String {
         let n = try count(minimumElementSize: 1)
-        let s = String(decoding: UnsafeRawBufferPointer(rebasing: base[position..<position + n]), as: UTF8.self)
+        guard let s = String(validating: UnsafeRawBufferPointer(rebasing: base[position..<position + n]), as: UTF8.self) else {
+            throw .invalid("\(context): string at byte \(position) is not valid UTF-8")
+        }
         position += n
         return s
     }

@@ -39,7 +39,10 @@ public enum ColumnDecoder {
             }
         case .deltaBitPacked:
             let w = Int(d.bitWidth)
-            if n == 0 { return out }
+            if n == 0 {
+                try expect(payload.isEmpty, "\(ctx): empty delta chunk has a payload")
+                return out
+            }
             try checkBitPacked(payload, count: n - 1, width: w, ctx)
             let minDelta = d.paramB
             out.withUnsafeMutableBufferPointer { o in

@@ -49,6 +49,10 @@ public enum CompressionCodec {
             }
             return Array(stored)
         case .zstd:
+            let frame = ZSTD_findFrameCompressedSize(stored.baseAddress, stored.count)
+            guard ZSTD_isError(frame) == 0, frame == stored.count else {
+                throw .codecFailure("\(context): a zstd chunk must be exactly one frame")
+            }
             let size = ZSTD_getFrameContentSize(stored.baseAddress, stored.count)
             guard size == UInt64(expectedLength) else {
                 throw .codecFailure("\(context): zstd frame declares \(size) bytes, descriptor says \(expectedLength)")
@@ -63,7 +67,7 @@ public enum CompressionCodec {
             guard n == expectedLength else { throw .codecFailure("\(context): zstd produced \(n) of \(expectedLength) bytes") }
             return out
         case .lz4:
-            guard expectedLength < Int(Int32.max), stored.count < Int(Int32.max) else {
+            guard expectedLength < Int(Int32.max), stored.count < Int(Int32.max), stored.count > 0, expectedLength > 0 else {
                 throw .codecFailure("\(context): lz4 block too large")
             }
             var out = [UInt8](repeating: 0, count: expectedLength)

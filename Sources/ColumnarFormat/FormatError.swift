@@ -14,7 +14,7 @@ public enum FormatError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case let .badMagic(w): return "bad magic number in \(w) (not a receval dataset, or the file is damaged)"
-        case let .unsupportedVersion(ma, mi): return "format version \(ma).\(mi) is newer than this reader (reads 1.x)"
+        case let .unsupportedVersion(ma, mi): return "format version \(ma).\(mi) is not supported (this reader reads version 1.x)"
         case let .truncated(w): return "file is truncated: \(w)"
         case let .checksumMismatch(w): return "checksum mismatch in \(w) (the file is corrupted)"
         case let .invalid(w): return "invalid structure: \(w)"

@@ -11,6 +11,8 @@ public final class DatasetReader: Sendable {
     public let fileSize: Int
     /// Where the footer starts; every chunk lies between the header and here.
     public let footerOffset: UInt64
+    /// The format version written in the file's header.
+    public let formatVersion: (major: UInt16, minor: UInt16)
     private let file: MappedFile
 
     public init(path: String) throws(StorageError) {
@@ -19,6 +21,10 @@ public final class DatasetReader: Sendable {
         fileSize = file.count
         do {
             (footer, footerOffset) = try file.withBytes { (b) throws(FormatError) in try DatasetReader.readFooter(b) }
+            formatVersion = file.withBytes { b in
+                (UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt16.self)),
+                 UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 10, as: UInt16.self)))
+            }
             try DatasetReader.validate(footer, limit: footerOffset)
         } catch {
             throw .corrupt(path: path, reason: error.description)
@@ -58,6 +64,9 @@ public final class DatasetReader: Sendable {
         }
         for (pi, p) in f.partitions.enumerated() {
             try check(p.requestDictionary.chunk, "partition \(pi) request dictionary")
+            guard p.requestDictionary.chunk.physicalType == .bytes, UInt64(p.requestDictionary.chunk.count) == p.requestDictionary.count else {
+                throw .invalid("partition \(pi) request dictionary: chunk holds \(p.requestDictionary.chunk.count) entries, footer says \(p.requestDictionary.count)")
+            }
             guard p.tables.count == f.tables.count else { throw .invalid("partition \(pi): table count mismatch") }
             for (ti, t) in f.tables.enumerated() {
                 for (gi, rg) in p.tables[ti].enumerated() {

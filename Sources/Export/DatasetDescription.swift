@@ -40,7 +40,7 @@ public struct DatasetDescription: Sendable {
         let f = reader.footer
         path = reader.path
         fileBytes = reader.fileSize
-        formatVersion = "\(DatasetFormat.majorVersion).\(DatasetFormat.minorVersion)"
+        formatVersion = "\(reader.formatVersion.major).\(reader.formatVersion.minor)"
         createdBy = f.createdBy
         partitions = f.partitions.count
         metadata = f.metadata

@@ -21,8 +21,11 @@ public struct DatasetExporter {
         guard let t = reader.tableIndex(table) else {
             throw StorageError.corrupt(path: reader.path, reason: "no table named \(table)")
         }
+        // Only the dictionaries this table's columns refer to are decoded, once.
         var dicts: [String: ByteStrings] = [:]
-        for d in reader.footer.dictionaries { dicts[d.name] = try reader.dictionary(d.name) }
+        for c in reader.footer.tables[t].columns where !c.dictionary.isEmpty && c.dictionary != DatasetSchema.requestDictionary {
+            if dicts[c.dictionary] == nil { dicts[c.dictionary] = try reader.dictionary(c.dictionary) }
+        }
         func dict(_ name: String) throws -> ByteStrings {
             guard let d = dicts[name] else { throw StorageError.corrupt(path: reader.path, reason: "dictionary \(name) is missing") }
             return d

@@ -21,6 +21,14 @@ struct RecordWriter {
 
     var rg: RowGroupDescriptor { reader.footer.partitions[partition].tables[table][rowGroup] }
 
+    /// Rows of the child list `name` in this row group, found by name in the footer's schema.
+    func groupRows(_ name: String) throws -> UInt64 {
+        guard let g = reader.footer.tables[table].groups.firstIndex(where: { $0.name == name }) else {
+            throw StorageError.corrupt(path: reader.path, reason: "table \(reader.footer.tables[table].name) has no list \(name)")
+        }
+        return rg.groupRows[g]
+    }
+
     func codes(_ name: String, _ bound: Int) throws -> [Int32] {
         try reader.codeColumn(partition: partition, table: table, rowGroup: rowGroup, name, bound: bound)
     }
@@ -44,7 +52,9 @@ struct RecordWriter {
     // MARK: Text helpers
 
     static func number(_ d: Double, _ out: inout [UInt8]) {
-        if d == d.rounded() && abs(d) < 1e15 {
+        if d == 0 && d.sign == .minus {
+            out += Array("-0.0".utf8)
+        } else if d == d.rounded() && abs(d) < 1e15 {
             out += Array(String(Int64(d)).utf8)
         } else {
             out += Array(d.description.utf8)
@@ -76,8 +86,13 @@ struct RecordWriter {
         }
     }
 
-    func contextObject(_ present: UInt8, _ range: Range<Int>, _ k: [Int32], _ v: [Int32], _ keys: ByteStrings, _ values: ByteStrings) -> [UInt8]? {
-        if present == 0 { return nil }
+    func contextObject(_ present: UInt8, _ range: Range<Int>, _ k: [Int32], _ v: [Int32], _ keys: ByteStrings, _ values: ByteStrings) throws -> [UInt8]? {
+        if present == 0 {
+            guard range.isEmpty else {
+                throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) row group \(rowGroup): an absent context has \(range.count) pairs")
+            }
+            return nil
+        }
         var o: [UInt8] = [UInt8(ascii: "{")]
         for j in range {
             if j > range.lowerBound { o.append(UInt8(ascii: ",")) }
@@ -92,7 +107,7 @@ struct RecordWriter {
     // MARK: Tables
 
     mutating func exposures(users: ByteStrings, items: ByteStrings, keys: ByteStrings, values: ByteStrings, _ out: inout [UInt8]) throws {
-        let n = Int(rg.rows), nItems = rg.groupRows[0], nCtx = rg.groupRows[1]
+        let n = Int(rg.rows), nItems = try groupRows("items"), nCtx = try groupRows("context")
         let req = try codes("request_id", requests.count), user = try codes("user_id", users.count)
         let ts = try timestamps()
         let itemCount = try reader.countColumn(partition: partition, table: table, rowGroup: rowGroup, "item_count", total: nItems)
@@ -123,6 +138,9 @@ struct RecordWriter {
                 if tP[j] != 0 { itemsText.append(UInt8(ascii: ",")); Self.key("target_propensity", &itemsText); Self.number(tprop[j], &itemsText) }
                 if xP[j] != 0 {
                     let x = extra[j]
+                    guard x.count >= 2, x.first == UInt8(ascii: "{"), x.last == UInt8(ascii: "}") else {
+                        throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) row group \(rowGroup): item extra members are not a JSON object")
+                    }
                     if x.count > 2 {
                         itemsText.append(UInt8(ascii: ","))
                         itemsText += x.dropFirst().dropLast()
@@ -132,7 +150,7 @@ struct RecordWriter {
             }
             itemsText.append(UInt8(ascii: "]"))
             ii += Int(itemCount[r])
-            let ctx = contextObject(ctxPresent[r], ci..<(ci + Int(ctxCount[r])), ck, cv, keys, values)
+            let ctx = try contextObject(ctxPresent[r], ci..<(ci + Int(ctxCount[r])), ck, cv, keys, values)
             ci += Int(ctxCount[r])
             if format == .jsonl {
                 out.append(UInt8(ascii: "{"))
@@ -190,7 +208,7 @@ struct RecordWriter {
     }
 
     mutating func assignments(users: ByteStrings, experiments: ByteStrings, variants: ByteStrings, keys: ByteStrings, values: ByteStrings, _ out: inout [UInt8]) throws {
-        let n = Int(rg.rows), nCtx = rg.groupRows[0]
+        let n = Int(rg.rows), nCtx = try groupRows("context")
         let req = try codes("request_id", requests.count), user = try codes("user_id", users.count)
         let exp = try codes("experiment_id", experiments.count), variant = try codes("variant", variants.count)
         let ts = try timestamps()
@@ -199,7 +217,7 @@ struct RecordWriter {
         let ck = try codes("context_key", keys.count), cv = try codes("context_value", values.count)
         var ci = 0
         for r in 0..<n {
-            let ctx = contextObject(ctxPresent[r], ci..<(ci + Int(ctxCount[r])), ck, cv, keys, values)
+            let ctx = try contextObject(ctxPresent[r], ci..<(ci + Int(ctxCount[r])), ck, cv, keys, values)
             ci += Int(ctxCount[r])
             if format == .jsonl {
                 out.append(UInt8(ascii: "{"))

@@ -78,6 +78,7 @@ public final class IngestJob {
         var diskDone: UInt64 = 0
 
         // Phase 1: parse, validate, partition.
+        let t0 = monotonicSeconds()
         for (sourceIndex, (table, path, input)) in sources.enumerated() {
             var chunker = LineChunker(input: input, source: sourceIndex, table: table,
                                       chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes)
@@ -134,6 +135,7 @@ public final class IngestJob {
         }
 
         // Phase 2: dictionaries, then partitions in parallel waves, placed in order.
+        let t1 = monotonicSeconds()
         progress(IngestProgress(phase: "encoding", bytesRead: diskDone, bytesTotal: totalDisk, rows: rowsSoFar))
         let dicts = mergeDictionaries()
         workers = []
@@ -187,10 +189,13 @@ public final class IngestJob {
                                    partitions: partitionDescriptors, metadata: meta)
         try writer.finish(footer)
         let size = writer.bytesWritten
-        return IngestSummary(
+        var summary = IngestSummary(
             tables: counts, inputBytes: diskDone, datasetBytes: size, partitions: partitions,
             rejectsPath: rejects.count > 0 ? rejects.path : nil, spilledBytes: store.spilledBytes,
             dictionaryEntries: zip(DatasetSchema.globalDictionaries, dicts.map(\.count)).map { ($0, $1) })
+        summary.parseSeconds = t1 - t0
+        summary.encodeSeconds = monotonicSeconds() - t1
+        return summary
     }
 
     private func place(_ p: PreparedPartition, _ writer: DatasetWriter) throws(StorageError) -> PartitionDescriptor {
@@ -324,4 +329,10 @@ public final class IngestJob {
         }
         return result
     }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -61,6 +61,10 @@ public struct IngestSummary: Sendable {
     public var rejectsPath: String?
     public var spilledBytes: UInt64
     public var dictionaryEntries: [(String, Int)]
+    /// Wall-clock seconds of each phase: parse (read, validate, partition), encode (dictionaries,
+    /// columns, compression, writing).
+    public var parseSeconds: Double = 0
+    public var encodeSeconds: Double = 0
 
     public func counts(_ t: TableKind) -> TableCounts { tables[t.rawValue] }
 }

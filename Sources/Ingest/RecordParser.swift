@@ -169,6 +169,7 @@ struct RecordParser {
             guard c.consumeIf(UInt8(ascii: "{")) else { throw RowError(field: "items[\(i)]", reason: "must be an object, got \(c.typeHere())") }
             if !c.consumeIf(UInt8(ascii: "}")) {
                 repeat {
+                    c.skipWhitespace()
                     let keyStart = c.pos
                     let key = try c.string("items[\(i)]")
                     let keyEnd = c.pos

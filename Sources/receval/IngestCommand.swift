@@ -120,6 +120,7 @@ struct IngestCommand: ParsableCommand {
             s += "\n"
         }
         if let r = summary.rejectsPath { s += "  rejected lines and reasons: \(r)\n" }
+        s += "  phases: parse \((summary.parseSeconds * 100).rounded() / 100) s, encode and write \((summary.encodeSeconds * 100).rounded() / 100) s\n"
         if summary.spilledBytes > 0 { s += "  spilled \(ProgressBar.size(Double(summary.spilledBytes))) to temporary files to stay under --memory-limit\n" }
         Terminal.err(s)
     }
