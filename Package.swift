@@ -29,7 +29,7 @@ let package = Package(
         .executableTarget(
             name: "receval",
             dependencies: [
-                "ColumnarFormat", "ColumnarStorage", "Ingest", "Export",
+                "ColumnarFormat", "ColumnarStorage", "Ingest", "Export", "LogGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
@@ -38,6 +38,7 @@ let package = Package(
             dependencies: ["Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
             exclude: ["Fixtures"]),
         .testTarget(name: "ReceValCLITests", dependencies: ["receval"]),
+        .testTarget(name: "LogGeneratorTests", dependencies: ["LogGenerator"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -71,24 +71,46 @@ public enum ColumnEncoder {
     static func encodeDoubles(_ v: UnsafeBufferPointer<Double>) -> EncodedChunk {
         let n = v.count
         if n > 0, let e = decimalExponent(v) {
+            // One pass computes the scaled integers and verifies that each reproduces its value.
             let scale = powersOfTen[e]
+            var ints = [Int64](repeating: 0, count: n)
             var lo = Int64.max, hi = Int64.min
-            for x in v {
-                let m = Int64((x * scale).rounded())
-                if m < lo { lo = m }
-                if m > hi { hi = m }
+            var exact = true
+            ints.withUnsafeMutableBufferPointer { out in
+                for i in 0..<n {
+                    let x = v[i]
+                    let m = roundToInteger(x * scale)
+                    if !(abs(m) < 4_503_599_627_370_496 && m / scale == x) || (x == 0 && x.sign == .minus) {
+                        exact = false
+                        return
+                    }
+                    let k = Int64(m)
+                    out[i] = k
+                    if k < lo { lo = k }
+                    if k > hi { hi = k }
+                }
             }
             let width = BitPacking.width(of: UInt64(bitPattern: hi &- lo))
-            if BitPacking.byteCount(count: n, width: width) < n * 8 {
+            if exact && BitPacking.byteCount(count: n, width: width) < n * 8 {
                 var out = [UInt8]()
-                BitPacking.pack(count: n, width: width, into: &out) { i in
-                    UInt64(bitPattern: Int64((v[i] * scale).rounded()) &- lo)
+                ints.withUnsafeBufferPointer { k in
+                    BitPacking.pack(count: n, width: width, into: &out) { i in UInt64(bitPattern: k[i] &- lo) }
                 }
                 return EncodedChunk(payload: out, count: n, physicalType: .float64, encoding: .decimalBitPacked,
                                     bitWidth: UInt8(width), paramA: lo, paramB: Int64(e))
             }
         }
         return EncodedChunk(payload: Array(UnsafeRawBufferPointer(v)), count: n, physicalType: .float64, encoding: .plain)
+    }
+
+    /// Rounds half to even without a libm call: adding and subtracting 1.5 * 2^52 leaves the
+    /// nearest integer for |x| < 2^51; larger magnitudes are returned as is (they fail the
+    /// caller's range check).
+    @inline(__always)
+    static func roundToInteger(_ x: Double) -> Double {
+        guard abs(x) < 2_251_799_813_685_248 else { return x }
+        let magic = 6_755_399_441_055_744.0
+        return (x + magic) - magic
     }
 
     /// `10^e` for `e` in 0...18, exactly representable up to 10^22 in a double.
@@ -98,29 +120,20 @@ public enum ColumnEncoder {
         return p
     }
 
-    /// The smallest exponent `e` (0...15) such that every value is `Double(m) / 10^e` for an integer
-    /// `|m| < 2^53`, reproduced bit for bit; nil when there is none (or for -0.0, NaN, infinities).
+    /// The smallest exponent `e` (0...15) that makes the first values of `v` exact decimals
+    /// `Double(m) / 10^e`; the encoder then checks every value. Nil for NaN or infinities.
     static func decimalExponent(_ v: UnsafeBufferPointer<Double>) -> Int? {
         var e = 0
-        var i = 0
-        while i < v.count {
+        for i in 0..<min(v.count, 256) {
             let x = v[i]
-            if !x.isFinite || (x == 0 && x.sign == .minus) { return nil }
+            if !x.isFinite { return nil }
             while true {
                 let scale = powersOfTen[e]
-                let m = (x * scale).rounded()
-                if abs(m) < 9_007_199_254_740_992, m / scale == x { break }
+                let m = roundToInteger(x * scale)
+                if abs(m) < 4_503_599_627_370_496, m / scale == x { break }
                 e += 1
                 if e > 15 { return nil }
-                i = 0  // every earlier value must hold at the new exponent too
             }
-            i += 1
-        }
-        // Re-verify all values at the final exponent (earlier ones were checked at a smaller one).
-        let scale = powersOfTen[e]
-        for x in v {
-            let m = (x * scale).rounded()
-            if !(abs(m) < 9_007_199_254_740_992 && m / scale == x) { return nil }
         }
         return e
     }

@@ -58,4 +58,13 @@ struct ByteColumn {
     }
 
     var byteSize: Int { offsets.count * 4 + data.count }
+
+    /// Strings `r` as a new column.
+    func slice(_ r: Range<Int>) -> ByteColumn {
+        let base = offsets[r.lowerBound]
+        var c = ByteColumn()
+        c.offsets = offsets[r.lowerBound...r.upperBound].map { $0 - base }
+        c.data = Array(data[Int(base)..<Int(offsets[r.upperBound])])
+        return c
+    }
 }

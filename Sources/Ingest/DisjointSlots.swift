@@ -37,6 +37,10 @@ final class WorkerState: @unchecked Sendable {
     var parser = RecordParser()
     var scratch: UnsafeMutablePointer<UInt8>
     var scratchCapacity: Int
+    /// Shape of the last exposure chunk, used to presize the next chunk's batches.
+    var rowsPerByte = 0.0
+    var itemsPerRow = 0.0
+    var pairsPerRow = 0.0
 
     init() {
         scratchCapacity = 1 << 16

@@ -267,7 +267,18 @@ public final class IngestJob {
         let table = chunk.table
         var ex = [ExposureBatch](), oc = [OutcomeBatch](), asg = [AssignmentBatch]()
         switch table {
-        case .exposures: ex = Array(repeating: ExposureBatch(), count: partitions)
+        case .exposures:
+            // Size each partition's batch from this worker's last chunk (rows per byte, items
+            // and pairs per row), with 25% headroom.
+            ex = Array(repeating: ExposureBatch(), count: partitions)
+            let lines = Double(chunk.bytes.count) * worker.rowsPerByte
+            if lines > 0 {
+                let rows = Int(lines * 1.25 / Double(partitions)) + 16
+                for p in 0..<partitions {
+                    ex[p].reserve(rows: rows, items: Int(Double(rows) * worker.itemsPerRow) + 16,
+                                  pairs: Int(Double(rows) * worker.pairsPerRow) + 16, requestBytes: rows * 32)
+                }
+            }
         case .outcomes: oc = Array(repeating: OutcomeBatch(), count: partitions)
         case .assignments: asg = Array(repeating: AssignmentBatch(), count: partitions)
         }
@@ -321,6 +332,12 @@ public final class IngestJob {
                 }
                 result.written += 1
             }
+        }
+        if table == .exposures && result.written > 0 {
+            let items = ex.reduce(0) { $0 + $1.item.count }, pairs = ex.reduce(0) { $0 + $1.contextKey.count }
+            worker.rowsPerByte = Double(result.written) / Double(chunk.bytes.count)
+            worker.itemsPerRow = Double(items) / Double(result.written)
+            worker.pairsPerRow = Double(pairs) / Double(result.written)
         }
         switch table {
         case .exposures: result.batches = ex.map { .exposures($0) }

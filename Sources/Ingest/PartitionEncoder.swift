@@ -43,37 +43,38 @@ struct PartitionEncoder {
         codes.map { map[Int($0)] }
     }
 
+    /// Encodes one partition without concatenating its segments: codes are remapped in place,
+    /// the request dictionary is built over all three tables, then row groups are cut while
+    /// walking the segments in input order, so only about one row group is copied at a time.
     func encode(exposures: [(worker: Int, batch: TableBatch)], outcomes: [(worker: Int, batch: TableBatch)],
                 assignments: [(worker: Int, batch: TableBatch)]) -> PreparedPartition {
-        var ex = ExposureBatch()
-        for (w, tb) in exposures {
-            guard case .exposures(var b) = tb else { continue }
+        var ex: [ExposureBatch] = exposures.compactMap { w, tb in
+            guard case .exposures(var b) = tb else { return nil }
             b.user = Self.remap(b.user, remaps.user[w])
             b.item = Self.remap(b.item, remaps.item[w])
             b.contextKey = Self.remap(b.contextKey, remaps.contextKey[w])
             b.contextValue = Self.remap(b.contextValue, remaps.contextValue[w])
-            ex.append(b)
+            return b
         }
-        var oc = OutcomeBatch()
-        for (w, tb) in outcomes {
-            guard case .outcomes(var b) = tb else { continue }
+        var oc: [OutcomeBatch] = outcomes.compactMap { w, tb in
+            guard case .outcomes(var b) = tb else { return nil }
             b.user = Self.remap(b.user, remaps.user[w])
             b.item = Self.remap(b.item, remaps.item[w])
             b.eventType = Self.remap(b.eventType, remaps.eventType[w])
-            oc.append(b)
+            return b
         }
-        var asg = AssignmentBatch()
-        for (w, tb) in assignments {
-            guard case .assignments(var b) = tb else { continue }
+        var asg: [AssignmentBatch] = assignments.compactMap { w, tb in
+            guard case .assignments(var b) = tb else { return nil }
             b.user = Self.remap(b.user, remaps.user[w])
             b.experiment = Self.remap(b.experiment, remaps.experiment[w])
             b.variant = Self.remap(b.variant, remaps.variant[w])
             b.contextKey = Self.remap(b.contextKey, remaps.contextKey[w])
             b.contextValue = Self.remap(b.contextValue, remaps.contextValue[w])
-            asg.append(b)
+            return b
         }
         // One request dictionary for the three tables of the partition.
-        var interner = StringInterner(capacity: ex.rows + 16)
+        let exRows = ex.reduce(0) { $0 + $1.rows }
+        var interner = StringInterner(capacity: exRows + 16)
         func codes(_ col: ByteColumn) -> [Int32] {
             var out = [Int32]()
             out.reserveCapacity(col.count)
@@ -85,19 +86,47 @@ struct PartitionEncoder {
             }
             return out
         }
-        let exReq = codes(ex.requestID), ocReq = codes(oc.requestID), asReq = codes(asg.requestID)
+        var exReq = ex.map { codes($0.requestID) }
+        var ocReq = oc.map { codes($0.requestID) }
+        var asReq = asg.map { codes($0.requestID) }
         let sorted = SortedDictionary(merging: [interner])
         let map = sorted.remaps[0]
+        for k in exReq.indices { exReq[k] = Self.remap(exReq[k], map) }
+        for k in ocReq.indices { ocReq[k] = Self.remap(ocReq[k], map) }
+        for k in asReq.indices { asReq[k] = Self.remap(asReq[k], map) }
         let requestChunk = prepare(ColumnEncoder.encode(offsets: sorted.offsets, data: sorted.data))
+        let rows = [exRows, oc.reduce(0) { $0 + $1.rows }, asg.reduce(0) { $0 + $1.rows }]
+        let exGroups = stream(&ex, exReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: ExposureBatch(),
+                              emit: { b, req, n in exposureGroups(b, req, limit: n) })
+        let ocGroups = stream(&oc, ocReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: OutcomeBatch(),
+                              emit: { b, req, n in outcomeGroups(b, req, limit: n) })
+        let asGroups = stream(&asg, asReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: AssignmentBatch(),
+                              emit: { b, req, n in assignmentGroups(b, req, limit: n) })
+        return PreparedPartition(requestDictionary: requestChunk, requestCount: sorted.count,
+                                 tables: [exGroups, ocGroups, asGroups], rows: rows)
+    }
 
-        return PreparedPartition(
-            requestDictionary: requestChunk, requestCount: sorted.count,
-            tables: [
-                exposureGroups(ex, Self.remap(exReq, map)),
-                outcomeGroups(oc, Self.remap(ocReq, map)),
-                assignmentGroups(asg, Self.remap(asReq, map)),
-            ],
-            rows: [ex.rows, oc.rows, asg.rows])
+    /// Walks segments in order, accumulating rows until whole row groups can be cut; each
+    /// segment is released once copied.
+    func stream<B>(_ segments: inout [B], _ requestCodes: [[Int32]], rows: (B) -> Int, append: (inout B, B) -> Void,
+                   slice: (B, Range<Int>) -> B, empty: B, emit: (B, [Int32], Int) -> [PreparedRowGroup]) -> [PreparedRowGroup] {
+        var out: [PreparedRowGroup] = []
+        var builder = empty
+        var codes: [Int32] = []
+        for k in segments.indices {
+            append(&builder, segments[k])
+            codes += requestCodes[k]
+            segments[k] = empty
+            let n = rows(builder)
+            if n >= rowGroupRows {
+                let full = n / rowGroupRows * rowGroupRows
+                out += emit(builder, codes, full)
+                builder = slice(builder, full..<n)
+                codes = Array(codes[full...])
+            }
+        }
+        if rows(builder) > 0 { out += emit(builder, codes, rows(builder)) }
+        return out
     }
 
     /// Row ranges of at most `rowGroupRows`.
@@ -123,10 +152,10 @@ struct PartitionEncoder {
         return prepare(ColumnEncoder.encode(offsets: offs, data: data))
     }
 
-    func exposureGroups(_ b: ExposureBatch, _ req: [Int32]) -> [PreparedRowGroup] {
+    func exposureGroups(_ b: ExposureBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
         let itemPrefix = Self.prefix(b.itemCount)
         let ctxPrefix = Self.prefix(b.contextCount)
-        return ranges(b.rows).map { r in
+        return ranges(limit).map { r in
             let ir = itemPrefix[r.lowerBound]..<itemPrefix[r.upperBound]
             let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
             let chunks = [
@@ -143,8 +172,8 @@ struct PartitionEncoder {
         }
     }
 
-    func outcomeGroups(_ b: OutcomeBatch, _ req: [Int32]) -> [PreparedRowGroup] {
-        ranges(b.rows).map { r in
+    func outcomeGroups(_ b: OutcomeBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
+        ranges(limit).map { r in
             let chunks = [
                 int32(req[r]), int32(b.user[r]), int32(b.item[r]), int32(b.eventType[r]),
                 bool(b.valuePresent[r]), float64(b.value[r]),
@@ -155,9 +184,9 @@ struct PartitionEncoder {
         }
     }
 
-    func assignmentGroups(_ b: AssignmentBatch, _ req: [Int32]) -> [PreparedRowGroup] {
+    func assignmentGroups(_ b: AssignmentBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
         let ctxPrefix = Self.prefix(b.contextCount)
-        return ranges(b.rows).map { r in
+        return ranges(limit).map { r in
             let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
             let chunks = [
                 int32(req[r]), int32(b.user[r]), int32(b.experiment[r]), int32(b.variant[r]),

@@ -31,6 +31,19 @@ struct ExposureBatch {
 
     var rows: Int { user.count }
 
+    /// Reserves room for `rows` exposures with `items` items and `pairs` context pairs, so a
+    /// chunk's batch is allocated once instead of growing by doubling.
+    mutating func reserve(rows: Int, items: Int, pairs: Int, requestBytes: Int) {
+        requestID.offsets.reserveCapacity(rows + 1); requestID.data.reserveCapacity(requestBytes)
+        user.reserveCapacity(rows); tsMicros.reserveCapacity(rows); tsNanos.reserveCapacity(rows); tsOffset.reserveCapacity(rows)
+        itemCount.reserveCapacity(rows); contextPresent.reserveCapacity(rows); contextCount.reserveCapacity(rows)
+        latencyPresent.reserveCapacity(rows); latency.reserveCapacity(rows); errorPresent.reserveCapacity(rows); error.reserveCapacity(rows)
+        item.reserveCapacity(items); rank.reserveCapacity(items); propensityPresent.reserveCapacity(items); propensity.reserveCapacity(items)
+        loggingPresent.reserveCapacity(items); logging.reserveCapacity(items); targetPresent.reserveCapacity(items); target.reserveCapacity(items)
+        extraPresent.reserveCapacity(items); extra.offsets.reserveCapacity(items + 1)
+        contextKey.reserveCapacity(pairs); contextValue.reserveCapacity(pairs)
+    }
+
     mutating func append(_ o: ExposureBatch) {
         requestID.append(contentsOf: o.requestID)
         user += o.user; tsMicros += o.tsMicros; tsNanos += o.tsNanos; tsOffset += o.tsOffset
@@ -69,6 +82,25 @@ struct ExposureBatch {
     var byteSize: Int {
         requestID.byteSize + rows * 39 + item.count * 45 + extra.byteSize + contextKey.count * 8
     }
+
+    /// Rows `r` (with their items and pairs) as a new batch.
+    func slice(_ r: Range<Int>) -> ExposureBatch {
+        var i0 = 0, c0 = 0
+        for k in 0..<r.lowerBound { i0 += Int(itemCount[k]); c0 += Int(contextCount[k]) }
+        var i1 = i0, c1 = c0
+        for k in r { i1 += Int(itemCount[k]); c1 += Int(contextCount[k]) }
+        var b = ExposureBatch()
+        b.requestID = requestID.slice(r)
+        b.user = Array(user[r]); b.tsMicros = Array(tsMicros[r]); b.tsNanos = Array(tsNanos[r]); b.tsOffset = Array(tsOffset[r])
+        b.itemCount = Array(itemCount[r]); b.contextPresent = Array(contextPresent[r]); b.contextCount = Array(contextCount[r])
+        b.latencyPresent = Array(latencyPresent[r]); b.latency = Array(latency[r]); b.errorPresent = Array(errorPresent[r]); b.error = Array(error[r])
+        let ir = i0..<i1
+        b.item = Array(item[ir]); b.rank = Array(rank[ir]); b.propensityPresent = Array(propensityPresent[ir]); b.propensity = Array(propensity[ir])
+        b.loggingPresent = Array(loggingPresent[ir]); b.logging = Array(logging[ir]); b.targetPresent = Array(targetPresent[ir]); b.target = Array(target[ir])
+        b.extraPresent = Array(extraPresent[ir]); b.extra = extra.slice(ir)
+        b.contextKey = Array(contextKey[c0..<c1]); b.contextValue = Array(contextValue[c0..<c1])
+        return b
+    }
 }
 
 struct OutcomeBatch {
@@ -105,6 +137,14 @@ struct OutcomeBatch {
     }
 
     var byteSize: Int { requestID.byteSize + rows * 41 }
+
+    func slice(_ r: Range<Int>) -> OutcomeBatch {
+        var b = OutcomeBatch()
+        b.requestID = requestID.slice(r)
+        b.user = Array(user[r]); b.item = Array(item[r]); b.eventType = Array(eventType[r]); b.valuePresent = Array(valuePresent[r])
+        b.value = Array(value[r]); b.tsMicros = Array(tsMicros[r]); b.tsNanos = Array(tsNanos[r]); b.tsOffset = Array(tsOffset[r])
+        return b
+    }
 }
 
 struct AssignmentBatch {
@@ -145,4 +185,17 @@ struct AssignmentBatch {
     }
 
     var byteSize: Int { requestID.byteSize + rows * 33 + contextKey.count * 8 }
+
+    func slice(_ r: Range<Int>) -> AssignmentBatch {
+        var c0 = 0
+        for k in 0..<r.lowerBound { c0 += Int(contextCount[k]) }
+        var c1 = c0
+        for k in r { c1 += Int(contextCount[k]) }
+        var b = AssignmentBatch()
+        b.requestID = requestID.slice(r)
+        b.user = Array(user[r]); b.experiment = Array(experiment[r]); b.variant = Array(variant[r]); b.tsMicros = Array(tsMicros[r])
+        b.tsNanos = Array(tsNanos[r]); b.tsOffset = Array(tsOffset[r]); b.contextPresent = Array(contextPresent[r]); b.contextCount = Array(contextCount[r])
+        b.contextKey = Array(contextKey[c0..<c1]); b.contextValue = Array(contextValue[c0..<c1])
+        return b
+    }
 }

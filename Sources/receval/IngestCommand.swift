@@ -85,10 +85,11 @@ struct IngestCommand: ParsableCommand {
         o.maxLineBytes = parseByteSize(maxLineBytes)!
         o.maxRejectRate = maxRejectRate
         o.createdBy = "receval \(receValVersion)"
-        // Keep large buffers in the heap between chunks instead of returning them to the kernel,
-        // which would zero fresh pages for every chunk (measured: ~10% of ingest time).
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 30)
-        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 1 << 30)
+        // Keep buffers up to glibc's largest mmap threshold (32 MiB) in the heap and keep freed
+        // heap memory, instead of returning it to the kernel, which zeroes fresh pages on every
+        // reuse (measured: page clearing was a quarter of ingest time).
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 32 << 20)
+        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, Int32.max)
         // Interrupts end the process at once: the output is an anonymous file until the final
         // rename, so nothing is left behind. (A parent may have started us with them blocked.)
         Terminal.restoreDefaultInterrupts()

@@ -11,5 +11,5 @@ struct ReceVal: ParsableCommand {
             against the exposure.v1 / outcome.v1 / assignment.v1 contracts; `receval gen` makes
             synthetic logs to try it all on.
             """,
-        subcommands: [IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self])
+        subcommands: [IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self])
 }
