@@ -17,7 +17,7 @@ head -n 1 "$work/sample.rcv.rejects.jsonl"
 echo "== inspect"
 "$bin" inspect "$work/sample.rcv"
 echo "== export (first 2 exposures)"
-"$bin" export "$work/sample.rcv" --table exposures | head -n 2
+"$bin" export "$work/sample.rcv" --table exposures | head -n 2 | cut -c1-240
 echo "== validate the outcomes file"
 "$bin" validate --schema outcome.v1 --input "$work/logs/outcomes.jsonl" --max-errors 3 || true
 echo "demo files are in $work"
