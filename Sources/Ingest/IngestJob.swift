@@ -83,16 +83,20 @@ public final class IngestJob {
             var chunker = LineChunker(input: input, source: sourceIndex, table: table,
                                       chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes)
             var finished = false
-            while !finished {
+            func readRound() throws -> (chunks: [LineChunk], oversize: [OversizeLine]) {
                 var round: [LineChunk] = []
-                while round.count < options.threads * 2 {
+                while !finished && round.count < options.threads * 2 {
                     guard let c = try chunker.next() else {
                         finished = true
                         break
                     }
                     round.append(c)
                 }
-                for o in chunker.oversize {
+                defer { chunker.oversize.removeAll() }
+                return (round, chunker.oversize)
+            }
+            func commit(_ oversize: [OversizeLine], _ results: [ChunkResult]) throws {
+                for o in oversize {
                     counts[table.rawValue].read += 1
                     counts[table.rawValue].rejected += 1
                     let err = RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(options.maxLineBytes) (--max-line-bytes)")
@@ -100,9 +104,6 @@ public final class IngestJob {
                         try rejects.add(source: path, line: o.line, table: table, error: err, raw: raw, truncatedFrom: o.length)
                     }
                 }
-                chunker.oversize.removeAll()
-                if round.isEmpty { continue }
-                let results = parse(round, partitions: partitions)
                 for (k, r) in results.enumerated() {
                     counts[table.rawValue].read += r.read
                     counts[table.rawValue].blank += r.blank
@@ -119,6 +120,41 @@ public final class IngestJob {
                     }
                 }
                 progress(IngestProgress(phase: "parsing", bytesRead: diskDone + input.rawBytesRead, bytesTotal: totalDisk, rows: rowsSoFar))
+            }
+            // A three-stage pipeline: while the workers parse round k, this thread commits round
+            // k-1 (in input order) and reads round k+1.
+            var round = try readRound()
+            var previous: (oversize: [OversizeLine], results: [ChunkResult])? = nil
+            while !round.chunks.isEmpty || !round.oversize.isEmpty || previous != nil {
+                let parsed = DisjointSlots<[ChunkResult]>(count: 1)
+                let done = DispatchSemaphore(value: 0)
+                let chunks = round.chunks
+                let working = !chunks.isEmpty
+                let ws = workers, threads = options.threads
+                if working {
+                    DispatchQueue.global().async {
+                        parsed[0] = IngestJob.parse(chunks, workers: ws, threads: threads, partitions: partitions)
+                        done.signal()
+                    }
+                }
+                var failure: Error? = nil
+                do {
+                    if let previous { try commit(previous.oversize, previous.results) }
+                    let next = try readRound()
+                    if working { done.wait() }
+                    previous = (round.oversize, working ? parsed.take(0)! : [])
+                    round = next
+                } catch {
+                    failure = error
+                }
+                if let failure {
+                    if working { done.wait() }
+                    throw failure
+                }
+                if round.chunks.isEmpty && round.oversize.isEmpty, let last = previous {
+                    try commit(last.oversize, last.results)
+                    previous = nil
+                }
             }
             diskDone += input.rawBytesRead
         }
@@ -248,10 +284,8 @@ public final class IngestJob {
     }
 
     /// Parses a round of chunks: chunk `k` on worker `k % threads`, each worker in chunk order.
-    private func parse(_ round: [LineChunk], partitions: Int) -> [ChunkResult] {
+    static func parse(_ round: [LineChunk], workers ws: [WorkerState], threads: Int, partitions: Int) -> [ChunkResult] {
         let slots = DisjointSlots<ChunkResult>(count: round.count)
-        let ws = workers
-        let threads = options.threads
         let chunks = round
         DisjointSlots<Int>.run(min(threads, round.count), threads: threads) { w in
             var k = w
