@@ -22,6 +22,16 @@ public struct StringInterner: Sendable {
 
     static let empty = Slot(k0: 0, k1: 0, code: 0, length: 0, offset: 0, tag: 0)
 
+    /// A small direct-mapped cache of recently seen short keys (96 KiB, L2-resident) in front
+    /// of the table: skewed keys such as Zipf-distributed item ids mostly hit here.
+    struct CacheEntry {
+        var k0: UInt64
+        var k1: UInt64
+        var length: UInt32
+        var code: Int32
+    }
+    private var cache = [CacheEntry](repeating: CacheEntry(k0: 0, k1: 0, length: UInt32.max, code: 0), count: 4096)
+
     public init(capacity: Int = 1024) {
         var n = 16
         while n < capacity * 2 { n <<= 1 }
@@ -75,6 +85,11 @@ public struct StringInterner: Sendable {
         let h = StringInterner.hash(kp, n)
         let tag = UInt32(truncatingIfNeeded: h >> 32)
         let (k0, k1) = n == 0 ? (0, 0) : StringInterner.prefix(kp, n)
+        let ci = Int(truncatingIfNeeded: h >> 52)
+        if n <= 16 {
+            let e = cache.withUnsafeBufferPointer { $0[ci] }
+            if e.length == UInt32(n) && e.k0 == k0 && e.k1 == k1 { return e.code }
+        }
         let m = mask
         var i = Int(truncatingIfNeeded: h) & m
         let found: Int32 = slots.withUnsafeBufferPointer { sl in
@@ -91,7 +106,10 @@ public struct StringInterner: Sendable {
                 i = (i + 1) & m
             }
         }
-        if found >= 0 { return found }
+        if found >= 0 {
+            if n <= 16 { cache[ci] = CacheEntry(k0: k0, k1: k1, length: UInt32(n), code: found) }
+            return found
+        }
         let code = count
         precondition(code < Int(Int32.max) - 1, "dictionary exceeds 2^31 entries")
         let offset = arena.count
@@ -99,6 +117,7 @@ public struct StringInterner: Sendable {
         precondition(arena.count <= Int(UInt32.max), "dictionary exceeds 4 GiB of text")
         offsets.append(UInt32(arena.count))
         slots[i] = Slot(k0: k0, k1: k1, code: UInt32(code + 1), length: UInt32(n), offset: UInt32(offset), tag: tag)
+        if n <= 16 { cache[ci] = CacheEntry(k0: k0, k1: k1, length: UInt32(n), code: Int32(code)) }
         if count * 2 > slots.count { grow() }
         return Int32(code)
     }

@@ -45,7 +45,7 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "zstd compression level (1-19).")
     var level: Int32 = 3
     @Option(name: .customLong("row-group-rows"), help: "Rows per row group (bounds what is decompressed at once).")
-    var rowGroupRows: Int = 65_536
+    var rowGroupRows: Int = 16_384
     @Option(name: .customLong("max-line-bytes"), help: "Longer lines are rejected without being loaded.")
     var maxLineBytes: String = "64M"
     @Option(name: .customLong("max-reject-rate"), help: "Largest share of rejected rows per table before the ingest fails (0-1).")
