@@ -22,7 +22,7 @@ public struct StringInterner: Sendable {
 
     static let empty = Slot(k0: 0, k1: 0, code: 0, length: 0, offset: 0, tag: 0)
 
-    /// A small direct-mapped cache of recently seen short keys (96 KiB, L2-resident) in front
+    /// A direct-mapped cache of recently seen short keys (384 KiB, L2-resident) in front
     /// of the table: skewed keys such as Zipf-distributed item ids mostly hit here.
     struct CacheEntry {
         var k0: UInt64
@@ -30,7 +30,7 @@ public struct StringInterner: Sendable {
         var length: UInt32
         var code: Int32
     }
-    private var cache = [CacheEntry](repeating: CacheEntry(k0: 0, k1: 0, length: UInt32.max, code: 0), count: 4096)
+    private var cache = [CacheEntry](repeating: CacheEntry(k0: 0, k1: 0, length: UInt32.max, code: 0), count: 16_384)
 
     public init(capacity: Int = 1024) {
         var n = 16
@@ -85,7 +85,7 @@ public struct StringInterner: Sendable {
         let h = StringInterner.hash(kp, n)
         let tag = UInt32(truncatingIfNeeded: h >> 32)
         let (k0, k1) = n == 0 ? (0, 0) : StringInterner.prefix(kp, n)
-        let ci = Int(truncatingIfNeeded: h >> 52)
+        let ci = Int(truncatingIfNeeded: h >> 50)
         if n <= 16 {
             let e = cache.withUnsafeBufferPointer { $0[ci] }
             if e.length == UInt32(n) && e.k0 == k0 && e.k1 == k1 { return e.code }
