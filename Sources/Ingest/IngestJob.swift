@@ -71,7 +71,7 @@ public final class IngestJob {
         let partitions = options.partitions ?? Self.partitionCount(inputBytes: estimate, memoryLimit: options.memoryLimit)
         precondition(partitions >= 1, "at least one partition")
         let directory = AtomicOutputFile.directory(of: options.output)
-        let store = PartitionStore(partitions: partitions, budget: options.memoryLimit / 2, spillDirectory: directory)
+        let store = PartitionStore(partitions: partitions, budget: options.memoryLimit / 2, spillDirectory: directory, threads: options.threads)
         let rejects = RejectsWriter(path: options.resolvedRejectsPath)
         let totalDisk: UInt64? = unknownSize ? nil : sources.reduce(0) { $0 + ($1.2.sizeOnDisk ?? 0) }
         var rowsSoFar = 0
