@@ -25,10 +25,9 @@ published DuckDB anchors); both process wall times are recorded as well. CPU sec
 the same way (whole process for receval, the COPY statements for DuckDB). On a shared machine CPU
 seconds move less with other jobs' load than wall seconds do.
 
-Data come from `receval gen --exposures N --seed SEED --out DIR`. A receval binary without the
-`gen` subcommand falls back to /work/shared/bench/gen_logs.py when that file exists (it writes the
-same bytes for the same N and seed); the output says which generator made the data. Generated data
-are kept in --keep DIR (default /tmp/receval-bench-N) and reused while their sizes match.
+Data come from `receval gen --exposures N --seed SEED --out DIR` (byte-identical to the generator
+the published peer anchors used, for the same N and seed). Generated data are kept in --keep DIR
+(default /tmp/receval-bench-N) and reused while their sizes match.
 
 --memory-limit is passed to `receval ingest --memory-limit` and, converted to bytes with the same
 binary units (1G = 2^30), to DuckDB's `SET memory_limit` (which bounds DuckDB's buffer manager, not
@@ -52,7 +51,6 @@ import time
 
 TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(TOOLS_DIR)
-FALLBACK_GENERATOR = "/work/shared/bench/gen_logs.py"
 TABLE_NAMES = ("exposures", "outcomes", "assignments")
 MARKER = ".bench-data.json"
 
@@ -284,11 +282,8 @@ def prepare_data(data_dir, n, seed, receval):
     if receval_has_gen(receval):
         generator = "receval gen"
         cmd = [receval, "gen", "--exposures", str(n), "--seed", str(seed), "--out", data_dir]
-    elif os.path.exists(FALLBACK_GENERATOR):
-        generator = FALLBACK_GENERATOR + " (fallback: this receval binary has no `gen` subcommand)"
-        cmd = [sys.executable, FALLBACK_GENERATOR, "--exposures", str(n), "--seed", str(seed), "--out", data_dir]
     else:
-        sys.exit(f"cannot generate data: {receval} has no `gen` subcommand and {FALLBACK_GENERATOR} does not exist")
+        sys.exit(f"cannot generate data: {receval} has no `gen` subcommand")
     log(f"generating {n:,} exposures (seed {seed}) with {generator} into {data_dir}")
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=sys.stderr)

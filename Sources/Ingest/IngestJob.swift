@@ -303,11 +303,11 @@ public final class IngestJob {
         switch table {
         case .exposures:
             // Size each partition's batch from this worker's last chunk (rows per byte, items
-            // and pairs per row), with 25% headroom.
+            // and pairs per row), with 10% headroom.
             ex = Array(repeating: ExposureBatch(), count: partitions)
             let lines = Double(chunk.bytes.count) * worker.rowsPerByte
             if lines > 0 {
-                let rows = Int(lines * 1.25 / Double(partitions)) + 16
+                let rows = Int(lines * 1.1 / Double(partitions)) + 8
                 for p in 0..<partitions {
                     ex[p].reserve(rows: rows, items: Int(Double(rows) * worker.itemsPerRow) + 16,
                                   pairs: Int(Double(rows) * worker.pairsPerRow) + 16, requestBytes: rows * 32)

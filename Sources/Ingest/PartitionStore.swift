@@ -85,42 +85,54 @@ final class PartitionStore: @unchecked Sendable {
         if inMemory > budget { try spillAll() }
     }
 
-    /// Moves every in-memory segment to the spill file. Segments are packed and lz4-compressed
-    /// on all workers (compression cuts the bytes written and read back by 2-4x), then written
-    /// in order.
+    /// Moves every in-memory segment to the spill file, a group of about 32 MiB at a time so the
+    /// transient copies stay small. Each group's segments are packed and lz4-compressed on all
+    /// workers (compression cuts the bytes written and read back by 2-4x), then written in order.
     private func spillAll() throws(StorageError) {
         if spill == nil { spill = try SpillFile(directory: spillDirectory) }
-        var where_: [(Int, Int, Int)] = []
-        var batches: [TableBatch] = []
+        var pending: [(Int, Int, Int)] = []
         for p in 0..<partitions {
             for t in 0..<segments[p].count {
                 for i in 0..<segments[p][t].count {
-                    if case .memory(let b) = segments[p][t][i].place {
-                        where_.append((p, t, i))
-                        batches.append(b)
-                        segments[p][t][i].place = .spilled(offset: 0, length: 0, rawLength: 0)  // filled in below
-                    }
+                    if case .memory = segments[p][t][i].place { pending.append((p, t, i)) }
                 }
             }
         }
-        let packed = DisjointSlots<([UInt8], Int)>(count: batches.count)
-        let input = batches
-        batches = []
-        DisjointSlots<Int>.run(input.count, threads: threads) { k in
-            let raw = input[k].pack()
-            if let small = CompressionCodec.compress(raw, codec: .lz4) {
-                packed[k] = (small, raw.count)
-            } else {
-                packed[k] = (raw, 0)
+        var start = 0
+        while start < pending.count {
+            var end = start
+            var bytes = 0
+            var group: [TableBatch] = []
+            while end < pending.count && (bytes < 32 << 20 || group.isEmpty) {
+                let (p, t, i) = pending[end]
+                if case .memory(let b) = segments[p][t][i].place {
+                    group.append(b)
+                    bytes += b.byteSize
+                    segments[p][t][i].place = .spilled(offset: 0, length: 0, rawLength: 0)  // set below
+                }
+                end += 1
             }
-        }
-        for (k, (p, t, i)) in where_.enumerated() {
-            let (bytes, rawLength) = packed.take(k)!
-            let offset = spill!.size
-            let r = bytes.withUnsafeBytes { raw in Result { () throws(StorageError) in try spill!.append(raw) } }
-            try r.get()
-            spilledBytes += UInt64(bytes.count)
-            segments[p][t][i].place = .spilled(offset: offset, length: bytes.count, rawLength: rawLength)
+            let packed = DisjointSlots<([UInt8], Int)>(count: group.count)
+            let input = group
+            group = []
+            DisjointSlots<Int>.run(input.count, threads: threads) { k in
+                let raw = input[k].pack()
+                if let small = CompressionCodec.compress(raw, codec: .lz4) {
+                    packed[k] = (small, raw.count)
+                } else {
+                    packed[k] = (raw, 0)
+                }
+            }
+            for k in 0..<(end - start) {
+                let (p, t, i) = pending[start + k]
+                let (data, rawLength) = packed.take(k)!
+                let offset = spill!.size
+                let r = data.withUnsafeBytes { raw in Result { () throws(StorageError) in try spill!.append(raw) } }
+                try r.get()
+                spilledBytes += UInt64(data.count)
+                segments[p][t][i].place = .spilled(offset: offset, length: data.count, rawLength: rawLength)
+            }
+            start = end
         }
         inMemory = 0
     }
