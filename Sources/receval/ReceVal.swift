@@ -5,6 +5,7 @@ struct ReceVal: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "receval",
         abstract: "Evaluate recommender systems from their production logs.",
+        version: receValVersion,
         discussion: """
             Typical flow: `receval ingest` turns JSONL logs into one columnar dataset file;
             `receval inspect` and `receval export` look inside it; `receval validate` checks JSONL
