@@ -55,6 +55,15 @@ import Testing
         }
     }
 
+    @Test(arguments: ["ecommerce-exposures.jsonl.gz", "ecommerce-exposures.data"])
+    func truncatedCompressedInputIsAnError(file: String) throws {
+        let tmp = Support.tempDir()
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Support.fixtures + "/" + file)))
+        Support.writeBytes(Array(bytes.prefix(bytes.count * 2 / 3)), to: tmp + "/cut")
+        #expect(throws: IngestError.self) { try Support.ingest(exposures: [tmp + "/cut"], output: tmp + "/d.rcv") }
+        #expect(!FileManager.default.fileExists(atPath: tmp + "/d.rcv"))
+    }
+
     /// Every optional field, escapes, non-ASCII, unknown item members, absent vs empty context.
     static let richExposures = [
         #"{"request_id":"r1","user_id":"u\u00e9\ud83d\ude00","ts":"2026-01-27T10:00:00.123456+05:30","items":[{"item_id":"a","rank":1,"propensity":0.25,"logging_propensity":0.5,"target_propensity":0,"meta":{"x":[1,2.5e-3,null,true,"s\"q"]},"w":-0.0}],"context":{"k":"","caf\u00e9":"日本","q":"\"<script>\""},"latency_ms":12.5,"error":true}"#,
