@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ColumnarStorage", targets: ["ColumnarStorage"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Export", targets: ["Export"]),
+        .library(name: "Engine", targets: ["Engine"]),
         .library(name: "LogGenerator", targets: ["LogGenerator"]),
     ],
     dependencies: [
@@ -25,11 +26,12 @@ let package = Package(
         .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib"]),
         .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .target(name: "Engine", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "LogGenerator"),
         .executableTarget(
             name: "receval",
             dependencies: [
-                "ColumnarFormat", "ColumnarStorage", "Ingest", "Export", "LogGenerator",
+                "ColumnarFormat", "ColumnarStorage", "Ingest", "Export", "Engine", "LogGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
@@ -39,6 +41,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "ReceValCLITests", dependencies: ["receval"]),
         .testTarget(name: "LogGeneratorTests", dependencies: ["LogGenerator"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest", "ColumnarStorage"]),
     ],
     swiftLanguageModes: [.v6]
 )

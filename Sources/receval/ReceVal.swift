@@ -12,5 +12,5 @@ struct ReceVal: ParsableCommand {
             synthetic logs to try it all on.
             """,
         version: receValVersion,
-        subcommands: [IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self])
+        subcommands: [IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self, BenchCommand.self])
 }

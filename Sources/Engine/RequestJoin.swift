@@ -1,0 +1,120 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// Counts of the exposure <- outcome <- assignment join with recsys-eval's semantics
+/// (SPEC section 5): the first exposure of a request id wins and later ones are counted as
+/// duplicates; outcomes attach many-to-one with no time window; an outcome whose request has no
+/// exposure is an orphan; the last assignment of a request wins.
+public struct JoinCounts: Sendable, Equatable {
+    public var exposureRows = 0
+    public var duplicateExposures = 0
+    /// First exposures with at least one outcome.
+    public var exposuresJoined = 0
+    public var outcomeRows = 0
+    public var outcomesJoined = 0
+    public var orphanOutcomes = 0
+    public var emptyExposures = 0
+    /// Outcomes whose item was not in the exposure's list.
+    public var outcomesOnUnshownItems = 0
+    /// Outcomes timestamped before their exposure.
+    public var outcomesBeforeExposure = 0
+    public var assignmentRows = 0
+    /// Distinct request ids among assignments.
+    public var assignedRequests = 0
+    /// First exposures whose request has an assignment.
+    public var assignedExposures = 0
+
+    public init() {}
+
+    public static func + (a: JoinCounts, b: JoinCounts) -> JoinCounts {
+        var c = JoinCounts()
+        c.exposureRows = a.exposureRows + b.exposureRows
+        c.duplicateExposures = a.duplicateExposures + b.duplicateExposures
+        c.exposuresJoined = a.exposuresJoined + b.exposuresJoined
+        c.outcomeRows = a.outcomeRows + b.outcomeRows
+        c.outcomesJoined = a.outcomesJoined + b.outcomesJoined
+        c.orphanOutcomes = a.orphanOutcomes + b.orphanOutcomes
+        c.emptyExposures = a.emptyExposures + b.emptyExposures
+        c.outcomesOnUnshownItems = a.outcomesOnUnshownItems + b.outcomesOnUnshownItems
+        c.outcomesBeforeExposure = a.outcomesBeforeExposure + b.outcomesBeforeExposure
+        c.assignmentRows = a.assignmentRows + b.assignmentRows
+        c.assignedRequests = a.assignedRequests + b.assignedRequests
+        c.assignedExposures = a.assignedExposures + b.assignedExposures
+        return c
+    }
+}
+
+/// The join of one partition, through the partition's request-id codes: every lookup is an
+/// array index, never a hash of a string.
+public struct PartitionJoin {
+    /// For each request code, the exposure row that won (-1: none).
+    public let firstExposure: [Int32]
+    /// For each request code, the variant code of its last assignment (-1: none).
+    public let variantOfRequest: [Int32]
+    public let counts: JoinCounts
+    public let bytesTouched: Int
+
+    /// Joins partition `p`. `experiment`, when given, keeps only assignments of that experiment id.
+    public init(reader: DatasetReader, partition p: Int, experimentCode: Int32? = nil, variantCount: Int, itemCount: Int) throws {
+        let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+        var load = ColumnLoader(reader: reader, partition: p)
+        var c = JoinCounts()
+        // Exposures: first wins.
+        let exReq = try load.int32("exposures", "request_id", bound: requests)
+        let nItems = try load.counts("exposures", "item_count")
+        let exTs = try load.int64("exposures", "ts_us")
+        var first = [Int32](repeating: -1, count: requests)
+        c.exposureRows = exReq.count
+        for (row, code) in exReq.enumerated() {
+            if first[Int(code)] < 0 { first[Int(code)] = Int32(row) } else { c.duplicateExposures += 1 }
+            if nItems[row] == 0 { c.emptyExposures += 1 }
+        }
+        // Item ranges of each exposure row, to check whether an outcome's item was shown.
+        var itemStart = [Int](repeating: 0, count: exReq.count + 1)
+        for i in 0..<exReq.count { itemStart[i + 1] = itemStart[i] + Int(nItems[i]) }
+        let items = try load.int32("exposures", "item_id", bound: itemCount)
+        guard items.count == itemStart[exReq.count] else {
+            throw StorageError.corrupt(path: reader.path, reason: "partition \(p): item counts do not match the item list")
+        }
+        // Outcomes: many-to-one, no time window.
+        let ocReq = try load.int32("outcomes", "request_id", bound: requests)
+        let ocItem = try load.int32("outcomes", "item_id", bound: itemCount)
+        let ocTs = try load.int64("outcomes", "ts_us")
+        c.outcomeRows = ocReq.count
+        var outcomesPerRequest = [Int32](repeating: 0, count: requests)
+        for (i, code) in ocReq.enumerated() {
+            let e = first[Int(code)]
+            if e < 0 {
+                c.orphanOutcomes += 1
+                continue
+            }
+            c.outcomesJoined += 1
+            outcomesPerRequest[Int(code)] += 1
+            let row = Int(e)
+            if ocTs[i] < exTs[row] { c.outcomesBeforeExposure += 1 }
+            var shown = false
+            for j in itemStart[row]..<itemStart[row + 1] where items[j] == ocItem[i] {
+                shown = true
+                break
+            }
+            if !shown { c.outcomesOnUnshownItems += 1 }
+        }
+        for code in 0..<requests where first[code] >= 0 && outcomesPerRequest[code] > 0 { c.exposuresJoined += 1 }
+        // Assignments: the last one of a request wins.
+        let asReq = try load.int32("assignments", "request_id", bound: requests)
+        let asVariant = try load.int32("assignments", "variant", bound: max(variantCount, 1))
+        let asExp = try load.int32("assignments", "experiment_id", bound: Int(Int32.max))
+        var variant = [Int32](repeating: -1, count: requests)
+        for (i, code) in asReq.enumerated() {
+            if let experimentCode, asExp[i] != experimentCode { continue }
+            c.assignmentRows += 1
+            if variant[Int(code)] < 0 { c.assignedRequests += 1 }
+            variant[Int(code)] = asVariant[i]
+        }
+        for code in 0..<requests where first[code] >= 0 && variant[code] >= 0 { c.assignedExposures += 1 }
+        firstExposure = first
+        variantOfRequest = variant
+        counts = c
+        bytesTouched = load.bytesTouched
+    }
+}
