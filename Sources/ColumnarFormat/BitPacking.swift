@@ -63,4 +63,34 @@ public enum BitPacking {
             bit += width
         }
     }
+
+    /// Unpacks `count` values and writes `base + value` as Int32 into `out` (which holds `count`
+    /// elements); the caller has checked the payload size and that results fit Int32.
+    @inlinable
+    public static func unpackInt32(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64, into out: UnsafeMutablePointer<Int32>) {
+        precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
+        if width == 0 || count == 0 {
+            let v = Int32(truncatingIfNeeded: base)
+            for i in 0..<count { out[i] = v }
+            return
+        }
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+        let words = payload.baseAddress!
+        let nwords = payload.count / 8
+        let b = UInt64(bitPattern: base)
+        var bit = 0
+        var i = 0
+        // Values that lie within one word need one load; the rest two.
+        while i < count {
+            let word = bit >> 6
+            let shift = bit & 63
+            var v = UInt64(littleEndian: words.loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self)) &>> UInt64(shift)
+            if shift &+ width > 64 && word &+ 1 < nwords {
+                v |= UInt64(littleEndian: words.loadUnaligned(fromByteOffset: (word &+ 1) &* 8, as: UInt64.self)) &<< UInt64(64 &- shift)
+            }
+            out[i] = Int32(truncatingIfNeeded: (v & mask) &+ b)
+            bit &+= width
+            i &+= 1
+        }
+    }
 }

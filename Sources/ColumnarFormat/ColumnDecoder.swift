@@ -66,8 +66,46 @@ public enum ColumnDecoder {
 
     /// Decodes an int32 chunk.
     public static func decodeInt32(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Int32] {
+        var out = [Int32](repeating: 0, count: Int(d.count))
+        let r = out.withUnsafeMutableBufferPointer { o in
+            Result { () throws(FormatError) in try decodeInt32(payload, d, into: o, context: ctx) }
+        }
+        try r.get()
+        return out
+    }
+
+    /// Decodes an int32 chunk into `out` (exactly `d.count` elements) and returns the smallest
+    /// and largest value, so callers can range-check dictionary codes without another pass.
+    @discardableResult
+    public static func decodeInt32(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int32>,
+                                   context ctx: String) throws(FormatError) -> (min: Int64, max: Int64) {
+        let n = Int(d.count)
+        precondition(out.count == n, "output buffer must hold the chunk's values")
         guard d.physicalType == .int32 else { throw .invalid("\(ctx): expected int32, found \(d.physicalType)") }
-        return try decodeIntegers(payload, d, context: ctx).map { Int32(truncatingIfNeeded: $0) }
+        if n == 0 { return (0, -1) }
+        if d.encoding == .bitPacked {
+            let w = Int(d.bitWidth)
+            try checkBitPacked(payload, count: n, width: w, ctx)
+            let lo = d.paramA
+            let (hi, overflow) = lo.addingReportingOverflow(w == 0 ? 0 : (w >= 63 ? Int64.max : (Int64(1) << Int64(w)) - 1))
+            guard !overflow, lo >= Int64(Int32.min), hi <= Int64(Int32.max) else {
+                // Values may not fit: take the general path, which checks each one.
+                let all = try decodeIntegers(payload, d, context: ctx)
+                for i in 0..<n { out[i] = Int32(truncatingIfNeeded: all[i]) }
+                return (all.min() ?? 0, all.max() ?? -1)
+            }
+            BitPacking.unpackInt32(payload, count: n, width: w, base: lo, into: out.baseAddress!)
+            return (lo, hi)  // bounds of the frame, which contain every value
+        }
+        let all = try decodeIntegers(payload, d, context: ctx)
+        var lo = Int64.max, hi = Int64.min
+        for i in 0..<n {
+            let v = all[i]
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+            out[i] = Int32(truncatingIfNeeded: v)
+        }
+        return (lo, hi)
     }
 
     public static func decodeFloat64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Double] {

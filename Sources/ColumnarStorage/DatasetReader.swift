@@ -136,6 +136,18 @@ public final class DatasetReader: Sendable {
         return v
     }
 
+    /// Decodes an int32 chunk into `out` (exactly `c.count` elements). With `bound`, every value is
+    /// checked to lie in `0..<bound` (dictionary codes): usually from the frame of reference alone,
+    /// without another pass.
+    public func int32s(_ c: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int32>, bound: Int?, context ctx: String) throws(StorageError) {
+        let range = try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeInt32(raw, c, into: out, context: ctx) }
+        guard let bound else { return }
+        if range.min >= 0 && range.max < Int64(bound) { return }
+        for x in out where x < 0 || Int(x) >= bound {
+            throw .corrupt(path: path, reason: "\(ctx): code \(x) is outside the dictionary (size \(bound))")
+        }
+    }
+
     public func doubles(_ c: ChunkDescriptor, context ctx: String) throws(StorageError) -> [Double] {
         try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeFloat64(raw, c, context: ctx) }
     }

@@ -23,17 +23,36 @@ public struct ColumnLoader {
         reader.footer.partitions[partition].tables[try self.table(table)].count
     }
 
-    /// An int32 column; `bound` checks dictionary codes (pass nil for plain integers).
+    /// An int32 column; `bound` checks dictionary codes (pass nil for plain integers). Row groups
+    /// are decoded straight into one array.
     public mutating func int32(_ table: String, _ column: String, bound: Int? = nil) throws -> [Int32] {
         let t = try self.table(table)
-        var out: [Int32] = []
-        for g in 0..<reader.footer.partitions[partition].tables[t].count {
-            if let bound {
-                out += try reader.codeColumn(partition: partition, table: t, rowGroup: g, column, bound: bound)
-            } else {
-                out += try reader.int32Column(partition: partition, table: t, rowGroup: g, column)
-            }
+        let groups = reader.footer.partitions[partition].tables[t]
+        guard let ci = reader.footer.tables[t].columnIndex(column) else {
+            throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
         }
+        let total = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
+        let reader = self.reader, partition = self.partition
+        var failure: StorageError? = nil
+        let out = [Int32](unsafeUninitializedCapacity: total) { buf, initialized in
+            var at = 0
+            for (g, rg) in groups.enumerated() {
+                let c = rg.chunks[ci]
+                let n = Int(c.count)
+                let slice = UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)])
+                do throws(StorageError) {
+                    try reader.int32s(c, into: slice, bound: bound, context: "partition \(partition) \(table) row group \(g) column \(column)")
+                } catch {
+                    failure = error
+                    for i in at..<total { buf[i] = 0 }
+                    initialized = total
+                    return
+                }
+                at += n
+            }
+            initialized = total
+        }
+        if let failure { throw failure }
         bytesTouched += out.count * 4
         return out
     }

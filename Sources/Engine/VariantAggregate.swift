@@ -52,6 +52,10 @@ public struct VariantAggregate {
             var bytes = 0
         }
         let nValues = Int64(ctxValues.count) + 1
+        // Group ids are dense when variants x values^keys is small: accumulate in flat arrays.
+        var space: Int64 = Int64(max(variants.count, 1))
+        for _ in keyCodes { space = space.multipliedReportingOverflow(by: nValues).overflow ? Int64.max : space * nValues }
+        let dense = space <= 1 << 20 ? Int(space) : 0
         let partials = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -77,6 +81,7 @@ public struct VariantAggregate {
             var out = Partial()
             out.rows = exReq.count
             var pair = 0
+            var denseAcc = [Int](repeating: 0, count: dense * 4)
             for row in 0..<exReq.count {
                 let code = Int(exReq[row])
                 let pairs = pair..<(pair + Int(nPairs[row]))
@@ -92,7 +97,14 @@ public struct VariantAggregate {
                     g = g * nValues + found
                 }
                 let c = Int(clicks[code])
-                if var acc = out.groups[g] {
+                if dense > 0 {
+                    let k = Int(g) * 4
+                    if denseAcc[k] == 0 { out.order.append(g) }
+                    denseAcc[k] += 1
+                    denseAcc[k + 1] += Int(nItems[row])
+                    denseAcc[k + 2] += c > 0 ? 1 : 0
+                    denseAcc[k + 3] += c
+                } else if var acc = out.groups[g] {
                     acc.requests += 1
                     acc.items += Int(nItems[row])
                     acc.clicked += c > 0 ? 1 : 0
@@ -105,6 +117,12 @@ public struct VariantAggregate {
             }
             guard pair == key.count else {
                 throw StorageError.corrupt(path: reader.path, reason: "partition \(p): context counts do not match the pairs")
+            }
+            if dense > 0 {
+                for g in out.order {
+                    let k = Int(g) * 4
+                    out.groups[g] = (denseAcc[k], denseAcc[k + 1], denseAcc[k + 2], denseAcc[k + 3])
+                }
             }
             out.bytes = load.bytesTouched
             return out
