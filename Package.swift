@@ -41,7 +41,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "ReceValCLITests", dependencies: ["receval"]),
         .testTarget(name: "LogGeneratorTests", dependencies: ["LogGenerator"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest", "ColumnarStorage"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest", "ColumnarStorage", "LogGenerator"]),
     ],
     swiftLanguageModes: [.v6]
 )

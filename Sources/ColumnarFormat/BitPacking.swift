@@ -65,22 +65,40 @@ public enum BitPacking {
     }
 
     /// Unpacks `count` values and writes `base + value` as Int32 into `out` (which holds `count`
-    /// elements); the caller has checked the payload size and that results fit Int32.
+    /// elements); the caller has checked the payload size and that results fit Int32. Returns
+    /// the smallest and largest value written.
     @inlinable
-    public static func unpackInt32(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64, into out: UnsafeMutablePointer<Int32>) {
+    @discardableResult
+    public static func unpackInt32(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
+                                   into out: UnsafeMutablePointer<Int32>) -> (min: Int32, max: Int32) {
         precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
-        if width == 0 || count == 0 {
+        if count == 0 { return (0, -1) }
+        if width == 0 {
             let v = Int32(truncatingIfNeeded: base)
             for i in 0..<count { out[i] = v }
-            return
+            return (v, v)
         }
         let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
         let words = payload.baseAddress!
         let nwords = payload.count / 8
         let b = UInt64(bitPattern: base)
+        var lo = UInt64.max, hi = UInt64.min
         var bit = 0
         var i = 0
-        // Values that lie within one word need one load; the rest two.
+        // Branch-free body: two word loads per value while a following word exists.
+        let safe = max(0, min(count, ((nwords - 1) * 64) / width))
+        while i < safe {
+            let word = bit &>> 6
+            let shift = UInt64(bit & 63)
+            let w0 = UInt64(littleEndian: words.loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self))
+            let w1 = UInt64(littleEndian: words.loadUnaligned(fromByteOffset: word &* 8 &+ 8, as: UInt64.self))
+            let v = ((w0 &>> shift) | ((w1 &<< 1) &<< (63 &- shift))) & mask
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+            out[i] = Int32(truncatingIfNeeded: v &+ b)
+            bit &+= width
+            i &+= 1
+        }
         while i < count {
             let word = bit >> 6
             let shift = bit & 63
@@ -88,9 +106,13 @@ public enum BitPacking {
             if shift &+ width > 64 && word &+ 1 < nwords {
                 v |= UInt64(littleEndian: words.loadUnaligned(fromByteOffset: (word &+ 1) &* 8, as: UInt64.self)) &<< UInt64(64 &- shift)
             }
-            out[i] = Int32(truncatingIfNeeded: (v & mask) &+ b)
+            v &= mask
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+            out[i] = Int32(truncatingIfNeeded: v &+ b)
             bit &+= width
             i &+= 1
         }
+        return (Int32(truncatingIfNeeded: lo &+ b), Int32(truncatingIfNeeded: hi &+ b))
     }
 }

@@ -94,8 +94,8 @@ public enum ColumnDecoder {
                 for i in 0..<n { out[i] = Int32(truncatingIfNeeded: all[i]) }
                 return (all.min() ?? 0, all.max() ?? -1)
             }
-            BitPacking.unpackInt32(payload, count: n, width: w, base: lo, into: out.baseAddress!)
-            return (lo, hi)  // bounds of the frame, which contain every value
+            let r = BitPacking.unpackInt32(payload, count: n, width: w, base: lo, into: out.baseAddress!)
+            return (Int64(r.min), Int64(r.max))
         }
         let all = try decodeIntegers(payload, d, context: ctx)
         var lo = Int64.max, hi = Int64.min

@@ -68,6 +68,27 @@ import Testing
         #expect(back == v)
     }
 
+    /// The int32 fast path (straight into a buffer, returning min and max) against the reference.
+    @Test(arguments: 0..<40)
+    func int32IntoBufferMatchesReference(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &+ 4242)
+        let n = Int(rng.next() % 3000)
+        let spread = [1, 2, 100, 70_000, 1 << 20, 1 << 31][seed % 6]
+        let base = Int64(rng.next() % 1000) - 500
+        let v = (0..<n).map { _ in Int32(truncatingIfNeeded: base + Int64(rng.next() % UInt64(spread))) }
+        let e = ColumnEncoder.encode(int32: v)
+        let d = try decode(e)
+        var out = [Int32](repeating: -7, count: n)
+        let range = try out.withUnsafeMutableBufferPointer { o in
+            try e.payload.withUnsafeBytes { try ColumnDecoder.decodeInt32($0, d, into: o, context: "t") }
+        }
+        #expect(out == v)
+        if n > 0 {
+            #expect(range.min == Int64(v.min()!))
+            #expect(range.max == Int64(v.max()!))
+        }
+    }
+
     @Test(arguments: 0..<30)
     func doublesRoundTripBitForBit(seed: Int) throws {
         var rng = SplitMix(seed: UInt64(seed) &+ 900)
