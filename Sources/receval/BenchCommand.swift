@@ -32,6 +32,8 @@ struct BenchJoinCommand: ParsableCommand {
     var experiment: String?
     @Option(name: .customLong("group-by"), help: "Context keys to group by, comma separated.")
     var groupBy: String = "tenant_id,surface"
+    @Flag(help: "Print the timings, join counts and every group as JSON.")
+    var json = false
 
     func run() throws {
         let n = threads ?? defaultThreads()
@@ -71,11 +73,40 @@ struct BenchJoinCommand: ParsableCommand {
             for (v, t) in totals.sorted(by: { $0.key < $1.key }) {
                 s += "variant \(v): \(t.0) requests, request CTR \(fmt(rate(t.2, t.0), 5)), item CTR \(fmt(rate(t.3, t.1), 6)) (\(agg!.groups.filter { $0.variant == v }.count) groups)\n"
             }
-            Terminal.out(s)
+            if json {
+                var j = "{\"dataset\":\(quote(dataset)),\"partitions\":\(reader.partitionCount),\"threads\":\(n),"
+                j += "\"join_seconds\":[\(joinTimes.map { String($0) }.joined(separator: ","))],"
+                j += "\"aggregate_seconds\":[\(aggTimes.map { String($0) }.joined(separator: ","))],"
+                j += "\"exposure_rows\":\(c.exposureRows),\"join_bytes_touched\":\(join!.bytesTouched),\"aggregate_bytes_touched\":\(agg!.bytesTouched),"
+                j += "\"join\":{\"duplicate_exposures\":\(c.duplicateExposures),\"exposures_joined\":\(c.exposuresJoined),\"outcome_rows\":\(c.outcomeRows),"
+                j += "\"outcomes_joined\":\(c.outcomesJoined),\"orphan_outcomes\":\(c.orphanOutcomes),\"assignment_rows\":\(c.assignmentRows),"
+                j += "\"assigned_exposures\":\(c.assignedExposures)},\"groups\":["
+                j += agg!.groups.map { g in
+                    "{\"variant\":\(quote(g.variant)),\"keys\":[\(g.keys.map { $0.map(quote) ?? "null" }.joined(separator: ","))],"
+                        + "\"requests\":\(g.requests),\"items\":\(g.items),\"clicked_requests\":\(g.clickedRequests),\"clicks\":\(g.clicks)}"
+                }.joined(separator: ",")
+                j += "]}\n"
+                Terminal.out(j)
+            } else {
+                Terminal.out(s)
+            }
         } catch {
             Terminal.err("error: \(error)\n")
             throw ExitCode(1)
         }
+    }
+
+    func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
     }
 
     func median(_ v: [Double]) -> Double {
