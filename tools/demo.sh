@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The quick start: builds receval, generates a small deterministic sample of logs (with a few
-# malformed lines), ingests it, inspects the dataset and checks the export round trip.
+# malformed lines), ingests it, inspects the dataset, exports rows back, joins the three tables
+# (join statistics and click-through per variant) and validates a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -18,6 +19,8 @@ echo "== inspect"
 "$bin" inspect "$work/sample.rcv"
 echo "== export (first 2 exposures)"
 "$bin" export "$work/sample.rcv" --table exposures | head -n 2 | cut -c1-240
+echo "== join and per-variant click-through (the evaluation available so far)"
+"$bin" bench join "$work/sample.rcv" --experiment exp_1 --repeat 1
 echo "== validate the outcomes file"
 "$bin" validate --schema outcome.v1 --input "$work/logs/outcomes.jsonl" --max-errors 3 || true
 echo "demo files are in $work"
