@@ -115,4 +115,43 @@ public enum BitPacking {
         }
         return (Int32(truncatingIfNeeded: lo &+ b), Int32(truncatingIfNeeded: hi &+ b))
     }
+
+    /// Unpacks `count` values and writes `base &+ value` into `out` (which holds `count` elements);
+    /// the caller has checked the payload size.
+    @inlinable
+    public static func unpackInt64(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
+                                   into out: UnsafeMutablePointer<Int64>) {
+        precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
+        if count == 0 { return }
+        if width == 0 {
+            for i in 0..<count { out[i] = base }
+            return
+        }
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+        let words = payload.baseAddress!
+        let nwords = payload.count / 8
+        var bit = 0
+        var i = 0
+        let safe = max(0, min(count, ((nwords - 1) * 64) / width))
+        while i < safe {
+            let word = bit &>> 6
+            let shift = UInt64(bit & 63)
+            let w0 = UInt64(littleEndian: words.loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self))
+            let w1 = UInt64(littleEndian: words.loadUnaligned(fromByteOffset: word &* 8 &+ 8, as: UInt64.self))
+            out[i] = base &+ Int64(bitPattern: ((w0 &>> shift) | ((w1 &<< 1) &<< (63 &- shift))) & mask)
+            bit &+= width
+            i &+= 1
+        }
+        while i < count {
+            let word = bit >> 6
+            let shift = bit & 63
+            var v = UInt64(littleEndian: words.loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self)) &>> UInt64(shift)
+            if shift &+ width > 64 && word &+ 1 < nwords {
+                v |= UInt64(littleEndian: words.loadUnaligned(fromByteOffset: (word &+ 1) &* 8, as: UInt64.self)) &<< UInt64(64 &- shift)
+            }
+            out[i] = base &+ Int64(bitPattern: v & mask)
+            bit &+= width
+            i &+= 1
+        }
+    }
 }

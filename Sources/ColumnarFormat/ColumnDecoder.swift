@@ -64,6 +64,38 @@ public enum ColumnDecoder {
         return out
     }
 
+    /// Decodes an int64 (or int32) chunk into `out` (exactly `d.count` elements), with fast paths
+    /// for bit-packed and delta encodings.
+    public static func decodeInt64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int64>,
+                                   context ctx: String) throws(FormatError) {
+        let n = Int(d.count)
+        precondition(out.count == n, "output buffer must hold the chunk's values")
+        if d.physicalType == .int64 && n > 0 {
+            if d.encoding == .bitPacked {
+                let w = Int(d.bitWidth)
+                try checkBitPacked(payload, count: n, width: w, ctx)
+                BitPacking.unpackInt64(payload, count: n, width: w, base: d.paramA, into: out.baseAddress!)
+                return
+            }
+            if d.encoding == .deltaBitPacked {
+                let w = Int(d.bitWidth)
+                try checkBitPacked(payload, count: n - 1, width: w, ctx)
+                out[0] = d.paramA
+                if n > 1 {
+                    BitPacking.unpackInt64(payload, count: n - 1, width: w, base: d.paramB, into: out.baseAddress! + 1)
+                    var prev = d.paramA
+                    for i in 1..<n {
+                        prev = prev &+ out[i]
+                        out[i] = prev
+                    }
+                }
+                return
+            }
+        }
+        let all = try decodeIntegers(payload, d, context: ctx)
+        for i in 0..<n { out[i] = all[i] }
+    }
+
     /// Decodes an int32 chunk.
     public static func decodeInt32(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Int32] {
         var out = [Int32](repeating: 0, count: Int(d.count))

@@ -148,6 +148,11 @@ public final class DatasetReader: Sendable {
         }
     }
 
+    /// Decodes an integer chunk into `out` (exactly `c.count` elements).
+    public func int64s(_ c: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int64>, context ctx: String) throws(StorageError) {
+        try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeInt64(raw, c, into: out, context: ctx) }
+    }
+
     public func doubles(_ c: ChunkDescriptor, context ctx: String) throws(StorageError) -> [Double] {
         try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeFloat64(raw, c, context: ctx) }
     }

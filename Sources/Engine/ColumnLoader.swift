@@ -59,10 +59,32 @@ public struct ColumnLoader {
 
     public mutating func int64(_ table: String, _ column: String) throws -> [Int64] {
         let t = try self.table(table)
-        var out: [Int64] = []
-        for g in 0..<reader.footer.partitions[partition].tables[t].count {
-            out += try reader.int64Column(partition: partition, table: t, rowGroup: g, column)
+        let groups = reader.footer.partitions[partition].tables[t]
+        guard let ci = reader.footer.tables[t].columnIndex(column) else {
+            throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
         }
+        let total = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
+        let reader = self.reader, partition = self.partition
+        var failure: StorageError? = nil
+        let out = [Int64](unsafeUninitializedCapacity: total) { buf, initialized in
+            var at = 0
+            for (g, rg) in groups.enumerated() {
+                let c = rg.chunks[ci]
+                let n = Int(c.count)
+                do throws(StorageError) {
+                    try reader.int64s(c, into: UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)]),
+                                      context: "partition \(partition) \(table) row group \(g) column \(column)")
+                } catch {
+                    failure = error
+                    for i in at..<total { buf[i] = 0 }
+                    initialized = total
+                    return
+                }
+                at += n
+            }
+            initialized = total
+        }
+        if let failure { throw failure }
         bytesTouched += out.count * 8
         return out
     }

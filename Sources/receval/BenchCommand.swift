@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure engine throughput on a dataset.",
-        subcommands: [BenchJoinCommand.self])
+        subcommands: [BenchJoinCommand.self, BenchRankCommand.self])
 }
 
 struct BenchJoinCommand: ParsableCommand {
@@ -126,5 +126,56 @@ struct BenchJoinCommand: ParsableCommand {
             if decimals < places { s += String(repeating: "0", count: places - decimals) }
         }
         return s
+    }
+}
+
+struct BenchRankCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rank",
+        abstract: "Ranking-metric throughput: precision, recall, hit rate, MAP, NDCG and MRR at k over the joined exposures.",
+        discussion: """
+            Prints both definition sets: recsys-eval's (every first exposure is a case; precision
+            divides by min(k, list length)) and the IR convention (only requests with a relevant
+            item; P@k divides by k). Relevant items are those of outcomes whose event type is in
+            --events.
+            """)
+
+    @Argument(help: ArgumentHelp("Dataset file.", valueName: "DATASET"))
+    var dataset: String
+    @Option(help: "Cut-off k.")
+    var k: Int = 10
+    @Option(help: "Event types that make an item relevant, comma separated.")
+    var events: String = "click,conversion"
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+    @Option(name: .customLong("repeat"), help: "Repetitions.")
+    var repetitions: Int = 3
+
+    func validate() throws {
+        guard k >= 1 else { throw ValidationError("--k must be at least 1") }
+    }
+
+    func run() throws {
+        let n = threads ?? defaultThreads()
+        do {
+            let reader = try DatasetReader(path: dataset)
+            var times: [Double] = []
+            var m: RankingMetrics? = nil
+            for _ in 0..<max(1, repetitions) {
+                let t = Terminal.now()
+                m = try RankingMetrics.compute(reader: reader, k: k, threads: n, relevantEvents: events.split(separator: ",").map(String.init))
+                times.append(Terminal.now() - t)
+            }
+            let med = times.sorted()[times.count / 2]
+            var s = "dataset \(dataset): \(reader.partitionCount) partition(s), \(n) thread(s)\n"
+            s += "ranking metrics @\(k): median \((med * 1000).rounded() / 1000) s (of \(times.count)), \(((Double(m!.bytesTouched) / med / 1e9) * 100).rounded() / 100) GB/s of columns\n"
+            for (name, v) in [("recsys-eval", m!.recsysEval), ("ir", m!.ir)] {
+                s += "\(name.padding(12)) cases \(v.cases)  precision \(v.precision)  recall \(v.recall)  hitrate \(v.hitrate)  map \(v.map)  ndcg \(v.ndcg)  mrr \(v.mrr)\n"
+            }
+            Terminal.out(s)
+        } catch {
+            Terminal.err("error: \(error)\n")
+            throw ExitCode(1)
+        }
     }
 }

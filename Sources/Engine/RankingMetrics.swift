@@ -1,0 +1,169 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// Ranking metrics at cut-off k over the joined exposures, under two named definition sets.
+///
+/// `recsysEval` (recsys-eval, SPEC section 6.2): every first exposure of a request is a case,
+/// including empty lists and lists without outcomes; relevant = the set of items of the
+/// request's click or conversion outcomes (event types compared case-insensitively);
+/// precision divides by min(k, list length); MAP divides by min(|R|, k); means over all cases.
+///
+/// `ir` (the trec_eval / ranx convention): only requests with at least one relevant item are
+/// cases; P@k divides by k; AP@k divides by min(|R|, k); NDCG's ideal gain uses min(|R|, k)
+/// items; MRR is the reciprocal rank of the first relevant item within k (0 if none).
+///
+/// The list is ordered by `rank` ascending (a stable sort; lists already in order, the common
+/// case, are not copied). Sums are compensated and combined in partition order, so the results
+/// do not depend on the thread count.
+public struct RankingMetrics: Sendable {
+    public enum Definitions: String, Sendable { case recsysEval = "recsys-eval", ir }
+
+    public struct Values: Sendable, Equatable {
+        public var cases = 0
+        public var precision = 0.0
+        public var recall = 0.0
+        public var hitrate = 0.0
+        public var map = 0.0
+        public var ndcg = 0.0
+        public var mrr = 0.0
+    }
+
+    public var k: Int
+    public var recsysEval: Values
+    public var ir: Values
+    public var bytesTouched: Int
+
+    struct Sums: Sendable {
+        var cases = 0
+        var precision = CompensatedSum(), recall = CompensatedSum(), hitrate = CompensatedSum()
+        var map = CompensatedSum(), ndcg = CompensatedSum(), mrr = CompensatedSum()
+
+        mutating func add(_ o: Sums) {
+            cases += o.cases
+            precision.add(o.precision); recall.add(o.recall); hitrate.add(o.hitrate)
+            map.add(o.map); ndcg.add(o.ndcg); mrr.add(o.mrr)
+        }
+
+        var means: Values {
+            guard cases > 0 else { return Values() }
+            let n = Double(cases)
+            return Values(cases: cases, precision: precision.value / n, recall: recall.value / n, hitrate: hitrate.value / n,
+                          map: map.value / n, ndcg: ndcg.value / n, mrr: mrr.value / n)
+        }
+    }
+
+    /// Computes both definition sets at cut-off `k` (k >= 1).
+    public static func compute(reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"]) throws -> RankingMetrics {
+        precondition(k >= 1, "k must be at least 1")
+        let events = DictionaryIndex(try reader.dictionary("event_type"))
+        let wanted = Set(relevantEvents.map { $0.lowercased() })
+        var relevantEvent = [Bool](repeating: false, count: events.count)
+        for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
+        let isRelevant = relevantEvent
+        let itemCount = try reader.dictionary("item_id").count
+        // 1/log2(i+1) for positions 1...k, and the ideal DCG of 1...k relevant items.
+        var discount = [Double](repeating: 0, count: k + 1)
+        var ideal = [Double](repeating: 0, count: k + 1)
+        for i in 1...k {
+            discount[i] = 1 / log2(Double(i + 1))
+            ideal[i] = ideal[i - 1] + discount[i]
+        }
+        let disc = discount, idcg = ideal
+        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (Sums, Sums, Int) in
+            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+            var load = ColumnLoader(reader: reader, partition: p)
+            let exReq = try load.int32("exposures", "request_id", bound: requests)
+            let nItems = try load.counts("exposures", "item_count")
+            let items = try load.int32("exposures", "item_id", bound: itemCount)
+            let ranks = try load.int64("exposures", "rank")
+            let ocReq = try load.int32("outcomes", "request_id", bound: requests)
+            let ocItem = try load.int32("outcomes", "item_id", bound: itemCount)
+            let ocEvent = try load.int32("outcomes", "event_type", bound: events.count)
+            var start = [Int](repeating: 0, count: exReq.count + 1)
+            for i in 0..<exReq.count { start[i + 1] = start[i] + Int(nItems[i]) }
+            guard start[exReq.count] == items.count, items.count == ranks.count else {
+                throw StorageError.corrupt(path: reader.path, reason: "partition \(p): item counts do not match the item list")
+            }
+            var first = [Int32](repeating: -1, count: requests)
+            for (row, code) in exReq.enumerated() where first[Int(code)] < 0 { first[Int(code)] = Int32(row) }
+            // Relevant items per request (CSR by request code, duplicates removed per request).
+            var relStart = [Int32](repeating: 0, count: requests + 1)
+            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] { relStart[Int(ocReq[i]) + 1] += 1 }
+            for r in 0..<requests { relStart[r + 1] += relStart[r] }
+            var fill = relStart
+            var rel = [Int32](repeating: 0, count: Int(relStart[requests]))
+            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] {
+                let r = Int(ocReq[i])
+                rel[Int(fill[r])] = ocItem[i]
+                fill[r] += 1
+            }
+            var rs = Sums(), irs = Sums()
+            var order: [Int] = []
+            // A case without relevant items scores 0 on every metric under both definitions:
+            // it only counts as a recsys-eval case. Only requests with relevant outcomes are scored.
+            for code32 in first where code32 >= 0 { _ = code32; rs.cases += 1 }
+            for code in 0..<requests where first[code] >= 0 && relStart[code + 1] > relStart[code] {
+                let row = Int(first[code])
+                // The relevant set: distinct items (lists are short; a linear check suffices).
+                var rset: [Int32] = []
+                for j in Int(relStart[code])..<Int(relStart[code + 1]) where !rset.contains(rel[j]) { rset.append(rel[j]) }
+                let a = start[row], b = start[row + 1]
+                // Positions in rank order (stable); the identity when ranks are already sorted.
+                var sorted = true
+                if b - a > 1 { for j in (a + 1)..<b where ranks[j] < ranks[j - 1] { sorted = false; break } }
+                if !sorted {
+                    order = Array(a..<b)
+                    order.sort { ranks[$0] < ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1) }
+                }
+                let t = min(k, b - a)
+                var hits = 0
+                var apSum = 0.0
+                var dcg = 0.0
+                var firstHit = 0
+                for pos in 0..<t {
+                    let item = sorted ? items[a + pos] : items[order[pos]]
+                    if rset.contains(item) {
+                        hits += 1
+                        apSum += Double(hits) / Double(pos + 1)
+                        dcg += disc[pos + 1]
+                        if firstHit == 0 { firstHit = pos + 1 }
+                    }
+                }
+                let nr = rset.count
+                // recsys-eval: every case (counted above).
+                if t > 0 {
+                    rs.precision.add(Double(hits) / Double(t))
+                    rs.hitrate.add(hits > 0 ? 1 : 0)
+                    if nr > 0 {
+                        rs.map.add(apSum / Double(min(nr, k)))
+                        rs.ndcg.add(dcg / idcg[min(nr, k)])
+                    }
+                }
+                if nr > 0 { rs.recall.add(Double(hits) / Double(nr)) }
+                if firstHit > 0 { rs.mrr.add(1 / Double(firstHit)) }
+                // ir: requests with a relevant item.
+                if nr > 0 {
+                    irs.cases += 1
+                    irs.precision.add(Double(hits) / Double(k))
+                    irs.recall.add(Double(hits) / Double(nr))
+                    irs.hitrate.add(hits > 0 ? 1 : 0)
+                    irs.map.add(apSum / Double(min(nr, k)))
+                    irs.ndcg.add(dcg / idcg[min(nr, k)])
+                    if firstHit > 0 { irs.mrr.add(1 / Double(firstHit)) }
+                }
+            }
+            return (rs, irs, load.bytesTouched)
+        }
+        var rs = Sums(), irs = Sums(), bytes = 0
+        for (a, b, n) in parts {
+            rs.add(a)
+            irs.add(b)
+            bytes += n
+        }
+        return RankingMetrics(k: k, recsysEval: rs.means, ir: irs.means, bytesTouched: bytes)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
