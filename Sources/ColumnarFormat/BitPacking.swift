@@ -69,8 +69,10 @@ public enum BitPacking {
     /// the smallest and largest value written.
     @inlinable
     @discardableResult
-    public static func unpackInt32(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
-                                   into out: UnsafeMutablePointer<Int32>) -> (min: Int32, max: Int32) {
+    public static func unpackInt32(
+        _ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
+        into out: UnsafeMutablePointer<Int32>
+    ) -> (min: Int32, max: Int32) {
         precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
         if count == 0 { return (0, -1) }
         if width == 0 {
@@ -82,7 +84,8 @@ public enum BitPacking {
         let words = payload.baseAddress!
         let nwords = payload.count / 8
         let b = UInt64(bitPattern: base)
-        var lo = UInt64.max, hi = UInt64.min
+        var lo = UInt64.max
+        var hi = UInt64.min
         var bit = 0
         var i = 0
         // Branch-free body: two word loads per value while a following word exists.
@@ -119,8 +122,10 @@ public enum BitPacking {
     /// Unpacks `count` values and writes `base &+ value` into `out` (which holds `count` elements);
     /// the caller has checked the payload size.
     @inlinable
-    public static func unpackInt64(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
-                                   into out: UnsafeMutablePointer<Int64>) {
+    public static func unpackInt64(
+        _ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
+        into out: UnsafeMutablePointer<Int64>
+    ) {
         precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
         if count == 0 { return }
         if width == 0 {

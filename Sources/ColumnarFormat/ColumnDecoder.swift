@@ -7,12 +7,15 @@ public enum ColumnDecoder {
 
     static func checkBitPacked(_ payload: UnsafeRawBufferPointer, count: Int, width: Int, _ ctx: String) throws(FormatError) {
         try expect(width <= 64, "\(ctx): bit width \(width) > 64")
-        try expect(payload.count == BitPacking.byteCount(count: count, width: width),
-                   "\(ctx): bit-packed payload is \(payload.count) bytes, expected \(BitPacking.byteCount(count: count, width: width))")
+        try expect(
+            payload.count == BitPacking.byteCount(count: count, width: width),
+            "\(ctx): bit-packed payload is \(payload.count) bytes, expected \(BitPacking.byteCount(count: count, width: width))")
     }
 
     /// Decodes an int32 or int64 chunk into Int64 values.
-    public static func decodeIntegers(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Int64] {
+    public static func decodeIntegers(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
+        -> [Int64]
+    {
         let n = Int(d.count)
         guard d.physicalType == .int32 || d.physicalType == .int64 else {
             throw .invalid("\(ctx): expected an integer chunk, found \(d.physicalType)")
@@ -66,8 +69,10 @@ public enum ColumnDecoder {
 
     /// Decodes an int64 (or int32) chunk into `out` (exactly `d.count` elements), with fast paths
     /// for bit-packed and delta encodings.
-    public static func decodeInt64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int64>,
-                                   context ctx: String) throws(FormatError) {
+    public static func decodeInt64(
+        _ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int64>,
+        context ctx: String
+    ) throws(FormatError) {
         let n = Int(d.count)
         precondition(out.count == n, "output buffer must hold the chunk's values")
         if d.physicalType == .int64 && n > 0 {
@@ -97,7 +102,9 @@ public enum ColumnDecoder {
     }
 
     /// Decodes an int32 chunk.
-    public static func decodeInt32(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Int32] {
+    public static func decodeInt32(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
+        -> [Int32]
+    {
         var out = [Int32](repeating: 0, count: Int(d.count))
         let r = out.withUnsafeMutableBufferPointer { o in
             Result { () throws(FormatError) in try decodeInt32(payload, d, into: o, context: ctx) }
@@ -109,8 +116,10 @@ public enum ColumnDecoder {
     /// Decodes an int32 chunk into `out` (exactly `d.count` elements) and returns the smallest
     /// and largest value, so callers can range-check dictionary codes without another pass.
     @discardableResult
-    public static func decodeInt32(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int32>,
-                                   context ctx: String) throws(FormatError) -> (min: Int64, max: Int64) {
+    public static func decodeInt32(
+        _ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int32>,
+        context ctx: String
+    ) throws(FormatError) -> (min: Int64, max: Int64) {
         let n = Int(d.count)
         precondition(out.count == n, "output buffer must hold the chunk's values")
         guard d.physicalType == .int32 else { throw .invalid("\(ctx): expected int32, found \(d.physicalType)") }
@@ -130,7 +139,8 @@ public enum ColumnDecoder {
             return (Int64(r.min), Int64(r.max))
         }
         let all = try decodeIntegers(payload, d, context: ctx)
-        var lo = Int64.max, hi = Int64.min
+        var lo = Int64.max
+        var hi = Int64.min
         for i in 0..<n {
             let v = all[i]
             if v < lo { lo = v }
@@ -140,7 +150,9 @@ public enum ColumnDecoder {
         return (lo, hi)
     }
 
-    public static func decodeFloat64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [Double] {
+    public static func decodeFloat64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
+        -> [Double]
+    {
         let n = Int(d.count)
         guard d.physicalType == .float64 else { throw .invalid("\(ctx): expected float64, found \(d.physicalType)") }
         guard let enc = d.encoding else { throw .unknownEncoding(d.encodingRaw) }
@@ -156,7 +168,8 @@ public enum ColumnDecoder {
         case .decimalBitPacked:
             let w = Int(d.bitWidth)
             try checkBitPacked(payload, count: n, width: w, ctx)
-            try expect(d.paramB >= 0 && d.paramB < Int64(ColumnEncoder.powersOfTen.count), "\(ctx): decimal exponent \(d.paramB) out of range")
+            try expect(
+                d.paramB >= 0 && d.paramB < Int64(ColumnEncoder.powersOfTen.count), "\(ctx): decimal exponent \(d.paramB) out of range")
             let scale = ColumnEncoder.powersOfTen[Int(d.paramB)]
             let base = d.paramA
             out.withUnsafeMutableBufferPointer { o in
@@ -171,7 +184,9 @@ public enum ColumnDecoder {
     }
 
     /// Decodes a bool chunk into one byte (0 or 1) per value.
-    public static func decodeBool(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> [UInt8] {
+    public static func decodeBool(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
+        -> [UInt8]
+    {
         let n = Int(d.count)
         guard d.physicalType == .bool else { throw .invalid("\(ctx): expected bool, found \(d.physicalType)") }
         guard let enc = d.encoding else { throw .unknownEncoding(d.encodingRaw) }
@@ -206,7 +221,9 @@ public enum ColumnDecoder {
     }
 
     /// Decodes a bytes chunk into `count + 1` offsets (starting at 0) and the data they index.
-    public static func decodeBytes(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> (offsets: [UInt32], data: [UInt8]) {
+    public static func decodeBytes(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError) -> (
+        offsets: [UInt32], data: [UInt8]
+    ) {
         let n = Int(d.count)
         guard d.physicalType == .bytes else { throw .invalid("\(ctx): expected bytes, found \(d.physicalType)") }
         guard d.encoding == .plain else {

@@ -13,11 +13,15 @@ public enum ColumnEncoder {
         values.withUnsafeBufferPointer { encodeIntegers($0, physical: .int32, plainSize: 4) }
     }
 
-    static func encodeIntegers<T: FixedWidthInteger & SignedInteger>(_ v: UnsafeBufferPointer<T>, physical: PhysicalType, plainSize: Int) -> EncodedChunk {
+    static func encodeIntegers<T: FixedWidthInteger & SignedInteger>(_ v: UnsafeBufferPointer<T>, physical: PhysicalType, plainSize: Int)
+        -> EncodedChunk
+    {
         let n = v.count
         if n == 0 { return EncodedChunk(payload: [], count: 0, physicalType: physical, encoding: .plain) }
-        var lo = Int64(v[0]), hi = Int64(v[0])
-        var dlo = Int64.max, dhi = Int64.min
+        var lo = Int64(v[0])
+        var hi = Int64(v[0])
+        var dlo = Int64.max
+        var dhi = Int64.min
         var prev = Int64(v[0])
         var deltaOverflow = false
         for i in 0..<n {
@@ -53,12 +57,14 @@ public enum ColumnEncoder {
             BitPacking.pack(count: n - 1, width: deltaWidth, into: &out) { i in
                 UInt64(bitPattern: (Int64(v[i + 1]) &- Int64(v[i])) &- dlo)
             }
-            return EncodedChunk(payload: out, count: n, physicalType: physical, encoding: .deltaBitPacked,
-                                bitWidth: UInt8(deltaWidth), paramA: first, paramB: dlo)
+            return EncodedChunk(
+                payload: out, count: n, physicalType: physical, encoding: .deltaBitPacked,
+                bitWidth: UInt8(deltaWidth), paramA: first, paramB: dlo)
         }
         BitPacking.pack(count: n, width: forWidth, into: &out) { i in UInt64(bitPattern: Int64(v[i]) &- lo) }
-        return EncodedChunk(payload: out, count: n, physicalType: physical, encoding: .bitPacked,
-                            bitWidth: UInt8(forWidth), paramA: lo, paramB: 0)
+        return EncodedChunk(
+            payload: out, count: n, physicalType: physical, encoding: .bitPacked,
+            bitWidth: UInt8(forWidth), paramA: lo, paramB: 0)
     }
 
     /// Doubles: decimal bit packing when every value is an exact short decimal, otherwise plain.
@@ -74,7 +80,8 @@ public enum ColumnEncoder {
             // One pass computes the scaled integers and verifies that each reproduces its value.
             let scale = powersOfTen[e]
             var ints = [Int64](repeating: 0, count: n)
-            var lo = Int64.max, hi = Int64.min
+            var lo = Int64.max
+            var hi = Int64.min
             var exact = true
             ints.withUnsafeMutableBufferPointer { out in
                 for i in 0..<n {
@@ -96,8 +103,9 @@ public enum ColumnEncoder {
                 ints.withUnsafeBufferPointer { k in
                     BitPacking.pack(count: n, width: width, into: &out) { i in UInt64(bitPattern: k[i] &- lo) }
                 }
-                return EncodedChunk(payload: out, count: n, physicalType: .float64, encoding: .decimalBitPacked,
-                                    bitWidth: UInt8(width), paramA: lo, paramB: Int64(e))
+                return EncodedChunk(
+                    payload: out, count: n, physicalType: .float64, encoding: .decimalBitPacked,
+                    bitWidth: UInt8(width), paramA: lo, paramB: Int64(e))
             }
         }
         return EncodedChunk(payload: Array(UnsafeRawBufferPointer(v)), count: n, physicalType: .float64, encoding: .plain)

@@ -41,7 +41,9 @@ public enum CompressionCodec {
     }
 
     /// Decompresses a stored chunk into exactly `expectedLength` bytes or throws.
-    public static func decompress(_ stored: UnsafeRawBufferPointer, codec: Codec, expectedLength: Int, context: String) throws(FormatError) -> [UInt8] {
+    public static func decompress(_ stored: UnsafeRawBufferPointer, codec: Codec, expectedLength: Int, context: String) throws(FormatError)
+        -> [UInt8]
+    {
         switch codec {
         case .none:
             guard stored.count == expectedLength else {

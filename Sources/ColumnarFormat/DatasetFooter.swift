@@ -44,8 +44,10 @@ public struct DatasetFooter: Sendable, Equatable {
     public var partitions: [PartitionDescriptor]
     public var metadata: [(String, String)]
 
-    public init(createdBy: String, tables: [TableSchema], dictionaries: [DictionaryDescriptor],
-                partitions: [PartitionDescriptor], metadata: [(String, String)]) {
+    public init(
+        createdBy: String, tables: [TableSchema], dictionaries: [DictionaryDescriptor],
+        partitions: [PartitionDescriptor], metadata: [(String, String)]
+    ) {
         self.createdBy = createdBy
         self.tables = tables
         self.dictionaries = dictionaries
@@ -141,7 +143,9 @@ public struct DatasetFooter: Sendable, Equatable {
             for _ in 0..<cc {
                 let cname = try r.string()
                 let traw = try r.u8()
-                guard let t = PhysicalType(rawValue: traw) else { throw .invalid("column \(name).\(cname) has unknown physical type \(traw)") }
+                guard let t = PhysicalType(rawValue: traw) else {
+                    throw .invalid("column \(name).\(cname) has unknown physical type \(traw)")
+                }
                 let group = try r.string()
                 let dict = try r.string()
                 guard group.isEmpty || groups.contains(where: { $0.name == group }) else {
@@ -189,14 +193,21 @@ public struct DatasetFooter: Sendable, Equatable {
     }
 
     static func readChunk(_ r: inout ByteReader) throws(FormatError) -> ChunkDescriptor {
-        let offset = try r.u64(), stored = try r.u64(), encoded = try r.u64(), sum = try r.u64()
+        let offset = try r.u64()
+        let stored = try r.u64()
+        let encoded = try r.u64()
+        let sum = try r.u64()
         let count = try r.u32()
         let traw = try r.u8()
         guard let t = PhysicalType(rawValue: traw) else { throw .invalid("chunk has unknown physical type \(traw)") }
-        let enc = try r.u8(), codec = try r.u8(), bw = try r.u8()
-        let a = try r.i64(), b = try r.i64()
-        var c = ChunkDescriptor(offset: offset, storedLength: stored, encodedLength: encoded, checksum: sum, count: count,
-                                physicalType: t, encoding: .plain, codec: .none, bitWidth: bw, paramA: a, paramB: b)
+        let enc = try r.u8()
+        let codec = try r.u8()
+        let bw = try r.u8()
+        let a = try r.i64()
+        let b = try r.i64()
+        var c = ChunkDescriptor(
+            offset: offset, storedLength: stored, encodedLength: encoded, checksum: sum, count: count,
+            physicalType: t, encoding: .plain, codec: .none, bitWidth: bw, paramA: a, paramB: b)
         c.encodingRaw = enc
         c.codecRaw = codec
         return c

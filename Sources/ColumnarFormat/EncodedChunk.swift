@@ -8,8 +8,10 @@ public struct EncodedChunk: Sendable {
     public var paramA: Int64 = 0
     public var paramB: Int64 = 0
 
-    public init(payload: [UInt8], count: Int, physicalType: PhysicalType, encoding: Encoding,
-                bitWidth: UInt8 = 0, paramA: Int64 = 0, paramB: Int64 = 0) {
+    public init(
+        payload: [UInt8], count: Int, physicalType: PhysicalType, encoding: Encoding,
+        bitWidth: UInt8 = 0, paramA: Int64 = 0, paramB: Int64 = 0
+    ) {
         self.payload = payload
         self.count = count
         self.physicalType = physicalType

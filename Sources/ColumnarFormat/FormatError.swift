@@ -13,14 +13,14 @@ public enum FormatError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
-        case let .badMagic(w): return "bad magic number in \(w) (not a receval dataset, or the file is damaged)"
-        case let .unsupportedVersion(ma, mi): return "format version \(ma).\(mi) is not supported (this reader reads version 1.x)"
-        case let .truncated(w): return "file is truncated: \(w)"
-        case let .checksumMismatch(w): return "checksum mismatch in \(w) (the file is corrupted)"
-        case let .invalid(w): return "invalid structure: \(w)"
-        case let .unknownEncoding(e): return "unknown encoding id \(e)"
-        case let .unknownCodec(c): return "unknown codec id \(c)"
-        case let .codecFailure(w): return "decompression failed: \(w)"
+        case .badMagic(let w): return "bad magic number in \(w) (not a receval dataset, or the file is damaged)"
+        case .unsupportedVersion(let ma, let mi): return "format version \(ma).\(mi) is not supported (this reader reads version 1.x)"
+        case .truncated(let w): return "file is truncated: \(w)"
+        case .checksumMismatch(let w): return "checksum mismatch in \(w) (the file is corrupted)"
+        case .invalid(let w): return "invalid structure: \(w)"
+        case .unknownEncoding(let e): return "unknown encoding id \(e)"
+        case .unknownCodec(let c): return "unknown codec id \(c)"
+        case .codecFailure(let w): return "decompression failed: \(w)"
         }
     }
 }

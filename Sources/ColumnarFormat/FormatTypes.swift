@@ -15,7 +15,11 @@ public enum DatasetFormat {
 
 /// How values are laid out in memory once decoded.
 public enum PhysicalType: UInt8, Sendable, CustomStringConvertible {
-    case int32 = 1, int64 = 2, float64 = 3, bool = 4, bytes = 5
+    case int32 = 1
+    case int64 = 2
+    case float64 = 3
+    case bool = 4
+    case bytes = 5
 
     public var description: String {
         switch self {
@@ -57,7 +61,9 @@ public enum Encoding: UInt8, Sendable, CustomStringConvertible {
 
 /// The general-purpose compressor applied to an encoded chunk.
 public enum Codec: UInt8, Sendable, CustomStringConvertible, CaseIterable {
-    case none = 0, lz4 = 1, zstd = 2
+    case none = 0
+    case lz4 = 1
+    case zstd = 2
 
     public var description: String {
         switch self {

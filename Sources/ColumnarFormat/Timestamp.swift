@@ -53,7 +53,8 @@ public struct Timestamp: Sendable, Equatable {
     public static func parse(_ s: UnsafeRawBufferPointer) -> Result<Timestamp, TimestampParseError> {
         func fail(_ why: String) -> Result<Timestamp, TimestampParseError> {
             let text = String(decoding: s.prefix(64), as: UTF8.self)
-            return .failure(TimestampParseError(reason: "must be an RFC 3339 date-time (e.g. 2026-01-27T10:00:00Z), got \"\(text)\": \(why)"))
+            return .failure(
+                TimestampParseError(reason: "must be an RFC 3339 date-time (e.g. 2026-01-27T10:00:00Z), got \"\(text)\": \(why)"))
         }
         let n = s.count
         func digits(_ at: Int, _ count: Int) -> Int? {

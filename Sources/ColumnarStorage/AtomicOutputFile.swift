@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file that appears at its destination path only when it is complete.
@@ -27,10 +27,10 @@ public final class AtomicOutputFile {
         let dir = AtomicOutputFile.directory(of: path)
         // O_TMPFILE = __O_TMPFILE | O_DIRECTORY on Linux.
         #if os(Linux)
-        let oTmpFile: Int32 = 0o20_000_000 | O_DIRECTORY
-        let anon = open(dir, oTmpFile | O_WRONLY | O_CLOEXEC, 0o644)
+            let oTmpFile: Int32 = 0o20_000_000 | O_DIRECTORY
+            let anon = open(dir, oTmpFile | O_WRONLY | O_CLOEXEC, 0o644)
         #else
-        let anon: Int32 = -1
+            let anon: Int32 = -1
         #endif
         if anon >= 0 {
             fd = anon

@@ -2,7 +2,9 @@ import ColumnarFormat
 
 extension DatasetReader {
     /// The chunk of `column` in one row group, with a context string for errors.
-    public func chunk(partition p: Int, table t: Int, rowGroup g: Int, column name: String) throws(StorageError) -> (ChunkDescriptor, String) {
+    public func chunk(partition p: Int, table t: Int, rowGroup g: Int, column name: String) throws(StorageError) -> (
+        ChunkDescriptor, String
+    ) {
         let schema = footer.tables[t]
         guard let ci = schema.columnIndex(name) else {
             throw .corrupt(path: path, reason: "table \(schema.name) has no column \(name)")
@@ -42,7 +44,8 @@ extension DatasetReader {
     }
 
     /// A per-row count column whose values must be >= 0 and sum to `total` (the child list's rows).
-    public func countColumn(partition p: Int, table t: Int, rowGroup g: Int, _ name: String, total: UInt64) throws(StorageError) -> [Int32] {
+    public func countColumn(partition p: Int, table t: Int, rowGroup g: Int, _ name: String, total: UInt64) throws(StorageError) -> [Int32]
+    {
         let v = try int32Column(partition: p, table: t, rowGroup: g, name)
         var sum: UInt64 = 0
         for x in v {

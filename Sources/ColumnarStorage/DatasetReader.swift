@@ -22,8 +22,10 @@ public final class DatasetReader: Sendable {
         do {
             (footer, footerOffset) = try file.withBytes { (b) throws(FormatError) in try DatasetReader.readFooter(b) }
             formatVersion = file.withBytes { b in
-                (UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt16.self)),
-                 UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 10, as: UInt16.self)))
+                (
+                    UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt16.self)),
+                    UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
+                )
             }
             try DatasetReader.validate(footer, limit: footerOffset)
         } catch {
@@ -32,7 +34,8 @@ public final class DatasetReader: Sendable {
     }
 
     static func readFooter(_ b: UnsafeRawBufferPointer) throws(FormatError) -> (DatasetFooter, UInt64) {
-        let hs = DatasetFormat.headerSize, ts = DatasetFormat.trailerSize
+        let hs = DatasetFormat.headerSize
+        let ts = DatasetFormat.trailerSize
         guard b.count >= hs + ts else { throw .truncated("\(b.count) bytes is smaller than header and trailer") }
         guard Array(b[0..<8]) == DatasetFormat.headerMagic else { throw .badMagic("header") }
         let major = UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
@@ -40,7 +43,9 @@ public final class DatasetReader: Sendable {
         guard major == DatasetFormat.majorVersion else { throw .unsupportedVersion(major: major, minor: minor) }
         guard Array(b[(b.count - 8)...]) == DatasetFormat.trailerMagic else { throw .badMagic("trailer (the file may be truncated)") }
         var r = ByteReader(UnsafeRawBufferPointer(rebasing: b[(b.count - ts)...]), context: "trailer")
-        let offset = try r.u64(), length = try r.u64(), sum = try r.u64()
+        let offset = try r.u64()
+        let length = try r.u64()
+        let sum = try r.u64()
         guard offset >= UInt64(hs), length <= UInt64(b.count - ts), offset <= UInt64(b.count - ts) - length else {
             throw .invalid("footer extent \(offset)+\(length) lies outside the file")
         }
@@ -52,7 +57,7 @@ public final class DatasetReader: Sendable {
     static func validate(_ f: DatasetFooter, limit: UInt64) throws(FormatError) {
         func check(_ c: ChunkDescriptor, _ what: @autoclosure () -> String) throws(FormatError) {
             guard c.offset >= UInt64(DatasetFormat.headerSize), c.offset % UInt64(DatasetFormat.alignment) == 0,
-                  c.storedLength <= limit, c.offset <= limit - c.storedLength
+                c.storedLength <= limit, c.offset <= limit - c.storedLength
             else { throw .invalid("\(what()): chunk extent \(c.offset)+\(c.storedLength) is outside the data area") }
             guard c.encodedLength < (1 << 40) else { throw .invalid("\(what()): implausible encoded length \(c.encodedLength)") }
         }
@@ -64,8 +69,11 @@ public final class DatasetReader: Sendable {
         }
         for (pi, p) in f.partitions.enumerated() {
             try check(p.requestDictionary.chunk, "partition \(pi) request dictionary")
-            guard p.requestDictionary.chunk.physicalType == .bytes, UInt64(p.requestDictionary.chunk.count) == p.requestDictionary.count else {
-                throw .invalid("partition \(pi) request dictionary: chunk holds \(p.requestDictionary.chunk.count) entries, footer says \(p.requestDictionary.count)")
+            guard p.requestDictionary.chunk.physicalType == .bytes, UInt64(p.requestDictionary.chunk.count) == p.requestDictionary.count
+            else {
+                throw .invalid(
+                    "partition \(pi) request dictionary: chunk holds \(p.requestDictionary.chunk.count) entries, footer says \(p.requestDictionary.count)"
+                )
             }
             guard p.tables.count == f.tables.count else { throw .invalid("partition \(pi): table count mismatch") }
             for (ti, t) in f.tables.enumerated() {
@@ -78,7 +86,8 @@ public final class DatasetReader: Sendable {
                         let col = t.columns[ci]
                         try check(c, "\(ctx) column \(col.name)")
                         guard c.physicalType == col.physicalType else {
-                            throw .invalid("\(ctx) column \(col.name): chunk type \(c.physicalType) differs from schema \(col.physicalType)")
+                            throw .invalid(
+                                "\(ctx) column \(col.name): chunk type \(c.physicalType) differs from schema \(col.physicalType)")
                         }
                         let expected: UInt64
                         if col.group.isEmpty {
@@ -114,7 +123,9 @@ public final class DatasetReader: Sendable {
         }
     }
 
-    private func decode<T>(_ c: ChunkDescriptor, _ ctx: String, _ f: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(StorageError) -> T {
+    private func decode<T>(_ c: ChunkDescriptor, _ ctx: String, _ f: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(StorageError)
+        -> T
+    {
         let p = try payload(c, context: ctx)
         let result = p.withUnsafeBytes { raw in Result { () throws(FormatError) -> T in try f(raw) } }
         switch result {
@@ -139,7 +150,9 @@ public final class DatasetReader: Sendable {
     /// Decodes an int32 chunk into `out` (exactly `c.count` elements). With `bound`, every value is
     /// checked to lie in `0..<bound` (dictionary codes): usually from the frame of reference alone,
     /// without another pass.
-    public func int32s(_ c: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int32>, bound: Int?, context ctx: String) throws(StorageError) {
+    public func int32s(_ c: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int32>, bound: Int?, context ctx: String)
+        throws(StorageError)
+    {
         let range = try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeInt32(raw, c, into: out, context: ctx) }
         guard let bound else { return }
         if range.min >= 0 && range.max < Int64(bound) { return }

@@ -27,8 +27,9 @@ public struct PreparedChunk: Sendable {
         self.codec = compressed == nil ? .none : codec
         encodedLength = chunk.payload.count
         checksum = XXH64.hash(stored)
-        encoded = EncodedChunkHeader(count: chunk.count, physicalType: chunk.physicalType, encoding: chunk.encoding,
-                                     bitWidth: chunk.bitWidth, paramA: chunk.paramA, paramB: chunk.paramB)
+        encoded = EncodedChunkHeader(
+            count: chunk.count, physicalType: chunk.physicalType, encoding: chunk.encoding,
+            bitWidth: chunk.bitWidth, paramA: chunk.paramA, paramB: chunk.paramB)
     }
 }
 

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CZlib
 import CZstd
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A stream of JSONL bytes from a file or standard input (`-`), transparently decompressed when
 /// the content starts with a gzip (`1f 8b`) or zstd (`28 b5 2f fd`) magic number, whatever the name.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An anonymous scratch file for data that does not fit the memory budget. It has no name (it is
@@ -15,10 +15,10 @@ public final class SpillFile {
     public init(directory: String) throws(StorageError) {
         self.directory = directory
         #if os(Linux)
-        let oTmpFile: Int32 = 0o20_000_000 | O_DIRECTORY
-        var f = open(directory, oTmpFile | O_RDWR | O_CLOEXEC, 0o600)
+            let oTmpFile: Int32 = 0o20_000_000 | O_DIRECTORY
+            var f = open(directory, oTmpFile | O_RDWR | O_CLOEXEC, 0o600)
         #else
-        var f: Int32 = -1
+            var f: Int32 = -1
         #endif
         if f < 0 {
             var template = Array((directory + "/.receval-spill-XXXXXX").utf8CString)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An I/O failure, naming the operation and the path so the user can act on it.
@@ -12,12 +12,12 @@ public enum StorageError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         switch self {
-        case let .system(op, path, code):
+        case .system(let op, let path, let code):
             let msg = String(cString: strerror(code))
             return "\(path): \(op) failed: \(msg)"
-        case let .corrupt(path, reason):
+        case .corrupt(let path, let reason):
             return "\(path): not a valid receval dataset: \(reason)"
-        case let .input(path, reason):
+        case .input(let path, let reason):
             return "\(path): \(reason)"
         }
     }

@@ -32,7 +32,8 @@ public struct ColumnLoader {
             throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
         }
         let total = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
-        let reader = self.reader, partition = self.partition
+        let reader = self.reader
+        let partition = self.partition
         var failure: StorageError? = nil
         let out = [Int32](unsafeUninitializedCapacity: total) { buf, initialized in
             var at = 0
@@ -41,7 +42,8 @@ public struct ColumnLoader {
                 let n = Int(c.count)
                 let slice = UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)])
                 do throws(StorageError) {
-                    try reader.int32s(c, into: slice, bound: bound, context: "partition \(partition) \(table) row group \(g) column \(column)")
+                    try reader.int32s(
+                        c, into: slice, bound: bound, context: "partition \(partition) \(table) row group \(g) column \(column)")
                 } catch {
                     failure = error
                     for i in at..<total { buf[i] = 0 }
@@ -64,7 +66,8 @@ public struct ColumnLoader {
             throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
         }
         let total = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
-        let reader = self.reader, partition = self.partition
+        let reader = self.reader
+        let partition = self.partition
         var failure: StorageError? = nil
         let out = [Int64](unsafeUninitializedCapacity: total) { buf, initialized in
             var at = 0
@@ -72,8 +75,9 @@ public struct ColumnLoader {
                 let c = rg.chunks[ci]
                 let n = Int(c.count)
                 do throws(StorageError) {
-                    try reader.int64s(c, into: UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)]),
-                                      context: "partition \(partition) \(table) row group \(g) column \(column)")
+                    try reader.int64s(
+                        c, into: UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)]),
+                        context: "partition \(partition) \(table) row group \(g) column \(column)")
                 } catch {
                     failure = error
                     for i in at..<total { buf[i] = 0 }
@@ -102,7 +106,9 @@ public struct ColumnLoader {
     /// A per-row count column (items, context pairs), checked to be >= 0.
     public mutating func counts(_ table: String, _ column: String) throws -> [Int32] {
         let v = try int32(table, column)
-        for x in v where x < 0 { throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): negative count") }
+        for x in v where x < 0 {
+            throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): negative count")
+        }
         return v
     }
 }
@@ -115,7 +121,8 @@ public struct DictionaryIndex: Sendable {
 
     public func code(of s: String) -> Int32? {
         let key = Array(s.utf8)
-        var lo = 0, hi = values.count
+        var lo = 0
+        var hi = values.count
         while lo < hi {
             let mid = (lo + hi) / 2
             let v = values[mid]

@@ -52,7 +52,7 @@ final class AtomicCounter: @unchecked Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A pthread mutex, without Foundation.

@@ -16,7 +16,10 @@ import ColumnarStorage
 /// case, are not copied). Sums are compensated and combined in partition order, so the results
 /// do not depend on the thread count.
 public struct RankingMetrics: Sendable {
-    public enum Definitions: String, Sendable { case recsysEval = "recsys-eval", ir }
+    public enum Definitions: String, Sendable {
+        case recsysEval = "recsys-eval"
+        case ir
+    }
 
     public struct Values: Sendable, Equatable {
         public var cases = 0
@@ -40,20 +43,27 @@ public struct RankingMetrics: Sendable {
 
         mutating func add(_ o: Sums) {
             cases += o.cases
-            precision.add(o.precision); recall.add(o.recall); hitrate.add(o.hitrate)
-            map.add(o.map); ndcg.add(o.ndcg); mrr.add(o.mrr)
+            precision.add(o.precision)
+            recall.add(o.recall)
+            hitrate.add(o.hitrate)
+            map.add(o.map)
+            ndcg.add(o.ndcg)
+            mrr.add(o.mrr)
         }
 
         var means: Values {
             guard cases > 0 else { return Values() }
             let n = Double(cases)
-            return Values(cases: cases, precision: precision.value / n, recall: recall.value / n, hitrate: hitrate.value / n,
-                          map: map.value / n, ndcg: ndcg.value / n, mrr: mrr.value / n)
+            return Values(
+                cases: cases, precision: precision.value / n, recall: recall.value / n, hitrate: hitrate.value / n,
+                map: map.value / n, ndcg: ndcg.value / n, mrr: mrr.value / n)
         }
     }
 
     /// Computes both definition sets at cut-off `k` (k >= 1).
-    public static func compute(reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"]) throws -> RankingMetrics {
+    public static func compute(reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"]) throws
+        -> RankingMetrics
+    {
         precondition(k >= 1, "k must be at least 1")
         let events = DictionaryIndex(try reader.dictionary("event_type"))
         let wanted = Set(relevantEvents.map { $0.lowercased() })
@@ -68,7 +78,8 @@ public struct RankingMetrics: Sendable {
             discount[i] = 1 / log2(Double(i + 1))
             ideal[i] = ideal[i - 1] + discount[i]
         }
-        let disc = discount, idcg = ideal
+        let disc = discount
+        let idcg = ideal
         let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (Sums, Sums, Int) in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -97,20 +108,30 @@ public struct RankingMetrics: Sendable {
                 rel[Int(fill[r])] = ocItem[i]
                 fill[r] += 1
             }
-            var rs = Sums(), irs = Sums()
+            var rs = Sums()
+            var irs = Sums()
             var order: [Int] = []
             // A case without relevant items scores 0 on every metric under both definitions:
             // it only counts as a recsys-eval case. Only requests with relevant outcomes are scored.
-            for code32 in first where code32 >= 0 { _ = code32; rs.cases += 1 }
+            for code32 in first where code32 >= 0 {
+                _ = code32
+                rs.cases += 1
+            }
             for code in 0..<requests where first[code] >= 0 && relStart[code + 1] > relStart[code] {
                 let row = Int(first[code])
                 // The relevant set: distinct items (lists are short; a linear check suffices).
                 var rset: [Int32] = []
                 for j in Int(relStart[code])..<Int(relStart[code + 1]) where !rset.contains(rel[j]) { rset.append(rel[j]) }
-                let a = start[row], b = start[row + 1]
+                let a = start[row]
+                let b = start[row + 1]
                 // Positions in rank order (stable); the identity when ranks are already sorted.
                 var sorted = true
-                if b - a > 1 { for j in (a + 1)..<b where ranks[j] < ranks[j - 1] { sorted = false; break } }
+                if b - a > 1 {
+                    for j in (a + 1)..<b where ranks[j] < ranks[j - 1] {
+                        sorted = false
+                        break
+                    }
+                }
                 if !sorted {
                     order = Array(a..<b)
                     order.sort { ranks[$0] < ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1) }
@@ -154,7 +175,9 @@ public struct RankingMetrics: Sendable {
             }
             return (rs, irs, load.bytesTouched)
         }
-        var rs = Sums(), irs = Sums(), bytes = 0
+        var rs = Sums()
+        var irs = Sums()
+        var bytes = 0
         for (a, b, n) in parts {
             rs.add(a)
             irs.add(b)
@@ -165,5 +188,5 @@ public struct RankingMetrics: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

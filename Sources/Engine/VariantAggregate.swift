@@ -128,7 +128,8 @@ public struct VariantAggregate {
             return out
         }
         var merged: [Int64: VariantGroup] = [:]
-        var rows = 0, bytes = 0
+        var rows = 0
+        var bytes = 0
         for part in partials {
             rows += part.rows
             bytes += part.bytes

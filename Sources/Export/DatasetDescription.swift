@@ -46,7 +46,9 @@ public struct DatasetDescription: Sendable {
         metadata = f.metadata
         for (ti, t) in f.tables.enumerated() {
             var table = Table(name: t.name)
-            table.columns = t.columns.map { Column(name: $0.name, type: $0.physicalType.description, list: $0.group, dictionary: $0.dictionary) }
+            table.columns = t.columns.map {
+                Column(name: $0.name, type: $0.physicalType.description, list: $0.group, dictionary: $0.dictionary)
+            }
             var lists = Array(repeating: UInt64(0), count: t.groups.count)
             for p in f.partitions {
                 for rg in p.tables[ti] {
@@ -110,27 +112,35 @@ public struct DatasetDescription: Sendable {
 
     public func text() -> String {
         var s = "dataset \(path)\n"
-        s += "  format \(formatVersion), created by \(createdBy), \(DatasetDescription.human(UInt64(fileBytes))) on disk, \(partitions) partition(s)\n"
+        s +=
+            "  format \(formatVersion), created by \(createdBy), \(DatasetDescription.human(UInt64(fileBytes))) on disk, \(partitions) partition(s)\n"
         for t in tables {
             s += "\ntable \(t.name): \(t.rows) rows in \(t.rowGroups) row group(s)"
             for (n, r) in t.listRows { s += ", \(n): \(r) rows" }
             s += "\n"
-            s += "  " + DatasetDescription.pad("column", 36) + DatasetDescription.pad("type", 8) + DatasetDescription.pad("encoding", 18)
-                + DatasetDescription.pad("codec", 12) + DatasetDescription.pad("stored", 12, right: true) + DatasetDescription.pad("raw", 12, right: true) + "  ratio\n"
+            s +=
+                "  " + DatasetDescription.pad("column", 36) + DatasetDescription.pad("type", 8) + DatasetDescription.pad("encoding", 18)
+                + DatasetDescription.pad("codec", 12) + DatasetDescription.pad("stored", 12, right: true)
+                + DatasetDescription.pad("raw", 12, right: true) + "  ratio\n"
             for c in t.columns {
                 let name = c.list.isEmpty ? c.name : "\(c.list).\(c.name)"
                 let ratio = c.storedBytes == 0 ? "-" : String((Double(c.rawBytes) / Double(c.storedBytes) * 10).rounded() / 10) + "x"
-                s += "  " + DatasetDescription.pad(name, 36) + DatasetDescription.pad(c.type, 8)
-                    + DatasetDescription.pad(DatasetDescription.summary(c.encodings), 18) + DatasetDescription.pad(DatasetDescription.summary(c.codecs), 12)
+                s +=
+                    "  " + DatasetDescription.pad(name, 36) + DatasetDescription.pad(c.type, 8)
+                    + DatasetDescription.pad(DatasetDescription.summary(c.encodings), 18)
+                    + DatasetDescription.pad(DatasetDescription.summary(c.codecs), 12)
                     + DatasetDescription.pad(DatasetDescription.human(c.storedBytes), 12, right: true)
                     + DatasetDescription.pad(DatasetDescription.human(c.rawBytes), 12, right: true) + "  " + ratio + "\n"
             }
         }
         s += "\ndictionaries\n"
-        s += "  " + DatasetDescription.pad("request_id (per partition)", 28) + DatasetDescription.pad("\(requestDictionaryEntries) entries", 20)
+        s +=
+            "  " + DatasetDescription.pad("request_id (per partition)", 28)
+            + DatasetDescription.pad("\(requestDictionaryEntries) entries", 20)
             + DatasetDescription.human(requestDictionaryBytes) + " stored\n"
         for d in dictionaries {
-            s += "  " + DatasetDescription.pad(d.name, 28) + DatasetDescription.pad("\(d.entries) entries", 20)
+            s +=
+                "  " + DatasetDescription.pad(d.name, 28) + DatasetDescription.pad("\(d.entries) entries", 20)
                 + DatasetDescription.human(d.storedBytes) + " stored, " + DatasetDescription.human(d.rawBytes) + " raw\n"
         }
         let ingest = metadata.filter { $0.0.hasPrefix("ingest.") && !$0.0.hasSuffix(".sources") }
@@ -148,7 +158,8 @@ public struct DatasetDescription: Sendable {
             JSONStringEscaper.append(v, to: &o)
             return o
         }
-        s += "\"path\":\(str(path)),\"file_bytes\":\(fileBytes),\"format_version\":\(str(formatVersion)),\"created_by\":\(str(createdBy)),\"partitions\":\(partitions),"
+        s +=
+            "\"path\":\(str(path)),\"file_bytes\":\(fileBytes),\"format_version\":\(str(formatVersion)),\"created_by\":\(str(createdBy)),\"partitions\":\(partitions),"
         s += "\"tables\":["
         s += tables.map { t in
             var o = "{\"name\":\(str(t.name)),\"rows\":\(t.rows),\"row_groups\":\(t.rowGroups),\"lists\":{"
@@ -156,13 +167,18 @@ public struct DatasetDescription: Sendable {
             o += t.columns.map { c in
                 let encs = c.encodings.sorted { $0.key < $1.key }.map { "\(str($0.key)):\($0.value)" }.joined(separator: ",")
                 let cods = c.codecs.sorted { $0.key < $1.key }.map { "\(str($0.key)):\($0.value)" }.joined(separator: ",")
-                return "{\"name\":\(str(c.name)),\"list\":\(str(c.list)),\"type\":\(str(c.type)),\"dictionary\":\(str(c.dictionary)),\"values\":\(c.values),\"stored_bytes\":\(c.storedBytes),\"encoded_bytes\":\(c.encodedBytes),\"raw_bytes\":\(c.rawBytes),\"encodings\":{\(encs)},\"codecs\":{\(cods)}}"
+                return
+                    "{\"name\":\(str(c.name)),\"list\":\(str(c.list)),\"type\":\(str(c.type)),\"dictionary\":\(str(c.dictionary)),\"values\":\(c.values),\"stored_bytes\":\(c.storedBytes),\"encoded_bytes\":\(c.encodedBytes),\"raw_bytes\":\(c.rawBytes),\"encodings\":{\(encs)},\"codecs\":{\(cods)}}"
             }.joined(separator: ",")
             return o + "]}"
         }.joined(separator: ",")
         s += "],\"dictionaries\":["
-        var dl = ["{\"name\":\"request_id\",\"scope\":\"partition\",\"entries\":\(requestDictionaryEntries),\"stored_bytes\":\(requestDictionaryBytes)}"]
-        dl += dictionaries.map { "{\"name\":\(str($0.name)),\"scope\":\"dataset\",\"entries\":\($0.entries),\"stored_bytes\":\($0.storedBytes),\"raw_bytes\":\($0.rawBytes)}" }
+        var dl = [
+            "{\"name\":\"request_id\",\"scope\":\"partition\",\"entries\":\(requestDictionaryEntries),\"stored_bytes\":\(requestDictionaryBytes)}"
+        ]
+        dl += dictionaries.map {
+            "{\"name\":\(str($0.name)),\"scope\":\"dataset\",\"entries\":\($0.entries),\"stored_bytes\":\($0.storedBytes),\"raw_bytes\":\($0.rawBytes)}"
+        }
         s += dl.joined(separator: ",")
         s += "],\"metadata\":{" + metadata.map { "\(str($0.0)):\(str($0.1))" }.joined(separator: ",") + "}}\n"
         return s

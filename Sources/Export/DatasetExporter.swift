@@ -39,12 +39,14 @@ public struct DatasetExporter {
                 var w = RecordWriter(reader: reader, partition: p, table: t, rowGroup: g, requests: requests, format: format)
                 switch table {
                 case "exposures":
-                    try w.exposures(users: dict("user_id"), items: dict("item_id"), keys: dict("context_key"), values: dict("context_value"), &out)
+                    try w.exposures(
+                        users: dict("user_id"), items: dict("item_id"), keys: dict("context_key"), values: dict("context_value"), &out)
                 case "outcomes":
                     try w.outcomes(users: dict("user_id"), items: dict("item_id"), events: dict("event_type"), &out)
                 default:
-                    try w.assignments(users: dict("user_id"), experiments: dict("experiment_id"), variants: dict("variant"),
-                                      keys: dict("context_key"), values: dict("context_value"), &out)
+                    try w.assignments(
+                        users: dict("user_id"), experiments: dict("experiment_id"), variants: dict("variant"),
+                        keys: dict("context_key"), values: dict("context_value"), &out)
                 }
                 if out.count >= 1 << 20 {
                     try sink(out)

@@ -33,16 +33,21 @@ struct RecordWriter {
         try reader.codeColumn(partition: partition, table: table, rowGroup: rowGroup, name, bound: bound)
     }
     func ints(_ name: String) throws -> [Int64] { try reader.int64Column(partition: partition, table: table, rowGroup: rowGroup, name) }
-    func doubles(_ name: String) throws -> [Double] { try reader.float64Column(partition: partition, table: table, rowGroup: rowGroup, name) }
+    func doubles(_ name: String) throws -> [Double] {
+        try reader.float64Column(partition: partition, table: table, rowGroup: rowGroup, name)
+    }
     func bools(_ name: String) throws -> [UInt8] { try reader.boolColumn(partition: partition, table: table, rowGroup: rowGroup, name) }
 
     func timestamps() throws -> [Timestamp] {
-        let us = try ints("ts_us"), ns = try ints("ts_ns"), off = try ints("ts_offset_min")
+        let us = try ints("ts_us")
+        let ns = try ints("ts_ns")
+        let off = try ints("ts_offset_min")
         var out: [Timestamp] = []
         out.reserveCapacity(us.count)
         for i in 0..<us.count {
             guard ns[i] >= 0 && ns[i] < 1000 && abs(off[i]) < 24 * 60 else {
-                throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) row group \(rowGroup): timestamp fields out of range")
+                throw StorageError.corrupt(
+                    path: reader.path, reason: "partition \(partition) row group \(rowGroup): timestamp fields out of range")
             }
             out.append(Timestamp(micros: us[i], nanos: Int32(ns[i]), offsetMinutes: Int32(off[i])))
         }
@@ -86,10 +91,13 @@ struct RecordWriter {
         }
     }
 
-    func contextObject(_ present: UInt8, _ range: Range<Int>, _ k: [Int32], _ v: [Int32], _ keys: ByteStrings, _ values: ByteStrings) throws -> [UInt8]? {
+    func contextObject(_ present: UInt8, _ range: Range<Int>, _ k: [Int32], _ v: [Int32], _ keys: ByteStrings, _ values: ByteStrings) throws
+        -> [UInt8]?
+    {
         if present == 0 {
             guard range.isEmpty else {
-                throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) row group \(rowGroup): an absent context has \(range.count) pairs")
+                throw StorageError.corrupt(
+                    path: reader.path, reason: "partition \(partition) row group \(rowGroup): an absent context has \(range.count) pairs")
             }
             return nil
         }
@@ -107,22 +115,33 @@ struct RecordWriter {
     // MARK: Tables
 
     mutating func exposures(users: ByteStrings, items: ByteStrings, keys: ByteStrings, values: ByteStrings, _ out: inout [UInt8]) throws {
-        let n = Int(rg.rows), nItems = try groupRows("items"), nCtx = try groupRows("context")
-        let req = try codes("request_id", requests.count), user = try codes("user_id", users.count)
+        let n = Int(rg.rows)
+        let nItems = try groupRows("items")
+        let nCtx = try groupRows("context")
+        let req = try codes("request_id", requests.count)
+        let user = try codes("user_id", users.count)
         let ts = try timestamps()
         let itemCount = try reader.countColumn(partition: partition, table: table, rowGroup: rowGroup, "item_count", total: nItems)
         let ctxPresent = try bools("context_present")
         let ctxCount = try reader.countColumn(partition: partition, table: table, rowGroup: rowGroup, "context_count", total: nCtx)
-        let latP = try bools("latency_ms_present"), lat = try doubles("latency_ms")
-        let errP = try bools("error_present"), err = try bools("error")
-        let item = try codes("item_id", items.count), rank = try ints("rank")
-        let pP = try bools("propensity_present"), prop = try doubles("propensity")
-        let lP = try bools("logging_propensity_present"), lprop = try doubles("logging_propensity")
-        let tP = try bools("target_propensity_present"), tprop = try doubles("target_propensity")
+        let latP = try bools("latency_ms_present")
+        let lat = try doubles("latency_ms")
+        let errP = try bools("error_present")
+        let err = try bools("error")
+        let item = try codes("item_id", items.count)
+        let rank = try ints("rank")
+        let pP = try bools("propensity_present")
+        let prop = try doubles("propensity")
+        let lP = try bools("logging_propensity_present")
+        let lprop = try doubles("logging_propensity")
+        let tP = try bools("target_propensity_present")
+        let tprop = try doubles("target_propensity")
         let xP = try bools("extra_present")
         let extra = try reader.bytesColumn(partition: partition, table: table, rowGroup: rowGroup, "extra")
-        let ck = try codes("context_key", keys.count), cv = try codes("context_value", values.count)
-        var ii = 0, ci = 0
+        let ck = try codes("context_key", keys.count)
+        let cv = try codes("context_value", values.count)
+        var ii = 0
+        var ci = 0
         for r in 0..<n {
             var itemsText: [UInt8] = [UInt8(ascii: "[")]
             for j in ii..<(ii + Int(itemCount[r])) {
@@ -133,13 +152,27 @@ struct RecordWriter {
                 itemsText.append(UInt8(ascii: ","))
                 Self.key("rank", &itemsText)
                 itemsText += Array(String(rank[j]).utf8)
-                if pP[j] != 0 { itemsText.append(UInt8(ascii: ",")); Self.key("propensity", &itemsText); Self.number(prop[j], &itemsText) }
-                if lP[j] != 0 { itemsText.append(UInt8(ascii: ",")); Self.key("logging_propensity", &itemsText); Self.number(lprop[j], &itemsText) }
-                if tP[j] != 0 { itemsText.append(UInt8(ascii: ",")); Self.key("target_propensity", &itemsText); Self.number(tprop[j], &itemsText) }
+                if pP[j] != 0 {
+                    itemsText.append(UInt8(ascii: ","))
+                    Self.key("propensity", &itemsText)
+                    Self.number(prop[j], &itemsText)
+                }
+                if lP[j] != 0 {
+                    itemsText.append(UInt8(ascii: ","))
+                    Self.key("logging_propensity", &itemsText)
+                    Self.number(lprop[j], &itemsText)
+                }
+                if tP[j] != 0 {
+                    itemsText.append(UInt8(ascii: ","))
+                    Self.key("target_propensity", &itemsText)
+                    Self.number(tprop[j], &itemsText)
+                }
                 if xP[j] != 0 {
                     let x = extra[j]
                     guard x.count >= 2, x.first == UInt8(ascii: "{"), x.last == UInt8(ascii: "}") else {
-                        throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) row group \(rowGroup): item extra members are not a JSON object")
+                        throw StorageError.corrupt(
+                            path: reader.path,
+                            reason: "partition \(partition) row group \(rowGroup): item extra members are not a JSON object")
                     }
                     if x.count > 2 {
                         itemsText.append(UInt8(ascii: ","))
@@ -154,19 +187,42 @@ struct RecordWriter {
             ci += Int(ctxCount[r])
             if format == .jsonl {
                 out.append(UInt8(ascii: "{"))
-                Self.key("request_id", &out); Self.string(requests[Int(req[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("user_id", &out); Self.string(users[Int(user[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("ts", &out); Self.string(ArraySlice(ts[r].formatted().utf8), &out); out.append(UInt8(ascii: ","))
-                Self.key("items", &out); out += itemsText
-                if let ctx { out.append(UInt8(ascii: ",")); Self.key("context", &out); out += ctx }
-                if latP[r] != 0 { out.append(UInt8(ascii: ",")); Self.key("latency_ms", &out); Self.number(lat[r], &out) }
-                if errP[r] != 0 { out.append(UInt8(ascii: ",")); Self.key("error", &out); out += Array((err[r] != 0 ? "true" : "false").utf8) }
+                Self.key("request_id", &out)
+                Self.string(requests[Int(req[r])], &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("user_id", &out)
+                Self.string(users[Int(user[r])], &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("ts", &out)
+                Self.string(ArraySlice(ts[r].formatted().utf8), &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("items", &out)
+                out += itemsText
+                if let ctx {
+                    out.append(UInt8(ascii: ","))
+                    Self.key("context", &out)
+                    out += ctx
+                }
+                if latP[r] != 0 {
+                    out.append(UInt8(ascii: ","))
+                    Self.key("latency_ms", &out)
+                    Self.number(lat[r], &out)
+                }
+                if errP[r] != 0 {
+                    out.append(UInt8(ascii: ","))
+                    Self.key("error", &out)
+                    out += Array((err[r] != 0 ? "true" : "false").utf8)
+                }
                 out.append(UInt8(ascii: "}"))
             } else {
-                Self.csvField(Array(requests[Int(req[r])]), &out); out.append(0x2C)
-                Self.csvField(Array(users[Int(user[r])]), &out); out.append(0x2C)
-                out += Array(ts[r].formatted().utf8); out.append(0x2C)
-                Self.csvField(itemsText, &out); out.append(0x2C)
+                Self.csvField(Array(requests[Int(req[r])]), &out)
+                out.append(0x2C)
+                Self.csvField(Array(users[Int(user[r])]), &out)
+                out.append(0x2C)
+                out += Array(ts[r].formatted().utf8)
+                out.append(0x2C)
+                Self.csvField(itemsText, &out)
+                out.append(0x2C)
                 if let ctx { Self.csvField(ctx, &out) }
                 out.append(0x2C)
                 if latP[r] != 0 { Self.number(lat[r], &out) }
@@ -179,26 +235,45 @@ struct RecordWriter {
 
     mutating func outcomes(users: ByteStrings, items: ByteStrings, events: ByteStrings, _ out: inout [UInt8]) throws {
         let n = Int(rg.rows)
-        let req = try codes("request_id", requests.count), user = try codes("user_id", users.count)
-        let item = try codes("item_id", items.count), ev = try codes("event_type", events.count)
-        let vP = try bools("value_present"), v = try doubles("value")
+        let req = try codes("request_id", requests.count)
+        let user = try codes("user_id", users.count)
+        let item = try codes("item_id", items.count)
+        let ev = try codes("event_type", events.count)
+        let vP = try bools("value_present")
+        let v = try doubles("value")
         let ts = try timestamps()
         for r in 0..<n {
             if format == .jsonl {
                 out.append(UInt8(ascii: "{"))
-                Self.key("request_id", &out); Self.string(requests[Int(req[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("user_id", &out); Self.string(users[Int(user[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("item_id", &out); Self.string(items[Int(item[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("event_type", &out); Self.string(events[Int(ev[r])], &out)
-                if vP[r] != 0 { out.append(UInt8(ascii: ",")); Self.key("value", &out); Self.number(v[r], &out) }
+                Self.key("request_id", &out)
+                Self.string(requests[Int(req[r])], &out)
                 out.append(UInt8(ascii: ","))
-                Self.key("ts", &out); Self.string(ArraySlice(ts[r].formatted().utf8), &out)
+                Self.key("user_id", &out)
+                Self.string(users[Int(user[r])], &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("item_id", &out)
+                Self.string(items[Int(item[r])], &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("event_type", &out)
+                Self.string(events[Int(ev[r])], &out)
+                if vP[r] != 0 {
+                    out.append(UInt8(ascii: ","))
+                    Self.key("value", &out)
+                    Self.number(v[r], &out)
+                }
+                out.append(UInt8(ascii: ","))
+                Self.key("ts", &out)
+                Self.string(ArraySlice(ts[r].formatted().utf8), &out)
                 out.append(UInt8(ascii: "}"))
             } else {
-                Self.csvField(Array(requests[Int(req[r])]), &out); out.append(0x2C)
-                Self.csvField(Array(users[Int(user[r])]), &out); out.append(0x2C)
-                Self.csvField(Array(items[Int(item[r])]), &out); out.append(0x2C)
-                Self.csvField(Array(events[Int(ev[r])]), &out); out.append(0x2C)
+                Self.csvField(Array(requests[Int(req[r])]), &out)
+                out.append(0x2C)
+                Self.csvField(Array(users[Int(user[r])]), &out)
+                out.append(0x2C)
+                Self.csvField(Array(items[Int(item[r])]), &out)
+                out.append(0x2C)
+                Self.csvField(Array(events[Int(ev[r])]), &out)
+                out.append(0x2C)
                 if vP[r] != 0 { Self.number(v[r], &out) }
                 out.append(0x2C)
                 out += Array(ts[r].formatted().utf8)
@@ -207,33 +282,57 @@ struct RecordWriter {
         }
     }
 
-    mutating func assignments(users: ByteStrings, experiments: ByteStrings, variants: ByteStrings, keys: ByteStrings, values: ByteStrings, _ out: inout [UInt8]) throws {
-        let n = Int(rg.rows), nCtx = try groupRows("context")
-        let req = try codes("request_id", requests.count), user = try codes("user_id", users.count)
-        let exp = try codes("experiment_id", experiments.count), variant = try codes("variant", variants.count)
+    mutating func assignments(
+        users: ByteStrings, experiments: ByteStrings, variants: ByteStrings, keys: ByteStrings, values: ByteStrings, _ out: inout [UInt8]
+    ) throws {
+        let n = Int(rg.rows)
+        let nCtx = try groupRows("context")
+        let req = try codes("request_id", requests.count)
+        let user = try codes("user_id", users.count)
+        let exp = try codes("experiment_id", experiments.count)
+        let variant = try codes("variant", variants.count)
         let ts = try timestamps()
         let ctxPresent = try bools("context_present")
         let ctxCount = try reader.countColumn(partition: partition, table: table, rowGroup: rowGroup, "context_count", total: nCtx)
-        let ck = try codes("context_key", keys.count), cv = try codes("context_value", values.count)
+        let ck = try codes("context_key", keys.count)
+        let cv = try codes("context_value", values.count)
         var ci = 0
         for r in 0..<n {
             let ctx = try contextObject(ctxPresent[r], ci..<(ci + Int(ctxCount[r])), ck, cv, keys, values)
             ci += Int(ctxCount[r])
             if format == .jsonl {
                 out.append(UInt8(ascii: "{"))
-                Self.key("experiment_id", &out); Self.string(experiments[Int(exp[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("variant", &out); Self.string(variants[Int(variant[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("request_id", &out); Self.string(requests[Int(req[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("user_id", &out); Self.string(users[Int(user[r])], &out); out.append(UInt8(ascii: ","))
-                Self.key("ts", &out); Self.string(ArraySlice(ts[r].formatted().utf8), &out)
-                if let ctx { out.append(UInt8(ascii: ",")); Self.key("context", &out); out += ctx }
+                Self.key("experiment_id", &out)
+                Self.string(experiments[Int(exp[r])], &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("variant", &out)
+                Self.string(variants[Int(variant[r])], &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("request_id", &out)
+                Self.string(requests[Int(req[r])], &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("user_id", &out)
+                Self.string(users[Int(user[r])], &out)
+                out.append(UInt8(ascii: ","))
+                Self.key("ts", &out)
+                Self.string(ArraySlice(ts[r].formatted().utf8), &out)
+                if let ctx {
+                    out.append(UInt8(ascii: ","))
+                    Self.key("context", &out)
+                    out += ctx
+                }
                 out.append(UInt8(ascii: "}"))
             } else {
-                Self.csvField(Array(experiments[Int(exp[r])]), &out); out.append(0x2C)
-                Self.csvField(Array(variants[Int(variant[r])]), &out); out.append(0x2C)
-                Self.csvField(Array(requests[Int(req[r])]), &out); out.append(0x2C)
-                Self.csvField(Array(users[Int(user[r])]), &out); out.append(0x2C)
-                out += Array(ts[r].formatted().utf8); out.append(0x2C)
+                Self.csvField(Array(experiments[Int(exp[r])]), &out)
+                out.append(0x2C)
+                Self.csvField(Array(variants[Int(variant[r])]), &out)
+                out.append(0x2C)
+                Self.csvField(Array(requests[Int(req[r])]), &out)
+                out.append(0x2C)
+                Self.csvField(Array(users[Int(user[r])]), &out)
+                out.append(0x2C)
+                out += Array(ts[r].formatted().utf8)
+                out.append(0x2C)
                 if let ctx { Self.csvField(ctx, &out) }
             }
             out.append(0x0A)
@@ -249,11 +348,21 @@ enum JSONTextWriter {
         out.append(0x22)
         for b in bytes {
             switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0x22:
+                out.append(0x5C)
+                out.append(0x22)
+            case 0x5C:
+                out.append(0x5C)
+                out.append(0x5C)
+            case 0x0A:
+                out.append(0x5C)
+                out.append(UInt8(ascii: "n"))
+            case 0x0D:
+                out.append(0x5C)
+                out.append(UInt8(ascii: "r"))
+            case 0x09:
+                out.append(0x5C)
+                out.append(UInt8(ascii: "t"))
             case 0..<0x20: out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
             default: out.append(b)
             }

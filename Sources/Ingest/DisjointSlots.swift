@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Result slots written concurrently by workers, each slot by exactly one worker, and read only
 /// after all workers have finished (`concurrentPerform` returns).
 ///
@@ -57,5 +59,3 @@ final class WorkerState: @unchecked Sendable {
         }
     }
 }
-
-import Dispatch

@@ -1,8 +1,9 @@
 import ColumnarFormat
 import ColumnarStorage
 import Dispatch
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// JSONL logs in, one dataset file out (format-spec/README.md).
@@ -71,7 +72,8 @@ public final class IngestJob {
         let partitions = options.partitions ?? Self.partitionCount(inputBytes: estimate, memoryLimit: options.memoryLimit)
         precondition(partitions >= 1, "at least one partition")
         let directory = AtomicOutputFile.directory(of: options.output)
-        let store = PartitionStore(partitions: partitions, budget: options.memoryLimit / 2, spillDirectory: directory, threads: options.threads)
+        let store = PartitionStore(
+            partitions: partitions, budget: options.memoryLimit / 2, spillDirectory: directory, threads: options.threads)
         let rejects = RejectsWriter(path: options.resolvedRejectsPath)
         let totalDisk: UInt64? = unknownSize ? nil : sources.reduce(0) { $0 + ($1.2.sizeOnDisk ?? 0) }
         var rowsSoFar = 0
@@ -80,8 +82,9 @@ public final class IngestJob {
         // Phase 1: parse, validate, partition.
         let t0 = monotonicSeconds()
         for (sourceIndex, (table, path, input)) in sources.enumerated() {
-            var chunker = LineChunker(input: input, source: sourceIndex, table: table,
-                                      chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes)
+            var chunker = LineChunker(
+                input: input, source: sourceIndex, table: table,
+                chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes)
             var finished = false
             func readRound() throws -> (chunks: [LineChunk], oversize: [OversizeLine]) {
                 var round: [LineChunk] = []
@@ -99,7 +102,8 @@ public final class IngestJob {
                 for o in oversize {
                     counts[table.rawValue].read += 1
                     counts[table.rawValue].rejected += 1
-                    let err = RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(options.maxLineBytes) (--max-line-bytes)")
+                    let err = RowError(
+                        field: "", reason: "line is \(o.length) bytes, longer than the limit of \(options.maxLineBytes) (--max-line-bytes)")
                     try o.prefix.withUnsafeBytes { (raw) throws in
                         try rejects.add(source: path, line: o.line, table: table, error: err, raw: raw, truncatedFrom: o.length)
                     }
@@ -130,7 +134,8 @@ public final class IngestJob {
                 let done = DispatchSemaphore(value: 0)
                 let chunks = round.chunks
                 let working = !chunks.isEmpty
-                let ws = workers, threads = options.threads
+                let ws = workers
+                let threads = options.threads
                 if working {
                     DispatchQueue.global().async {
                         parsed[0] = IngestJob.parse(chunks, workers: ws, threads: threads, partitions: partitions)
@@ -166,7 +171,8 @@ public final class IngestJob {
         for t in TableKind.allCases {
             let c = counts[t.rawValue]
             if c.read > 0 && Double(c.rejected) > options.maxRejectRate * Double(c.read) {
-                throw IngestError.tooManyRejects(table: t, rejected: c.rejected, read: c.read, limit: options.maxRejectRate, rejectsPath: rejects.path)
+                throw IngestError.tooManyRejects(
+                    table: t, rejected: c.rejected, read: c.read, limit: options.maxRejectRate, rejectsPath: rejects.path)
             }
         }
 
@@ -178,7 +184,8 @@ public final class IngestJob {
         let remaps = CodeRemaps(
             user: dicts[0].remaps, item: dicts[1].remaps, contextKey: dicts[2].remaps, contextValue: dicts[3].remaps,
             eventType: dicts[4].remaps, experiment: dicts[5].remaps, variant: dicts[6].remaps)
-        let encoder = PartitionEncoder(remaps: remaps, codec: options.codec, level: options.compressionLevel, rowGroupRows: options.rowGroupRows)
+        let encoder = PartitionEncoder(
+            remaps: remaps, codec: options.codec, level: options.compressionLevel, rowGroupRows: options.rowGroupRows)
         let writer = try DatasetWriter(path: options.output)
         var partitionDescriptors: [PartitionDescriptor] = []
         var p0 = 0
@@ -205,7 +212,8 @@ public final class IngestJob {
         }
         var dictDescriptors: [DictionaryDescriptor] = []
         for (name, d) in zip(DatasetSchema.globalDictionaries, dicts) {
-            let chunk = PreparedChunk(ColumnEncoder.encode(offsets: d.offsets, data: d.data), codec: options.codec, level: options.compressionLevel)
+            let chunk = PreparedChunk(
+                ColumnEncoder.encode(offsets: d.offsets, data: d.data), codec: options.codec, level: options.compressionLevel)
             dictDescriptors.append(DictionaryDescriptor(name: name, count: UInt64(d.count), chunk: try writer.place(chunk)))
         }
         var meta: [(String, String)] = [
@@ -221,8 +229,9 @@ public final class IngestJob {
             meta.append(("ingest.\(t).blank_lines", String(c.blank)))
             meta.append(("ingest.\(t).sources", options.inputs(t).joined(separator: "\n")))
         }
-        let footer = DatasetFooter(createdBy: options.createdBy, tables: DatasetSchema.tables, dictionaries: dictDescriptors,
-                                   partitions: partitionDescriptors, metadata: meta)
+        let footer = DatasetFooter(
+            createdBy: options.createdBy, tables: DatasetSchema.tables, dictionaries: dictDescriptors,
+            partitions: partitionDescriptors, metadata: meta)
         try writer.finish(footer)
         let size = writer.bytesWritten
         var summary = IngestSummary(
@@ -235,8 +244,9 @@ public final class IngestJob {
     }
 
     private func place(_ p: PreparedPartition, _ writer: DatasetWriter) throws(StorageError) -> PartitionDescriptor {
-        let rd = DictionaryDescriptor(name: DatasetSchema.requestDictionary, count: UInt64(p.requestCount),
-                                      chunk: try writer.place(p.requestDictionary))
+        let rd = DictionaryDescriptor(
+            name: DatasetSchema.requestDictionary, count: UInt64(p.requestCount),
+            chunk: try writer.place(p.requestDictionary))
         var tables: [[RowGroupDescriptor]] = []
         for groups in p.tables {
             var rgs: [RowGroupDescriptor] = []
@@ -299,7 +309,9 @@ public final class IngestJob {
 
     static func parseChunk(_ chunk: LineChunk, worker: WorkerState, partitions: Int) -> ChunkResult {
         let table = chunk.table
-        var ex = [ExposureBatch](), oc = [OutcomeBatch](), asg = [AssignmentBatch]()
+        var ex = [ExposureBatch]()
+        var oc = [OutcomeBatch]()
+        var asg = [AssignmentBatch]()
         switch table {
         case .exposures:
             // Size each partition's batch from this worker's last chunk (rows per byte, items
@@ -309,8 +321,9 @@ public final class IngestJob {
             if lines > 0 {
                 let rows = Int(lines * 1.1 / Double(partitions)) + 8
                 for p in 0..<partitions {
-                    ex[p].reserve(rows: rows, items: Int(Double(rows) * worker.itemsPerRow) + 16,
-                                  pairs: Int(Double(rows) * worker.pairsPerRow) + 16, requestBytes: rows * 32)
+                    ex[p].reserve(
+                        rows: rows, items: Int(Double(rows) * worker.itemsPerRow) + 16,
+                        pairs: Int(Double(rows) * worker.pairsPerRow) + 16, requestBytes: rows * 32)
                 }
             }
         case .outcomes: oc = Array(repeating: OutcomeBatch(), count: partitions)
@@ -368,7 +381,8 @@ public final class IngestJob {
             }
         }
         if table == .exposures && result.written > 0 {
-            let items = ex.reduce(0) { $0 + $1.item.count }, pairs = ex.reduce(0) { $0 + $1.contextKey.count }
+            let items = ex.reduce(0) { $0 + $1.item.count }
+            let pairs = ex.reduce(0) { $0 + $1.contextKey.count }
             worker.rowsPerByte = Double(result.written) / Double(chunk.bytes.count)
             worker.itemsPerRow = Double(items) / Double(result.written)
             worker.pairsPerRow = Double(pairs) / Double(result.written)

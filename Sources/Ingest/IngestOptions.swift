@@ -93,9 +93,10 @@ public enum IngestError: Error, CustomStringConvertible {
             return "nothing to ingest: give at least --exposures or --outcomes"
         case .storage(let e):
             return e.description
-        case let .tooManyRejects(t, rej, read, limit, path):
+        case .tooManyRejects(let t, let rej, let read, let limit, let path):
             let pct = read == 0 ? 0 : Double(rej) * 100 / Double(read)
-            return "\(rej) of \(read) \(t) rows (\(pct.rounded(toPlaces: 2))%) were rejected, more than the allowed \((limit * 100).rounded(toPlaces: 2))%; no dataset was written. See \(path) for each line and its reason, or raise --max-reject-rate."
+            return
+                "\(rej) of \(read) \(t) rows (\(pct.rounded(toPlaces: 2))%) were rejected, more than the allowed \((limit * 100).rounded(toPlaces: 2))%; no dataset was written. See \(path) for each line and its reason, or raise --max-reject-rate."
         }
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A byte range holding a decoded JSON string: either a slice of the input line (no escapes) or
@@ -87,7 +87,9 @@ public struct JSONCursor {
             if c == close { return false }
             pos -= 1
         }
-        throw RowError(field: field(), reason: "invalid JSON: expected ',' or '\(Character(Unicode.Scalar(close)))', found \(describeHere()) at column \(pos + 1)")
+        throw RowError(
+            field: field(),
+            reason: "invalid JSON: expected ',' or '\(Character(Unicode.Scalar(close)))', found \(describeHere()) at column \(pos + 1)")
     }
 
     /// True and consumes the opening byte when the next value starts with `c`.
@@ -165,28 +167,49 @@ public struct JSONCursor {
                 let e = base[pos]
                 pos += 1
                 switch e {
-                case UInt8(ascii: "\""): out[n] = 0x22; n += 1
-                case UInt8(ascii: "\\"): out[n] = 0x5C; n += 1
-                case UInt8(ascii: "/"): out[n] = 0x2F; n += 1
-                case UInt8(ascii: "b"): out[n] = 0x08; n += 1
-                case UInt8(ascii: "f"): out[n] = 0x0C; n += 1
-                case UInt8(ascii: "n"): out[n] = 0x0A; n += 1
-                case UInt8(ascii: "r"): out[n] = 0x0D; n += 1
-                case UInt8(ascii: "t"): out[n] = 0x09; n += 1
+                case UInt8(ascii: "\""):
+                    out[n] = 0x22
+                    n += 1
+                case UInt8(ascii: "\\"):
+                    out[n] = 0x5C
+                    n += 1
+                case UInt8(ascii: "/"):
+                    out[n] = 0x2F
+                    n += 1
+                case UInt8(ascii: "b"):
+                    out[n] = 0x08
+                    n += 1
+                case UInt8(ascii: "f"):
+                    out[n] = 0x0C
+                    n += 1
+                case UInt8(ascii: "n"):
+                    out[n] = 0x0A
+                    n += 1
+                case UInt8(ascii: "r"):
+                    out[n] = 0x0D
+                    n += 1
+                case UInt8(ascii: "t"):
+                    out[n] = 0x09
+                    n += 1
                 case UInt8(ascii: "u"):
                     var scalar = try hex4(field)
                     if scalar >= 0xD800 && scalar <= 0xDBFF {
                         guard pos + 1 < end, base[pos] == UInt8(ascii: "\\"), base[pos + 1] == UInt8(ascii: "u") else {
-                            throw RowError(field: field(), reason: "invalid string: unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
+                            throw RowError(
+                                field: field(),
+                                reason: "invalid string: unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
                         }
                         pos += 2
                         let low = try hex4(field)
                         guard low >= 0xDC00 && low <= 0xDFFF else {
-                            throw RowError(field: field(), reason: "invalid string: unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
+                            throw RowError(
+                                field: field(),
+                                reason: "invalid string: unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
                         }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
-                        throw RowError(field: field(), reason: "invalid string: unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
+                        throw RowError(
+                            field: field(), reason: "invalid string: unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
                     }
                     n += encodeUTF8(scalar, out + n)
                 default:
@@ -267,7 +290,9 @@ public struct JSONCursor {
 
     // MARK: Numbers
 
-    static let exactPowers: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+    static let exactPowers: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
     /// Parses a JSON number (strict grammar) into its correctly rounded double: Clinger's fast
     /// path for up to 15 significant digits and |exponent| <= 22, `strtod` otherwise.

@@ -1,6 +1,7 @@
 import ColumnarStorage
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A run of complete lines from one input, with the physical line number of its first line.

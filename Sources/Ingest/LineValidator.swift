@@ -45,7 +45,10 @@ public struct LineValidator {
             for o in chunker.oversize {
                 summary.lines += 1
                 summary.invalid += 1
-                finding(Finding(line: o.line, error: RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(maxLineBytes)")))
+                finding(
+                    Finding(
+                        line: o.line,
+                        error: RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(maxLineBytes)")))
             }
             chunker.oversize.removeAll()
             let r = IngestJob.parseChunk(chunk, worker: worker, partitions: 1)
@@ -59,7 +62,10 @@ public struct LineValidator {
         for o in chunker.oversize {
             summary.lines += 1
             summary.invalid += 1
-            finding(Finding(line: o.line, error: RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(maxLineBytes)")))
+            finding(
+                Finding(
+                    line: o.line, error: RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(maxLineBytes)"))
+            )
         }
         return summary
     }

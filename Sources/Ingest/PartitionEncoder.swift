@@ -46,8 +46,10 @@ struct PartitionEncoder {
     /// Encodes one partition without concatenating its segments: codes are remapped in place,
     /// the request dictionary is built over all three tables, then row groups are cut while
     /// walking the segments in input order, so only about one row group is copied at a time.
-    func encode(exposures: [(worker: Int, batch: TableBatch)], outcomes: [(worker: Int, batch: TableBatch)],
-                assignments: [(worker: Int, batch: TableBatch)]) -> PreparedPartition {
+    func encode(
+        exposures: [(worker: Int, batch: TableBatch)], outcomes: [(worker: Int, batch: TableBatch)],
+        assignments: [(worker: Int, batch: TableBatch)]
+    ) -> PreparedPartition {
         var ex: [ExposureBatch] = exposures.compactMap { w, tb in
             guard case .exposures(var b) = tb else { return nil }
             b.user = Self.remap(b.user, remaps.user[w])
@@ -80,7 +82,8 @@ struct PartitionEncoder {
             out.reserveCapacity(col.count)
             col.data.withUnsafeBytes { raw in
                 for i in 0..<col.count {
-                    let a = Int(col.offsets[i]), b = Int(col.offsets[i + 1])
+                    let a = Int(col.offsets[i])
+                    let b = Int(col.offsets[i + 1])
                     out.append(interner.intern(UnsafeRawBufferPointer(rebasing: raw[a..<b])))
                 }
             }
@@ -96,20 +99,26 @@ struct PartitionEncoder {
         for k in asReq.indices { asReq[k] = Self.remap(asReq[k], map) }
         let requestChunk = prepare(ColumnEncoder.encode(offsets: sorted.offsets, data: sorted.data))
         let rows = [exRows, oc.reduce(0) { $0 + $1.rows }, asg.reduce(0) { $0 + $1.rows }]
-        let exGroups = stream(&ex, exReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: ExposureBatch(),
-                              emit: { b, req, n in exposureGroups(b, req, limit: n) })
-        let ocGroups = stream(&oc, ocReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: OutcomeBatch(),
-                              emit: { b, req, n in outcomeGroups(b, req, limit: n) })
-        let asGroups = stream(&asg, asReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: AssignmentBatch(),
-                              emit: { b, req, n in assignmentGroups(b, req, limit: n) })
-        return PreparedPartition(requestDictionary: requestChunk, requestCount: sorted.count,
-                                 tables: [exGroups, ocGroups, asGroups], rows: rows)
+        let exGroups = stream(
+            &ex, exReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: ExposureBatch(),
+            emit: { b, req, n in exposureGroups(b, req, limit: n) })
+        let ocGroups = stream(
+            &oc, ocReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: OutcomeBatch(),
+            emit: { b, req, n in outcomeGroups(b, req, limit: n) })
+        let asGroups = stream(
+            &asg, asReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: AssignmentBatch(),
+            emit: { b, req, n in assignmentGroups(b, req, limit: n) })
+        return PreparedPartition(
+            requestDictionary: requestChunk, requestCount: sorted.count,
+            tables: [exGroups, ocGroups, asGroups], rows: rows)
     }
 
     /// Walks segments in order, accumulating rows until whole row groups can be cut; each
     /// segment is released once copied.
-    func stream<B>(_ segments: inout [B], _ requestCodes: [[Int32]], rows: (B) -> Int, append: (inout B, B) -> Void,
-                   slice: (B, Range<Int>) -> B, empty: B, emit: (B, [Int32], Int) -> [PreparedRowGroup]) -> [PreparedRowGroup] {
+    func stream<B>(
+        _ segments: inout [B], _ requestCodes: [[Int32]], rows: (B) -> Int, append: (inout B, B) -> Void,
+        slice: (B, Range<Int>) -> B, empty: B, emit: (B, [Int32], Int) -> [PreparedRowGroup]
+    ) -> [PreparedRowGroup] {
         var out: [PreparedRowGroup] = []
         var builder = empty
         var codes: [Int32] = []

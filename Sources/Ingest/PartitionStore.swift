@@ -143,7 +143,7 @@ final class PartitionStore: @unchecked Sendable {
         for s in segments[p][table.rawValue] {
             switch s.place {
             case .memory(let b): out.append((s.worker, b))
-            case let .spilled(offset, length, rawLength):
+            case .spilled(let offset, let length, let rawLength):
                 var bytes = try spill!.read(offset: offset, count: length)
                 if rawLength > 0 {
                     do {

@@ -34,48 +34,113 @@ struct ExposureBatch {
     /// Reserves room for `rows` exposures with `items` items and `pairs` context pairs, so a
     /// chunk's batch is allocated once instead of growing by doubling.
     mutating func reserve(rows: Int, items: Int, pairs: Int, requestBytes: Int) {
-        requestID.offsets.reserveCapacity(rows + 1); requestID.data.reserveCapacity(requestBytes)
-        user.reserveCapacity(rows); tsMicros.reserveCapacity(rows); tsNanos.reserveCapacity(rows); tsOffset.reserveCapacity(rows)
-        itemCount.reserveCapacity(rows); contextPresent.reserveCapacity(rows); contextCount.reserveCapacity(rows)
-        latencyPresent.reserveCapacity(rows); latency.reserveCapacity(rows); errorPresent.reserveCapacity(rows); error.reserveCapacity(rows)
-        item.reserveCapacity(items); rank.reserveCapacity(items); propensityPresent.reserveCapacity(items); propensity.reserveCapacity(items)
-        loggingPresent.reserveCapacity(items); logging.reserveCapacity(items); targetPresent.reserveCapacity(items); target.reserveCapacity(items)
-        extraPresent.reserveCapacity(items); extra.offsets.reserveCapacity(items + 1)
-        contextKey.reserveCapacity(pairs); contextValue.reserveCapacity(pairs)
+        requestID.offsets.reserveCapacity(rows + 1)
+        requestID.data.reserveCapacity(requestBytes)
+        user.reserveCapacity(rows)
+        tsMicros.reserveCapacity(rows)
+        tsNanos.reserveCapacity(rows)
+        tsOffset.reserveCapacity(rows)
+        itemCount.reserveCapacity(rows)
+        contextPresent.reserveCapacity(rows)
+        contextCount.reserveCapacity(rows)
+        latencyPresent.reserveCapacity(rows)
+        latency.reserveCapacity(rows)
+        errorPresent.reserveCapacity(rows)
+        error.reserveCapacity(rows)
+        item.reserveCapacity(items)
+        rank.reserveCapacity(items)
+        propensityPresent.reserveCapacity(items)
+        propensity.reserveCapacity(items)
+        loggingPresent.reserveCapacity(items)
+        logging.reserveCapacity(items)
+        targetPresent.reserveCapacity(items)
+        target.reserveCapacity(items)
+        extraPresent.reserveCapacity(items)
+        extra.offsets.reserveCapacity(items + 1)
+        contextKey.reserveCapacity(pairs)
+        contextValue.reserveCapacity(pairs)
     }
 
     mutating func append(_ o: ExposureBatch) {
         requestID.append(contentsOf: o.requestID)
-        user += o.user; tsMicros += o.tsMicros; tsNanos += o.tsNanos; tsOffset += o.tsOffset
-        itemCount += o.itemCount; contextPresent += o.contextPresent; contextCount += o.contextCount
-        latencyPresent += o.latencyPresent; latency += o.latency; errorPresent += o.errorPresent; error += o.error
-        item += o.item; rank += o.rank; propensityPresent += o.propensityPresent; propensity += o.propensity
-        loggingPresent += o.loggingPresent; logging += o.logging; targetPresent += o.targetPresent; target += o.target
-        extraPresent += o.extraPresent; extra.append(contentsOf: o.extra)
-        contextKey += o.contextKey; contextValue += o.contextValue
+        user += o.user
+        tsMicros += o.tsMicros
+        tsNanos += o.tsNanos
+        tsOffset += o.tsOffset
+        itemCount += o.itemCount
+        contextPresent += o.contextPresent
+        contextCount += o.contextCount
+        latencyPresent += o.latencyPresent
+        latency += o.latency
+        errorPresent += o.errorPresent
+        error += o.error
+        item += o.item
+        rank += o.rank
+        propensityPresent += o.propensityPresent
+        propensity += o.propensity
+        loggingPresent += o.loggingPresent
+        logging += o.logging
+        targetPresent += o.targetPresent
+        target += o.target
+        extraPresent += o.extraPresent
+        extra.append(contentsOf: o.extra)
+        contextKey += o.contextKey
+        contextValue += o.contextValue
     }
 
     func pack(_ p: inout ArrayPacker) {
         requestID.pack(&p)
-        p.put(user); p.put(tsMicros); p.put(tsNanos); p.put(tsOffset); p.put(itemCount); p.put(contextPresent)
-        p.put(contextCount); p.put(latencyPresent); p.put(latency); p.put(errorPresent); p.put(error)
-        p.put(item); p.put(rank); p.put(propensityPresent); p.put(propensity); p.put(loggingPresent); p.put(logging)
-        p.put(targetPresent); p.put(target); p.put(extraPresent)
+        p.put(user)
+        p.put(tsMicros)
+        p.put(tsNanos)
+        p.put(tsOffset)
+        p.put(itemCount)
+        p.put(contextPresent)
+        p.put(contextCount)
+        p.put(latencyPresent)
+        p.put(latency)
+        p.put(errorPresent)
+        p.put(error)
+        p.put(item)
+        p.put(rank)
+        p.put(propensityPresent)
+        p.put(propensity)
+        p.put(loggingPresent)
+        p.put(logging)
+        p.put(targetPresent)
+        p.put(target)
+        p.put(extraPresent)
         extra.pack(&p)
-        p.put(contextKey); p.put(contextValue)
+        p.put(contextKey)
+        p.put(contextValue)
     }
 
     static func unpack(_ u: inout ArrayUnpacker) -> ExposureBatch {
         var b = ExposureBatch()
         b.requestID = .unpack(&u)
-        b.user = u.get(); b.tsMicros = u.get(); b.tsNanos = u.get(); b.tsOffset = u.get(); b.itemCount = u.get()
-        b.contextPresent = u.get(); b.contextCount = u.get(); b.latencyPresent = u.get(); b.latency = u.get()
-        b.errorPresent = u.get(); b.error = u.get()
-        b.item = u.get(); b.rank = u.get(); b.propensityPresent = u.get(); b.propensity = u.get()
-        b.loggingPresent = u.get(); b.logging = u.get(); b.targetPresent = u.get(); b.target = u.get()
+        b.user = u.get()
+        b.tsMicros = u.get()
+        b.tsNanos = u.get()
+        b.tsOffset = u.get()
+        b.itemCount = u.get()
+        b.contextPresent = u.get()
+        b.contextCount = u.get()
+        b.latencyPresent = u.get()
+        b.latency = u.get()
+        b.errorPresent = u.get()
+        b.error = u.get()
+        b.item = u.get()
+        b.rank = u.get()
+        b.propensityPresent = u.get()
+        b.propensity = u.get()
+        b.loggingPresent = u.get()
+        b.logging = u.get()
+        b.targetPresent = u.get()
+        b.target = u.get()
         b.extraPresent = u.get()
         b.extra = .unpack(&u)
-        b.contextKey = u.get(); b.contextValue = u.get()
+        b.contextKey = u.get()
+        b.contextValue = u.get()
         return b
     }
 
@@ -85,20 +150,44 @@ struct ExposureBatch {
 
     /// Rows `r` (with their items and pairs) as a new batch.
     func slice(_ r: Range<Int>) -> ExposureBatch {
-        var i0 = 0, c0 = 0
-        for k in 0..<r.lowerBound { i0 += Int(itemCount[k]); c0 += Int(contextCount[k]) }
-        var i1 = i0, c1 = c0
-        for k in r { i1 += Int(itemCount[k]); c1 += Int(contextCount[k]) }
+        var i0 = 0
+        var c0 = 0
+        for k in 0..<r.lowerBound {
+            i0 += Int(itemCount[k])
+            c0 += Int(contextCount[k])
+        }
+        var i1 = i0
+        var c1 = c0
+        for k in r {
+            i1 += Int(itemCount[k])
+            c1 += Int(contextCount[k])
+        }
         var b = ExposureBatch()
         b.requestID = requestID.slice(r)
-        b.user = Array(user[r]); b.tsMicros = Array(tsMicros[r]); b.tsNanos = Array(tsNanos[r]); b.tsOffset = Array(tsOffset[r])
-        b.itemCount = Array(itemCount[r]); b.contextPresent = Array(contextPresent[r]); b.contextCount = Array(contextCount[r])
-        b.latencyPresent = Array(latencyPresent[r]); b.latency = Array(latency[r]); b.errorPresent = Array(errorPresent[r]); b.error = Array(error[r])
+        b.user = Array(user[r])
+        b.tsMicros = Array(tsMicros[r])
+        b.tsNanos = Array(tsNanos[r])
+        b.tsOffset = Array(tsOffset[r])
+        b.itemCount = Array(itemCount[r])
+        b.contextPresent = Array(contextPresent[r])
+        b.contextCount = Array(contextCount[r])
+        b.latencyPresent = Array(latencyPresent[r])
+        b.latency = Array(latency[r])
+        b.errorPresent = Array(errorPresent[r])
+        b.error = Array(error[r])
         let ir = i0..<i1
-        b.item = Array(item[ir]); b.rank = Array(rank[ir]); b.propensityPresent = Array(propensityPresent[ir]); b.propensity = Array(propensity[ir])
-        b.loggingPresent = Array(loggingPresent[ir]); b.logging = Array(logging[ir]); b.targetPresent = Array(targetPresent[ir]); b.target = Array(target[ir])
-        b.extraPresent = Array(extraPresent[ir]); b.extra = extra.slice(ir)
-        b.contextKey = Array(contextKey[c0..<c1]); b.contextValue = Array(contextValue[c0..<c1])
+        b.item = Array(item[ir])
+        b.rank = Array(rank[ir])
+        b.propensityPresent = Array(propensityPresent[ir])
+        b.propensity = Array(propensity[ir])
+        b.loggingPresent = Array(loggingPresent[ir])
+        b.logging = Array(logging[ir])
+        b.targetPresent = Array(targetPresent[ir])
+        b.target = Array(target[ir])
+        b.extraPresent = Array(extraPresent[ir])
+        b.extra = extra.slice(ir)
+        b.contextKey = Array(contextKey[c0..<c1])
+        b.contextValue = Array(contextValue[c0..<c1])
         return b
     }
 }
@@ -118,21 +207,39 @@ struct OutcomeBatch {
 
     mutating func append(_ o: OutcomeBatch) {
         requestID.append(contentsOf: o.requestID)
-        user += o.user; item += o.item; eventType += o.eventType; valuePresent += o.valuePresent; value += o.value
-        tsMicros += o.tsMicros; tsNanos += o.tsNanos; tsOffset += o.tsOffset
+        user += o.user
+        item += o.item
+        eventType += o.eventType
+        valuePresent += o.valuePresent
+        value += o.value
+        tsMicros += o.tsMicros
+        tsNanos += o.tsNanos
+        tsOffset += o.tsOffset
     }
 
     func pack(_ p: inout ArrayPacker) {
         requestID.pack(&p)
-        p.put(user); p.put(item); p.put(eventType); p.put(valuePresent); p.put(value)
-        p.put(tsMicros); p.put(tsNanos); p.put(tsOffset)
+        p.put(user)
+        p.put(item)
+        p.put(eventType)
+        p.put(valuePresent)
+        p.put(value)
+        p.put(tsMicros)
+        p.put(tsNanos)
+        p.put(tsOffset)
     }
 
     static func unpack(_ u: inout ArrayUnpacker) -> OutcomeBatch {
         var b = OutcomeBatch()
         b.requestID = .unpack(&u)
-        b.user = u.get(); b.item = u.get(); b.eventType = u.get(); b.valuePresent = u.get(); b.value = u.get()
-        b.tsMicros = u.get(); b.tsNanos = u.get(); b.tsOffset = u.get()
+        b.user = u.get()
+        b.item = u.get()
+        b.eventType = u.get()
+        b.valuePresent = u.get()
+        b.value = u.get()
+        b.tsMicros = u.get()
+        b.tsNanos = u.get()
+        b.tsOffset = u.get()
         return b
     }
 
@@ -141,8 +248,14 @@ struct OutcomeBatch {
     func slice(_ r: Range<Int>) -> OutcomeBatch {
         var b = OutcomeBatch()
         b.requestID = requestID.slice(r)
-        b.user = Array(user[r]); b.item = Array(item[r]); b.eventType = Array(eventType[r]); b.valuePresent = Array(valuePresent[r])
-        b.value = Array(value[r]); b.tsMicros = Array(tsMicros[r]); b.tsNanos = Array(tsNanos[r]); b.tsOffset = Array(tsOffset[r])
+        b.user = Array(user[r])
+        b.item = Array(item[r])
+        b.eventType = Array(eventType[r])
+        b.valuePresent = Array(valuePresent[r])
+        b.value = Array(value[r])
+        b.tsMicros = Array(tsMicros[r])
+        b.tsNanos = Array(tsNanos[r])
+        b.tsOffset = Array(tsOffset[r])
         return b
     }
 }
@@ -164,23 +277,45 @@ struct AssignmentBatch {
 
     mutating func append(_ o: AssignmentBatch) {
         requestID.append(contentsOf: o.requestID)
-        user += o.user; experiment += o.experiment; variant += o.variant
-        tsMicros += o.tsMicros; tsNanos += o.tsNanos; tsOffset += o.tsOffset
-        contextPresent += o.contextPresent; contextCount += o.contextCount
-        contextKey += o.contextKey; contextValue += o.contextValue
+        user += o.user
+        experiment += o.experiment
+        variant += o.variant
+        tsMicros += o.tsMicros
+        tsNanos += o.tsNanos
+        tsOffset += o.tsOffset
+        contextPresent += o.contextPresent
+        contextCount += o.contextCount
+        contextKey += o.contextKey
+        contextValue += o.contextValue
     }
 
     func pack(_ p: inout ArrayPacker) {
         requestID.pack(&p)
-        p.put(user); p.put(experiment); p.put(variant); p.put(tsMicros); p.put(tsNanos); p.put(tsOffset)
-        p.put(contextPresent); p.put(contextCount); p.put(contextKey); p.put(contextValue)
+        p.put(user)
+        p.put(experiment)
+        p.put(variant)
+        p.put(tsMicros)
+        p.put(tsNanos)
+        p.put(tsOffset)
+        p.put(contextPresent)
+        p.put(contextCount)
+        p.put(contextKey)
+        p.put(contextValue)
     }
 
     static func unpack(_ u: inout ArrayUnpacker) -> AssignmentBatch {
         var b = AssignmentBatch()
         b.requestID = .unpack(&u)
-        b.user = u.get(); b.experiment = u.get(); b.variant = u.get(); b.tsMicros = u.get(); b.tsNanos = u.get()
-        b.tsOffset = u.get(); b.contextPresent = u.get(); b.contextCount = u.get(); b.contextKey = u.get(); b.contextValue = u.get()
+        b.user = u.get()
+        b.experiment = u.get()
+        b.variant = u.get()
+        b.tsMicros = u.get()
+        b.tsNanos = u.get()
+        b.tsOffset = u.get()
+        b.contextPresent = u.get()
+        b.contextCount = u.get()
+        b.contextKey = u.get()
+        b.contextValue = u.get()
         return b
     }
 
@@ -193,9 +328,16 @@ struct AssignmentBatch {
         for k in r { c1 += Int(contextCount[k]) }
         var b = AssignmentBatch()
         b.requestID = requestID.slice(r)
-        b.user = Array(user[r]); b.experiment = Array(experiment[r]); b.variant = Array(variant[r]); b.tsMicros = Array(tsMicros[r])
-        b.tsNanos = Array(tsNanos[r]); b.tsOffset = Array(tsOffset[r]); b.contextPresent = Array(contextPresent[r]); b.contextCount = Array(contextCount[r])
-        b.contextKey = Array(contextKey[c0..<c1]); b.contextValue = Array(contextValue[c0..<c1])
+        b.user = Array(user[r])
+        b.experiment = Array(experiment[r])
+        b.variant = Array(variant[r])
+        b.tsMicros = Array(tsMicros[r])
+        b.tsNanos = Array(tsNanos[r])
+        b.tsOffset = Array(tsOffset[r])
+        b.contextPresent = Array(contextPresent[r])
+        b.contextCount = Array(contextCount[r])
+        b.contextKey = Array(contextKey[c0..<c1])
+        b.contextValue = Array(contextValue[c0..<c1])
         return b
     }
 }

@@ -1,6 +1,16 @@
+/// Validates one JSONL line against exposure.v1 / outcome.v1 / assignment.v1 (the rules of
+/// recsys-eval's JSON Schemas: required fields, types, `rank >= 1`, propensities and latency
+/// `>= 0`, RFC 3339 `ts`, string-valued contexts, no unknown top-level fields) and holds the
+/// fields of the last valid line until they are appended to a batch.
+///
+/// Duplicate keys follow the usual JSON decoders: the last one wins.
+import ColumnarFormat
+
 /// The tables of a dataset, in storage order.
 public enum TableKind: Int, Sendable, CaseIterable, CustomStringConvertible {
-    case exposures = 0, outcomes = 1, assignments = 2
+    case exposures = 0
+    case outcomes = 1
+    case assignments = 2
 
     public var description: String {
         switch self {
@@ -42,14 +52,6 @@ struct ItemFields {
     var extraEnd = -1
 }
 
-/// Validates one JSONL line against exposure.v1 / outcome.v1 / assignment.v1 (the rules of
-/// recsys-eval's JSON Schemas: required fields, types, `rank >= 1`, propensities and latency
-/// `>= 0`, RFC 3339 `ts`, string-valued contexts, no unknown top-level fields) and holds the
-/// fields of the last valid line until they are appended to a batch.
-///
-/// Duplicate keys follow the usual JSON decoders: the last one wins.
-import ColumnarFormat
-
 struct RecordParser {
     // Fields of the current line; refs point into the line or the cursor's scratch.
     var request: ByteRef?
@@ -69,9 +71,20 @@ struct RecordParser {
     var extras: [UInt8] = []
 
     mutating func reset() {
-        request = nil; user = nil; ts = nil; hasItems = false; items.removeAll(keepingCapacity: true)
-        contextPresent = false; context.removeAll(keepingCapacity: true); latency = nil; error = nil
-        item = nil; eventType = nil; value = nil; experiment = nil; variant = nil
+        request = nil
+        user = nil
+        ts = nil
+        hasItems = false
+        items.removeAll(keepingCapacity: true)
+        contextPresent = false
+        context.removeAll(keepingCapacity: true)
+        latency = nil
+        error = nil
+        item = nil
+        eventType = nil
+        value = nil
+        experiment = nil
+        variant = nil
         extras.removeAll(keepingCapacity: true)
     }
 
@@ -107,11 +120,12 @@ struct RecordParser {
         repeat {
             let k = try c.string(f)
             try c.expect(UInt8(ascii: ":"), f, "':'")
-            let v = try c.string({ () -> String in
-                var key = String(decoding: k.buffer, as: UTF8.self)
-                if key.count > 40 { key = String(key.prefix(40)) + "..." }
-                return "\(f).\(key)"
-            }())
+            let v = try c.string(
+                { () -> String in
+                    var key = String(decoding: k.buffer, as: UTF8.self)
+                    if key.count > 40 { key = String(key.prefix(40)) + "..." }
+                    return "\(f).\(key)"
+                }())
             if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
                 context.remove(at: i)
             }
@@ -143,7 +157,9 @@ struct RecordParser {
                 } else if key.equals("error") {
                     error = try c.bool("error")
                 } else {
-                    throw RowError(field: String(decoding: key.buffer, as: UTF8.self), reason: "unknown field (exposure.v1 allows request_id, user_id, ts, items, context, latency_ms, error)")
+                    throw RowError(
+                        field: String(decoding: key.buffer, as: UTF8.self),
+                        reason: "unknown field (exposure.v1 allows request_id, user_id, ts, items, context, latency_ms, error)")
                 }
             } while try c.nextMember(close: UInt8(ascii: "}"), "")
         }
@@ -166,7 +182,9 @@ struct RecordParser {
             var it = ItemFields()
             let i = index
             c.skipWhitespace()
-            guard c.consumeIf(UInt8(ascii: "{")) else { throw RowError(field: "items[\(i)]", reason: "must be an object, got \(c.typeHere())") }
+            guard c.consumeIf(UInt8(ascii: "{")) else {
+                throw RowError(field: "items[\(i)]", reason: "must be an object, got \(c.typeHere())")
+            }
             if !c.consumeIf(UInt8(ascii: "}")) {
                 repeat {
                     c.skipWhitespace()
@@ -178,7 +196,9 @@ struct RecordParser {
                         it.id = try c.string("items[\(i)].item_id")
                     } else if key.equals("rank") {
                         let n = try c.number("items[\(i)].rank")
-                        guard let r = n.integer else { throw RowError(field: "items[\(i)].rank", reason: "must be an integer >= 1, got \(n.double)") }
+                        guard let r = n.integer else {
+                            throw RowError(field: "items[\(i)].rank", reason: "must be an integer >= 1, got \(n.double)")
+                        }
                         guard r >= 1 else { throw RowError(field: "items[\(i)].rank", reason: "must be an integer >= 1, got \(r)") }
                         it.rank = r
                     } else if key.equals("propensity") {
@@ -237,7 +257,9 @@ struct RecordParser {
                 } else if key.equals("ts") {
                     ts = try timestamp(&c, "ts")
                 } else {
-                    throw RowError(field: String(decoding: key.buffer, as: UTF8.self), reason: "unknown field (outcome.v1 allows request_id, user_id, item_id, event_type, value, ts)")
+                    throw RowError(
+                        field: String(decoding: key.buffer, as: UTF8.self),
+                        reason: "unknown field (outcome.v1 allows request_id, user_id, item_id, event_type, value, ts)")
                 }
             } while try c.nextMember(close: UInt8(ascii: "}"), "")
         }
@@ -247,7 +269,9 @@ struct RecordParser {
         _ = try nonEmpty(item, "item_id")
         guard let e = eventType else { throw RecordParser.missing("event_type") }
         guard e.equals("click") || e.equals("conversion") else {
-            throw RowError(field: "event_type", reason: "must be \"click\" or \"conversion\", got \"\(String(decoding: e.buffer.prefix(64), as: UTF8.self))\"")
+            throw RowError(
+                field: "event_type",
+                reason: "must be \"click\" or \"conversion\", got \"\(String(decoding: e.buffer.prefix(64), as: UTF8.self))\"")
         }
         guard ts != nil else { throw RecordParser.missing("ts") }
     }
@@ -274,7 +298,9 @@ struct RecordParser {
                 } else if key.equals("context") {
                     try parseContext(&c, "context")
                 } else {
-                    throw RowError(field: String(decoding: key.buffer, as: UTF8.self), reason: "unknown field (assignment.v1 allows experiment_id, variant, request_id, user_id, ts, context)")
+                    throw RowError(
+                        field: String(decoding: key.buffer, as: UTF8.self),
+                        reason: "unknown field (assignment.v1 allows experiment_id, variant, request_id, user_id, ts, context)")
                 }
             } while try c.nextMember(close: UInt8(ascii: "}"), "")
         }
@@ -291,18 +317,25 @@ struct RecordParser {
     func append(to b: inout ExposureBatch, _ d: inout WorkerInterners) {
         b.requestID.append(request!.buffer)
         b.user.append(d.user.intern(user!.buffer))
-        b.tsMicros.append(ts!.micros); b.tsNanos.append(ts!.nanos); b.tsOffset.append(ts!.offsetMinutes)
+        b.tsMicros.append(ts!.micros)
+        b.tsNanos.append(ts!.nanos)
+        b.tsOffset.append(ts!.offsetMinutes)
         b.itemCount.append(Int32(items.count))
         b.contextPresent.append(contextPresent ? 1 : 0)
         b.contextCount.append(Int32(context.count))
-        b.latencyPresent.append(latency == nil ? 0 : 1); b.latency.append(latency ?? 0)
-        b.errorPresent.append(error == nil ? 0 : 1); b.error.append(error == true ? 1 : 0)
+        b.latencyPresent.append(latency == nil ? 0 : 1)
+        b.latency.append(latency ?? 0)
+        b.errorPresent.append(error == nil ? 0 : 1)
+        b.error.append(error == true ? 1 : 0)
         for it in items {
             b.item.append(d.item.intern(it.id!.buffer))
             b.rank.append(it.rank!)
-            b.propensityPresent.append(it.propensity == nil ? 0 : 1); b.propensity.append(it.propensity ?? 0)
-            b.loggingPresent.append(it.logging == nil ? 0 : 1); b.logging.append(it.logging ?? 0)
-            b.targetPresent.append(it.target == nil ? 0 : 1); b.target.append(it.target ?? 0)
+            b.propensityPresent.append(it.propensity == nil ? 0 : 1)
+            b.propensity.append(it.propensity ?? 0)
+            b.loggingPresent.append(it.logging == nil ? 0 : 1)
+            b.logging.append(it.logging ?? 0)
+            b.targetPresent.append(it.target == nil ? 0 : 1)
+            b.target.append(it.target ?? 0)
             if it.extraEnd >= 0 {
                 b.extraPresent.append(1)
                 extras.withUnsafeBytes { b.extra.append(UnsafeRawBufferPointer(rebasing: $0[it.extraStart..<it.extraEnd])) }
@@ -322,8 +355,11 @@ struct RecordParser {
         b.user.append(d.user.intern(user!.buffer))
         b.item.append(d.item.intern(item!.buffer))
         b.eventType.append(d.eventType.intern(eventType!.buffer))
-        b.valuePresent.append(value == nil ? 0 : 1); b.value.append(value ?? 0)
-        b.tsMicros.append(ts!.micros); b.tsNanos.append(ts!.nanos); b.tsOffset.append(ts!.offsetMinutes)
+        b.valuePresent.append(value == nil ? 0 : 1)
+        b.value.append(value ?? 0)
+        b.tsMicros.append(ts!.micros)
+        b.tsNanos.append(ts!.nanos)
+        b.tsOffset.append(ts!.offsetMinutes)
     }
 
     func append(to b: inout AssignmentBatch, _ d: inout WorkerInterners) {
@@ -331,7 +367,9 @@ struct RecordParser {
         b.user.append(d.user.intern(user!.buffer))
         b.experiment.append(d.experiment.intern(experiment!.buffer))
         b.variant.append(d.variant.intern(variant!.buffer))
-        b.tsMicros.append(ts!.micros); b.tsNanos.append(ts!.nanos); b.tsOffset.append(ts!.offsetMinutes)
+        b.tsMicros.append(ts!.micros)
+        b.tsNanos.append(ts!.nanos)
+        b.tsOffset.append(ts!.offsetMinutes)
         b.contextPresent.append(contextPresent ? 1 : 0)
         b.contextCount.append(Int32(context.count))
         for (k, v) in context {
@@ -342,7 +380,7 @@ struct RecordParser {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

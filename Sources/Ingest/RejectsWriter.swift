@@ -10,7 +10,9 @@ final class RejectsWriter {
 
     init(path: String) { self.path = path }
 
-    func add(source: String, line: Int, table: TableKind, error: RowError, raw: UnsafeRawBufferPointer, truncatedFrom: Int? = nil) throws(StorageError) {
+    func add(source: String, line: Int, table: TableKind, error: RowError, raw: UnsafeRawBufferPointer, truncatedFrom: Int? = nil)
+        throws(StorageError)
+    {
         if file == nil { file = try AtomicOutputFile(path: path) }
         var s = "{\"source\":"
         JSONText.appendString(source, to: &s)

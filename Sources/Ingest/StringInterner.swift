@@ -8,12 +8,12 @@ public struct StringInterner: Sendable {
     /// One probe touches one slot; keys of up to 16 bytes are compared inside the slot, longer
     /// ones also touch their bytes in `arena`.
     struct Slot {
-        var k0: UInt64      // key bytes 0..<8, zero padded
-        var k1: UInt64      // key bytes 8..<16, zero padded
-        var code: UInt32    // code + 1; 0 marks an empty slot
+        var k0: UInt64  // key bytes 0..<8, zero padded
+        var k1: UInt64  // key bytes 8..<16, zero padded
+        var code: UInt32  // code + 1; 0 marks an empty slot
         var length: UInt32
         var offset: UInt32  // key bytes in `arena`
-        var tag: UInt32     // high 32 bits of the hash
+        var tag: UInt32  // high 32 bits of the hash
     }
     private var slots: [Slot]
     private var mask: Int
@@ -128,8 +128,11 @@ public struct StringInterner: Sendable {
         let m = n - 1
         for old in slots where old.code != 0 {
             let code = Int(old.code - 1)
-            let a = Int(offsets[code]), b = Int(offsets[code + 1])
-            let h = arena.withUnsafeBytes { ar in StringInterner.hash(ar.baseAddress.map { $0 + a } ?? UnsafeRawPointer(bitPattern: 1)!, b - a) }
+            let a = Int(offsets[code])
+            let b = Int(offsets[code + 1])
+            let h = arena.withUnsafeBytes { ar in
+                StringInterner.hash(ar.baseAddress.map { $0 + a } ?? UnsafeRawPointer(bitPattern: 1)!, b - a)
+            }
             var i = Int(truncatingIfNeeded: h) & m
             while fresh[i].code != 0 { i = (i + 1) & m }
             fresh[i] = old
@@ -185,7 +188,8 @@ public struct SortedDictionary: Sendable {
             var m = [Int32](repeating: 0, count: t.count)
             t.arena.withUnsafeBytes { ar in
                 for c in 0..<t.count {
-                    let a = Int(t.offsets[c]), b = Int(t.offsets[c + 1])
+                    let a = Int(t.offsets[c])
+                    let b = Int(t.offsets[c + 1])
                     m[c] = all.intern(UnsafeRawBufferPointer(rebasing: ar[a..<b]))
                 }
             }
@@ -202,8 +206,10 @@ public struct SortedDictionary: Sendable {
         keys.reserveCapacity(n)
         all.arena.withUnsafeBytes { ar in
             for c in 0..<n {
-                let a = Int(all.offsets[c]), b = Int(all.offsets[c + 1])
-                var w0: UInt64 = 0, w1: UInt64 = 0
+                let a = Int(all.offsets[c])
+                let b = Int(all.offsets[c + 1])
+                var w0: UInt64 = 0
+                var w1: UInt64 = 0
                 for j in 0..<min(16, b - a) {
                     let byte = UInt64(ar[a + j])
                     if j < 8 { w0 |= byte << UInt64(56 - 8 * j) } else { w1 |= byte << UInt64(56 - 8 * (j - 8)) }
@@ -216,8 +222,10 @@ public struct SortedDictionary: Sendable {
             keys.sort { x, y in
                 if x.w0 != y.w0 { return x.w0 < y.w0 }
                 if x.w1 != y.w1 { return x.w1 < y.w1 }
-                let xa = Int(offs[Int(x.code)]), xb = Int(offs[Int(x.code) + 1])
-                let ya = Int(offs[Int(y.code)]), yb = Int(offs[Int(y.code) + 1])
+                let xa = Int(offs[Int(x.code)])
+                let xb = Int(offs[Int(x.code) + 1])
+                let ya = Int(offs[Int(y.code)])
+                let yb = Int(offs[Int(y.code) + 1])
                 return lexicographicallyLess(UnsafeRawBufferPointer(rebasing: ar[xa..<xb]), UnsafeRawBufferPointer(rebasing: ar[ya..<yb]))
             }
         }
@@ -245,7 +253,7 @@ func lexicographicallyLess(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPoin
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -39,7 +39,8 @@ struct BenchJoinCommand: ParsableCommand {
         let n = threads ?? defaultThreads()
         do {
             let reader = try DatasetReader(path: dataset)
-            var joinTimes: [Double] = [], aggTimes: [Double] = []
+            var joinTimes: [Double] = []
+            var aggTimes: [Double] = []
             var join: DatasetJoin.Result? = nil
             var agg: VariantAggregate.Result? = nil
             for _ in 0..<max(1, repetitions) {
@@ -47,8 +48,9 @@ struct BenchJoinCommand: ParsableCommand {
                 join = try DatasetJoin.run(reader: reader, threads: n, experiment: experiment)
                 joinTimes.append(Terminal.now() - t)
                 t = Terminal.now()
-                agg = try VariantAggregate.run(reader: reader, threads: n, experiment: experiment,
-                                               groupBy: groupBy.split(separator: ",").map(String.init))
+                agg = try VariantAggregate.run(
+                    reader: reader, threads: n, experiment: experiment,
+                    groupBy: groupBy.split(separator: ",").map(String.init))
                 aggTimes.append(Terminal.now() - t)
             }
             let c = join!.counts
@@ -56,13 +58,15 @@ struct BenchJoinCommand: ParsableCommand {
                 let m = median(times)
                 let rate = Double(rows) / m / 1e6
                 let gbs = Double(bytes) / m / 1e9
-                return "\(name.padding(16)) median \(fmt(m, 3)) s (of \(times.count)), \(fmt(rate, 2)) M exposure rows/s, \(fmt(gbs, 2)) GB/s of columns\n"
+                return
+                    "\(name.padding(16)) median \(fmt(m, 3)) s (of \(times.count)), \(fmt(rate, 2)) M exposure rows/s, \(fmt(gbs, 2)) GB/s of columns\n"
             }
             var s = "dataset \(dataset): \(reader.partitionCount) partition(s), \(n) thread(s)\n"
             s += line("join", joinTimes, rows: c.exposureRows, bytes: join!.bytesTouched)
             s += line("join+aggregate", aggTimes, rows: agg!.exposureRows, bytes: agg!.bytesTouched)
             s += "join: \(c.exposureRows) exposure rows (\(c.duplicateExposures) duplicates, \(c.emptyExposures) empty), "
-            s += "\(c.outcomeRows) outcomes (\(c.orphanOutcomes) orphans, \(c.outcomesOnUnshownItems) on items not shown, \(c.outcomesBeforeExposure) before their exposure), "
+            s +=
+                "\(c.outcomeRows) outcomes (\(c.orphanOutcomes) orphans, \(c.outcomesOnUnshownItems) on items not shown, \(c.outcomesBeforeExposure) before their exposure), "
             s += "\(c.assignmentRows) assignments; exposure join rate \(fmt(rate(c.exposuresJoined, c.exposureRows), 6)), "
             s += "outcome join rate \(fmt(rate(c.outcomesJoined, c.outcomeRows), 6)), assigned exposures \(c.assignedExposures)\n"
             var totals: [String: (Int, Int, Int, Int)] = [:]
@@ -71,15 +75,19 @@ struct BenchJoinCommand: ParsableCommand {
                 totals[g.variant] = (t.0 + g.requests, t.1 + g.items, t.2 + g.clickedRequests, t.3 + g.clicks)
             }
             for (v, t) in totals.sorted(by: { $0.key < $1.key }) {
-                s += "variant \(v): \(t.0) requests, request CTR \(fmt(rate(t.2, t.0), 5)), item CTR \(fmt(rate(t.3, t.1), 6)) (\(agg!.groups.filter { $0.variant == v }.count) groups)\n"
+                s +=
+                    "variant \(v): \(t.0) requests, request CTR \(fmt(rate(t.2, t.0), 5)), item CTR \(fmt(rate(t.3, t.1), 6)) (\(agg!.groups.filter { $0.variant == v }.count) groups)\n"
             }
             if json {
                 var j = "{\"dataset\":\(quote(dataset)),\"partitions\":\(reader.partitionCount),\"threads\":\(n),"
                 j += "\"join_seconds\":[\(joinTimes.map { String($0) }.joined(separator: ","))],"
                 j += "\"aggregate_seconds\":[\(aggTimes.map { String($0) }.joined(separator: ","))],"
-                j += "\"exposure_rows\":\(c.exposureRows),\"join_bytes_touched\":\(join!.bytesTouched),\"aggregate_bytes_touched\":\(agg!.bytesTouched),"
-                j += "\"join\":{\"duplicate_exposures\":\(c.duplicateExposures),\"exposures_joined\":\(c.exposuresJoined),\"outcome_rows\":\(c.outcomeRows),"
-                j += "\"outcomes_joined\":\(c.outcomesJoined),\"orphan_outcomes\":\(c.orphanOutcomes),\"assignment_rows\":\(c.assignmentRows),"
+                j +=
+                    "\"exposure_rows\":\(c.exposureRows),\"join_bytes_touched\":\(join!.bytesTouched),\"aggregate_bytes_touched\":\(agg!.bytesTouched),"
+                j +=
+                    "\"join\":{\"duplicate_exposures\":\(c.duplicateExposures),\"exposures_joined\":\(c.exposuresJoined),\"outcome_rows\":\(c.outcomeRows),"
+                j +=
+                    "\"outcomes_joined\":\(c.outcomesJoined),\"orphan_outcomes\":\(c.orphanOutcomes),\"assignment_rows\":\(c.assignmentRows),"
                 j += "\"assigned_exposures\":\(c.assignedExposures)},\"groups\":["
                 j += agg!.groups.map { g in
                     "{\"variant\":\(quote(g.variant)),\"keys\":[\(g.keys.map { $0.map(quote) ?? "null" }.joined(separator: ","))],"
@@ -103,7 +111,11 @@ struct BenchJoinCommand: ParsableCommand {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+                if u.value < 0x20 {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out + "\""
@@ -163,14 +175,17 @@ struct BenchRankCommand: ParsableCommand {
             var m: RankingMetrics? = nil
             for _ in 0..<max(1, repetitions) {
                 let t = Terminal.now()
-                m = try RankingMetrics.compute(reader: reader, k: k, threads: n, relevantEvents: events.split(separator: ",").map(String.init))
+                m = try RankingMetrics.compute(
+                    reader: reader, k: k, threads: n, relevantEvents: events.split(separator: ",").map(String.init))
                 times.append(Terminal.now() - t)
             }
             let med = times.sorted()[times.count / 2]
             var s = "dataset \(dataset): \(reader.partitionCount) partition(s), \(n) thread(s)\n"
-            s += "ranking metrics @\(k): median \((med * 1000).rounded() / 1000) s (of \(times.count)), \(((Double(m!.bytesTouched) / med / 1e9) * 100).rounded() / 100) GB/s of columns\n"
+            s +=
+                "ranking metrics @\(k): median \((med * 1000).rounded() / 1000) s (of \(times.count)), \(((Double(m!.bytesTouched) / med / 1e9) * 100).rounded() / 100) GB/s of columns\n"
             for (name, v) in [("recsys-eval", m!.recsysEval), ("ir", m!.ir)] {
-                s += "\(name.padding(12)) cases \(v.cases)  precision \(v.precision)  recall \(v.recall)  hitrate \(v.hitrate)  map \(v.map)  ndcg \(v.ndcg)  mrr \(v.mrr)\n"
+                s +=
+                    "\(name.padding(12)) cases \(v.cases)  precision \(v.precision)  recall \(v.recall)  hitrate \(v.hitrate)  map \(v.map)  ndcg \(v.ndcg)  mrr \(v.mrr)\n"
             }
             Terminal.out(s)
         } catch {

@@ -21,7 +21,8 @@ struct ExportCommand: ParsableCommand {
     var table: String
     @Option(help: "jsonl or csv.")
     var format: String = "jsonl"
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Output file (default: standard output).", valueName: "FILE"))
+    @Option(
+        name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Output file (default: standard output).", valueName: "FILE"))
     var output: String?
 
     func validate() throws {

@@ -3,9 +3,9 @@ import ColumnarStorage
 import LogGenerator
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 struct GenCommand: ParsableCommand {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import ColumnarFormat
 import Ingest
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct IngestCommand: ParsableCommand {
@@ -60,7 +61,9 @@ struct IngestCommand: ParsableCommand {
             throw ValidationError("give at least one input: --exposures FILE, --outcomes FILE or --assignments FILE")
         }
         guard Codec(name: codec) != nil else { throw ValidationError("--codec must be zstd, lz4 or none, not '\(codec)'") }
-        guard parseByteSize(memoryLimit) != nil else { throw ValidationError("--memory-limit: cannot read '\(memoryLimit)'; try 1G or 512M") }
+        guard parseByteSize(memoryLimit) != nil else {
+            throw ValidationError("--memory-limit: cannot read '\(memoryLimit)'; try 1G or 512M")
+        }
         guard parseByteSize(maxLineBytes) != nil else { throw ValidationError("--max-line-bytes: cannot read '\(maxLineBytes)'; try 64M") }
         guard (0...1).contains(maxRejectRate) else { throw ValidationError("--max-reject-rate must be between 0 and 1") }
         guard rowGroupRows >= 1 else { throw ValidationError("--row-group-rows must be at least 1") }
@@ -88,8 +91,10 @@ struct IngestCommand: ParsableCommand {
         // Keep buffers up to glibc's largest mmap threshold (32 MiB) in the heap and keep freed
         // heap memory, instead of returning it to the kernel, which zeroes fresh pages on every
         // reuse (measured: page clearing was a quarter of ingest time).
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 32 << 20)
-        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, Int32.max)
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
+        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
+        _ = glibcMallopt(mmapThreshold, 32 << 20)
+        _ = glibcMallopt(trimThreshold, Int32.max)
         // Interrupts end the process at once: the output is an anonymous file until the final
         // rename, so nothing is left behind. (A parent may have started us with them blocked.)
         Terminal.restoreDefaultInterrupts()
@@ -111,8 +116,10 @@ struct IngestCommand: ParsableCommand {
         }
         if quiet { return }
         let secs = Terminal.now() - start
-        var s = "wrote \(output): \(ProgressBar.size(Double(summary.datasetBytes))) from \(ProgressBar.size(Double(summary.inputBytes))) of input"
-        s += " in \((secs * 100).rounded() / 100) s (\(Int(Double(summary.inputBytes) / secs / 1e6)) MB/s), \(summary.partitions) partition(s)\n"
+        var s =
+            "wrote \(output): \(ProgressBar.size(Double(summary.datasetBytes))) from \(ProgressBar.size(Double(summary.inputBytes))) of input"
+        s +=
+            " in \((secs * 100).rounded() / 100) s (\(Int(Double(summary.inputBytes) / secs / 1e6)) MB/s), \(summary.partitions) partition(s)\n"
         for t in TableKind.allCases {
             let c = summary.counts(t)
             if c.read == 0 && c.blank == 0 { continue }
@@ -121,8 +128,11 @@ struct IngestCommand: ParsableCommand {
             s += "\n"
         }
         if let r = summary.rejectsPath { s += "  rejected lines and reasons: \(r)\n" }
-        s += "  phases: parse \((summary.parseSeconds * 100).rounded() / 100) s, encode and write \((summary.encodeSeconds * 100).rounded() / 100) s\n"
-        if summary.spilledBytes > 0 { s += "  spilled \(ProgressBar.size(Double(summary.spilledBytes))) to temporary files to stay under --memory-limit\n" }
+        s +=
+            "  phases: parse \((summary.parseSeconds * 100).rounded() / 100) s, encode and write \((summary.encodeSeconds * 100).rounded() / 100) s\n"
+        if summary.spilledBytes > 0 {
+            s += "  spilled \(ProgressBar.size(Double(summary.spilledBytes))) to temporary files to stay under --memory-limit\n"
+        }
         Terminal.err(s)
     }
 }

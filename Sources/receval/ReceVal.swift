@@ -12,5 +12,7 @@ struct ReceVal: ParsableCommand {
             synthetic logs to try it all on.
             """,
         version: receValVersion,
-        subcommands: [IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self, BenchCommand.self])
+        subcommands: [
+            IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self, BenchCommand.self,
+        ])
 }

@@ -45,7 +45,9 @@ struct ValidateCommand: ParsableCommand {
             Terminal.err("error: \(error)\n")
             throw ExitCode(2)
         }
-        Terminal.out("\(input): \(summary.lines) lines, \(summary.valid) valid, \(summary.invalid) invalid against \(table.schemaName)" + (summary.blank > 0 ? ", \(summary.blank) blank skipped" : "") + "\n")
+        Terminal.out(
+            "\(input): \(summary.lines) lines, \(summary.valid) valid, \(summary.invalid) invalid against \(table.schemaName)"
+                + (summary.blank > 0 ? ", \(summary.blank) blank skipped" : "") + "\n")
         if summary.invalid > 0 { throw ExitCode(1) }
     }
 }

@@ -5,9 +5,10 @@ import Testing
 /// and the chosen encoding must be no larger than plain.
 @Suite struct EncodingTests {
     func decode(_ e: EncodedChunk) throws -> ChunkDescriptor {
-        ChunkDescriptor(offset: 64, storedLength: UInt64(e.payload.count), encodedLength: UInt64(e.payload.count), checksum: 0,
-                        count: UInt32(e.count), physicalType: e.physicalType, encoding: e.encoding, codec: .none,
-                        bitWidth: e.bitWidth, paramA: e.paramA, paramB: e.paramB)
+        ChunkDescriptor(
+            offset: 64, storedLength: UInt64(e.payload.count), encodedLength: UInt64(e.payload.count), checksum: 0,
+            count: UInt32(e.count), physicalType: e.physicalType, encoding: e.encoding, codec: .none,
+            bitWidth: e.bitWidth, paramA: e.paramA, paramB: e.paramB)
     }
 
     @Test(arguments: 0..<40)
@@ -42,10 +43,12 @@ import Testing
         var x = Int64(bitPattern: rng.next() % 1_000_000)
         for _ in 0..<n {
             switch shape {
-            case 0: v.append(Int64(bitPattern: rng.next()))                  // full range: plain
-            case 1: v.append(Int64(rng.next() % 1000) - 500)                  // small range: FOR
-            case 2: x &+= Int64(rng.next() % 16); v.append(x)                 // sorted: delta
-            case 3: v.append(42)                                              // constant: width 0
+            case 0: v.append(Int64(bitPattern: rng.next()))  // full range: plain
+            case 1: v.append(Int64(rng.next() % 1000) - 500)  // small range: FOR
+            case 2:
+                x &+= Int64(rng.next() % 16)
+                v.append(x)  // sorted: delta
+            case 3: v.append(42)  // constant: width 0
             default: v.append(Int64(rng.next() % 2) == 0 ? Int64.min : Int64.max)  // extremes
             }
         }
@@ -95,10 +98,10 @@ import Testing
         let n = Int(rng.next() % 3000) + 1
         let v: [Double] = (0..<n).map { i in
             switch seed % 4 {
-            case 0: return Double(rng.next() % 10_000) / 10_000      // 4-decimal propensities
+            case 0: return Double(rng.next() % 10_000) / 10_000  // 4-decimal propensities
             case 1: return Double(Int64(rng.next() % 100_000) - 50_000) / 10  // latency with one decimal
             case 2: return Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF)  // arbitrary finite
-            default: return i % 3 == 0 ? -0.0 : 0.5                  // negative zero forces plain
+            default: return i % 3 == 0 ? -0.0 : 0.5  // negative zero forces plain
             }
         }
         let e = ColumnEncoder.encode(float64: v)
@@ -116,7 +119,10 @@ import Testing
         let runny = seed % 2 == 0
         var cur: UInt8 = 0
         let v: [UInt8] = (0..<n).map { _ in
-            if runny { if rng.next() % 500 == 0 { cur ^= 1 }; return cur }
+            if runny {
+                if rng.next() % 500 == 0 { cur ^= 1 }
+                return cur
+            }
             return UInt8(rng.next() % 2)
         }
         let e = ColumnEncoder.encode(bool: v)
@@ -151,15 +157,21 @@ import Testing
         var bad = try decode(ColumnEncoder.encode(offsets: [0, 3, 2], data: [1, 2]))
         bad.count = 2
         #expect(throws: FormatError.self) {
-            try ColumnEncoder.encode(offsets: [0, 2], data: [1, 2]).payload.withUnsafeBytes { try ColumnDecoder.decodeBytes($0, bad, context: "t") }
+            try ColumnEncoder.encode(offsets: [0, 2], data: [1, 2]).payload.withUnsafeBytes {
+                try ColumnDecoder.decodeBytes($0, bad, context: "t")
+            }
         }
         var rle = try decode(ColumnEncoder.encode(bool: [UInt8](repeating: 1, count: 1000)))
         rle.count = 10
         #expect(throws: FormatError.self) {
-            try ColumnEncoder.encode(bool: [UInt8](repeating: 1, count: 1000)).payload.withUnsafeBytes { try ColumnDecoder.decodeBool($0, rle, context: "t") }
+            try ColumnEncoder.encode(bool: [UInt8](repeating: 1, count: 1000)).payload.withUnsafeBytes {
+                try ColumnDecoder.decodeBool($0, rle, context: "t")
+            }
         }
         var unknown = try decode(e)
         unknown.encodingRaw = 99
-        #expect(throws: FormatError.unknownEncoding(99)) { try e.payload.withUnsafeBytes { try ColumnDecoder.decodeIntegers($0, unknown, context: "t") } }
+        #expect(throws: FormatError.unknownEncoding(99)) {
+            try e.payload.withUnsafeBytes { try ColumnDecoder.decodeIntegers($0, unknown, context: "t") }
+        }
     }
 }

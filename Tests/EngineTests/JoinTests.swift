@@ -31,22 +31,28 @@ import Testing
             files[t] = FileHandle(forWritingAtPath: dir + "/" + t.fileName)!
         }
         _ = LogGenerator(LogGeneratorConfig(exposures: 4000, seed: 11)).generate { t, b in files[t]!.write(Data(b)) }
-        files[.exposures]!.write(Data("""
-            {"request_id":"hand_1","user_id":"u","ts":"2026-01-27T12:00:00Z","items":[{"item_id":"x","rank":1}],"context":{"tenant_id":"t1","surface":"home"}}
-            {"request_id":"hand_2","user_id":"u","ts":"2026-01-27T12:00:00Z","items":[],"context":{"surface":"home"}}
+        files[.exposures]!.write(
+            Data(
+                """
+                {"request_id":"hand_1","user_id":"u","ts":"2026-01-27T12:00:00Z","items":[{"item_id":"x","rank":1}],"context":{"tenant_id":"t1","surface":"home"}}
+                {"request_id":"hand_2","user_id":"u","ts":"2026-01-27T12:00:00Z","items":[],"context":{"surface":"home"}}
 
-            """.utf8))
-        files[.outcomes]!.write(Data("""
-            {"request_id":"hand_1","user_id":"u","item_id":"y","event_type":"click","ts":"2026-01-27T11:00:00Z"}
-            {"request_id":"hand_1","user_id":"u","item_id":"x","event_type":"click","ts":"2026-01-27T12:00:01Z"}
+                """.utf8))
+        files[.outcomes]!.write(
+            Data(
+                """
+                {"request_id":"hand_1","user_id":"u","item_id":"y","event_type":"click","ts":"2026-01-27T11:00:00Z"}
+                {"request_id":"hand_1","user_id":"u","item_id":"x","event_type":"click","ts":"2026-01-27T12:00:01Z"}
 
-            """.utf8))
-        files[.assignments]!.write(Data("""
-            {"request_id":"hand_1","user_id":"u","experiment_id":"exp_1","variant":"control","ts":"2026-01-27T12:00:00Z"}
-            {"request_id":"hand_1","user_id":"u","experiment_id":"exp_1","variant":"candidate","ts":"2026-01-27T12:00:00Z"}
-            {"request_id":"hand_2","user_id":"u","experiment_id":"exp_2","variant":"control","ts":"2026-01-27T12:00:00Z"}
+                """.utf8))
+        files[.assignments]!.write(
+            Data(
+                """
+                {"request_id":"hand_1","user_id":"u","experiment_id":"exp_1","variant":"control","ts":"2026-01-27T12:00:00Z"}
+                {"request_id":"hand_1","user_id":"u","experiment_id":"exp_1","variant":"candidate","ts":"2026-01-27T12:00:00Z"}
+                {"request_id":"hand_2","user_id":"u","experiment_id":"exp_2","variant":"control","ts":"2026-01-27T12:00:00Z"}
 
-            """.utf8))
+                """.utf8))
         for f in files.values { try f.close() }
         var o = IngestOptions(output: dir + "/d.rcv", threads: 2)
         o.exposures = [dir + "/exposures.jsonl"]
@@ -67,7 +73,9 @@ import Testing
     /// recsys-eval's join (first exposure wins, last assignment wins) and the SQL aggregate,
     /// written the obvious way over dictionaries of strings.
     static func reference(_ dir: String, experiment: String) -> Reference {
-        let ex = objects(dir + "/exposures.jsonl"), oc = objects(dir + "/outcomes.jsonl"), asg = objects(dir + "/assignments.jsonl")
+        let ex = objects(dir + "/exposures.jsonl")
+        let oc = objects(dir + "/outcomes.jsonl")
+        let asg = objects(dir + "/assignments.jsonl")
         var r = Reference()
         var first: [String: [String: Any]] = [:]
         for e in ex {
@@ -122,7 +130,9 @@ import Testing
             #expect(join.counts == expected.counts, "partitions \(partitions) threads \(threads)")
             let agg = try VariantAggregate.run(reader: reader, threads: threads, experiment: "exp_1", groupBy: ["tenant_id", "surface"])
             var got: [String: (Int, Int, Int, Int)] = [:]
-            for g in agg.groups { got["\(g.variant)|\(g.keys[0] ?? "-")|\(g.keys[1] ?? "-")"] = (g.requests, g.items, g.clickedRequests, g.clicks) }
+            for g in agg.groups {
+                got["\(g.variant)|\(g.keys[0] ?? "-")|\(g.keys[1] ?? "-")"] = (g.requests, g.items, g.clickedRequests, g.clicks)
+            }
             #expect(got.keys.sorted() == expected.groups.keys.sorted())
             for (k, v) in expected.groups {
                 let g = try #require(got[k])

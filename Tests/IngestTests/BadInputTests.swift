@@ -6,7 +6,7 @@ import Testing
 @Suite struct BadInputTests {
     struct Line: Sendable {
         var text: String
-        var field: String?   // nil: valid
+        var field: String?  // nil: valid
         var reason: String = ""
     }
 
@@ -14,23 +14,49 @@ import Testing
 
     static let lines: [Line] = [
         Line(text: String(format: good, 1), field: nil),
-        Line(text: #"{"request_id":"r2","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":"1"}]}"#, field: "items[0].rank", reason: "must be a number, got a string"),
+        Line(
+            text: #"{"request_id":"r2","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":"1"}]}"#,
+            field: "items[0].rank", reason: "must be a number, got a string"),
         Line(text: #"{"request_id":"r3","ts":"2026-01-27T00:00:00Z","items":[]}"#, field: "user_id", reason: "missing required field"),
-        Line(text: #"{"request_id":"r4","user_id":"u","ts":"2026-13-45T99:00:00Z","items":[]}"#, field: "ts", reason: "month 13 out of range"),
-        Line(text: #"{"request_id":"r5","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":0}]}"#, field: "items[0].rank", reason: "must be an integer >= 1, got 0"),
-        Line(text: #"{"request_id":"r6","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1.5}]}"#, field: "items[0].rank", reason: "must be an integer >= 1, got 1.5"),
-        Line(text: #"{"request_id":"r7","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1,"propensity":-0.1}]}"#, field: "items[0].propensity", reason: "must be >= 0"),
-        Line(text: #"{"request_id":"r8","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"context":{"k":5}}"#, field: "context.k", reason: "must be a string, got a number"),
-        Line(text: #"{"request_id":"r9","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"extra":1}"#, field: "extra", reason: "unknown field"),
+        Line(
+            text: #"{"request_id":"r4","user_id":"u","ts":"2026-13-45T99:00:00Z","items":[]}"#, field: "ts", reason: "month 13 out of range"
+        ),
+        Line(
+            text: #"{"request_id":"r5","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":0}]}"#,
+            field: "items[0].rank", reason: "must be an integer >= 1, got 0"),
+        Line(
+            text: #"{"request_id":"r6","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1.5}]}"#,
+            field: "items[0].rank", reason: "must be an integer >= 1, got 1.5"),
+        Line(
+            text: #"{"request_id":"r7","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1,"propensity":-0.1}]}"#,
+            field: "items[0].propensity", reason: "must be >= 0"),
+        Line(
+            text: #"{"request_id":"r8","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"context":{"k":5}}"#, field: "context.k",
+            reason: "must be a string, got a number"),
+        Line(
+            text: #"{"request_id":"r9","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"extra":1}"#, field: "extra",
+            reason: "unknown field"),
         Line(text: #"{"request_id":"r10","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[]"#, field: "", reason: "invalid JSON"),
         Line(text: #"{"request_id":"r11","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[]} x"#, field: "", reason: "after the object"),
-        Line(text: #"{"request_id":"","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[]}"#, field: "request_id", reason: "must be a non-empty string"),
-        Line(text: #"{"request_id":"r13","user_id":"\ud800x","ts":"2026-01-27T00:00:00Z","items":[]}"#, field: "user_id", reason: "unpaired surrogate"),
-        Line(text: #"{"request_id":"r14","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"latency_ms":01}"#, field: "latency_ms", reason: "leading zero"),
-        Line(text: #"{"request_id":"r15","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"error":"false"}"#, field: "error", reason: "must be a boolean"),
-        Line(text: #"{"request_id":"r16","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"rank":1}]}"#, field: "items[0].item_id", reason: "missing required field"),
+        Line(
+            text: #"{"request_id":"","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[]}"#, field: "request_id",
+            reason: "must be a non-empty string"),
+        Line(
+            text: #"{"request_id":"r13","user_id":"\ud800x","ts":"2026-01-27T00:00:00Z","items":[]}"#, field: "user_id",
+            reason: "unpaired surrogate"),
+        Line(
+            text: #"{"request_id":"r14","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"latency_ms":01}"#, field: "latency_ms",
+            reason: "leading zero"),
+        Line(
+            text: #"{"request_id":"r15","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"error":"false"}"#, field: "error",
+            reason: "must be a boolean"),
+        Line(
+            text: #"{"request_id":"r16","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"rank":1}]}"#, field: "items[0].item_id",
+            reason: "missing required field"),
         Line(text: #"[1,2]"#, field: "", reason: "expected a JSON object"),
-        Line(text: #"{"request_id":"r18","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"latency_ms":1e999}"#, field: "latency_ms", reason: "out of the range"),
+        Line(
+            text: #"{"request_id":"r18","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"latency_ms":1e999}"#, field: "latency_ms",
+            reason: "out of the range"),
         Line(text: String(format: good, 19), field: nil),
     ]
 
@@ -39,13 +65,18 @@ import Testing
         // Physical lines: the table above, then blank lines, invalid UTF-8, a huge line, a last good line.
         var bytes: [UInt8] = []
         for l in Self.lines { bytes += Array(l.text.utf8) + [0x0A] }
-        bytes += [0x0A]                                      // line 20: empty
-        bytes += Array("   \t \r\n".utf8)                   // line 21: whitespace only
-        bytes += Array(#"{"request_id":"r22","user_id":"u"#.utf8) + [0xFF, 0xFE] + Array(#"","ts":"2026-01-27T00:00:00Z","items":[]}"#.utf8) + [0x0A]
-        let hugeLine = Array(#"{"request_id":"r23","user_id":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: 300_000) + Array(#"","ts":"2026-01-27T00:00:00Z","items":[]}"#.utf8)
+        bytes += [0x0A]  // line 20: empty
+        bytes += Array("   \t \r\n".utf8)  // line 21: whitespace only
+        bytes +=
+            Array(#"{"request_id":"r22","user_id":"u"#.utf8) + [0xFF, 0xFE] + Array(#"","ts":"2026-01-27T00:00:00Z","items":[]}"#.utf8) + [
+                0x0A
+            ]
+        let hugeLine =
+            Array(#"{"request_id":"r23","user_id":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: 300_000)
+            + Array(#"","ts":"2026-01-27T00:00:00Z","items":[]}"#.utf8)
         bytes += hugeLine + [0x0A]
         bytes += Array(String(format: Self.good, 24).utf8) + Array("\r\n".utf8)  // CRLF line ending
-        bytes += Array(String(format: Self.good, 25).utf8)                    // no final newline
+        bytes += Array(String(format: Self.good, 25).utf8)  // no final newline
         Support.writeBytes(bytes, to: tmp + "/e.jsonl")
         let s = try Support.ingest(exposures: [tmp + "/e.jsonl"], output: tmp + "/d.rcv", maxLineBytes: 100_000)
         let c = s.counts(.exposures)
@@ -96,17 +127,19 @@ import Testing
 
     @Test func outcomeAndAssignmentContracts() throws {
         let tmp = Support.tempDir()
-        Support.write([
-            #"{"request_id":"r","user_id":"u","item_id":"i","event_type":"click","ts":"2026-01-27T00:00:00Z"}"#,
-            #"{"request_id":"r","user_id":"u","item_id":"i","event_type":"view","ts":"2026-01-27T00:00:00Z"}"#,
-            #"{"request_id":"r","user_id":"u","item_id":"i","event_type":"click","value":"3","ts":"2026-01-27T00:00:00Z"}"#,
-            #"{"request_id":"r","user_id":"u","event_type":"click","ts":"2026-01-27T00:00:00Z"}"#,
-        ], to: tmp + "/o.jsonl")
-        Support.write([
-            #"{"experiment_id":"e","variant":"a","request_id":"r","user_id":"u","ts":"2026-01-27T00:00:00Z"}"#,
-            #"{"experiment_id":"e","request_id":"r","user_id":"u","ts":"2026-01-27T00:00:00Z"}"#,
-            #"{"experiment_id":"e","variant":"a","request_id":"r","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[]}"#,
-        ], to: tmp + "/a.jsonl")
+        Support.write(
+            [
+                #"{"request_id":"r","user_id":"u","item_id":"i","event_type":"click","ts":"2026-01-27T00:00:00Z"}"#,
+                #"{"request_id":"r","user_id":"u","item_id":"i","event_type":"view","ts":"2026-01-27T00:00:00Z"}"#,
+                #"{"request_id":"r","user_id":"u","item_id":"i","event_type":"click","value":"3","ts":"2026-01-27T00:00:00Z"}"#,
+                #"{"request_id":"r","user_id":"u","event_type":"click","ts":"2026-01-27T00:00:00Z"}"#,
+            ], to: tmp + "/o.jsonl")
+        Support.write(
+            [
+                #"{"experiment_id":"e","variant":"a","request_id":"r","user_id":"u","ts":"2026-01-27T00:00:00Z"}"#,
+                #"{"experiment_id":"e","request_id":"r","user_id":"u","ts":"2026-01-27T00:00:00Z"}"#,
+                #"{"experiment_id":"e","variant":"a","request_id":"r","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[]}"#,
+            ], to: tmp + "/a.jsonl")
         let s = try Support.ingest(outcomes: [tmp + "/o.jsonl"], assignments: [tmp + "/a.jsonl"], output: tmp + "/d.rcv")
         #expect(s.counts(.outcomes).written == 1 && s.counts(.outcomes).rejected == 3)
         #expect(s.counts(.assignments).written == 1 && s.counts(.assignments).rejected == 2)

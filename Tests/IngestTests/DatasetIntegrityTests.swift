@@ -9,25 +9,38 @@ import Testing
 @Suite struct DatasetIntegrityTests {
     /// A few thousand varied exposures, outcomes and assignments built from the rich fixtures.
     static func synthetic(_ dir: String, count: Int) {
-        var e: [String] = [], o: [String] = [], a: [String] = []
+        var e: [String] = []
+        var o: [String] = []
+        var a: [String] = []
         for i in 0..<count {
-            let items = (0..<(i % 7)).map { $0 + 1 }.map { r in #"{"item_id":"sku_\#((i * 31 + r * 17) % 503)","rank":\#(r),"propensity":0.\#(1000 + (i * r) % 9000)}"# }
+            let items = (0..<(i % 7)).map { $0 + 1 }.map { r in
+                #"{"item_id":"sku_\#((i * 31 + r * 17) % 503)","rank":\#(r),"propensity":0.\#(1000 + (i * r) % 9000)}"#
+            }
             let ctx = i % 5 == 0 ? "" : #","context":{"surface":"s\#(i % 3)","tenant":"t\#(i % 11)"}"#
             let lat = i % 4 == 0 ? "" : #","latency_ms":\#(Double(i % 977) / 10)"#
-            e.append(#"{"request_id":"req_\#(i)","user_id":"u_\#(i % 97)","ts":"2026-01-27T00:\#(String(format: "%02d", (i / 60) % 60)):\#(String(format: "%02d", i % 60)).\#(i % 1000)Z","items":[\#(items.joined(separator: ","))]\#(ctx)\#(lat)}"#)
+            e.append(
+                #"{"request_id":"req_\#(i)","user_id":"u_\#(i % 97)","ts":"2026-01-27T00:\#(String(format: "%02d", (i / 60) % 60)):\#(String(format: "%02d", i % 60)).\#(i % 1000)Z","items":[\#(items.joined(separator: ","))]\#(ctx)\#(lat)}"#
+            )
             if i % 3 == 0 {
-                o.append(#"{"request_id":"req_\#(i % 2 == 0 ? "\(i)" : "orphan\(i)")","user_id":"u_\#(i % 97)","item_id":"sku_\#(i % 503)","event_type":"\#(i % 9 == 0 ? "conversion" : "click")"\#(i % 9 == 0 ? #","value":\#(i % 50).5"# : ""),"ts":"2026-01-27T01:00:00+01:00"}"#)
+                o.append(
+                    #"{"request_id":"req_\#(i % 2 == 0 ? "\(i)" : "orphan\(i)")","user_id":"u_\#(i % 97)","item_id":"sku_\#(i % 503)","event_type":"\#(i % 9 == 0 ? "conversion" : "click")"\#(i % 9 == 0 ? #","value":\#(i % 50).5"# : ""),"ts":"2026-01-27T01:00:00+01:00"}"#
+                )
             }
-            a.append(#"{"experiment_id":"exp","variant":"\#(i % 2 == 0 ? "control" : "candidate")","request_id":"req_\#(i)","user_id":"u_\#(i % 97)","ts":"2026-01-27T00:00:00Z"}"#)
+            a.append(
+                #"{"experiment_id":"exp","variant":"\#(i % 2 == 0 ? "control" : "candidate")","request_id":"req_\#(i)","user_id":"u_\#(i % 97)","ts":"2026-01-27T00:00:00Z"}"#
+            )
         }
         Support.write(e, to: dir + "/e.jsonl")
         Support.write(o, to: dir + "/o.jsonl")
         Support.write(a, to: dir + "/a.jsonl")
     }
 
-    static func ingest(_ dir: String, _ out: String, threads: Int = 2, partitions: Int? = 4, memoryLimit: Int = 256 << 20) throws -> IngestSummary {
-        try Support.ingest(exposures: [dir + "/e.jsonl"], outcomes: [dir + "/o.jsonl"], assignments: [dir + "/a.jsonl"],
-                           output: out, threads: threads, partitions: partitions, maxRejectRate: 0, memoryLimit: memoryLimit, rowGroupRows: 500)
+    static func ingest(_ dir: String, _ out: String, threads: Int = 2, partitions: Int? = 4, memoryLimit: Int = 256 << 20) throws
+        -> IngestSummary
+    {
+        try Support.ingest(
+            exposures: [dir + "/e.jsonl"], outcomes: [dir + "/o.jsonl"], assignments: [dir + "/a.jsonl"],
+            output: out, threads: threads, partitions: partitions, maxRejectRate: 0, memoryLimit: memoryLimit, rowGroupRows: 500)
     }
 
     @Test func sameBytesForAnyThreadCount() throws {
@@ -44,7 +57,9 @@ import Testing
     @Test func partitionCountAndSpillingDoNotChangeContent() throws {
         let tmp = Support.tempDir()
         Self.synthetic(tmp, count: 4000)
-        let expected = ["exposures": "e", "outcomes": "o", "assignments": "a"].mapValues { Support.records(Support.read(tmp + "/\($0).jsonl")) }
+        let expected = ["exposures": "e", "outcomes": "o", "assignments": "a"].mapValues {
+            Support.records(Support.read(tmp + "/\($0).jsonl"))
+        }
         for (p, mem) in [(1, 256 << 20), (3, 256 << 20), (16, 1 << 20)] {
             let out = tmp + "/p\(p).rcv"
             let s = try Self.ingest(tmp, out, partitions: p, memoryLimit: mem)
@@ -93,7 +108,9 @@ import Testing
             }
         }
         var rng = SystemRandomNumberGenerator()
-        for n in [0, 7, 63, 64, 100, original.count / 2, original.count - 33, original.count - 1] + (0..<20).map({ _ in Int.random(in: 0..<original.count, using: &rng) }) {
+        for n in [0, 7, 63, 64, 100, original.count / 2, original.count - 33, original.count - 1]
+            + (0..<20).map({ _ in Int.random(in: 0..<original.count, using: &rng) })
+        {
             #expect(outcome(Array(original.prefix(n))) == nil, "truncated to \(n) bytes")
         }
         var errors = 0

@@ -23,8 +23,9 @@ import Testing
         config.allFields = true
         let g = Self.generate(config, into: tmp)
         let paths = LogTable.allCases.map { tmp + "/" + $0.fileName }
-        let s = try Support.ingest(exposures: [paths[0]], outcomes: [paths[1]], assignments: [paths[2]], output: tmp + "/d.rcv",
-                                   partitions: 3, maxRejectRate: 0, rowGroupRows: 700)
+        let s = try Support.ingest(
+            exposures: [paths[0]], outcomes: [paths[1]], assignments: [paths[2]], output: tmp + "/d.rcv",
+            partitions: 3, maxRejectRate: 0, rowGroupRows: 700)
         #expect(s.counts(.exposures).written == g.exposureLines)
         #expect(s.counts(.outcomes).written == g.outcomes)
         #expect(s.counts(.assignments).written == g.assignments)

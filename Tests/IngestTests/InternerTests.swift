@@ -23,12 +23,21 @@ import Testing
     }
 
     @Test func sortedMergeIsIndependentOfArrivalOrder() {
-        var a = StringInterner(), b = StringInterner()
+        var a = StringInterner()
+        var b = StringInterner()
         let words = ["pear", "apple", "", "apple pie", "zebra", "äpfel", "Apple", "app"]
-        for w in words { var s = w; s.withUTF8 { _ = a.intern(UnsafeRawBufferPointer($0)) } }
-        for w in words.reversed() { var s = w; s.withUTF8 { _ = b.intern(UnsafeRawBufferPointer($0)) } }
+        for w in words {
+            var s = w
+            s.withUTF8 { _ = a.intern(UnsafeRawBufferPointer($0)) }
+        }
+        for w in words.reversed() {
+            var s = w
+            s.withUTF8 { _ = b.intern(UnsafeRawBufferPointer($0)) }
+        }
         let merged = SortedDictionary(merging: [a, b])
-        let entries = (0..<merged.count).map { String(decoding: merged.data[Int(merged.offsets[$0])..<Int(merged.offsets[$0 + 1])], as: UTF8.self) }
+        let entries = (0..<merged.count).map {
+            String(decoding: merged.data[Int(merged.offsets[$0])..<Int(merged.offsets[$0 + 1])], as: UTF8.self)
+        }
         #expect(entries == words.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
         for (code, w) in words.enumerated() {
             #expect(entries[Int(merged.remaps[0][code])] == w)

@@ -12,8 +12,9 @@ import Testing
         let dir = Support.fixtures + "/recsys-eval/" + name
         let tmp = Support.tempDir()
         let ds = tmp + "/d.rcv"
-        let s = try Support.ingest(exposures: [dir + "/exposures.jsonl"], outcomes: [dir + "/outcomes.jsonl"],
-                                   assignments: [dir + "/assignments.jsonl"], output: ds, maxRejectRate: 0)
+        let s = try Support.ingest(
+            exposures: [dir + "/exposures.jsonl"], outcomes: [dir + "/outcomes.jsonl"],
+            assignments: [dir + "/assignments.jsonl"], output: ds, maxRejectRate: 0)
         for t in TableKind.allCases {
             let input = Support.read(dir + "/\(t).jsonl")
             #expect(s.counts(t).rejected == 0)
@@ -28,7 +29,14 @@ import Testing
         let dir = Support.fixtures + "/recsys-eval/edge-duplicates"
         let tmp = Support.tempDir()
         let s = try Support.ingest(exposures: [dir + "/exposures.jsonl"], outcomes: [dir + "/outcomes.jsonl"], output: tmp + "/d.rcv")
-        #expect(s.counts(.exposures) == { var c = TableCounts(); c.read = 3; c.written = 3; return c }())
+        #expect(
+            s.counts(.exposures)
+                == {
+                    var c = TableCounts()
+                    c.read = 3
+                    c.written = 3
+                    return c
+                }())
         #expect(s.counts(.outcomes).read == 5)
         #expect(s.counts(.outcomes).written == 3)
         #expect(s.counts(.outcomes).rejected == 2)
@@ -89,12 +97,19 @@ import Testing
         Support.write(Self.richExposures, to: tmp + "/e.jsonl")
         Support.write(Self.richOutcomes, to: tmp + "/o.jsonl")
         Support.write(Self.richAssignments, to: tmp + "/a.jsonl")
-        let s = try Support.ingest(exposures: [tmp + "/e.jsonl"], outcomes: [tmp + "/o.jsonl"], assignments: [tmp + "/a.jsonl"],
-                                   output: tmp + "/d.rcv", partitions: partitions, maxRejectRate: 0, rowGroupRows: 2)
+        let s = try Support.ingest(
+            exposures: [tmp + "/e.jsonl"], outcomes: [tmp + "/o.jsonl"], assignments: [tmp + "/a.jsonl"],
+            output: tmp + "/d.rcv", partitions: partitions, maxRejectRate: 0, rowGroupRows: 2)
         #expect(s.partitions == partitions)
-        #expect(Support.records(try Support.export(tmp + "/d.rcv", table: "exposures")) == Support.records(Self.richExposures.joined(separator: "\n")))
-        #expect(Support.records(try Support.export(tmp + "/d.rcv", table: "outcomes")) == Support.records(Self.richOutcomes.joined(separator: "\n")))
-        #expect(Support.records(try Support.export(tmp + "/d.rcv", table: "assignments")) == Support.records(Self.richAssignments.joined(separator: "\n")))
+        #expect(
+            Support.records(try Support.export(tmp + "/d.rcv", table: "exposures"))
+                == Support.records(Self.richExposures.joined(separator: "\n")))
+        #expect(
+            Support.records(try Support.export(tmp + "/d.rcv", table: "outcomes"))
+                == Support.records(Self.richOutcomes.joined(separator: "\n")))
+        #expect(
+            Support.records(try Support.export(tmp + "/d.rcv", table: "assignments"))
+                == Support.records(Self.richAssignments.joined(separator: "\n")))
         // Absent and empty contexts stay distinct.
         let exported = try Support.export(tmp + "/d.rcv", table: "exposures")
         #expect(exported.contains(#""request_id":"r2","user_id":"u2","ts":"2026-01-27T00:00:00.5-08:00","items":[],"context":{}"#))

@@ -50,7 +50,10 @@ import Testing
             let n = try withCursor(text) { try $0.number("x") }
             #expect(n.double.bitPattern == reference.bitPattern || (n.double == 0 && reference == 0), "\(text)")
         }
-        for text in ["0", "-0", "1.0", "1e2", "123456789012345678", "0.1", "2.2250738585072014e-308", "1.7976931348623157e308", "9007199254740993", "5e-324"] {
+        for text in [
+            "0", "-0", "1.0", "1e2", "123456789012345678", "0.1", "2.2250738585072014e-308", "1.7976931348623157e308", "9007199254740993",
+            "5e-324",
+        ] {
             let n = try withCursor(text) { try $0.number("x") }
             #expect(n.double == Double(text)!, "\(text)")
         }
@@ -67,7 +70,10 @@ import Testing
     }
 
     static func randomString(_ r: inout Rng) -> String {
-        let pool: [Unicode.Scalar] = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "é", "日", "😀", "\u{7F}", "\u{FFFF}", "\u{10FFFF}"]
+        let pool: [Unicode.Scalar] = [
+            "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "é", "日", "😀", "\u{7F}", "\u{FFFF}",
+            "\u{10FFFF}",
+        ]
         var s = ""
         for _ in 0..<Int(r.next() % 12) { s.unicodeScalars.append(pool[Int(r.next() % UInt64(pool.count))]) }
         return s
@@ -123,7 +129,9 @@ import Testing
         case 3: return ws + randomNumber(&r) + ws
         case 4: return "[" + ws + (0..<Int(r.next() % 4)).map { _ in randomValue(&r, depth: depth + 1) }.joined(separator: "," + ws) + "]"
         default:
-            return "{" + ws + (0..<Int(r.next() % 4)).map { i in encode("k\(i)", &r) + ws + ":" + randomValue(&r, depth: depth + 1) }.joined(separator: ",") + ws + "}"
+            return "{" + ws
+                + (0..<Int(r.next() % 4)).map { i in encode("k\(i)", &r) + ws + ":" + randomValue(&r, depth: depth + 1) }.joined(
+                    separator: ",") + ws + "}"
         }
     }
 
@@ -135,7 +143,8 @@ import Testing
         for i in 0..<400 {
             let v = Self.randomValue(&r)
             guard (try? JSONSerialization.jsonObject(with: Data(v.utf8), options: [.fragmentsAllowed])) != nil else { continue }
-            lines.append(#"{"request_id":"r\#(i)","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1,"meta":\#(v)}]}"#)
+            lines.append(
+                #"{"request_id":"r\#(i)","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1,"meta":\#(v)}]}"#)
         }
         let tmp = Support.tempDir()
         Support.write(lines, to: tmp + "/e.jsonl")

@@ -24,9 +24,11 @@ enum Support {
     }
 
     @discardableResult
-    static func ingest(exposures: [String] = [], outcomes: [String] = [], assignments: [String] = [], output: String,
-                       threads: Int = 2, partitions: Int? = nil, maxRejectRate: Double = 1, maxLineBytes: Int = 64 << 20,
-                       memoryLimit: Int = 256 << 20, rowGroupRows: Int = 65_536, codec: Codec = .zstd) throws -> IngestSummary {
+    static func ingest(
+        exposures: [String] = [], outcomes: [String] = [], assignments: [String] = [], output: String,
+        threads: Int = 2, partitions: Int? = nil, maxRejectRate: Double = 1, maxLineBytes: Int = 64 << 20,
+        memoryLimit: Int = 256 << 20, rowGroupRows: Int = 65_536, codec: Codec = .zstd
+    ) throws -> IngestSummary {
         var o = IngestOptions(output: output, threads: threads)
         o.exposures = exposures
         o.outcomes = outcomes

@@ -127,8 +127,14 @@ struct JSONParser {
                 members.append((k, v))
                 ws()
                 guard i < b.count else { return nil }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if b[i] == UInt8(ascii: "}") {
+                    i += 1
+                    return .object(members)
+                }
                 return nil
             }
         case UInt8(ascii: "["):
@@ -144,8 +150,14 @@ struct JSONParser {
                 items.append(v)
                 ws()
                 guard i < b.count else { return nil }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if b[i] == UInt8(ascii: "]") {
+                    i += 1
+                    return .array(items)
+                }
                 return nil
             }
         case UInt8(ascii: "\""):
@@ -261,8 +273,8 @@ func isDateTime(_ s: String) -> Bool {
         return v
     }
     guard u.count >= 20, let y = digits(0, 4), u[4] == 45, let mo = digits(5, 2), u[7] == 45,
-          let d = digits(8, 2), u[10] == 84 || u[10] == 116, let h = digits(11, 2), u[13] == 58,
-          let mi = digits(14, 2), u[16] == 58, let se = digits(17, 2)
+        let d = digits(8, 2), u[10] == 84 || u[10] == 116, let h = digits(11, 2), u[13] == 58,
+        let mi = digits(14, 2), u[16] == 58, let se = digits(17, 2)
     else { return false }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
     let mdays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
@@ -277,7 +289,7 @@ func isDateTime(_ s: String) -> Bool {
     guard k < u.count else { return false }
     if u[k] == 90 || u[k] == 122 { return k + 1 == u.count }
     guard u[k] == 43 || u[k] == 45, k + 6 == u.count, let oh = digits(k + 1, 2), u[k + 3] == 58,
-          let om = digits(k + 4, 2)
+        let om = digits(k + 4, 2)
     else { return false }
     return oh < 24 && om < 60
 }
@@ -307,27 +319,27 @@ func isValid(_ line: ArraySlice<UInt8>, _ table: LogTable) -> Bool {
     case .exposures:
         allowed = ["request_id", "user_id", "ts", "items", "context", "latency_ms", "error"]
         guard nonEmptyString("request_id"), nonEmptyString("user_id"), stringMap(v["context"]),
-              number(v["latency_ms"], min: 0)
+            number(v["latency_ms"], min: 0)
         else { return false }
         if let e = v["error"] { guard case .bool = e else { return false } }
         guard case .array(let items)? = v["items"] else { return false }
         for item in items {
             guard case .object = item, case .string(let id)? = item["item_id"], !id.isEmpty,
-                  case .number(let r, true)? = item["rank"], r >= 1,
-                  number(item["propensity"], min: 0), number(item["logging_propensity"], min: 0),
-                  number(item["target_propensity"], min: 0)
+                case .number(let r, true)? = item["rank"], r >= 1,
+                number(item["propensity"], min: 0), number(item["logging_propensity"], min: 0),
+                number(item["target_propensity"], min: 0)
             else { return false }
         }
     case .outcomes:
         allowed = ["request_id", "user_id", "item_id", "event_type", "value", "ts"]
         guard nonEmptyString("request_id"), nonEmptyString("user_id"), nonEmptyString("item_id"),
-              case .string(let et)? = v["event_type"], et == "click" || et == "conversion",
-              number(v["value"])
+            case .string(let et)? = v["event_type"], et == "click" || et == "conversion",
+            number(v["value"])
         else { return false }
     case .assignments:
         allowed = ["experiment_id", "variant", "request_id", "user_id", "ts", "context"]
         guard nonEmptyString("experiment_id"), nonEmptyString("variant"), nonEmptyString("request_id"),
-              nonEmptyString("user_id"), stringMap(v["context"])
+            nonEmptyString("user_id"), stringMap(v["context"])
         else { return false }
     }
     return members.allSatisfy { allowed.contains($0.0) }
@@ -360,11 +372,18 @@ struct LogGeneratorTests {
     func referenceOutput() {
         let g10 = Generated(exposures: 10, seed: 42)
         let first = String(decoding: g10.lines(.exposures)[0], as: UTF8.self)
-        #expect(first == #"{"request_id":"req_a0fee1b4230a20edd6a1a615","user_id":"u_045897ddf731","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"sku_97379","rank":1,"propensity":0.6927},{"item_id":"sku_461085","rank":2,"propensity":0.4367},{"item_id":"sku_38008","rank":3,"propensity":0.2134},{"item_id":"sku_104730","rank":4,"propensity":0.2076},{"item_id":"sku_452660","rank":5,"propensity":0.1358},{"item_id":"sku_191839","rank":6,"propensity":0.2161},{"item_id":"sku_482799","rank":7,"propensity":0.1051},{"item_id":"sku_514179","rank":8,"propensity":0.1219},{"item_id":"sku_335560","rank":9,"propensity":0.1237},{"item_id":"sku_506198","rank":10,"propensity":0.0736},{"item_id":"sku_46390","rank":11,"propensity":0.1007},{"item_id":"sku_581784","rank":12,"propensity":0.0738},{"item_id":"sku_311698","rank":13,"propensity":0.0879},{"item_id":"sku_112649","rank":14,"propensity":0.0773},{"item_id":"sku_83732","rank":15,"propensity":0.0474},{"item_id":"sku_740861","rank":16,"propensity":0.0847},{"item_id":"sku_332543","rank":17,"propensity":0.0553}],"context":{"tenant_id":"t1","surface":"email","device":"android","locale":"ja-JP"},"latency_ms":15.5,"error":false}"#)
-        #expect(String(decoding: g10.lines(.assignments)[0], as: UTF8.self)
-            == #"{"request_id":"req_a0fee1b4230a20edd6a1a615","user_id":"u_045897ddf731","experiment_id":"exp_1","variant":"control","ts":"2026-01-27T00:00:00Z"}"#)
-        #expect(String(decoding: g10.bytes(.outcomes), as: UTF8.self)
-            == #"{"request_id":"req_2e084b41747f422a605499c3","user_id":"u_045897ddf731","item_id":"sku_136406","event_type":"click","ts":"2026-01-27T14:24:32Z"}"# + "\n")
+        #expect(
+            first
+                == #"{"request_id":"req_a0fee1b4230a20edd6a1a615","user_id":"u_045897ddf731","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"sku_97379","rank":1,"propensity":0.6927},{"item_id":"sku_461085","rank":2,"propensity":0.4367},{"item_id":"sku_38008","rank":3,"propensity":0.2134},{"item_id":"sku_104730","rank":4,"propensity":0.2076},{"item_id":"sku_452660","rank":5,"propensity":0.1358},{"item_id":"sku_191839","rank":6,"propensity":0.2161},{"item_id":"sku_482799","rank":7,"propensity":0.1051},{"item_id":"sku_514179","rank":8,"propensity":0.1219},{"item_id":"sku_335560","rank":9,"propensity":0.1237},{"item_id":"sku_506198","rank":10,"propensity":0.0736},{"item_id":"sku_46390","rank":11,"propensity":0.1007},{"item_id":"sku_581784","rank":12,"propensity":0.0738},{"item_id":"sku_311698","rank":13,"propensity":0.0879},{"item_id":"sku_112649","rank":14,"propensity":0.0773},{"item_id":"sku_83732","rank":15,"propensity":0.0474},{"item_id":"sku_740861","rank":16,"propensity":0.0847},{"item_id":"sku_332543","rank":17,"propensity":0.0553}],"context":{"tenant_id":"t1","surface":"email","device":"android","locale":"ja-JP"},"latency_ms":15.5,"error":false}"#
+        )
+        #expect(
+            String(decoding: g10.lines(.assignments)[0], as: UTF8.self)
+                == #"{"request_id":"req_a0fee1b4230a20edd6a1a615","user_id":"u_045897ddf731","experiment_id":"exp_1","variant":"control","ts":"2026-01-27T00:00:00Z"}"#
+        )
+        #expect(
+            String(decoding: g10.bytes(.outcomes), as: UTF8.self)
+                == #"{"request_id":"req_2e084b41747f422a605499c3","user_id":"u_045897ddf731","item_id":"sku_136406","event_type":"click","ts":"2026-01-27T14:24:32Z"}"#
+                + "\n")
         #expect(g10.bytes(.exposures).count == 9866)
         #expect(g10.bytes(.assignments).count == 1450)
 
@@ -375,8 +394,10 @@ struct LogGeneratorTests {
         #expect(fnv1a(g.bytes(.exposures)) == 0x7c75_1e23_6c5f_ba2f)
         #expect(fnv1a(g.bytes(.outcomes)) == 0x3e71_f0e5_60d8_c9f7)
         #expect(fnv1a(g.bytes(.assignments)) == 0x963d_1c2e_717e_9341)
-        #expect(String(decoding: g.lines(.outcomes).last!, as: UTF8.self)
-            == #"{"request_id":"req_a9db2f000074c6f453fddadb","user_id":"u_045897ddf731","item_id":"sku_579870","event_type":"conversion","value":7.2,"ts":"2026-01-27T23:58:16Z"}"#)
+        #expect(
+            String(decoding: g.lines(.outcomes).last!, as: UTF8.self)
+                == #"{"request_id":"req_a9db2f000074c6f453fddadb","user_id":"u_045897ddf731","item_id":"sku_579870","event_type":"conversion","value":7.2,"ts":"2026-01-27T23:58:16Z"}"#
+        )
         #expect(g.summary.exposureLines == 1000)
         #expect(g.summary.uniqueRequests == 998)
         #expect(g.summary.duplicateLines == 2)
@@ -384,8 +405,9 @@ struct LogGeneratorTests {
         #expect(g.summary.orphanOutcomes == 1)
         #expect(g.summary.users == 50)
         #expect(g.summary.items == 100_000)
-        #expect(g.summary.description
-            == "exposure_lines=1000 unique_requests=998 duplicate_lines=2 outcomes=73 (orphans=1) users=50 items=100000")
+        #expect(
+            g.summary.description
+                == "exposure_lines=1000 unique_requests=998 duplicate_lines=2 outcomes=73 (orphans=1) users=50 items=100000")
 
         let g7 = Generated(exposures: 1000, seed: 7)
         #expect(fnv1a(g7.bytes(.exposures)) == 0xf91b_ab3c_cfff_70a0)
@@ -447,7 +469,11 @@ struct LogGeneratorTests {
         for line in g.lines(.exposures) {
             let v = try #require(JSONParser.parse(line))
             guard case .string(let rid)? = v["request_id"], case .string(let user)? = v["user_id"],
-                  case .array(let items)? = v["items"] else { Issue.record("bad exposure"); return }
+                case .array(let items)? = v["items"]
+            else {
+                Issue.record("bad exposure")
+                return
+            }
             var ids = Set<String>()
             for it in items { if case .string(let id)? = it["item_id"] { ids.insert(id) } }
             exposures[rid] = (user, ids)
@@ -460,8 +486,12 @@ struct LogGeneratorTests {
         for line in g.lines(.outcomes) {
             let v = try #require(JSONParser.parse(line))
             guard case .string(let rid)? = v["request_id"], case .string(let user)? = v["user_id"],
-                  case .string(let item)? = v["item_id"], case .string(let et)? = v["event_type"],
-                  case .string(let ts)? = v["ts"] else { Issue.record("bad outcome"); return }
+                case .string(let item)? = v["item_id"], case .string(let et)? = v["event_type"],
+                case .string(let ts)? = v["ts"]
+            else {
+                Issue.record("bad outcome")
+                return
+            }
             if ts < lastTs { ordered = false }
             lastTs = ts
             if et == "click" { clicks += 1 } else { conversions += 1 }
@@ -516,9 +546,19 @@ struct LogGeneratorTests {
         #expect(g.summary.outcomes == base.summary.outcomes)
         #expect(g.summary.orphanOutcomes == base.summary.orphanOutcomes)
 
-        var noContext = 0, emptyContext = 0, noLatency = 0, noError = 0, meta = 0
-        var emptyValue = 0, escaped = 0, nonASCII = 0, offsets = 0, lowercase = 0, fractions = 0
-        var logging = 0, target = 0
+        var noContext = 0
+        var emptyContext = 0
+        var noLatency = 0
+        var noError = 0
+        var meta = 0
+        var emptyValue = 0
+        var escaped = 0
+        var nonASCII = 0
+        var offsets = 0
+        var lowercase = 0
+        var fractions = 0
+        var logging = 0
+        var target = 0
         for (line, baseLine) in zip(g.lines(.exposures), base.lines(.exposures)) {
             #expect(isValid(line, .exposures))
             #expect(requestID(line) == requestID(baseLine))
@@ -561,7 +601,9 @@ struct LogGeneratorTests {
         #expect(text.contains(#"\ud83d\ude00"#))
 
         var values = Set<String>()
-        var negative = 0, zero = 0, withoutValue = 0
+        var negative = 0
+        var zero = 0
+        var withoutValue = 0
         for line in g.lines(.outcomes) {
             #expect(isValid(line, .outcomes))
             guard let v = JSONParser.parse(line) else { continue }
@@ -596,7 +638,10 @@ struct LogGeneratorTests {
         var bad = Array(good.utf8)
         bad.insert(0xff, at: 30)
         #expect(!isValid(ArraySlice(bad), .exposures))
-        #expect(ok(#"{"request_id":"r","user_id":"u","item_id":"i","event_type":"click","value":-1.5e2,"ts":"2026-01-27t00:00:00.5-08:00"}"#, .outcomes))
+        #expect(
+            ok(
+                #"{"request_id":"r","user_id":"u","item_id":"i","event_type":"click","value":-1.5e2,"ts":"2026-01-27t00:00:00.5-08:00"}"#,
+                .outcomes))
         #expect(!ok(#"{"request_id":"r","user_id":5,"item_id":"i","event_type":"click","ts":"2026-01-27T00:00:00Z"}"#, .outcomes))
     }
 }

@@ -24,7 +24,8 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         let input = Pipe()
@@ -46,8 +47,10 @@ import Testing
 
     static func ingestMini(_ dir: String) throws -> String {
         let m = fixtures + "/ecommerce-mini"
-        let r = try run(["ingest", "--exposures", m + "/exposures.jsonl", "--outcomes", m + "/outcomes.jsonl",
-                         "--assignments", m + "/assignments.jsonl", "-o", dir + "/d.rcv"])
+        let r = try run([
+            "ingest", "--exposures", m + "/exposures.jsonl", "--outcomes", m + "/outcomes.jsonl",
+            "--assignments", m + "/assignments.jsonl", "-o", dir + "/d.rcv",
+        ])
         #expect(r.status == 0, "\(r.err)")
         return dir + "/d.rcv"
     }
@@ -83,7 +86,9 @@ import Testing
         let ds = try Self.ingestMini(tmp)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ds)))
         let good = try Self.run(["export", ds, "--table", "exposures"]).out
-        var variants: [(String, [UInt8])] = [("empty", []), ("half", Array(bytes.prefix(bytes.count / 2))), ("no trailer", Array(bytes.dropLast(32)))]
+        var variants: [(String, [UInt8])] = [
+            ("empty", []), ("half", Array(bytes.prefix(bytes.count / 2))), ("no trailer", Array(bytes.dropLast(32))),
+        ]
         for i in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 60)) {
             var b = bytes
             b[i] ^= 0xFF
