@@ -13,6 +13,7 @@ struct ReceVal: ParsableCommand {
             """,
         version: receValVersion,
         subcommands: [
-            IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self, BenchCommand.self,
+            IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self, QualityCommand.self,
+            BenchCommand.self,
         ])
 }

@@ -1,0 +1,108 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// Data quality of the joined logs: recsys-eval's join counts (SPEC 5.4) plus, for each slice
+/// key, the exposure join rate and assignment rate of every value of that context key, so a
+/// broken surface or platform shows up even when the overall rate looks healthy.
+public struct DataQuality: Sendable {
+    public struct Slice: Sendable, Equatable {
+        public var key: String
+        /// nil: exposures whose context lacks the key.
+        public var value: String?
+        /// First exposures of a request in this slice.
+        public var exposures = 0
+        /// Of those, exposures with at least one outcome.
+        public var joined = 0
+        /// Of those, exposures with an assignment.
+        public var assigned = 0
+
+        public var joinRate: Double { exposures == 0 ? 0 : Double(joined) / Double(exposures) }
+        public var assignmentRate: Double { exposures == 0 ? 0 : Double(assigned) / Double(exposures) }
+    }
+
+    public var counts: JoinCounts
+    public var slices: [Slice]
+
+    public var exposureJoinRate: Double { counts.exposureRows == 0 ? 0 : Double(counts.exposuresJoined) / Double(counts.exposureRows) }
+    public var outcomeJoinRate: Double { counts.outcomeRows == 0 ? 0 : Double(counts.outcomesJoined) / Double(counts.outcomeRows) }
+
+    /// Plain-language warnings for slices whose join rate is below `fraction` of the overall rate
+    /// (and that have at least `minimumExposures` exposures, so noise is not reported).
+    public func warnings(fraction: Double = 0.5, minimumExposures: Int = 100) -> [String] {
+        let overall =
+            counts.exposureRows == 0 ? 0 : Double(counts.exposuresJoined) / Double(counts.exposureRows - counts.duplicateExposures)
+        var out: [String] = []
+        for s in slices where s.exposures >= minimumExposures && s.joinRate < fraction * overall {
+            let name = s.value.map { "\(s.key)=\($0)" } ?? "\(s.key) missing"
+            out.append(
+                "exposures with \(name) join to outcomes at \(percent(s.joinRate)), under half the overall \(percent(overall)): check that this slice logs its outcomes with the exposure's request_id"
+            )
+        }
+        if counts.outcomeRows > 0 && outcomeJoinRate < 0.9 {
+            out.append("only \(percent(outcomeJoinRate)) of outcomes find their exposure (\(counts.orphanOutcomes) orphans)")
+        }
+        return out
+    }
+
+    func percent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
+
+    /// Computes the counts and the slices of `sliceKeys` on `threads` threads.
+    public static func compute(reader: DatasetReader, sliceKeys: [String], threads: Int, experiment: String? = nil) throws -> DataQuality {
+        let join = try DatasetJoin.run(reader: reader, threads: threads, experiment: experiment)
+        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
+        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+        let variants = try reader.dictionary("variant").count
+        let items = try reader.dictionary("item_id").count
+        var expCode: Int32? = nil
+        if let experiment { expCode = DictionaryIndex(try reader.dictionary("experiment_id")).code(of: experiment) ?? -2 }
+        let keyCodes = sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
+        let nValues = ctxValues.count + 1  // index 0: key absent
+        let code = expCode
+        // Per partition: for each slice key, counters indexed by value code + 1.
+        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> [[Int]] in
+            let j = try PartitionJoin(reader: reader, partition: p, experimentCode: code, variantCount: variants, itemCount: items)
+            var load = ColumnLoader(reader: reader, partition: p)
+            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+            let exReq = try load.int32("exposures", "request_id", bound: requests)
+            let nPairs = try load.counts("exposures", "context_count")
+            let key = try load.int32("exposures", "context_key", bound: ctxKeys.count)
+            let value = try load.int32("exposures", "context_value", bound: ctxValues.count)
+            let ocReq = try load.int32("outcomes", "request_id", bound: requests)
+            var hasOutcome = [Bool](repeating: false, count: requests)
+            for r in ocReq { hasOutcome[Int(r)] = true }
+            var acc = [[Int]](repeating: [Int](repeating: 0, count: nValues * 3), count: keyCodes.count)
+            var pair = 0
+            for row in 0..<exReq.count {
+                let pairs = pair..<(pair + Int(nPairs[row]))
+                pair += Int(nPairs[row])
+                let r = Int(exReq[row])
+                guard j.firstExposure[r] == Int32(row) else { continue }  // duplicates are not cases
+                for (ki, kc) in keyCodes.enumerated() {
+                    var v = 0
+                    if kc >= 0 { for q in pairs where key[q] == kc { v = Int(value[q]) + 1 } }
+                    acc[ki][v * 3] += 1
+                    if hasOutcome[r] { acc[ki][v * 3 + 1] += 1 }
+                    if j.variantOfRequest[r] >= 0 { acc[ki][v * 3 + 2] += 1 }
+                }
+            }
+            guard pair == key.count else {
+                throw StorageError.corrupt(path: reader.path, reason: "partition \(p): context counts do not match the pairs")
+            }
+            return acc
+        }
+        var slices: [Slice] = []
+        for (ki, name) in sliceKeys.enumerated() {
+            var total = [Int](repeating: 0, count: nValues * 3)
+            for part in parts { for i in 0..<total.count { total[i] += part[ki][i] } }
+            var rows: [Slice] = []
+            for v in 0..<nValues where total[v * 3] > 0 {
+                rows.append(
+                    Slice(
+                        key: name, value: v == 0 ? nil : ctxValues.string(Int32(v - 1)), exposures: total[v * 3],
+                        joined: total[v * 3 + 1], assigned: total[v * 3 + 2]))
+            }
+            slices += rows
+        }
+        return DataQuality(counts: join.counts, slices: slices)
+    }
+}
