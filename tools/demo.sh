@@ -19,6 +19,8 @@ echo "== inspect"
 "$bin" inspect "$work/sample.rcv"
 echo "== export (first 2 exposures)"
 "$bin" export "$work/sample.rcv" --table exposures | head -n 2 | cut -c1-240
+echo "== data quality: join rates overall and by surface and device"
+"$bin" quality "$work/sample.rcv" --slice surface,device --experiment exp_1
 echo "== join and per-variant click-through (the evaluation available so far)"
 "$bin" bench join "$work/sample.rcv" --experiment exp_1 --repeat 1
 echo "== validate the outcomes file"

@@ -31,6 +31,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A reader that stops early (`| head`) closes the pipe: end quietly instead of by SIGPIPE.
+        Terminal.ignoreBrokenPipe()
         do {
             let reader = try DatasetReader(path: dataset)
             let exporter = DatasetExporter(reader: reader)

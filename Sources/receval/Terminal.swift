@@ -28,6 +28,11 @@ enum Terminal {
         }
     }
 
+    /// Lets writes to a closed pipe fail with EPIPE (handled by `write`) instead of killing the process.
+    static func ignoreBrokenPipe() {
+        signal(SIGPIPE, SIG_IGN)
+    }
+
     /// Unblocks SIGINT and SIGTERM and gives them their default action (terminate).
     static func restoreDefaultInterrupts() {
         var set = sigset_t()
