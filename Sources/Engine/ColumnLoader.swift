@@ -26,70 +26,54 @@ public struct ColumnLoader {
     /// An int32 column; `bound` checks dictionary codes (pass nil for plain integers). Row groups
     /// are decoded straight into one array.
     public mutating func int32(_ table: String, _ column: String, bound: Int? = nil) throws -> [Int32] {
-        let t = try self.table(table)
-        let groups = reader.footer.partitions[partition].tables[t]
-        guard let ci = reader.footer.tables[t].columnIndex(column) else {
-            throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
-        }
-        let total = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
         let reader = self.reader
-        let partition = self.partition
-        var failure: StorageError? = nil
-        let out = [Int32](unsafeUninitializedCapacity: total) { buf, initialized in
-            var at = 0
-            for (g, rg) in groups.enumerated() {
-                let c = rg.chunks[ci]
-                let n = Int(c.count)
-                let slice = UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)])
-                do throws(StorageError) {
-                    try reader.int32s(
-                        c, into: slice, bound: bound, context: "partition \(partition) \(table) row group \(g) column \(column)")
-                } catch {
-                    failure = error
-                    for i in at..<total { buf[i] = 0 }
-                    initialized = total
-                    return
-                }
-                at += n
-            }
-            initialized = total
+        return try decodeAll(table, column, as: Int32.self) { c, slice, ctx throws(StorageError) in
+            try reader.int32s(c, into: slice, bound: bound, context: ctx)
         }
-        if let failure { throw failure }
-        bytesTouched += out.count * 4
-        return out
     }
 
     public mutating func int64(_ table: String, _ column: String) throws -> [Int64] {
+        let reader = self.reader
+        return try decodeAll(table, column, as: Int64.self) { c, slice, ctx throws(StorageError) in
+            try reader.int64s(c, into: slice, context: ctx)
+        }
+    }
+
+    /// Decodes every row group's chunk of `column` into consecutive slices of one array.
+    mutating func decodeAll<T: BitwiseCopyable>(
+        _ table: String, _ column: String, as: T.Type,
+        _ decode: (ChunkDescriptor, UnsafeMutableBufferPointer<T>, String) throws(StorageError) -> Void
+    ) throws -> [T] {
         let t = try self.table(table)
         let groups = reader.footer.partitions[partition].tables[t]
         guard let ci = reader.footer.tables[t].columnIndex(column) else {
             throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
         }
         let total = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
-        let reader = self.reader
         let partition = self.partition
         var failure: StorageError? = nil
-        let out = [Int64](unsafeUninitializedCapacity: total) { buf, initialized in
+        let out = [T](unsafeUninitializedCapacity: total) { buf, initialized in
             var at = 0
             for (g, rg) in groups.enumerated() {
                 let c = rg.chunks[ci]
                 let n = Int(c.count)
                 do throws(StorageError) {
-                    try reader.int64s(
-                        c, into: UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)]),
-                        context: "partition \(partition) \(table) row group \(g) column \(column)")
+                    try decode(
+                        c, UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)]),
+                        "partition \(partition) \(table) row group \(g) column \(column)")
                 } catch {
+                    // Zero what is left so the array is fully initialised before it is discarded.
                     failure = error
-                    for i in at..<total { buf[i] = 0 }
-                    initialized = total
-                    return
+                    UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buf)[(at * MemoryLayout<T>.stride)...])
+                        .initializeMemory(as: UInt8.self, repeating: 0)
+                    break
                 }
                 at += n
             }
             initialized = total
         }
         if let failure { throw failure }
-        bytesTouched += out.count * 8
+        bytesTouched += out.count * MemoryLayout<T>.stride
         return out
     }
 
