@@ -88,10 +88,31 @@ public struct ColumnLoader {
     }
 
     /// A per-row count column (items, context pairs), checked to be >= 0.
+    /// A per-row count column (items, context pairs): each count >= 0 and, in every row group,
+    /// summing to the rows of the list it counts, so child ranges derived from it stay in bounds.
     public mutating func counts(_ table: String, _ column: String) throws -> [Int32] {
+        let t = try self.table(table)
+        let schema = reader.footer.tables[t]
+        guard let g = schema.groups.firstIndex(where: { $0.countColumn == column }) else {
+            throw StorageError.corrupt(path: reader.path, reason: "\(table).\(column) is not the count column of a list")
+        }
         let v = try int32(table, column)
-        for x in v where x < 0 {
-            throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): negative count")
+        var at = 0
+        for (rgIndex, rg) in reader.footer.partitions[partition].tables[t].enumerated() {
+            var sum: UInt64 = 0
+            for i in at..<(at + Int(rg.rows)) {
+                guard v[i] >= 0 else {
+                    throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): negative count")
+                }
+                sum += UInt64(v[i])
+            }
+            guard sum == rg.groupRows[g] else {
+                throw StorageError.corrupt(
+                    path: reader.path,
+                    reason:
+                        "partition \(partition) \(table) row group \(rgIndex): \(column) sums to \(sum), list has \(rg.groupRows[g]) rows")
+            }
+            at += Int(rg.rows)
         }
         return v
     }
