@@ -1,7 +1,7 @@
 import ColumnarFormat
 import ColumnarStorage
 
-/// What to ingest and how. Defaults suit a laptop: 2 GiB of memory, zstd level 3, 16 Ki-row
+/// What to ingest and how. Defaults suit a laptop: 2 GiB of memory, zstd level 1, 16 Ki-row
 /// row groups, and failure when more than 5% of a table's rows are rejected.
 public struct IngestOptions: Sendable {
     public var exposures: [String] = []
@@ -17,7 +17,7 @@ public struct IngestOptions: Sendable {
     /// Number of request-id hash partitions; nil chooses from the input size and memory limit.
     public var partitions: Int?
     public var codec: Codec = .zstd
-    public var compressionLevel: Int32 = 3
+    public var compressionLevel: Int32 = 1
     public var rowGroupRows: Int = 16_384
     public var maxLineBytes: Int = 64 << 20
     /// The ingest fails, writing no dataset, when a table's rejected share exceeds this.

@@ -44,7 +44,7 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Compression per column chunk: zstd, lz4 or none.")
     var codec: String = "zstd"
     @Option(help: "zstd compression level (1-19).")
-    var level: Int32 = 3
+    var level: Int32 = 1
     @Option(name: .customLong("row-group-rows"), help: "Rows per row group (bounds what is decompressed at once).")
     var rowGroupRows: Int = 16_384
     @Option(name: .customLong("max-line-bytes"), help: "Longer lines are rejected without being loaded.")
