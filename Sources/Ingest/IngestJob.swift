@@ -184,8 +184,11 @@ public final class IngestJob {
         let remaps = CodeRemaps(
             user: dicts[0].remaps, item: dicts[1].remaps, contextKey: dicts[2].remaps, contextValue: dicts[3].remaps,
             eventType: dicts[4].remaps, experiment: dicts[5].remaps, variant: dicts[6].remaps)
-        let encoder = PartitionEncoder(
+        var configured = PartitionEncoder(
             remaps: remaps, codec: options.codec, level: options.compressionLevel, rowGroupRows: options.rowGroupRows)
+        // Threads left over when there are fewer partitions than threads encode row groups.
+        configured.threads = max(1, options.threads / max(1, min(options.threads, partitions)))
+        let encoder = configured
         let writer = try DatasetWriter(path: options.output)
         var partitionDescriptors: [PartitionDescriptor] = []
         var p0 = 0

@@ -35,6 +35,9 @@ struct PartitionEncoder {
     let codec: Codec
     let level: Int32
     let rowGroupRows: Int
+    /// Row groups of one partition are encoded on up to this many threads (useful when there
+    /// are fewer partitions than threads).
+    var threads: Int = 1
 
     func prepare(_ e: EncodedChunk) -> PreparedChunk { PreparedChunk(e, codec: codec, level: level) }
 
@@ -127,7 +130,7 @@ struct PartitionEncoder {
             codes += requestCodes[k]
             segments[k] = empty
             let n = rows(builder)
-            if n >= rowGroupRows {
+            if n >= rowGroupRows * threads {
                 let full = n / rowGroupRows * rowGroupRows
                 out += emit(builder, codes, full)
                 builder = slice(builder, full..<n)
@@ -136,6 +139,18 @@ struct PartitionEncoder {
         }
         if rows(builder) > 0 { out += emit(builder, codes, rows(builder)) }
         return out
+    }
+
+    /// `transform` over `items` on up to `threads` threads, results in input order.
+    func parallelMap<T, R>(_ items: [T], _ transform: (T) -> R) -> [R] {
+        if threads <= 1 || items.count <= 1 { return items.map(transform) }
+        return withoutActuallyEscaping(transform) { t in
+            let slots = DisjointSlots<R>(count: items.count)
+            let box = UncheckedBox(value: t)
+            let input = UncheckedBox(value: items)
+            DisjointSlots<Int>.run(items.count, threads: threads) { i in slots[i] = box.value(input.value[i]) }
+            return (0..<items.count).map { slots.take($0)! }
+        }
     }
 
     /// Row ranges of at most `rowGroupRows`.
@@ -164,7 +179,7 @@ struct PartitionEncoder {
     func exposureGroups(_ b: ExposureBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
         let itemPrefix = Self.prefix(b.itemCount)
         let ctxPrefix = Self.prefix(b.contextCount)
-        return ranges(limit).map { r in
+        return parallelMap(ranges(limit)) { r in
             let ir = itemPrefix[r.lowerBound]..<itemPrefix[r.upperBound]
             let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
             let chunks = [
@@ -182,7 +197,7 @@ struct PartitionEncoder {
     }
 
     func outcomeGroups(_ b: OutcomeBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
-        ranges(limit).map { r in
+        parallelMap(ranges(limit)) { r in
             let chunks = [
                 int32(req[r]), int32(b.user[r]), int32(b.item[r]), int32(b.eventType[r]),
                 bool(b.valuePresent[r]), float64(b.value[r]),
@@ -195,7 +210,7 @@ struct PartitionEncoder {
 
     func assignmentGroups(_ b: AssignmentBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
         let ctxPrefix = Self.prefix(b.contextCount)
-        return ranges(limit).map { r in
+        return parallelMap(ranges(limit)) { r in
             let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
             let chunks = [
                 int32(req[r]), int32(b.user[r]), int32(b.experiment[r]), int32(b.variant[r]),
