@@ -31,9 +31,18 @@ public struct RankingMetrics: Sendable {
         public var mrr = 0.0
     }
 
+    /// One segment's values: the key is recsys-eval's segment key (`k1=v1|k2=v2`, parts sorted
+    /// byte-wise, a missing key written `k=`; `__all__` without slice keys).
+    public struct Segment: Sendable, Equatable {
+        public var key: String
+        public var recsysEval: Values
+        public var ir: Values
+    }
+
     public var k: Int
     public var recsysEval: Values
     public var ir: Values
+    public var segments: [Segment] = []
     public var bytesTouched: Int
 
     struct Sums: Sendable {
@@ -60,10 +69,11 @@ public struct RankingMetrics: Sendable {
         }
     }
 
-    /// Computes both definition sets at cut-off `k` (k >= 1).
-    public static func compute(reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"]) throws
-        -> RankingMetrics
-    {
+    /// Computes both definition sets at cut-off `k` (k >= 1), globally and per segment of
+    /// `sliceKeys` (context keys).
+    public static func compute(
+        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], sliceKeys: [String] = []
+    ) throws -> RankingMetrics {
         precondition(k >= 1, "k must be at least 1")
         let events = DictionaryIndex(try reader.dictionary("event_type"))
         let wanted = Set(relevantEvents.map { $0.lowercased() })
@@ -80,7 +90,11 @@ public struct RankingMetrics: Sendable {
         }
         let disc = discount
         let idcg = ideal
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (Sums, Sums, Int) in
+        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
+        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+        let keyCodes = sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
+        let nValues = Int64(ctxValues.count) + 1
+        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (Sums, Sums, Int, [Int64: (Sums, Sums)]) in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)
@@ -97,6 +111,28 @@ public struct RankingMetrics: Sendable {
             }
             var first = [Int32](repeating: -1, count: requests)
             for (row, code) in exReq.enumerated() where first[Int(code)] < 0 { first[Int(code)] = Int32(row) }
+            // Segment of each exposure row: the value codes (+1, 0 when absent) of the slice keys.
+            var segmentOf: [Int64] = []
+            var segments: [Int64: (Sums, Sums)] = [:]
+            if !keyCodes.isEmpty {
+                let nPairs = try load.counts("exposures", "context_count")
+                let key = try load.int32("exposures", "context_key", bound: ctxKeys.count)
+                let value = try load.int32("exposures", "context_value", bound: ctxValues.count)
+                segmentOf = [Int64](repeating: 0, count: exReq.count)
+                var pair = 0
+                for row in 0..<exReq.count {
+                    let pairs = pair..<(pair + Int(nPairs[row]))
+                    pair += Int(nPairs[row])
+                    var g: Int64 = 0
+                    for kc in keyCodes {
+                        var found: Int64 = 0
+                        if kc >= 0 { for q in pairs where key[q] == kc { found = Int64(value[q]) + 1 } }
+                        g = g * nValues + found
+                    }
+                    segmentOf[row] = g
+                }
+                for row32 in first where row32 >= 0 { segments[segmentOf[Int(row32)], default: (Sums(), Sums())].0.cases += 1 }
+            }
             // Relevant items per request (CSR by request code, duplicates removed per request).
             var relStart = [Int32](repeating: 0, count: requests + 1)
             for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] { relStart[Int(ocReq[i]) + 1] += 1 }
@@ -151,39 +187,73 @@ public struct RankingMetrics: Sendable {
                     }
                 }
                 let nr = rset.count
-                // recsys-eval: every case (counted above).
-                if t > 0 {
-                    rs.precision.add(Double(hits) / Double(t))
-                    rs.hitrate.add(hits > 0 ? 1 : 0)
+                func score(_ rs: inout Sums, _ irs: inout Sums) {
+                    // recsys-eval: every case (counted above).
+                    if t > 0 {
+                        rs.precision.add(Double(hits) / Double(t))
+                        rs.hitrate.add(hits > 0 ? 1 : 0)
+                        if nr > 0 {
+                            rs.map.add(apSum / Double(min(nr, k)))
+                            rs.ndcg.add(dcg / idcg[min(nr, k)])
+                        }
+                    }
+                    if nr > 0 { rs.recall.add(Double(hits) / Double(nr)) }
+                    if firstHit > 0 { rs.mrr.add(1 / Double(firstHit)) }
+                    // ir: requests with a relevant item.
                     if nr > 0 {
-                        rs.map.add(apSum / Double(min(nr, k)))
-                        rs.ndcg.add(dcg / idcg[min(nr, k)])
+                        irs.cases += 1
+                        irs.precision.add(Double(hits) / Double(k))
+                        irs.recall.add(Double(hits) / Double(nr))
+                        irs.hitrate.add(hits > 0 ? 1 : 0)
+                        irs.map.add(apSum / Double(min(nr, k)))
+                        irs.ndcg.add(dcg / idcg[min(nr, k)])
+                        if firstHit > 0 { irs.mrr.add(1 / Double(firstHit)) }
                     }
                 }
-                if nr > 0 { rs.recall.add(Double(hits) / Double(nr)) }
-                if firstHit > 0 { rs.mrr.add(1 / Double(firstHit)) }
-                // ir: requests with a relevant item.
-                if nr > 0 {
-                    irs.cases += 1
-                    irs.precision.add(Double(hits) / Double(k))
-                    irs.recall.add(Double(hits) / Double(nr))
-                    irs.hitrate.add(hits > 0 ? 1 : 0)
-                    irs.map.add(apSum / Double(min(nr, k)))
-                    irs.ndcg.add(dcg / idcg[min(nr, k)])
-                    if firstHit > 0 { irs.mrr.add(1 / Double(firstHit)) }
+                score(&rs, &irs)
+                if !segmentOf.isEmpty {
+                    let id = segmentOf[row]
+                    var pair = segments[id] ?? (Sums(), Sums())
+                    score(&pair.0, &pair.1)
+                    segments[id] = pair
                 }
             }
-            return (rs, irs, load.bytesTouched)
+            return (rs, irs, load.bytesTouched, segments)
         }
         var rs = Sums()
         var irs = Sums()
         var bytes = 0
-        for (a, b, n) in parts {
+        var segments: [Int64: (Sums, Sums)] = [:]
+        for (a, b, n, seg) in parts {
             rs.add(a)
             irs.add(b)
             bytes += n
+            // Partition order, then segment id order: a fixed order of additions.
+            for id in seg.keys.sorted() {
+                var pair = segments[id] ?? (Sums(), Sums())
+                pair.0.add(seg[id]!.0)
+                pair.1.add(seg[id]!.1)
+                segments[id] = pair
+            }
         }
-        return RankingMetrics(k: k, recsysEval: rs.means, ir: irs.means, bytesTouched: bytes)
+        var result = RankingMetrics(k: k, recsysEval: rs.means, ir: irs.means, bytesTouched: bytes)
+        if sliceKeys.isEmpty {
+            result.segments = [Segment(key: "__all__", recsysEval: result.recsysEval, ir: result.ir)]
+        } else {
+            for (id, sums) in segments {
+                var rest = id
+                var parts: [String] = []
+                for name in sliceKeys.reversed() {
+                    let f = rest % nValues
+                    rest /= nValues
+                    parts.append("\(name)=" + (f == 0 ? "" : ctxValues.string(Int32(f - 1))))
+                }
+                parts.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                result.segments.append(Segment(key: parts.joined(separator: "|"), recsysEval: sums.0.means, ir: sums.1.means))
+            }
+            result.segments.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        }
+        return result
     }
 }
 

@@ -162,6 +162,8 @@ struct BenchRankCommand: ParsableCommand {
     var threads: Int?
     @Option(name: .customLong("repeat"), help: "Repetitions.")
     var repetitions: Int = 3
+    @Option(help: "Context keys whose value combinations form segments, comma separated.")
+    var slice: String = ""
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
@@ -176,7 +178,8 @@ struct BenchRankCommand: ParsableCommand {
             for _ in 0..<max(1, repetitions) {
                 let t = Terminal.now()
                 m = try RankingMetrics.compute(
-                    reader: reader, k: k, threads: n, relevantEvents: events.split(separator: ",").map(String.init))
+                    reader: reader, k: k, threads: n, relevantEvents: events.split(separator: ",").map(String.init),
+                    sliceKeys: slice.split(separator: ",").map(String.init))
                 times.append(Terminal.now() - t)
             }
             let med = times.sorted()[times.count / 2]
@@ -186,6 +189,13 @@ struct BenchRankCommand: ParsableCommand {
             for (name, v) in [("recsys-eval", m!.recsysEval), ("ir", m!.ir)] {
                 s +=
                     "\(name.padding(12)) cases \(v.cases)  precision \(v.precision)  recall \(v.recall)  hitrate \(v.hitrate)  map \(v.map)  ndcg \(v.ndcg)  mrr \(v.mrr)\n"
+            }
+            if !slice.isEmpty {
+                for seg in m!.segments {
+                    s +=
+                        "  \(seg.key.padding(40)) cases \(seg.recsysEval.cases)  precision \(seg.recsysEval.precision)  ndcg \(seg.recsysEval.ndcg)"
+                    s += "  | ir cases \(seg.ir.cases)  ndcg \(seg.ir.ndcg)\n"
+                }
             }
             Terminal.out(s)
         } catch {
