@@ -144,7 +144,7 @@ struct BenchJoinCommand: ParsableCommand {
 struct BenchRankCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rank",
-        abstract: "Ranking-metric throughput: precision, recall, hit rate, MAP, NDCG and MRR at k over the joined exposures.",
+        abstract: "Ranking-metric throughput: precision, recall, hit rate, MAP, NDCG, MRR, coverage, novelty and diversity at k.",
         discussion: """
             Prints both definition sets: recsys-eval's (every first exposure is a case; precision
             divides by min(k, list length)) and the IR convention (only requests with a relevant
@@ -190,6 +190,12 @@ struct BenchRankCommand: ParsableCommand {
                 s +=
                     "\(name.padding(12)) cases \(v.cases)  precision \(v.precision)  recall \(v.recall)  hitrate \(v.hitrate)  map \(v.map)  ndcg \(v.ndcg)  mrr \(v.mrr)\n"
             }
+            let t = Terminal.now()
+            let d = try DistributionMetrics.compute(
+                reader: reader, k: k, threads: n, relevantEvents: events.split(separator: ",").map(String.init))
+            let dt = Terminal.now() - t
+            s +=
+                "coverage@\(k) \(d.coverage)  novelty@\(k) \(d.novelty)  diversity@\(k) \(d.diversity)  (\((dt * 1000).rounded() / 1000) s)\n"
             if !slice.isEmpty {
                 for seg in m!.segments {
                     s +=
