@@ -31,9 +31,9 @@ public struct DistributionMetrics: Sendable, Equatable {
         }
     }
 
-    public static func compute(reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"]) throws
-        -> DistributionMetrics
-    {
+    public static func compute(
+        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil
+    ) throws -> DistributionMetrics {
         precondition(k >= 1, "k must be at least 1")
         let itemCount = try reader.dictionary("item_id").count
         let events = DictionaryIndex(try reader.dictionary("event_type"))
@@ -52,6 +52,12 @@ public struct DistributionMetrics: Sendable, Equatable {
             let ocReq = try load.int32("outcomes", "request_id", bound: requests)
             let ocItem = try load.int32("outcomes", "item_id", bound: itemCount)
             let ocEvent = try load.int32("outcomes", "event_type", bound: events.count)
+            var exIn: [Bool] = []
+            var ocIn: [Bool] = []
+            if let window {
+                exIn = window.mask(micros: try load.int64("exposures", "ts_us"), nanos: try load.int64("exposures", "ts_ns"))
+                ocIn = window.mask(micros: try load.int64("outcomes", "ts_us"), nanos: try load.int64("outcomes", "ts_ns"))
+            }
             var pop = [Int64](repeating: 0, count: itemCount)
             var top = [Int64](repeating: 0, count: itemCount)
             var catalog = [Bool](repeating: false, count: itemCount)
@@ -63,6 +69,7 @@ public struct DistributionMetrics: Sendable, Equatable {
                 let b = start + Int(nItems[row])
                 start = b
                 let code = Int(exReq[row])
+                if !exIn.isEmpty && !exIn[row] { continue }  // outside the time window
                 if first[code] { continue }  // a later duplicate is not a case
                 first[code] = true
                 for j in a..<b {
@@ -85,7 +92,7 @@ public struct DistributionMetrics: Sendable, Equatable {
                 }
             }
             // Relevant items of cases join the catalog.
-            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && first[Int(ocReq[i])] {
+            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && first[Int(ocReq[i])] && (ocIn.isEmpty || ocIn[i]) {
                 catalog[Int(ocItem[i])] = true
             }
             totals.lock.lock()

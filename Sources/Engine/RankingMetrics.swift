@@ -72,7 +72,8 @@ public struct RankingMetrics: Sendable {
     /// Computes both definition sets at cut-off `k` (k >= 1), globally and per segment of
     /// `sliceKeys` (context keys).
     public static func compute(
-        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], sliceKeys: [String] = []
+        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], sliceKeys: [String] = [],
+        window: TimeWindow? = nil
     ) throws -> RankingMetrics {
         precondition(k >= 1, "k must be at least 1")
         let events = DictionaryIndex(try reader.dictionary("event_type"))
@@ -109,8 +110,17 @@ public struct RankingMetrics: Sendable {
             guard start[exReq.count] == items.count, items.count == ranks.count else {
                 throw StorageError.corrupt(path: reader.path, reason: "partition \(p): item counts do not match the item list")
             }
+            // With a time window, rows outside it do not exist for the evaluation.
+            var exIn: [Bool] = []
+            var ocIn: [Bool] = []
+            if let window {
+                exIn = window.mask(micros: try load.int64("exposures", "ts_us"), nanos: try load.int64("exposures", "ts_ns"))
+                ocIn = window.mask(micros: try load.int64("outcomes", "ts_us"), nanos: try load.int64("outcomes", "ts_ns"))
+            }
             var first = [Int32](repeating: -1, count: requests)
-            for (row, code) in exReq.enumerated() where first[Int(code)] < 0 { first[Int(code)] = Int32(row) }
+            for (row, code) in exReq.enumerated() where first[Int(code)] < 0 && (exIn.isEmpty || exIn[row]) {
+                first[Int(code)] = Int32(row)
+            }
             // Segment of each exposure row: the value codes (+1, 0 when absent) of the slice keys.
             var segmentOf: [Int64] = []
             var segments: [Int64: (Sums, Sums)] = [:]
@@ -135,11 +145,11 @@ public struct RankingMetrics: Sendable {
             }
             // Relevant items per request (CSR by request code, duplicates removed per request).
             var relStart = [Int32](repeating: 0, count: requests + 1)
-            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] { relStart[Int(ocReq[i]) + 1] += 1 }
+            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && (ocIn.isEmpty || ocIn[i]) { relStart[Int(ocReq[i]) + 1] += 1 }
             for r in 0..<requests { relStart[r + 1] += relStart[r] }
             var fill = relStart
             var rel = [Int32](repeating: 0, count: Int(relStart[requests]))
-            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] {
+            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && (ocIn.isEmpty || ocIn[i]) {
                 let r = Int(ocReq[i])
                 rel[Int(fill[r])] = ocItem[i]
                 fill[r] += 1

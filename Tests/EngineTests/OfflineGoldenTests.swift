@@ -34,6 +34,33 @@ import Testing
         #expect(all.segments[0].recsysEval == m.recsysEval)
     }
 
+    /// The test window of a time split keeps exposures and outcomes by their own timestamps.
+    @Test func timeWindowFiltersCasesAndOutcomes() throws {
+        let dir = JoinTests.tempDir()
+        var o = IngestOptions(output: dir + "/d.rcv", threads: 1)
+        o.exposures = [Self.tiny + "/exposures.jsonl"]
+        o.outcomes = [Self.tiny + "/outcomes.jsonl"]
+        _ = try IngestJob(options: o).run()
+        let reader = try DatasetReader(path: dir + "/d.rcv")
+        // r1 (00:00) and r2 (00:01) are in, r3 (00:02) is out; both outcomes are in.
+        let w1 = try #require(TimeWindow(start: "2025-01-01T00:00:00Z", end: "2025-01-01T00:01:30Z"))
+        let m1 = try RankingMetrics.compute(reader: reader, k: 2, threads: 1, window: w1)
+        #expect(m1.recsysEval.cases == 2)
+        #expect(m1.recsysEval.precision == 0.25)
+        #expect(m1.recsysEval.recall == 0.5)
+        // Only r1, and its click (00:00:10) falls after the window's end.
+        let w2 = try #require(TimeWindow(start: "2025-01-01T00:00:00Z", end: "2025-01-01T00:00:05Z"))
+        let m2 = try RankingMetrics.compute(reader: reader, k: 2, threads: 1, window: w2)
+        #expect(m2.recsysEval.cases == 1)
+        #expect(m2.recsysEval.precision == 0)
+        // Bounds are inclusive, to the nanosecond; an inverted window is refused.
+        let edge = try #require(TimeWindow(start: "2025-01-01T00:02:00Z", end: "2025-01-01T00:02:00.000000000Z"))
+        #expect(try RankingMetrics.compute(reader: reader, k: 2, threads: 1, window: edge).recsysEval.cases == 1)
+        #expect(TimeWindow(start: "2025-01-02T00:00:00Z", end: "2025-01-01T00:00:00Z") == nil)
+        let d = try DistributionMetrics.compute(reader: reader, k: 2, threads: 1, window: w1)
+        #expect(d.coverage == 3.0 / 4.0)  // top-2 {i1, i2, i3} of catalog {i1, i2, i3, i4}
+    }
+
     /// Segment means weighted by their case counts give the global mean, for any thread count.
     @Test func segmentsPartitionTheCases() throws {
         let (_, path) = try JoinTests.dataset(partitions: 3)
