@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Export", targets: ["Export"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .library(name: "LogGenerator", targets: ["LogGenerator"]),
     ],
     dependencies: [
@@ -27,6 +28,7 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Engine", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .target(name: "Reports"),
         .target(name: "LogGenerator"),
         .executableTarget(
             name: "receval",
@@ -41,6 +43,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "ReceValCLITests", dependencies: ["receval"]),
         .testTarget(name: "LogGeneratorTests", dependencies: ["LogGenerator"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest", "ColumnarStorage", "LogGenerator"]),
     ],
     swiftLanguageModes: [.v6]
