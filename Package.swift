@@ -17,7 +17,8 @@ let package = Package(
         .library(name: "LogGenerator", targets: ["LogGenerator"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
@@ -29,11 +30,14 @@ let package = Package(
         .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Engine", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Reports"),
+        .target(
+            name: "Evaluation",
+            dependencies: ["ColumnarFormat", "ColumnarStorage", "Ingest", "Engine", "Reports", .product(name: "Yams", package: "Yams")]),
         .target(name: "LogGenerator"),
         .executableTarget(
             name: "receval",
             dependencies: [
-                "ColumnarFormat", "ColumnarStorage", "Ingest", "Export", "Engine", "LogGenerator",
+                "ColumnarFormat", "ColumnarStorage", "Ingest", "Export", "Engine", "Evaluation", "Reports", "LogGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),

@@ -76,3 +76,11 @@ public enum FileSystem {
         }
     }
 }
+
+/// Reading small text files (configs, reports).
+public enum TextFile {
+    public static func read(_ path: String) throws(StorageError) -> String {
+        let m = try MappedFile(path: path)
+        return m.withBytes { String(decoding: $0, as: UTF8.self) }
+    }
+}

@@ -31,8 +31,11 @@ public struct DistributionMetrics: Sendable, Equatable {
         }
     }
 
+    /// With `segment`, only cases whose context has, for each slice key, the given value (nil:
+    /// key absent) are counted: the metrics of one segment.
     public static func compute(
-        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil
+        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil,
+        segment: (keys: [String], values: [String?])? = nil
     ) throws -> DistributionMetrics {
         precondition(k >= 1, "k must be at least 1")
         let itemCount = try reader.dictionary("item_id").count
@@ -42,6 +45,20 @@ public struct DistributionMetrics: Sendable, Equatable {
         for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
         let isRelevant = relevantEvent
         let totals = Totals(items: itemCount)
+        // The segment as (key code, value code + 1 or 0 for absent) pairs; a key or value the
+        // dataset never saw cannot match (-2).
+        var wantedPairs: [(Int32, Int32)] = []
+        if let segment {
+            let keys = DictionaryIndex(try reader.dictionary("context_key"))
+            let values = DictionaryIndex(try reader.dictionary("context_value"))
+            for (name, value) in zip(segment.keys, segment.values) {
+                let kc = keys.code(of: name) ?? -2
+                let vc: Int32 = value.map { (values.code(of: $0) ?? -3) + 1 } ?? 0
+                wantedPairs.append((kc, vc))
+            }
+        }
+        let filter = wantedPairs
+        let filtering = segment != nil
         _ = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Int in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -58,10 +75,28 @@ public struct DistributionMetrics: Sendable, Equatable {
                 exIn = window.mask(micros: try load.int64("exposures", "ts_us"), nanos: try load.int64("exposures", "ts_ns"))
                 ocIn = window.mask(micros: try load.int64("outcomes", "ts_us"), nanos: try load.int64("outcomes", "ts_ns"))
             }
+            var inSegment: [Bool] = []
+            if filtering {
+                let nPairs = try load.counts("exposures", "context_count")
+                let key = try load.int32("exposures", "context_key", bound: Int(Int32.max))
+                let value = try load.int32("exposures", "context_value", bound: Int(Int32.max))
+                inSegment = [Bool](repeating: false, count: exReq.count)
+                var pair = 0
+                for row in 0..<exReq.count {
+                    let pairs = pair..<(pair + Int(nPairs[row]))
+                    pair += Int(nPairs[row])
+                    inSegment[row] = filter.allSatisfy { kc, vc in
+                        var found: Int32 = 0
+                        if kc >= 0 { for q in pairs where key[q] == kc { found = value[q] + 1 } }
+                        return found == vc
+                    }
+                }
+            }
             var pop = [Int64](repeating: 0, count: itemCount)
             var top = [Int64](repeating: 0, count: itemCount)
             var catalog = [Bool](repeating: false, count: itemCount)
             var first = [Bool](repeating: false, count: requests)
+            var caseIsOut = [Bool](repeating: false, count: requests)
             var start = 0
             var order: [Int] = []
             for row in 0..<exReq.count {
@@ -72,6 +107,10 @@ public struct DistributionMetrics: Sendable, Equatable {
                 if !exIn.isEmpty && !exIn[row] { continue }  // outside the time window
                 if first[code] { continue }  // a later duplicate is not a case
                 first[code] = true
+                if filtering && !inSegment[row] {
+                    caseIsOut[code] = true
+                    continue
+                }
                 for j in a..<b {
                     pop[Int(items[j])] += 1
                     catalog[Int(items[j])] = true
@@ -92,7 +131,8 @@ public struct DistributionMetrics: Sendable, Equatable {
                 }
             }
             // Relevant items of cases join the catalog.
-            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && first[Int(ocReq[i])] && (ocIn.isEmpty || ocIn[i]) {
+            for i in 0..<ocReq.count
+            where isRelevant[Int(ocEvent[i])] && first[Int(ocReq[i])] && !caseIsOut[Int(ocReq[i])] && (ocIn.isEmpty || ocIn[i]) {
                 catalog[Int(ocItem[i])] = true
             }
             totals.lock.lock()

@@ -35,6 +35,8 @@ public struct RankingMetrics: Sendable {
     /// byte-wise, a missing key written `k=`; `__all__` without slice keys).
     public struct Segment: Sendable, Equatable {
         public var key: String
+        /// The context value of each slice key, in slice-key order (nil: the key was absent).
+        public var values: [String?] = []
         public var recsysEval: Values
         public var ir: Values
     }
@@ -248,18 +250,22 @@ public struct RankingMetrics: Sendable {
         }
         var result = RankingMetrics(k: k, recsysEval: rs.means, ir: irs.means, bytesTouched: bytes)
         if sliceKeys.isEmpty {
-            result.segments = [Segment(key: "__all__", recsysEval: result.recsysEval, ir: result.ir)]
+            result.segments = [Segment(key: "__all__", values: [], recsysEval: result.recsysEval, ir: result.ir)]
         } else {
             for (id, sums) in segments {
                 var rest = id
                 var parts: [String] = []
+                var values: [String?] = []
                 for name in sliceKeys.reversed() {
                     let f = rest % nValues
                     rest /= nValues
-                    parts.append("\(name)=" + (f == 0 ? "" : ctxValues.string(Int32(f - 1))))
+                    let v: String? = f == 0 ? nil : ctxValues.string(Int32(f - 1))
+                    values.insert(v, at: 0)
+                    parts.append("\(name)=" + (v ?? ""))
                 }
                 parts.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-                result.segments.append(Segment(key: parts.joined(separator: "|"), recsysEval: sums.0.means, ir: sums.1.means))
+                result.segments.append(
+                    Segment(key: parts.joined(separator: "|"), values: values, recsysEval: sums.0.means, ir: sums.1.means))
             }
             result.segments.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         }

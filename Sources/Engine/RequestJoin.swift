@@ -55,7 +55,10 @@ public struct PartitionJoin {
     public let bytesTouched: Int
 
     /// Joins partition `p`. `experiment`, when given, keeps only assignments of that experiment id.
-    public init(reader: DatasetReader, partition p: Int, experimentCode: Int32? = nil, variantCount: Int, itemCount: Int) throws {
+    /// With `window`, exposures and outcomes outside it are left out before joining.
+    public init(
+        reader: DatasetReader, partition p: Int, experimentCode: Int32? = nil, variantCount: Int, itemCount: Int, window: TimeWindow? = nil
+    ) throws {
         let requests = Int(reader.footer.partitions[p].requestDictionary.count)
         var load = ColumnLoader(reader: reader, partition: p)
         var c = JoinCounts()
@@ -63,9 +66,16 @@ public struct PartitionJoin {
         let exReq = try load.int32("exposures", "request_id", bound: requests)
         let nItems = try load.counts("exposures", "item_count")
         let exTs = try load.int64("exposures", "ts_us")
+        var exIn: [Bool] = []
+        var ocIn: [Bool] = []
+        if let window {
+            exIn = window.mask(micros: exTs, nanos: try load.int64("exposures", "ts_ns"))
+            ocIn = window.mask(micros: try load.int64("outcomes", "ts_us"), nanos: try load.int64("outcomes", "ts_ns"))
+        }
         var first = [Int32](repeating: -1, count: requests)
-        c.exposureRows = exReq.count
         for (row, code) in exReq.enumerated() {
+            if !exIn.isEmpty && !exIn[row] { continue }
+            c.exposureRows += 1
             if first[Int(code)] < 0 { first[Int(code)] = Int32(row) } else { c.duplicateExposures += 1 }
             if nItems[row] == 0 { c.emptyExposures += 1 }
         }
@@ -80,9 +90,10 @@ public struct PartitionJoin {
         let ocReq = try load.int32("outcomes", "request_id", bound: requests)
         let ocItem = try load.int32("outcomes", "item_id", bound: itemCount)
         let ocTs = try load.int64("outcomes", "ts_us")
-        c.outcomeRows = ocReq.count
         var outcomesPerRequest = [Int32](repeating: 0, count: requests)
         for (i, code) in ocReq.enumerated() {
+            if !ocIn.isEmpty && !ocIn[i] { continue }
+            c.outcomeRows += 1
             let e = first[Int(code)]
             if e < 0 {
                 c.orphanOutcomes += 1

@@ -171,7 +171,7 @@ public enum DatasetJoin {
         public var bytesTouched: Int
     }
 
-    public static func run(reader: DatasetReader, threads: Int, experiment: String? = nil) throws -> Result {
+    public static func run(reader: DatasetReader, threads: Int, experiment: String? = nil, window: TimeWindow? = nil) throws -> Result {
         let variants = try reader.dictionary("variant").count
         let items = try reader.dictionary("item_id").count
         var expCode: Int32? = nil
@@ -180,7 +180,8 @@ public enum DatasetJoin {
         }
         let code = expCode
         let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (JoinCounts, Int) in
-            let j = try PartitionJoin(reader: reader, partition: p, experimentCode: code, variantCount: variants, itemCount: items)
+            let j = try PartitionJoin(
+                reader: reader, partition: p, experimentCode: code, variantCount: variants, itemCount: items, window: window)
             return (j.counts, j.bytesTouched)
         }
         return Result(counts: parts.reduce(JoinCounts()) { $0 + $1.0 }, bytesTouched: parts.reduce(0) { $0 + $1.1 })

@@ -13,7 +13,8 @@ struct ReceVal: ParsableCommand {
             """,
         version: receValVersion,
         subcommands: [
-            IngestCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self, QualityCommand.self,
+            IngestCommand.self, RunCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self,
+            QualityCommand.self,
             BenchCommand.self,
         ])
 }

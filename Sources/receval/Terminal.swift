@@ -44,6 +44,24 @@ enum Terminal {
         signal(SIGTERM, SIG_DFL)
     }
 
+    /// The current UTC time as RFC 3339 with nanoseconds (trailing zeros trimmed).
+    static func utcNow() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var t = time_t(ts.tv_sec)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ v: Int32, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        var s = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+        s += "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+        var frac = pad(Int32(ts.tv_nsec), 9)
+        while frac.hasSuffix("0") { frac.removeLast() }
+        return s + (frac.isEmpty ? "" : "." + frac) + "Z"
+    }
+
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

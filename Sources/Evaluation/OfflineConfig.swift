@@ -1,0 +1,109 @@
+/// The offline part of a recsys-eval eval config (SPEC section 3.3), validated.
+public struct OfflineConfig: Sendable, Equatable {
+    public struct Metric: Sendable, Equatable {
+        /// Lower-case canonical name: precision, recall, map, ndcg, hitrate, coverage, novelty, diversity.
+        public var name: String
+        public var k: Int
+        public var label: String { "\(name)@\(k)" }
+    }
+
+    public struct Gate: Sendable, Equatable {
+        public var metric: String
+        public var maxDrop: Double
+    }
+
+    public var metrics: [Metric] = []
+    public var sliceKeys: [String] = []
+    public var gates: [Gate] = []
+    /// RFC 3339 bounds of the test window of `time_split`, when configured.
+    public var testWindow: (start: String, end: String)?
+    public var bootstrap = false
+
+    public static func == (a: OfflineConfig, b: OfflineConfig) -> Bool {
+        a.metrics == b.metrics && a.sliceKeys == b.sliceKeys && a.gates == b.gates && a.testWindow?.start == b.testWindow?.start
+            && a.testWindow?.end == b.testWindow?.end && a.bootstrap == b.bootstrap
+    }
+
+    static let knownMetrics: Set<String> = ["precision", "recall", "map", "ndcg", "hitrate", "coverage", "novelty", "diversity"]
+}
+
+/// An eval config: the mode and the sections receval reads.
+public struct EvalConfig: Sendable {
+    public var mode: String
+    public var offline: OfflineConfig
+
+    /// Parses YAML text; `file` names the file in errors.
+    public static func parse(_ text: String, file: String) throws -> EvalConfig {
+        let root = try YAMLNode.load(text, file: file).mapping(allowed: [
+            "mode", "offline", "experiment", "ope", "interleaving", "scale", "artifacts",
+        ])
+        var c = EvalConfig(mode: try root["mode"]?.string().lowercased() ?? "", offline: OfflineConfig())
+        if let off = root["offline"] {
+            let o = try off.mapping(allowed: ["metrics", "slice_keys", "gates", "time_split", "bootstrap", "history_dir"])
+            for m in try o["metrics"]?.list() ?? [] {
+                let fields = try m.mapping(allowed: ["name", "k"])
+                var name = try fields["name"]?.string().lowercased() ?? ""
+                if name.hasSuffix("@k") { name.removeLast(2) }
+                let k = try fields["k"]?.int() ?? 0
+                guard OfflineConfig.knownMetrics.contains(name) else { throw ConfigError(file: file, "unknown metric: \(name)") }
+                guard k > 0 else { throw ConfigError(file: file, "\(name)@K requires k > 0") }
+                c.offline.metrics.append(.init(name: name, k: k))
+            }
+            c.offline.sliceKeys = try (o["slice_keys"]?.list() ?? []).map { try $0.string() }
+            for g in try o["gates"]?.list() ?? [] {
+                let fields = try g.mapping(allowed: ["metric", "max_drop"])
+                c.offline.gates.append(.init(metric: try fields["metric"]?.string() ?? "", maxDrop: try fields["max_drop"]?.double() ?? 0))
+            }
+            if let ts = o["time_split"] {
+                let split = try ts.mapping(allowed: ["train", "test"])
+                var bounds: [String: (String, String)] = [:]
+                for side in ["train", "test"] {
+                    let w = try split[side]?.mapping(allowed: ["start", "end"]) ?? [:]
+                    bounds[side] = (try w["start"]?.string() ?? "", try w["end"]?.string() ?? "")
+                }
+                let all = [bounds["train"]!.0, bounds["train"]!.1, bounds["test"]!.0, bounds["test"]!.1]
+                guard all.allSatisfy({ !$0.isEmpty }) else {
+                    throw ConfigError(file: file, "time_split requires train.start, train.end, test.start, and test.end")
+                }
+                c.offline.testWindow = bounds["test"]!
+            }
+            if let b = o["bootstrap"] {
+                let fields = try b.mapping(allowed: ["enabled", "iterations", "seed", "ci_level"])
+                c.offline.bootstrap = try fields["enabled"]?.bool() ?? false
+            }
+            _ = try o["history_dir"]?.string()
+        }
+        return c
+    }
+}
+
+/// A dataset config (SPEC section 3.2): where each table comes from.
+public struct DatasetConfig: Sendable, Equatable {
+    public struct Source: Sendable, Equatable {
+        public var type: String
+        public var path: String
+    }
+
+    public var exposures: Source?
+    public var outcomes: Source?
+    public var assignments: Source?
+
+    /// Parses YAML text; relative paths are resolved against `directory` (the config's folder).
+    public static func parse(_ text: String, file: String, directory: String) throws -> DatasetConfig {
+        let root = try YAMLNode.load(text, file: file).mapping(allowed: ["exposures", "outcomes", "assignments", "interleaving"])
+        func source(_ key: String) throws -> Source? {
+            guard let node = root[key] else { return nil }
+            let f = try node.mapping(allowed: ["type", "path", "dsn", "query"])
+            let type = try f["type"]?.string().lowercased() ?? ""
+            guard type == "jsonl" || type == "receval" else {
+                throw ConfigError(
+                    file: file, "`\(key).type` \"\(type)\" is not supported here (use jsonl, or receval for an ingested dataset)")
+            }
+            var path = try f["path"]?.string() ?? ""
+            guard !path.isEmpty else { throw ConfigError(file: file, "`\(key).path` is required") }
+            if !path.hasPrefix("/") { path = directory + "/" + path }
+            return Source(type: type, path: path)
+        }
+        return DatasetConfig(exposures: try source("exposures"), outcomes: try source("outcomes"), assignments: try source("assignments"))
+    }
+}

@@ -1,0 +1,206 @@
+import ColumnarFormat
+import ColumnarStorage
+import Engine
+import Reports
+
+/// `--mode offline`: ranking and distribution metrics over the joined exposures, globally and by
+/// segment, data quality, baseline deltas and regression gates, assembled as report.v1 with
+/// recsys-eval's keys and definitions (SPEC sections 5.4, 6 and 12).
+public struct OfflineEvaluation {
+    public struct Outcome: Sendable {
+        public var report: JSONValue
+        /// True when a baseline was given and at least one gate failed (exit code 1).
+        public var gatesFailed: Bool
+    }
+
+    public static func run(
+        reader: DatasetReader, config: OfflineConfig, baseline: JSONValue?, metadata: ReportMetadata, threads: Int
+    ) throws -> Outcome {
+        guard !config.metrics.isEmpty else { throw ConfigError(file: "eval config", "offline.metrics must list at least one metric") }
+        var window: TimeWindow? = nil
+        if let w = config.testWindow {
+            guard let parsed = TimeWindow(start: w.start, end: w.end) else {
+                throw ConfigError(file: "eval config", "offline.time_split.test must be two RFC 3339 times with start before end")
+            }
+            window = parsed
+        }
+        // Per-case metrics for each k, with segments; distribution metrics per k, globally and per segment.
+        var ranking: [Int: RankingMetrics] = [:]
+        var distribution: [Int: DistributionMetrics] = [:]
+        for m in config.metrics where ranking[m.k] == nil {
+            ranking[m.k] = try RankingMetrics.compute(reader: reader, k: m.k, threads: threads, sliceKeys: config.sliceKeys, window: window)
+        }
+        let distributionKs = Set(config.metrics.filter { ["coverage", "novelty", "diversity"].contains($0.name) }.map(\.k))
+        for k in distributionKs {
+            distribution[k] = try DistributionMetrics.compute(reader: reader, k: k, threads: threads, window: window)
+        }
+        let segments = ranking[config.metrics[0].k]!.segments
+        func value(_ m: OfflineConfig.Metric, segment: Int?) throws -> Double {
+            switch m.name {
+            case "coverage", "novelty", "diversity":
+                let d: DistributionMetrics
+                if let segment, !config.sliceKeys.isEmpty {
+                    d = try DistributionMetrics.compute(
+                        reader: reader, k: m.k, threads: threads, window: window,
+                        segment: (config.sliceKeys, segments[segment].values))
+                } else {
+                    d = distribution[m.k]!
+                }
+                return m.name == "coverage" ? d.coverage : m.name == "novelty" ? d.novelty : d.diversity
+            default:
+                let r = ranking[m.k]!
+                let v = segment.map { r.segments[$0].recsysEval } ?? r.recsysEval
+                switch m.name {
+                case "precision": return v.precision
+                case "recall": return v.recall
+                case "map": return v.map
+                case "ndcg": return v.ndcg
+                default: return v.hitrate
+                }
+            }
+        }
+        var metrics: [(String, Double)] = []
+        for m in config.metrics { metrics.append((m.label, try value(m, segment: nil))) }
+        var bySegment: [(String, JSONValue)] = []
+        for (i, seg) in segments.enumerated() {
+            var list: [JSONValue] = []
+            for m in config.metrics { list.append(metricResult(m.label, try value(m, segment: i))) }
+            bySegment.append((seg.key, .array(list)))
+        }
+        let cases = ranking[config.metrics[0].k]!.recsysEval.cases
+
+        // Baseline deltas and gates (SPEC 6.6).
+        var deltas: [(name: String, before: Double, after: Double)] = []
+        var baselineSection: JSONValue? = nil
+        if let baseline {
+            guard case .array(let previous)? = baseline["offline"]?["metrics"] else {
+                throw ConfigError(file: "baseline", "baseline report missing offline section")
+            }
+            for (name, after) in metrics {
+                guard
+                    let match = previous.first(where: {
+                        if case .string(let n)? = $0["name"] { return n.lowercased() == name.lowercased() }
+                        return false
+                    }), case .number(let before)? = match["value"]
+                else { continue }
+                deltas.append((name, before, after))
+            }
+            var runID = ""
+            if case .string(let r)? = baseline["run_id"] { runID = r }
+            baselineSection = .object([("baseline_run_id", .string(runID)), ("deltas", .array(deltas.map(deltaJSON)))])
+        }
+        var gates: [JSONValue] = []
+        var gateFailures: [JSONValue] = []
+        if baselineSection != nil {
+            for g in config.gates {
+                let d = deltas.first { $0.name.lowercased() == g.metric.lowercased() }
+                let delta = d.map { $0.after - $0.before } ?? 0
+                let passed = d != nil && delta >= -g.maxDrop
+                let r = JSONValue.object([
+                    ("metric", .string(g.metric)), ("max_drop", .number(g.maxDrop)), ("delta", .number(delta)), ("passed", .bool(passed)),
+                ])
+                gates.append(r)
+                if !passed { gateFailures.append(r) }
+            }
+        }
+
+        // Data quality on the (time-filtered) logs.
+        let join = try DatasetJoin.run(reader: reader, threads: threads, window: window).counts
+        let dataQuality = JSONValue.object([
+            ("exposure_completeness", completeness(total: join.exposureRows, missing: join.emptyExposures)),
+            ("outcome_completeness", completeness(total: join.outcomeRows, missing: 0)),
+            (
+                "join_integrity",
+                .object(
+                    [
+                        ("exposure_count", .number(Double(join.exposureRows))), ("outcome_count", .number(Double(join.outcomeRows))),
+                        ("assignments_count", .number(0)),
+                    ]
+                        + (join.duplicateExposures > 0
+                            ? [("duplicate_exposure_request_ids", .number(Double(join.duplicateExposures)))] : [])
+                        + [
+                            ("exposure_join_rate", .number(rate(join.exposuresJoined, join.exposureRows))),
+                            ("outcome_join_rate", .number(rate(join.outcomesJoined, join.outcomeRows))),
+                            ("assignment_join_rate", .number(0)),
+                        ])
+            ),
+        ])
+        let outcomeJoinRate = rate(join.outcomesJoined, join.outcomeRows)
+
+        // Executive summary (SPEC 12.2).
+        let decision = gates.isEmpty ? "not_configured" : (gateFailures.isEmpty ? "pass" : "fail")
+        var executive: [(String, JSONValue)] = [("decision", .string(decision))]
+        if !gateFailures.isEmpty { executive.append(("gate_failures", .array(gateFailures))) }
+        executive.append(("highlights", .array(highlights(metrics).map { metricResult($0.0, $0.1) })))
+        if !deltas.isEmpty {
+            let sorted = deltas.sorted { a, b in
+                let da = abs(a.after - a.before)
+                let db = abs(b.after - b.before)
+                return da != db ? da > db : Array(a.name.utf8).lexicographicallyPrecedes(Array(b.name.utf8))
+            }
+            executive.append(("key_deltas", .array(sorted.prefix(3).map(deltaJSON))))
+        }
+        var steps: [String] = []
+        if decision == "fail" { steps.append("Investigate failing gates and re-run after fixes.") }
+        if baseline == nil { steps.append("Add a baseline report to measure deltas over time.") }
+        if outcomeJoinRate > 0 && outcomeJoinRate < 0.8 {
+            steps.append("Improve exposure/outcome joins (request_id alignment) to raise join rates.")
+        }
+        if cases > 0 && cases < 50 { steps.append("Increase sample size to stabilize metrics.") }
+        if !steps.isEmpty { executive.append(("next_steps", .array(steps.prefix(3).map { .string($0) }))) }
+
+        // The report, in report.v1 field order.
+        var top: [(String, JSONValue)] = [
+            ("run_id", .string(metadata.runID)), ("mode", .string("offline")), ("created_at", .string(metadata.createdAt)),
+            ("version", .string("0.1.0")),
+        ]
+        if !metadata.binaryVersion.isEmpty { top.append(("binary_version", .string(metadata.binaryVersion))) }
+        if !metadata.gitCommit.isEmpty { top.append(("git_commit", .string(metadata.gitCommit))) }
+        if let ec = metadata.effectiveConfig { top.append(("effective_config", ec)) }
+        if !metadata.datasetFingerprint.isEmpty { top.append(("input_dataset_fingerprint", .string(metadata.datasetFingerprint))) }
+        top.append(("summary", .object([("cases_evaluated", .number(Double(cases))), ("executive", .object(executive))])))
+        var offline: [(String, JSONValue)] = [("metrics", .array(metrics.map { metricResult($0.0, $0.1) }))]
+        if !bySegment.isEmpty { offline.append(("by_segment", .object(bySegment))) }
+        if let baselineSection { offline.append(("baseline", baselineSection)) }
+        top.append(("offline", .object(offline)))
+        top.append(("data_quality", dataQuality))
+        if !gates.isEmpty { top.append(("gates", .array(gates))) }
+        return Outcome(report: .object(top), gatesFailed: !gateFailures.isEmpty)
+    }
+
+    static func metricResult(_ name: String, _ value: Double) -> JSONValue {
+        .object([("name", .string(name)), ("value", .number(value))])
+    }
+
+    static func deltaJSON(_ d: (name: String, before: Double, after: Double)) -> JSONValue {
+        let delta = d.after - d.before
+        let relative = d.before == 0 ? 0 : delta / d.before
+        var members: [(String, JSONValue)] = [("name", .string(d.name)), ("delta", .number(delta))]
+        if relative != 0 { members.append(("relative_delta", .number(relative))) }
+        members += [("before", .number(d.before)), ("after", .number(d.after))]
+        return .object(members)
+    }
+
+    static func rate(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+
+    static func completeness(total: Int, missing: Int) -> JSONValue {
+        .object([
+            ("total", .number(Double(total))), ("missing", .number(Double(missing))), ("missing_rate", .number(rate(missing, total))),
+        ])
+    }
+
+    /// Up to three metrics: by the priority ndcg, map, precision, recall, coverage, hitrate, mrr,
+    /// then in config order.
+    static func highlights(_ metrics: [(String, Double)]) -> [(String, Double)] {
+        var picked: [Int] = []
+        for base in ["ndcg", "map", "precision", "recall", "coverage", "hitrate", "mrr"] where picked.count < 3 {
+            if let i = metrics.indices.first(where: {
+                !picked.contains($0) && metrics[$0].0.lowercased().split(separator: "@").first.map(String.init) == base
+            }) {
+                picked.append(i)
+            }
+        }
+        for i in metrics.indices where picked.count < 3 && !picked.contains(i) { picked.append(i) }
+        return picked.map { metrics[$0] }
+    }
+}

@@ -1,0 +1,28 @@
+import Reports
+
+/// The report fields that describe the run rather than the data (SPEC section 12.3).
+public struct ReportMetadata: Sendable {
+    public var runID: String
+    public var createdAt: String
+    public var binaryVersion: String
+    public var gitCommit: String
+    public var effectiveConfig: JSONValue?
+    public var datasetFingerprint: String
+
+    public init(
+        runID: String, createdAt: String, binaryVersion: String, gitCommit: String, effectiveConfig: JSONValue?, datasetFingerprint: String
+    ) {
+        self.runID = runID
+        self.createdAt = createdAt
+        self.binaryVersion = binaryVersion
+        self.gitCommit = gitCommit
+        self.effectiveConfig = effectiveConfig
+        self.datasetFingerprint = datasetFingerprint
+    }
+
+    /// `<prefix>-YYYYMMDDTHHMMSSZ` from an RFC 3339 UTC time such as `2025-01-01T00:00:00Z`.
+    public static func runID(prefix: String, createdAt: String) -> String {
+        let digits = createdAt.prefix(19).filter { $0 != "-" && $0 != ":" }
+        return "\(prefix)-\(digits)Z"
+    }
+}

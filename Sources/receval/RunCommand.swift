@@ -1,0 +1,76 @@
+import ArgumentParser
+import ColumnarStorage
+import Evaluation
+import Reports
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an evaluation from recsys-eval dataset and eval configs and write a report.",
+        discussion: """
+            Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key);
+            relative paths resolve against the config file's folder. JSONL sources are ingested
+            into a temporary dataset; a source of type `receval` names an ingested dataset.
+            Only --mode offline is available so far; report.v1 JSON is written.
+
+            Exit codes: 0 success, 1 error or a failed regression gate (the report is written first).
+            """)
+
+    @Option(help: "offline (experiment, ope, interleaving and aa-check are not available yet).")
+    var mode: String?
+    @Option(help: ArgumentHelp("Dataset config YAML.", valueName: "FILE"))
+    var dataset: String
+    @Option(help: ArgumentHelp("Eval config YAML.", valueName: "FILE"))
+    var config: String
+    @Option(help: ArgumentHelp("Report to write.", valueName: "FILE"))
+    var output: String
+    @Option(name: .customLong("output-format"), help: "json.")
+    var outputFormat: String = "json"
+    @Option(help: ArgumentHelp("Baseline report (JSON) for deltas and gates.", valueName: "FILE"))
+    var baseline: String?
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+    @Option(
+        name: .customLong("created-at"),
+        help: ArgumentHelp("Fix the report time (RFC 3339, UTC), for reproducible reports.", visibility: .hidden))
+    var createdAt: String?
+
+    func run() throws {
+        do {
+            let evalText = try TextFile.read(config)
+            var eval = try EvalConfig.parse(evalText, file: config)
+            if let mode { eval.mode = mode.lowercased() }
+            guard !eval.mode.isEmpty else { throw ConfigError(file: config, "mode must be set in config or --mode") }
+            guard eval.mode == "offline" else { throw ConfigError(file: config, "mode \(eval.mode) is not available yet (offline is)") }
+            guard outputFormat.lowercased() == "json" else { throw ConfigError(file: config, "unknown output format: \(outputFormat)") }
+            let datasetConfig = try DatasetConfig.parse(
+                try TextFile.read(dataset), file: dataset, directory: AtomicOutputFile.directory(of: dataset))
+            let n = threads ?? defaultThreads()
+            let loader = try DatasetLoader(config: datasetConfig, scratchDirectory: AtomicOutputFile.directory(of: output), threads: n)
+            var baselineReport: JSONValue? = nil
+            if let baseline { baselineReport = try JSONValue.parse(try TextFile.read(baseline)) }
+            let created = createdAt ?? Terminal.utcNow()
+            let metadata = ReportMetadata(
+                runID: ReportMetadata.runID(prefix: "offline", createdAt: created), createdAt: created,
+                binaryVersion: receValVersion, gitCommit: "", effectiveConfig: nil, datasetFingerprint: "")
+            let outcome = try OfflineEvaluation.run(
+                reader: loader.reader, config: eval.offline, baseline: baselineReport, metadata: metadata, threads: n)
+            let file = try AtomicOutputFile(path: output)
+            try file.write(outcome.report.serialized())
+            try file.commit()
+            if outcome.gatesFailed {
+                Terminal.err("error: one or more regression gates failed\n")
+                throw ExitCode(1)
+            }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            Terminal.err("error: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
