@@ -163,9 +163,50 @@ public struct OfflineEvaluation {
         if !bySegment.isEmpty { offline.append(("by_segment", .object(bySegment))) }
         if let baselineSection { offline.append(("baseline", baselineSection)) }
         top.append(("offline", .object(offline)))
+        top.append(("offline_ir", try irSection(config: config, ranking: ranking)))
+        top.append(("definitions", .object([("offline", .string("recsys-eval")), ("offline_ir", .string("ir"))])))
         top.append(("data_quality", dataQuality))
         if !gates.isEmpty { top.append(("gates", .array(gates))) }
         return Outcome(report: .object(top), gatesFailed: !gateFailures.isEmpty)
+    }
+
+    /// The IR convention (trec_eval, ranx) for the configured per-case metrics plus MRR: only
+    /// requests with a relevant item count, P@k divides by k. A new key, so `offline` keeps
+    /// recsys-eval's meaning.
+    static func irSection(config: OfflineConfig, ranking: [Int: RankingMetrics]) throws -> JSONValue {
+        func values(_ v: RankingMetrics.Values, _ k: Int, _ names: [String]) -> [JSONValue] {
+            names.map { name in
+                let x: Double
+                switch name {
+                case "precision": x = v.precision
+                case "recall": x = v.recall
+                case "map": x = v.map
+                case "ndcg": x = v.ndcg
+                case "hitrate": x = v.hitrate
+                default: x = v.mrr
+                }
+                return metricResult("\(name)@\(k)", x)
+            }
+        }
+        var metrics: [JSONValue] = []
+        var cases: [(String, JSONValue)] = []
+        var segments: [String: [JSONValue]] = [:]
+        var order: [String] = []
+        for k in config.metrics.map(\.k).reduce(into: [Int](), { if !$0.contains($1) { $0.append($1) } }) {
+            let names =
+                config.metrics.filter { $0.k == k && !["coverage", "novelty", "diversity"].contains($0.name) }.map(\.name) + ["mrr"]
+            let r = ranking[k]!
+            metrics += values(r.ir, k, names)
+            cases.append(("@\(k)", .number(Double(r.ir.cases))))
+            for seg in r.segments {
+                if segments[seg.key] == nil { order.append(seg.key) }
+                segments[seg.key, default: []] += values(seg.ir, k, names)
+            }
+        }
+        return .object([
+            ("cases", .object(cases)), ("metrics", .array(metrics)),
+            ("by_segment", .object(order.map { ($0, .array(segments[$0]!)) })),
+        ])
     }
 
     static func metricResult(_ name: String, _ value: Double) -> JSONValue {

@@ -16,6 +16,8 @@ import Testing
     static let golden = here.deletingLastPathComponent().appendingPathComponent("ReportsTests/Fixtures/golden/offline.json").path
     static let runFields: Set<String> = [
         "run_id", "created_at", "binary_version", "git_commit", "effective_config", "input_dataset_fingerprint", "baseline_run_id", "ci",
+        // Keys receval adds (the IR definition set and the names of the definition sets).
+        "offline_ir", "definitions",
     ]
 
     static func dataset(_ name: String) throws -> DatasetReader {

@@ -1,0 +1,55 @@
+import ColumnarStorage
+import Evaluation
+import Foundation
+import Reports
+import Testing
+
+@Suite struct OfflineReportTests {
+    static let yaml = """
+        mode: offline
+        offline:
+          metrics:
+            - name: precision
+              k: 2
+            - name: recall
+              k: 2
+            - name: ndcg
+              k: 2
+            - name: coverage
+              k: 2
+          slice_keys: [tenant, surface]
+        """
+
+    static func report(threads: Int, dataset: String = "tiny") throws -> JSONValue {
+        let config = try EvalConfig.parse(yaml, file: "eval.yaml")
+        let metadata = ReportMetadata(
+            runID: "offline-20250101T000000Z", createdAt: "2025-01-01T00:00:00Z", binaryVersion: "test", gitCommit: "",
+            effectiveConfig: nil, datasetFingerprint: "")
+        return try OfflineEvaluation.run(
+            reader: try OfflineParityTests.dataset(dataset), config: config.offline, baseline: nil, metadata: metadata, threads: threads
+        ).report
+    }
+
+    /// The IR definition set, computed by hand on the tiny fixture: two requests have a relevant
+    /// item (r1: i1 at position 1; r2: i4 at position 3, outside the top 2).
+    @Test func irSectionByHand() throws {
+        let r = try Self.report(threads: 2)
+        guard case .array(let metrics)? = r["offline_ir"]?["metrics"] else {
+            Issue.record("offline_ir.metrics missing")
+            return
+        }
+        var got: [String: Double] = [:]
+        for m in metrics { if case .string(let n)? = m["name"], case .number(let v)? = m["value"] { got[n] = v } }
+        #expect(got == ["precision@2": 0.25, "recall@2": 0.5, "ndcg@2": 0.5, "mrr@2": 0.5])
+        #expect(r["offline_ir"]?["cases"]?["@2"] == .number(2))
+        #expect(r["definitions"]?["offline"] == .string("recsys-eval"))
+    }
+
+    /// The same report bytes for any thread count, and run to run.
+    @Test(arguments: ["tiny", "ecommerce-mini"])
+    func reportBytesDoNotDependOnThreads(dataset: String) throws {
+        let one = try Self.report(threads: 1, dataset: dataset).serialized()
+        #expect(try Self.report(threads: 2, dataset: dataset).serialized() == one)
+        #expect(try Self.report(threads: 3, dataset: dataset).serialized() == one)
+    }
+}
