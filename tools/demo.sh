@@ -21,7 +21,24 @@ echo "== export (first 2 exposures)"
 "$bin" export "$work/sample.rcv" --table exposures | head -n 2 | cut -c1-240
 echo "== data quality: join rates overall and by surface and device"
 "$bin" quality "$work/sample.rcv" --slice surface,device --experiment exp_1
-echo "== join and per-variant click-through (the evaluation available so far)"
+echo "== offline evaluation with a recsys-eval config (report.v1 JSON)"
+cat > "$work/dataset.yaml" <<YAML
+exposures: {type: receval, path: sample.rcv}
+outcomes: {type: receval, path: sample.rcv}
+YAML
+cat > "$work/eval.yaml" <<'YAML'
+mode: offline
+offline:
+  metrics:
+    - {name: precision, k: 10}
+    - {name: recall, k: 10}
+    - {name: ndcg, k: 10}
+    - {name: coverage, k: 10}
+  slice_keys: [surface]
+YAML
+"$bin" run --dataset "$work/dataset.yaml" --config "$work/eval.yaml" --output "$work/report.json"
+head -c 1200 "$work/report.json"; echo " ..."
+echo "== join and per-variant click-through"
 "$bin" bench join "$work/sample.rcv" --experiment exp_1 --repeat 1
 echo "== validate the outcomes file"
 "$bin" validate --schema outcome.v1 --input "$work/logs/outcomes.jsonl" --max-errors 3 || true

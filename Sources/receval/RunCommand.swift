@@ -56,7 +56,9 @@ struct RunCommand: ParsableCommand {
             let created = createdAt ?? Terminal.utcNow()
             let metadata = ReportMetadata(
                 runID: ReportMetadata.runID(prefix: "offline", createdAt: created), createdAt: created,
-                binaryVersion: receValVersion, gitCommit: "", effectiveConfig: nil, datasetFingerprint: "")
+                binaryVersion: receValVersion, gitCommit: "",
+                effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: datasetConfig, eval: eval.offline),
+                datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: datasetConfig))
             let outcome = try OfflineEvaluation.run(
                 reader: loader.reader, config: eval.offline, baseline: baselineReport, metadata: metadata, threads: n)
             let file = try AtomicOutputFile(path: output)

@@ -53,3 +53,26 @@ import Testing
         #expect(try Self.report(threads: 3, dataset: dataset).serialized() == one)
     }
 }
+
+@Suite struct FingerprintTests {
+    /// recsys-eval's fingerprint of the tiny dataset config in offline mode (SPEC 12.3): files
+    /// under 10 MiB hash the same way.
+    @Test func matchesRecsysEvalForSmallFiles() throws {
+        let dir = OfflineParityTests.datasets + "/tiny"
+        let config = try DatasetConfig.parse(
+            """
+            exposures:
+              type: jsonl
+              path: exposures.jsonl
+            outcomes:
+              type: jsonl
+              path: outcomes.jsonl
+            assignments:
+              type: jsonl
+              path: assignments.jsonl
+            """, file: "dataset.yaml", directory: dir)
+        #expect(
+            try DatasetFingerprint.compute(mode: "OFFLINE", dataset: config)
+                == "50e7c9d25c8a2af6a1f86cffbda614d18cbb4c5d32f338e65312eac1873449e8")
+    }
+}

@@ -152,4 +152,38 @@ import Testing
         #expect(p.terminationStatus != 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == ["e.jsonl"])
     }
+
+    @Test func runOfflineWritesAReportAndNamesBadKeys() throws {
+        let tmp = Self.tempDir()
+        let tiny = Self.fixtures + "/tiny"
+        try """
+        exposures:
+          type: jsonl
+          path: \(tiny)/exposures.jsonl
+        outcomes:
+          type: jsonl
+          path: \(tiny)/outcomes.jsonl
+        """.write(toFile: tmp + "/dataset.yaml", atomically: true, encoding: .utf8)
+        try """
+        mode: offline
+        offline:
+          metrics:
+            - name: ndcg
+              k: 2
+          slice_keys: [surface]
+        """.write(toFile: tmp + "/eval.yaml", atomically: true, encoding: .utf8)
+        let r = try Self.run(["run", "--dataset", tmp + "/dataset.yaml", "--config", tmp + "/eval.yaml", "--output", tmp + "/report.json"])
+        #expect(r.status == 0, "\(r.err)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/report.json"))) as! [String: Any]
+        #expect(report["mode"] as? String == "offline")
+        #expect((report["summary"] as? [String: Any])?["cases_evaluated"] as? Int == 3)
+        #expect((report["input_dataset_fingerprint"] as? String)?.count == 64)
+        // No temporary dataset is left next to the report.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).sorted() == ["dataset.yaml", "eval.yaml", "report.json"])
+        try "mode: offline\noffline:\n  metrics:\n    - name: ndcg\n      k: 2\n  bogus_key: 1\n".write(
+            toFile: tmp + "/bad.yaml", atomically: true, encoding: .utf8)
+        let bad = try Self.run(["run", "--dataset", tmp + "/dataset.yaml", "--config", tmp + "/bad.yaml", "--output", tmp + "/x.json"])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("offline.bogus_key"))
+    }
 }
