@@ -15,7 +15,8 @@ struct RunCommand: ParsableCommand {
             Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key);
             relative paths resolve against the config file's folder. JSONL sources are ingested
             into a temporary dataset; a source of type `receval` names an ingested dataset.
-            Only --mode offline is available so far; report.v1 JSON is written.
+            Only --mode offline is available so far. The report is report.v1 JSON, or Markdown or a
+            self-contained HTML page showing everything in the JSON.
 
             Exit codes: 0 success, 1 error or a failed regression gate (the report is written first).
             """)
@@ -28,7 +29,7 @@ struct RunCommand: ParsableCommand {
     var config: String
     @Option(help: ArgumentHelp("Report to write.", valueName: "FILE"))
     var output: String
-    @Option(name: .customLong("output-format"), help: "json.")
+    @Option(name: .customLong("output-format"), help: "json, markdown (md) or html.")
     var outputFormat: String = "json"
     @Option(help: ArgumentHelp("Baseline report (JSON) for deltas and gates.", valueName: "FILE"))
     var baseline: String?
@@ -46,7 +47,10 @@ struct RunCommand: ParsableCommand {
             if let mode { eval.mode = mode.lowercased() }
             guard !eval.mode.isEmpty else { throw ConfigError(file: config, "mode must be set in config or --mode") }
             guard eval.mode == "offline" else { throw ConfigError(file: config, "mode \(eval.mode) is not available yet (offline is)") }
-            guard outputFormat.lowercased() == "json" else { throw ConfigError(file: config, "unknown output format: \(outputFormat)") }
+            let format = outputFormat.trimmingSuffixSpaces().lowercased()
+            guard ["json", "", "md", "markdown", "html"].contains(format) else {
+                throw ConfigError(file: config, "unknown output format: \(outputFormat) (use json, markdown or html)")
+            }
             let datasetConfig = try DatasetConfig.parse(
                 try TextFile.read(dataset), file: dataset, directory: AtomicOutputFile.directory(of: dataset))
             let n = threads ?? defaultThreads()
@@ -62,7 +66,11 @@ struct RunCommand: ParsableCommand {
             let outcome = try OfflineEvaluation.run(
                 reader: loader.reader, config: eval.offline, baseline: baselineReport, metadata: metadata, threads: n)
             let file = try AtomicOutputFile(path: output)
-            try file.write(outcome.report.serialized())
+            switch format {
+            case "md", "markdown": try file.write(ReportRenderer.markdown(outcome.report))
+            case "html": try file.write(ReportRenderer.html(outcome.report))
+            default: try file.write(outcome.report.serialized())
+            }
             try file.commit()
             if outcome.gatesFailed {
                 Terminal.err("error: one or more regression gates failed\n")
