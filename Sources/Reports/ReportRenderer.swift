@@ -2,6 +2,13 @@
 /// (nested objects become sections, arrays of records become tables), and every string that comes
 /// from logs or configs is escaped, so a context value such as `<script>` renders inert.
 public enum ReportRenderer {
+    /// Top-level sections, results first and the run's configuration last.
+    static func orderedSections(_ members: [(String, JSONValue)]) -> [(String, JSONValue)] {
+        let last: Set<String> = ["effective_config", "artifacts", "definitions"]
+        let containers = members.filter { $0.1.isContainer }
+        return containers.filter { !last.contains($0.0) } + containers.filter { last.contains($0.0) }
+    }
+
     // MARK: Markdown
 
     public static func markdown(_ report: JSONValue) -> String {
@@ -13,7 +20,7 @@ public enum ReportRenderer {
                 for (k, v) in scalars { out += "| \(mdEscape(k)) | \(mdEscape(v.text)) |\n" }
                 out += "\n"
             }
-            for (k, v) in members where v.isContainer { markdownSection(k, v, level: 2, &out) }
+            for (k, v) in orderedSections(members) { markdownSection(k, v, level: 2, &out) }
         }
         return out
     }
@@ -77,7 +84,7 @@ public enum ReportRenderer {
         if case .object(let members) = report {
             let scalars = members.filter { !$0.1.isContainer }
             body += table(rows: scalars.map { [$0.0, $0.1.text] }, header: ["field", "value"])
-            for (k, v) in members where v.isContainer { htmlSection(k, v, level: 2, &body) }
+            for (k, v) in orderedSections(members) { htmlSection(k, v, level: 2, &body) }
         }
         return """
             <!DOCTYPE html>
