@@ -47,8 +47,10 @@ public struct DataQuality: Sendable {
     func percent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
 
     /// Computes the counts and the slices of `sliceKeys` on `threads` threads.
-    public static func compute(reader: DatasetReader, sliceKeys: [String], threads: Int, experiment: String? = nil) throws -> DataQuality {
-        let join = try DatasetJoin.run(reader: reader, threads: threads, experiment: experiment)
+    public static func compute(
+        reader: DatasetReader, sliceKeys: [String], threads: Int, experiment: String? = nil, window: TimeWindow? = nil
+    ) throws -> DataQuality {
+        let join = try DatasetJoin.run(reader: reader, threads: threads, experiment: experiment, window: window)
         let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
         let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
         let variants = try reader.dictionary("variant").count
@@ -60,7 +62,8 @@ public struct DataQuality: Sendable {
         let code = expCode
         // Per partition: for each slice key, counters indexed by value code + 1.
         let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> [[Int]] in
-            let j = try PartitionJoin(reader: reader, partition: p, experimentCode: code, variantCount: variants, itemCount: items)
+            let j = try PartitionJoin(
+                reader: reader, partition: p, experimentCode: code, variantCount: variants, itemCount: items, window: window)
             var load = ColumnLoader(reader: reader, partition: p)
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let exReq = try load.int32("exposures", "request_id", bound: requests)
@@ -68,8 +71,10 @@ public struct DataQuality: Sendable {
             let key = try load.int32("exposures", "context_key", bound: ctxKeys.count)
             let value = try load.int32("exposures", "context_value", bound: ctxValues.count)
             let ocReq = try load.int32("outcomes", "request_id", bound: requests)
+            var ocIn: [Bool] = []
+            if let window { ocIn = window.mask(micros: try load.int64("outcomes", "ts_us"), nanos: try load.int64("outcomes", "ts_ns")) }
             var hasOutcome = [Bool](repeating: false, count: requests)
-            for r in ocReq { hasOutcome[Int(r)] = true }
+            for (i, r) in ocReq.enumerated() where ocIn.isEmpty || ocIn[i] { hasOutcome[Int(r)] = true }
             var acc = [[Int]](repeating: [Int](repeating: 0, count: nValues * 3), count: keyCodes.count)
             var pair = 0
             for row in 0..<exReq.count {

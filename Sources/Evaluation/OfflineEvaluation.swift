@@ -164,6 +164,26 @@ public struct OfflineEvaluation {
         if let baselineSection { offline.append(("baseline", baselineSection)) }
         top.append(("offline", .object(offline)))
         top.append(("offline_ir", try irSection(config: config, ranking: ranking)))
+        // Join rate by every slice key, with plain-language warnings (a new key).
+        let quality = try DataQuality.compute(reader: reader, sliceKeys: config.sliceKeys, threads: threads, window: window)
+        top.append(
+            (
+                "data_quality_slices",
+                .object([
+                    (
+                        "join_rate_by_slice",
+                        .array(
+                            quality.slices.map { s in
+                                .object([
+                                    ("key", .string(s.key)), ("value", s.value.map { .string($0) } ?? .null),
+                                    ("exposures", .number(Double(s.exposures))), ("joined", .number(Double(s.joined))),
+                                    ("join_rate", .number(s.joinRate)),
+                                ])
+                            })
+                    ),
+                    ("warnings", .array(quality.warnings().map { .string($0) })),
+                ])
+            ))
         top.append(("definitions", .object([("offline", .string("recsys-eval")), ("offline_ir", .string("ir"))])))
         top.append(("data_quality", dataQuality))
         if !gates.isEmpty { top.append(("gates", .array(gates))) }

@@ -17,7 +17,7 @@ import Testing
     static let runFields: Set<String> = [
         "run_id", "created_at", "binary_version", "git_commit", "effective_config", "input_dataset_fingerprint", "baseline_run_id", "ci",
         // Keys receval adds (the IR definition set and the names of the definition sets).
-        "offline_ir", "definitions",
+        "offline_ir", "definitions", "data_quality_slices",
     ]
 
     static func dataset(_ name: String) throws -> DatasetReader {

@@ -45,6 +45,26 @@ import Testing
         #expect(r["definitions"]?["offline"] == .string("recsys-eval"))
     }
 
+    /// Join rate by slice in the new key: on the tiny fixture, surface=home joins 2 of 2, search 0 of 1.
+    @Test func joinRateBySlice() throws {
+        let r = try Self.report(threads: 2)
+        guard case .array(let rows)? = r["data_quality_slices"]?["join_rate_by_slice"] else {
+            Issue.record("data_quality_slices missing")
+            return
+        }
+        var got: [String: (Double, Double)] = [:]
+        for row in rows {
+            if case .string(let k)? = row["key"], case .string(let v)? = row["value"], case .number(let e)? = row["exposures"],
+                case .number(let j)? = row["joined"]
+            {
+                got["\(k)=\(v)"] = (e, j)
+            }
+        }
+        #expect(got["surface=home"]! == (2, 2))
+        #expect(got["surface=search"]! == (1, 0))
+        #expect(got["tenant=t1"]! == (3, 2))
+    }
+
     /// The same report bytes for any thread count, and run to run.
     @Test(arguments: ["tiny", "ecommerce-mini"])
     func reportBytesDoNotDependOnThreads(dataset: String) throws {
