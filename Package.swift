@@ -49,7 +49,8 @@ let package = Package(
         .testTarget(name: "LogGeneratorTests", dependencies: ["LogGenerator"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "EvaluationTests", dependencies: ["Evaluation", "Reports", "Ingest", "ColumnarStorage"], exclude: ["Fixtures"]),
+            name: "EvaluationTests", dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest", "ColumnarStorage", "LogGenerator"]),
     ],
     swiftLanguageModes: [.v6]

@@ -37,6 +37,8 @@ public struct RankingMetrics: Sendable {
         public var key: String
         /// The context value of each slice key, in slice-key order (nil: the key was absent).
         public var values: [String?] = []
+        /// Internal identifier of the value combination.
+        var id: Int64 = 0
         public var recsysEval: Values
         public var ir: Values
     }
@@ -45,6 +47,20 @@ public struct RankingMetrics: Sendable {
     public var recsysEval: Values
     public var ir: Values
     public var segments: [Segment] = []
+    /// Per-case values, when requested: for bootstrap intervals.
+    public var cases: CaseValues?
+
+    /// Every case's unit (XXH64 of its request id) and segment, and the recsys-eval values of
+    /// the cases that have relevant items (all others score 0 on every metric).
+    public struct CaseValues: Sendable {
+        public var units: [UInt64] = []
+        /// Index into `RankingMetrics.segments` of each case (empty without slice keys).
+        public var segment: [Int32] = []
+        /// Indices (into `units`) of cases with relevant items, and their values in the order
+        /// precision, recall, map, ndcg, hitrate.
+        public var scored: [Int32] = []
+        public var values: [[Double]] = Array(repeating: [], count: 5)
+    }
     public var bytesTouched: Int
 
     struct Sums: Sendable {
@@ -75,7 +91,7 @@ public struct RankingMetrics: Sendable {
     /// `sliceKeys` (context keys).
     public static func compute(
         reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], sliceKeys: [String] = [],
-        window: TimeWindow? = nil
+        window: TimeWindow? = nil, collectCases: Bool = false
     ) throws -> RankingMetrics {
         precondition(k >= 1, "k must be at least 1")
         let events = DictionaryIndex(try reader.dictionary("event_type"))
@@ -97,7 +113,14 @@ public struct RankingMetrics: Sendable {
         let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
         let keyCodes = sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
         let nValues = Int64(ctxValues.count) + 1
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (Sums, Sums, Int, [Int64: (Sums, Sums)]) in
+        struct PartCases: Sendable {
+            var units: [UInt64] = []
+            var segment: [Int64] = []
+            var scored: [Int32] = []
+            var values: [[Double]] = Array(repeating: [], count: 5)
+        }
+        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) {
+            p -> (Sums, Sums, Int, [Int64: (Sums, Sums)], PartCases) in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)
@@ -165,6 +188,20 @@ public struct RankingMetrics: Sendable {
                 _ = code32
                 rs.cases += 1
             }
+            var pc = PartCases()
+            var caseOfCode: [Int32] = []
+            if collectCases {
+                let ids = try reader.requestDictionary(partition: p)
+                caseOfCode = [Int32](repeating: -1, count: requests)
+                for code in 0..<requests where first[code] >= 0 {
+                    caseOfCode[code] = Int32(pc.units.count)
+                    pc.units.append(
+                        ids.data.withUnsafeBytes { raw in
+                            XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(ids.offsets[code])..<Int(ids.offsets[code + 1])]))
+                        })
+                    pc.segment.append(segmentOf.isEmpty ? 0 : segmentOf[Int(first[code])])
+                }
+            }
             for code in 0..<requests where first[code] >= 0 && relStart[code + 1] > relStart[code] {
                 let row = Int(first[code])
                 // The relevant set: distinct items (lists are short; a linear check suffices).
@@ -223,6 +260,14 @@ public struct RankingMetrics: Sendable {
                     }
                 }
                 score(&rs, &irs)
+                if collectCases {
+                    pc.scored.append(caseOfCode[code])
+                    pc.values[0].append(t > 0 ? Double(hits) / Double(t) : 0)
+                    pc.values[1].append(nr > 0 ? Double(hits) / Double(nr) : 0)
+                    pc.values[2].append(t > 0 && nr > 0 ? apSum / Double(min(nr, k)) : 0)
+                    pc.values[3].append(t > 0 && nr > 0 ? dcg / idcg[min(nr, k)] : 0)
+                    pc.values[4].append(t > 0 && hits > 0 ? 1 : 0)
+                }
                 if !segmentOf.isEmpty {
                     let id = segmentOf[row]
                     var pair = segments[id] ?? (Sums(), Sums())
@@ -230,13 +275,21 @@ public struct RankingMetrics: Sendable {
                     segments[id] = pair
                 }
             }
-            return (rs, irs, load.bytesTouched, segments)
+            return (rs, irs, load.bytesTouched, segments, pc)
         }
         var rs = Sums()
         var irs = Sums()
         var bytes = 0
         var segments: [Int64: (Sums, Sums)] = [:]
-        for (a, b, n, seg) in parts {
+        var allCases = PartCases()
+        for part in parts where collectCases {
+            let offset = Int32(allCases.units.count)
+            allCases.units += part.4.units
+            allCases.segment += part.4.segment
+            allCases.scored += part.4.scored.map { $0 + offset }
+            for j in 0..<5 { allCases.values[j] += part.4.values[j] }
+        }
+        for (a, b, n, seg, _) in parts {
             rs.add(a)
             irs.add(b)
             bytes += n
@@ -265,9 +318,19 @@ public struct RankingMetrics: Sendable {
                 }
                 parts.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
                 result.segments.append(
-                    Segment(key: parts.joined(separator: "|"), values: values, recsysEval: sums.0.means, ir: sums.1.means))
+                    Segment(key: parts.joined(separator: "|"), values: values, id: id, recsysEval: sums.0.means, ir: sums.1.means))
             }
             result.segments.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        }
+        if collectCases {
+            // Segment ids -> indices into result.segments.
+            var index: [Int64: Int32] = [:]
+            if !sliceKeys.isEmpty {
+                for (i, seg) in result.segments.enumerated() { index[seg.id] = Int32(i) }
+            }
+            result.cases = CaseValues(
+                units: allCases.units, segment: sliceKeys.isEmpty ? [] : allCases.segment.map { index[$0] ?? -1 },
+                scored: allCases.scored, values: allCases.values)
         }
         return result
     }

@@ -18,6 +18,11 @@ public struct OfflineConfig: Sendable, Equatable {
     /// RFC 3339 bounds of the test window of `time_split`, when configured.
     public var testWindow: (start: String, end: String)?
     public var bootstrap = false
+    /// Replicates, seed and interval level of the bootstrap (0 means recsys-eval's defaults:
+    /// 200, 42, 0.95).
+    public var bootstrapIterations = 0
+    public var bootstrapSeed = 0
+    public var bootstrapLevel = 0.0
 
     public static func == (a: OfflineConfig, b: OfflineConfig) -> Bool {
         a.metrics == b.metrics && a.sliceKeys == b.sliceKeys && a.gates == b.gates && a.testWindow?.start == b.testWindow?.start
@@ -70,6 +75,9 @@ public struct EvalConfig: Sendable {
             if let b = o["bootstrap"] {
                 let fields = try b.mapping(allowed: ["enabled", "iterations", "seed", "ci_level"])
                 c.offline.bootstrap = try fields["enabled"]?.bool() ?? false
+                c.offline.bootstrapIterations = try fields["iterations"]?.int() ?? 0
+                c.offline.bootstrapSeed = try fields["seed"]?.int() ?? 0
+                c.offline.bootstrapLevel = try fields["ci_level"]?.double() ?? 0
             }
             _ = try o["history_dir"]?.string()
         }

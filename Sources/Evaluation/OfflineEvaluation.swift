@@ -28,7 +28,8 @@ public struct OfflineEvaluation {
         var ranking: [Int: RankingMetrics] = [:]
         var distribution: [Int: DistributionMetrics] = [:]
         for m in config.metrics where ranking[m.k] == nil {
-            ranking[m.k] = try RankingMetrics.compute(reader: reader, k: m.k, threads: threads, sliceKeys: config.sliceKeys, window: window)
+            ranking[m.k] = try RankingMetrics.compute(
+                reader: reader, k: m.k, threads: threads, sliceKeys: config.sliceKeys, window: window, collectCases: config.bootstrap)
         }
         let distributionKs = Set(config.metrics.filter { ["coverage", "novelty", "diversity"].contains($0.name) }.map(\.k))
         for k in distributionKs {
@@ -59,12 +60,38 @@ public struct OfflineEvaluation {
                 }
             }
         }
+        // Bootstrap intervals for per-case metrics (SPEC 6.5), when enabled.
+        var intervals: [Int: BootstrapIntervals] = [:]
+        let level = config.bootstrapLevel > 0 && config.bootstrapLevel < 1 ? config.bootstrapLevel : 0.95
+        if config.bootstrap {
+            let iterations = config.bootstrapIterations > 0 ? config.bootstrapIterations : 200
+            let seed = UInt64(bitPattern: Int64(config.bootstrapSeed == 0 ? 42 : config.bootstrapSeed))
+            for (k, r) in ranking {
+                intervals[k] = BootstrapIntervals(
+                    cases: r.cases!, segments: config.sliceKeys.isEmpty ? 0 : r.segments.count, iterations: iterations, seed: seed,
+                    level: level)
+            }
+        }
+        func ci(_ m: OfflineConfig.Metric, segment: Int?) -> (Double, Double)? {
+            guard let b = intervals[m.k], let j = BootstrapIntervals.metricIndex(m.name) else { return nil }
+            if let segment { return config.sliceKeys.isEmpty ? b.global[j] : b.bySegment[segment][j] }
+            return b.global[j]
+        }
         var metrics: [(String, Double)] = []
-        for m in config.metrics { metrics.append((m.label, try value(m, segment: nil))) }
+        var metricCI: [String: (Double, Double)] = [:]
+        for m in config.metrics {
+            metrics.append((m.label, try value(m, segment: nil)))
+            if let c = ci(m, segment: nil) { metricCI[m.label] = c }
+        }
+        func result(_ name: String, _ v: Double, _ c: (Double, Double)?) -> JSONValue {
+            var members: [(String, JSONValue)] = [("name", .string(name)), ("value", .number(v))]
+            if let c { members.append(("ci", .object([("lower", .number(c.0)), ("upper", .number(c.1)), ("level", .number(level))]))) }
+            return .object(members)
+        }
         var bySegment: [(String, JSONValue)] = []
         for (i, seg) in segments.enumerated() {
             var list: [JSONValue] = []
-            for m in config.metrics { list.append(metricResult(m.label, try value(m, segment: i))) }
+            for m in config.metrics { list.append(result(m.label, try value(m, segment: i), ci(m, segment: i))) }
             bySegment.append((seg.key, .array(list)))
         }
         let cases = ranking[config.metrics[0].k]!.recsysEval.cases
@@ -131,7 +158,7 @@ public struct OfflineEvaluation {
         let decision = gates.isEmpty ? "not_configured" : (gateFailures.isEmpty ? "pass" : "fail")
         var executive: [(String, JSONValue)] = [("decision", .string(decision))]
         if !gateFailures.isEmpty { executive.append(("gate_failures", .array(gateFailures))) }
-        executive.append(("highlights", .array(highlights(metrics).map { metricResult($0.0, $0.1) })))
+        executive.append(("highlights", .array(highlights(metrics).map { result($0.0, $0.1, metricCI[$0.0]) })))
         if !deltas.isEmpty {
             let sorted = deltas.sorted { a, b in
                 let da = abs(a.after - a.before)
@@ -159,7 +186,7 @@ public struct OfflineEvaluation {
         if let ec = metadata.effectiveConfig { top.append(("effective_config", ec)) }
         if !metadata.datasetFingerprint.isEmpty { top.append(("input_dataset_fingerprint", .string(metadata.datasetFingerprint))) }
         top.append(("summary", .object([("cases_evaluated", .number(Double(cases))), ("executive", .object(executive))])))
-        var offline: [(String, JSONValue)] = [("metrics", .array(metrics.map { metricResult($0.0, $0.1) }))]
+        var offline: [(String, JSONValue)] = [("metrics", .array(metrics.map { result($0.0, $0.1, metricCI[$0.0]) }))]
         if !bySegment.isEmpty { offline.append(("by_segment", .object(bySegment))) }
         if let baselineSection { offline.append(("baseline", baselineSection)) }
         top.append(("offline", .object(offline)))
