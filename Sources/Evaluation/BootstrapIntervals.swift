@@ -11,36 +11,36 @@ struct BootstrapIntervals {
     var global: [(Double, Double)?]
     var bySegment: [[(Double, Double)?]]
 
-    init(cases: RankingMetrics.CaseValues, segments: Int, iterations: Int, seed: UInt64, level: Double) {
+    init(cases: RankingMetrics.CaseValues, segments: Int, iterations: Int, seed: UInt64, level: Double, threads: Int) throws {
         let n = cases.units.count
         let groups = 1 + segments  // 0: global, 1 + s: segment s
-        var denominator = [[Double]](repeating: [Double](repeating: 0, count: iterations), count: groups)
-        var numerator = [[[Double]]](
-            repeating: [[Double]](repeating: [Double](repeating: 0, count: iterations), count: groups), count: 5)
         var count = [Int](repeating: 0, count: groups)
         for i in 0..<n {
-            let seg = cases.segment.isEmpty ? -1 : Int(cases.segment[i])
             count[0] += 1
-            if seg >= 0 { count[1 + seg] += 1 }
-            let unit = cases.units[i]
-            for b in 0..<iterations {
-                let w = Double(PoissonBootstrap.weight(seed: seed, replicate: b, unit: unit))
-                denominator[0][b] += w
-                if seg >= 0 { denominator[1 + seg][b] += w }
-            }
+            if !cases.segment.isEmpty && cases.segment[i] >= 0 { count[1 + Int(cases.segment[i])] += 1 }
         }
-        for (j, caseIndex) in cases.scored.enumerated() {
-            let i = Int(caseIndex)
-            let seg = cases.segment.isEmpty ? -1 : Int(cases.segment[i])
-            let unit = cases.units[i]
-            for b in 0..<iterations {
-                let w = Double(PoissonBootstrap.weight(seed: seed, replicate: b, unit: unit))
+        // Replicates are independent: each is one morsel, summed in case order.
+        let perReplicate = try Morsels.run(count: iterations, threads: threads) { b -> (den: [Double], num: [[Double]]) in
+            var den = [Double](repeating: 0, count: groups)
+            var num = [[Double]](repeating: [Double](repeating: 0, count: groups), count: 5)
+            for i in 0..<n {
+                let w = Double(PoissonBootstrap.weight(seed: seed, replicate: b, unit: cases.units[i]))
+                den[0] += w
+                if !cases.segment.isEmpty && cases.segment[i] >= 0 { den[1 + Int(cases.segment[i])] += w }
+            }
+            for (j, caseIndex) in cases.scored.enumerated() {
+                let i = Int(caseIndex)
+                let seg = cases.segment.isEmpty ? -1 : Int(cases.segment[i])
+                let w = Double(PoissonBootstrap.weight(seed: seed, replicate: b, unit: cases.units[i]))
                 for m in 0..<5 where cases.values[m][j] != 0 {
-                    numerator[m][0][b] += w * cases.values[m][j]
-                    if seg >= 0 { numerator[m][1 + seg][b] += w * cases.values[m][j] }
+                    num[m][0] += w * cases.values[m][j]
+                    if seg >= 0 { num[m][1 + seg] += w * cases.values[m][j] }
                 }
             }
+            return (den, num)
         }
+        let denominator = (0..<groups).map { g in perReplicate.map { $0.den[g] } }
+        let numerator = (0..<5).map { m in (0..<groups).map { g in perReplicate.map { $0.num[m][g] } } }
         func interval(_ m: Int, _ g: Int) -> (Double, Double)? {
             guard count[g] > 1 else { return nil }
             var means: [Double] = []

@@ -67,9 +67,9 @@ public struct OfflineEvaluation {
             let iterations = config.bootstrapIterations > 0 ? config.bootstrapIterations : 200
             let seed = UInt64(bitPattern: Int64(config.bootstrapSeed == 0 ? 42 : config.bootstrapSeed))
             for (k, r) in ranking {
-                intervals[k] = BootstrapIntervals(
+                intervals[k] = try BootstrapIntervals(
                     cases: r.cases!, segments: config.sliceKeys.isEmpty ? 0 : r.segments.count, iterations: iterations, seed: seed,
-                    level: level)
+                    level: level, threads: threads)
             }
         }
         func ci(_ m: OfflineConfig.Metric, segment: Int?) -> (Double, Double)? {
