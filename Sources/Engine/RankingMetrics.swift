@@ -29,6 +29,8 @@ public struct RankingMetrics: Sendable {
         public var map = 0.0
         public var ndcg = 0.0
         public var mrr = 0.0
+        /// NDCG with graded gains: 2 for an item with a conversion, 1 for a click only.
+        public var ndcgGraded = 0.0
     }
 
     /// One segment's values: the key is recsys-eval's segment key (`k1=v1|k2=v2`, parts sorted
@@ -67,6 +69,7 @@ public struct RankingMetrics: Sendable {
         var cases = 0
         var precision = CompensatedSum(), recall = CompensatedSum(), hitrate = CompensatedSum()
         var map = CompensatedSum(), ndcg = CompensatedSum(), mrr = CompensatedSum()
+        var ndcgGraded = CompensatedSum()
 
         mutating func add(_ o: Sums) {
             cases += o.cases
@@ -76,6 +79,7 @@ public struct RankingMetrics: Sendable {
             map.add(o.map)
             ndcg.add(o.ndcg)
             mrr.add(o.mrr)
+            ndcgGraded.add(o.ndcgGraded)
         }
 
         var means: Values {
@@ -83,7 +87,7 @@ public struct RankingMetrics: Sendable {
             let n = Double(cases)
             return Values(
                 cases: cases, precision: precision.value / n, recall: recall.value / n, hitrate: hitrate.value / n,
-                map: map.value / n, ndcg: ndcg.value / n, mrr: mrr.value / n)
+                map: map.value / n, ndcg: ndcg.value / n, mrr: mrr.value / n, ndcgGraded: ndcgGraded.value / n)
         }
     }
 
@@ -99,6 +103,8 @@ public struct RankingMetrics: Sendable {
         var relevantEvent = [Bool](repeating: false, count: events.count)
         for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
         let isRelevant = relevantEvent
+        // Graded gain of an event type: 2 for a conversion, 1 otherwise.
+        let gainOfEvent = (0..<events.count).map { events.string(Int32($0)).lowercased() == "conversion" ? 2.0 : 1.0 }
         let itemCount = try reader.dictionary("item_id").count
         // 1/log2(i+1) for positions 1...k, and the ideal DCG of 1...k relevant items.
         var discount = [Double](repeating: 0, count: k + 1)
@@ -174,9 +180,11 @@ public struct RankingMetrics: Sendable {
             for r in 0..<requests { relStart[r + 1] += relStart[r] }
             var fill = relStart
             var rel = [Int32](repeating: 0, count: Int(relStart[requests]))
+            var relGain = [Double](repeating: 0, count: Int(relStart[requests]))
             for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && (ocIn.isEmpty || ocIn[i]) {
                 let r = Int(ocReq[i])
                 rel[Int(fill[r])] = ocItem[i]
+                relGain[Int(fill[r])] = gainOfEvent[Int(ocEvent[i])]
                 fill[r] += 1
             }
             var rs = Sums()
@@ -206,7 +214,15 @@ public struct RankingMetrics: Sendable {
                 let row = Int(first[code])
                 // The relevant set: distinct items (lists are short; a linear check suffices).
                 var rset: [Int32] = []
-                for j in Int(relStart[code])..<Int(relStart[code + 1]) where !rset.contains(rel[j]) { rset.append(rel[j]) }
+                var rgain: [Double] = []
+                for j in Int(relStart[code])..<Int(relStart[code + 1]) {
+                    if let at = rset.firstIndex(of: rel[j]) {
+                        rgain[at] = max(rgain[at], relGain[j])
+                    } else {
+                        rset.append(rel[j])
+                        rgain.append(relGain[j])
+                    }
+                }
                 let a = start[row]
                 let b = start[row + 1]
                 // Positions in rank order (stable); the identity when ranks are already sorted.
@@ -225,13 +241,15 @@ public struct RankingMetrics: Sendable {
                 var hits = 0
                 var apSum = 0.0
                 var dcg = 0.0
+                var gradedDCG = 0.0
                 var firstHit = 0
                 for pos in 0..<t {
                     let item = sorted ? items[a + pos] : items[order[pos]]
-                    if rset.contains(item) {
+                    if let at = rset.firstIndex(of: item) {
                         hits += 1
                         apSum += Double(hits) / Double(pos + 1)
                         dcg += disc[pos + 1]
+                        gradedDCG += rgain[at] * disc[pos + 1]
                         if firstHit == 0 { firstHit = pos + 1 }
                     }
                 }
@@ -256,6 +274,8 @@ public struct RankingMetrics: Sendable {
                         irs.hitrate.add(hits > 0 ? 1 : 0)
                         irs.map.add(apSum / Double(min(nr, k)))
                         irs.ndcg.add(dcg / idcg[min(nr, k)])
+                        let ideal = rgain.sorted(by: >).prefix(k).enumerated().reduce(0.0) { $0 + $1.element * disc[$1.offset + 1] }
+                        irs.ndcgGraded.add(gradedDCG / ideal)
                         if firstHit > 0 { irs.mrr.add(1 / Double(firstHit)) }
                     }
                 }

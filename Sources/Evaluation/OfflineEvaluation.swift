@@ -230,6 +230,7 @@ public struct OfflineEvaluation {
                 case "map": x = v.map
                 case "ndcg": x = v.ndcg
                 case "hitrate": x = v.hitrate
+                case "ndcg_graded": x = v.ndcgGraded
                 default: x = v.mrr
                 }
                 return metricResult("\(name)@\(k)", x)
@@ -241,7 +242,9 @@ public struct OfflineEvaluation {
         var order: [String] = []
         for k in config.metrics.map(\.k).reduce(into: [Int](), { if !$0.contains($1) { $0.append($1) } }) {
             let names =
-                config.metrics.filter { $0.k == k && !["coverage", "novelty", "diversity"].contains($0.name) }.map(\.name) + ["mrr"]
+                config.metrics.filter { $0.k == k && !["coverage", "novelty", "diversity"].contains($0.name) }.map(\.name) + [
+                    "mrr", "ndcg_graded",
+                ]
             let r = ranking[k]!
             metrics += values(r.ir, k, names)
             cases.append(("@\(k)", .number(Double(r.ir.cases))))

@@ -49,6 +49,18 @@ import Testing
         #expect(at10.ir.mrr == 1)
     }
 
+    /// Graded gains: a conversion counts 2, a click 1; the ideal order puts the conversion first.
+    @Test func gradedNDCG() throws {
+        let path = try Self.ingest(
+            [Self.exposure("r", [("a", 1), ("b", 2), ("c", 3)])],
+            [Self.outcome("r", "a"), Self.outcome("r", "b", "conversion"), Self.outcome("r", "b")])
+        let m = try RankingMetrics.compute(reader: try DatasetReader(path: path), k: 2, threads: 1)
+        let dcg = 1 + 2 / log2(3.0)
+        let ideal = 2 + 1 / log2(3.0)
+        #expect(abs(m.ir.ndcgGraded - dcg / ideal) < 1e-12)
+        #expect(m.ir.ndcg == 1)  // binary gains: both relevant items are in the top 2
+    }
+
     /// A naive reference over the JSONL: both definition sets, written out metric by metric.
     @Test(arguments: [1, 4])
     func matchesNaiveReference(partitions: Int) throws {

@@ -40,7 +40,7 @@ import Testing
         }
         var got: [String: Double] = [:]
         for m in metrics { if case .string(let n)? = m["name"], case .number(let v)? = m["value"] { got[n] = v } }
-        #expect(got == ["precision@2": 0.25, "recall@2": 0.5, "ndcg@2": 0.5, "mrr@2": 0.5])
+        #expect(got == ["precision@2": 0.25, "recall@2": 0.5, "ndcg@2": 0.5, "mrr@2": 0.5, "ndcg_graded@2": 0.5])
         #expect(r["offline_ir"]?["cases"]?["@2"] == .number(2))
         #expect(r["definitions"]?["offline"] == .string("recsys-eval"))
     }
