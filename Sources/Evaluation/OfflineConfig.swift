@@ -90,11 +90,22 @@ public struct DatasetConfig: Sendable, Equatable {
     public struct Source: Sendable, Equatable {
         public var type: String
         public var path: String
+
+        public init(type: String, path: String) {
+            self.type = type
+            self.path = path
+        }
     }
 
     public var exposures: Source?
     public var outcomes: Source?
     public var assignments: Source?
+
+    public init(exposures: Source?, outcomes: Source?, assignments: Source?) {
+        self.exposures = exposures
+        self.outcomes = outcomes
+        self.assignments = assignments
+    }
 
     /// Parses YAML text; relative paths are resolved against `directory` (the config's folder).
     public static func parse(_ text: String, file: String, directory: String) throws -> DatasetConfig {

@@ -23,10 +23,20 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "offline (experiment, ope, interleaving and aa-check are not available yet).")
     var mode: String?
-    @Option(help: ArgumentHelp("Dataset config YAML.", valueName: "FILE"))
-    var dataset: String
-    @Option(help: ArgumentHelp("Eval config YAML.", valueName: "FILE"))
-    var config: String
+    @Option(help: ArgumentHelp("Dataset config YAML (or give --data / --exposures and --outcomes).", valueName: "FILE"))
+    var dataset: String?
+    @Option(help: ArgumentHelp("Eval config YAML (or give --metrics).", valueName: "FILE"))
+    var config: String?
+    @Option(help: ArgumentHelp("Without --dataset: an ingested dataset.", valueName: "DATASET"))
+    var data: String?
+    @Option(help: ArgumentHelp("Without --dataset: exposure JSONL.", valueName: "FILE"))
+    var exposures: String?
+    @Option(help: ArgumentHelp("Without --dataset: outcome JSONL.", valueName: "FILE"))
+    var outcomes: String?
+    @Option(help: "Without --config: metrics such as ndcg@10,precision@10.")
+    var metrics: String?
+    @Option(name: .customLong("slice-keys"), help: "Without --config: context keys to segment by, comma separated.")
+    var sliceKeys: String = ""
     @Option(help: ArgumentHelp("Report to write.", valueName: "FILE"))
     var output: String
     @Option(name: .customLong("output-format"), help: "json, markdown (md) or html.")
@@ -42,17 +52,43 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let evalText = try TextFile.read(config)
-            var eval = try EvalConfig.parse(evalText, file: config)
+            var eval: EvalConfig
+            let configName = config ?? "--metrics"
+            if let config {
+                eval = try EvalConfig.parse(try TextFile.read(config), file: config)
+            } else {
+                // Plain flags: the same checks as a config file, built from a small YAML document.
+                guard let metrics else { throw ConfigError(file: "flags", "give --config FILE or --metrics (e.g. ndcg@10,precision@10)") }
+                var yaml = "offline:\n  metrics:\n"
+                for m in metrics.split(separator: ",") {
+                    let parts = m.split(separator: "@")
+                    yaml += "    - name: \"\(parts[0])\"\n      k: \(parts.count > 1 ? String(parts[1]) : "0")\n"
+                }
+                let keys = sliceKeys.split(separator: ",").map { "\"\($0)\"" }.joined(separator: ", ")
+                yaml += "  slice_keys: [\(keys)]\n"
+                eval = try EvalConfig.parse(yaml, file: "flags")
+                eval.mode = "offline"
+            }
             if let mode { eval.mode = mode.lowercased() }
-            guard !eval.mode.isEmpty else { throw ConfigError(file: config, "mode must be set in config or --mode") }
-            guard eval.mode == "offline" else { throw ConfigError(file: config, "mode \(eval.mode) is not available yet (offline is)") }
+            guard !eval.mode.isEmpty else { throw ConfigError(file: configName, "mode must be set in config or --mode") }
+            guard eval.mode == "offline" else { throw ConfigError(file: configName, "mode \(eval.mode) is not available yet (offline is)") }
             let format = outputFormat.trimmingSuffixSpaces().lowercased()
             guard ["json", "", "md", "markdown", "html"].contains(format) else {
-                throw ConfigError(file: config, "unknown output format: \(outputFormat) (use json, markdown or html)")
+                throw ConfigError(file: configName, "unknown output format: \(outputFormat) (use json, markdown or html)")
             }
-            let datasetConfig = try DatasetConfig.parse(
-                try TextFile.read(dataset), file: dataset, directory: AtomicOutputFile.directory(of: dataset))
+            let datasetConfig: DatasetConfig
+            if let dataset {
+                datasetConfig = try DatasetConfig.parse(
+                    try TextFile.read(dataset), file: dataset, directory: AtomicOutputFile.directory(of: dataset))
+            } else if let data {
+                let s = DatasetConfig.Source(type: "receval", path: data)
+                datasetConfig = DatasetConfig(exposures: s, outcomes: s, assignments: nil)
+            } else if let exposures, let outcomes {
+                datasetConfig = DatasetConfig(
+                    exposures: .init(type: "jsonl", path: exposures), outcomes: .init(type: "jsonl", path: outcomes), assignments: nil)
+            } else {
+                throw ConfigError(file: "flags", "give --dataset FILE, --data DATASET, or --exposures FILE and --outcomes FILE")
+            }
             let n = threads ?? defaultThreads()
             let loader = try DatasetLoader(config: datasetConfig, scratchDirectory: AtomicOutputFile.directory(of: output), threads: n)
             var baselineReport: JSONValue? = nil

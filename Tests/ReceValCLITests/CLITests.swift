@@ -186,4 +186,17 @@ import Testing
         #expect(bad.status == 1)
         #expect(bad.err.contains("offline.bogus_key"))
     }
+
+    @Test func runWithPlainFlags() throws {
+        let tmp = Self.tempDir()
+        let tiny = Self.fixtures + "/tiny"
+        let r = try Self.run([
+            "run", "--exposures", tiny + "/exposures.jsonl", "--outcomes", tiny + "/outcomes.jsonl", "--metrics", "precision@2,recall@2",
+            "--slice-keys", "tenant,surface", "--output", tmp + "/r.md", "--output-format", "markdown",
+        ])
+        #expect(r.status == 0, "\(r.err)")
+        let md = try String(contentsOfFile: tmp + "/r.md", encoding: .utf8)
+        #expect(md.contains("precision@2 | 0.16666666666666666"))
+        #expect(md.contains("surface=home\\|tenant=t1"))
+    }
 }
