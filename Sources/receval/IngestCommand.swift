@@ -37,7 +37,8 @@ struct IngestCommand: ParsableCommand {
     var output: String
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
-    @Option(name: .customLong("memory-limit"), help: "Peak memory to stay under, e.g. 1G or 512M; more data spills to temporary files.")
+    @Option(
+        name: .customLong("memory-limit"), help: "Peak memory to stay under (at least 512M), e.g. 1G; more data spills to temporary files.")
     var memoryLimit: String = "2G"
     @Option(help: "Request-id hash partitions (default: from input size and memory limit).")
     var partitions: Int?
@@ -61,9 +62,11 @@ struct IngestCommand: ParsableCommand {
             throw ValidationError("give at least one input: --exposures FILE, --outcomes FILE or --assignments FILE")
         }
         guard Codec(name: codec) != nil else { throw ValidationError("--codec must be zstd, lz4 or none, not '\(codec)'") }
-        guard parseByteSize(memoryLimit) != nil else {
+        guard let limit = parseByteSize(memoryLimit) else {
             throw ValidationError("--memory-limit: cannot read '\(memoryLimit)'; try 1G or 512M")
         }
+        // Below this the fixed buffers (read-ahead chunks, parsed rounds, dictionaries) dominate.
+        guard limit >= 512 << 20 else { throw ValidationError("--memory-limit must be at least 512M") }
         guard parseByteSize(maxLineBytes) != nil else { throw ValidationError("--max-line-bytes: cannot read '\(maxLineBytes)'; try 64M") }
         guard (0...1).contains(maxRejectRate) else { throw ValidationError("--max-reject-rate must be between 0 and 1") }
         guard rowGroupRows >= 1 else { throw ValidationError("--row-group-rows must be at least 1") }
