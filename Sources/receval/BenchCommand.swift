@@ -14,11 +14,11 @@ struct BenchJoinCommand: ParsableCommand {
         commandName: "join",
         abstract: "Join throughput: the exposure <- outcome <- assignment join alone, and with a per-variant aggregate.",
         discussion: """
-            Both runs read the dataset's columns from the memory-mapped file, decode them and join
-            through the per-partition request-id codes. "join" counts recsys-eval's join
-            statistics (first exposure wins, orphans, assigned exposures). "join+aggregate" groups
-            every exposure joined to its assignment by variant and the --group-by context keys,
-            with requests, items, clicked requests and clicks. Reported: median seconds over
+            Both runs read the dataset's columns from the memory-mapped file, decode them and join \
+            through the per-partition request-id codes. "join" counts recsys-eval's join \
+            statistics (first exposure wins, orphans, assigned exposures). "join+aggregate" groups \
+            every exposure joined to its assignment by variant and the --group-by context keys, \
+            with requests, items, clicked requests and clicks. Reported: median seconds over \
             --repeat runs, exposure rows/s and GB/s of decoded columns touched.
             """)
 
@@ -146,9 +146,9 @@ struct BenchRankCommand: ParsableCommand {
         commandName: "rank",
         abstract: "Ranking-metric throughput: precision, recall, hit rate, MAP, NDCG, MRR, coverage, novelty and diversity at k.",
         discussion: """
-            Prints both definition sets: recsys-eval's (every first exposure is a case; precision
-            divides by min(k, list length)) and the IR convention (only requests with a relevant
-            item; P@k divides by k). Relevant items are those of outcomes whose event type is in
+            Prints both definition sets: recsys-eval's (every first exposure is a case; precision \
+            divides by min(k, list length)) and the IR convention (only requests with a relevant \
+            item; P@k divides by k). Relevant items are those of outcomes whose event type is in \
             --events.
             """)
 

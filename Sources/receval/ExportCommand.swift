@@ -7,9 +7,9 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a table of a dataset back as JSONL or CSV.",
         discussion: """
-            JSONL gives the same JSON values as were ingested (key order and number spelling may
-            differ; timestamps keep their instant and UTC offset). CSV has one row per record, with
-            items and context as JSON text. Writes to standard output unless --output is given
+            JSONL gives the same JSON values as were ingested (key order and number spelling may \
+            differ; timestamps keep their instant and UTC offset). CSV has one row per record, with \
+            items and context as JSON text. Writes to standard output unless --output is given \
             (written atomically).
 
             Exit codes: 0 success, 1 the dataset is missing or damaged, or the output cannot be written.

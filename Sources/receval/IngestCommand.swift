@@ -11,17 +11,17 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Convert JSONL exposure, outcome and assignment logs into one columnar dataset.",
         discussion: """
-            Inputs may be plain, gzip or zstd (detected from the content) and may be repeated;
-            `-` reads standard input. Every line is validated against exposure.v1, outcome.v1 or
-            assignment.v1. A line that fails goes to the rejects file (default DATASET.rejects.jsonl)
-            with its source, line number, field path, reason and the original text; for every
-            table, rows read = rows written + rows rejected. Empty and whitespace-only lines are
+            Inputs may be plain, gzip or zstd (detected from the content) and may be repeated; \
+            `-` reads standard input. Every line is validated against exposure.v1, outcome.v1 or \
+            assignment.v1. A line that fails goes to the rejects file (default DATASET.rejects.jsonl) \
+            with its source, line number, field path, reason and the original text; for every \
+            table, rows read = rows written + rows rejected. Empty and whitespace-only lines are \
             not rows: they are skipped and counted as blank.
 
-            Policy: if more than --max-reject-rate of a table's rows are rejected, no dataset is
+            Policy: if more than --max-reject-rate of a table's rows are rejected, no dataset is \
             written (the rejects file still is) and the exit code is 2.
 
-            The dataset appears atomically: an interrupted ingest leaves the previous file (or
+            The dataset appears atomically: an interrupted ingest leaves the previous file (or \
             none) and no temporary files.
 
             Exit codes: 0 success, 1 error (I/O, bad flags), 2 too many rejected rows.

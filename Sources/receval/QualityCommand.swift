@@ -7,10 +7,10 @@ struct QualityCommand: ParsableCommand {
         commandName: "quality",
         abstract: "Data quality of a dataset: join rates, duplicates, orphans, and join rates by slice.",
         discussion: """
-            Counts follow recsys-eval's join: the first exposure of a request wins (later ones are
-            duplicates), outcomes attach to it whatever their time, outcomes without an exposure
-            are orphans. For each --slice key, every value's exposure join rate (share of requests
-            with an outcome) and assignment rate are listed; a slice joining at under half the
+            Counts follow recsys-eval's join: the first exposure of a request wins (later ones are \
+            duplicates), outcomes attach to it whatever their time, outcomes without an exposure \
+            are orphans. For each --slice key, every value's exposure join rate (share of requests \
+            with an outcome) and assignment rate are listed; a slice joining at under half the \
             overall rate is reported as a warning.
 
             Exit codes: 0 success (warnings included), 1 the dataset is missing or damaged.

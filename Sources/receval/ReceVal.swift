@@ -6,9 +6,9 @@ struct ReceVal: ParsableCommand {
         commandName: "receval",
         abstract: "Evaluate recommender systems from their production logs.",
         discussion: """
-            Typical flow: `receval ingest` turns JSONL logs into one columnar dataset file;
-            `receval inspect` and `receval export` look inside it; `receval validate` checks JSONL
-            against the exposure.v1 / outcome.v1 / assignment.v1 contracts; `receval gen` makes
+            Typical flow: `receval ingest` turns JSONL logs into one columnar dataset file; \
+            `receval inspect` and `receval export` look inside it; `receval validate` checks JSONL \
+            against the exposure.v1 / outcome.v1 / assignment.v1 contracts; `receval gen` makes \
             synthetic logs to try it all on.
             """,
         version: receValVersion,

@@ -12,10 +12,10 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run an evaluation from recsys-eval dataset and eval configs and write a report.",
         discussion: """
-            Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key);
-            relative paths resolve against the config file's folder. JSONL sources are ingested
-            into a temporary dataset; a source of type `receval` names an ingested dataset.
-            Only --mode offline is available so far. The report is report.v1 JSON, or Markdown or a
+            Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key); \
+            relative paths resolve against the config file's folder. JSONL sources are ingested \
+            into a temporary dataset; a source of type `receval` names an ingested dataset. \
+            Only --mode offline is available so far. The report is report.v1 JSON, or Markdown or a \
             self-contained HTML page showing everything in the JSON.
 
             Exit codes: 0 success, 1 error or a failed regression gate (the report is written first).

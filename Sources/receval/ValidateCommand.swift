@@ -7,10 +7,10 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check a JSONL file against exposure.v1, outcome.v1 or assignment.v1.",
         discussion: """
-            Prints one line per invalid record, `FILE:LINE: field PATH: MESSAGE`, then a summary.
+            Prints one line per invalid record, `FILE:LINE: field PATH: MESSAGE`, then a summary. \
             Empty lines are skipped. Gzip and zstd input is decoded.
 
-            Exit codes: 0 every line is valid, 1 at least one line is invalid, 2 the input
+            Exit codes: 0 every line is valid, 1 at least one line is invalid, 2 the input \
             cannot be read or the flags are wrong.
             """)
 
