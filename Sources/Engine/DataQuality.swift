@@ -50,7 +50,6 @@ public struct DataQuality: Sendable {
     public static func compute(
         reader: DatasetReader, sliceKeys: [String], threads: Int, experiment: String? = nil, window: TimeWindow? = nil
     ) throws -> DataQuality {
-        let join = try DatasetJoin.run(reader: reader, threads: threads, experiment: experiment, window: window)
         let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
         let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
         let variants = try reader.dictionary("variant").count
@@ -61,7 +60,8 @@ public struct DataQuality: Sendable {
         let nValues = ctxValues.count + 1  // index 0: key absent
         let code = expCode
         // Per partition: for each slice key, counters indexed by value code + 1.
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> [[Int]] in
+        // One join per partition gives both the counts and the slices.
+        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (JoinCounts, [[Int]]) in
             let j = try PartitionJoin(
                 reader: reader, partition: p, experimentCode: code, variantCount: variants, itemCount: items, window: window)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -93,12 +93,12 @@ public struct DataQuality: Sendable {
             guard pair == key.count else {
                 throw StorageError.corrupt(path: reader.path, reason: "partition \(p): context counts do not match the pairs")
             }
-            return acc
+            return (j.counts, acc)
         }
         var slices: [Slice] = []
         for (ki, name) in sliceKeys.enumerated() {
             var total = [Int](repeating: 0, count: nValues * 3)
-            for part in parts { for i in 0..<total.count { total[i] += part[ki][i] } }
+            for part in parts { for i in 0..<total.count { total[i] += part.1[ki][i] } }
             var rows: [Slice] = []
             for v in 0..<nValues where total[v * 3] > 0 {
                 rows.append(
@@ -108,6 +108,6 @@ public struct DataQuality: Sendable {
             }
             slices += rows
         }
-        return DataQuality(counts: join.counts, slices: slices)
+        return DataQuality(counts: parts.reduce(JoinCounts()) { $0 + $1.0 }, slices: slices)
     }
 }

@@ -36,14 +36,21 @@ public struct OfflineEvaluation {
             distribution[k] = try DistributionMetrics.compute(reader: reader, k: k, threads: threads, window: window)
         }
         let segments = ranking[config.metrics[0].k]!.segments
+        // Per-segment distribution metrics, computed once per (k, segment) for all three names.
+        var segmentDistribution: [[Int]: DistributionMetrics] = [:]
         func value(_ m: OfflineConfig.Metric, segment: Int?) throws -> Double {
             switch m.name {
             case "coverage", "novelty", "diversity":
                 let d: DistributionMetrics
                 if let segment, !config.sliceKeys.isEmpty {
-                    d = try DistributionMetrics.compute(
-                        reader: reader, k: m.k, threads: threads, window: window,
-                        segment: (config.sliceKeys, segments[segment].values))
+                    if let cached = segmentDistribution[[m.k, segment]] {
+                        d = cached
+                    } else {
+                        d = try DistributionMetrics.compute(
+                            reader: reader, k: m.k, threads: threads, window: window,
+                            segment: (config.sliceKeys, segments[segment].values))
+                        segmentDistribution[[m.k, segment]] = d
+                    }
                 } else {
                     d = distribution[m.k]!
                 }
@@ -132,7 +139,9 @@ public struct OfflineEvaluation {
         }
 
         // Data quality on the (time-filtered) logs.
-        let join = try DatasetJoin.run(reader: reader, threads: threads, window: window).counts
+        // One pass gives recsys-eval's join counts and the join rate by slice.
+        let quality = try DataQuality.compute(reader: reader, sliceKeys: config.sliceKeys, threads: threads, window: window)
+        let join = quality.counts
         let dataQuality = JSONValue.object([
             ("exposure_completeness", completeness(total: join.exposureRows, missing: join.emptyExposures)),
             ("outcome_completeness", completeness(total: join.outcomeRows, missing: 0)),
@@ -192,7 +201,6 @@ public struct OfflineEvaluation {
         top.append(("offline", .object(offline)))
         top.append(("offline_ir", try irSection(config: config, ranking: ranking)))
         // Join rate by every slice key, with plain-language warnings (a new key).
-        let quality = try DataQuality.compute(reader: reader, sliceKeys: config.sliceKeys, threads: threads, window: window)
         top.append(
             (
                 "data_quality_slices",
