@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Export", targets: ["Export"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Statistics", targets: ["Statistics"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "LogGenerator", targets: ["LogGenerator"]),
     ],
@@ -29,10 +30,13 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Engine", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .target(name: "Statistics"),
         .target(name: "Reports"),
         .target(
             name: "Evaluation",
-            dependencies: ["ColumnarFormat", "ColumnarStorage", "Ingest", "Engine", "Reports", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "ColumnarFormat", "ColumnarStorage", "Ingest", "Engine", "Statistics", "Reports", .product(name: "Yams", package: "Yams"),
+            ]),
         .target(name: "LogGenerator"),
         .executableTarget(
             name: "receval",
@@ -52,6 +56,7 @@ let package = Package(
             name: "EvaluationTests", dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage"],
             exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest", "ColumnarStorage", "LogGenerator"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -87,7 +87,16 @@ public struct ColumnLoader {
         return out
     }
 
-    /// A per-row count column (items, context pairs), checked to be >= 0.
+    public mutating func double(_ table: String, _ column: String) throws -> [Double] {
+        let t = try self.table(table)
+        var out: [Double] = []
+        for g in 0..<reader.footer.partitions[partition].tables[t].count {
+            out += try reader.float64Column(partition: partition, table: t, rowGroup: g, column)
+        }
+        bytesTouched += out.count * 8
+        return out
+    }
+
     /// A per-row count column (items, context pairs): each count >= 0 and, in every row group,
     /// summing to the rows of the list it counts, so child ranges derived from it stay in bounds.
     public mutating func counts(_ table: String, _ column: String) throws -> [Int32] {
@@ -120,6 +129,13 @@ public struct ColumnLoader {
 
 /// Looks up dictionary entries by value (dictionaries are sorted byte-wise, so by binary search).
 public struct DictionaryIndex: Sendable {
+    /// A mask over codes: which entries equal `s` ignoring ASCII case (recsys-eval matches
+    /// experiment ids and event types that way).
+    public func codes(matchingCaseInsensitive s: String) -> [Bool] {
+        let key = s.lowercased()
+        return (0..<values.count).map { values.string($0).lowercased() == key }
+    }
+
     public let values: ByteStrings
 
     public init(_ values: ByteStrings) { self.values = values }

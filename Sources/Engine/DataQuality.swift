@@ -54,16 +54,14 @@ public struct DataQuality: Sendable {
         let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
         let variants = try reader.dictionary("variant").count
         let items = try reader.dictionary("item_id").count
-        var expCode: Int32? = nil
-        if let experiment { expCode = DictionaryIndex(try reader.dictionary("experiment_id")).code(of: experiment) ?? -2 }
+        let mask = try ExperimentFilter.mask(reader: reader, experiment: experiment)
         let keyCodes = sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
         let nValues = ctxValues.count + 1  // index 0: key absent
-        let code = expCode
         // Per partition: for each slice key, counters indexed by value code + 1.
         // One join per partition gives both the counts and the slices.
         let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (JoinCounts, [[Int]]) in
             let j = try PartitionJoin(
-                reader: reader, partition: p, experimentCode: code, variantCount: variants, itemCount: items, window: window)
+                reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, window: window)
             var load = ColumnLoader(reader: reader, partition: p)
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let exReq = try load.int32("exposures", "request_id", bound: requests)

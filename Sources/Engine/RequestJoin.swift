@@ -54,10 +54,10 @@ public struct PartitionJoin {
     public let counts: JoinCounts
     public let bytesTouched: Int
 
-    /// Joins partition `p`. `experiment`, when given, keeps only assignments of that experiment id.
-    /// With `window`, exposures and outcomes outside it are left out before joining.
+    /// Joins partition `p`. `experiments`, when given, keeps only assignments whose experiment
+    /// code it marks true. With `window`, exposures and outcomes outside it are left out before joining.
     public init(
-        reader: DatasetReader, partition p: Int, experimentCode: Int32? = nil, variantCount: Int, itemCount: Int, window: TimeWindow? = nil
+        reader: DatasetReader, partition p: Int, experiments: [Bool]? = nil, variantCount: Int, itemCount: Int, window: TimeWindow? = nil
     ) throws {
         let requests = Int(reader.footer.partitions[p].requestDictionary.count)
         var load = ColumnLoader(reader: reader, partition: p)
@@ -114,10 +114,10 @@ public struct PartitionJoin {
         // Assignments: the last one of a request wins.
         let asReq = try load.int32("assignments", "request_id", bound: requests)
         let asVariant = try load.int32("assignments", "variant", bound: max(variantCount, 1))
-        let asExp = try load.int32("assignments", "experiment_id", bound: Int(Int32.max))
+        let asExp = try load.int32("assignments", "experiment_id", bound: experiments?.count ?? Int(Int32.max))
         var variant = [Int32](repeating: -1, count: requests)
         for (i, code) in asReq.enumerated() {
-            if let experimentCode, asExp[i] != experimentCode { continue }
+            if let experiments, !experiments[Int(asExp[i])] { continue }
             c.assignmentRows += 1
             if variant[Int(code)] < 0 { c.assignedRequests += 1 }
             variant[Int(code)] = asVariant[i]
@@ -127,5 +127,14 @@ public struct PartitionJoin {
         variantOfRequest = variant
         counts = c
         bytesTouched = load.bytesTouched
+    }
+}
+
+/// Which experiment codes an experiment id selects: recsys-eval matches ids ignoring case, and
+/// an empty id selects every assignment.
+public enum ExperimentFilter {
+    public static func mask(reader: DatasetReader, experiment: String?) throws -> [Bool]? {
+        guard let experiment, !experiment.isEmpty else { return nil }
+        return DictionaryIndex(try reader.dictionary("experiment_id")).codes(matchingCaseInsensitive: experiment)
     }
 }

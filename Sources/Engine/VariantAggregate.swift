@@ -174,14 +174,10 @@ public enum DatasetJoin {
     public static func run(reader: DatasetReader, threads: Int, experiment: String? = nil, window: TimeWindow? = nil) throws -> Result {
         let variants = try reader.dictionary("variant").count
         let items = try reader.dictionary("item_id").count
-        var expCode: Int32? = nil
-        if let experiment {
-            expCode = DictionaryIndex(try reader.dictionary("experiment_id")).code(of: experiment) ?? -2
-        }
-        let code = expCode
+        let mask = try ExperimentFilter.mask(reader: reader, experiment: experiment)
         let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (JoinCounts, Int) in
             let j = try PartitionJoin(
-                reader: reader, partition: p, experimentCode: code, variantCount: variants, itemCount: items, window: window)
+                reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, window: window)
             return (j.counts, j.bytesTouched)
         }
         return Result(counts: parts.reduce(JoinCounts()) { $0 + $1.0 }, bytesTouched: parts.reduce(0) { $0 + $1.1 })

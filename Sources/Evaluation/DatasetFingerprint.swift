@@ -26,7 +26,8 @@ public enum DatasetFingerprint {
 
     /// The configuration as run, for `effective_config`: only what receval reads, and never a
     /// secret (database sources, which carry DSNs, are not accepted).
-    public static func effectiveConfig(mode: String, dataset: DatasetConfig, eval: OfflineConfig) -> JSONValue {
+    public static func effectiveConfig(mode: String, dataset: DatasetConfig, eval config: EvalConfig) -> JSONValue {
+        let eval = config.offline
         func source(_ s: DatasetConfig.Source?) -> JSONValue {
             guard let s else { return .null }
             return .object([("type", .string(s.type)), ("path", .string(s.path))])
@@ -47,7 +48,46 @@ public enum DatasetFingerprint {
                     ("assignments", source(dataset.assignments)),
                 ])
             ),
-            ("eval", .object([("offline", .object(offline))])),
+            ("eval", .object(mode == "offline" ? [("offline", .object(offline))] : [("experiment", experimentJSON(config.experiment))])),
         ])
+    }
+
+    static func experimentJSON(_ e: ExperimentConfig) -> JSONValue {
+        func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
+        var m: [(String, JSONValue)] = [
+            ("experiment_id", .string(e.experimentID)), ("slice_keys", strings(e.sliceKeys)),
+            ("control_variant", .string(e.controlVariant)),
+            ("primary_metrics", strings(e.primaryMetrics)),
+            (
+                "guardrails",
+                .object([
+                    ("max_latency_p95_ms", .number(e.maxLatencyP95)), ("max_error_rate", .number(e.maxErrorRate)),
+                    ("max_empty_rate", .number(e.maxEmptyRate)),
+                    ("non_inferiority", .object(e.nonInferiority.map { ($0.metric, .number($0.margin)) })),
+                ])
+            ),
+            ("cuped", .object([("enabled", .bool(e.cupedEnabled)), ("covariate_key", .string(e.covariateKey))])),
+            ("multiple_comparisons", .object([("method", .string(e.recsysEvalCorrection)), ("alpha", .number(e.alpha))])),
+            (
+                "srm",
+                .object([("enabled", .bool(e.srmEnabled)), ("alpha", .number(e.srmAlpha)), ("min_sample", .number(Double(e.srmMinSample)))])
+            ),
+            (
+                "decision",
+                .object([("enabled", .bool(e.decisionEnabled)), ("guardrail_gate", .bool(e.guardrailGate)), ("srm_gate", .bool(e.srmGate))])
+            ),
+        ]
+        m.append(
+            (
+                "analysis",
+                .object([
+                    ("unit", .string(e.analysis.unit.rawValue)), ("compat", .string(e.analysis.compat)),
+                    ("ci_level", .number(e.analysis.level)),
+                    ("correction", .string(e.analysis.correction)), ("bootstrap", .bool(e.analysis.bootstrap)),
+                    ("bootstrap_iterations", .number(Double(e.analysis.bootstrapIterations))),
+                    ("bootstrap_seed", .number(Double(e.analysis.bootstrapSeed))),
+                ])
+            ))
+        return .object(m)
     }
 }

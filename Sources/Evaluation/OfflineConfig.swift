@@ -36,6 +36,7 @@ public struct OfflineConfig: Sendable, Equatable {
 public struct EvalConfig: Sendable {
     public var mode: String
     public var offline: OfflineConfig
+    public var experiment = ExperimentConfig()
 
     /// Parses YAML text; `file` names the file in errors.
     public static func parse(_ text: String, file: String) throws -> EvalConfig {
@@ -81,6 +82,7 @@ public struct EvalConfig: Sendable {
             }
             _ = try o["history_dir"]?.string()
         }
+        if let e = root["experiment"] { c.experiment = try ExperimentConfig.parse(e, file: file) }
         return c
     }
 }

@@ -33,6 +33,14 @@ struct YAMLNode {
         return out
     }
 
+    /// A mapping whose keys are data (variant or metric names), not config keys.
+    func entries() throws -> [(key: String, value: YAMLNode)] {
+        guard let value else { return [] }
+        guard let dict = value as? [String: Any] else { throw ConfigError(file: file, "`\(path)` must be a mapping") }
+        return dict.map { (key: $0.key, value: YAMLNode(file: file, path: named($0.key), value: $0.value)) }
+            .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+    }
+
     func list() throws -> [YAMLNode] {
         guard let value else { return [] }
         guard let items = value as? [Any] else { throw ConfigError(file: file, "`\(path)` must be a list") }

@@ -15,14 +15,23 @@ struct RunCommand: ParsableCommand {
             Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key); \
             relative paths resolve against the config file's folder. JSONL sources are ingested \
             into a temporary dataset; a source of type `receval` names an ingested dataset. \
-            Only --mode offline is available so far. The report is report.v1 JSON, or Markdown or a \
-            self-contained HTML page showing everything in the JSON.
+            Modes: offline, experiment, aa-check. The report is report.v1 JSON, or Markdown or a \
+            self-contained HTML page showing everything in the JSON. Experiment reports keep \
+            recsys-eval's keys and numbers and add `experiment_units`: the analysis at the \
+            randomisation unit (delta method, Welch, CUPED, bootstrap, SRM on units) that decides \
+            by default; --compat recsys-eval decides exactly as recsys-eval does.
 
-            Exit codes: 0 success, 1 error or a failed regression gate (the report is written first).
+            Exit codes: 0 success (or ship), 1 error or a failed regression gate (the report is \
+            written first), 2 hold or inconclusive, 3 fail or rollback (experiment decisions, \
+            written when experiment.decision.enabled).
             """)
 
-    @Option(help: "offline (experiment, ope, interleaving and aa-check are not available yet).")
+    @Option(help: "offline, experiment or aa-check (ope and interleaving are not available yet).")
     var mode: String?
+    @Option(
+        help: ArgumentHelp(
+            "recsys-eval: decide experiments exactly as recsys-eval does (request-level, no significance).", valueName: "NAME"))
+    var compat: String?
     @Option(help: ArgumentHelp("Dataset config YAML (or give --data / --exposures and --outcomes).", valueName: "FILE"))
     var dataset: String?
     @Option(help: ArgumentHelp("Eval config YAML (or give --metrics).", valueName: "FILE"))
@@ -71,7 +80,13 @@ struct RunCommand: ParsableCommand {
             }
             if let mode { eval.mode = mode.lowercased() }
             guard !eval.mode.isEmpty else { throw ConfigError(file: configName, "mode must be set in config or --mode") }
-            guard eval.mode == "offline" else { throw ConfigError(file: configName, "mode \(eval.mode) is not available yet (offline is)") }
+            guard ["offline", "experiment", "aa-check"].contains(eval.mode) else {
+                throw ConfigError(file: configName, "mode \(eval.mode) is not available yet (offline, experiment and aa-check are)")
+            }
+            if let compat {
+                guard compat.lowercased() == "recsys-eval" else { throw ConfigError(file: "flags", "--compat takes recsys-eval") }
+                eval.experiment.analysis.compat = "recsys-eval"
+            }
             let format = outputFormat.trimmingSuffixSpaces().lowercased()
             guard ["json", "", "md", "markdown", "html"].contains(format) else {
                 throw ConfigError(file: configName, "unknown output format: \(outputFormat) (use json, markdown or html)")
@@ -95,23 +110,38 @@ struct RunCommand: ParsableCommand {
             if let baseline { baselineReport = try JSONValue.parse(try TextFile.read(baseline)) }
             let created = createdAt ?? Terminal.utcNow()
             let metadata = ReportMetadata(
-                runID: ReportMetadata.runID(prefix: "offline", createdAt: created), createdAt: created,
+                runID: ReportMetadata.runID(prefix: eval.mode, createdAt: created), createdAt: created,
                 binaryVersion: receValVersion, gitCommit: "",
-                effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: datasetConfig, eval: eval.offline),
+                effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: datasetConfig, eval: eval),
                 datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: datasetConfig))
-            let outcome = try OfflineEvaluation.run(
-                reader: loader.reader, config: eval.offline, baseline: baselineReport, metadata: metadata, threads: n)
-            let file = try AtomicOutputFile(path: output)
-            switch format {
-            case "md", "markdown": try file.write(ReportRenderer.markdown(outcome.report))
-            case "html": try file.write(ReportRenderer.html(outcome.report))
-            default: try file.write(outcome.report.serialized())
+            func write(_ report: JSONValue, to path: String, format: String) throws {
+                let file = try AtomicOutputFile(path: path)
+                switch format {
+                case "md", "markdown": try file.write(ReportRenderer.markdown(report))
+                case "html": try file.write(ReportRenderer.html(report))
+                default: try file.write(report.serialized())
+                }
+                try file.commit()
             }
-            try file.commit()
-            if outcome.gatesFailed {
-                Terminal.err("error: one or more regression gates failed\n")
-                throw ExitCode(1)
+            if eval.mode == "offline" {
+                let outcome = try OfflineEvaluation.run(
+                    reader: loader.reader, config: eval.offline, baseline: baselineReport, metadata: metadata, threads: n)
+                try write(outcome.report, to: output, format: format)
+                if outcome.gatesFailed {
+                    Terminal.err("error: one or more regression gates failed\n")
+                    throw ExitCode(1)
+                }
+                return
             }
+            let outcome = try ExperimentEvaluation.run(
+                reader: loader.reader, config: eval.experiment, mode: eval.mode, metadata: metadata, threads: n)
+            try write(outcome.report, to: output, format: format)
+            if let decision = outcome.decision {
+                let path = eval.experiment.decisionOutputPath.isEmpty ? output + ".decision.json" : eval.experiment.decisionOutputPath
+                try write(decision, to: path, format: "json")
+                if case .string(let action)? = decision["action"] { Terminal.err("decision: \(action)\n") }
+            }
+            if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
         } catch let e as ExitCode {
             throw e
         } catch {

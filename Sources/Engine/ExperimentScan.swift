@@ -1,0 +1,548 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// One pass over an experiment's logs that gathers everything the experiment analysis needs:
+/// recsys-eval's request-level accumulators per variant and per segment (SPEC §7.1), latencies,
+/// assignment counts for its SRM, the join counts for data quality, the dataset's time window,
+/// and per-unit aggregates (by default the user of each assignment) for inference at the
+/// randomisation unit.
+///
+/// Partitions are scanned in parallel and merged in partition order; every floating-point sum
+/// that crosses partitions is an `ExactSum`, so the result is the same for any thread count and
+/// any partition count.
+public struct ExperimentScan: Sendable {
+    public struct Options: Sendable {
+        /// recsys-eval's `experiment_id`: matched ignoring case; empty selects every assignment.
+        public var experiment: String
+        /// Exposure context keys that form segments (recsys-eval's `slice_keys`).
+        public var sliceKeys: [String]
+        /// Assignment context keys of recsys-eval's per-segment SRM.
+        public var srmSliceKeys: [String]
+        /// Exposure context key holding a numeric pre-period covariate (CUPED).
+        public var covariateKey: String?
+        /// Exposures inside this window are the pre-period: they give each unit's covariate and
+        /// are left out of the unit-level analysis (recsys-eval's keys still count them).
+        public var prePeriod: TimeWindow?
+        /// Largest (segments + 1) × units the per-segment unit arrays may take; above it only the
+        /// global scope is kept at unit level.
+        public var unitCellLimit: Int
+
+        public init(
+            experiment: String, sliceKeys: [String] = [], srmSliceKeys: [String] = [], covariateKey: String? = nil,
+            prePeriod: TimeWindow? = nil, unitCellLimit: Int = 64 << 20
+        ) {
+            self.experiment = experiment
+            self.sliceKeys = sliceKeys
+            self.srmSliceKeys = srmSliceKeys
+            self.covariateKey = covariateKey
+            self.prePeriod = prePeriod
+            self.unitCellLimit = unitCellLimit
+        }
+    }
+
+    /// recsys-eval's request-level sums for one variant (in one segment).
+    public struct Group: Sendable, Equatable {
+        public var exposures = 0
+        public var clicks = 0
+        public var conversions = 0
+        public var revenue = ExactSum()
+        /// Earliest and latest exposure instant, in nanoseconds since the epoch.
+        public var firstNanos = Int64.max
+        public var lastNanos = Int64.min
+        public var errors = 0
+        public var empties = 0
+        /// Exposures with at least one outcome.
+        public var joined = 0
+        /// CUPED inputs over exposures that carry the covariate: count, Σx, Σ click and conversion indicators.
+        public var covariateExposures = 0
+        public var covariateSum = ExactSum()
+        public var clickedWithCovariate = 0
+        public var convertedWithCovariate = 0
+
+        mutating func merge(_ o: Group) {
+            exposures += o.exposures
+            clicks += o.clicks
+            conversions += o.conversions
+            revenue.add(o.revenue)
+            firstNanos = min(firstNanos, o.firstNanos)
+            lastNanos = max(lastNanos, o.lastNanos)
+            errors += o.errors
+            empties += o.empties
+            joined += o.joined
+            covariateExposures += o.covariateExposures
+            covariateSum.add(o.covariateSum)
+            clickedWithCovariate += o.clickedWithCovariate
+            convertedWithCovariate += o.convertedWithCovariate
+        }
+    }
+
+    /// Σx², Σx·click and Σx·conversion indicator over every assigned exposure with a covariate.
+    public struct CovariateMoments: Sendable, Equatable {
+        public var squares = ExactSum()
+        public var timesClicked = ExactSum()
+        public var timesConverted = ExactSum()
+
+        mutating func merge(_ o: CovariateMoments) {
+            squares.add(o.squares)
+            timesClicked.add(o.timesClicked)
+            timesConverted.add(o.timesConverted)
+        }
+    }
+
+    /// Per-unit sums in one scope (all exposures, or one segment's), indexed by unit code.
+    public struct UnitScope: Sendable {
+        public var key: String
+        public var exposures: [Int32]
+        public var clicks: [Int32]
+        public var clickedRequests: [Int32]
+        public var conversions: [Int32]
+        public var revenue: [ExactSum]
+        public var covariateCount: [Int32]
+        public var covariateSum: [ExactSum]
+
+        init(key: String, units: Int, covariate: Bool) {
+            self.key = key
+            exposures = [Int32](repeating: 0, count: units)
+            clicks = exposures
+            clickedRequests = exposures
+            conversions = exposures
+            revenue = [ExactSum](repeating: ExactSum(), count: units)
+            covariateCount = covariate ? exposures : []
+            covariateSum = covariate ? revenue : []
+        }
+    }
+
+    public var variants: [String]
+    /// Segment keys (recsys-eval's `k1=v1|k2=v2`, or `__all__` without slice keys), sorted byte-wise.
+    public var segmentKeys: [String]
+    /// `global[v]`: variant code v over all assigned exposures.
+    public var global: [Group]
+    /// `segments[s][v]`.
+    public var segments: [[Group]]
+    /// Latencies of each variant's assigned exposures, ascending.
+    public var latencies: [[Double]]
+    public var covariateMoments = CovariateMoments()
+    /// recsys-eval's SRM counts: matching assignment rows per variant, overall and per
+    /// assignment-context segment (keys sorted).
+    public var assignmentRowsByVariant: [Int]
+    public var srmSegments: [(key: String, counts: [Int])]
+    /// Join counts (assignments restricted to the experiment), for data quality.
+    public var counts: JoinCounts
+    /// Every assignment row, of any experiment.
+    public var assignmentRowsTotal = 0
+    /// Earliest and latest instant over all exposure and outcome rows, with their offsets.
+    public var window: (first: Timestamp, last: Timestamp)?
+
+    // Unit level.
+    public var unitCount: Int
+    /// A stable key of each unit: XXH64 of its id, for bootstrap weights.
+    public var unitKeys: [UInt64]
+    /// The variant of each unit from its assignments; -1 none, -2 several (a crossover unit).
+    public var variantOfUnit: [Int32]
+    /// Analysed (non-pre-period) assigned exposures of crossover units.
+    public var crossoverExposures = 0
+    /// Scope 0 is every analysed exposure; then one per segment, in `segmentKeys` order, when they fit.
+    public var unitScopes: [UnitScope]
+    /// Per unit over analysed exposures: errors, empty lists and exposures with an outcome (guardrails).
+    public var unitErrors: [Int32]
+    public var unitEmpties: [Int32]
+    public var unitJoined: [Int32]
+    /// Per unit over pre-period exposures (assigned or not), when a pre-period is set.
+    public var preScope: UnitScope?
+    public var bytesTouched = 0
+
+    /// One partition's contribution, merged in partition order.
+    struct Partial: Sendable {
+        var groups: [Int64: [Group]] = [:]
+        var segmentOrder: [Int64] = []
+        var latencies: [[Double]]
+        var moments = CovariateMoments()
+        var srmRows: [Int]
+        var srmSegments: [Int64: [Int]] = [:]
+        var counts = JoinCounts()
+        var assignmentRowsTotal = 0
+        var first: Timestamp? = nil
+        var last: Timestamp? = nil
+        // Unit rows, one per analysed assigned exposure.
+        var unit: [Int32] = []
+        var variant: [Int32] = []
+        var segment: [Int64] = []
+        var clicks: [Int32] = []
+        var conversions: [Int32] = []
+        var revenue: [Double] = []
+        var covariate: [Double] = []
+        var error: [Bool] = []
+        var empty: [Bool] = []
+        var joined: [Bool] = []
+        // Pre-period rows (any exposure in the window).
+        var preUnit: [Int32] = []
+        var preClicks: [Int32] = []
+        var preConversions: [Int32] = []
+        var preRevenue: [Double] = []
+        // Assignment (unit, variant) pairs, for crossover detection and unit SRM.
+        var assignedUnit: [Int32] = []
+        var assignedVariant: [Int32] = []
+        var bytes = 0
+    }
+
+    public static func run(reader: DatasetReader, options: Options, threads: Int) throws -> ExperimentScan {
+        let variantDict = DictionaryIndex(try reader.dictionary("variant"))
+        let users = try reader.dictionary("user_id")
+        let items = try reader.dictionary("item_id").count
+        let events = DictionaryIndex(try reader.dictionary("event_type"))
+        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
+        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+        let experiments = try ExperimentFilter.mask(reader: reader, experiment: options.experiment)
+        let experimentCount = try reader.dictionary("experiment_id").count
+        let isClick = events.codes(matchingCaseInsensitive: "click")
+        let isConversion = events.codes(matchingCaseInsensitive: "conversion")
+        let nVariants = variantDict.count
+        let nValues = Int64(ctxValues.count) + 1
+        let sliceCodes = options.sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
+        let srmCodes = options.srmSliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
+        let covariateCode = options.covariateKey.flatMap { ctxKeys.code(of: $0) }
+        // Parsed numeric value of every context value (NaN when it is not a number).
+        var numeric: [Double] = []
+        if covariateCode != nil {
+            numeric = (0..<ctxValues.count).map { Double(ctxValues.string(Int32($0)).trimmingASCIISpaces) ?? .nan }
+        }
+        let valueAsNumber = numeric
+        let pre = options.prePeriod
+
+        let partials = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Partial in
+            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+            let join = try PartitionJoin(reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items)
+            var load = ColumnLoader(reader: reader, partition: p)
+            var out = Partial(latencies: [[Double]](repeating: [], count: nVariants), srmRows: [Int](repeating: 0, count: nVariants))
+            out.counts = join.counts
+            // Assignments: the unit of each request's winning assignment, SRM rows and pairs.
+            let asReq = try load.int32("assignments", "request_id", bound: requests)
+            let asUser = try load.int32("assignments", "user_id", bound: users.count)
+            let asExp = try load.int32("assignments", "experiment_id", bound: experimentCount)
+            let asVariant = try load.int32("assignments", "variant", bound: max(nVariants, 1))
+            out.assignmentRowsTotal = asReq.count
+            var unitOfRequest = [Int32](repeating: -1, count: requests)
+            var srmSegmentOf: [Int64] = []
+            if !srmCodes.isEmpty {
+                srmSegmentOf = try segmentIDs(
+                    &load, table: "assignments", rows: asReq.count, keys: srmCodes, ctxKeys.count, ctxValues.count, nValues)
+            }
+            for i in 0..<asReq.count {
+                if let experiments, !experiments[Int(asExp[i])] { continue }
+                unitOfRequest[Int(asReq[i])] = asUser[i]
+                out.srmRows[Int(asVariant[i])] += 1
+                if !srmSegmentOf.isEmpty {
+                    let s = srmSegmentOf[i]
+                    if out.srmSegments[s] == nil { out.srmSegments[s] = [Int](repeating: 0, count: nVariants) }
+                    out.srmSegments[s]![Int(asVariant[i])] += 1
+                }
+                out.assignedUnit.append(asUser[i])
+                out.assignedVariant.append(asVariant[i])
+            }
+            // Outcomes per request: clicks, conversions, revenue (in file order).
+            let ocReq = try load.int32("outcomes", "request_id", bound: requests)
+            let ocEvent = try load.int32("outcomes", "event_type", bound: max(events.count, 1))
+            let ocValue = try load.double("outcomes", "value")
+            let ocValuePresent = try load.bool("outcomes", "value_present")
+            let ocUs = try load.int64("outcomes", "ts_us")
+            let ocNs = try load.int64("outcomes", "ts_ns")
+            let ocOff = try load.int64("outcomes", "ts_offset_min")
+            var clicks = [Int32](repeating: 0, count: requests)
+            var conversions = [Int32](repeating: 0, count: requests)
+            var outcomes = [Int32](repeating: 0, count: requests)
+            var revenue = [Double](repeating: 0, count: requests)
+            for i in 0..<ocReq.count {
+                let r = Int(ocReq[i])
+                outcomes[r] += 1
+                let e = Int(ocEvent[i])
+                if isClick[e] { clicks[r] += 1 }
+                if isConversion[e] {
+                    conversions[r] += 1
+                    if ocValuePresent[i] != 0 { revenue[r] += ocValue[i] }
+                }
+                out.widen(Timestamp(micros: ocUs[i], nanos: Int32(ocNs[i]), offsetMinutes: Int32(ocOff[i])))
+            }
+            // Exposures.
+            let exReq = try load.int32("exposures", "request_id", bound: requests)
+            let exUser = try load.int32("exposures", "user_id", bound: users.count)
+            let exUs = try load.int64("exposures", "ts_us")
+            let exNs = try load.int64("exposures", "ts_ns")
+            let exOff = try load.int64("exposures", "ts_offset_min")
+            let nItems = try load.counts("exposures", "item_count")
+            let latency = try load.double("exposures", "latency_ms")
+            let latencyPresent = try load.bool("exposures", "latency_ms_present")
+            let error = try load.bool("exposures", "error")
+            let errorPresent = try load.bool("exposures", "error_present")
+            var segmentOf: [Int64] = []
+            if !sliceCodes.isEmpty {
+                segmentOf = try segmentIDs(
+                    &load, table: "exposures", rows: exReq.count, keys: sliceCodes, ctxKeys.count, ctxValues.count, nValues)
+            }
+            var covariateOf: [Double] = []
+            if let covariateCode {
+                covariateOf = [Double](repeating: .nan, count: exReq.count)
+                let nPairs = try load.counts("exposures", "context_count")
+                let key = try load.int32("exposures", "context_key", bound: ctxKeys.count)
+                let value = try load.int32("exposures", "context_value", bound: ctxValues.count)
+                var pair = 0
+                for row in 0..<exReq.count {
+                    for q in pair..<(pair + Int(nPairs[row])) where key[q] == covariateCode {
+                        covariateOf[row] = valueAsNumber[Int(value[q])]
+                    }
+                    pair += Int(nPairs[row])
+                }
+            }
+            for row in 0..<exReq.count {
+                let ts = Timestamp(micros: exUs[row], nanos: Int32(exNs[row]), offsetMinutes: Int32(exOff[row]))
+                out.widen(ts)
+                let r = Int(exReq[row])
+                guard join.firstExposure[r] == Int32(row) else { continue }  // duplicates are not cases
+                let inPre = pre?.contains(micros: exUs[row], nanos: exNs[row]) ?? false
+                if inPre {
+                    out.preUnit.append(exUser[row])
+                    out.preClicks.append(clicks[r])
+                    out.preConversions.append(conversions[r])
+                    out.preRevenue.append(revenue[r])
+                }
+                let v = join.variantOfRequest[r]
+                guard v >= 0 else { continue }
+                let seg = segmentOf.isEmpty ? 0 : segmentOf[row]
+                if out.groups[seg] == nil {
+                    out.groups[seg] = [Group](repeating: Group(), count: nVariants)
+                    out.segmentOrder.append(seg)
+                }
+                let x = covariateOf.isEmpty ? Double.nan : covariateOf[row]
+                let isError = errorPresent[row] != 0 && error[row] != 0
+                let isEmpty = nItems[row] == 0
+                let nanos = exUs[row] &* 1000 &+ exNs[row]
+                func add(_ g: inout Group) {
+                    g.exposures += 1
+                    g.clicks += Int(clicks[r])
+                    g.conversions += Int(conversions[r])
+                    g.revenue.add(revenue[r])
+                    g.firstNanos = min(g.firstNanos, nanos)
+                    g.lastNanos = max(g.lastNanos, nanos)
+                    if isError { g.errors += 1 }
+                    if isEmpty { g.empties += 1 }
+                    if outcomes[r] > 0 { g.joined += 1 }
+                    if !x.isNaN {
+                        g.covariateExposures += 1
+                        g.covariateSum.add(x)
+                        if clicks[r] > 0 { g.clickedWithCovariate += 1 }
+                        if conversions[r] > 0 { g.convertedWithCovariate += 1 }
+                    }
+                }
+                add(&out.groups[seg]![Int(v)])
+                if !x.isNaN {
+                    out.moments.squares.add(x * x)
+                    if clicks[r] > 0 { out.moments.timesClicked.add(x) }
+                    if conversions[r] > 0 { out.moments.timesConverted.add(x) }
+                }
+                if latencyPresent[row] != 0 { out.latencies[Int(v)].append(latency[row]) }
+                if inPre { continue }
+                out.unit.append(unitOfRequest[r])
+                out.variant.append(v)
+                out.segment.append(seg)
+                out.clicks.append(clicks[r])
+                out.conversions.append(conversions[r])
+                out.revenue.append(revenue[r])
+                out.covariate.append(x)
+                out.error.append(isError)
+                out.empty.append(isEmpty)
+                out.joined.append(outcomes[r] > 0)
+            }
+            out.bytes = load.bytesTouched + join.bytesTouched
+            return out
+        }
+        return try merge(
+            partials, reader: reader, options: options, variants: variantDict, users: users, ctxValues: ctxValues, nValues: nValues)
+    }
+
+    /// Per row of `table`, the slice keys' value codes (+1; 0 when the key is absent) packed into one id.
+    static func segmentIDs(
+        _ load: inout ColumnLoader, table: String, rows: Int, keys: [Int32], _ keyCount: Int, _ valueCount: Int, _ nValues: Int64
+    ) throws -> [Int64] {
+        let nPairs = try load.counts(table, "context_count")
+        let key = try load.int32(table, "context_key", bound: keyCount)
+        let value = try load.int32(table, "context_value", bound: valueCount)
+        var out = [Int64](repeating: 0, count: rows)
+        var pair = 0
+        for row in 0..<rows {
+            let pairs = pair..<(pair + Int(nPairs[row]))
+            pair += Int(nPairs[row])
+            var g: Int64 = 0
+            for kc in keys {
+                var found: Int64 = 0
+                if kc >= 0 { for q in pairs where key[q] == kc { found = Int64(value[q]) + 1 } }
+                g = g * nValues + found
+            }
+            out[row] = g
+        }
+        return out
+    }
+
+    /// recsys-eval's segment key of a packed id: `k=v` parts sorted byte-wise, joined by `|`
+    /// (`k=` when the key is absent); `__all__` without keys.
+    static func segmentKey(_ id: Int64, keys: [String], values: DictionaryIndex, nValues: Int64) -> String {
+        guard !keys.isEmpty else { return "__all__" }
+        var rest = id
+        var parts: [String] = []
+        for name in keys.reversed() {
+            let f = rest % nValues
+            rest /= nValues
+            parts.append("\(name)=" + (f == 0 ? "" : values.string(Int32(f - 1))))
+        }
+        parts.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return parts.joined(separator: "|")
+    }
+
+    static func merge(
+        _ partials: [Partial], reader: DatasetReader, options: Options, variants: DictionaryIndex, users: ByteStrings,
+        ctxValues: DictionaryIndex, nValues: Int64
+    ) throws -> ExperimentScan {
+        let nVariants = variants.count
+        // Request-level groups by segment id, then segments sorted by key.
+        var byID: [Int64: [Group]] = [:]
+        var latencies = [[Double]](repeating: [], count: nVariants)
+        var moments = CovariateMoments()
+        var srmRows = [Int](repeating: 0, count: nVariants)
+        var srmByID: [Int64: [Int]] = [:]
+        var counts = JoinCounts()
+        var assignmentRowsTotal = 0
+        var first: Timestamp? = nil
+        var last: Timestamp? = nil
+        var bytes = 0
+        for part in partials {
+            for id in part.segmentOrder {
+                var acc = byID[id] ?? [Group](repeating: Group(), count: nVariants)
+                for v in 0..<nVariants { acc[v].merge(part.groups[id]![v]) }
+                byID[id] = acc
+            }
+            for v in 0..<nVariants {
+                latencies[v] += part.latencies[v]
+                srmRows[v] += part.srmRows[v]
+            }
+            moments.merge(part.moments)
+            for (id, c) in part.srmSegments {
+                var acc = srmByID[id] ?? [Int](repeating: 0, count: nVariants)
+                for v in 0..<nVariants { acc[v] += c[v] }
+                srmByID[id] = acc
+            }
+            counts = counts + part.counts
+            assignmentRowsTotal += part.assignmentRowsTotal
+            if let f = part.first, first.map({ Timestamp.instantLess(f, $0) }) ?? true { first = f }
+            if let l = part.last, last.map({ Timestamp.instantLess($0, l) }) ?? true { last = l }
+            bytes += part.bytes
+        }
+        for v in 0..<nVariants { latencies[v].sort() }
+        let keyed = byID.map {
+            (key: segmentKey($0.key, keys: options.sliceKeys, values: ctxValues, nValues: nValues), id: $0.key, groups: $0.value)
+        }
+        .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        var global = [Group](repeating: Group(), count: nVariants)
+        for s in keyed { for v in 0..<nVariants { global[v].merge(s.groups[v]) } }
+        let srmSegments = srmByID.map {
+            (key: segmentKey($0.key, keys: options.srmSliceKeys, values: ctxValues, nValues: nValues), counts: $0.value)
+        }
+        .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+
+        // Units: crossover detection from every matching assignment row.
+        let unitCount = users.count
+        var variantOfUnit = [Int32](repeating: -1, count: unitCount)
+        for part in partials {
+            for (u, v) in zip(part.assignedUnit, part.assignedVariant) {
+                let cur = variantOfUnit[Int(u)]
+                if cur == -1 { variantOfUnit[Int(u)] = v } else if cur != v { variantOfUnit[Int(u)] = -2 }
+            }
+        }
+        let unitKeys: [UInt64] = users.data.withUnsafeBytes { raw in
+            (0..<unitCount).map { XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(users.offsets[$0])..<Int(users.offsets[$0 + 1])])) }
+        }
+        let covariate = options.covariateKey != nil
+        let withSegments = !options.sliceKeys.isEmpty && (keyed.count + 1) * unitCount <= options.unitCellLimit
+        var scopes = [UnitScope(key: "global", units: unitCount, covariate: covariate)]
+        var scopeOfID: [Int64: Int] = [:]
+        if withSegments {
+            for s in keyed {
+                scopeOfID[s.id] = scopes.count
+                scopes.append(UnitScope(key: s.key, units: unitCount, covariate: covariate))
+            }
+        }
+        var errors = [Int32](repeating: 0, count: unitCount)
+        var empties = errors
+        var joined = errors
+        var crossoverExposures = 0
+        for part in partials {
+            for i in 0..<part.unit.count {
+                let u = Int(part.unit[i])
+                if variantOfUnit[u] == -2 {
+                    crossoverExposures += 1
+                    continue
+                }
+                if part.error[i] { errors[u] += 1 }
+                if part.empty[i] { empties[u] += 1 }
+                if part.joined[i] { joined[u] += 1 }
+                func add(_ s: Int) {
+                    scopes[s].exposures[u] += 1
+                    scopes[s].clicks[u] += part.clicks[i]
+                    if part.clicks[i] > 0 { scopes[s].clickedRequests[u] += 1 }
+                    scopes[s].conversions[u] += part.conversions[i]
+                    scopes[s].revenue[u].add(part.revenue[i])
+                    if covariate && !part.covariate[i].isNaN {
+                        scopes[s].covariateCount[u] += 1
+                        scopes[s].covariateSum[u].add(part.covariate[i])
+                    }
+                }
+                add(0)
+                if let s = scopeOfID[part.segment[i]] { add(s) }
+            }
+        }
+        var preScope: UnitScope? = nil
+        if options.prePeriod != nil {
+            var s = UnitScope(key: "pre_period", units: unitCount, covariate: false)
+            for part in partials {
+                for i in 0..<part.preUnit.count {
+                    let u = Int(part.preUnit[i])
+                    s.exposures[u] += 1
+                    s.clicks[u] += part.preClicks[i]
+                    if part.preClicks[i] > 0 { s.clickedRequests[u] += 1 }
+                    s.conversions[u] += part.preConversions[i]
+                    s.revenue[u].add(part.preRevenue[i])
+                }
+            }
+            preScope = s
+        }
+        var window: (Timestamp, Timestamp)? = nil
+        if let first, let last { window = (first, last) }
+        return ExperimentScan(
+            variants: (0..<nVariants).map { variants.string(Int32($0)) }, segmentKeys: keyed.map(\.key), global: global,
+            segments: keyed.map(\.groups), latencies: latencies, covariateMoments: moments, assignmentRowsByVariant: srmRows,
+            srmSegments: srmSegments, counts: counts, assignmentRowsTotal: assignmentRowsTotal, window: window, unitCount: unitCount,
+            unitKeys: unitKeys, variantOfUnit: variantOfUnit,
+            crossoverExposures: crossoverExposures, unitScopes: scopes, unitErrors: errors, unitEmpties: empties, unitJoined: joined,
+            preScope: preScope, bytesTouched: bytes)
+    }
+}
+
+extension ExperimentScan.Partial {
+    mutating func widen(_ t: Timestamp) {
+        if first.map({ Timestamp.instantLess(t, $0) }) ?? true { first = t }
+        if last.map({ Timestamp.instantLess($0, t) }) ?? true { last = t }
+    }
+}
+
+extension Timestamp {
+    /// Whether `a` is an earlier instant than `b` (offsets do not matter).
+    static func instantLess(_ a: Timestamp, _ b: Timestamp) -> Bool {
+        a.micros < b.micros || (a.micros == b.micros && a.nanos < b.nanos)
+    }
+}
+
+extension String {
+    var trimmingASCIISpaces: Substring {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return s
+    }
+}

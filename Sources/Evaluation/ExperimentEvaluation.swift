@@ -1,0 +1,253 @@
+import ColumnarFormat
+import ColumnarStorage
+import Engine
+import Reports
+import Statistics
+
+/// `--mode experiment` and `--mode aa-check`: report.v1 with recsys-eval's experiment keys and
+/// definitions (SPEC §7, §8), receval's analysis at the randomisation unit in the new key
+/// `experiment_units`, and a decision.
+public struct ExperimentEvaluation {
+    public struct Outcome: Sendable {
+        public var report: JSONValue
+        /// The decision.v1 artifact, when `experiment.decision.enabled`.
+        public var decision: JSONValue?
+        /// recsys-eval's exit codes: 0 ship, 2 hold (and receval's inconclusive), 3 fail or rollback.
+        public var exitCode: Int32
+    }
+
+    public static func run(
+        reader: DatasetReader, config eval: ExperimentConfig, mode: String, metadata: ReportMetadata, threads: Int
+    ) throws -> Outcome {
+        let aa = mode == "aa-check"
+        if aa && !eval.aaCheckEnabled { throw ConfigError(file: "eval config", "aa-check mode requires experiment.aa_check.enabled: true") }
+        var prePeriod: TimeWindow? = nil
+        if let w = eval.prePeriod {
+            guard let t = TimeWindow(start: w.start, end: w.end) else {
+                throw ConfigError(file: "eval config", "experiment.cuped.pre_period must be two RFC 3339 times with start before end")
+            }
+            prePeriod = t
+        }
+        guard eval.analysis.unit == .user else {
+            throw ConfigError(file: "eval config", "experiment.analysis.unit: request is not available yet; use user")
+        }
+        let options = ExperimentScan.Options(
+            experiment: eval.experimentID, sliceKeys: eval.sliceKeys, srmSliceKeys: eval.srmSliceKeys,
+            covariateKey: eval.covariateKey.isEmpty ? nil : eval.covariateKey, prePeriod: prePeriod)
+        let scan = try ExperimentScan.run(reader: reader, options: options, threads: threads)
+        var compat = RecsysEvalExperiment(scan: scan, config: eval)
+        let (section, tests) = compat.section()
+        let units = try UnitAnalysis(scan: scan, config: eval, control: compat.control, threads: threads)
+
+        var top: [(String, JSONValue)] = [
+            ("run_id", .string(metadata.runID)), ("mode", .string(mode)), ("created_at", .string(metadata.createdAt)),
+            ("version", .string("0.1.0")),
+        ]
+        if !metadata.binaryVersion.isEmpty { top.append(("binary_version", .string(metadata.binaryVersion))) }
+        if !metadata.gitCommit.isEmpty { top.append(("git_commit", .string(metadata.gitCommit))) }
+        if let ec = metadata.effectiveConfig { top.append(("effective_config", ec)) }
+        if !metadata.datasetFingerprint.isEmpty { top.append(("input_dataset_fingerprint", .string(metadata.datasetFingerprint))) }
+        top.append(("summary", summary(scan: scan, compat: compat, aa: aa)))
+        var warnings: [String] = []
+        let decision: Decision
+        if aa {
+            let (a, uniform) = compat.aaCheck(tests)
+            top.append(("aa_check", a))
+            if !uniform { warnings.append("aa_check_false_positives") }
+            top.append(("aa_check_units", aaUnits(units, thresholds: eval.aaThresholds)))
+            decision = Decision(action: "ship", reasons: [])
+        } else {
+            top.append(("experiment", section))
+            decision =
+                eval.analysis.compat == "recsys-eval"
+                ? Decision.recsysEval(scan: scan, compat: compat, config: eval)
+                : Decision.unitLevel(units: units, compat: compat, config: eval)
+        }
+        let power = eval.power.map { $0.power > 0 && $0.power < 1 ? $0.power : 0.8 } ?? 0.8
+        top.append(("experiment_units", unitSection(units, power: power, decision: aa ? nil : decision)))
+        top.append(("data_quality", dataQuality(scan)))
+        if compat.undefinedTests > 0 {
+            warnings.append(
+                "\(compat.undefinedTests) request-level z-tests are undefined (a pooled rate above 1: several events per request) and show p_value 1; see experiment_units for the unit-level tests"
+            )
+        }
+        if !warnings.isEmpty { top.append(("warnings", .array(warnings.map { .string($0) }))) }
+        var artifact: JSONValue? = nil
+        var exit: Int32 = 0
+        if !aa && eval.decisionEnabled {
+            artifact = decision.artifact(scan: scan, compat: compat, units: units, config: eval, metadata: metadata)
+            exit = decision.exitCode
+        }
+        return Outcome(report: .object(top), decision: artifact, exitCode: exit)
+    }
+
+    static func summary(scan: ExperimentScan, compat: RecsysEvalExperiment, aa: Bool) -> JSONValue {
+        let cases = compat.casesEvaluated
+        var executive: [(String, JSONValue)] = [("decision", .string("not_configured"))]
+        if !aa,
+            let top = compat.present.max(by: {
+                scan.global[$0].exposures < scan.global[$1].exposures || (scan.global[$0].exposures == scan.global[$1].exposures && $0 > $1)
+            })
+        {
+            let g = scan.global[top]
+            executive.append(
+                (
+                    "highlights",
+                    .array(
+                        [
+                            ("ctr", RecsysEvalExperiment.rate(Double(g.clicks), g.exposures)),
+                            ("conversion_rate", RecsysEvalExperiment.rate(Double(g.conversions), g.exposures)),
+                            ("revenue_per_request", RecsysEvalExperiment.rate(g.revenue.value, g.exposures)),
+                        ].map { .object([("name", .string($0.0)), ("value", .number($0.1))]) })
+                ))
+        }
+        var steps: [String] = []
+        let c = scan.counts
+        let outcomeJoin = c.outcomeRows == 0 ? 0 : Double(c.outcomesJoined) / Double(c.outcomeRows)
+        if outcomeJoin > 0 && outcomeJoin < 0.8 {
+            steps.append("Improve exposure/outcome joins (request_id alignment) to raise join rates.")
+        }
+        if cases > 0 && cases < 50 { steps.append("Increase sample size to stabilize metrics.") }
+        if steps.count < 3 && compat.present.count < 2 { steps.append("Include at least two variants to compare experiment outcomes.") }
+        if !steps.isEmpty { executive.append(("next_steps", .array(steps.map { .string($0) }))) }
+        return .object([("cases_evaluated", .number(Double(cases))), ("executive", .object(executive))])
+    }
+
+    static func dataQuality(_ scan: ExperimentScan) -> JSONValue {
+        let c = scan.counts
+        func rate(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+        func completeness(_ total: Int, _ missing: Int) -> JSONValue {
+            .object([
+                ("total", .number(Double(total))), ("missing", .number(Double(missing))), ("missing_rate", .number(rate(missing, total))),
+            ])
+        }
+        var join: [(String, JSONValue)] = [
+            ("exposure_count", .number(Double(c.exposureRows))), ("outcome_count", .number(Double(c.outcomeRows))),
+            ("assignments_count", .number(Double(c.assignedRequests))),
+        ]
+        if c.duplicateExposures > 0 { join.append(("duplicate_exposure_request_ids", .number(Double(c.duplicateExposures)))) }
+        join += [
+            ("exposure_join_rate", .number(rate(c.exposuresJoined, c.exposureRows))),
+            ("outcome_join_rate", .number(rate(c.outcomesJoined, c.outcomeRows))),
+            ("assignment_join_rate", .number(rate(c.assignedExposures, c.assignedRequests))),
+        ]
+        return .object([
+            ("exposure_completeness", completeness(c.exposureRows, c.emptyExposures)),
+            ("outcome_completeness", completeness(c.outcomeRows, 0)),
+            ("assignment_completeness", completeness(scan.assignmentRowsTotal, 0)), ("join_integrity", .object(join)),
+        ])
+    }
+
+    static func unitSection(_ u: UnitAnalysis, power: Double, decision: Decision?) -> JSONValue {
+        let scan = u.scan
+        let perVariant = u.unitsPerVariant
+        let assigned = perVariant.reduce(0, +) + u.crossoverUnits
+        var m: [(String, JSONValue)] = [
+            ("unit", .string("user_id")), ("control_variant", .string(u.control.map { scan.variants[$0] } ?? "")),
+            ("ci_level", .number(u.level)), ("alpha", .number(u.alpha)),
+            (
+                "units",
+                .array(
+                    scan.variants.indices.filter { perVariant[$0] > 0 }.map {
+                        .object([("variant", .string(scan.variants[$0])), ("units", .number(Double(perVariant[$0])))])
+                    })
+            ),
+            (
+                "crossover",
+                .object([
+                    ("units", .number(Double(u.crossoverUnits))),
+                    ("share", .number(assigned == 0 ? 0 : Double(u.crossoverUnits) / Double(assigned))),
+                    ("exposures_excluded", .number(Double(scan.crossoverExposures))),
+                ])
+            ),
+            (
+                "family",
+                .object([
+                    ("correction", .string(u.correction.rawValue)), ("size", .number(Double(u.rows.count))),
+                    (
+                        "members",
+                        .string(
+                            "every row of tests: \(UnitAnalysis.metrics.count) metrics x each non-control variant x the global scope and each segment; CUPED's p-value when CUPED ran, else the plain test's"
+                        )
+                    ),
+                ])
+            ),
+        ]
+        if let source = u.covariateSource { m.append(("cuped_covariate", .string(source))) }
+        if scan.unitScopes.count == 1 && !scan.segmentKeys.isEmpty && !u.config.sliceKeys.isEmpty {
+            m.append(
+                ("segments_skipped", .string("segments x units exceeds the memory cap; only the global scope is analysed at unit level")))
+        }
+        m.append(("tests", .array(u.rows.map { u.rowJSON($0, power: power) })))
+        let srm = u.srm()
+        let weights = u.srmWeights(srm.observed)
+        m.append(
+            (
+                "srm",
+                .object([
+                    ("alpha", .number(u.srmAlpha)), ("min_sample", .number(Double(u.srmMinSample))),
+                    (
+                        "observed",
+                        .object(
+                            scan.variants.indices.filter { srm.observed[$0] > 0 }.map {
+                                (scan.variants[$0], .number(Double(srm.observed[$0])))
+                            })
+                    ),
+                    (
+                        "expected",
+                        .object(scan.variants.indices.filter { weights[$0] > 0 }.map { (scan.variants[$0], .number(weights[$0])) })
+                    ),
+                    ("statistic", .number(srm.global.statistic)), ("p_value", .number(srm.global.pValue)),
+                    ("detected", .bool(srm.detected)),
+                    (
+                        "by_segment",
+                        .array(
+                            srm.slices.map { s in
+                                .object([
+                                    ("segment", .string(s.key)),
+                                    (
+                                        "observed",
+                                        .object(
+                                            scan.variants.indices.filter { s.observed[$0] > 0 }.map {
+                                                (scan.variants[$0], .number(Double(s.observed[$0])))
+                                            })
+                                    ),
+                                    ("statistic", .number(s.result.statistic)), ("p_value", .number(s.result.pValue)),
+                                ])
+                            })
+                    ),
+                ])
+            ))
+        m.append(
+            (
+                "guardrails",
+                .array(
+                    u.guardrails().map { g in
+                        var f: [(String, JSONValue)] = [
+                            ("metric", .string(g.metric)), ("variant", .string(g.variant)), ("value", .number(g.value)),
+                            ("control", .number(g.control)),
+                        ]
+                        if let t = g.threshold { f.append(("threshold", .number(t))) }
+                        if let margin = g.margin { f.append(("non_inferiority_margin", .number(margin))) }
+                        if let b = g.relativeBound { f.append(("relative_bound", .number(b))) }
+                        f.append(("passed", .bool(g.passed)))
+                        return .object(f)
+                    })
+            ))
+        if let decision {
+            m.append(
+                ("decision", .object([("action", .string(decision.action)), ("reasons", .array(decision.reasons.map { .string($0) }))])))
+        }
+        return .object(m)
+    }
+
+    static func aaUnits(_ u: UnitAnalysis, thresholds: [Double]) -> JSONValue {
+        let t = thresholds.isEmpty ? [0.05, 0.01, 0.001] : thresholds
+        let p = u.rows.map(\.comparison.pValue)
+        return .object([
+            ("total_tests", .number(Double(p.count))),
+            ("counts", .object(t.map { x in (RecsysEvalExperiment.thresholdKey(x), .number(Double(p.filter { $0 < x }.count))) })),
+            ("uniformish", .bool(RecsysEvalExperiment.uniformish(p, thresholds: t))),
+        ])
+    }
+}

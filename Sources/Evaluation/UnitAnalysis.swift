@@ -1,0 +1,391 @@
+import Engine
+import Reports
+import Statistics
+
+/// Inference at the randomisation unit (the user of each assignment by default): every metric is
+/// aggregated per unit, units seen in several variants are set aside, and each variant is
+/// compared with control by the test that fits the metric (delta method for ratios, Welch for
+/// per-unit means, two proportions for per-unit indicators), with CUPED, a Poisson bootstrap over
+/// units, a multiple-comparison correction over a stated family, SRM on units, power, and
+/// guardrails relative to control.
+struct UnitAnalysis {
+    enum Kind: String {
+        case ratio, mean, proportion
+    }
+
+    struct Metric {
+        var name: String
+        var kind: Kind
+        /// Column names: numerator and denominator (ratio), value (mean) or indicator (proportion).
+        var columns: [Column]
+    }
+
+    enum Column: Int, CaseIterable {
+        case clicks, clickedRequests, conversions, revenue, exposures, one, clicked, converted
+    }
+
+    static let metrics: [Metric] = [
+        Metric(name: "ctr", kind: .ratio, columns: [.clicks, .exposures]),
+        Metric(name: "clicked_request_rate", kind: .ratio, columns: [.clickedRequests, .exposures]),
+        Metric(name: "conversion_rate", kind: .ratio, columns: [.conversions, .exposures]),
+        Metric(name: "revenue_per_request", kind: .ratio, columns: [.revenue, .exposures]),
+        Metric(name: "clicks_per_user", kind: .mean, columns: [.clicks, .one]),
+        Metric(name: "revenue_per_user", kind: .mean, columns: [.revenue, .one]),
+        Metric(name: "user_click_rate", kind: .proportion, columns: [.clicked, .one]),
+        Metric(name: "user_conversion_rate", kind: .proportion, columns: [.converted, .one]),
+    ]
+
+    /// Per-unit columns of one arm in one scope, units in code order.
+    struct Arm {
+        var units: [Int] = []
+        var columns = [[Double]](repeating: [], count: Column.allCases.count)
+        var covariate: [[Double]] = []  // per column kind of covariate: index by Column
+
+        func column(_ c: Column) -> [Double] { columns[c.rawValue] }
+    }
+
+    struct Row {
+        var scope: String
+        var metric: Metric
+        var variant: String
+        var comparison: Comparison
+        var cuped: TwoSampleTests.CUPED?
+        var bootstrap: (absolute: (Double, Double), relative: (Double, Double)?)?
+        /// The p-value the correction and the decision use: CUPED's when it ran, else the plain test's.
+        var decisionP: Double { cuped?.comparison.pValue ?? comparison.pValue }
+        var decisionInterval: Interval { cuped?.comparison.absolute ?? comparison.absolute }
+        var decisionRelative: Interval? { cuped?.comparison.relative ?? comparison.relative }
+        var adjusted = 0.0
+        var significant = false
+    }
+
+    let scan: ExperimentScan
+    let config: ExperimentConfig
+    let control: Int?
+    let level: Double
+    let alpha: Double
+    let correction: MultipleComparisons.Method
+    var rows: [Row] = []
+
+    init(scan: ExperimentScan, config: ExperimentConfig, control: Int?, threads: Int) throws {
+        self.scan = scan
+        self.config = config
+        self.control = control
+        level = config.analysis.level
+        alpha = config.alpha
+        let name = config.analysis.correction.isEmpty ? config.recsysEvalCorrection : config.analysis.correction
+        correction = MultipleComparisons.Method(rawValue: name) ?? .fdrBH
+        guard let control else { return }
+        for (s, scope) in scan.unitScopes.enumerated() {
+            let arms = scan.variants.indices.map { arm(scope: scope, variant: $0) }
+            for v in scan.variants.indices where v != control && arms[v].units.count >= 2 && arms[control].units.count >= 2 {
+                for m in Self.metrics {
+                    rows.append(
+                        compare(scope: s == 0 ? "global" : scope.key, metric: m, control: arms[control], treatment: arms[v], variant: v))
+                }
+            }
+        }
+        let adjusted = MultipleComparisons.adjust(rows.map(\.decisionP), method: correction)
+        for i in rows.indices {
+            rows[i].adjusted = adjusted[i]
+            rows[i].significant = adjusted[i] <= alpha
+        }
+        if config.analysis.bootstrap { try bootstrap(threads: threads) }
+    }
+
+    var covariateSource: String? {
+        guard config.cupedEnabled else { return nil }
+        if config.prePeriod != nil { return "pre_period" }
+        return config.covariateKey.isEmpty ? nil : "context:\(config.covariateKey)"
+    }
+
+    func arm(scope: ExperimentScan.UnitScope, variant v: Int) -> Arm {
+        var a = Arm()
+        let pre = scan.preScope
+        let context = covariateSource?.hasPrefix("context:") ?? false
+        if covariateSource != nil { a.covariate = [[Double]](repeating: [], count: Column.allCases.count) }
+        for u in 0..<scan.unitCount where scan.variantOfUnit[u] == Int32(v) && scope.exposures[u] > 0 {
+            a.units.append(u)
+            let clicks = Double(scope.clicks[u])
+            let conversions = Double(scope.conversions[u])
+            let values: [Double] = [
+                clicks, Double(scope.clickedRequests[u]), conversions, scope.revenue[u].value, Double(scope.exposures[u]), 1,
+                clicks > 0 ? 1 : 0, conversions > 0 ? 1 : 0,
+            ]
+            for c in Column.allCases { a.columns[c.rawValue].append(values[c.rawValue]) }
+            if context {
+                let n = scope.covariateCount[u]
+                let x = n > 0 ? scope.covariateSum[u].value / Double(n) : 0
+                for c in Column.allCases { a.covariate[c.rawValue].append(x) }
+            } else if let pre {
+                // The unit's own metric over the pre-period: the same column before the experiment.
+                let pc = Double(pre.clicks[u])
+                let pv = Double(pre.conversions[u])
+                let xs: [Double] = [
+                    pc, Double(pre.clickedRequests[u]), pv, pre.revenue[u].value, Double(pre.exposures[u]), 1, pc > 0 ? 1 : 0,
+                    pv > 0 ? 1 : 0,
+                ]
+                for c in Column.allCases { a.covariate[c.rawValue].append(xs[c.rawValue]) }
+            }
+        }
+        return a
+    }
+
+    func compare(scope: String, metric m: Metric, control c: Arm, treatment t: Arm, variant: Int) -> Row {
+        let comparison: Comparison
+        var yc: [Double]
+        var yt: [Double]
+        switch m.kind {
+        case .ratio:
+            comparison = TwoSampleTests.delta(
+                control: (c.column(m.columns[0]), c.column(m.columns[1])), treatment: (t.column(m.columns[0]), t.column(m.columns[1])),
+                level: level)
+            yc = TwoSampleTests.linearised(numerator: c.column(m.columns[0]), denominator: c.column(m.columns[1]))
+            yt = TwoSampleTests.linearised(numerator: t.column(m.columns[0]), denominator: t.column(m.columns[1]))
+        case .mean:
+            comparison = TwoSampleTests.welch(control: c.column(m.columns[0]), treatment: t.column(m.columns[0]), level: level)
+            yc = c.column(m.columns[0])
+            yt = t.column(m.columns[0])
+        case .proportion:
+            let xc = c.column(m.columns[0]).reduce(0, +)
+            let xt = t.column(m.columns[0]).reduce(0, +)
+            comparison = TwoSampleTests.twoProportion(
+                control: (Int(xc), c.units.count), treatment: (Int(xt), t.units.count), level: level)
+            yc = c.column(m.columns[0])
+            yt = t.column(m.columns[0])
+        }
+        var row = Row(scope: scope, metric: m, variant: scan.variants[variant], comparison: comparison)
+        if !c.covariate.isEmpty {
+            let xc = c.covariate[m.columns[0].rawValue]
+            let xt = t.covariate[m.columns[0].rawValue]
+            row.cuped = TwoSampleTests.cuped(
+                control: (comparison.control.value, yc, xc), treatment: (comparison.treatment.value, yt, xt), level: level)
+        }
+        return row
+    }
+
+    /// Poisson bootstrap over units of the global scope for the configured metrics (the primary
+    /// metrics, or ctr): one pass of the replicate kernel gives every arm's weighted column sums.
+    mutating func bootstrap(threads: Int) throws {
+        guard let control else { return }
+        let wanted = Set(bootstrapMetrics)
+        let scope = scan.unitScopes[0]
+        // One unit list over all arms: arm = variant code of non-crossover units present globally.
+        var keys: [UInt64] = []
+        var arm: [Int32] = []
+        var columns = [[Double]](repeating: [], count: Column.allCases.count)
+        let needed = Set(Self.metrics.filter { wanted.contains($0.name) }.flatMap(\.columns))
+        let used = Column.allCases.filter { needed.contains($0) }
+        for u in 0..<scan.unitCount where scan.variantOfUnit[u] >= 0 && scope.exposures[u] > 0 {
+            keys.append(scan.unitKeys[u])
+            arm.append(scan.variantOfUnit[u])
+            let clicks = Double(scope.clicks[u])
+            let conversions = Double(scope.conversions[u])
+            let values: [Double] = [
+                clicks, Double(scope.clickedRequests[u]), conversions, scope.revenue[u].value, Double(scope.exposures[u]), 1,
+                clicks > 0 ? 1 : 0, conversions > 0 ? 1 : 0,
+            ]
+            for c in used { columns[c.rawValue].append(values[c.rawValue]) }
+        }
+        let b = config.analysis.bootstrapIterations
+        let sums = try PoissonBootstrap.replicateSums(
+            units: keys, arm: arm, arms: scan.variants.count, columns: used.map { columns[$0.rawValue] }, replicates: b,
+            seed: UInt64(bitPattern: Int64(config.analysis.bootstrapSeed)), threads: threads)
+        func sum(_ v: Int, _ c: Column, _ r: Int) -> Double { sums[(v * used.count + used.firstIndex(of: c)!) * b + r] }
+        for i in rows.indices where rows[i].scope == "global" && wanted.contains(rows[i].metric.name) {
+            let m = rows[i].metric
+            guard let t = scan.variants.firstIndex(of: rows[i].variant) else { continue }
+            var abs: [Double] = []
+            var rel: [Double] = []
+            for r in 0..<b {
+                let vc = sum(control, m.columns[0], r) / sum(control, m.columns[1], r)
+                let vt = sum(t, m.columns[0], r) / sum(t, m.columns[1], r)
+                guard vc.isFinite, vt.isFinite else { continue }
+                abs.append(vt - vc)
+                if vc != 0 { rel.append(vt / vc - 1) }
+            }
+            guard let a = PoissonBootstrap.percentileInterval(abs, level: level) else { continue }
+            let rr = rel.count == abs.count ? PoissonBootstrap.percentileInterval(rel, level: level) : nil
+            rows[i].bootstrap = ((a.lower, a.upper), rr.map { ($0.lower, $0.upper) })
+        }
+    }
+
+    var bootstrapMetrics: [String] {
+        let names = Set(Self.metrics.map(\.name))
+        let primary = config.primaryMetrics.map { $0.lowercased() }.filter { names.contains($0) }
+        return primary.isEmpty ? ["ctr"] : primary
+    }
+
+    // MARK: - SRM, crossover, guardrails, power
+
+    var unitsPerVariant: [Int] {
+        var n = [Int](repeating: 0, count: scan.variants.count)
+        for v in scan.variantOfUnit where v >= 0 { n[Int(v)] += 1 }
+        return n
+    }
+
+    var crossoverUnits: Int { scan.variantOfUnit.filter { $0 == -2 }.count }
+
+    /// Expected weights per variant code (config, or equal over variants with units).
+    func srmWeights(_ observed: [Int]) -> [Double] {
+        if config.srmExpected.isEmpty { return observed.map { $0 > 0 ? 1 : 0 } }
+        return scan.variants.map { name in config.srmExpected.first { $0.variant == name }?.weight ?? 0 }
+    }
+
+    var srmAlpha: Double { config.srmAlpha > 0 && config.srmAlpha < 1 ? config.srmAlpha : 0.001 }
+    var srmMinSample: Int { config.srmMinSample == 0 ? 100 : max(config.srmMinSample, 0) }
+
+    func srm() -> (
+        global: GoodnessOfFit.Result, observed: [Int], detected: Bool,
+        slices: [(key: String, observed: [Int], result: GoodnessOfFit.Result)]
+    ) {
+        let observed = unitsPerVariant
+        let weights = srmWeights(observed)
+        let global = GoodnessOfFit.test(observed: observed, weights: weights)
+        var slices: [(key: String, observed: [Int], result: GoodnessOfFit.Result)] = []
+        for scope in scan.unitScopes.dropFirst() {
+            var o = [Int](repeating: 0, count: scan.variants.count)
+            for u in 0..<scan.unitCount where scan.variantOfUnit[u] >= 0 && scope.exposures[u] > 0 { o[Int(scan.variantOfUnit[u])] += 1 }
+            slices.append((scope.key, o, GoodnessOfFit.test(observed: o, weights: weights)))
+        }
+        slices.sort {
+            $0.result.statistic != $1.result.statistic
+                ? $0.result.statistic > $1.result.statistic : Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8))
+        }
+        let total = observed.reduce(0, +)
+        return (global, observed, total >= srmMinSample && global.pValue < srmAlpha, slices)
+    }
+
+    struct GuardrailCheck {
+        var metric: String
+        var variant: String
+        var value: Double
+        var control: Double
+        /// Upper (or, for join rate, lower) bound of the relative change at the analysis level; nil for latency.
+        var relativeBound: Double?
+        var margin: Double?
+        var threshold: Double?
+        var passed: Bool
+        var reason: String?
+    }
+
+    /// Per non-control variant: latency percentiles, error, empty and join rates per unit, against
+    /// recsys-eval's absolute thresholds and the configured non-inferiority margins.
+    func guardrails() -> [GuardrailCheck] {
+        guard let control else { return [] }
+        var out: [GuardrailCheck] = []
+        let scope = scan.unitScopes[0]
+        func ratio(_ v: Int, _ num: [Int32]) -> (numerator: [Double], denominator: [Double]) {
+            var n: [Double] = []
+            var d: [Double] = []
+            for u in 0..<scan.unitCount where scan.variantOfUnit[u] == Int32(v) && scope.exposures[u] > 0 {
+                n.append(Double(num[u]))
+                d.append(Double(scope.exposures[u]))
+            }
+            return (n, d)
+        }
+        let margins = Dictionary(config.nonInferiority.map { ($0.metric, $0.margin) }, uniquingKeysWith: { a, _ in a })
+        for v in scan.variants.indices where v != control && scan.global[v].exposures > 0 {
+            let p95 = RecsysEvalExperiment.floorPercentile(scan.latencies[v], 0.95)
+            let c95 = RecsysEvalExperiment.floorPercentile(scan.latencies[control], 0.95)
+            var latency = GuardrailCheck(
+                metric: "latency_p95_ms", variant: scan.variants[v], value: p95, control: c95, relativeBound: nil,
+                margin: margins["latency_p95_ms"], threshold: config.maxLatencyP95 > 0 ? config.maxLatencyP95 : nil, passed: true)
+            if let t = latency.threshold, p95 > t {
+                latency.passed = false
+                latency.reason = "latency p95 \(fmt(p95)) ms exceeds the limit \(fmt(t)) ms"
+            }
+            if let m = latency.margin, c95 > 0, p95 / c95 - 1 > m {
+                latency.passed = false
+                latency.reason = "latency p95 \(fmt(p95)) ms is \(pct(p95 / c95 - 1)) above control's \(fmt(c95)) ms (margin \(pct(m)))"
+            }
+            out.append(latency)
+            for (name, column, limit, higherIsWorse) in [
+                ("error_rate", scan.unitErrors, config.maxErrorRate, true), ("empty_rate", scan.unitEmpties, config.maxEmptyRate, true),
+                ("join_rate", scan.unitJoined, 0, false),
+            ] {
+                let cmp = TwoSampleTests.delta(control: ratio(control, column), treatment: ratio(v, column), level: level)
+                var g = GuardrailCheck(
+                    metric: name, variant: scan.variants[v], value: cmp.treatment.value, control: cmp.control.value,
+                    relativeBound: cmp.relative.map { higherIsWorse ? $0.upper : $0.lower }, margin: margins[name],
+                    threshold: limit > 0 ? limit : nil, passed: true)
+                if let t = g.threshold, g.value > t {
+                    g.passed = false
+                    g.reason = "\(name) \(pct(g.value)) exceeds the limit \(pct(t))"
+                }
+                if let m = g.margin {
+                    if let b = g.relativeBound {
+                        let bad = higherIsWorse ? b > m : b < -m
+                        if bad {
+                            g.passed = false
+                            g.reason =
+                                "\(name) is not shown non-inferior: the \(higherIsWorse ? "upper" : "lower") bound of its relative change, \(pct(b)), is beyond the margin \(higherIsWorse ? "" : "-")\(pct(m))"
+                        }
+                    } else if higherIsWorse && g.value > g.control {
+                        g.passed = false
+                        g.reason = "\(name) rose from 0 in control to \(pct(g.value))"
+                    }
+                }
+                out.append(g)
+            }
+        }
+        return out
+    }
+
+    func fmt(_ x: Double) -> String { JSONValue.goNumber(x) }
+    func pct(_ x: Double) -> String { JSONValue.goNumber((x * 10000).rounded() / 100) + "%" }
+
+    /// Minimum detectable effect at `power` from the observed standard error: (z₁₋α/₂ + z_power)·se.
+    func mde(_ row: Row, power: Double) -> (absolute: Double, relative: Double?) {
+        let z = Normal.quantile(1 - alpha / 2) + Normal.quantile(power)
+        let a = z * row.comparison.absolute.standardError
+        let c = row.comparison.control.value
+        return (a, c != 0 ? a / abs(c) : nil)
+    }
+
+    // MARK: - JSON
+
+    static func intervalJSON(_ i: Interval) -> JSONValue {
+        .object([
+            ("estimate", .number(i.estimate)), ("se", .number(i.standardError)), ("lower", .number(i.lower)), ("upper", .number(i.upper)),
+        ])
+    }
+
+    func rowJSON(_ r: Row, power: Double) -> JSONValue {
+        let c = r.comparison
+        var m: [(String, JSONValue)] = [("metric", .string(r.metric.name))]
+        if r.scope != "global" { m.append(("segment", .string(r.scope))) }
+        m += [
+            ("variant", .string(r.variant)), ("method", .string(c.method.rawValue)),
+            ("control", .object([("value", .number(c.control.value)), ("units", .number(Double(c.control.units)))])),
+            ("treatment", .object([("value", .number(c.treatment.value)), ("units", .number(Double(c.treatment.units)))])),
+            ("absolute", Self.intervalJSON(c.absolute)),
+        ]
+        if let rel = c.relative { m.append(("relative", Self.intervalJSON(rel))) }
+        m.append(("statistic", .number(c.statistic)))
+        if let df = c.degreesOfFreedom { m.append(("df", .number(df))) }
+        m += [("p_value", .number(c.pValue))]
+        if let cu = r.cuped {
+            var cm: [(String, JSONValue)] = [
+                ("theta", .number(cu.theta)), ("variance_reduction", .number(cu.varianceReduction)),
+                ("absolute", Self.intervalJSON(cu.comparison.absolute)),
+            ]
+            if let rel = cu.comparison.relative { cm.append(("relative", Self.intervalJSON(rel))) }
+            cm += [("statistic", .number(cu.comparison.statistic)), ("p_value", .number(cu.comparison.pValue))]
+            m.append(("cuped", .object(cm)))
+        }
+        if let b = r.bootstrap {
+            var bm: [(String, JSONValue)] = [("absolute", .object([("lower", .number(b.absolute.0)), ("upper", .number(b.absolute.1))]))]
+            if let rel = b.relative { bm.append(("relative", .object([("lower", .number(rel.0)), ("upper", .number(rel.1))]))) }
+            bm.append(("replicates", .number(Double(config.analysis.bootstrapIterations))))
+            m.append(("bootstrap", .object(bm)))
+        }
+        let d = mde(r, power: power)
+        var mm: [(String, JSONValue)] = [("absolute", .number(d.absolute))]
+        if let rel = d.relative { mm.append(("relative", .number(rel))) }
+        m += [
+            ("mde", .object(mm)), ("adjusted_p_value", .number(r.adjusted)), ("significant", .bool(r.significant)),
+        ]
+        return .object(m)
+    }
+}
