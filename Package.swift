@@ -56,7 +56,7 @@ let package = Package(
             name: "EvaluationTests", dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage"],
             exclude: ["Fixtures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest", "ColumnarStorage", "LogGenerator"]),
-        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"], exclude: ["Fixtures"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,153 @@
+import ColumnarStorage
+import Evaluation
+import Foundation
+import Ingest
+import Reports
+import Testing
+
+/// The analysis at the randomisation unit against an independent reference
+/// (`tools/experiment_reference.py`: scipy's Welch test, statsmodels' two-proportion test and
+/// multiple-testing corrections, and plain numpy for the delta method and CUPED) on a generated
+/// experiment with crossover users, duplicate exposures, re-assignments and mixed-case
+/// experiment ids; and its determinism across thread and partition counts.
+@Suite struct UnitAnalysisTests {
+    static let dir = OfflineParityTests.fixtures + "/experiment-units"
+
+    static func ingest(partitions: Int? = nil) throws -> DatasetReader {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("receval-units-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var o = IngestOptions(output: out + "/d.rcv", threads: 2)
+        o.exposures = [dir + "/exposures.jsonl"]
+        o.outcomes = [dir + "/outcomes.jsonl"]
+        o.assignments = [dir + "/assignments.jsonl"]
+        o.partitions = partitions
+        o.maxRejectRate = 0
+        _ = try IngestJob(options: o).run()
+        return try DatasetReader(path: out + "/d.rcv")
+    }
+
+    static func report(_ reader: DatasetReader, extra: String = "", threads: Int = 2) throws -> JSONValue {
+        let yaml = """
+            mode: experiment
+            experiment:
+              experiment_id: exp_units
+              control_variant: control
+              slice_keys: [device]
+            \(extra)
+            """
+        let eval = try EvalConfig.parse(yaml, file: "units.yaml")
+        let metadata = ReportMetadata(
+            runID: "experiment-20250101T000000Z", createdAt: "2025-01-01T00:00:00Z", binaryVersion: "test", gitCommit: "",
+            effectiveConfig: nil, datasetFingerprint: "")
+        return try ExperimentEvaluation.run(
+            reader: reader, config: eval.experiment, mode: "experiment", metadata: metadata, threads: threads
+        )
+        .report
+    }
+
+    static func number(_ v: JSONValue?) -> Double? {
+        if case .number(let x)? = v { return x }
+        return nil
+    }
+
+    static func close(_ a: Double?, _ b: Double?, _ tolerance: Double = 1e-9) -> Bool {
+        guard let a, let b else { return false }
+        return abs(a - b) <= tolerance * max(1, abs(b))
+    }
+
+    /// Every reference row, matched by (scope, metric, variant), to 1e-9 (p-values 1e-7).
+    @Test(arguments: ["none", "pre_period_ctr"])
+    func matchesTheReference(covariate: String) throws {
+        let reference = try OfflineParityTests.read(Self.dir + "/expected.json")
+        let cuped = covariate == "none" ? "" : "  cuped: {enabled: true, covariate_key: \(covariate)}"
+        let report = try Self.report(try Self.ingest(), extra: cuped)
+        guard case .array(let tests)? = report["experiment_units"]?["tests"], case .array(let rows)? = reference["rows"] else {
+            Issue.record("no tests")
+            return
+        }
+        #expect(tests.count == rows.count)
+        var byKey: [String: JSONValue] = [:]
+        for t in tests {
+            guard case .string(let m)? = t["metric"], case .string(let v)? = t["variant"] else { continue }
+            var scope = "global"
+            if case .string(let s)? = t["segment"] { scope = s }
+            byKey["\(scope)|\(m)|\(v)"] = t
+        }
+        var mismatches: [String] = []
+        for r in rows {
+            guard case .string(let scope)? = r["scope"], case .string(let m)? = r["metric"], case .string(let v)? = r["variant"],
+                let o = byKey["\(scope)|\(m)|\(v)"]
+            else {
+                mismatches.append("missing row \(r)")
+                continue
+            }
+            var checks: [(String, Double?, Double?, Double)] = [
+                ("control", Self.number(o["control"]?["value"]), Self.number(r["control"]?["value"]), 1e-9),
+                ("treatment", Self.number(o["treatment"]?["value"]), Self.number(r["treatment"]?["value"]), 1e-9),
+                ("units", Self.number(o["treatment"]?["units"]), Self.number(r["treatment"]?["units"]), 0),
+                ("statistic", Self.number(o["statistic"]), Self.number(r["statistic"]), 1e-9),
+                ("p_value", Self.number(o["p_value"]), Self.number(r["p_value"]), 1e-7),
+            ]
+            for part in ["absolute", "relative"] where r[part] != nil {
+                for f in ["estimate", "se", "lower", "upper"] {
+                    checks.append(("\(part).\(f)", Self.number(o[part]?[f]), Self.number(r[part]?[f]), 1e-9))
+                }
+            }
+            if r["df"] != nil { checks.append(("df", Self.number(o["df"]), Self.number(r["df"]), 1e-9)) }
+            if covariate == "none" {
+                // The family is every row; its correction is recsys-eval's default, BH.
+                checks.append(("adjusted", Self.number(o["adjusted_p_value"]), Self.number(r["adjusted"]?["fdr_bh"]), 1e-7))
+                #expect(o["cuped"] == nil)
+            } else if let cu = r["cuped"] {
+                checks += [
+                    ("cuped.theta", Self.number(o["cuped"]?["theta"]), Self.number(cu["theta"]), 1e-9),
+                    (
+                        "cuped.variance_reduction", Self.number(o["cuped"]?["variance_reduction"]), Self.number(cu["variance_reduction"]),
+                        1e-9
+                    ),
+                    ("cuped.estimate", Self.number(o["cuped"]?["absolute"]?["estimate"]), Self.number(cu["absolute"]?["estimate"]), 1e-9),
+                    ("cuped.se", Self.number(o["cuped"]?["absolute"]?["se"]), Self.number(cu["absolute"]?["se"]), 1e-9),
+                    ("cuped.lower", Self.number(o["cuped"]?["absolute"]?["lower"]), Self.number(cu["absolute"]?["lower"]), 1e-9),
+                    ("cuped.p_value", Self.number(o["cuped"]?["p_value"]), Self.number(cu["p_value"]), 1e-7),
+                ]
+            }
+            for (name, a, b, tol) in checks where !Self.close(a, b, tol) {
+                mismatches.append("\(scope) \(m) \(v) \(name): \(a as Any) vs \(b as Any)")
+            }
+        }
+        #expect(mismatches == [])
+        // SRM on units and crossover units.
+        let srm = report["experiment_units"]?["srm"]
+        #expect(Self.close(Self.number(srm?["p_value"]), Self.number(reference["srm"]?["p_value"]), 1e-7))
+        #expect(Self.close(Self.number(srm?["statistic"]), Self.number(reference["srm"]?["statistic"])))
+        #expect(srm?["observed"] == reference["srm"]?["observed"])
+        #expect(Self.number(report["experiment_units"]?["crossover"]?["units"]) == Self.number(reference["crossover_units"]))
+        #expect(
+            Self.number(report["experiment_units"]?["crossover"]?["exposures_excluded"]) == Self.number(reference["crossover_exposures"]))
+    }
+
+    @Test(arguments: ["holm", "bonferroni"])
+    func corrections(method: String) throws {
+        let reference = try OfflineParityTests.read(Self.dir + "/expected.json")
+        let report = try Self.report(try Self.ingest(), extra: "  analysis: {correction: \(method)}")
+        guard case .array(let tests)? = report["experiment_units"]?["tests"], case .array(let rows)? = reference["rows"] else { return }
+        #expect(report["experiment_units"]?["family"]?["correction"] == .string(method))
+        for (o, r) in zip(tests, rows) {
+            #expect(Self.close(Self.number(o["adjusted_p_value"]), Self.number(r["adjusted"]?[method]), 1e-7))
+        }
+    }
+
+    /// The same bytes for 1 or 2 threads and for 1, 3 or 16 partitions, bootstrap included.
+    @Test func identicalForAnyThreadAndPartitionCount() throws {
+        let extra = """
+              primary_metrics: [ctr, revenue_per_user]
+              cuped: {enabled: true, covariate_key: pre_period_ctr}
+              analysis: {bootstrap: {enabled: true, iterations: 200, seed: 7}}
+            """
+        let base = try Self.report(try Self.ingest(partitions: 1), extra: extra, threads: 1).serialized()
+        for (p, t) in [(3, 2), (16, 1), (16, 2)] {
+            #expect(try Self.report(try Self.ingest(partitions: p), extra: extra, threads: t).serialized() == base)
+        }
+        #expect(base.contains("\"bootstrap\""))
+    }
+}
