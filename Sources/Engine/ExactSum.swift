@@ -12,6 +12,7 @@ public struct ExactSum: Sendable, Equatable {
 
     @inline(__always)
     public mutating func add(_ x: Double) {
+        if x == 0 { return }
         let scaled = (x * ExactSum.scale).rounded(.toNearestOrEven)
         guard scaled.isFinite, abs(scaled) < 0x1p126 else {
             overflowed = true

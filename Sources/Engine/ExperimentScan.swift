@@ -153,7 +153,8 @@ public struct ExperimentScan: Sendable {
 
     /// One partition's contribution, merged in partition order.
     struct Partial: Sendable {
-        var groups: [Int64: [Group]] = [:]
+        /// Groups of each segment seen, in first-seen order (`segmentOrder` holds their ids).
+        var groups: [[Group]] = []
         var segmentOrder: [Int64] = []
         var latencies: [[Double]]
         var moments = CovariateMoments()
@@ -292,6 +293,9 @@ public struct ExperimentScan: Sendable {
                     pair += Int(nPairs[row])
                 }
             }
+            var slotOf: [Int64: Int] = [:]
+            var lastSeg: Int64 = -1
+            var lastSlot = -1
             for row in 0..<exReq.count {
                 let ts = Timestamp(micros: exUs[row], nanos: Int32(exNs[row]), offsetMinutes: Int32(exOff[row]))
                 out.widen(ts)
@@ -307,9 +311,16 @@ public struct ExperimentScan: Sendable {
                 let v = join.variantOfRequest[r]
                 guard v >= 0 else { continue }
                 let seg = segmentOf.isEmpty ? 0 : segmentOf[row]
-                if out.groups[seg] == nil {
-                    out.groups[seg] = [Group](repeating: Group(), count: nVariants)
-                    out.segmentOrder.append(seg)
+                if seg != lastSeg {
+                    if let s = slotOf[seg] {
+                        lastSlot = s
+                    } else {
+                        lastSlot = out.groups.count
+                        slotOf[seg] = lastSlot
+                        out.groups.append([Group](repeating: Group(), count: nVariants))
+                        out.segmentOrder.append(seg)
+                    }
+                    lastSeg = seg
                 }
                 let x = covariateOf.isEmpty ? Double.nan : covariateOf[row]
                 let isError = errorPresent[row] != 0 && error[row] != 0
@@ -332,7 +343,7 @@ public struct ExperimentScan: Sendable {
                         if conversions[r] > 0 { g.convertedWithCovariate += 1 }
                     }
                 }
-                add(&out.groups[seg]![Int(v)])
+                add(&out.groups[lastSlot][Int(v)])
                 if !x.isNaN {
                     out.moments.squares.add(x * x)
                     if clicks[r] > 0 { out.moments.timesClicked.add(x) }
@@ -355,7 +366,8 @@ public struct ExperimentScan: Sendable {
             return out
         }
         return try merge(
-            partials, reader: reader, options: options, variants: variantDict, users: users, ctxValues: ctxValues, nValues: nValues)
+            partials, threads: threads, reader: reader, options: options, variants: variantDict, users: users, ctxValues: ctxValues,
+            nValues: nValues)
     }
 
     /// Per row of `table`, the slice keys' value codes (+1; 0 when the key is absent) packed into one id.
@@ -396,8 +408,48 @@ public struct ExperimentScan: Sendable {
         return parts.joined(separator: "|")
     }
 
+    /// One scope's per-unit sums over the rows of `segment` (every row when nil), crossover
+    /// units left out.
+    static func buildScope(
+        key: String, segment: Int64?, partials: [Partial], units: Int, covariate: Bool, variantOfUnit: [Int32]
+    ) -> UnitScope {
+        var exposures = [Int32](repeating: 0, count: units)
+        var clicks = exposures
+        var clickedRequests = exposures
+        var conversions = exposures
+        var revenue = [ExactSum](repeating: ExactSum(), count: units)
+        var covariateCount = covariate ? exposures : []
+        var covariateSum = covariate ? revenue : []
+        for part in partials {
+            for i in 0..<part.unit.count {
+                if let segment, part.segment[i] != segment { continue }
+                let u = Int(part.unit[i])
+                if variantOfUnit[u] == -2 { continue }
+                exposures[u] += 1
+                let c = part.clicks[i]
+                clicks[u] += c
+                if c > 0 { clickedRequests[u] += 1 }
+                conversions[u] += part.conversions[i]
+                if part.revenue[i] != 0 { revenue[u].add(part.revenue[i]) }
+                if covariate && !part.covariate[i].isNaN {
+                    covariateCount[u] += 1
+                    covariateSum[u].add(part.covariate[i])
+                }
+            }
+        }
+        var s = UnitScope(key: key, units: 0, covariate: false)
+        s.exposures = exposures
+        s.clicks = clicks
+        s.clickedRequests = clickedRequests
+        s.conversions = conversions
+        s.revenue = revenue
+        s.covariateCount = covariateCount
+        s.covariateSum = covariateSum
+        return s
+    }
+
     static func merge(
-        _ partials: [Partial], reader: DatasetReader, options: Options, variants: DictionaryIndex, users: ByteStrings,
+        _ partials: [Partial], threads: Int, reader: DatasetReader, options: Options, variants: DictionaryIndex, users: ByteStrings,
         ctxValues: DictionaryIndex, nValues: Int64
     ) throws -> ExperimentScan {
         let nVariants = variants.count
@@ -413,9 +465,9 @@ public struct ExperimentScan: Sendable {
         var last: Timestamp? = nil
         var bytes = 0
         for part in partials {
-            for id in part.segmentOrder {
+            for (slot, id) in part.segmentOrder.enumerated() {
                 var acc = byID[id] ?? [Group](repeating: Group(), count: nVariants)
-                for v in 0..<nVariants { acc[v].merge(part.groups[id]![v]) }
+                for v in 0..<nVariants { acc[v].merge(part.groups[slot][v]) }
                 byID[id] = acc
             }
             for v in 0..<nVariants {
@@ -460,13 +512,14 @@ public struct ExperimentScan: Sendable {
         }
         let covariate = options.covariateKey != nil
         let withSegments = !options.sliceKeys.isEmpty && (keyed.count + 1) * unitCount <= options.unitCellLimit
-        var scopes = [UnitScope(key: "global", units: unitCount, covariate: covariate)]
-        var scopeOfID: [Int64: Int] = [:]
-        if withSegments {
-            for s in keyed {
-                scopeOfID[s.id] = scopes.count
-                scopes.append(UnitScope(key: s.key, units: unitCount, covariate: covariate))
-            }
+        // Scope 0 takes every row; scope k > 0 the rows of segment k - 1. Scopes are independent,
+        // so they are built in parallel, each reading the rows in partition order.
+        let scopeSegments: [Int64?] = [nil] + (withSegments ? keyed.map { Optional($0.id) } : [])
+        let owners = variantOfUnit
+        let scopes = try Morsels.run(count: scopeSegments.count, threads: threads) { k -> UnitScope in
+            buildScope(
+                key: k == 0 ? "global" : keyed[k - 1].key, segment: scopeSegments[k], partials: partials, units: unitCount,
+                covariate: covariate, variantOfUnit: owners)
         }
         var errors = [Int32](repeating: 0, count: unitCount)
         var empties = errors
@@ -482,19 +535,6 @@ public struct ExperimentScan: Sendable {
                 if part.error[i] { errors[u] += 1 }
                 if part.empty[i] { empties[u] += 1 }
                 if part.joined[i] { joined[u] += 1 }
-                func add(_ s: Int) {
-                    scopes[s].exposures[u] += 1
-                    scopes[s].clicks[u] += part.clicks[i]
-                    if part.clicks[i] > 0 { scopes[s].clickedRequests[u] += 1 }
-                    scopes[s].conversions[u] += part.conversions[i]
-                    scopes[s].revenue[u].add(part.revenue[i])
-                    if covariate && !part.covariate[i].isNaN {
-                        scopes[s].covariateCount[u] += 1
-                        scopes[s].covariateSum[u].add(part.covariate[i])
-                    }
-                }
-                add(0)
-                if let s = scopeOfID[part.segment[i]] { add(s) }
             }
         }
         var preScope: UnitScope? = nil

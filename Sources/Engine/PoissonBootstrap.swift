@@ -54,34 +54,46 @@ public enum PoissonBootstrap {
         let lanes = 64  // replicates per block: 8 hashes of 8 weights
         let blocks = (replicates + lanes - 1) / lanes
         let mixedSeed = mix(seed)
+        // Columns side by side per unit (unit-major), so one unit's values are adjacent.
+        var flat = [Double](repeating: 0, count: units.count * cols)
+        for c in 0..<cols { for i in 0..<units.count { flat[i * cols + c] = columns[c][i] } }
+        let values = flat
         let parts = try Morsels.run(count: blocks, threads: threads) { blockIndex -> [Double] in
-            var acc = [SIMD8<Double>](repeating: .zero, count: arms * cols * 8)
+            // Accumulators: (arm, column, hash j) -> 8 replicate lanes.
+            let acc = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: arms * cols * 8)
+            defer { acc.deallocate() }
+            acc.initialize(repeating: .zero, count: arms * cols * 8)
             let t1 = SIMD8<UInt8>(repeating: 94)
             let t2 = SIMD8<UInt8>(repeating: 188)
             let t3 = SIMD8<UInt8>(repeating: 235)
             let t4 = SIMD8<UInt8>(repeating: 251)
             let t5 = SIMD8<UInt8>(repeating: 255)
             let one = SIMD8<UInt8>(repeating: 1)
-            acc.withUnsafeMutableBufferPointer { acc in
-                units.withUnsafeBufferPointer { units in
-                    arm.withUnsafeBufferPointer { arm in
+            let counter = UInt64(blockIndex * 8) &* 0xD6E8_FEB8_6659_FD93
+            units.withUnsafeBufferPointer { units in
+                arm.withUnsafeBufferPointer { arm in
+                    values.withUnsafeBufferPointer { values in
                         for i in 0..<units.count {
                             let a = Int(arm[i])
                             if a < 0 { continue }
-                            let b = mix(mixedSeed ^ units[i])
+                            let b = mix(mixedSeed ^ units[i]) &+ counter
+                            let x = values.baseAddress! + i * cols
+                            let row = acc + a * cols * 8
                             for j in 0..<8 {
-                                let h = block(base: b, blockIndex * 8 + j)
+                                let h = mix(b &+ UInt64(j) &* 0xD6E8_FEB8_6659_FD93)
                                 let bytes = unsafeBitCast(h, to: SIMD8<UInt8>.self)
-                                var w = SIMD8<UInt8>.zero
-                                w &+= one.replacing(with: 0, where: bytes .< t1)
+                                var w = one.replacing(with: 0, where: bytes .< t1)
                                 w &+= one.replacing(with: 0, where: bytes .< t2)
                                 w &+= one.replacing(with: 0, where: bytes .< t3)
                                 w &+= one.replacing(with: 0, where: bytes .< t4)
                                 w &+= one.replacing(with: 0, where: bytes .< t5)
                                 let wd = SIMD8<Double>(SIMD8<Int32>(truncatingIfNeeded: w))
-                                for c in 0..<cols {
-                                    let k = (a * cols + c) * 8 + j
-                                    acc[k] += wd * columns[c][i]
+                                if cols == 2 {
+                                    // The common case (a ratio's numerator and denominator), unrolled.
+                                    row[j] += wd * x[0]
+                                    row[8 + j] += wd * x[1]
+                                } else {
+                                    for c in 0..<cols { row[c * 8 + j] += wd * x[c] }
                                 }
                             }
                         }

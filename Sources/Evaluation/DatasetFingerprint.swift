@@ -4,24 +4,38 @@ import Reports
 /// `input_dataset_fingerprint`: SHA-256 over the mode and, for each configured source, its name,
 /// type, file name, size and the SHA-256 of its contents, with the parts sorted and joined by
 /// `|` (recsys-eval's construction, SPEC section 12.3). Unlike recsys-eval, which stops hashing
-/// contents past 10 MiB, every file is hashed in full, so two different large inputs never share
-/// a fingerprint; for files up to 10 MiB the value equals recsys-eval's.
+/// contents past 10 MiB, every JSONL file is hashed in full, so two different large inputs never
+/// share a fingerprint; for files up to 10 MiB the value equals recsys-eval's.
 public enum DatasetFingerprint {
     public static func compute(mode: String, dataset: DatasetConfig) throws -> String {
         var parts = [mode.lowercased()]
+        var hashed: [String: (Int, String)] = [:]
         for (name, source) in [("exposures", dataset.exposures), ("outcomes", dataset.outcomes), ("assignments", dataset.assignments)] {
             guard let source else { continue }
             parts.append(name)
             parts.append(source.type.lowercased())
-            let file = try MappedFile(path: source.path)
             parts.append(String(source.path.split(separator: "/").last ?? ""))
-            parts.append(String(file.count))
-            var h = SHA256()
-            file.withBytes { h.update($0) }
-            parts.append(h.finalizeHex())
+            if hashed[source.path] == nil { hashed[source.path] = try contentHash(source) }
+            parts.append(String(hashed[source.path]!.0))
+            parts.append(hashed[source.path]!.1)
         }
         parts.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         return SHA256.hex(Array(parts.joined(separator: "|").utf8))
+    }
+
+    /// Size and content hash of a source. A receval dataset is hashed through its footer, which
+    /// holds the size and XXH64 checksum of every chunk, so the hash still changes with any byte
+    /// of data but costs microseconds instead of a pass over gigabytes.
+    static func contentHash(_ source: DatasetConfig.Source) throws -> (Int, String) {
+        let file = try MappedFile(path: source.path)
+        var h = SHA256()
+        if source.type == "receval" {
+            let reader = try DatasetReader(path: source.path)
+            file.withBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[Int(reader.footerOffset)...])) }
+        } else {
+            file.withBytes { h.update($0) }
+        }
+        return (file.count, h.finalizeHex())
     }
 
     /// The configuration as run, for `effective_config`: only what receval reads, and never a

@@ -2,11 +2,33 @@ import ArgumentParser
 import ColumnarStorage
 import Engine
 
+/// Formatting shared by the bench commands.
+enum BenchFormat {
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    static func rate(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+
+    static func fmt(_ x: Double, _ places: Int) -> String {
+        var m = 1.0
+        for _ in 0..<places { m *= 10 }
+        let v = (x * m).rounded() / m
+        var s = String(v)
+        if let dot = s.firstIndex(of: ".") {
+            let decimals = s.distance(from: dot, to: s.endIndex) - 1
+            if decimals < places { s += String(repeating: "0", count: places - decimals) }
+        }
+        return s
+    }
+}
+
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure engine throughput on a dataset.",
-        subcommands: [BenchJoinCommand.self, BenchRankCommand.self])
+        subcommands: [BenchJoinCommand.self, BenchRankCommand.self, BenchBootstrapCommand.self])
 }
 
 struct BenchJoinCommand: ParsableCommand {
@@ -55,11 +77,11 @@ struct BenchJoinCommand: ParsableCommand {
             }
             let c = join!.counts
             func line(_ name: String, _ times: [Double], rows: Int, bytes: Int) -> String {
-                let m = median(times)
+                let m = BenchFormat.median(times)
                 let rate = Double(rows) / m / 1e6
                 let gbs = Double(bytes) / m / 1e9
                 return
-                    "\(name.padding(16)) median \(fmt(m, 3)) s (of \(times.count)), \(fmt(rate, 2)) M exposure rows/s, \(fmt(gbs, 2)) GB/s of columns\n"
+                    "\(name.padding(16)) median \(BenchFormat.fmt(m, 3)) s (of \(times.count)), \(BenchFormat.fmt(rate, 2)) M exposure rows/s, \(BenchFormat.fmt(gbs, 2)) GB/s of columns\n"
             }
             var s = "dataset \(dataset): \(reader.partitionCount) partition(s), \(n) thread(s)\n"
             s += line("join", joinTimes, rows: c.exposureRows, bytes: join!.bytesTouched)
@@ -67,8 +89,10 @@ struct BenchJoinCommand: ParsableCommand {
             s += "join: \(c.exposureRows) exposure rows (\(c.duplicateExposures) duplicates, \(c.emptyExposures) empty), "
             s +=
                 "\(c.outcomeRows) outcomes (\(c.orphanOutcomes) orphans, \(c.outcomesOnUnshownItems) on items not shown, \(c.outcomesBeforeExposure) before their exposure), "
-            s += "\(c.assignmentRows) assignments; exposure join rate \(fmt(rate(c.exposuresJoined, c.exposureRows), 6)), "
-            s += "outcome join rate \(fmt(rate(c.outcomesJoined, c.outcomeRows), 6)), assigned exposures \(c.assignedExposures)\n"
+            s +=
+                "\(c.assignmentRows) assignments; exposure join rate \(BenchFormat.fmt(BenchFormat.rate(c.exposuresJoined, c.exposureRows), 6)), "
+            s +=
+                "outcome join rate \(BenchFormat.fmt(BenchFormat.rate(c.outcomesJoined, c.outcomeRows), 6)), assigned exposures \(c.assignedExposures)\n"
             var totals: [String: (Int, Int, Int, Int)] = [:]
             for g in agg!.groups {
                 let t = totals[g.variant] ?? (0, 0, 0, 0)
@@ -76,7 +100,7 @@ struct BenchJoinCommand: ParsableCommand {
             }
             for (v, t) in totals.sorted(by: { $0.key < $1.key }) {
                 s +=
-                    "variant \(v): \(t.0) requests, request CTR \(fmt(rate(t.2, t.0), 5)), item CTR \(fmt(rate(t.3, t.1), 6)) (\(agg!.groups.filter { $0.variant == v }.count) groups)\n"
+                    "variant \(v): \(t.0) requests, request CTR \(BenchFormat.fmt(BenchFormat.rate(t.2, t.0), 5)), item CTR \(BenchFormat.fmt(BenchFormat.rate(t.3, t.1), 6)) (\(agg!.groups.filter { $0.variant == v }.count) groups)\n"
             }
             if json {
                 var j = "{\"dataset\":\(quote(dataset)),\"partitions\":\(reader.partitionCount),\"threads\":\(n),"
@@ -121,24 +145,6 @@ struct BenchJoinCommand: ParsableCommand {
         return out + "\""
     }
 
-    func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-
-    func rate(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
-
-    func fmt(_ x: Double, _ places: Int) -> String {
-        var m = 1.0
-        for _ in 0..<places { m *= 10 }
-        let v = (x * m).rounded() / m
-        var s = String(v)
-        if let dot = s.firstIndex(of: ".") {
-            let decimals = s.distance(from: dot, to: s.endIndex) - 1
-            if decimals < places { s += String(repeating: "0", count: places - decimals) }
-        }
-        return s
-    }
 }
 
 struct BenchRankCommand: ParsableCommand {
@@ -204,6 +210,97 @@ struct BenchRankCommand: ParsableCommand {
                 }
             }
             Terminal.out(s)
+        } catch {
+            Terminal.err("error: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct BenchBootstrapCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bootstrap",
+        abstract: "Poisson bootstrap throughput: replicate sums over units with counter-based weights.",
+        discussion: """
+            Prepares one row per unit (not timed), then times the replicate kernel: for every \
+            replicate, the weighted sums of each arm's columns, weights Poisson(1) from a hash of \
+            (seed, replicate, unit). --unit request bootstraps the request-level CTR (a request \
+            clicked or not) as tools/bench_bootstrap.py does with numpy and DuckDB; --unit user \
+            bootstraps the user-level CTR (Σ clicks / Σ exposures over users). Reports the median \
+            kernel seconds over --repeat runs and the candidate − control difference with its \
+            95% percentile interval.
+            """)
+
+    @Argument(help: ArgumentHelp("Dataset file.", valueName: "DATASET"))
+    var dataset: String
+    @Option(help: "request or user.")
+    var unit: String = "request"
+    @Option(help: "Replicates.")
+    var replicates: Int = 1000
+    @Option(help: "Control and candidate variant names.")
+    var arms: String = "control,candidate"
+    @Option(help: "Experiment id (user units).")
+    var experiment: String = ""
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+    @Option(name: .customLong("repeat"), help: "Repetitions.")
+    var repetitions: Int = 3
+    @Option(help: "Seed of the weights.")
+    var seed: UInt64 = 7
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        let n = threads ?? defaultThreads()
+        do {
+            let reader = try DatasetReader(path: dataset)
+            var t = Terminal.now()
+            let input: BootstrapInput
+            switch unit {
+            case "request": input = try BootstrapInput.requests(reader: reader, threads: n)
+            case "user": input = try BootstrapInput.users(reader: reader, experiment: experiment, threads: n)
+            default: throw ValidationError("--unit is request or user")
+            }
+            let load = Terminal.now() - t
+            let names = arms.split(separator: ",").map(String.init)
+            guard names.count == 2, let c = input.variants.firstIndex(of: names[0]), let v = input.variants.firstIndex(of: names[1]) else {
+                throw ValidationError("--arms names two variants of the dataset (it has \(input.variants.joined(separator: ", ")))")
+            }
+            var times: [Double] = []
+            var sums: [Double] = []
+            for _ in 0..<max(1, repetitions) {
+                t = Terminal.now()
+                sums = try PoissonBootstrap.replicateSums(
+                    units: input.keys, arm: input.arm, arms: input.variants.count, columns: input.columns, replicates: replicates,
+                    seed: seed,
+                    threads: n)
+                times.append(Terminal.now() - t)
+            }
+            func ratio(_ arm: Int, _ r: Int) -> Double { sums[(arm * 2) * replicates + r] / sums[(arm * 2 + 1) * replicates + r] }
+            let diffs = (0..<replicates).map { ratio(v, $0) - ratio(c, $0) }
+            let ci = PoissonBootstrap.percentileInterval(diffs, level: 0.95) ?? (0, 0)
+            var y = [0.0, 0.0]
+            var d = [0.0, 0.0]
+            for i in 0..<input.keys.count where input.arm[i] == Int32(c) || input.arm[i] == Int32(v) {
+                let k = input.arm[i] == Int32(c) ? 0 : 1
+                y[k] += input.columns[0][i]
+                d[k] += input.columns[1][i]
+            }
+            let m = BenchFormat.median(times)
+            let units = input.keys.count
+            if json {
+                print(
+                    "{\"tool\": \"receval\", \"task\": \"boot_poisson_\(unit)\", \"threads\": \(n), \"seconds\": \(m), \"load_seconds\": \(load), \"replicates\": \(replicates), \"units\": \(units), \"answer\": {\"diff\": \(y[1] / d[1] - y[0] / d[0]), \"ci95\": [\(ci.lower), \(ci.upper)]}}"
+                )
+            } else {
+                print("units \(units) (\(unit)), replicates \(replicates), threads \(n); preparing \(BenchFormat.fmt(load, 3)) s")
+                print(
+                    "kernel \(BenchFormat.fmt(m, 3)) s median of \(times.count): \(BenchFormat.fmt(Double(units) * Double(replicates) / m / 1e6, 0))M unit-replicates/s"
+                )
+                print("\(names[1]) - \(names[0]): \(y[1] / d[1] - y[0] / d[0]), 95% interval [\(ci.lower), \(ci.upper)]")
+            }
+        } catch let e as ValidationError {
+            throw e
         } catch {
             Terminal.err("error: \(error)\n")
             throw ExitCode(1)
