@@ -41,9 +41,10 @@ public enum ReportRenderer {
                 out += "| " + columns.map(mdEscape).joined(separator: " | ") + " |\n"
                 out += "|" + String(repeating: "---|", count: columns.count) + "\n"
                 for item in items {
-                    out += "| " + columns.map { mdEscape(item[$0]?.text ?? "") }.joined(separator: " | ") + " |\n"
+                    out += "| " + columns.map { mdEscape(item.flattenedValue($0)?.text ?? "") }.joined(separator: " | ") + " |\n"
                 }
                 out += "\n"
+                if let forest = ForestPlot(items) { out += forest.text() }
             } else if items.isEmpty {
                 out += "(none)\n\n"
             } else {
@@ -116,7 +117,8 @@ public enum ReportRenderer {
             for (k, x) in members where x.isContainer { htmlSection(k, x, level: level + 1, &out) }
         case .array(let items):
             if let columns = recordColumns(items) {
-                out += table(rows: items.map { item in columns.map { item[$0]?.text ?? "" } }, header: columns)
+                if let forest = ForestPlot(items) { out += forest.svg() }
+                out += table(rows: items.map { item in columns.map { item.flattenedValue($0)?.text ?? "" } }, header: columns)
                 if columns.contains("name") && columns.contains("value") {
                     out += barChart(items.map { ($0["name"]?.text ?? "", $0["value"]?.numberValue ?? 0) })
                 }
@@ -182,19 +184,47 @@ public enum ReportRenderer {
         return out
     }
 
-    /// The keys of an array of flat records (objects whose values are scalars), in first-seen order.
+    /// The columns of an array of records (objects whose values are scalars or records), nested
+    /// keys joined by dots, in first-seen order; nil when an item holds an array.
     static func recordColumns(_ items: [JSONValue]) -> [String]? {
         guard !items.isEmpty else { return nil }
         var columns: [String] = []
+        var seen: Set<String> = []
         for item in items {
-            guard case .object(let members) = item, members.allSatisfy({ !$0.1.isContainer || $0.0 == "ci" }) else { return nil }
-            for (k, _) in members where !columns.contains(k) { columns.append(k) }
+            guard case .object = item, let flat = item.flattened() else { return nil }
+            for (k, _) in flat where !seen.contains(k) {
+                seen.insert(k)
+                columns.append(k)
+            }
         }
         return columns
     }
 }
 
 extension JSONValue {
+    /// An object's scalar leaves with dotted keys; nil if it holds an array.
+    func flattened(_ prefix: String = "") -> [(String, JSONValue)]? {
+        guard case .object(let members) = self else { return nil }
+        var out: [(String, JSONValue)] = []
+        for (k, v) in members {
+            switch v {
+            case .array: return nil
+            case .object:
+                guard let inner = v.flattened(prefix + k + ".") else { return nil }
+                out += inner
+            default: out.append((prefix + k, v))
+            }
+        }
+        return out
+    }
+
+    /// The value at a dotted key path.
+    func flattenedValue(_ path: String) -> JSONValue? {
+        var v: JSONValue? = self
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) { v = v?[String(part)] }
+        return v
+    }
+
     var isContainer: Bool {
         switch self {
         case .array, .object: return true
