@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quick start: builds receval, generates a small deterministic sample of logs (with a few
 # malformed lines), ingests it, inspects the dataset, exports rows back, joins the three tables
-# (join statistics and click-through per variant) and validates a file.
+# (join statistics and click-through per variant), runs an offline evaluation and an A/B
+# experiment analysis with a decision (HTML report with a forest plot), and validates a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -38,6 +39,30 @@ offline:
 YAML
 "$bin" run --dataset "$work/dataset.yaml" --config "$work/eval.yaml" --output "$work/report.json"
 head -c 1200 "$work/report.json"; echo " ..."
+echo "== experiment: recsys-eval's request-level keys plus the analysis at the user level, and a decision"
+cat > "$work/experiment.yaml" <<'YAML'
+mode: experiment
+experiment:
+  experiment_id: exp_1
+  control_variant: control
+  primary_metrics: [ctr]
+  slice_keys: [surface]
+  guardrails: {max_latency_p95_ms: 400, non_inferiority: {error_rate: 0.5}}
+  srm: {enabled: true}
+  analysis: {bootstrap: {enabled: true, iterations: 1000}}
+  decision: {enabled: true}
+YAML
+cat > "$work/dataset-ab.yaml" <<YAML
+exposures: {type: receval, path: sample.rcv}
+outcomes: {type: receval, path: sample.rcv}
+assignments: {type: receval, path: sample.rcv}
+YAML
+status=0
+"$bin" run --dataset "$work/dataset-ab.yaml" --config "$work/experiment.yaml" --output "$work/experiment.html" \
+  --output-format html || status=$?
+"$bin" run --dataset "$work/dataset-ab.yaml" --config "$work/experiment.yaml" --output "$work/experiment.json" || status=$?
+echo "exit code $status (0 ship, 2 hold or inconclusive, 3 rollback); decision artifact:"
+cat "$work/experiment.json.decision.json"
 echo "== join and per-variant click-through"
 "$bin" bench join "$work/sample.rcv" --experiment exp_1 --repeat 1
 echo "== validate the outcomes file"

@@ -58,6 +58,9 @@ public struct ExperimentConfig: Sendable {
         public var bootstrapSeed = 42
         /// SRM gate on units (on by default: an SRM makes every comparison suspect).
         public var srmGate = true
+        /// "primary": the primary metrics' global comparisons form the confirmatory family the
+        /// decision uses, every other row an exploratory family; "all": one family of every row.
+        public var family = "primary"
     }
 
     public init() {}
@@ -147,7 +150,7 @@ public struct ExperimentConfig: Sendable {
             c.aaThresholds = try (f["thresholds"]?.list() ?? []).map { try $0.double() }
         }
         if let a = e["analysis"] {
-            let f = try a.mapping(allowed: ["unit", "compat", "ci_level", "correction", "bootstrap", "srm_gate"])
+            let f = try a.mapping(allowed: ["unit", "compat", "ci_level", "correction", "bootstrap", "srm_gate", "family"])
             let unit = try f["unit"]?.string().lowercased() ?? "user"
             guard let u = Analysis.Unit(rawValue: unit) else {
                 throw ConfigError(file: file, "`experiment.analysis.unit` must be user or request, not \(unit)")
@@ -174,6 +177,10 @@ public struct ExperimentConfig: Sendable {
                 }
             }
             if let g = f["srm_gate"] { c.analysis.srmGate = try g.bool() }
+            c.analysis.family = try f["family"]?.string().lowercased() ?? "primary"
+            guard ["primary", "all"].contains(c.analysis.family) else {
+                throw ConfigError(file: file, "`experiment.analysis.family` must be primary or all")
+            }
         }
         return c
     }

@@ -161,16 +161,24 @@ public struct ExperimentEvaluation {
                 ])
             ),
             (
-                "family",
-                .object([
-                    ("correction", .string(u.correction.rawValue)), ("size", .number(Double(u.rows.count))),
-                    (
-                        "members",
-                        .string(
-                            "every row of tests: \(UnitAnalysis.metrics.count) metrics x each non-control variant x the global scope and each segment; CUPED's p-value when CUPED ran, else the plain test's"
-                        )
-                    ),
-                ])
+                "families",
+                .array(
+                    ["primary", "exploratory", "all"].compactMap { name -> JSONValue? in
+                        let size = u.rows.filter { $0.family == name }.count
+                        guard size > 0 else { return nil }
+                        let members: String
+                        switch name {
+                        case "primary":
+                            members =
+                                "the primary metrics (\(Decision.primaryNames(u.config).joined(separator: ", "))) in the global scope, each non-control variant: the decision's family"
+                        case "exploratory": members = "every other row of tests: the other metrics, and every metric by segment"
+                        default: members = "every row of tests"
+                        }
+                        return .object([
+                            ("family", .string(name)), ("correction", .string(u.correction.rawValue)), ("size", .number(Double(size))),
+                            ("members", .string(members + "; CUPED's p-value when CUPED ran, else the plain test's")),
+                        ])
+                    })
             ),
         ]
         if let source = u.covariateSource { m.append(("cuped_covariate", .string(source))) }

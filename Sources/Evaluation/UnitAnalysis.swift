@@ -57,6 +57,8 @@ struct UnitAnalysis {
         var decisionRelative: Interval? { cuped?.comparison.relative ?? comparison.relative }
         var adjusted = 0.0
         var significant = false
+        /// The multiple-comparison family: "primary", "exploratory" or "all".
+        var family = "all"
     }
 
     let scan: ExperimentScan
@@ -85,10 +87,19 @@ struct UnitAnalysis {
                 }
             }
         }
-        let adjusted = MultipleComparisons.adjust(rows.map(\.decisionP), method: correction)
-        for i in rows.indices {
-            rows[i].adjusted = adjusted[i]
-            rows[i].significant = adjusted[i] <= alpha
+        if config.analysis.family == "primary" {
+            let primary = Set(Decision.primaryNames(config))
+            for i in rows.indices {
+                rows[i].family = rows[i].scope == "global" && primary.contains(rows[i].metric.name) ? "primary" : "exploratory"
+            }
+        }
+        for family in ["primary", "exploratory", "all"] {
+            let members = rows.indices.filter { rows[$0].family == family }
+            let adjusted = MultipleComparisons.adjust(members.map { rows[$0].decisionP }, method: correction)
+            for (i, a) in zip(members, adjusted) {
+                rows[i].adjusted = a
+                rows[i].significant = a <= alpha
+            }
         }
         if config.analysis.bootstrap { try bootstrap(threads: threads) }
     }
@@ -332,7 +343,14 @@ struct UnitAnalysis {
         return out
     }
 
-    func fmt(_ x: Double) -> String { JSONValue.goNumber(x) }
+    /// Four significant digits, for reasons a person reads.
+    func fmt(_ x: Double) -> String {
+        guard x.isFinite, x != 0 else { return JSONValue.goNumber(x) }
+        var scale = 1.0
+        while abs(x) * scale < 1000 { scale *= 10 }
+        while abs(x) * scale >= 10000 { scale /= 10 }
+        return JSONValue.goNumber((x * scale).rounded() / scale)
+    }
     func pct(_ x: Double) -> String { JSONValue.goNumber((x * 10000).rounded() / 100) + "%" }
 
     /// Minimum detectable effect at `power` from the observed standard error: (z₁₋α/₂ + z_power)·se.
@@ -384,7 +402,8 @@ struct UnitAnalysis {
         var mm: [(String, JSONValue)] = [("absolute", .number(d.absolute))]
         if let rel = d.relative { mm.append(("relative", .number(rel))) }
         m += [
-            ("mde", .object(mm)), ("adjusted_p_value", .number(r.adjusted)), ("significant", .bool(r.significant)),
+            ("mde", .object(mm)), ("family", .string(r.family)), ("adjusted_p_value", .number(r.adjusted)),
+            ("significant", .bool(r.significant)),
         ]
         return .object(m)
     }

@@ -59,8 +59,8 @@ import Testing
     @Test(arguments: ["none", "pre_period_ctr"])
     func matchesTheReference(covariate: String) throws {
         let reference = try OfflineParityTests.read(Self.dir + "/expected.json")
-        let cuped = covariate == "none" ? "" : "  cuped: {enabled: true, covariate_key: \(covariate)}"
-        let report = try Self.report(try Self.ingest(), extra: cuped)
+        let cuped = covariate == "none" ? "" : "  cuped: {enabled: true, covariate_key: \(covariate)}\n"
+        let report = try Self.report(try Self.ingest(), extra: cuped + "  analysis: {family: all}")
         guard case .array(let tests)? = report["experiment_units"]?["tests"], case .array(let rows)? = reference["rows"] else {
             Issue.record("no tests")
             return
@@ -129,12 +129,35 @@ import Testing
     @Test(arguments: ["holm", "bonferroni"])
     func corrections(method: String) throws {
         let reference = try OfflineParityTests.read(Self.dir + "/expected.json")
-        let report = try Self.report(try Self.ingest(), extra: "  analysis: {correction: \(method)}")
+        let report = try Self.report(try Self.ingest(), extra: "  analysis: {correction: \(method), family: all}")
         guard case .array(let tests)? = report["experiment_units"]?["tests"], case .array(let rows)? = reference["rows"] else { return }
-        #expect(report["experiment_units"]?["family"]?["correction"] == .string(method))
+        if case .array(let families)? = report["experiment_units"]?["families"] {
+            #expect(families.count == 1)
+            #expect(families.first?["correction"] == .string(method))
+        }
         for (o, r) in zip(tests, rows) {
             #expect(Self.close(Self.number(o["adjusted_p_value"]), Self.number(r["adjusted"]?[method]), 1e-7))
         }
+    }
+
+    /// By default the decision's family is the primary metrics' global rows alone: here ctr for
+    /// two treatments, so BH over two p-values (p₍₁₎·2, then min(p₍₂₎, that)).
+    @Test func primaryFamilyIsCorrectedOnItsOwn() throws {
+        let reference = try OfflineParityTests.read(Self.dir + "/expected.json")
+        let report = try Self.report(try Self.ingest(), extra: "  primary_metrics: [ctr]")
+        guard case .array(let tests)? = report["experiment_units"]?["tests"], case .array(let rows)? = reference["rows"] else { return }
+        let primary = tests.filter { $0["family"] == .string("primary") }
+        #expect(primary.count == 2)
+        let ps = rows.filter { $0["scope"] == .string("global") && $0["metric"] == .string("ctr") }.compactMap {
+            Self.number($0["p_value"])
+        }
+        #expect(ps.count == 2)
+        let lo = min(ps[0], ps[1])
+        let hi = max(ps[0], ps[1])
+        let expected = [min(2 * lo, hi), hi]
+        let got = primary.compactMap { Self.number($0["adjusted_p_value"]) }.sorted()
+        #expect(zip(got, expected.sorted()).allSatisfy { Self.close($0, $1, 1e-7) })
+        #expect(tests.filter { $0["family"] == .string("exploratory") }.count == tests.count - 2)
     }
 
     /// The same bytes for 1 or 2 threads and for 1, 3 or 16 partitions, bootstrap included.
