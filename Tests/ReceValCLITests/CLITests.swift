@@ -199,4 +199,46 @@ import Testing
         #expect(md.contains("precision@2 | 0.16666666666666666"))
         #expect(md.contains("surface=home\\|tenant=t1"))
     }
+
+    /// Experiment mode: recsys-eval's decision with --compat (fail, exit 3), receval's by default
+    /// (too few users to conclude: inconclusive, exit 2), the decision artifact next to the report.
+    @Test func runExperimentDecisionsAndExitCodes() throws {
+        let tmp = Self.tempDir()
+        let tiny = Self.fixtures + "/tiny"
+        try """
+        exposures: {type: jsonl, path: \(tiny)/exposures.jsonl}
+        outcomes: {type: jsonl, path: \(tiny)/outcomes.jsonl}
+        assignments: {type: jsonl, path: \(tiny)/assignments.jsonl}
+        """.write(toFile: tmp + "/dataset.yaml", atomically: true, encoding: .utf8)
+        try """
+        mode: experiment
+        experiment:
+          experiment_id: EXP_123
+          control_variant: A
+          primary_metrics: [ctr]
+          decision: {enabled: true}
+        """.write(toFile: tmp + "/eval.yaml", atomically: true, encoding: .utf8)
+        let args = ["run", "--dataset", tmp + "/dataset.yaml", "--config", tmp + "/eval.yaml", "--output", tmp + "/r.json"]
+        let compat = try Self.run(args + ["--compat", "recsys-eval"])
+        #expect(compat.status == 3, "\(compat.err)")
+        var decision =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/r.json.decision.json"))) as! [String: Any]
+        #expect(decision["decision"] as? String == "fail")
+        #expect(decision["reason"] as? String == "primary metric regression")
+        let unit = try Self.run(args)
+        #expect(unit.status == 2, "\(unit.err)")
+        #expect(unit.err.contains("decision: inconclusive"))
+        decision =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/r.json.decision.json"))) as! [String: Any]
+        #expect(decision["action"] as? String == "inconclusive")
+        #expect(decision["decision"] as? String == "hold")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/r.json"))) as! [String: Any]
+        #expect(report["experiment"] != nil && report["experiment_units"] != nil)
+        let html = try Self.run(args + ["--output-format", "html", "--output", tmp + "/r.html"])
+        #expect(html.status == 2)
+        #expect(try String(contentsOfFile: tmp + "/r.html", encoding: .utf8).contains("experiment_units"))
+        let bad = try Self.run(args + ["--compat", "statsig"])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("--compat"))
+    }
 }
