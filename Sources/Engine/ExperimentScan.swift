@@ -26,6 +26,8 @@ public struct ExperimentScan: Sendable {
         /// Largest (segments + 1) × units the per-segment unit arrays may take; above it only the
         /// global scope is kept at unit level.
         public var unitCellLimit: Int
+        /// The randomisation unit: the user of each assignment, or each request on its own.
+        public var requestUnits = false
 
         public init(
             experiment: String, sliceKeys: [String] = [], srmSliceKeys: [String] = [], covariateKey: String? = nil,
@@ -166,6 +168,8 @@ public struct ExperimentScan: Sendable {
         var last: Timestamp? = nil
         // Unit rows, one per analysed assigned exposure.
         var unit: [Int32] = []
+        /// With request units: XXH64 of each row's request id.
+        var requestKey: [UInt64] = []
         var variant: [Int32] = []
         var segment: [Int64] = []
         var clicks: [Int32] = []
@@ -279,6 +283,7 @@ public struct ExperimentScan: Sendable {
                 segmentOf = try segmentIDs(
                     &load, table: "exposures", rows: exReq.count, keys: sliceCodes, ctxKeys.count, ctxValues.count, nValues)
             }
+            let requestIDs = options.requestUnits ? try reader.requestDictionary(partition: p) : ByteStrings(offsets: [0], data: [])
             var covariateOf: [Double] = []
             if let covariateCode {
                 covariateOf = [Double](repeating: .nan, count: exReq.count)
@@ -352,6 +357,12 @@ public struct ExperimentScan: Sendable {
                 if latencyPresent[row] != 0 { out.latencies[Int(v)].append(latency[row]) }
                 if inPre { continue }
                 out.unit.append(unitOfRequest[r])
+                if options.requestUnits {
+                    out.requestKey.append(
+                        requestIDs.data.withUnsafeBytes { raw in
+                            XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(requestIDs.offsets[r])..<Int(requestIDs.offsets[r + 1])]))
+                        })
+                }
                 out.variant.append(v)
                 out.segment.append(seg)
                 out.clicks.append(clicks[r])
@@ -498,17 +509,39 @@ public struct ExperimentScan: Sendable {
         }
         .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
 
-        // Units: crossover detection from every matching assignment row.
-        let unitCount = users.count
-        var variantOfUnit = [Int32](repeating: -1, count: unitCount)
-        for part in partials {
-            for (u, v) in zip(part.assignedUnit, part.assignedVariant) {
-                let cur = variantOfUnit[Int(u)]
-                if cur == -1 { variantOfUnit[Int(u)] = v } else if cur != v { variantOfUnit[Int(u)] = -2 }
+        // Units: with user units, crossover detection from every matching assignment row; with
+        // request units, each analysed row is its own unit, numbered in partition order.
+        var numbered = partials
+        let unitCount: Int
+        var variantOfUnit: [Int32]
+        let unitKeys: [UInt64]
+        if options.requestUnits {
+            unitCount = numbered.reduce(0) { $0 + $1.unit.count }
+            precondition(unitCount < Int(Int32.max), "request units are numbered with 32-bit codes")
+            variantOfUnit = []
+            var keys: [UInt64] = []
+            var next: Int32 = 0
+            for p in numbered.indices {
+                variantOfUnit += numbered[p].variant
+                keys += numbered[p].requestKey
+                numbered[p].unit = (0..<numbered[p].unit.count).map { next + Int32($0) }
+                next += Int32(numbered[p].unit.count)
             }
-        }
-        let unitKeys: [UInt64] = users.data.withUnsafeBytes { raw in
-            (0..<unitCount).map { XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(users.offsets[$0])..<Int(users.offsets[$0 + 1])])) }
+            unitKeys = keys
+        } else {
+            unitCount = users.count
+            variantOfUnit = [Int32](repeating: -1, count: unitCount)
+            for part in partials {
+                for (u, v) in zip(part.assignedUnit, part.assignedVariant) {
+                    let cur = variantOfUnit[Int(u)]
+                    if cur == -1 { variantOfUnit[Int(u)] = v } else if cur != v { variantOfUnit[Int(u)] = -2 }
+                }
+            }
+            unitKeys = users.data.withUnsafeBytes { raw in
+                (0..<unitCount).map {
+                    XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(users.offsets[$0])..<Int(users.offsets[$0 + 1])]))
+                }
+            }
         }
         let covariate = options.covariateKey != nil
         let withSegments = !options.sliceKeys.isEmpty && (keyed.count + 1) * unitCount <= options.unitCellLimit
@@ -516,16 +549,17 @@ public struct ExperimentScan: Sendable {
         // so they are built in parallel, each reading the rows in partition order.
         let scopeSegments: [Int64?] = [nil] + (withSegments ? keyed.map { Optional($0.id) } : [])
         let owners = variantOfUnit
+        let rows = numbered
         let scopes = try Morsels.run(count: scopeSegments.count, threads: threads) { k -> UnitScope in
             buildScope(
-                key: k == 0 ? "global" : keyed[k - 1].key, segment: scopeSegments[k], partials: partials, units: unitCount,
+                key: k == 0 ? "global" : keyed[k - 1].key, segment: scopeSegments[k], partials: rows, units: unitCount,
                 covariate: covariate, variantOfUnit: owners)
         }
         var errors = [Int32](repeating: 0, count: unitCount)
         var empties = errors
         var joined = errors
         var crossoverExposures = 0
-        for part in partials {
+        for part in rows {
             for i in 0..<part.unit.count {
                 let u = Int(part.unit[i])
                 if variantOfUnit[u] == -2 {

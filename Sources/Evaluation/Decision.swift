@@ -231,7 +231,10 @@ struct Decision {
         }
         m += [
             ("action", .string(action)), ("reasons", .array(reasons.map { .string($0) })),
-            ("analysis", .string(analysis == "recsys-eval" ? "recsys-eval" : "unit:user_id")),
+            (
+                "analysis",
+                .string(analysis == "recsys-eval" ? "recsys-eval" : config.analysis.unit == .request ? "unit:request_id" : "unit:user_id")
+            ),
         ]
         return .object(m)
     }

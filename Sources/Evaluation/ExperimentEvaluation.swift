@@ -28,12 +28,14 @@ public struct ExperimentEvaluation {
             }
             prePeriod = t
         }
-        guard eval.analysis.unit == .user else {
-            throw ConfigError(file: "eval config", "experiment.analysis.unit: request is not available yet; use user")
+        if eval.analysis.unit == .request && prePeriod != nil {
+            throw ConfigError(
+                file: "eval config", "experiment.cuped.pre_period needs user units (a request has no pre-period); use covariate_key")
         }
-        let options = ExperimentScan.Options(
+        var options = ExperimentScan.Options(
             experiment: eval.experimentID, sliceKeys: eval.sliceKeys, srmSliceKeys: eval.srmSliceKeys,
             covariateKey: eval.covariateKey.isEmpty ? nil : eval.covariateKey, prePeriod: prePeriod)
+        options.requestUnits = eval.analysis.unit == .request
         let scan = try ExperimentScan.run(reader: reader, options: options, threads: threads)
         var compat = RecsysEvalExperiment(scan: scan, config: eval)
         let (section, tests) = compat.section()
@@ -143,7 +145,8 @@ public struct ExperimentEvaluation {
         let perVariant = u.unitsPerVariant
         let assigned = perVariant.reduce(0, +) + u.crossoverUnits
         var m: [(String, JSONValue)] = [
-            ("unit", .string("user_id")), ("control_variant", .string(u.control.map { scan.variants[$0] } ?? "")),
+            ("unit", .string(u.config.analysis.unit == .request ? "request_id" : "user_id")),
+            ("control_variant", .string(u.control.map { scan.variants[$0] } ?? "")),
             ("ci_level", .number(u.level)), ("alpha", .number(u.alpha)),
             (
                 "units",

@@ -160,6 +160,31 @@ import Testing
         #expect(tests.filter { $0["family"] == .string("exploratory") }.count == tests.count - 2)
     }
 
+    /// With request units every analysed request is a unit, so a ratio over exposures (one per
+    /// unit) reduces to a mean: the delta method's ctr row must equal Welch's clicks-per-unit row
+    /// in estimate and standard error, and the units add up to the analysed requests.
+    @Test func requestUnits() throws {
+        let report = try Self.report(try Self.ingest(partitions: 3), extra: "  analysis: {unit: request}")
+        let units = report["experiment_units"]
+        #expect(units?["unit"] == .string("request_id"))
+        #expect(Self.number(units?["crossover"]?["units"]) == 0)
+        guard case .array(let tests)? = units?["tests"], case .object(let observed)? = units?["srm"]?["observed"] else {
+            Issue.record("no tests")
+            return
+        }
+        // 3,495 distinct requests, all assigned (the fixture's generator guarantees it).
+        #expect(observed.reduce(0.0) { $0 + (Self.number($1.1) ?? 0) } == 3495)
+        func row(_ metric: String, _ variant: String) -> JSONValue? {
+            tests.first { $0["metric"] == .string(metric) && $0["variant"] == .string(variant) && $0["segment"] == nil }
+        }
+        for v in ["treat_a", "treat_b"] {
+            let ctr = row("ctr", v)
+            let clicks = row("clicks_per_user", v)
+            #expect(Self.close(Self.number(ctr?["absolute"]?["estimate"]), Self.number(clicks?["absolute"]?["estimate"]), 1e-12))
+            #expect(Self.close(Self.number(ctr?["absolute"]?["se"]), Self.number(clicks?["absolute"]?["se"]), 1e-12))
+        }
+    }
+
     /// The same bytes for 1 or 2 threads and for 1, 3 or 16 partitions, bootstrap included.
     @Test func identicalForAnyThreadAndPartitionCount() throws {
         let extra = """
