@@ -9,8 +9,9 @@ public struct ExperimentConfig: Sendable {
     public var maxLatencyP95 = 0.0
     public var maxErrorRate = 0.0
     public var maxEmptyRate = 0.0
-    /// Non-inferiority margins relative to control, by guardrail name (`latency_p95_ms`,
-    /// `error_rate`, `empty_rate`, `join_rate`): e.g. 0.05 allows a 5% degradation.
+    /// Non-inferiority margins relative to control, by guardrail name (`latency_p50_ms`,
+    /// `latency_p95_ms`, `latency_p99_ms`, `error_rate`, `empty_rate`, `join_rate`): e.g. 0.05
+    /// allows a 5% degradation.
     public var nonInferiority: [(metric: String, margin: Double)] = []
     public var cupedEnabled = false
     public var covariateKey = ""

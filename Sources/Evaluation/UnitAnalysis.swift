@@ -297,20 +297,23 @@ struct UnitAnalysis {
         }
         let margins = Dictionary(config.nonInferiority.map { ($0.metric, $0.margin) }, uniquingKeysWith: { a, _ in a })
         for v in scan.variants.indices where v != control && scan.global[v].exposures > 0 {
-            let p95 = RecsysEvalExperiment.floorPercentile(scan.latencies[v], 0.95)
-            let c95 = RecsysEvalExperiment.floorPercentile(scan.latencies[control], 0.95)
-            var latency = GuardrailCheck(
-                metric: "latency_p95_ms", variant: scan.variants[v], value: p95, control: c95, relativeBound: nil,
-                margin: margins["latency_p95_ms"], threshold: config.maxLatencyP95 > 0 ? config.maxLatencyP95 : nil, passed: true)
-            if let t = latency.threshold, p95 > t {
-                latency.passed = false
-                latency.reason = "latency p95 \(fmt(p95)) ms exceeds the limit \(fmt(t)) ms"
+            for (name, q) in [("latency_p50_ms", 0.5), ("latency_p95_ms", 0.95), ("latency_p99_ms", 0.99)] {
+                let value = RecsysEvalExperiment.floorPercentile(scan.latencies[v], q)
+                let base = RecsysEvalExperiment.floorPercentile(scan.latencies[control], q)
+                let limit = name == "latency_p95_ms" && config.maxLatencyP95 > 0 ? config.maxLatencyP95 : nil
+                var latency = GuardrailCheck(
+                    metric: name, variant: scan.variants[v], value: value, control: base, relativeBound: nil, margin: margins[name],
+                    threshold: limit, passed: true)
+                if let t = limit, value > t {
+                    latency.passed = false
+                    latency.reason = "\(name) \(fmt(value)) exceeds the limit \(fmt(t))"
+                }
+                if let m = latency.margin, base > 0, value / base - 1 > m {
+                    latency.passed = false
+                    latency.reason = "\(name) \(fmt(value)) is \(pct(value / base - 1)) above control's \(fmt(base)) (margin \(pct(m)))"
+                }
+                out.append(latency)
             }
-            if let m = latency.margin, c95 > 0, p95 / c95 - 1 > m {
-                latency.passed = false
-                latency.reason = "latency p95 \(fmt(p95)) ms is \(pct(p95 / c95 - 1)) above control's \(fmt(c95)) ms (margin \(pct(m)))"
-            }
-            out.append(latency)
             for (name, column, limit, higherIsWorse) in [
                 ("error_rate", scan.unitErrors, config.maxErrorRate, true), ("empty_rate", scan.unitEmpties, config.maxEmptyRate, true),
                 ("join_rate", scan.unitJoined, 0, false),
