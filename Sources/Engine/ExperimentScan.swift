@@ -202,7 +202,6 @@ public struct ExperimentScan: Sendable {
         let isClick = events.codes(matchingCaseInsensitive: "click")
         let isConversion = events.codes(matchingCaseInsensitive: "conversion")
         let nVariants = variantDict.count
-        let nValues = Int64(ctxValues.count) + 1
         let sliceCodes = options.sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
         let srmCodes = options.srmSliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
         let covariateCode = options.covariateKey.flatMap { ctxKeys.code(of: $0) }
@@ -229,8 +228,8 @@ public struct ExperimentScan: Sendable {
             var unitOfRequest = [Int32](repeating: -1, count: requests)
             var srmSegmentOf: [Int64] = []
             if !srmCodes.isEmpty {
-                srmSegmentOf = try segmentIDs(
-                    &load, table: "assignments", rows: asReq.count, keys: srmCodes, ctxKeys.count, ctxValues.count, nValues)
+                srmSegmentOf = try SegmentKeys.ids(
+                    &load, table: "assignments", rows: asReq.count, keys: srmCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
             }
             for i in 0..<asReq.count {
                 if let experiments, !experiments[Int(asExp[i])] { continue }
@@ -280,8 +279,8 @@ public struct ExperimentScan: Sendable {
             let errorPresent = try load.bool("exposures", "error_present")
             var segmentOf: [Int64] = []
             if !sliceCodes.isEmpty {
-                segmentOf = try segmentIDs(
-                    &load, table: "exposures", rows: exReq.count, keys: sliceCodes, ctxKeys.count, ctxValues.count, nValues)
+                segmentOf = try SegmentKeys.ids(
+                    &load, table: "exposures", rows: exReq.count, keys: sliceCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
             }
             let requestIDs = options.requestUnits ? try reader.requestDictionary(partition: p) : ByteStrings(offsets: [0], data: [])
             var covariateOf: [Double] = []
@@ -377,46 +376,7 @@ public struct ExperimentScan: Sendable {
             return out
         }
         return try merge(
-            partials, threads: threads, reader: reader, options: options, variants: variantDict, users: users, ctxValues: ctxValues,
-            nValues: nValues)
-    }
-
-    /// Per row of `table`, the slice keys' value codes (+1; 0 when the key is absent) packed into one id.
-    static func segmentIDs(
-        _ load: inout ColumnLoader, table: String, rows: Int, keys: [Int32], _ keyCount: Int, _ valueCount: Int, _ nValues: Int64
-    ) throws -> [Int64] {
-        let nPairs = try load.counts(table, "context_count")
-        let key = try load.int32(table, "context_key", bound: keyCount)
-        let value = try load.int32(table, "context_value", bound: valueCount)
-        var out = [Int64](repeating: 0, count: rows)
-        var pair = 0
-        for row in 0..<rows {
-            let pairs = pair..<(pair + Int(nPairs[row]))
-            pair += Int(nPairs[row])
-            var g: Int64 = 0
-            for kc in keys {
-                var found: Int64 = 0
-                if kc >= 0 { for q in pairs where key[q] == kc { found = Int64(value[q]) + 1 } }
-                g = g * nValues + found
-            }
-            out[row] = g
-        }
-        return out
-    }
-
-    /// recsys-eval's segment key of a packed id: `k=v` parts sorted byte-wise, joined by `|`
-    /// (`k=` when the key is absent); `__all__` without keys.
-    static func segmentKey(_ id: Int64, keys: [String], values: DictionaryIndex, nValues: Int64) -> String {
-        guard !keys.isEmpty else { return "__all__" }
-        var rest = id
-        var parts: [String] = []
-        for name in keys.reversed() {
-            let f = rest % nValues
-            rest /= nValues
-            parts.append("\(name)=" + (f == 0 ? "" : values.string(Int32(f - 1))))
-        }
-        parts.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        return parts.joined(separator: "|")
+            partials, threads: threads, reader: reader, options: options, variants: variantDict, users: users, ctxValues: ctxValues)
     }
 
     /// One scope's per-unit sums over the rows of `segment` (every row when nil), crossover
@@ -461,7 +421,7 @@ public struct ExperimentScan: Sendable {
 
     static func merge(
         _ partials: [Partial], threads: Int, reader: DatasetReader, options: Options, variants: DictionaryIndex, users: ByteStrings,
-        ctxValues: DictionaryIndex, nValues: Int64
+        ctxValues: DictionaryIndex
     ) throws -> ExperimentScan {
         let nVariants = variants.count
         // Request-level groups by segment id, then segments sorted by key.
@@ -499,13 +459,13 @@ public struct ExperimentScan: Sendable {
         }
         for v in 0..<nVariants { latencies[v].sort() }
         let keyed = byID.map {
-            (key: segmentKey($0.key, keys: options.sliceKeys, values: ctxValues, nValues: nValues), id: $0.key, groups: $0.value)
+            (key: SegmentKeys.key($0.key, names: options.sliceKeys, values: ctxValues), id: $0.key, groups: $0.value)
         }
         .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         var global = [Group](repeating: Group(), count: nVariants)
         for s in keyed { for v in 0..<nVariants { global[v].merge(s.groups[v]) } }
         let srmSegments = srmByID.map {
-            (key: segmentKey($0.key, keys: options.srmSliceKeys, values: ctxValues, nValues: nValues), counts: $0.value)
+            (key: SegmentKeys.key($0.key, names: options.srmSliceKeys, values: ctxValues), counts: $0.value)
         }
         .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
 

@@ -63,11 +63,11 @@ public enum PoissonBootstrap {
             let acc = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: arms * cols * 8)
             defer { acc.deallocate() }
             acc.initialize(repeating: .zero, count: arms * cols * 8)
-            let t1 = SIMD8<UInt8>(repeating: 94)
-            let t2 = SIMD8<UInt8>(repeating: 188)
-            let t3 = SIMD8<UInt8>(repeating: 235)
-            let t4 = SIMD8<UInt8>(repeating: 251)
-            let t5 = SIMD8<UInt8>(repeating: 255)
+            let t1 = SIMD8<UInt8>(repeating: thresholds[0])
+            let t2 = SIMD8<UInt8>(repeating: thresholds[1])
+            let t3 = SIMD8<UInt8>(repeating: thresholds[2])
+            let t4 = SIMD8<UInt8>(repeating: thresholds[3])
+            let t5 = SIMD8<UInt8>(repeating: thresholds[4])
             let one = SIMD8<UInt8>(repeating: 1)
             let counter = UInt64(blockIndex * 8) &* 0xD6E8_FEB8_6659_FD93
             units.withUnsafeBufferPointer { units in

@@ -118,7 +118,6 @@ public struct RankingMetrics: Sendable {
         let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
         let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
         let keyCodes = sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
-        let nValues = Int64(ctxValues.count) + 1
         struct PartCases: Sendable {
             var units: [UInt64] = []
             var segment: [Int64] = []
@@ -156,22 +155,8 @@ public struct RankingMetrics: Sendable {
             var segmentOf: [Int64] = []
             var segments: [Int64: (Sums, Sums)] = [:]
             if !keyCodes.isEmpty {
-                let nPairs = try load.counts("exposures", "context_count")
-                let key = try load.int32("exposures", "context_key", bound: ctxKeys.count)
-                let value = try load.int32("exposures", "context_value", bound: ctxValues.count)
-                segmentOf = [Int64](repeating: 0, count: exReq.count)
-                var pair = 0
-                for row in 0..<exReq.count {
-                    let pairs = pair..<(pair + Int(nPairs[row]))
-                    pair += Int(nPairs[row])
-                    var g: Int64 = 0
-                    for kc in keyCodes {
-                        var found: Int64 = 0
-                        if kc >= 0 { for q in pairs where key[q] == kc { found = Int64(value[q]) + 1 } }
-                        g = g * nValues + found
-                    }
-                    segmentOf[row] = g
-                }
+                segmentOf = try SegmentKeys.ids(
+                    &load, table: "exposures", rows: exReq.count, keys: keyCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
                 for row32 in first where row32 >= 0 { segments[segmentOf[Int(row32)], default: (Sums(), Sums())].0.cases += 1 }
             }
             // Relevant items per request (CSR by request code, duplicates removed per request).
@@ -326,19 +311,11 @@ public struct RankingMetrics: Sendable {
             result.segments = [Segment(key: "__all__", values: [], recsysEval: result.recsysEval, ir: result.ir)]
         } else {
             for (id, sums) in segments {
-                var rest = id
-                var parts: [String] = []
-                var values: [String?] = []
-                for name in sliceKeys.reversed() {
-                    let f = rest % nValues
-                    rest /= nValues
-                    let v: String? = f == 0 ? nil : ctxValues.string(Int32(f - 1))
-                    values.insert(v, at: 0)
-                    parts.append("\(name)=" + (v ?? ""))
-                }
-                parts.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
                 result.segments.append(
-                    Segment(key: parts.joined(separator: "|"), values: values, id: id, recsysEval: sums.0.means, ir: sums.1.means))
+                    Segment(
+                        key: SegmentKeys.key(id, names: sliceKeys, values: ctxValues),
+                        values: SegmentKeys.values(id, count: sliceKeys.count, values: ctxValues), id: id, recsysEval: sums.0.means,
+                        ir: sums.1.means))
             }
             result.segments.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         }

@@ -41,14 +41,7 @@ public struct ExperimentEvaluation {
         let (section, tests) = compat.section()
         let units = try UnitAnalysis(scan: scan, config: eval, control: compat.control, threads: threads)
 
-        var top: [(String, JSONValue)] = [
-            ("run_id", .string(metadata.runID)), ("mode", .string(mode)), ("created_at", .string(metadata.createdAt)),
-            ("version", .string("0.1.0")),
-        ]
-        if !metadata.binaryVersion.isEmpty { top.append(("binary_version", .string(metadata.binaryVersion))) }
-        if !metadata.gitCommit.isEmpty { top.append(("git_commit", .string(metadata.gitCommit))) }
-        if let ec = metadata.effectiveConfig { top.append(("effective_config", ec)) }
-        if !metadata.datasetFingerprint.isEmpty { top.append(("input_dataset_fingerprint", .string(metadata.datasetFingerprint))) }
+        var top = metadata.header(mode: mode)
         top.append(("summary", summary(scan: scan, compat: compat, aa: aa)))
         var warnings: [String] = []
         let decision: Decision
@@ -67,7 +60,7 @@ public struct ExperimentEvaluation {
         }
         let power = eval.power.map { $0.power > 0 && $0.power < 1 ? $0.power : 0.8 } ?? 0.8
         top.append(("experiment_units", unitSection(units, power: power, decision: aa ? nil : decision)))
-        top.append(("data_quality", dataQuality(scan)))
+        top.append(("data_quality", DataQualitySection.json(scan.counts, assignmentRows: scan.assignmentRowsTotal)))
         if compat.undefinedTests > 0 {
             warnings.append(
                 "\(compat.undefinedTests) request-level z-tests are undefined (a pooled rate above 1: several events per request) and show p_value 1; see experiment_units for the unit-level tests"
@@ -113,31 +106,6 @@ public struct ExperimentEvaluation {
         if steps.count < 3 && compat.present.count < 2 { steps.append("Include at least two variants to compare experiment outcomes.") }
         if !steps.isEmpty { executive.append(("next_steps", .array(steps.map { .string($0) }))) }
         return .object([("cases_evaluated", .number(Double(cases))), ("executive", .object(executive))])
-    }
-
-    static func dataQuality(_ scan: ExperimentScan) -> JSONValue {
-        let c = scan.counts
-        func rate(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
-        func completeness(_ total: Int, _ missing: Int) -> JSONValue {
-            .object([
-                ("total", .number(Double(total))), ("missing", .number(Double(missing))), ("missing_rate", .number(rate(missing, total))),
-            ])
-        }
-        var join: [(String, JSONValue)] = [
-            ("exposure_count", .number(Double(c.exposureRows))), ("outcome_count", .number(Double(c.outcomeRows))),
-            ("assignments_count", .number(Double(c.assignedRequests))),
-        ]
-        if c.duplicateExposures > 0 { join.append(("duplicate_exposure_request_ids", .number(Double(c.duplicateExposures)))) }
-        join += [
-            ("exposure_join_rate", .number(rate(c.exposuresJoined, c.exposureRows))),
-            ("outcome_join_rate", .number(rate(c.outcomesJoined, c.outcomeRows))),
-            ("assignment_join_rate", .number(rate(c.assignedExposures, c.assignedRequests))),
-        ]
-        return .object([
-            ("exposure_completeness", completeness(c.exposureRows, c.emptyExposures)),
-            ("outcome_completeness", completeness(c.outcomeRows, 0)),
-            ("assignment_completeness", completeness(scan.assignmentRowsTotal, 0)), ("join_integrity", .object(join)),
-        ])
     }
 
     static func unitSection(_ u: UnitAnalysis, power: Double, decision: Decision?) -> JSONValue {

@@ -142,25 +142,7 @@ public struct OfflineEvaluation {
         // One pass gives recsys-eval's join counts and the join rate by slice.
         let quality = try DataQuality.compute(reader: reader, sliceKeys: config.sliceKeys, threads: threads, window: window)
         let join = quality.counts
-        let dataQuality = JSONValue.object([
-            ("exposure_completeness", completeness(total: join.exposureRows, missing: join.emptyExposures)),
-            ("outcome_completeness", completeness(total: join.outcomeRows, missing: 0)),
-            (
-                "join_integrity",
-                .object(
-                    [
-                        ("exposure_count", .number(Double(join.exposureRows))), ("outcome_count", .number(Double(join.outcomeRows))),
-                        ("assignments_count", .number(0)),
-                    ]
-                        + (join.duplicateExposures > 0
-                            ? [("duplicate_exposure_request_ids", .number(Double(join.duplicateExposures)))] : [])
-                        + [
-                            ("exposure_join_rate", .number(rate(join.exposuresJoined, join.exposureRows))),
-                            ("outcome_join_rate", .number(rate(join.outcomesJoined, join.outcomeRows))),
-                            ("assignment_join_rate", .number(0)),
-                        ])
-            ),
-        ])
+        let dataQuality = DataQualitySection.json(join, assignmentRows: nil)
         let outcomeJoinRate = rate(join.outcomesJoined, join.outcomeRows)
 
         // Executive summary (SPEC 12.2).
@@ -186,14 +168,7 @@ public struct OfflineEvaluation {
         if !steps.isEmpty { executive.append(("next_steps", .array(steps.prefix(3).map { .string($0) }))) }
 
         // The report, in report.v1 field order.
-        var top: [(String, JSONValue)] = [
-            ("run_id", .string(metadata.runID)), ("mode", .string("offline")), ("created_at", .string(metadata.createdAt)),
-            ("version", .string("0.1.0")),
-        ]
-        if !metadata.binaryVersion.isEmpty { top.append(("binary_version", .string(metadata.binaryVersion))) }
-        if !metadata.gitCommit.isEmpty { top.append(("git_commit", .string(metadata.gitCommit))) }
-        if let ec = metadata.effectiveConfig { top.append(("effective_config", ec)) }
-        if !metadata.datasetFingerprint.isEmpty { top.append(("input_dataset_fingerprint", .string(metadata.datasetFingerprint))) }
+        var top = metadata.header(mode: "offline")
         top.append(("summary", .object([("cases_evaluated", .number(Double(cases))), ("executive", .object(executive))])))
         var offline: [(String, JSONValue)] = [("metrics", .array(metrics.map { result($0.0, $0.1, metricCI[$0.0]) }))]
         if !bySegment.isEmpty { offline.append(("by_segment", .object(bySegment))) }
@@ -280,13 +255,7 @@ public struct OfflineEvaluation {
         return .object(members)
     }
 
-    static func rate(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
-
-    static func completeness(total: Int, missing: Int) -> JSONValue {
-        .object([
-            ("total", .number(Double(total))), ("missing", .number(Double(missing))), ("missing_rate", .number(rate(missing, total))),
-        ])
-    }
+    static func rate(_ a: Int, _ b: Int) -> Double { DataQualitySection.rate(a, b) }
 
     /// Up to three metrics: by the priority ndcg, map, precision, recall, coverage, hitrate, mrr,
     /// then in config order.

@@ -25,4 +25,17 @@ public struct ReportMetadata: Sendable {
         let digits = createdAt.prefix(19).filter { $0 != "-" && $0 != ":" }
         return "\(prefix)-\(digits)Z"
     }
+
+    /// The report's first fields, in report.v1 order; empty values are left out as Go's
+    /// `omitempty` leaves them.
+    func header(mode: String) -> [(String, JSONValue)] {
+        var top: [(String, JSONValue)] = [
+            ("run_id", .string(runID)), ("mode", .string(mode)), ("created_at", .string(createdAt)), ("version", .string("0.1.0")),
+        ]
+        if !binaryVersion.isEmpty { top.append(("binary_version", .string(binaryVersion))) }
+        if !gitCommit.isEmpty { top.append(("git_commit", .string(gitCommit))) }
+        if let effectiveConfig { top.append(("effective_config", effectiveConfig)) }
+        if !datasetFingerprint.isEmpty { top.append(("input_dataset_fingerprint", .string(datasetFingerprint))) }
+        return top
+    }
 }

@@ -79,7 +79,7 @@ struct UnitAnalysis {
         correction = MultipleComparisons.Method(rawValue: name) ?? .fdrBH
         guard let control else { return }
         for (s, scope) in scan.unitScopes.enumerated() {
-            let arms = scan.variants.indices.map { arm(scope: scope, variant: $0) }
+            let arms = arms(scope: scope)
             for v in scan.variants.indices where v != control && arms[v].units.count >= 2 && arms[control].units.count >= 2 {
                 for m in Self.metrics {
                     rows.append(
@@ -110,36 +110,41 @@ struct UnitAnalysis {
         return config.covariateKey.isEmpty ? nil : "context:\(config.covariateKey)"
     }
 
-    func arm(scope: ExperimentScan.UnitScope, variant v: Int) -> Arm {
-        var a = Arm()
+    /// Column `c` of unit `u` in a scope of per-unit sums.
+    static func value(_ c: Column, _ s: ExperimentScan.UnitScope, _ u: Int) -> Double {
+        switch c {
+        case .clicks: return Double(s.clicks[u])
+        case .clickedRequests: return Double(s.clickedRequests[u])
+        case .conversions: return Double(s.conversions[u])
+        case .revenue: return s.revenue[u].value
+        case .exposures: return Double(s.exposures[u])
+        case .one: return 1
+        case .clicked: return s.clicks[u] > 0 ? 1 : 0
+        case .converted: return s.conversions[u] > 0 ? 1 : 0
+        }
+    }
+
+    /// Every variant's units present in `scope`, in one pass over the units.
+    func arms(scope: ExperimentScan.UnitScope) -> [Arm] {
+        var empty = Arm()
+        if covariateSource != nil { empty.covariate = [[Double]](repeating: [], count: Column.allCases.count) }
+        var arms = [Arm](repeating: empty, count: scan.variants.count)
         let pre = scan.preScope
         let context = covariateSource?.hasPrefix("context:") ?? false
-        if covariateSource != nil { a.covariate = [[Double]](repeating: [], count: Column.allCases.count) }
-        for u in 0..<scan.unitCount where scan.variantOfUnit[u] == Int32(v) && scope.exposures[u] > 0 {
-            a.units.append(u)
-            let clicks = Double(scope.clicks[u])
-            let conversions = Double(scope.conversions[u])
-            let values: [Double] = [
-                clicks, Double(scope.clickedRequests[u]), conversions, scope.revenue[u].value, Double(scope.exposures[u]), 1,
-                clicks > 0 ? 1 : 0, conversions > 0 ? 1 : 0,
-            ]
-            for c in Column.allCases { a.columns[c.rawValue].append(values[c.rawValue]) }
+        for u in 0..<scan.unitCount where scan.variantOfUnit[u] >= 0 && scope.exposures[u] > 0 {
+            let v = Int(scan.variantOfUnit[u])
+            arms[v].units.append(u)
+            for c in Column.allCases { arms[v].columns[c.rawValue].append(Self.value(c, scope, u)) }
             if context {
                 let n = scope.covariateCount[u]
                 let x = n > 0 ? scope.covariateSum[u].value / Double(n) : 0
-                for c in Column.allCases { a.covariate[c.rawValue].append(x) }
+                for c in Column.allCases { arms[v].covariate[c.rawValue].append(x) }
             } else if let pre {
                 // The unit's own metric over the pre-period: the same column before the experiment.
-                let pc = Double(pre.clicks[u])
-                let pv = Double(pre.conversions[u])
-                let xs: [Double] = [
-                    pc, Double(pre.clickedRequests[u]), pv, pre.revenue[u].value, Double(pre.exposures[u]), 1, pc > 0 ? 1 : 0,
-                    pv > 0 ? 1 : 0,
-                ]
-                for c in Column.allCases { a.covariate[c.rawValue].append(xs[c.rawValue]) }
+                for c in Column.allCases { arms[v].covariate[c.rawValue].append(Self.value(c, pre, u)) }
             }
         }
-        return a
+        return arms
     }
 
     func compare(scope: String, metric m: Metric, control c: Arm, treatment t: Arm, variant: Int) -> Row {
@@ -190,13 +195,7 @@ struct UnitAnalysis {
         for u in 0..<scan.unitCount where scan.variantOfUnit[u] >= 0 && scope.exposures[u] > 0 {
             keys.append(scan.unitKeys[u])
             arm.append(scan.variantOfUnit[u])
-            let clicks = Double(scope.clicks[u])
-            let conversions = Double(scope.conversions[u])
-            let values: [Double] = [
-                clicks, Double(scope.clickedRequests[u]), conversions, scope.revenue[u].value, Double(scope.exposures[u]), 1,
-                clicks > 0 ? 1 : 0, conversions > 0 ? 1 : 0,
-            ]
-            for c in used { columns[c.rawValue].append(values[c.rawValue]) }
+            for c in used { columns[c.rawValue].append(Self.value(c, scope, u)) }
         }
         let b = config.analysis.bootstrapIterations
         let sums = try PoissonBootstrap.replicateSums(

@@ -20,13 +20,17 @@ import Testing
         "offline_ir", "definitions", "data_quality_slices",
     ]
 
-    static func dataset(_ name: String) throws -> DatasetReader {
+    static func dataset(_ name: String) throws -> DatasetReader { try ingest(datasets + "/" + name) }
+
+    /// Ingests the three JSONL files of `directory` (no reject allowed) into a temporary dataset.
+    static func ingest(_ directory: String, partitions: Int? = nil) throws -> DatasetReader {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-eval-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var o = IngestOptions(output: dir + "/d.rcv", threads: 2)
-        o.exposures = [datasets + "/\(name)/exposures.jsonl"]
-        o.outcomes = [datasets + "/\(name)/outcomes.jsonl"]
-        o.assignments = [datasets + "/\(name)/assignments.jsonl"]
+        o.exposures = [directory + "/exposures.jsonl"]
+        o.outcomes = [directory + "/outcomes.jsonl"]
+        o.assignments = [directory + "/assignments.jsonl"]
+        o.partitions = partitions
         o.maxRejectRate = 0
         _ = try IngestJob(options: o).run()
         return try DatasetReader(path: dir + "/d.rcv")

@@ -14,16 +14,7 @@ import Testing
     static let dir = OfflineParityTests.fixtures + "/experiment-units"
 
     static func ingest(partitions: Int? = nil) throws -> DatasetReader {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("receval-units-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var o = IngestOptions(output: out + "/d.rcv", threads: 2)
-        o.exposures = [dir + "/exposures.jsonl"]
-        o.outcomes = [dir + "/outcomes.jsonl"]
-        o.assignments = [dir + "/assignments.jsonl"]
-        o.partitions = partitions
-        o.maxRejectRate = 0
-        _ = try IngestJob(options: o).run()
-        return try DatasetReader(path: out + "/d.rcv")
+        try OfflineParityTests.ingest(dir, partitions: partitions)
     }
 
     static func report(_ reader: DatasetReader, extra: String = "", threads: Int = 2) throws -> JSONValue {

@@ -1,0 +1,54 @@
+import ColumnarStorage
+
+/// recsys-eval's segments: each row's values of some context keys packed into one id
+/// (value code + 1 per key, 0 when the row lacks the key, in base `values + 1`), and the id's
+/// text key `k1=v1|k2=v2` with parts sorted byte-wise (`k=` for an absent key).
+public enum SegmentKeys {
+    /// The packed id of every row of `table` (one with a `context` list) in the partition `load` reads.
+    static func ids(
+        _ load: inout ColumnLoader, table: String, rows: Int, keys: [Int32], keyCount: Int, valueCount: Int
+    ) throws -> [Int64] {
+        let nValues = Int64(valueCount) + 1
+        let nPairs = try load.counts(table, "context_count")
+        let key = try load.int32(table, "context_key", bound: keyCount)
+        let value = try load.int32(table, "context_value", bound: valueCount)
+        var out = [Int64](repeating: 0, count: rows)
+        var pair = 0
+        for row in 0..<rows {
+            let pairs = pair..<(pair + Int(nPairs[row]))
+            pair += Int(nPairs[row])
+            var g: Int64 = 0
+            for kc in keys {
+                var found: Int64 = 0
+                if kc >= 0 { for q in pairs where key[q] == kc { found = Int64(value[q]) + 1 } }
+                g = g * nValues + found
+            }
+            out[row] = g
+        }
+        guard pair == key.count else {
+            throw StorageError.corrupt(
+                path: load.reader.path, reason: "partition \(load.partition) \(table): context counts do not match the pairs")
+        }
+        return out
+    }
+
+    /// The values (nil when absent) a packed id stands for, in `names` order.
+    static func values(_ id: Int64, count: Int, values: DictionaryIndex) -> [String?] {
+        let nValues = Int64(values.count) + 1
+        var rest = id
+        var out: [String?] = []
+        for _ in 0..<count {
+            let f = rest % nValues
+            rest /= nValues
+            out.insert(f == 0 ? nil : values.string(Int32(f - 1)), at: 0)
+        }
+        return out
+    }
+
+    /// The text key of a packed id; `__all__` without keys.
+    static func key(_ id: Int64, names: [String], values dictionary: DictionaryIndex) -> String {
+        guard !names.isEmpty else { return "__all__" }
+        let parts = zip(names, values(id, count: names.count, values: dictionary)).map { "\($0)=" + ($1 ?? "") }
+        return parts.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.joined(separator: "|")
+    }
+}

@@ -1,0 +1,35 @@
+import Engine
+import Reports
+
+/// report.v1's `data_quality` (recsys-eval SPEC §5.4) from join counts. `assignmentRows` is the
+/// number of assignment records in experiment and aa-check modes, which add
+/// `assignment_completeness` and count assignments; nil elsewhere, where both stay 0.
+enum DataQualitySection {
+    static func rate(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+
+    static func completeness(total: Int, missing: Int) -> JSONValue {
+        .object([
+            ("total", .number(Double(total))), ("missing", .number(Double(missing))), ("missing_rate", .number(rate(missing, total))),
+        ])
+    }
+
+    static func json(_ c: JoinCounts, assignmentRows: Int?) -> JSONValue {
+        var join: [(String, JSONValue)] = [
+            ("exposure_count", .number(Double(c.exposureRows))), ("outcome_count", .number(Double(c.outcomeRows))),
+            ("assignments_count", .number(assignmentRows == nil ? 0 : Double(c.assignedRequests))),
+        ]
+        if c.duplicateExposures > 0 { join.append(("duplicate_exposure_request_ids", .number(Double(c.duplicateExposures)))) }
+        join += [
+            ("exposure_join_rate", .number(rate(c.exposuresJoined, c.exposureRows))),
+            ("outcome_join_rate", .number(rate(c.outcomesJoined, c.outcomeRows))),
+            ("assignment_join_rate", .number(assignmentRows == nil ? 0 : rate(c.assignedExposures, c.assignedRequests))),
+        ]
+        var members: [(String, JSONValue)] = [
+            ("exposure_completeness", completeness(total: c.exposureRows, missing: c.emptyExposures)),
+            ("outcome_completeness", completeness(total: c.outcomeRows, missing: 0)),
+        ]
+        if let assignmentRows { members.append(("assignment_completeness", completeness(total: assignmentRows, missing: 0))) }
+        members.append(("join_integrity", .object(join)))
+        return .object(members)
+    }
+}
