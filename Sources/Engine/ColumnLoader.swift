@@ -97,6 +97,24 @@ public struct ColumnLoader {
         return out
     }
 
+    /// A bytes column (one entry per row), row groups joined into one list.
+    public mutating func bytes(_ table: String, _ column: String) throws -> ByteStrings {
+        let t = try self.table(table)
+        var offsets: [UInt32] = [0]
+        var data: [UInt8] = []
+        for g in 0..<reader.footer.partitions[partition].tables[t].count {
+            let part = try reader.bytesColumn(partition: partition, table: t, rowGroup: g, column)
+            let base = UInt64(data.count)
+            guard base + UInt64(part.data.count) <= UInt64(UInt32.max) else {
+                throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): more than 4 GiB of bytes")
+            }
+            for i in 1..<part.offsets.count { offsets.append(UInt32(base + UInt64(part.offsets[i]))) }
+            data += part.data
+        }
+        bytesTouched += data.count + offsets.count * 4
+        return ByteStrings(offsets: offsets, data: data)
+    }
+
     /// A per-row count column (items, context pairs): each count >= 0 and, in every row group,
     /// summing to the rows of the list it counts, so child ranges derived from it stay in bounds.
     public mutating func counts(_ table: String, _ column: String) throws -> [Int32] {

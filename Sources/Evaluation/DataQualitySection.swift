@@ -32,4 +32,16 @@ enum DataQualitySection {
         members.append(("join_integrity", .object(join)))
         return .object(members)
     }
+
+    /// report.v1's `summary` for modes without gates: cases and recsys-eval's next steps (SPEC §12.2).
+    static func summary(cases: Int, outcomeJoinRate: Double?) -> JSONValue {
+        var steps: [String] = []
+        if let r = outcomeJoinRate, r > 0 && r < 0.8 {
+            steps.append("Improve exposure/outcome joins (request_id alignment) to raise join rates.")
+        }
+        if cases > 0 && cases < 50 { steps.append("Increase sample size to stabilize metrics.") }
+        var executive: [(String, JSONValue)] = [("decision", .string("not_configured"))]
+        if !steps.isEmpty { executive.append(("next_steps", .array(steps.map { .string($0) }))) }
+        return .object([("cases_evaluated", .number(Double(cases))), ("executive", .object(executive))])
+    }
 }

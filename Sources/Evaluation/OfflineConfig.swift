@@ -37,6 +37,8 @@ public struct EvalConfig: Sendable {
     public var mode: String
     public var offline: OfflineConfig
     public var experiment = ExperimentConfig()
+    public var ope = OPEConfig()
+    public var interleaving = InterleavingConfig()
 
     /// Parses YAML text; `file` names the file in errors.
     public static func parse(_ text: String, file: String) throws -> EvalConfig {
@@ -83,6 +85,8 @@ public struct EvalConfig: Sendable {
             _ = try o["history_dir"]?.string()
         }
         if let e = root["experiment"] { c.experiment = try ExperimentConfig.parse(e, file: file) }
+        if let o = root["ope"] { c.ope = try OPEConfig.parse(o, file: file) }
+        if let i = root["interleaving"] { c.interleaving = try InterleavingConfig.parse(i, file: file) }
         return c
     }
 }

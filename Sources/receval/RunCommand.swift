@@ -26,7 +26,7 @@ struct RunCommand: ParsableCommand {
             written when experiment.decision.enabled).
             """)
 
-    @Option(help: "offline, experiment or aa-check (ope and interleaving are not available yet).")
+    @Option(help: "offline, experiment, aa-check, ope or interleaving.")
     var mode: String?
     @Option(
         help: ArgumentHelp(
@@ -80,8 +80,8 @@ struct RunCommand: ParsableCommand {
             }
             if let mode { eval.mode = mode.lowercased() }
             guard !eval.mode.isEmpty else { throw ConfigError(file: configName, "mode must be set in config or --mode") }
-            guard ["offline", "experiment", "aa-check"].contains(eval.mode) else {
-                throw ConfigError(file: configName, "mode \(eval.mode) is not available yet (offline, experiment and aa-check are)")
+            guard ["offline", "experiment", "aa-check", "ope", "interleaving"].contains(eval.mode) else {
+                throw ConfigError(file: configName, "unknown mode \(eval.mode) (use offline, experiment, aa-check, ope or interleaving)")
             }
             if let compat {
                 guard compat.lowercased() == "recsys-eval" else { throw ConfigError(file: "flags", "--compat takes recsys-eval") }
@@ -122,6 +122,11 @@ struct RunCommand: ParsableCommand {
                 default: try file.write(report.serialized())
                 }
                 try file.commit()
+            }
+            if eval.mode == "ope" {
+                let report = try OPEEvaluation.run(reader: loader.reader, config: eval.ope, metadata: metadata, threads: n)
+                try write(report, to: output, format: format)
+                return
             }
             if eval.mode == "offline" {
                 let outcome = try OfflineEvaluation.run(

@@ -1,0 +1,659 @@
+import ColumnarFormat
+import ColumnarStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The passes behind off-policy evaluation: recsys-eval's samples and sums (SPEC §9), and
+/// receval's per-request estimator terms over deduplicated slates with diagnostics per segment
+/// and per-unit sums for the bootstrap.
+///
+/// A first pass over outcomes (and, for the fitted reward model, over slates) builds the
+/// reward models; a second pass computes everything else. Partitions run in parallel and are
+/// merged in partition order, so results do not depend on the thread count; recsys-eval's sums
+/// are `ExactSum`s, so they do not depend on the partitioning either.
+public struct OffPolicyScan: Sendable {
+    public struct Options: Sendable {
+        public enum Reward: Sendable { case click, conversion, value }
+        // recsys-eval (compat) semantics.
+        public var compatEvent = "click"
+        public var compatItemUnit = false
+        public var compatMax = false
+        public var topK = 0
+        public var clipping = 0.0
+        public var minPropensity = 1e-6
+        public var allowMissingTarget = false
+        public var log2Discount = false
+        // receval.
+        public var reward = Reward.click
+        /// Use the items' `reward_estimate` / `target_reward_estimate` instead of the fitted model.
+        public var loggedModel = false
+        public var smoothing = 10.0
+        public var clipIPS = 10.0
+        public var switchThreshold = 10.0
+        public var sliceKeys: [String] = []
+        /// Slots of the fitted model; later slots share the last one.
+        public var modelSlots = 16
+
+        public init() {}
+    }
+
+    /// recsys-eval's OPE sums (SPEC §9.1–9.4).
+    public struct Compat: Sendable {
+        public var samples = 0
+        public var ips = ExactSum()
+        public var ipsSquares = ExactSum()
+        public var weights = ExactSum()
+        public var weightSquares = ExactSum()
+        public var dr = ExactSum()
+        public var drSquares = ExactSum()
+        public var clipped = 0
+        public var missingTarget = 0
+        public var nearZero = 0
+        /// Every sample's weight (for p95 and max).
+        public var weightList: [Double] = []
+
+        mutating func merge(_ o: Compat) {
+            samples += o.samples
+            ips.add(o.ips)
+            ipsSquares.add(o.ipsSquares)
+            weights.add(o.weights)
+            weightSquares.add(o.weightSquares)
+            dr.add(o.dr)
+            drSquares.add(o.drSquares)
+            clipped += o.clipped
+            missingTarget += o.missingTarget
+            nearZero += o.nearZero
+            weightList += o.weightList
+        }
+    }
+
+    /// The per-request terms receval's estimators are means of (docs/ope.md). Slot k has
+    /// weight w = π_e/π_0, position weight q, reward r, model q̂ and target model value d.
+    public enum Term: Int, CaseIterable, Sendable {
+        /// Valid slots.
+        case slots
+        /// Σ q w r (IPS; independent-item IPS).
+        case ips
+        /// Σ q min(w, λ) r.
+        case clippedIPS
+        /// Σ w (self-normalisation).
+        case weights
+        /// Σ q d (direct method).
+        case dm
+        /// Σ q w (r − q̂) (doubly robust correction).
+        case residual
+        /// Σ q 1[w ≤ τ] w (r − q̂) (switch-DR correction).
+        case switchResidual
+        /// Σ_k q_k (Π_{j≤k} w_j) r_k (reward-interaction IPS).
+        case rips
+        /// (Π_k w_k) Σ_k q_k r_k (standard slate IPS).
+        case sips
+        /// (Σ_k w_k − (K − 1)) Σ_k q_k r_k (pseudo-inverse).
+        case pseudoInverse
+        /// Σ q r (the logging policy's own value).
+        case logged
+    }
+    public static let termCount = Term.allCases.count
+
+    /// Sums over the requests of one scope (all, or one segment).
+    public struct Scope: Sendable {
+        public var requests = 0
+        /// Σ of each term over requests.
+        public var sums = [Double](repeating: 0, count: OffPolicyScan.termCount)
+        /// Σ of products of terms, `products[i * termCount + j]` for i ≤ j.
+        public var products = [Double](repeating: 0, count: OffPolicyScan.termCount * OffPolicyScan.termCount)
+        public var weightSum = 0.0
+        public var weightSquares = 0.0
+        public var maxWeight = 0.0
+        public var clipped = 0
+        /// Slots whose target propensity is positive where the logging propensity is zero or missing.
+        public var supportViolations = 0
+        public var missingTarget = 0
+        public var missingLogging = 0
+        public var nearZeroLogging = 0
+        /// Slots without the logged reward estimates (`reward_model: logged`).
+        public var missingEstimates = 0
+        public var histogram = [Int](repeating: 0, count: OffPolicyScan.histogramBins)
+        /// Every valid slot's weight, for quantiles.
+        public var weightList: [Double] = []
+
+        init() {}
+
+        @inline(__always)
+        mutating func addRequest(_ x: UnsafePointer<Double>) {
+            requests += 1
+            let n = OffPolicyScan.termCount
+            for i in 0..<n {
+                sums[i] += x[i]
+                for j in i..<n { products[i * n + j] += x[i] * x[j] }
+            }
+        }
+
+        mutating func merge(_ o: Scope) {
+            requests += o.requests
+            for i in sums.indices { sums[i] += o.sums[i] }
+            for i in products.indices { products[i] += o.products[i] }
+            weightSum += o.weightSum
+            weightSquares += o.weightSquares
+            maxWeight = max(maxWeight, o.maxWeight)
+            clipped += o.clipped
+            supportViolations += o.supportViolations
+            missingTarget += o.missingTarget
+            missingLogging += o.missingLogging
+            nearZeroLogging += o.nearZeroLogging
+            missingEstimates += o.missingEstimates
+            for i in histogram.indices { histogram[i] += o.histogram[i] }
+            weightList += o.weightList
+        }
+
+        /// Sample covariance of terms i and j (denominator n − 1).
+        public func covariance(_ i: Int, _ j: Int) -> Double {
+            let n = Double(requests)
+            guard requests > 1 else { return 0 }
+            let (a, b) = i <= j ? (i, j) : (j, i)
+            return (products[a * OffPolicyScan.termCount + b] - sums[i] * sums[j] / n) / (n - 1)
+        }
+
+        public func mean(_ t: Term) -> Double { requests == 0 ? 0 : sums[t.rawValue] / Double(requests) }
+    }
+
+    /// Weight histogram: bin 0 holds w = 0, bin 1 (0, 2⁻¹⁰), bins 2…21 [2^(b−12), 2^(b−11)), bin 22 [2¹⁰, ∞).
+    public static let histogramBins = 23
+
+    public static func histogramBin(_ w: Double) -> Int {
+        if w <= 0 { return 0 }
+        if w < 0x1p-10 { return 1 }
+        if w >= 0x1p10 { return 22 }
+        return Int(w.exponent) + 12
+    }
+
+    public var compat = Compat()
+    public var global = Scope()
+    /// Segments by key (`k=v|…`), sorted byte-wise.
+    public var segments: [(key: String, scope: Scope)] = []
+    /// Per-user sums for the bootstrap: unit ids (user codes), and for each unit its request
+    /// count followed by the sums of every term (`unitSums[u * (termCount + 1) + c]`).
+    public var units: [UInt64] = []
+    public var unitSums: [Double] = []
+    public var counts = JoinCounts()
+    /// The fitted model's slot means and the target model value d per slot (fitted model only).
+    public var slotMeans: [Double] = []
+    public var slotTargetValues: [Double] = []
+    public var bytesTouched = 0
+
+    /// The per-partition columns both passes read.
+    struct PartitionData {
+        var exReq: [Int32] = []
+        var exUser: [Int32] = []
+        var itemStart: [Int] = []
+        var item: [Int32] = []
+        var rank: [Int64] = []
+        var propPresent: [UInt8] = []
+        var prop: [Double] = []
+        var logPresent: [UInt8] = []
+        var log: [Double] = []
+        var tgtPresent: [UInt8] = []
+        var tgt: [Double] = []
+        var extraPresent: [UInt8] = []
+        var extra: ByteStrings? = nil
+        var ocReq: [Int32] = []
+        var ocItem: [Int32] = []
+        var ocEvent: [Int32] = []
+        var ocValue: [Double] = []
+        /// Outcome rows of each request code, in row order.
+        var ocStart: [Int32] = []
+        var ocRows: [Int32] = []
+
+        /// Item indices of exposure row `row` sorted by rank (stable), truncated to `topK`.
+        func slate(_ row: Int, topK: Int, into out: inout [Int]) {
+            out.removeAll(keepingCapacity: true)
+            var sorted = true
+            for j in itemStart[row]..<itemStart[row + 1] {
+                if let last = out.last, rank[last] > rank[j] { sorted = false }
+                out.append(j)
+            }
+            if !sorted {
+                let keyed = out.enumerated().map { ($0.element, $0.offset) }
+                out = keyed.sorted { (rank[$0.0], $0.1) < (rank[$1.0], $1.1) }.map { $0.0 }
+            }
+            if topK > 0 && out.count > topK { out.removeLast(out.count - topK) }
+        }
+    }
+
+    static func load(
+        _ load: inout ColumnLoader, requests: Int, items: Int, users: Int, events: Int, extra: Bool
+    ) throws -> PartitionData {
+        var d = PartitionData()
+        d.exReq = try load.int32("exposures", "request_id", bound: requests)
+        d.exUser = try load.int32("exposures", "user_id", bound: max(users, 1))
+        let nItems = try load.counts("exposures", "item_count")
+        d.itemStart = [Int](repeating: 0, count: d.exReq.count + 1)
+        for i in 0..<d.exReq.count { d.itemStart[i + 1] = d.itemStart[i] + Int(nItems[i]) }
+        d.item = try load.int32("exposures", "item_id", bound: max(items, 1))
+        d.rank = try load.int64("exposures", "rank")
+        d.propPresent = try load.bool("exposures", "propensity_present")
+        d.prop = try load.double("exposures", "propensity")
+        d.logPresent = try load.bool("exposures", "logging_propensity_present")
+        d.log = try load.double("exposures", "logging_propensity")
+        d.tgtPresent = try load.bool("exposures", "target_propensity_present")
+        d.tgt = try load.double("exposures", "target_propensity")
+        if extra {
+            d.extraPresent = try load.bool("exposures", "extra_present")
+            d.extra = try load.bytes("exposures", "extra")
+        }
+        let n = d.item.count
+        guard d.itemStart[d.exReq.count] == n, d.rank.count == n, d.prop.count == n, d.log.count == n, d.tgt.count == n,
+            d.propPresent.count == n, d.logPresent.count == n, d.tgtPresent.count == n,
+            d.extra == nil || (d.extra!.count == n && d.extraPresent.count == n)
+        else {
+            throw StorageError.corrupt(
+                path: load.reader.path, reason: "partition \(load.partition): item columns do not match the item counts")
+        }
+        d.ocReq = try load.int32("outcomes", "request_id", bound: requests)
+        d.ocItem = try load.int32("outcomes", "item_id", bound: max(items, 1))
+        d.ocEvent = try load.int32("outcomes", "event_type", bound: max(events, 1))
+        let valuePresent = try load.bool("outcomes", "value_present")
+        d.ocValue = try load.double("outcomes", "value")
+        guard d.ocItem.count == d.ocReq.count, d.ocEvent.count == d.ocReq.count, d.ocValue.count == d.ocReq.count,
+            valuePresent.count == d.ocReq.count
+        else {
+            throw StorageError.corrupt(path: load.reader.path, reason: "partition \(load.partition): outcome columns differ in length")
+        }
+        for i in 0..<d.ocValue.count where valuePresent[i] == 0 { d.ocValue[i] = 0 }
+        d.ocStart = [Int32](repeating: 0, count: requests + 1)
+        for r in d.ocReq { d.ocStart[Int(r) + 1] += 1 }
+        for r in 0..<requests { d.ocStart[r + 1] += d.ocStart[r] }
+        var fill = Array(d.ocStart[0..<requests])
+        d.ocRows = [Int32](repeating: 0, count: d.ocReq.count)
+        for (i, r) in d.ocReq.enumerated() {
+            d.ocRows[Int(fill[Int(r)])] = Int32(i)
+            fill[Int(r)] += 1
+        }
+        return d
+    }
+
+    /// The logging propensity of item j: `logging_propensity`, else the legacy `propensity`.
+    @inline(__always)
+    static func logging(_ d: PartitionData, _ j: Int) -> Double? {
+        if d.logPresent[j] != 0 { return d.log[j] }
+        if d.propPresent[j] != 0 { return d.prop[j] }
+        return nil
+    }
+
+    /// receval's reward of item j of a request: from every outcome of the request on that item.
+    @inline(__always)
+    static func reward(
+        _ d: PartitionData, request: Int, item: Int32, kind: Options.Reward, isClick: [Bool], isConversion: [Bool]
+    ) -> Double {
+        var r = 0.0
+        for o in Int(d.ocStart[request])..<Int(d.ocStart[request + 1]) {
+            let row = Int(d.ocRows[o])
+            guard d.ocItem[row] == item else { continue }
+            let e = Int(d.ocEvent[row])
+            switch kind {
+            case .click: if isClick[e] { return 1 }
+            case .conversion: if isConversion[e] { return 1 }
+            case .value: if isConversion[e] { r += d.ocValue[row] }
+            }
+        }
+        return r
+    }
+
+    public static func run(reader: DatasetReader, options: Options, threads: Int) throws -> OffPolicyScan {
+        let items = try reader.dictionary("item_id").count
+        let users = try reader.dictionary("user_id").count
+        let variants = try reader.dictionary("variant").count
+        let events = DictionaryIndex(try reader.dictionary("event_type"))
+        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
+        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+        let isClick = events.codes(matchingCaseInsensitive: "click")
+        let isConversion = events.codes(matchingCaseInsensitive: "conversion")
+        let isCompatEvent = events.codes(matchingCaseInsensitive: options.compatEvent)
+        let sliceCodes = options.sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
+        let slots = max(1, options.modelSlots)
+        let partitions = reader.partitionCount
+        let o = options
+
+        // Pass 1: recsys-eval's model (mean reward value per item over all outcomes with the
+        // reward event) and, for the fitted model, impressions, rewards and target weight per
+        // (item, slot).
+        let modelWidth = 3 * slots
+        let pass1 = try Morsels.run(count: partitions, threads: threads) { p -> (KeyedSums, KeyedSums?, Int) in
+            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+            var load = ColumnLoader(reader: reader, partition: p)
+            var compatModel = KeyedSums(keyCount: items, width: 2)
+            var fitted: KeyedSums? = nil
+            if o.loggedModel {
+                let ocItem = try load.int32("outcomes", "item_id", bound: max(items, 1))
+                let ocEvent = try load.int32("outcomes", "event_type", bound: max(events.count, 1))
+                let present = try load.bool("outcomes", "value_present")
+                let value = try load.double("outcomes", "value")
+                guard ocEvent.count == ocItem.count, present.count == ocItem.count, value.count == ocItem.count else {
+                    throw StorageError.corrupt(path: reader.path, reason: "partition \(p): outcome columns differ in length")
+                }
+                for i in 0..<ocItem.count where isCompatEvent[Int(ocEvent[i])] {
+                    let v = present[i] != 0 && value[i] != 0 ? value[i] : 1
+                    let r = compatModel.row(ocItem[i])
+                    compatModel.add(row: r, 0, v)
+                    compatModel.add(row: r, 1, 1)
+                }
+            } else {
+                let d = try Self.load(&load, requests: requests, items: items, users: users, events: events.count, extra: false)
+                for i in 0..<d.ocItem.count where isCompatEvent[Int(d.ocEvent[i])] {
+                    let r = compatModel.row(d.ocItem[i])
+                    compatModel.add(row: r, 0, d.ocValue[i] != 0 ? d.ocValue[i] : 1)
+                    compatModel.add(row: r, 1, 1)
+                }
+                var model = KeyedSums(keyCount: items, width: modelWidth)
+                var seen = [Bool](repeating: false, count: requests)
+                var slate: [Int] = []
+                for row in 0..<d.exReq.count {
+                    let req = Int(d.exReq[row])
+                    if seen[req] { continue }
+                    seen[req] = true
+                    d.slate(row, topK: o.topK, into: &slate)
+                    for (k, j) in slate.enumerated() {
+                        let s = min(k, slots - 1)
+                        let r = model.row(d.item[j])
+                        model.add(row: r, 3 * s, 1)
+                        model.add(
+                            row: r, 3 * s + 1,
+                            Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
+                        if let lp = Self.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model.add(row: r, 3 * s + 2, d.tgt[j] / lp) }
+                    }
+                }
+                model.seal()
+                fitted = model
+            }
+            compatModel.seal()
+            return (compatModel, fitted, load.bytesTouched)
+        }
+        var compatModelSums = [Double](repeating: 0, count: items * 2)
+        var fittedSums = o.loggedModel ? [] : [Double](repeating: 0, count: items * modelWidth)
+        var touched = 0
+        for (c, f, t) in pass1 {
+            c.add(into: &compatModelSums)
+            f?.add(into: &fittedSums)
+            touched += t
+        }
+        let compatModel = (0..<items).map { compatModelSums[2 * $0 + 1] > 0 ? compatModelSums[2 * $0] / compatModelSums[2 * $0 + 1] : 0 }
+        // Fitted model: q̂(a, s) = (R_as + α μ_s) / (N_as + α), μ_s the slot's mean reward; the
+        // target's model value in slot s: d_s = Σ_a W_as q̂(a, s) / Σ_a W_as.
+        var fittedModel: [Double] = []
+        var slotMeans = [Double](repeating: 0, count: slots)
+        var slotTarget = [Double](repeating: 0, count: slots)
+        if !o.loggedModel {
+            var n = [Double](repeating: 0, count: slots)
+            var r = [Double](repeating: 0, count: slots)
+            for a in 0..<items {
+                for s in 0..<slots {
+                    n[s] += fittedSums[a * modelWidth + 3 * s]
+                    r[s] += fittedSums[a * modelWidth + 3 * s + 1]
+                }
+            }
+            for s in 0..<slots { slotMeans[s] = n[s] > 0 ? r[s] / n[s] : 0 }
+            fittedModel = [Double](repeating: 0, count: items * slots)
+            var wq = [Double](repeating: 0, count: slots)
+            var w = [Double](repeating: 0, count: slots)
+            for a in 0..<items {
+                for s in 0..<slots {
+                    let base = a * modelWidth + 3 * s
+                    let denominator = fittedSums[base] + o.smoothing
+                    let q = denominator > 0 ? (fittedSums[base + 1] + o.smoothing * slotMeans[s]) / denominator : slotMeans[s]
+                    fittedModel[a * slots + s] = q
+                    wq[s] += fittedSums[base + 2] * q
+                    w[s] += fittedSums[base + 2]
+                }
+            }
+            for s in 0..<slots { slotTarget[s] = w[s] > 0 ? wq[s] / w[s] : slotMeans[s] }
+        }
+        let qModel = fittedModel
+        let dSlot = slotTarget
+
+        // Pass 2.
+        let rewardName = Array("reward_estimate".utf8)
+        let targetName = Array("target_reward_estimate".utf8)
+        struct Partial: Sendable {
+            var compat = Compat()
+            var global = Scope()
+            var segments: [Int64: Scope] = [:]
+            var units: KeyedSums
+            var counts = JoinCounts()
+            var touched = 0
+        }
+        let termCount = Self.termCount
+        let parts = try Morsels.run(count: partitions, threads: threads) { p -> Partial in
+            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+            let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
+            var load = ColumnLoader(reader: reader, partition: p)
+            let d = try Self.load(&load, requests: requests, items: items, users: users, events: events.count, extra: o.loggedModel)
+            var segmentOf: [Int64] = []
+            if !o.sliceKeys.isEmpty {
+                segmentOf = try SegmentKeys.ids(
+                    &load, table: "exposures", rows: d.exReq.count, keys: sliceCodes, keyCount: ctxKeys.count,
+                    valueCount: ctxValues.count)
+            }
+            var out = Partial(units: KeyedSums(keyCount: max(users, 1), width: termCount + 1))
+            out.counts = join.counts
+            var slate: [Int] = []
+            var x = [Double](repeating: 0, count: termCount)
+            for row in 0..<d.exReq.count {
+                let req = Int(d.exReq[row])
+                d.slate(row, topK: o.topK, into: &slate)
+                // recsys-eval: every exposure record.
+                var sumW = 0.0
+                var nW = 0
+                var rAgg = 0.0
+                var mAgg = 0.0
+                for j in slate {
+                    guard let lp = Self.logging(d, j), lp > 0 else { continue }
+                    if lp < o.minPropensity { out.compat.nearZero += 1 }
+                    var tp = lp
+                    if d.tgtPresent[j] != 0 {
+                        tp = d.tgt[j]
+                    } else {
+                        out.compat.missingTarget += 1
+                        if !o.allowMissingTarget { continue }
+                    }
+                    if tp < o.minPropensity { out.compat.nearZero += 1 }
+                    var q = 1.0
+                    if o.log2Discount {
+                        guard d.rank[j] > 0 else { throw OffPolicyError.rankNotPositive(rank: d.rank[j]) }
+                        q = 1 / log2(Double(d.rank[j]) + 1)
+                    }
+                    // The request's last outcome on this item, any event type.
+                    var r = 0.0
+                    for k in Int(d.ocStart[req])..<Int(d.ocStart[req + 1]) {
+                        let orow = Int(d.ocRows[k])
+                        if d.ocItem[orow] == d.item[j] {
+                            r = isCompatEvent[Int(d.ocEvent[orow])] ? (d.ocValue[orow] != 0 ? d.ocValue[orow] : 1) : 0
+                        }
+                    }
+                    let m = compatModel[Int(d.item[j])]
+                    var w = tp / lp
+                    if o.clipping > 0 && w > o.clipping {
+                        w = o.clipping
+                        out.compat.clipped += 1
+                    }
+                    if o.compatItemUnit {
+                        out.compat.addSample(w: w, r: r * q, m: m * q)
+                    } else {
+                        sumW += w
+                        if nW == 0 || !o.compatMax {
+                            rAgg = o.compatMax ? r * q : rAgg + r * q
+                            mAgg = o.compatMax ? m * q : mAgg + m * q
+                        } else {
+                            rAgg = max(rAgg, r * q)
+                            mAgg = max(mAgg, m * q)
+                        }
+                        nW += 1
+                    }
+                }
+                if !o.compatItemUnit && nW > 0 {
+                    var w = sumW / Double(nW)
+                    if o.clipping > 0 && w > o.clipping { w = o.clipping }
+                    out.compat.addSample(w: w, r: rAgg, m: mAgg)
+                }
+
+                // receval: the first exposure of each request.
+                guard join.firstExposure[req] == Int32(row) else { continue }
+                let seg = segmentOf.isEmpty ? nil : segmentOf[row]
+                var scope = Scope.Diagnostics()
+                for t in 0..<termCount { x[t] = 0 }
+                var product = 1.0
+                var rewardSum = 0.0
+                var weightSum = 0.0
+                var valid = 0
+                for (k, j) in slate.enumerated() {
+                    let lpOpt = Self.logging(d, j)
+                    var tpOpt: Double? = d.tgtPresent[j] != 0 ? d.tgt[j] : nil
+                    if tpOpt == nil {
+                        scope.missingTarget += 1
+                        if o.allowMissingTarget, let lp = lpOpt, lp > 0 { tpOpt = lp } else { continue }
+                    }
+                    let tp = tpOpt!
+                    guard let lp = lpOpt, lp > 0 else {
+                        if lpOpt == nil { scope.missingLogging += 1 }
+                        if tp > 0 { scope.supportViolations += 1 }
+                        continue
+                    }
+                    if lp < o.minPropensity { scope.nearZeroLogging += 1 }
+                    let s = min(k, slots - 1)
+                    let q = o.log2Discount ? 1 / log2(Double(k) + 2) : 1
+                    let r = Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion)
+                    var qhat = 0.0
+                    var dm = 0.0
+                    if o.loggedModel {
+                        if d.extraPresent[j] != 0, let extra = d.extra?[j], let a = ItemFields.number(rewardName, in: extra),
+                            let b = ItemFields.number(targetName, in: extra)
+                        {
+                            qhat = a
+                            dm = b
+                        } else {
+                            scope.missingEstimates += 1
+                        }
+                    } else {
+                        qhat = qModel[Int(d.item[j]) * slots + s]
+                        dm = dSlot[s]
+                    }
+                    let w = tp / lp
+                    scope.add(weight: w, clipped: w > o.clipIPS)
+                    valid += 1
+                    x[Term.ips.rawValue] += q * w * r
+                    x[Term.clippedIPS.rawValue] += q * min(w, o.clipIPS) * r
+                    x[Term.weights.rawValue] += w
+                    x[Term.dm.rawValue] += q * dm
+                    x[Term.residual.rawValue] += q * w * (r - qhat)
+                    if w <= o.switchThreshold { x[Term.switchResidual.rawValue] += q * w * (r - qhat) }
+                    product *= w
+                    x[Term.rips.rawValue] += q * product * r
+                    rewardSum += q * r
+                    weightSum += w
+                }
+                x[Term.slots.rawValue] = Double(valid)
+                x[Term.sips.rawValue] = valid > 0 ? product * rewardSum : 0
+                x[Term.pseudoInverse.rawValue] = valid > 0 ? (weightSum - Double(valid - 1)) * rewardSum : 0
+                x[Term.logged.rawValue] = rewardSum
+                x.withUnsafeBufferPointer { xp in
+                    out.global.addRequest(xp.baseAddress!)
+                    out.global.absorb(scope)
+                    if let seg {
+                        out.segments[seg, default: Scope()].addRequest(xp.baseAddress!)
+                        out.segments[seg]!.absorb(scope)
+                    }
+                }
+                let ur = out.units.row(d.exUser[row])
+                out.units.add(row: ur, 0, 1)
+                for t in 0..<termCount where x[t] != 0 { out.units.add(row: ur, t + 1, x[t]) }
+            }
+            out.units.seal()
+            out.touched = load.bytesTouched + join.bytesTouched
+            return out
+        }
+        var scan = OffPolicyScan()
+        scan.bytesTouched = touched
+        var segments: [Int64: Scope] = [:]
+        var unitDense = [Double](repeating: 0, count: max(users, 1) * (termCount + 1))
+        for part in parts {
+            scan.compat.merge(part.compat)
+            scan.global.merge(part.global)
+            for (k, s) in part.segments { segments[k, default: Scope()].merge(s) }
+            part.units.add(into: &unitDense)
+            scan.counts = scan.counts + part.counts
+            scan.bytesTouched += part.touched
+        }
+        scan.segments = segments.map { (SegmentKeys.key($0.key, names: o.sliceKeys, values: ctxValues), $0.value) }
+            .sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
+        for u in 0..<max(users, 1) where unitDense[u * (termCount + 1)] > 0 {
+            scan.units.append(UInt64(u))
+            scan.unitSums += unitDense[(u * (termCount + 1))..<((u + 1) * (termCount + 1))]
+        }
+        scan.slotMeans = o.loggedModel ? [] : slotMeans
+        scan.slotTargetValues = o.loggedModel ? [] : slotTarget
+        return scan
+    }
+}
+
+extension OffPolicyScan.Compat {
+    @inline(__always)
+    mutating func addSample(w: Double, r: Double, m: Double) {
+        samples += 1
+        let v = w * r
+        ips.add(v)
+        ipsSquares.add(v * v)
+        weights.add(w)
+        weightSquares.add(w * w)
+        let dr = m + w * (r - m)
+        self.dr.add(dr)
+        drSquares.add(dr * dr)
+        weightList.append(w)
+    }
+}
+
+extension OffPolicyScan.Scope {
+    /// One request's slot diagnostics, added to every scope the request belongs to.
+    struct Diagnostics {
+        var weights: [Double] = []
+        var clipped = 0
+        var supportViolations = 0
+        var missingTarget = 0
+        var missingLogging = 0
+        var nearZeroLogging = 0
+        var missingEstimates = 0
+
+        mutating func add(weight: Double, clipped c: Bool) {
+            weights.append(weight)
+            if c { clipped += 1 }
+        }
+    }
+
+    mutating func absorb(_ d: Diagnostics) {
+        for w in d.weights {
+            weightSum += w
+            weightSquares += w * w
+            maxWeight = max(maxWeight, w)
+            histogram[OffPolicyScan.histogramBin(w)] += 1
+            weightList.append(w)
+        }
+        clipped += d.clipped
+        supportViolations += d.supportViolations
+        missingTarget += d.missingTarget
+        missingLogging += d.missingLogging
+        nearZeroLogging += d.nearZeroLogging
+        missingEstimates += d.missingEstimates
+    }
+}
+
+/// Inputs off-policy evaluation cannot use.
+public enum OffPolicyError: Error, CustomStringConvertible {
+    case rankNotPositive(rank: Int64)
+
+    public var description: String {
+        switch self {
+        case .rankNotPositive(let rank):
+            return "an item has rank \(rank): position_discount log2 needs ranks >= 1 (1/log2(rank+1) is infinite or undefined)"
+        }
+    }
+}
