@@ -100,10 +100,12 @@ public struct OffPolicyScan: Sendable {
     /// Sums over the requests of one scope (all, or one segment).
     public struct Scope: Sendable {
         public var requests = 0
-        /// Σ of each term over requests.
-        public var sums = [Double](repeating: 0, count: OffPolicyScan.termCount)
-        /// Σ of products of terms, `products[i * termCount + j]` for i ≤ j.
-        public var products = [Double](repeating: 0, count: OffPolicyScan.termCount * OffPolicyScan.termCount)
+        /// Mean of each term over requests.
+        public var means = [Double](repeating: 0, count: OffPolicyScan.termCount)
+        /// Co-moments Σ (x_i − x̄_i)(x_j − x̄_j), `comoments[i * termCount + j]` for i ≤ j, kept by
+        /// Welford's update and merged with Chan's formula, so a constant term has exactly zero
+        /// variance and no sum of squares cancels.
+        public var comoments = [Double](repeating: 0, count: OffPolicyScan.termCount * OffPolicyScan.termCount)
         public var weightSum = 0.0
         public var weightSquares = 0.0
         public var maxWeight = 0.0
@@ -122,19 +124,32 @@ public struct OffPolicyScan: Sendable {
         init() {}
 
         @inline(__always)
-        mutating func addRequest(_ x: UnsafePointer<Double>) {
+        mutating func addRequest(_ x: UnsafePointer<Double>, scratch d: UnsafeMutablePointer<Double>) {
             requests += 1
             let n = OffPolicyScan.termCount
+            let count = Double(requests)
             for i in 0..<n {
-                sums[i] += x[i]
-                for j in i..<n { products[i * n + j] += x[i] * x[j] }
+                d[i] = x[i] - means[i]
+                means[i] += d[i] / count
+            }
+            for i in 0..<n where d[i] != 0 {
+                for j in i..<n { comoments[i * n + j] += d[i] * (x[j] - means[j]) }
             }
         }
 
         mutating func merge(_ o: Scope) {
-            requests += o.requests
-            for i in sums.indices { sums[i] += o.sums[i] }
-            for i in products.indices { products[i] += o.products[i] }
+            if o.requests > 0 {
+                let na = Double(requests)
+                let nb = Double(o.requests)
+                let n = na + nb
+                let k = OffPolicyScan.termCount
+                let delta = (0..<k).map { o.means[$0] - means[$0] }
+                for i in 0..<k {
+                    for j in i..<k { comoments[i * k + j] += o.comoments[i * k + j] + delta[i] * delta[j] * na * nb / n }
+                }
+                for i in 0..<k { means[i] += delta[i] * nb / n }
+                requests += o.requests
+            }
             weightSum += o.weightSum
             weightSquares += o.weightSquares
             maxWeight = max(maxWeight, o.maxWeight)
@@ -153,10 +168,10 @@ public struct OffPolicyScan: Sendable {
             let n = Double(requests)
             guard requests > 1 else { return 0 }
             let (a, b) = i <= j ? (i, j) : (j, i)
-            return (products[a * OffPolicyScan.termCount + b] - sums[i] * sums[j] / n) / (n - 1)
+            return comoments[a * OffPolicyScan.termCount + b] / (n - 1)
         }
 
-        public func mean(_ t: Term) -> Double { requests == 0 ? 0 : sums[t.rawValue] / Double(requests) }
+        public func mean(_ t: Term) -> Double { means[t.rawValue] }
     }
 
     /// Weight histogram: bin 0 holds w = 0, bin 1 (0, 2⁻¹⁰), bins 2…21 [2^(b−12), 2^(b−11)), bin 22 [2¹⁰, ∞).
@@ -439,6 +454,7 @@ public struct OffPolicyScan: Sendable {
             out.counts = join.counts
             var slate: [Int] = []
             var x = [Double](repeating: 0, count: termCount)
+            var scratch = [Double](repeating: 0, count: termCount)
             for row in 0..<d.exReq.count {
                 let req = Int(d.exReq[row])
                 d.slate(row, topK: o.topK, into: &slate)
@@ -557,11 +573,13 @@ public struct OffPolicyScan: Sendable {
                 x[Term.pseudoInverse.rawValue] = valid > 0 ? (weightSum - Double(valid - 1)) * rewardSum : 0
                 x[Term.logged.rawValue] = rewardSum
                 x.withUnsafeBufferPointer { xp in
-                    out.global.addRequest(xp.baseAddress!)
-                    out.global.absorb(scope)
-                    if let seg {
-                        out.segments[seg, default: Scope()].addRequest(xp.baseAddress!)
-                        out.segments[seg]!.absorb(scope)
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        out.global.addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
+                        out.global.absorb(scope)
+                        if let seg {
+                            out.segments[seg, default: Scope()].addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
+                            out.segments[seg]!.absorb(scope)
+                        }
                     }
                 }
                 let ur = out.units.row(d.exUser[row])

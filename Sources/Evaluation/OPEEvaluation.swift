@@ -190,7 +190,7 @@ public enum OPEEvaluation {
         }
         func estimatorRows(_ s: OffPolicyScan.Scope, bootstrap: [String: (Double, Double)]) -> [JSONValue] {
             let n = Double(s.requests)
-            let means = (0..<OffPolicyScan.termCount).map { s.sums[$0] / max(n, 1) }
+            let means = s.means
             let slotsPerRequest = means[T.slots.rawValue]
             return estimators.map { est in
                 let v = est.value(means)

@@ -232,12 +232,14 @@ extension JSONValue {
         }
     }
 
-    var arrayItems: [JSONValue] {
+    /// The elements of an array (empty for anything else).
+    public var arrayItems: [JSONValue] {
         if case .array(let items) = self { return items }
         return []
     }
 
-    var numberValue: Double? {
+    /// The value of a number (nil for anything else).
+    public var numberValue: Double? {
         if case .number(let d) = self { return d }
         return nil
     }
