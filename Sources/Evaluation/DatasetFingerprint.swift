@@ -10,7 +10,11 @@ public enum DatasetFingerprint {
     public static func compute(mode: String, dataset: DatasetConfig) throws -> String {
         var parts = [mode.lowercased()]
         var hashed: [String: (Int, String)] = [:]
-        for (name, source) in [("exposures", dataset.exposures), ("outcomes", dataset.outcomes), ("assignments", dataset.assignments)] {
+        var sources = [("exposures", dataset.exposures), ("outcomes", dataset.outcomes), ("assignments", dataset.assignments)]
+        if mode.lowercased() == "interleaving", let i = dataset.interleaving {
+            sources += [("ranker_a", i.rankerA), ("ranker_b", i.rankerB), ("interleaving_outcomes", i.outcomes)]
+        }
+        for (name, source) in sources {
             guard let source else { continue }
             parts.append(name)
             parts.append(source.type.lowercased())

@@ -105,23 +105,35 @@ struct RunCommand: ParsableCommand {
                 throw ConfigError(file: "flags", "give --dataset FILE, --data DATASET, or --exposures FILE and --outcomes FILE")
             }
             let n = threads ?? defaultThreads()
+            if eval.mode == "interleaving", let lists = datasetConfig.interleaving {
+                let created = createdAt ?? Terminal.utcNow()
+                let metadata = ReportMetadata(
+                    runID: ReportMetadata.runID(prefix: "interleave", createdAt: created), createdAt: created,
+                    binaryVersion: receValVersion, gitCommit: "",
+                    effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: datasetConfig, eval: eval),
+                    datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: datasetConfig))
+                let report = try InterleavingEvaluation.run(
+                    rankerA: lists.rankerA.path, rankerB: lists.rankerB.path, outcomes: lists.outcomes.path, config: eval.interleaving,
+                    metadata: metadata, threads: n)
+                try Self.write(report, to: output, format: format)
+                return
+            }
             let loader = try DatasetLoader(config: datasetConfig, scratchDirectory: AtomicOutputFile.directory(of: output), threads: n)
             var baselineReport: JSONValue? = nil
             if let baseline { baselineReport = try JSONValue.parse(try TextFile.read(baseline)) }
             let created = createdAt ?? Terminal.utcNow()
             let metadata = ReportMetadata(
-                runID: ReportMetadata.runID(prefix: eval.mode, createdAt: created), createdAt: created,
+                runID: ReportMetadata.runID(prefix: eval.mode == "interleaving" ? "interleave" : eval.mode, createdAt: created),
+                createdAt: created,
                 binaryVersion: receValVersion, gitCommit: "",
                 effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: datasetConfig, eval: eval),
                 datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: datasetConfig))
-            func write(_ report: JSONValue, to path: String, format: String) throws {
-                let file = try AtomicOutputFile(path: path)
-                switch format {
-                case "md", "markdown": try file.write(ReportRenderer.markdown(report))
-                case "html": try file.write(ReportRenderer.html(report))
-                default: try file.write(report.serialized())
-                }
-                try file.commit()
+            func write(_ r: JSONValue, to path: String, format: String) throws { try Self.write(r, to: path, format: format) }
+            if eval.mode == "interleaving" {
+                let report = try InterleavingEvaluation.run(
+                    reader: loader.reader, config: eval.interleaving, metadata: metadata, threads: n)
+                try write(report, to: output, format: format)
+                return
             }
             if eval.mode == "ope" {
                 let report = try OPEEvaluation.run(reader: loader.reader, config: eval.ope, metadata: metadata, threads: n)
@@ -153,5 +165,15 @@ struct RunCommand: ParsableCommand {
             Terminal.err("error: \(error)\n")
             throw ExitCode(1)
         }
+    }
+
+    static func write(_ report: JSONValue, to path: String, format: String) throws {
+        let file = try AtomicOutputFile(path: path)
+        switch format {
+        case "md", "markdown": try file.write(ReportRenderer.markdown(report))
+        case "html": try file.write(ReportRenderer.html(report))
+        default: try file.write(report.serialized())
+        }
+        try file.commit()
     }
 }

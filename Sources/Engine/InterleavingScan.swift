@@ -1,0 +1,218 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// Credits logged interleaved exposures: each shown item carries the team (ranker) that supplied
+/// it, as the item field `team` or, for the whole list, an exposure context value holding the
+/// teams in rank order separated by commas. Clicks and conversions on an item credit its team;
+/// a request is won by the team with more credit. The first exposure of a request counts
+/// (duplicates are left out, as in the join); outcomes join on (request, item).
+///
+/// Partitions run in parallel and merge in partition order; every count is an integer, so the
+/// result is the same for any thread count, partitioning or row order.
+public struct InterleavingScan: Sendable {
+    public struct Options: Sendable {
+        public enum Credit: Sendable { case click, conversion, both }
+        public var teamField = "team"
+        public var teamContextKey = "interleaving_teams"
+        public var teamA = "A"
+        public var teamB = "B"
+        public var credit = Credit.click
+        public var sliceKeys: [String] = []
+
+        public init() {}
+    }
+
+    /// Outcomes of one scope (all requests, or a segment).
+    public struct Tally: Sendable, Equatable {
+        public var requests = 0
+        public var winsA = 0
+        public var winsB = 0
+        public var ties = 0
+        public var clicksA = 0
+        public var clicksB = 0
+        public var conversionsA = 0
+        public var conversionsB = 0
+
+        public init() {}
+
+        public mutating func merge(_ o: Tally) {
+            requests += o.requests
+            winsA += o.winsA
+            winsB += o.winsB
+            ties += o.ties
+            clicksA += o.clicksA
+            clicksB += o.clicksB
+            conversionsA += o.conversionsA
+            conversionsB += o.conversionsB
+        }
+    }
+
+    public var global = Tally()
+    /// Segments by key (`k=v|…`), sorted byte-wise.
+    public var segments: [(key: String, tally: Tally)] = []
+    /// Per-user requests, wins of A, wins of B (users with at least one labelled request).
+    public var users: [UInt64] = []
+    public var userCounts: [Double] = []
+    /// Requests whose shown items carry no team at all, and labelled items with an unknown team.
+    public var unlabelledRequests = 0
+    public var unknownTeamItems = 0
+    /// Items without a team inside a labelled request (their outcomes credit nobody).
+    public var unlabelledItems = 0
+    public var counts = JoinCounts()
+
+    public static func run(reader: DatasetReader, options o: Options, threads: Int) throws -> InterleavingScan {
+        let items = try reader.dictionary("item_id").count
+        let users = try reader.dictionary("user_id").count
+        let variants = try reader.dictionary("variant").count
+        let events = DictionaryIndex(try reader.dictionary("event_type"))
+        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
+        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+        let isClick = events.codes(matchingCaseInsensitive: "click")
+        let isConversion = events.codes(matchingCaseInsensitive: "conversion")
+        let sliceCodes = o.sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
+        let teamKey = ctxKeys.code(of: o.teamContextKey)
+        let field = Array(o.teamField.utf8)
+        let a = Array(o.teamA.utf8)
+        let b = Array(o.teamB.utf8)
+        struct Partial: Sendable {
+            var global = Tally()
+            var segments: [Int64: Tally] = [:]
+            var users: KeyedSums
+            var unlabelledRequests = 0
+            var unknownTeamItems = 0
+            var unlabelledItems = 0
+            var counts = JoinCounts()
+        }
+        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Partial in
+            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+            let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
+            var load = ColumnLoader(reader: reader, partition: p)
+            let exReq = try load.int32("exposures", "request_id", bound: requests)
+            let exUser = try load.int32("exposures", "user_id", bound: max(users, 1))
+            let nItems = try load.counts("exposures", "item_count")
+            let item = try load.int32("exposures", "item_id", bound: max(items, 1))
+            let rank = try load.int64("exposures", "rank")
+            let extraPresent = try load.bool("exposures", "extra_present")
+            let extra = try load.bytes("exposures", "extra")
+            let nPairs = try load.counts("exposures", "context_count")
+            let pairKey = try load.int32("exposures", "context_key", bound: max(ctxKeys.count, 1))
+            let pairValue = try load.int32("exposures", "context_value", bound: max(ctxValues.count, 1))
+            var segmentOf: [Int64] = []
+            if !o.sliceKeys.isEmpty {
+                segmentOf = try SegmentKeys.ids(
+                    &load, table: "exposures", rows: exReq.count, keys: sliceCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
+            }
+            let ocReq = try load.int32("outcomes", "request_id", bound: requests)
+            let ocItem = try load.int32("outcomes", "item_id", bound: max(items, 1))
+            let ocEvent = try load.int32("outcomes", "event_type", bound: max(events.count, 1))
+            guard item.count == rank.count, item.count == extra.count, item.count == extraPresent.count,
+                ocItem.count == ocReq.count, ocEvent.count == ocReq.count
+            else {
+                throw StorageError.corrupt(path: reader.path, reason: "partition \(p): column lengths differ")
+            }
+            // Outcomes of each request.
+            var ocStart = [Int32](repeating: 0, count: requests + 1)
+            for r in ocReq { ocStart[Int(r) + 1] += 1 }
+            for r in 0..<requests { ocStart[r + 1] += ocStart[r] }
+            var fill = Array(ocStart[0..<requests])
+            var ocRows = [Int32](repeating: 0, count: ocReq.count)
+            for (i, r) in ocReq.enumerated() {
+                ocRows[Int(fill[Int(r)])] = Int32(i)
+                fill[Int(r)] += 1
+            }
+            var out = Partial(users: KeyedSums(keyCount: max(users, 1), width: 3))
+            out.counts = join.counts
+            var itemStart = 0
+            var pairStart = 0
+            var teams: [Int8] = []  // 0 A, 1 B, -1 none
+            var order: [Int] = []
+            for row in 0..<exReq.count {
+                let range = itemStart..<(itemStart + Int(nItems[row]))
+                let pairs = pairStart..<(pairStart + Int(nPairs[row]))
+                itemStart = range.upperBound
+                pairStart = pairs.upperBound
+                let req = Int(exReq[row])
+                guard join.firstExposure[req] == Int32(row) else { continue }
+                // Teams: the item field, else the context list in rank order.
+                teams.removeAll(keepingCapacity: true)
+                var labelled = 0
+                for j in range {
+                    var t: Int8 = -1
+                    if extraPresent[j] != 0, let s = ItemFields.string(field, in: extra[j]) {
+                        if s == a { t = 0 } else if s == b { t = 1 } else { out.unknownTeamItems += 1 }
+                    }
+                    if t >= 0 { labelled += 1 }
+                    teams.append(t)
+                }
+                if labelled == 0, let teamKey, let q = pairs.first(where: { pairKey[$0] == teamKey }) {
+                    order = range.sorted { (rank[$0], $0) < (rank[$1], $1) }.map { $0 - range.lowerBound }
+                    let labels = Array(ctxValues.string(pairValue[q]).utf8).split(
+                        separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+                    for (position, k) in order.enumerated() where position < labels.count {
+                        let s = Array(labels[position].drop { $0 == 0x20 }.reversed().drop { $0 == 0x20 }.reversed())
+                        if s == a { teams[k] = 0 } else if s == b { teams[k] = 1 } else if !s.isEmpty { out.unknownTeamItems += 1 }
+                        if teams[k] >= 0 { labelled += 1 }
+                    }
+                }
+                if labelled == 0 {
+                    out.unlabelledRequests += 1
+                    continue
+                }
+                out.unlabelledItems += range.count - labelled
+                var clicks = [0, 0]
+                var conversions = [0, 0]
+                for k in Int(ocStart[req])..<Int(ocStart[req + 1]) {
+                    let orow = Int(ocRows[k])
+                    for j in range where item[j] == ocItem[orow] {
+                        let t = Int(teams[j - range.lowerBound])
+                        if t >= 0 {
+                            if isClick[Int(ocEvent[orow])] { clicks[t] += 1 }
+                            if isConversion[Int(ocEvent[orow])] { conversions[t] += 1 }
+                        }
+                        break
+                    }
+                }
+                var tally = Tally()
+                tally.requests = 1
+                tally.clicksA = clicks[0]
+                tally.clicksB = clicks[1]
+                tally.conversionsA = conversions[0]
+                tally.conversionsB = conversions[1]
+                let (x, y): (Int, Int)
+                switch o.credit {
+                case .click: (x, y) = (clicks[0], clicks[1])
+                case .conversion: (x, y) = (conversions[0], conversions[1])
+                case .both: (x, y) = clicks[0] != clicks[1] ? (clicks[0], clicks[1]) : (conversions[0], conversions[1])
+                }
+                if x > y { tally.winsA = 1 } else if y > x { tally.winsB = 1 } else { tally.ties = 1 }
+                out.global.merge(tally)
+                if !segmentOf.isEmpty { out.segments[segmentOf[row], default: Tally()].merge(tally) }
+                let u = out.users.row(exUser[row])
+                out.users.add(row: u, 0, 1)
+                out.users.add(row: u, 1, Double(tally.winsA))
+                out.users.add(row: u, 2, Double(tally.winsB))
+            }
+            out.users.seal()
+            return out
+        }
+        var scan = InterleavingScan()
+        var segments: [Int64: Tally] = [:]
+        var dense = [Double](repeating: 0, count: max(users, 1) * 3)
+        for part in parts {
+            scan.global.merge(part.global)
+            for (k, t) in part.segments { segments[k, default: Tally()].merge(t) }
+            part.users.add(into: &dense)
+            scan.unlabelledRequests += part.unlabelledRequests
+            scan.unknownTeamItems += part.unknownTeamItems
+            scan.unlabelledItems += part.unlabelledItems
+            scan.counts = scan.counts + part.counts
+        }
+        scan.segments = segments.map { (SegmentKeys.key($0.key, names: o.sliceKeys, values: ctxValues), $0.value) }
+            .sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
+        for u in 0..<max(users, 1) where dense[u * 3] > 0 {
+            scan.users.append(UInt64(u))
+            scan.userCounts += dense[(u * 3)..<(u * 3 + 3)]
+        }
+        return scan
+    }
+}

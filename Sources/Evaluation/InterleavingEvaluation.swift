@@ -1,0 +1,274 @@
+import ColumnarFormat
+import ColumnarStorage
+import Engine
+import Ingest
+import Reports
+import Statistics
+
+/// `--mode interleaving`: report.v1 with recsys-eval's `interleaving` keys (SPEC §10), from its
+/// rank lists re-interleaved as it does, and receval's analysis in the new key
+/// `interleaving_analysis`: wins, losses and ties, Δ_AB with a user-level bootstrap interval and
+/// the exact sign test, credited with clicks and conversions; from logged team labels it also
+/// reports per segment (docs/interleaving.md).
+public enum InterleavingEvaluation {
+    /// recsys-eval's input: two rankers' lists and the outcomes of the interleaved lists.
+    public static func run(
+        rankerA: String, rankerB: String, outcomes: String, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int
+    ) throws -> JSONValue {
+        let listsA = try RankListReader.rankLists(path: rankerA)
+        let listsB = try RankListReader.rankLists(path: rankerB)
+        let events = try RankListReader.outcomes(path: outcomes)
+        var a: [String: RankList] = [:]
+        var b: [String: RankList] = [:]
+        for l in listsA { a[l.requestID] = l }
+        for l in listsB { b[l.requestID] = l }
+        var byRequest: [String: [InterleavingOutcome]] = [:]
+        for e in events { byRequest[e.requestID, default: []].append(e) }
+        let requests = a.keys.filter { b[$0] != nil }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        var rng = GoRandom(seed: c.seed)
+        let interleaver = Interleaver(algorithm: Interleaver.Algorithm(name: c.algorithm), maxResults: c.maxResults)
+        var compat = InterleavingScan.Tally()
+        var tally = InterleavingScan.Tally()
+        var userIndex: [String: Int] = [:]
+        var userCounts: [Double] = []
+        var hangsAvoided = 0
+        var outcomesCredited = 0
+        var outcomesOffList = 0
+        for id in requests {
+            let result = interleaver.interleave(a[id]!.items, b[id]!.items, rng: &rng)
+            hangsAvoided += result.hangsAvoided
+            var team: [String: Interleaver.Team] = [:]
+            for (item, t) in zip(result.items, result.teams) { team[item] = t }
+            var clicks = [0, 0]
+            var conversions = [0, 0]
+            for e in byRequest[id] ?? [] {
+                guard let t = team[e.itemID] else {
+                    outcomesOffList += 1
+                    continue
+                }
+                outcomesCredited += 1
+                let i = t == .a ? 0 : 1
+                if e.eventType.lowercased() == "click" { clicks[i] += 1 }
+                if e.eventType.lowercased() == "conversion" { conversions[i] += 1 }
+            }
+            compat.requests += 1
+            if clicks[0] > clicks[1] { compat.winsA += 1 } else if clicks[1] > clicks[0] { compat.winsB += 1 } else { compat.ties += 1 }
+            let t = outcome(clicks: clicks, conversions: conversions, credit: c.analysis.credit)
+            tally.merge(t)
+            let user = a[id]!.userID
+            if userIndex[user] == nil {
+                userIndex[user] = userCounts.count / 3
+                userCounts += [0, 0, 0]
+            }
+            let u = userIndex[user]! * 3
+            userCounts[u] += 1
+            userCounts[u + 1] += Double(t.winsA)
+            userCounts[u + 2] += Double(t.winsB)
+        }
+        // Units: users in first-seen order of the sorted requests, keyed by a hash of the id so the
+        // bootstrap does not depend on that order.
+        let userIDs = userIndex.sorted { $0.value < $1.value }.map { XXH64.hash(Array($0.key.utf8)) }
+        var top = metadata.header(mode: "interleaving")
+        top.append(("summary", DataQualitySection.summary(cases: compat.requests, outcomeJoinRate: nil)))
+        top.append(("interleaving", compatSection(compat, algorithm: c.algorithm)))
+        var analysis = try analysisMembers(
+            tally, users: userIDs, userCounts: userCounts, config: c, source: "re-interleaved rank lists (recsys-eval's input)",
+            threads: threads)
+        analysis.append(("hangs_avoided", .number(Double(hangsAvoided))))
+        top.append(("interleaving_analysis", .object(analysis)))
+        top.append(
+            (
+                "interleaving_data_quality",
+                .object([
+                    ("lists_a", .number(Double(listsA.count))), ("lists_b", .number(Double(listsB.count))),
+                    ("duplicate_request_ids_a", .number(Double(listsA.count - a.count))),
+                    ("duplicate_request_ids_b", .number(Double(listsB.count - b.count))),
+                    ("requests_in_both", .number(Double(requests.count))),
+                    ("requests_only_in_a", .number(Double(a.count - requests.count))),
+                    ("requests_only_in_b", .number(Double(b.count - requests.count))),
+                    ("outcomes", .number(Double(events.count))), ("outcomes_credited", .number(Double(outcomesCredited))),
+                    ("outcomes_on_items_not_shown", .number(Double(outcomesOffList))),
+                    ("outcomes_on_requests_not_interleaved", .number(Double(events.count - outcomesCredited - outcomesOffList))),
+                ])
+            ))
+        var warnings: [String] = []
+        if hangsAvoided > 0 {
+            warnings.append(
+                "balanced interleaving: \(hangsAvoided) picks fell to the other team because the team the counts chose had no item left (recsys-eval does not terminate on these lists)"
+            )
+        }
+        if !warnings.isEmpty { top.append(("warnings", .array(warnings.map { .string($0) }))) }
+        return .object(top)
+    }
+
+    /// receval's input at scale: exposures whose shown items carry the team that supplied them.
+    public static func run(reader: DatasetReader, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int) throws -> JSONValue
+    {
+        var o = InterleavingScan.Options()
+        o.teamField = c.analysis.teamField
+        o.teamContextKey = c.analysis.teamContextKey
+        o.teamA = c.analysis.teamA
+        o.teamB = c.analysis.teamB
+        switch c.analysis.credit {
+        case .click: o.credit = .click
+        case .conversion: o.credit = .conversion
+        case .both: o.credit = .both
+        }
+        o.sliceKeys = c.analysis.sliceKeys
+        let scan = try InterleavingScan.run(reader: reader, options: o, threads: threads)
+        guard scan.global.requests > 0 else {
+            throw ConfigError(
+                file: "dataset",
+                "no interleaved exposures: no shown item carries a team (item field `\(c.analysis.teamField)` or context key `\(c.analysis.teamContextKey)` with \(c.analysis.teamA) / \(c.analysis.teamB))"
+            )
+        }
+        var top = metadata.header(mode: "interleaving")
+        let outcomeJoin = DataQualitySection.rate(scan.counts.outcomesJoined, scan.counts.outcomeRows)
+        top.append(("summary", DataQualitySection.summary(cases: scan.global.requests, outcomeJoinRate: outcomeJoin)))
+        var analysis = try analysisMembers(
+            scan.global, users: scan.users, userCounts: scan.userCounts, config: c, source: "logged team labels", threads: threads)
+        if !scan.segments.isEmpty {
+            analysis.append(
+                ("by_segment", .array(scan.segments.map { .object([("segment", .string($0.key))] + scopeMembers($0.tally, c)) })))
+        }
+        analysis.append(
+            (
+                "labels",
+                .object([
+                    ("unlabelled_requests", .number(Double(scan.unlabelledRequests))),
+                    ("unlabelled_items", .number(Double(scan.unlabelledItems))),
+                    ("unknown_team_items", .number(Double(scan.unknownTeamItems))),
+                ])
+            ))
+        top.append(("interleaving_analysis", .object(analysis)))
+        top.append(("data_quality", DataQualitySection.json(scan.counts, assignmentRows: nil)))
+        var warnings: [String] = []
+        if scan.unlabelledRequests > 0 {
+            warnings.append("\(scan.unlabelledRequests) requests have no team labels and are left out")
+        }
+        if scan.unknownTeamItems > 0 {
+            warnings.append(
+                "\(scan.unknownTeamItems) shown items name a team other than \(c.analysis.teamA) or \(c.analysis.teamB); their outcomes credit nobody"
+            )
+        }
+        if !warnings.isEmpty { top.append(("warnings", .array(warnings.map { .string($0) }))) }
+        return .object(top)
+    }
+
+    static func outcome(clicks: [Int], conversions: [Int], credit: InterleavingConfig.Analysis.Credit) -> InterleavingScan.Tally {
+        var t = InterleavingScan.Tally()
+        t.requests = 1
+        t.clicksA = clicks[0]
+        t.clicksB = clicks[1]
+        t.conversionsA = conversions[0]
+        t.conversionsB = conversions[1]
+        let (x, y): (Int, Int)
+        switch credit {
+        case .click: (x, y) = (clicks[0], clicks[1])
+        case .conversion: (x, y) = (conversions[0], conversions[1])
+        case .both: (x, y) = clicks[0] != clicks[1] ? (clicks[0], clicks[1]) : (conversions[0], conversions[1])
+        }
+        if x > y { t.winsA = 1 } else if y > x { t.winsB = 1 } else { t.ties = 1 }
+        return t
+    }
+
+    static func compatSection(_ t: InterleavingScan.Tally, algorithm: String) -> JSONValue {
+        let n = t.winsA + t.winsB
+        var p = 1.0
+        var rateA = 0.0
+        var rateB = 0.0
+        if n > 0 {
+            let z = (Double(t.winsA) - Double(n) / 2) / (Double(n) / 4).squareRoot()
+            p = min(1, max(0, 2 * (1 - Normal.cdf(abs(z)))))
+            rateA = Double(t.winsA) / Double(n)
+            rateB = Double(t.winsB) / Double(n)
+        }
+        var m: [(String, JSONValue)] = [
+            ("algorithm", .string(algorithm)), ("ranker_a", .string("A")), ("ranker_b", .string("B")),
+            ("requests", .number(Double(t.requests))), ("wins_a", .number(Double(t.winsA))), ("wins_b", .number(Double(t.winsB))),
+            ("ties", .number(Double(t.ties))), ("win_rate_a", .number(rateA)), ("win_rate_b", .number(rateB)),
+        ]
+        if p != 0 { m.append(("p_value", .number(p))) }
+        return .object(m)
+    }
+
+    /// Δ_AB = (wins_B + ties/2) / N − 0.5 (Chapelle et al. 2012): positive when B is preferred.
+    static func delta(_ t: InterleavingScan.Tally) -> Double {
+        t.requests == 0 ? 0 : (Double(t.winsB) + Double(t.ties) / 2) / Double(t.requests) - 0.5
+    }
+
+    static func scopeMembers(_ t: InterleavingScan.Tally, _ c: InterleavingConfig) -> [(String, JSONValue)] {
+        let d = delta(t)
+        let p = SignTest.twoSidedP(t.winsA, t.winsB)
+        let preferred = p < 1 - c.analysis.level ? (t.winsB > t.winsA ? "B" : "A") : "none"
+        return [
+            ("requests", .number(Double(t.requests))), ("wins_a", .number(Double(t.winsA))), ("wins_b", .number(Double(t.winsB))),
+            ("ties", .number(Double(t.ties))), ("delta_ab", .number(d)), ("sign_test_p", .number(p)), ("preferred", .string(preferred)),
+        ]
+    }
+
+    static func analysisMembers(
+        _ t: InterleavingScan.Tally, users: [UInt64], userCounts: [Double], config c: InterleavingConfig, source: String, threads: Int
+    ) throws -> [(String, JSONValue)] {
+        var m: [(String, JSONValue)] = [
+            ("source", .string(source)), ("credit", .string(c.analysis.credit.rawValue)), ("team_a", .string(c.analysis.teamA)),
+            ("team_b", .string(c.analysis.teamB)),
+        ]
+        m += scopeMembers(t, c)
+        // User-level bootstrap of Δ_AB = Σ(wins_B − wins_A) / (2 Σ requests).
+        let u = users.count
+        if u > 0 {
+            var n = [Double](repeating: 0, count: u)
+            var diff = [Double](repeating: 0, count: u)
+            var preferA = 0
+            var preferB = 0
+            for i in 0..<u {
+                n[i] = userCounts[3 * i]
+                diff[i] = userCounts[3 * i + 2] - userCounts[3 * i + 1]
+                if diff[i] < 0 { preferA += 1 } else if diff[i] > 0 { preferB += 1 }
+            }
+            let reps = c.analysis.bootstrapIterations
+            let sums = try PoissonBootstrap.replicateSums(
+                units: users, arm: [Int32](repeating: 0, count: u), arms: 1, columns: [n, diff], replicates: reps,
+                seed: UInt64(truncatingIfNeeded: c.analysis.bootstrapSeed), threads: threads)
+            let replicates = (0..<reps).compactMap { r in sums[r] > 0 ? sums[reps + r] / (2 * sums[r]) : nil }
+            if let ci = PoissonBootstrap.percentileInterval(replicates, level: c.analysis.level) {
+                m.append(
+                    (
+                        "delta_ab_ci",
+                        .object([
+                            ("lower", .number(ci.lower)), ("upper", .number(ci.upper)), ("level", .number(c.analysis.level)),
+                            ("unit", .string("user")), ("iterations", .number(Double(reps))),
+                            ("seed", .number(Double(c.analysis.bootstrapSeed))),
+                        ])
+                    ))
+            }
+            m.append(
+                (
+                    "users",
+                    .object([
+                        ("count", .number(Double(u))), ("prefer_a", .number(Double(preferA))), ("prefer_b", .number(Double(preferB))),
+                        ("tied", .number(Double(u - preferA - preferB))),
+                    ])
+                ))
+        }
+        m.append(
+            (
+                "credits",
+                .object([
+                    ("clicks_a", .number(Double(t.clicksA))), ("clicks_b", .number(Double(t.clicksB))),
+                    ("conversions_a", .number(Double(t.conversionsA))), ("conversions_b", .number(Double(t.conversionsB))),
+                ])
+            ))
+        m.append(
+            (
+                "outcomes",
+                .array([
+                    .object([("name", .string("wins A")), ("value", .number(Double(t.winsA)))]),
+                    .object([("name", .string("ties")), ("value", .number(Double(t.ties)))]),
+                    .object([("name", .string("wins B")), ("value", .number(Double(t.winsB)))]),
+                ])
+            ))
+        return m
+    }
+}

@@ -1,0 +1,147 @@
+import ColumnarStorage
+
+/// One `ranklist.v1` record: a ranker's list for a request (recsys-eval's interleaving input).
+public struct RankList: Sendable, Equatable {
+    public var requestID: String
+    public var userID: String
+    public var items: [String]
+
+    public init(requestID: String, userID: String, items: [String]) {
+        self.requestID = requestID
+        self.userID = userID
+        self.items = items
+    }
+}
+
+/// One outcome as interleaving reads it: which item of which request, and the event.
+public struct InterleavingOutcome: Sendable, Equatable {
+    public var requestID: String
+    public var itemID: String
+    public var eventType: String
+
+    public init(requestID: String, itemID: String, eventType: String) {
+        self.requestID = requestID
+        self.itemID = itemID
+        self.eventType = eventType
+    }
+}
+
+/// An input line that could not be read, with its file, 1-based line and field.
+public struct RankListError: Error, CustomStringConvertible {
+    public var path: String
+    public var line: Int
+    public var error: RowError
+
+    public var description: String {
+        "\(path):\(line): " + (error.field.isEmpty ? "" : "field \(error.field): ") + error.reason
+    }
+}
+
+/// Reads recsys-eval's interleaving inputs (plain, gzip or zstd JSONL): rank lists
+/// (`ranklist.v1`: request_id, user_id, ts, items as strings, optional context) and outcomes
+/// (`outcome.v1`). They are small next to exposure logs (one list per request and ranker) and
+/// are held in memory, as recsys-eval does. The first bad line stops the read with its file,
+/// line and field; blank lines are skipped.
+public enum RankListReader {
+    public static func rankLists(path: String) throws -> [RankList] {
+        var out: [RankList] = []
+        try lines(path) { c, _ throws(RowError) in
+            var request: String?
+            var user: String?
+            var ts = false
+            var items: [String]?
+            try c.expect(UInt8(ascii: "{"), "", "a JSON object")
+            if !c.consumeIf(UInt8(ascii: "}")) {
+                repeat {
+                    let key = try c.string("")
+                    try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+                    if key.equals("request_id") {
+                        request = String(decoding: try c.string("request_id").buffer, as: UTF8.self)
+                    } else if key.equals("user_id") {
+                        user = String(decoding: try c.string("user_id").buffer, as: UTF8.self)
+                    } else if key.equals("ts") {
+                        var p = RecordParser()
+                        _ = try p.timestamp(&c, "ts")
+                        ts = true
+                    } else if key.equals("items") {
+                        var list: [String] = []
+                        try c.expect(UInt8(ascii: "["), "items", "an array of item ids")
+                        if !c.consumeIf(UInt8(ascii: "]")) {
+                            repeat {
+                                let s = try c.string("items[\(list.count)]")
+                                guard s.count > 0 else {
+                                    throw RowError(field: "items[\(list.count)]", reason: "must be a non-empty string")
+                                }
+                                list.append(String(decoding: s.buffer, as: UTF8.self))
+                            } while try c.nextMember(close: UInt8(ascii: "]"), "items")
+                        }
+                        items = list
+                    } else if key.equals("context") {
+                        var p = RecordParser()
+                        try p.parseContext(&c, "context")
+                    } else {
+                        throw RowError(
+                            field: String(decoding: key.buffer, as: UTF8.self),
+                            reason: "unknown field (ranklist.v1 allows request_id, user_id, ts, items, context)")
+                    }
+                } while try c.nextMember(close: UInt8(ascii: "}"), "")
+            }
+            try c.expectEnd()
+            guard let request else { throw RecordParser.missing("request_id") }
+            guard !request.isEmpty else { throw RowError(field: "request_id", reason: "must be a non-empty string") }
+            guard let user else { throw RecordParser.missing("user_id") }
+            guard !user.isEmpty else { throw RowError(field: "user_id", reason: "must be a non-empty string") }
+            guard ts else { throw RecordParser.missing("ts") }
+            guard let items else { throw RecordParser.missing("items") }
+            out.append(RankList(requestID: request, userID: user, items: items))
+        }
+        return out
+    }
+
+    public static func outcomes(path: String) throws -> [InterleavingOutcome] {
+        var out: [InterleavingOutcome] = []
+        try lines(path) { c, _ throws(RowError) in
+            var p = RecordParser()
+            try p.parseOutcome(&c)
+            out.append(
+                InterleavingOutcome(
+                    requestID: String(decoding: p.request!.buffer, as: UTF8.self), itemID: String(decoding: p.item!.buffer, as: UTF8.self),
+                    eventType: String(decoding: p.eventType!.buffer, as: UTF8.self)))
+        }
+        return out
+    }
+
+    /// Calls `body` with a cursor over each non-blank line (a trailing `\r` removed).
+    static func lines(_ path: String, _ body: (inout JSONCursor, Int) throws(RowError) -> Void) throws {
+        let source = try InputSource(path: path)
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            data += chunk[0..<n]
+        }
+        var start = 0
+        var line = 0
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: max(data.count, 1))
+        defer { scratch.deallocate() }
+        try data.withUnsafeBufferPointer { buf throws in
+            while start < buf.count {
+                line += 1
+                var end = start
+                while end < buf.count && buf[end] != UInt8(ascii: "\n") { end += 1 }
+                var stop = end
+                if stop > start && buf[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
+                if stop > start {
+                    var c = JSONCursor(base: buf.baseAddress! + start, count: stop - start, scratch: scratch)
+                    do throws(RowError) {
+                        try body(&c, line)
+                    } catch {
+                        throw RankListError(path: path, line: line, error: error)
+                    }
+                }
+                start = end + 1
+            }
+        }
+    }
+}
