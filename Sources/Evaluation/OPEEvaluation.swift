@@ -295,6 +295,12 @@ public enum OPEEvaluation {
             warnings.append("\(g.missingEstimates) shown items lack reward_estimate or target_reward_estimate; their model terms are 0")
         }
         let k = Double(g.weightList.count)
+        let meanWeight = ratio(g.weightSum, k)
+        if k >= 100 && abs(meanWeight - 1) > 0.1 {
+            warnings.append(
+                "the mean importance weight is \(JSONValue.goNumber((meanWeight * 1000).rounded() / 1000)), not about 1: the target or logging propensities may not be probabilities of the same slots, which biases every estimator except the self-normalised ones"
+            )
+        }
         let ess = ratio(g.weightSum * g.weightSum, g.weightSquares)
         if k > 0 && ess < 0.1 * k {
             warnings.append(
