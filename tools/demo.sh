@@ -2,7 +2,8 @@
 # The quick start: builds receval, generates a small deterministic sample of logs (with a few
 # malformed lines), ingests it, inspects the dataset, exports rows back, joins the three tables
 # (join statistics and click-through per variant), runs an offline evaluation and an A/B
-# experiment analysis with a decision (HTML report with a forest plot), and validates a file.
+# experiment analysis with a decision (HTML report with a forest plot), an off-policy evaluation, and
+# validates a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -63,6 +64,28 @@ status=0
 "$bin" run --dataset "$work/dataset-ab.yaml" --config "$work/experiment.yaml" --output "$work/experiment.json" || status=$?
 echo "exit code $status (0 ship, 2 hold or inconclusive, 3 rollback); decision artifact:"
 cat "$work/experiment.json.decision.json"
+echo "== off-policy evaluation: recsys-eval's ope keys and receval's estimators with intervals"
+cat > "$work/ope.yaml" <<'YAML'
+mode: ope
+ope:
+  reward_event: click
+  unit: item
+  clipping: 10
+  enable_snips: true
+  enable_dr: true
+  position_discount: log2
+  analysis: {slice_keys: [surface], bootstrap: {iterations: 200}}
+YAML
+"$bin" run --dataset "$work/dataset.yaml" --config "$work/ope.yaml" --output "$work/ope.html" --output-format html
+"$bin" run --dataset "$work/dataset.yaml" --config "$work/ope.yaml" --output "$work/ope.json"
+python3 - "$work/ope.json" <<'PY' 2>/dev/null || head -c 800 "$work/ope.json"
+import json, sys
+r = json.load(open(sys.argv[1]))
+for e in r["ope_analysis"]["estimators"]:
+    b = e.get("bootstrap", {})
+    print(f'{e["name"]:>16} {e["value"]:.6g}  95% CI [{e["absolute"]["lower"]:.6g}, {e["absolute"]["upper"]:.6g}]  bootstrap [{b.get("lower", float("nan")):.6g}, {b.get("upper", float("nan")):.6g}]')
+for w in r.get("warnings", []): print("warning:", w)
+PY
 echo "== join and per-variant click-through"
 "$bin" bench join "$work/sample.rcv" --experiment exp_1 --repeat 1
 echo "== validate the outcomes file"
