@@ -35,6 +35,23 @@ public struct InterleavingScan: Sendable {
 
         public init() {}
 
+        /// One request credited with `clicks` and `conversions` per team (A, B): won by the team
+        /// with more credit of the chosen kind (`both`: clicks, then conversions), else a tie.
+        public init(request clicks: [Int], conversions: [Int], credit: Options.Credit) {
+            requests = 1
+            clicksA = clicks[0]
+            clicksB = clicks[1]
+            conversionsA = conversions[0]
+            conversionsB = conversions[1]
+            let (x, y): (Int, Int)
+            switch credit {
+            case .click: (x, y) = (clicks[0], clicks[1])
+            case .conversion: (x, y) = (conversions[0], conversions[1])
+            case .both: (x, y) = clicks[0] != clicks[1] ? (clicks[0], clicks[1]) : (conversions[0], conversions[1])
+            }
+            if x > y { winsA = 1 } else if y > x { winsB = 1 } else { ties = 1 }
+        }
+
         public mutating func merge(_ o: Tally) {
             requests += o.requests
             winsA += o.winsA
@@ -110,16 +127,7 @@ public struct InterleavingScan: Sendable {
             else {
                 throw StorageError.corrupt(path: reader.path, reason: "partition \(p): column lengths differ")
             }
-            // Outcomes of each request.
-            var ocStart = [Int32](repeating: 0, count: requests + 1)
-            for r in ocReq { ocStart[Int(r) + 1] += 1 }
-            for r in 0..<requests { ocStart[r + 1] += ocStart[r] }
-            var fill = Array(ocStart[0..<requests])
-            var ocRows = [Int32](repeating: 0, count: ocReq.count)
-            for (i, r) in ocReq.enumerated() {
-                ocRows[Int(fill[Int(r)])] = Int32(i)
-                fill[Int(r)] += 1
-            }
+            let outcomesOf = RequestOutcomes(requestOfRow: ocReq, requests: requests)
             var out = Partial(users: KeyedSums(keyCount: max(users, 1), width: 3))
             out.counts = join.counts
             var itemStart = 0
@@ -161,8 +169,8 @@ public struct InterleavingScan: Sendable {
                 out.unlabelledItems += range.count - labelled
                 var clicks = [0, 0]
                 var conversions = [0, 0]
-                for k in Int(ocStart[req])..<Int(ocStart[req + 1]) {
-                    let orow = Int(ocRows[k])
+                for k in outcomesOf.of(req) {
+                    let orow = Int(k)
                     for j in range where item[j] == ocItem[orow] {
                         let t = Int(teams[j - range.lowerBound])
                         if t >= 0 {
@@ -172,19 +180,7 @@ public struct InterleavingScan: Sendable {
                         break
                     }
                 }
-                var tally = Tally()
-                tally.requests = 1
-                tally.clicksA = clicks[0]
-                tally.clicksB = clicks[1]
-                tally.conversionsA = conversions[0]
-                tally.conversionsB = conversions[1]
-                let (x, y): (Int, Int)
-                switch o.credit {
-                case .click: (x, y) = (clicks[0], clicks[1])
-                case .conversion: (x, y) = (conversions[0], conversions[1])
-                case .both: (x, y) = clicks[0] != clicks[1] ? (clicks[0], clicks[1]) : (conversions[0], conversions[1])
-                }
-                if x > y { tally.winsA = 1 } else if y > x { tally.winsB = 1 } else { tally.ties = 1 }
+                let tally = Tally(request: clicks, conversions: conversions, credit: o.credit)
                 out.global.merge(tally)
                 if !segmentOf.isEmpty { out.segments[segmentOf[row], default: Tally()].merge(tally) }
                 let u = out.users.row(exUser[row])

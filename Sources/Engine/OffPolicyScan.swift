@@ -218,8 +218,7 @@ public struct OffPolicyScan: Sendable {
         var ocEvent: [Int32] = []
         var ocValue: [Double] = []
         /// Outcome rows of each request code, in row order.
-        var ocStart: [Int32] = []
-        var ocRows: [Int32] = []
+        var outcomes = RequestOutcomes(requestOfRow: [], requests: 0)
 
         /// Item indices of exposure row `row` sorted by rank (stable), truncated to `topK`.
         func slate(_ row: Int, topK: Int, into out: inout [Int]) {
@@ -277,15 +276,7 @@ public struct OffPolicyScan: Sendable {
             throw StorageError.corrupt(path: load.reader.path, reason: "partition \(load.partition): outcome columns differ in length")
         }
         for i in 0..<d.ocValue.count where valuePresent[i] == 0 { d.ocValue[i] = 0 }
-        d.ocStart = [Int32](repeating: 0, count: requests + 1)
-        for r in d.ocReq { d.ocStart[Int(r) + 1] += 1 }
-        for r in 0..<requests { d.ocStart[r + 1] += d.ocStart[r] }
-        var fill = Array(d.ocStart[0..<requests])
-        d.ocRows = [Int32](repeating: 0, count: d.ocReq.count)
-        for (i, r) in d.ocReq.enumerated() {
-            d.ocRows[Int(fill[Int(r)])] = Int32(i)
-            fill[Int(r)] += 1
-        }
+        d.outcomes = RequestOutcomes(requestOfRow: d.ocReq, requests: requests)
         return d
     }
 
@@ -303,8 +294,8 @@ public struct OffPolicyScan: Sendable {
         _ d: PartitionData, request: Int, item: Int32, kind: Options.Reward, isClick: [Bool], isConversion: [Bool]
     ) -> Double {
         var r = 0.0
-        for o in Int(d.ocStart[request])..<Int(d.ocStart[request + 1]) {
-            let row = Int(d.ocRows[o])
+        for o in d.outcomes.of(request) {
+            let row = Int(o)
             guard d.ocItem[row] == item else { continue }
             let e = Int(d.ocEvent[row])
             switch kind {
@@ -481,8 +472,8 @@ public struct OffPolicyScan: Sendable {
                     }
                     // The request's last outcome on this item, any event type.
                     var r = 0.0
-                    for k in Int(d.ocStart[req])..<Int(d.ocStart[req + 1]) {
-                        let orow = Int(d.ocRows[k])
+                    for k in d.outcomes.of(req) {
+                        let orow = Int(k)
                         if d.ocItem[orow] == d.item[j] {
                             r = isCompatEvent[Int(d.ocEvent[orow])] ? (d.ocValue[orow] != 0 ? d.ocValue[orow] : 1) : 0
                         }

@@ -53,7 +53,7 @@ public enum InterleavingEvaluation {
             }
             compat.requests += 1
             if clicks[0] > clicks[1] { compat.winsA += 1 } else if clicks[1] > clicks[0] { compat.winsB += 1 } else { compat.ties += 1 }
-            let t = outcome(clicks: clicks, conversions: conversions, credit: c.analysis.credit)
+            let t = InterleavingScan.Tally(request: clicks, conversions: conversions, credit: scanCredit(c.analysis.credit))
             tally.merge(t)
             let user = a[id]!.userID
             if userIndex[user] == nil {
@@ -109,11 +109,7 @@ public enum InterleavingEvaluation {
         o.teamContextKey = c.analysis.teamContextKey
         o.teamA = c.analysis.teamA
         o.teamB = c.analysis.teamB
-        switch c.analysis.credit {
-        case .click: o.credit = .click
-        case .conversion: o.credit = .conversion
-        case .both: o.credit = .both
-        }
+        o.credit = scanCredit(c.analysis.credit)
         o.sliceKeys = c.analysis.sliceKeys
         let scan = try InterleavingScan.run(reader: reader, options: o, threads: threads)
         guard scan.global.requests > 0 else {
@@ -155,21 +151,12 @@ public enum InterleavingEvaluation {
         return .object(top)
     }
 
-    static func outcome(clicks: [Int], conversions: [Int], credit: InterleavingConfig.Analysis.Credit) -> InterleavingScan.Tally {
-        var t = InterleavingScan.Tally()
-        t.requests = 1
-        t.clicksA = clicks[0]
-        t.clicksB = clicks[1]
-        t.conversionsA = conversions[0]
-        t.conversionsB = conversions[1]
-        let (x, y): (Int, Int)
-        switch credit {
-        case .click: (x, y) = (clicks[0], clicks[1])
-        case .conversion: (x, y) = (conversions[0], conversions[1])
-        case .both: (x, y) = clicks[0] != clicks[1] ? (clicks[0], clicks[1]) : (conversions[0], conversions[1])
+    static func scanCredit(_ c: InterleavingConfig.Analysis.Credit) -> InterleavingScan.Options.Credit {
+        switch c {
+        case .click: return .click
+        case .conversion: return .conversion
+        case .both: return .both
         }
-        if x > y { t.winsA = 1 } else if y > x { t.winsB = 1 } else { t.ties = 1 }
-        return t
     }
 
     static func compatSection(_ t: InterleavingScan.Tally, algorithm: String) -> JSONValue {
