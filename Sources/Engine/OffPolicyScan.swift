@@ -53,6 +53,8 @@ public struct OffPolicyScan: Sendable {
         public var nearZero = 0
         /// Every sample's weight (for p95 and max).
         public var weightList: [Double] = []
+        /// Sums of the exposure row being read (v, v², w, w², dr, dr²).
+        var row = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
         mutating func merge(_ o: Compat) {
             samples += o.samples
@@ -446,6 +448,7 @@ public struct OffPolicyScan: Sendable {
             var slate: [Int] = []
             var x = [Double](repeating: 0, count: termCount)
             var scratch = [Double](repeating: 0, count: termCount)
+            var scope = Scope.Diagnostics()
             for row in 0..<d.exReq.count {
                 let req = Int(d.exReq[row])
                 d.slate(row, topK: o.topK, into: &slate)
@@ -503,11 +506,12 @@ public struct OffPolicyScan: Sendable {
                     if o.clipping > 0 && w > o.clipping { w = o.clipping }
                     out.compat.addSample(w: w, r: rAgg, m: mAgg)
                 }
+                out.compat.flushRow()
 
                 // receval: the first exposure of each request.
                 guard join.firstExposure[req] == Int32(row) else { continue }
                 let seg = segmentOf.isEmpty ? nil : segmentOf[row]
-                var scope = Scope.Diagnostics()
+                scope.reset()
                 for t in 0..<termCount { x[t] = 0 }
                 var product = 1.0
                 var rewardSum = 0.0
@@ -610,14 +614,28 @@ extension OffPolicyScan.Compat {
     mutating func addSample(w: Double, r: Double, m: Double) {
         samples += 1
         let v = w * r
-        ips.add(v)
-        ipsSquares.add(v * v)
-        weights.add(w)
-        weightSquares.add(w * w)
         let dr = m + w * (r - m)
-        self.dr.add(dr)
-        drSquares.add(dr * dr)
+        row.0 += v
+        row.1 += v * v
+        row.2 += w
+        row.3 += w * w
+        row.4 += dr
+        row.5 += dr * dr
         weightList.append(w)
+    }
+
+    /// Adds the current exposure row's samples to the exact sums: items of a row are summed in
+    /// their fixed order first, so the result still does not depend on the partitioning, at one
+    /// exact addition per row instead of per item.
+    @inline(__always)
+    mutating func flushRow() {
+        ips.add(row.0)
+        ipsSquares.add(row.1)
+        weights.add(row.2)
+        weightSquares.add(row.3)
+        dr.add(row.4)
+        drSquares.add(row.5)
+        row = (0, 0, 0, 0, 0, 0)
     }
 }
 
@@ -631,6 +649,16 @@ extension OffPolicyScan.Scope {
         var missingLogging = 0
         var nearZeroLogging = 0
         var missingEstimates = 0
+
+        mutating func reset() {
+            weights.removeAll(keepingCapacity: true)
+            clipped = 0
+            supportViolations = 0
+            missingTarget = 0
+            missingLogging = 0
+            nearZeroLogging = 0
+            missingEstimates = 0
+        }
 
         mutating func add(weight: Double, clipped c: Bool) {
             weights.append(weight)
