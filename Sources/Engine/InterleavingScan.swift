@@ -193,22 +193,16 @@ public struct InterleavingScan: Sendable {
         }
         var scan = InterleavingScan()
         var segments: [Int64: Tally] = [:]
-        var dense = [Double](repeating: 0, count: max(users, 1) * 3)
         for part in parts {
             scan.global.merge(part.global)
             for (k, t) in part.segments { segments[k, default: Tally()].merge(t) }
-            part.users.add(into: &dense)
             scan.unlabelledRequests += part.unlabelledRequests
             scan.unknownTeamItems += part.unknownTeamItems
             scan.unlabelledItems += part.unlabelledItems
             scan.counts = scan.counts + part.counts
         }
-        scan.segments = segments.map { (SegmentKeys.key($0.key, names: o.sliceKeys, values: ctxValues), $0.value) }
-            .sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
-        for u in 0..<max(users, 1) where dense[u * 3] > 0 {
-            scan.users.append(UInt64(u))
-            scan.userCounts += dense[(u * 3)..<(u * 3 + 3)]
-        }
+        scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
+        (scan.users, scan.userCounts) = KeyedSums.merged(parts.map(\.users), keyCount: max(users, 1), width: 3)
         return scan
     }
 }

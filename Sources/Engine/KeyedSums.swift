@@ -45,4 +45,21 @@ public struct KeyedSums: Sendable {
             for c in 0..<width { dense[base + c] += values[r * width + c] }
         }
     }
+
+    /// Adds partials in order into one dense table over `keyCount` keys and returns the keys
+    /// whose first column is positive (a count), with their rows side by side.
+    public static func merged(_ partials: [KeyedSums], keyCount: Int, width: Int) -> (keys: [UInt64], rows: [Double]) {
+        var dense = [Double](repeating: 0, count: keyCount * width)
+        for p in partials {
+            precondition(p.width == width, "partials of one width")
+            p.add(into: &dense)
+        }
+        var keys: [UInt64] = []
+        var rows: [Double] = []
+        for k in 0..<keyCount where dense[k * width] > 0 {
+            keys.append(UInt64(k))
+            rows += dense[(k * width)..<((k + 1) * width)]
+        }
+        return (keys, rows)
+    }
 }

@@ -222,6 +222,8 @@ public struct OffPolicyScan: Sendable {
         /// Outcome rows of each request code, in row order.
         var outcomes = RequestOutcomes(requestOfRow: [], requests: 0)
 
+        var outcomeColumns: Outcomes { Outcomes(request: ocReq, item: ocItem, event: ocEvent, value: ocValue) }
+
         /// Item indices of exposure row `row` sorted by rank (stable), truncated to `topK`.
         func slate(_ row: Int, topK: Int, into out: inout [Int]) {
             out.removeAll(keepingCapacity: true)
@@ -267,19 +269,35 @@ public struct OffPolicyScan: Sendable {
             throw StorageError.corrupt(
                 path: load.reader.path, reason: "partition \(load.partition): item columns do not match the item counts")
         }
-        d.ocReq = try load.int32("outcomes", "request_id", bound: requests)
-        d.ocItem = try load.int32("outcomes", "item_id", bound: max(items, 1))
-        d.ocEvent = try load.int32("outcomes", "event_type", bound: max(events, 1))
-        let valuePresent = try load.bool("outcomes", "value_present")
-        d.ocValue = try load.double("outcomes", "value")
-        guard d.ocItem.count == d.ocReq.count, d.ocEvent.count == d.ocReq.count, d.ocValue.count == d.ocReq.count,
-            valuePresent.count == d.ocReq.count
+        let oc = try loadOutcomes(&load, requests: requests, items: items, events: events)
+        d.ocReq = oc.request
+        d.ocItem = oc.item
+        d.ocEvent = oc.event
+        d.ocValue = oc.value
+        d.outcomes = RequestOutcomes(requestOfRow: d.ocReq, requests: requests)
+        return d
+    }
+
+    /// The outcome columns the scans read; `value` is 0 where absent.
+    struct Outcomes {
+        var request: [Int32]
+        var item: [Int32]
+        var event: [Int32]
+        var value: [Double]
+    }
+
+    static func loadOutcomes(_ load: inout ColumnLoader, requests: Int, items: Int, events: Int) throws -> Outcomes {
+        let request = try load.int32("outcomes", "request_id", bound: requests)
+        let item = try load.int32("outcomes", "item_id", bound: max(items, 1))
+        let event = try load.int32("outcomes", "event_type", bound: max(events, 1))
+        let present = try load.bool("outcomes", "value_present")
+        var value = try load.double("outcomes", "value")
+        guard item.count == request.count, event.count == request.count, value.count == request.count, present.count == request.count
         else {
             throw StorageError.corrupt(path: load.reader.path, reason: "partition \(load.partition): outcome columns differ in length")
         }
-        for i in 0..<d.ocValue.count where valuePresent[i] == 0 { d.ocValue[i] = 0 }
-        d.outcomes = RequestOutcomes(requestOfRow: d.ocReq, requests: requests)
-        return d
+        for i in 0..<value.count where present[i] == 0 { value[i] = 0 }
+        return Outcomes(request: request, item: item, event: event, value: value)
     }
 
     /// The logging propensity of item j: `logging_propensity`, else the legacy `propensity`.
@@ -331,29 +349,13 @@ public struct OffPolicyScan: Sendable {
         let pass1 = try Morsels.run(count: partitions, threads: threads) { p -> (KeyedSums, KeyedSums?, Int) in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
-            var compatModel = KeyedSums(keyCount: items, width: 2)
             var fitted: KeyedSums? = nil
+            let outcomes: Outcomes
             if o.loggedModel {
-                let ocItem = try load.int32("outcomes", "item_id", bound: max(items, 1))
-                let ocEvent = try load.int32("outcomes", "event_type", bound: max(events.count, 1))
-                let present = try load.bool("outcomes", "value_present")
-                let value = try load.double("outcomes", "value")
-                guard ocEvent.count == ocItem.count, present.count == ocItem.count, value.count == ocItem.count else {
-                    throw StorageError.corrupt(path: reader.path, reason: "partition \(p): outcome columns differ in length")
-                }
-                for i in 0..<ocItem.count where isCompatEvent[Int(ocEvent[i])] {
-                    let v = present[i] != 0 && value[i] != 0 ? value[i] : 1
-                    let r = compatModel.row(ocItem[i])
-                    compatModel.add(row: r, 0, v)
-                    compatModel.add(row: r, 1, 1)
-                }
+                outcomes = try Self.loadOutcomes(&load, requests: requests, items: items, events: events.count)
             } else {
                 let d = try Self.load(&load, requests: requests, items: items, users: users, events: events.count, extra: false)
-                for i in 0..<d.ocItem.count where isCompatEvent[Int(d.ocEvent[i])] {
-                    let r = compatModel.row(d.ocItem[i])
-                    compatModel.add(row: r, 0, d.ocValue[i] != 0 ? d.ocValue[i] : 1)
-                    compatModel.add(row: r, 1, 1)
-                }
+                outcomes = d.outcomeColumns
                 var model = KeyedSums(keyCount: items, width: modelWidth)
                 var seen = [Bool](repeating: false, count: requests)
                 var slate: [Int] = []
@@ -374,6 +376,12 @@ public struct OffPolicyScan: Sendable {
                 }
                 model.seal()
                 fitted = model
+            }
+            var compatModel = KeyedSums(keyCount: items, width: 2)
+            for i in 0..<outcomes.item.count where isCompatEvent[Int(outcomes.event[i])] {
+                let r = compatModel.row(outcomes.item[i])
+                compatModel.add(row: r, 0, outcomes.value[i] != 0 ? outcomes.value[i] : 1)
+                compatModel.add(row: r, 1, 1)
             }
             compatModel.seal()
             return (compatModel, fitted, load.bytesTouched)
@@ -588,21 +596,15 @@ public struct OffPolicyScan: Sendable {
         var scan = OffPolicyScan()
         scan.bytesTouched = touched
         var segments: [Int64: Scope] = [:]
-        var unitDense = [Double](repeating: 0, count: max(users, 1) * (termCount + 1))
         for part in parts {
             scan.compat.merge(part.compat)
             scan.global.merge(part.global)
             for (k, s) in part.segments { segments[k, default: Scope()].merge(s) }
-            part.units.add(into: &unitDense)
             scan.counts = scan.counts + part.counts
             scan.bytesTouched += part.touched
         }
-        scan.segments = segments.map { (SegmentKeys.key($0.key, names: o.sliceKeys, values: ctxValues), $0.value) }
-            .sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
-        for u in 0..<max(users, 1) where unitDense[u * (termCount + 1)] > 0 {
-            scan.units.append(UInt64(u))
-            scan.unitSums += unitDense[(u * (termCount + 1))..<((u + 1) * (termCount + 1))]
-        }
+        scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
+        (scan.units, scan.unitSums) = KeyedSums.merged(parts.map(\.units), keyCount: max(users, 1), width: termCount + 1)
         scan.slotMeans = o.loggedModel ? [] : slotMeans
         scan.slotTargetValues = o.loggedModel ? [] : slotTarget
         return scan

@@ -51,4 +51,10 @@ public enum SegmentKeys {
         let parts = zip(names, values(id, count: names.count, values: dictionary)).map { "\($0)=" + ($1 ?? "") }
         return parts.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.joined(separator: "|")
     }
+
+    /// Groups keyed by packed id, as (text key, group) pairs sorted byte-wise by key.
+    static func named<T>(_ groups: [Int64: T], names: [String], values: DictionaryIndex) -> [(key: String, value: T)] {
+        groups.map { (key($0.key, names: names, values: values), $0.value) }
+            .sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
+    }
 }
