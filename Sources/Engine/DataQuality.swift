@@ -46,6 +46,26 @@ public struct DataQuality: Sendable {
 
     func percent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
 
+    /// Checks that the dataset can answer the request: it holds rows, every slice key is a
+    /// context key of the data, and the experiment id matches assignments. `compute` itself
+    /// answers any request (an unknown key is one "missing" slice), so callers that take keys
+    /// from a person call this first.
+    public static func check(reader: DatasetReader, sliceKeys: [String], experiment: String?) throws {
+        guard reader.footer.partitions.contains(where: { p in p.tables.contains { $0.contains { $0.rows > 0 } } }) else {
+            throw DataQualityError.empty(path: reader.path)
+        }
+        let keyNames = try reader.dictionary("context_key")
+        let keys = DictionaryIndex(keyNames)
+        let unknown = sliceKeys.filter { keys.code(of: $0) == nil }
+        if !unknown.isEmpty {
+            throw DataQualityError.unknownSliceKeys(unknown, present: (0..<keyNames.count).map { keyNames.string($0) })
+        }
+        if let experiment, let mask = try ExperimentFilter.mask(reader: reader, experiment: experiment), !mask.contains(true) {
+            let ids = try reader.dictionary("experiment_id")
+            throw DataQualityError.unknownExperiment(experiment, present: (0..<ids.count).map { ids.string($0) })
+        }
+    }
+
     /// Computes the counts and the slices of `sliceKeys` on `threads` threads.
     public static func compute(
         reader: DatasetReader, sliceKeys: [String], threads: Int, experiment: String? = nil, window: TimeWindow? = nil
@@ -107,5 +127,29 @@ public struct DataQuality: Sendable {
             slices += rows
         }
         return DataQuality(counts: parts.reduce(JoinCounts()) { $0 + $1.0 }, slices: slices)
+    }
+}
+
+/// A data-quality request the dataset cannot answer.
+public enum DataQualityError: Error, CustomStringConvertible, Sendable {
+    /// The dataset holds no row in any table.
+    case empty(path: String)
+    /// Slice keys that no exposure's context holds.
+    case unknownSliceKeys([String], present: [String])
+    /// An experiment id that matches no assignment (case-insensitively).
+    case unknownExperiment(String, present: [String])
+
+    public var description: String {
+        switch self {
+        case .empty(let path):
+            return "\(path) holds no rows (no exposures, outcomes or assignments): nothing to check"
+        case .unknownSliceKeys(let keys, let present):
+            let shown = present.prefix(20).joined(separator: ", ") + (present.count > 20 ? ", ... (\(present.count) in all)" : "")
+            return "no exposure's context has the key\(keys.count > 1 ? "s" : "") \(keys.joined(separator: ", ")); "
+                + (present.isEmpty ? "the exposures have no context keys" : "context keys in the data: \(shown)")
+        case .unknownExperiment(let id, let present):
+            return "experiment \"\(id)\" matches no assignment (ids compare case-insensitively); "
+                + (present.isEmpty ? "the dataset holds no assignments" : "the assignments hold: \(present.joined(separator: ", "))")
+        }
     }
 }

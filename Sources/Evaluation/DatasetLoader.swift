@@ -3,11 +3,34 @@ import Ingest
 
 /// Opens the dataset a dataset config describes: a `receval` source is used directly; JSONL
 /// sources are ingested on the fly into a temporary dataset that is removed when the loader goes.
+/// Ingest never drops a row silently here either: the counts per table and the first rejected
+/// lines are kept in `ingest`, the rejects file is kept where `IngestPolicy.rejectsPath` says,
+/// and more than `maxRejectRate` rejected rows stop the run (`IngestError.tooManyRejects`).
 public final class DatasetLoader {
+    /// How JSONL sources are ingested.
+    public struct IngestPolicy: Sendable {
+        /// The largest share of a table's rows that may be rejected before the run stops.
+        public var maxRejectRate: Double = 0.05
+        /// Where the rejected lines and their reasons go (written only when a line is
+        /// rejected); nil: they are counted and sampled in the report, and not kept.
+        public var rejectsPath: String?
+
+        public init(maxRejectRate: Double = 0.05, rejectsPath: String? = nil) {
+            precondition((0...1).contains(maxRejectRate), "maxRejectRate is a share between 0 and 1")
+            self.maxRejectRate = maxRejectRate
+            self.rejectsPath = rejectsPath
+        }
+    }
+
     public let reader: DatasetReader
+    /// What ingesting the JSONL sources read, wrote and rejected; nil for a `receval` dataset.
+    public let ingest: IngestSummary?
     private let temporary: String?
 
-    public init(config: DatasetConfig, scratchDirectory: String, threads: Int) throws {
+    public init(
+        config: DatasetConfig, scratchDirectory: String, threads: Int, policy: IngestPolicy = IngestPolicy(),
+        progress: (IngestProgress) -> Void = { _ in }
+    ) throws {
         let sources = [config.exposures, config.outcomes, config.assignments].compactMap { $0 }
         if let direct = sources.first(where: { $0.type == "receval" }) {
             guard sources.allSatisfy({ $0.type == "receval" && $0.path == direct.path }) else {
@@ -15,6 +38,7 @@ public final class DatasetLoader {
             }
             reader = try DatasetReader(path: direct.path)
             temporary = nil
+            ingest = nil
             return
         }
         let path = scratchDirectory + "/.receval-run-\(UInt64.random(in: 0...UInt64.max)).rcv"
@@ -22,21 +46,39 @@ public final class DatasetLoader {
         o.exposures = config.exposures.map { [$0.path] } ?? []
         o.outcomes = config.outcomes.map { [$0.path] } ?? []
         o.assignments = config.assignments.map { [$0.path] } ?? []
-        o.rejectsPath = path + ".rejects.jsonl"
+        o.rejectsPath = policy.rejectsPath ?? path + ".rejects.jsonl"
+        o.maxRejectRate = policy.maxRejectRate
+        let summary: IngestSummary
         do {
-            _ = try IngestJob(options: o).run()
+            summary = try IngestJob(options: o).run(progress: progress)
         } catch {
             FileSystem.removeIfExists(path)
+            guard policy.rejectsPath == nil else { throw error }
+            FileSystem.removeIfExists(path + ".rejects.jsonl")
+            if case .tooManyRejects(let t, let rejected, let read, let limit, _, let first) = error {
+                throw IngestError.tooManyRejects(
+                    table: t, rejected: rejected, read: read, limit: limit, rejectsPath: "the rejects file (not kept: name one to keep it)",
+                    first: first)
+            }
             throw error
         }
         reader = try DatasetReader(path: path)
         temporary = path
+        ingest = summary
         // The mapping stays valid after the name is removed.
         FileSystem.removeIfExists(path)
-        FileSystem.removeIfExists(path + ".rejects.jsonl")
+        if policy.rejectsPath == nil { FileSystem.removeIfExists(path + ".rejects.jsonl") }
     }
 
     deinit {
         if let temporary { FileSystem.removeIfExists(temporary) }
+    }
+
+    /// Rows of `table` in the dataset (0 when the table is absent).
+    public func rows(of table: String) -> Int {
+        guard let t = reader.tableIndex(table) else { return 0 }
+        return reader.footer.partitions.reduce(0) { sum, p in
+            sum + (t < p.tables.count ? p.tables[t].reduce(0) { $0 + Int($1.rows) } : 0)
+        }
     }
 }

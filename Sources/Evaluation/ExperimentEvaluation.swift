@@ -32,31 +32,57 @@ public struct ExperimentEvaluation {
             throw ConfigError(
                 file: "eval config", "experiment.cuped.pre_period needs user units (a request has no pre-period); use covariate_key")
         }
+        var warnings: [String] = []
+        let compatMode = eval.analysis.compat == "recsys-eval"
+        // The experiment id must name assignments the data holds, or the run analyses nothing (or everything).
+        let ids = try reader.dictionary("experiment_id")
+        let idNames = (0..<ids.count).map { ids.string($0) }
+        if !eval.experimentID.isEmpty {
+            let wanted = eval.experimentID.lowercased()
+            if !idNames.contains(where: { $0.lowercased() == wanted }) {
+                throw RunError.experimentAbsent(configured: eval.experimentID, present: idNames)
+            }
+        } else if idNames.count > 1 {
+            if !compatMode { throw RunError.experimentUnset(present: idNames) }
+            warnings.append(
+                "experiment.experiment_id is not set: the assignments of \(idNames.count) experiments (\(idNames.joined(separator: ", "))) are pooled, as recsys-eval does"
+            )
+        }
         var options = ExperimentScan.Options(
             experiment: eval.experimentID, sliceKeys: eval.sliceKeys, srmSliceKeys: eval.srmSliceKeys,
             covariateKey: eval.covariateKey.isEmpty ? nil : eval.covariateKey, prePeriod: prePeriod)
         options.requestUnits = eval.analysis.unit == .request
         let scan = try ExperimentScan.run(reader: reader, options: options, threads: threads)
         var compat = RecsysEvalExperiment(scan: scan, config: eval)
+        if compat.controlChoice == .fallback {
+            // recsys-eval would silently measure every lift against another variant.
+            guard compatMode else {
+                throw RunError.controlVariantAbsent(configured: eval.controlVariant, present: compat.presentByExposures)
+            }
+            warnings.append(Verdict.control(compat).note)
+        }
         let (section, tests) = compat.section()
         let units = try UnitAnalysis(scan: scan, config: eval, control: compat.control, threads: threads)
 
         var top = metadata.header(mode: mode)
         top.append(("summary", summary(scan: scan, compat: compat, aa: aa)))
-        var warnings: [String] = []
         let decision: Decision
         if aa {
             let (a, uniform) = compat.aaCheck(tests)
             top.append(("aa_check", a))
             if !uniform { warnings.append("aa_check_false_positives") }
-            top.append(("aa_check_units", aaUnits(units, thresholds: eval.aaThresholds)))
+            let unitSummary = aaUnits(units, thresholds: eval.aaThresholds)
+            top.append(("aa_check_units", unitSummary))
             decision = Decision(action: "ship", reasons: [])
+            top.insert(("verdict", aaVerdict(unitSummary, units: units, compat: compat).json), at: verdictIndex(top))
         } else {
             top.append(("experiment", section))
             decision =
                 eval.analysis.compat == "recsys-eval"
                 ? Decision.recsysEval(scan: scan, compat: compat, config: eval)
                 : Decision.unitLevel(units: units, compat: compat, config: eval)
+            top.insert(
+                ("verdict", Verdict.experiment(decision: decision, compat: compat, units: units, config: eval).json), at: verdictIndex(top))
         }
         let power = eval.power.map { $0.power > 0 && $0.power < 1 ? $0.power : 0.8 } ?? 0.8
         top.append(("experiment_units", unitSection(units, power: power, decision: aa ? nil : decision)))
@@ -74,6 +100,34 @@ public struct ExperimentEvaluation {
             exit = decision.exitCode
         }
         return Outcome(report: .object(top), decision: artifact, exitCode: exit)
+    }
+
+    /// The verdict goes right after the run's header fields, before every section.
+    static func verdictIndex(_ top: [(String, JSONValue)]) -> Int {
+        top.firstIndex { $0.0 == "summary" } ?? top.count
+    }
+
+    /// An A/A check passes when the unit-level p-values look uniform and units are not mismatched.
+    static func aaVerdict(_ summary: JSONValue, units: UnitAnalysis, compat: RecsysEvalExperiment) -> Verdict {
+        let uniform = summary["uniformish"] == .bool(true)
+        let srm = units.srm()
+        var reasons: [String] = []
+        if let total = summary["total_tests"]?.numberValue, case .object(let counts)? = summary["counts"] {
+            for (threshold, n) in counts {
+                let expected = (Double(threshold) ?? 0) * total
+                reasons.append(
+                    "\(ReadableCount.text(Int(n.numberValue ?? 0))) of \(ReadableCount.text(Int(total))) unit-level tests have p < \(threshold) (about \(JSONValue.goNumber((expected * 10).rounded() / 10)) expected by chance)"
+                )
+            }
+        }
+        if srm.detected { reasons.insert("sample ratio mismatch on units: p = \(units.fmt(srm.global.pValue))", at: 0) }
+        return Verdict(
+            action: uniform && !srm.detected ? "pass" : "fail",
+            decidedBy:
+                "the A/A check at the randomisation unit (aa_check_units): p-values of identical arms should be uniform, so about 5% fall below 0.05; far more suggests a broken split or analysis",
+            reasons: reasons, control: Verdict.control(compat),
+            srm: ("unit-level", srm.detected, "experiment_units.srm compares units per variant and is part of this check"),
+            notes: ["summary.executive.decision is recsys-eval's status of offline regression gates and reads not_configured here."])
     }
 
     static func summary(scan: ExperimentScan, compat: RecsysEvalExperiment, aa: Bool) -> JSONValue {

@@ -39,6 +39,10 @@ public struct EvalConfig: Sendable {
     public var experiment = ExperimentConfig()
     public var ope = OPEConfig()
     public var interleaving = InterleavingConfig()
+    /// The `mode:` the file itself declares ("" when absent), whatever `--mode` later says.
+    public var declaredMode = ""
+    /// The top-level sections the file holds (`offline`, `experiment`, ...).
+    public var sections: Set<String> = []
 
     /// Parses YAML text; `file` names the file in errors.
     public static func parse(_ text: String, file: String) throws -> EvalConfig {
@@ -46,6 +50,8 @@ public struct EvalConfig: Sendable {
             "mode", "offline", "experiment", "ope", "interleaving", "scale", "artifacts",
         ])
         var c = EvalConfig(mode: try root["mode"]?.string().lowercased() ?? "", offline: OfflineConfig())
+        c.declaredMode = c.mode
+        c.sections = Set(root.keys)
         if let off = root["offline"] {
             let o = try off.mapping(allowed: ["metrics", "slice_keys", "gates", "time_split", "bootstrap", "history_dir"])
             for m in try o["metrics"]?.list() ?? [] {

@@ -13,6 +13,8 @@ struct RecsysEvalExperiment {
     /// Variant codes with at least one assigned exposure, in name order.
     let present: [Int]
     let control: Int?
+    /// How `control` was chosen.
+    let controlChoice: ControlChoice
     /// Set when a z-test had no defined value (pooled rate above 1), reported as p = 1.
     private(set) var undefinedTests = 0
 
@@ -22,12 +24,31 @@ struct RecsysEvalExperiment {
         present = scan.variants.indices.filter { scan.global[$0].exposures > 0 }
         if let c = present.first(where: { scan.variants[$0] == config.controlVariant }) {
             control = c
+            controlChoice = .configured
         } else {
+            controlChoice = config.controlVariant.isEmpty ? .mostExposures : .fallback
             // The variant with most exposures; ties go to the first name (recsys-eval's tie is map order).
             control = present.max {
                 scan.global[$0].exposures < scan.global[$1].exposures || (scan.global[$0].exposures == scan.global[$1].exposures && $0 > $1)
             }
         }
+    }
+
+    /// Where the control variant came from. recsys-eval takes `control_variant` when the data holds
+    /// it and otherwise, silently, the variant with the most exposures (SPEC §7).
+    enum ControlChoice: String {
+        /// `control_variant`, present in the data.
+        case configured
+        /// `control_variant` unset: the variant with the most exposures.
+        case mostExposures = "most_exposures"
+        /// `control_variant` set but absent from the data, replaced by the variant with the most
+        /// exposures (only under `--compat recsys-eval`; otherwise the run stops).
+        case fallback
+    }
+
+    /// Variants with assigned exposures and their exposure counts, most exposures first.
+    var presentByExposures: [(name: String, exposures: Int)] {
+        present.map { (scan.variants[$0], scan.global[$0].exposures) }.sorted { ($0.exposures, $1.name) > ($1.exposures, $0.name) }
     }
 
     var controlName: String { control.map { scan.variants[$0] } ?? "" }

@@ -172,7 +172,8 @@ public final class IngestJob {
             let c = counts[t.rawValue]
             if c.read > 0 && Double(c.rejected) > options.maxRejectRate * Double(c.read) {
                 throw IngestError.tooManyRejects(
-                    table: t, rejected: c.rejected, read: c.read, limit: options.maxRejectRate, rejectsPath: rejects.path)
+                    table: t, rejected: c.rejected, read: c.read, limit: options.maxRejectRate, rejectsPath: rejects.path,
+                    first: rejects.samples)
             }
         }
 
@@ -241,6 +242,7 @@ public final class IngestJob {
             tables: counts, inputBytes: diskDone, datasetBytes: size, partitions: partitions,
             rejectsPath: rejects.count > 0 ? rejects.path : nil, spilledBytes: store.spilledBytes,
             dictionaryEntries: zip(DatasetSchema.globalDictionaries, dicts.map(\.count)).map { ($0, $1) })
+        summary.firstRejects = rejects.samples
         summary.parseSeconds = t1 - t0
         summary.encodeSeconds = monotonicSeconds() - t1
         return summary

@@ -60,6 +60,8 @@ public struct IngestSummary: Sendable {
     /// Set when at least one line was rejected.
     public var rejectsPath: String?
     public var spilledBytes: UInt64
+    /// The first rejected lines of each table (at most five per table), in input order.
+    public var firstRejects: [RejectSample] = []
     public var dictionaryEntries: [(String, Int)]
     /// Wall-clock seconds of each phase: parse (read, validate, partition), encode (dictionaries,
     /// columns, compression, writing).
@@ -79,11 +81,12 @@ public struct IngestProgress: Sendable {
 public enum IngestError: Error, CustomStringConvertible {
     case noInput
     case storage(StorageError)
-    case tooManyRejects(table: TableKind, rejected: Int, read: Int, limit: Double, rejectsPath: String)
+    case tooManyRejects(table: TableKind, rejected: Int, read: Int, limit: Double, rejectsPath: String, first: [RejectSample])
 
-    /// The process exit code for this failure: 2 for too many rejects, 1 otherwise.
+    /// The process exit code for this failure: 5 for too many rejects, 1 otherwise (the
+    /// statuses every receval command shares).
     public var exitCode: Int32 {
-        if case .tooManyRejects = self { return 2 }
+        if case .tooManyRejects = self { return 5 }
         return 1
     }
 
@@ -93,10 +96,12 @@ public enum IngestError: Error, CustomStringConvertible {
             return "nothing to ingest: give at least --exposures or --outcomes"
         case .storage(let e):
             return e.description
-        case .tooManyRejects(let t, let rej, let read, let limit, let path):
+        case .tooManyRejects(let t, let rej, let read, let limit, let path, let first):
             let pct = read == 0 ? 0 : Double(rej) * 100 / Double(read)
-            return
+            var s =
                 "\(rej) of \(read) \(t) rows (\(pct.rounded(toPlaces: 2))%) were rejected, more than the allowed \((limit * 100).rounded(toPlaces: 2))%; no dataset was written. See \(path) for each line and its reason, or raise --max-reject-rate."
+            for r in first where r.table == t { s += "\n  " + r.text }
+            return s
         }
     }
 }

@@ -7,6 +7,9 @@ final class RejectsWriter {
     let path: String
     private var file: AtomicOutputFile?
     private(set) var count = 0
+    /// The first rejects of each table, in input order, for messages and reports.
+    private(set) var samples: [RejectSample] = []
+    static let samplesPerTable = 5
 
     init(path: String) { self.path = path }
 
@@ -28,6 +31,9 @@ final class RejectsWriter {
         s += "}\n"
         try file!.write(s)
         count += 1
+        if samples.lazy.filter({ $0.table == table }).count < Self.samplesPerTable {
+            samples.append(RejectSample(table: table, source: source, line: line, field: error.field, reason: error.reason))
+        }
     }
 
     /// Makes the file visible; with no rejects, removes a stale file from an earlier run.
@@ -38,6 +44,18 @@ final class RejectsWriter {
             FileSystem.removeIfExists(path)
         }
     }
+}
+
+/// One rejected line, as messages and reports show it (the rejects file also holds the raw text).
+public struct RejectSample: Sendable, Equatable {
+    public var table: TableKind
+    public var source: String
+    public var line: Int
+    public var field: String
+    public var reason: String
+
+    /// `file:line: field: reason`, the form every receval message uses.
+    public var text: String { "\(source):\(line): \(field.isEmpty ? "" : field + ": ")\(reason)" }
 }
 
 /// JSON text helpers shared by the rejects file and export.

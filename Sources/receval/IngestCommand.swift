@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColumnarFormat
+import Evaluation
 import Ingest
 
 #if canImport(Glibc)
@@ -19,12 +20,12 @@ struct IngestCommand: ParsableCommand {
             not rows: they are skipped and counted as blank.
 
             Policy: if more than --max-reject-rate of a table's rows are rejected, no dataset is \
-            written (the rejects file still is) and the exit code is 2.
+            written (the rejects file still is) and the exit code is 5.
 
             The dataset appears atomically: an interrupted ingest leaves the previous file (or \
             none) and no temporary files.
 
-            Exit codes: 0 success, 1 error (I/O, bad flags), 2 too many rejected rows.
+            Exit codes: 0 success, 1 error (I/O, bad flags), 5 too many rejected rows. \(ExitStatus.summary)
             """)
 
     @Option(name: .customLong("exposures"), help: ArgumentHelp("Exposure JSONL (repeatable).", valueName: "FILE"))
@@ -117,7 +118,14 @@ struct IngestCommand: ParsableCommand {
             Terminal.err("error: \(e.description)\n")
             throw ExitCode(e.exitCode)
         }
-        if quiet { return }
+        let rejected = summary.tables.reduce(0) { $0 + $1.rejected }
+        if quiet {
+            // Even quiet, an ingest says what it did not write.
+            if rejected > 0 {
+                Terminal.err("rejected \(rejected) rows; every rejected line and its reason: \(summary.rejectsPath ?? "")\n")
+            }
+            return
+        }
         let secs = Terminal.now() - start
         var s =
             "wrote \(output): \(ProgressBar.size(Double(summary.datasetBytes))) from \(ProgressBar.size(Double(summary.inputBytes))) of input"
@@ -130,7 +138,12 @@ struct IngestCommand: ParsableCommand {
             if c.blank > 0 { s += ", blank lines skipped \(c.blank)" }
             s += "\n"
         }
-        if let r = summary.rejectsPath { s += "  rejected lines and reasons: \(r)\n" }
+        if summary.tables.allSatisfy({ $0.read == 0 }) {
+            let blank = summary.tables.reduce(0) { $0 + $1.blank }
+            s += "  warning: the inputs hold no rows\(blank > 0 ? " (only \(blank) blank lines)" : ""): the dataset is empty\n"
+        }
+        for r in summary.firstRejects { s += "  rejected \(r.text)\n" }
+        if let r = summary.rejectsPath { s += "  every rejected line and its reason: \(r)\n" }
         s +=
             "  phases: parse \((summary.parseSeconds * 100).rounded() / 100) s, encode and write \((summary.encodeSeconds * 100).rounded() / 100) s\n"
         if summary.spilledBytes > 0 {

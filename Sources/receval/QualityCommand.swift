@@ -13,7 +13,7 @@ struct QualityCommand: ParsableCommand {
             with an outcome) and assignment rate are listed; a slice joining at under half the \
             overall rate is reported as a warning.
 
-            Exit codes: 0 success (warnings included), 1 the dataset is missing or damaged.
+            Exit codes: 0 success (warnings included); 1 the dataset is missing or damaged, holds no rows, or lacks what was asked for (a --slice key no context holds, an --experiment id no assignment has), with a message naming what it does hold.
             """)
 
     @Argument(help: ArgumentHelp("Dataset file.", valueName: "DATASET"))
@@ -29,6 +29,7 @@ struct QualityCommand: ParsableCommand {
         do {
             let reader = try DatasetReader(path: dataset)
             let keys = slice.split(separator: ",").map { String($0).trimmingSuffixSpaces() }.filter { !$0.isEmpty }
+            try DataQuality.check(reader: reader, sliceKeys: keys, experiment: experiment)
             let q = try DataQuality.compute(reader: reader, sliceKeys: keys, threads: threads ?? defaultThreads(), experiment: experiment)
             let c = q.counts
             var s = "dataset \(dataset)\n"

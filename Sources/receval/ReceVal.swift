@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 
 @main
 struct ReceVal: ParsableCommand {
@@ -9,7 +10,10 @@ struct ReceVal: ParsableCommand {
             Typical flow: `receval ingest` turns JSONL logs into one columnar dataset file; \
             `receval inspect` and `receval export` look inside it; `receval validate` checks JSONL \
             against the exposure.v1 / outcome.v1 / assignment.v1 contracts; `receval gen` makes \
-            synthetic logs to try it all on.
+            synthetic logs to try it all on; `receval run` evaluates (offline, experiment, \
+            aa-check, ope, interleaving).
+
+            \(ExitStatus.summary)
             """,
         version: receValVersion,
         subcommands: [
@@ -17,4 +21,21 @@ struct ReceVal: ParsableCommand {
             QualityCommand.self,
             BenchCommand.self,
         ])
+
+    /// Runs the command; a flag error exits with status 1 like every other error (ArgumentParser
+    /// would use 64), so the statuses mean the same thing across commands.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == ExitStatus.error.rawValue || (2...5).contains(code.rawValue) {
+                exit(withError: error)
+            }
+            // Usage errors: ArgumentParser's message and usage, then status 1.
+            Terminal.err(fullMessage(for: error) + "\n")
+            Self.exit(withError: ExitCode(ExitStatus.error.rawValue))
+        }
+    }
 }

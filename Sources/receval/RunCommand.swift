@@ -1,6 +1,7 @@
 import ArgumentParser
 import ColumnarStorage
 import Evaluation
+import Ingest
 import Reports
 
 #if canImport(Glibc)
@@ -10,27 +11,43 @@ import Reports
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run an evaluation from recsys-eval dataset and eval configs and write a report.",
+        abstract: "Run an evaluation (offline, experiment, aa-check, ope or interleaving) and write its report.",
         discussion: """
-            Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key); \
-            relative paths resolve against the config file's folder. JSONL sources are ingested \
-            into a temporary dataset; a source of type `receval` names an ingested dataset. \
-            Modes: offline, experiment, aa-check. The report is report.v1 JSON, or Markdown or a \
-            self-contained HTML page showing everything in the JSON. Experiment reports keep \
-            recsys-eval's keys and numbers and add `experiment_units`: the analysis at the \
-            randomisation unit (delta method, Welch, CUPED, bootstrap, SRM on units) that decides \
-            by default; --compat recsys-eval decides exactly as recsys-eval does.
+            Modes: offline (ranking metrics, segments, baseline gates), experiment (A/B analysis \
+            and decision), aa-check (A/A check of the split and the analysis), ope (off-policy \
+            estimates of a target policy from logged propensities), interleaving (team draft and \
+            logged team labels).
 
-            Exit codes: 0 success (or ship), 1 error or a failed regression gate (the report is \
-            written first), 2 hold or inconclusive, 3 fail or rollback (experiment decisions, \
-            written when experiment.decision.enabled).
+            Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key); \
+            relative paths resolve against the config file's folder. --mode must agree with the \
+            config's `mode:` (an experiment config may be run as aa-check), and the config must \
+            hold the mode's section. JSONL sources are ingested into a temporary dataset; a source \
+            of type `receval` names an ingested dataset.
+
+            Outputs: --output is repeatable (one run, several formats); each file's format follows \
+            its extension (.json, .md or .markdown, .html), else --output-format (default json). \
+            `--output -` writes to standard output. Experiment reports keep recsys-eval's keys and \
+            numbers and add `experiment_units`, the analysis at the randomisation unit that \
+            decides by default, and `verdict`, which says what decides and why; --compat \
+            recsys-eval decides exactly as recsys-eval does. A configured control_variant or \
+            experiment_id that the data does not hold is an error naming what it holds.
+
+            Rejected JSONL lines: counted per table in the report (data_quality.ingest, with the \
+            first reasons) and on standard error; every rejected line with its reason is written \
+            to --rejects, by default next to the first output file as NAME.rejects.jsonl (report.json \
+            -> report.rejects.jsonl), only when a line was rejected; with only `--output -` and no \
+            --rejects they are not kept. More than --max-reject-rate of a table's rows rejected \
+            stops the run (exit 5).
+
+            \(ExitStatus.summary) The decision artifact (experiment.decision.enabled) goes to \
+            experiment.decision.output_path or next to the first output file as FILE.decision.json.
             """)
 
-    @Option(help: "offline, experiment, aa-check, ope or interleaving.")
+    @Option(help: "offline, experiment, aa-check, ope or interleaving (default: the config's mode).")
     var mode: String?
     @Option(
         help: ArgumentHelp(
-            "recsys-eval: decide experiments exactly as recsys-eval does (request-level, no significance).", valueName: "NAME"))
+            "recsys-eval: decide and fall back exactly as recsys-eval does (request-level, no significance).", valueName: "NAME"))
     var compat: String?
     @Option(help: ArgumentHelp("Dataset config YAML (or give --data / --exposures and --outcomes).", valueName: "FILE"))
     var dataset: String?
@@ -46,50 +63,60 @@ struct RunCommand: ParsableCommand {
     var metrics: String?
     @Option(name: .customLong("slice-keys"), help: "Without --config: context keys to segment by, comma separated.")
     var sliceKeys: String = ""
-    @Option(help: ArgumentHelp("Report to write.", valueName: "FILE"))
-    var output: String
-    @Option(name: .customLong("output-format"), help: "json, markdown (md) or html.")
-    var outputFormat: String = "json"
+    @Option(help: ArgumentHelp("Report file to write; repeat for several formats; - for standard output.", valueName: "FILE"))
+    var output: [String] = []
+    @Option(name: .customLong("output-format"), help: "json, markdown (md) or html, for outputs whose extension names no format.")
+    var outputFormat: String?
     @Option(help: ArgumentHelp("Baseline report (JSON) for deltas and gates.", valueName: "FILE"))
     var baseline: String?
+    @Option(help: ArgumentHelp("Where rejected JSONL lines and their reasons go (default: NAME.rejects.jsonl).", valueName: "FILE"))
+    var rejects: String?
+    @Option(name: .customLong("max-reject-rate"), help: "Largest share of a table's JSONL rows that may be rejected (0 to 1).")
+    var maxRejectRate: Double = 0.05
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
+    @Flag(help: "No progress line and no ingest summary on standard error (errors and the decision still show).")
+    var quiet = false
     @Option(
         name: .customLong("created-at"),
         help: ArgumentHelp("Fix the report time (RFC 3339, UTC), for reproducible reports.", visibility: .hidden))
     var createdAt: String?
 
+    func validate() throws {
+        guard !output.isEmpty else { throw ValidationError("give --output FILE (or - for standard output)") }
+        guard output.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("--output - can be given once") }
+        guard (0...1).contains(maxRejectRate) else { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let outputFormat, ReportFormat(name: outputFormat) == nil {
+            throw ValidationError("unknown output format: \(outputFormat) (use json, markdown or html)")
+        }
+        if let compat, compat.lowercased() != "recsys-eval" { throw ValidationError("--compat takes recsys-eval") }
+    }
+
+    /// Each output with its format: the file's extension, else --output-format, else JSON.
+    func targets() -> [(path: String, format: ReportFormat)] {
+        let fallback = outputFormat.flatMap { ReportFormat(name: $0) } ?? .json
+        return output.map { path in (path, path == "-" ? fallback : ReportFormat(fileName: path) ?? fallback) }
+    }
+
+    /// `dir/report.json` -> `dir/report<suffix>`; nil when every output is standard output.
+    func sibling(_ suffix: String) -> String? {
+        guard let first = output.first(where: { $0 != "-" }) else { return nil }
+        let slash = first.lastIndex(of: "/").map { first.index(after: $0) } ?? first.startIndex
+        let name = first[slash...]
+        let stem = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : first[..<$0] } ?? first[...]
+        return String(stem) + suffix
+    }
+
     func run() throws {
         do {
-            var eval: EvalConfig
-            let configName = config ?? "--metrics"
+            let eval: EvalConfig
             if let config {
                 eval = try EvalConfig.parse(try TextFile.read(config), file: config)
+            } else if let metrics {
+                eval = try EvalConfig.offline(metrics: metrics, sliceKeys: sliceKeys)
             } else {
-                // Plain flags: the same checks as a config file, built from a small YAML document.
-                guard let metrics else { throw ConfigError(file: "flags", "give --config FILE or --metrics (e.g. ndcg@10,precision@10)") }
-                var yaml = "offline:\n  metrics:\n"
-                for m in metrics.split(separator: ",") {
-                    let parts = m.split(separator: "@")
-                    yaml += "    - name: \"\(parts[0])\"\n      k: \(parts.count > 1 ? String(parts[1]) : "0")\n"
-                }
-                let keys = sliceKeys.split(separator: ",").map { "\"\($0)\"" }.joined(separator: ", ")
-                yaml += "  slice_keys: [\(keys)]\n"
-                eval = try EvalConfig.parse(yaml, file: "flags")
-                eval.mode = "offline"
-            }
-            if let mode { eval.mode = mode.lowercased() }
-            guard !eval.mode.isEmpty else { throw ConfigError(file: configName, "mode must be set in config or --mode") }
-            guard ["offline", "experiment", "aa-check", "ope", "interleaving"].contains(eval.mode) else {
-                throw ConfigError(file: configName, "unknown mode \(eval.mode) (use offline, experiment, aa-check, ope or interleaving)")
-            }
-            if let compat {
-                guard compat.lowercased() == "recsys-eval" else { throw ConfigError(file: "flags", "--compat takes recsys-eval") }
-                eval.experiment.analysis.compat = "recsys-eval"
-            }
-            let format = outputFormat.trimmingSuffixSpaces().lowercased()
-            guard ["json", "", "md", "markdown", "html"].contains(format) else {
-                throw ConfigError(file: configName, "unknown output format: \(outputFormat) (use json, markdown or html)")
+                throw ConfigError(file: "flags", "give --config FILE or --metrics (e.g. ndcg@10,precision@10)")
             }
             let datasetConfig: DatasetConfig
             if let dataset {
@@ -104,76 +131,50 @@ struct RunCommand: ParsableCommand {
             } else {
                 throw ConfigError(file: "flags", "give --dataset FILE, --data DATASET, or --exposures FILE and --outcomes FILE")
             }
-            let n = threads ?? defaultThreads()
-            if eval.mode == "interleaving", let lists = datasetConfig.interleaving {
-                let created = createdAt ?? Terminal.utcNow()
-                let metadata = ReportMetadata(
-                    runID: ReportMetadata.runID(prefix: "interleave", createdAt: created), createdAt: created,
-                    binaryVersion: receValVersion, gitCommit: "",
-                    effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: datasetConfig, eval: eval),
-                    datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: datasetConfig))
-                let report = try InterleavingEvaluation.run(
-                    rankerA: lists.rankerA.path, rankerB: lists.rankerB.path, outcomes: lists.outcomes.path, config: eval.interleaving,
-                    metadata: metadata, threads: n)
-                try Self.write(report, to: output, format: format)
-                return
+            let firstFile = output.first { $0 != "-" }
+            var request = EvaluationRun.Request(
+                eval: eval, configName: config ?? "--metrics", modeFlag: mode, dataset: datasetConfig,
+                threads: threads ?? defaultThreads(), createdAt: createdAt ?? Terminal.utcNow(), binaryVersion: receValVersion,
+                scratchDirectory: AtomicOutputFile.directory(of: firstFile ?? "./report"))
+            if compat != nil { request.eval.experiment.analysis.compat = "recsys-eval" }
+            if let baseline { request.baseline = try JSONValue.parse(try TextFile.read(baseline)) }
+            request.ingest = .init(maxRejectRate: maxRejectRate, rejectsPath: rejects ?? sibling(".rejects.jsonl"))
+            var bar = ProgressBar(enabled: !quiet)
+            let result = try EvaluationRun.run(request) { p in
+                bar.update(phase: "ingest " + p.phase, done: p.bytesRead, total: p.bytesTotal, rows: p.rows)
             }
-            let loader = try DatasetLoader(config: datasetConfig, scratchDirectory: AtomicOutputFile.directory(of: output), threads: n)
-            var baselineReport: JSONValue? = nil
-            if let baseline { baselineReport = try JSONValue.parse(try TextFile.read(baseline)) }
-            let created = createdAt ?? Terminal.utcNow()
-            let metadata = ReportMetadata(
-                runID: ReportMetadata.runID(prefix: eval.mode == "interleaving" ? "interleave" : eval.mode, createdAt: created),
-                createdAt: created,
-                binaryVersion: receValVersion, gitCommit: "",
-                effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: datasetConfig, eval: eval),
-                datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: datasetConfig))
-            func write(_ r: JSONValue, to path: String, format: String) throws { try Self.write(r, to: path, format: format) }
-            if eval.mode == "interleaving" {
-                let report = try InterleavingEvaluation.run(
-                    reader: loader.reader, config: eval.interleaving, metadata: metadata, threads: n)
-                try write(report, to: output, format: format)
-                return
-            }
-            if eval.mode == "ope" {
-                let report = try OPEEvaluation.run(reader: loader.reader, config: eval.ope, metadata: metadata, threads: n)
-                try write(report, to: output, format: format)
-                return
-            }
-            if eval.mode == "offline" {
-                let outcome = try OfflineEvaluation.run(
-                    reader: loader.reader, config: eval.offline, baseline: baselineReport, metadata: metadata, threads: n)
-                try write(outcome.report, to: output, format: format)
-                if outcome.gatesFailed {
-                    Terminal.err("error: one or more regression gates failed\n")
-                    throw ExitCode(1)
+            bar.finish()
+            for (path, format) in targets() {
+                if path == "-" {
+                    Terminal.out(format.render(result.report))
+                } else {
+                    try Self.write(format.render(result.report), to: path)
                 }
-                return
             }
-            let outcome = try ExperimentEvaluation.run(
-                reader: loader.reader, config: eval.experiment, mode: eval.mode, metadata: metadata, threads: n)
-            try write(outcome.report, to: output, format: format)
-            if let decision = outcome.decision {
-                let path = eval.experiment.decisionOutputPath.isEmpty ? output + ".decision.json" : eval.experiment.decisionOutputPath
-                try write(decision, to: path, format: "json")
-                if case .string(let action)? = decision["action"] { Terminal.err("decision: \(action)\n") }
+            if let decision = result.decision {
+                let configured = request.eval.experiment.decisionOutputPath
+                if let path = configured.isEmpty ? firstFile.map({ $0 + ".decision.json" }) : configured {
+                    try Self.write(decision.serialized(), to: path)
+                } else {
+                    Terminal.err("note: the decision artifact is not written (no output file; set experiment.decision.output_path)\n")
+                }
             }
-            if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+            for m in result.messages where !quiet || !m.hasPrefix("ingest") && !m.hasPrefix("  ") { Terminal.err(m + "\n") }
+            if result.status != .success { throw ExitCode(result.status.rawValue) }
         } catch let e as ExitCode {
             throw e
+        } catch let e as IngestError {
+            Terminal.err("error: \(e)\n")
+            throw ExitCode(e.exitCode)
         } catch {
             Terminal.err("error: \(error)\n")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.error.rawValue)
         }
     }
 
-    static func write(_ report: JSONValue, to path: String, format: String) throws {
+    static func write(_ text: String, to path: String) throws {
         let file = try AtomicOutputFile(path: path)
-        switch format {
-        case "md", "markdown": try file.write(ReportRenderer.markdown(report))
-        case "html": try file.write(ReportRenderer.html(report))
-        default: try file.write(report.serialized())
-        }
+        try file.write(text)
         try file.commit()
     }
 }

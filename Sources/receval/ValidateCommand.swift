@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColumnarStorage
+import Evaluation
 import Ingest
 
 struct ValidateCommand: ParsableCommand {
@@ -10,8 +11,8 @@ struct ValidateCommand: ParsableCommand {
             Prints one line per invalid record, `FILE:LINE: field PATH: MESSAGE`, then a summary. \
             Empty lines are skipped. Gzip and zstd input is decoded.
 
-            Exit codes: 0 every line is valid, 1 at least one line is invalid, 2 the input \
-            cannot be read or the flags are wrong.
+            Exit codes: 0 every line is valid, 4 at least one line is invalid (a check failed on \
+            readable input), 1 the input cannot be read or the flags are wrong. \(ExitStatus.summary)
             """)
 
     @Option(help: "exposure.v1, outcome.v1 or assignment.v1.")
@@ -26,7 +27,7 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         guard let table = LineValidator.table(forSchema: schema) else {
             Terminal.err("error: unknown schema '\(schema)'; use exposure.v1, outcome.v1 or assignment.v1\n")
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.error.rawValue)
         }
         var printed = 0
         let summary: LineValidator.Summary
@@ -43,11 +44,11 @@ struct ValidateCommand: ParsableCommand {
             }
         } catch {
             Terminal.err("error: \(error)\n")
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.error.rawValue)
         }
         Terminal.out(
             "\(input): \(summary.lines) lines, \(summary.valid) valid, \(summary.invalid) invalid against \(table.schemaName)"
                 + (summary.blank > 0 ? ", \(summary.blank) blank skipped" : "") + "\n")
-        if summary.invalid > 0 { throw ExitCode(1) }
+        if summary.invalid > 0 { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
 }

@@ -1,0 +1,209 @@
+import ColumnarStorage
+import Ingest
+import Reports
+
+/// `receval run` as a library call: checks that the configuration asks for something the data
+/// can answer, opens (or ingests) the dataset, runs the mode, and returns the report with the
+/// exit status and the messages a person should see. The CLI only parses flags and writes files.
+public struct EvaluationRun {
+    /// What to run.
+    public struct Request {
+        public var eval: EvalConfig
+        /// The eval config's file name, for messages ("flags" when built from flags).
+        public var configName: String
+        /// `--mode`, when given: it must agree with the config's own `mode:`.
+        public var modeFlag: String?
+        public var dataset: DatasetConfig
+        public var baseline: JSONValue?
+        public var threads: Int
+        /// The report's `created_at` (RFC 3339, UTC).
+        public var createdAt: String
+        public var binaryVersion: String
+        /// Where a temporary dataset is ingested (next to the report, so on the same disk).
+        public var scratchDirectory: String
+        public var ingest = DatasetLoader.IngestPolicy()
+
+        public init(
+            eval: EvalConfig, configName: String, modeFlag: String?, dataset: DatasetConfig, threads: Int, createdAt: String,
+            binaryVersion: String, scratchDirectory: String
+        ) {
+            precondition(threads >= 1, "at least one thread")
+            self.eval = eval
+            self.configName = configName
+            self.modeFlag = modeFlag
+            self.dataset = dataset
+            self.threads = threads
+            self.createdAt = createdAt
+            self.binaryVersion = binaryVersion
+            self.scratchDirectory = scratchDirectory
+        }
+    }
+
+    /// What a run produced.
+    public struct Result {
+        public var report: JSONValue
+        /// The decision.v1 artifact (experiment mode with `experiment.decision.enabled`).
+        public var decision: JSONValue?
+        public var status: ExitStatus
+        /// Lines for standard error: what was rejected, warnings, the decision.
+        public var messages: [String]
+        /// What ingesting JSONL sources read, wrote and rejected (nil for a receval dataset).
+        public var ingest: IngestSummary?
+    }
+
+    public static let modes = ["offline", "experiment", "aa-check", "ope", "interleaving"]
+
+    /// The section of the eval config each mode reads.
+    static func section(of mode: String) -> String { mode == "aa-check" ? "experiment" : mode }
+
+    /// Checks the mode against the config, then runs it. `progress` sees ingest progress.
+    public static func run(_ request: Request, progress: (IngestProgress) -> Void = { _ in }) throws -> Result {
+        var eval = request.eval
+        let file = request.configName
+        if let flag = request.modeFlag?.lowercased() {
+            // An experiment config may be A/A-checked; any other disagreement is a wrong config.
+            let declared = eval.declaredMode
+            guard declared.isEmpty || declared == flag || (declared == "experiment" && flag == "aa-check") else {
+                throw RunError.modeMismatch(flag: flag, config: declared, file: file)
+            }
+            eval.mode = flag
+        }
+        guard !eval.mode.isEmpty else { throw ConfigError(file: file, "mode must be set in config or --mode") }
+        guard modes.contains(eval.mode) else {
+            throw ConfigError(file: file, "unknown mode \(eval.mode) (use \(modes.joined(separator: ", ")))")
+        }
+        let section = section(of: eval.mode)
+        guard eval.sections.contains(section) else { throw RunError.missingSection(mode: eval.mode, section: section, file: file) }
+
+        let dataset = request.dataset
+        let runPrefix = eval.mode == "interleaving" ? "interleave" : eval.mode
+        let metadata = ReportMetadata(
+            runID: ReportMetadata.runID(prefix: runPrefix, createdAt: request.createdAt), createdAt: request.createdAt,
+            binaryVersion: request.binaryVersion, gitCommit: "",
+            effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: dataset, eval: eval),
+            datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: dataset))
+
+        if eval.mode == "interleaving", let lists = dataset.interleaving {
+            let report = try InterleavingEvaluation.run(
+                rankerA: lists.rankerA.path, rankerB: lists.rankerB.path, outcomes: lists.outcomes.path, config: eval.interleaving,
+                metadata: metadata, threads: request.threads)
+            return Result(report: report, decision: nil, status: .success, messages: warnings(report), ingest: nil)
+        }
+        let loader = try DatasetLoader(
+            config: dataset, scratchDirectory: request.scratchDirectory, threads: request.threads, policy: request.ingest,
+            progress: progress)
+        var messages = loader.ingest.map(ingestMessages) ?? []
+        if loader.rows(of: "exposures") == 0 {
+            throw RunError.noExposures(source: dataset.exposures?.path ?? "the dataset")
+        }
+        var report: JSONValue
+        var decision: JSONValue? = nil
+        var status = ExitStatus.success
+        switch eval.mode {
+        case "interleaving":
+            report = try InterleavingEvaluation.run(
+                reader: loader.reader, config: eval.interleaving, metadata: metadata, threads: request.threads)
+        case "ope":
+            report = try OPEEvaluation.run(reader: loader.reader, config: eval.ope, metadata: metadata, threads: request.threads)
+        case "offline":
+            let outcome = try OfflineEvaluation.run(
+                reader: loader.reader, config: eval.offline, baseline: request.baseline, metadata: metadata, threads: request.threads)
+            report = outcome.report
+            if outcome.gatesFailed {
+                messages.append("one or more regression gates failed")
+                status = eval.experiment.analysis.compat == "recsys-eval" ? .error : .checkFailed
+            }
+        default:
+            let outcome = try ExperimentEvaluation.run(
+                reader: loader.reader, config: eval.experiment, mode: eval.mode, metadata: metadata, threads: request.threads)
+            report = outcome.report
+            decision = outcome.decision
+            status = ExitStatus(rawValue: outcome.exitCode) ?? .error
+            if case .string(let action)? = report["verdict"]?["action"] {
+                messages.append("\(eval.mode == "aa-check" ? "A/A check" : "decision"): \(action)")
+            }
+        }
+        if let summary = loader.ingest { report = withIngest(report, summary) }
+        return Result(report: report, decision: decision, status: status, messages: messages + warnings(report), ingest: loader.ingest)
+    }
+
+    /// The report's warnings, each as a message.
+    static func warnings(_ report: JSONValue) -> [String] {
+        report["warnings"]?.arrayItems.compactMap { if case .string(let s) = $0 { "warning: " + s } else { nil } } ?? []
+    }
+
+    /// One line per table that was read, and the first rejected lines.
+    static func ingestMessages(_ s: IngestSummary) -> [String] {
+        var out: [String] = []
+        for t in TableKind.allCases {
+            let c = s.counts(t)
+            guard c.read > 0 || c.blank > 0 else { continue }
+            var line =
+                "ingest: \(t) read \(ReadableCount.text(c.read)), written \(ReadableCount.text(c.written)), rejected \(ReadableCount.text(c.rejected))"
+            if c.blank > 0 { line += " (\(ReadableCount.text(c.blank)) blank lines skipped)" }
+            out.append(line)
+        }
+        for r in s.firstRejects { out.append("  rejected \(r.text)") }
+        if let path = s.rejectsPath {
+            out.append("  every rejected line and its reason: \(path)")
+        } else if s.tables.contains(where: { $0.rejected > 0 }) {
+            out.append("  rejected lines were not kept (give --rejects FILE to keep them)")
+        }
+        return out
+    }
+
+    /// The report with `data_quality.ingest`: rows read, written and rejected per table, the
+    /// first rejected lines with their reasons, and where the rest are.
+    static func withIngest(_ report: JSONValue, _ s: IngestSummary) -> JSONValue {
+        var tables: [(String, JSONValue)] = []
+        for t in TableKind.allCases {
+            let c = s.counts(t)
+            guard c.read > 0 || c.blank > 0 else { continue }
+            tables.append(
+                (
+                    t.description,
+                    .object([
+                        ("read", .number(Double(c.read))), ("written", .number(Double(c.written))),
+                        ("rejected", .number(Double(c.rejected))), ("blank_lines", .number(Double(c.blank))),
+                    ])
+                ))
+        }
+        var ingest: [(String, JSONValue)] = [("tables", .object(tables))]
+        ingest.append(
+            (
+                "first_rejects",
+                .array(
+                    s.firstRejects.map {
+                        .object([
+                            ("table", .string($0.table.description)), ("source", .string($0.source)), ("line", .number(Double($0.line))),
+                            ("field", .string($0.field)), ("reason", .string($0.reason)),
+                        ])
+                    })
+            ))
+        if let path = s.rejectsPath { ingest.append(("rejects_file", .string(path))) }
+        guard case .object(var top) = report else { return report }
+        if let i = top.firstIndex(where: { $0.0 == "data_quality" }), case .object(var dq) = top[i].1 {
+            dq.append(("ingest", .object(ingest)))
+            top[i].1 = .object(dq)
+        } else {
+            top.append(("data_quality", .object([("ingest", .object(ingest))])))
+        }
+        return .object(top)
+    }
+}
+
+extension EvalConfig {
+    /// An offline config from plain flags: metrics such as `ndcg@10,precision@10` and slice keys,
+    /// with the same checks as a config file.
+    public static func offline(metrics: String, sliceKeys: String) throws -> EvalConfig {
+        var yaml = "mode: offline\noffline:\n  metrics:\n"
+        for m in metrics.split(separator: ",") {
+            let parts = m.split(separator: "@")
+            let k = parts.count > 1 ? String(parts[1]) : "0"
+            yaml += "    - name: \"\(parts[0])\"\n      k: \(Int(k) != nil ? k : "\"\(k)\"")\n"
+        }
+        let keys = sliceKeys.split(separator: ",").map { "\"\($0)\"" }.joined(separator: ", ")
+        yaml += "  slice_keys: [\(keys)]\n"
+        return try EvalConfig.parse(yaml, file: "--metrics")
+    }
+}
