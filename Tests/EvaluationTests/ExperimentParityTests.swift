@@ -8,11 +8,11 @@ import Testing
 /// recsys-eval parity in experiment and aa-check modes: its golden experiment report, its extra
 /// experiment and A/A scenarios and its experiment CLI runs (reports and decision artifacts),
 /// from its own configs, compared with a relative tolerance of 1e-9. The comparison leaves out
-/// the run's own fields and the keys receval adds (`experiment_units`, `aa_check_units`, and the
+/// the run's own fields and the keys receval adds (`experiment_units`, `aa_check_units`, `verdict`, and the
 /// decision's `action`, `reasons`, `analysis`).
 @Suite struct ExperimentParityTests {
     static let fixtures = OfflineParityTests.fixtures
-    static let added: Set<String> = ["experiment_units", "aa_check_units", "action", "reasons", "analysis", "versions"]
+    static let added: Set<String> = ["experiment_units", "aa_check_units", "verdict", "action", "reasons", "analysis", "versions"]
 
     static func differences(_ a: JSONValue, _ b: JSONValue) -> [String] {
         OfflineParityTests.differences(strip(a), strip(b))

@@ -243,4 +243,91 @@ import Testing
         #expect(bad.status == 1)
         #expect(bad.err.contains("--compat"))
     }
+
+    /// Output conventions: several outputs in one run, each in the format of its extension,
+    /// `-` for standard output; the rejects file is named after the report and every rejected
+    /// row is counted on standard error.
+    @Test func runOutputsFormatsAndRejects() throws {
+        let tmp = Self.tempDir()
+        let tiny = Self.fixtures + "/tiny"
+        var lines = try String(contentsOfFile: tiny + "/exposures.jsonl", encoding: .utf8)
+        lines += "{\"request_id\": 5}\n"
+        try lines.write(toFile: tmp + "/exposures.jsonl", atomically: true, encoding: .utf8)
+        let r = try Self.run([
+            "run", "--exposures", tmp + "/exposures.jsonl", "--outcomes", tiny + "/outcomes.jsonl", "--metrics", "ndcg@2",
+            "--output", tmp + "/r.json", "--output", tmp + "/r.html", "--output", tmp + "/r.md", "--output", "-", "--max-reject-rate",
+            "0.5",
+        ])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(try String(contentsOfFile: tmp + "/r.html", encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
+        #expect(try String(contentsOfFile: tmp + "/r.json", encoding: .utf8).hasPrefix("{"))
+        #expect(!(try String(contentsOfFile: tmp + "/r.md", encoding: .utf8).hasPrefix("{")))
+        let stdout = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+        #expect(stdout?["mode"] as? String == "offline")
+        #expect(r.err.contains("ingest: exposures read 4, written 3, rejected 1"))
+        #expect(r.err.contains("exposures.jsonl:4: request_id"))
+        #expect(FileManager.default.fileExists(atPath: tmp + "/r.rejects.jsonl"))
+        let dq = (stdout?["data_quality"] as? [String: Any])?["ingest"] as? [String: Any]
+        #expect(((dq?["tables"] as? [String: Any])?["exposures"] as? [String: Any])?["rejected"] as? Int == 1)
+        // Beyond --max-reject-rate: exit 5, no report.
+        let strict = try Self.run([
+            "run", "--exposures", tmp + "/exposures.jsonl", "--outcomes", tiny + "/outcomes.jsonl", "--metrics", "ndcg@2",
+            "--output", tmp + "/s.json", "--max-reject-rate", "0.1",
+        ])
+        #expect(strict.status == 5, "\(strict.err)")
+        #expect(!FileManager.default.fileExists(atPath: tmp + "/s.json"))
+    }
+
+    /// One meaning per exit status: a failed regression gate (4) is not an error (1); a flag
+    /// error is 1 too; recsys-eval's status for a failed gate (1) only with --compat.
+    @Test func exitStatusesAreShared() throws {
+        let tmp = Self.tempDir()
+        let tiny = Self.fixtures + "/tiny"
+        let args = ["run", "--exposures", tiny + "/exposures.jsonl", "--outcomes", tiny + "/outcomes.jsonl", "--metrics", "precision@2"]
+        #expect(try Self.run(args + ["--output", tmp + "/base.json"]).status == 0)
+        // A baseline whose precision@2 is far higher makes the gate fail.
+        var base = try String(contentsOfFile: tmp + "/base.json", encoding: .utf8)
+        base = base.replacingOccurrences(of: "\"value\": 0.16666666666666666", with: "\"value\": 0.9")
+        try base.write(toFile: tmp + "/base.json", atomically: true, encoding: .utf8)
+        try "mode: offline\noffline:\n  metrics: [{name: precision, k: 2}]\n  gates: [{metric: precision@2, max_drop: 0.01}]\n".write(
+            toFile: tmp + "/gate.yaml", atomically: true, encoding: .utf8)
+        let gated = ["run", "--data", try Self.ingestTiny(tmp), "--config", tmp + "/gate.yaml", "--baseline", tmp + "/base.json"]
+        let failed = try Self.run(gated + ["--output", tmp + "/g.json"])
+        #expect(failed.status == 4, "\(failed.err)")
+        #expect(FileManager.default.fileExists(atPath: tmp + "/g.json"))
+        #expect(try Self.run(gated + ["--output", tmp + "/g.json", "--compat", "recsys-eval"]).status == 1)
+        #expect(try Self.run(["run", "--output", tmp + "/x.json", "--threads", "0"]).status == 1)
+        #expect(try Self.run(["inspect", tmp + "/missing.rcv"]).status == 1)
+        let help = try Self.run(["run", "--help"])
+        for mode in ["offline", "experiment", "aa-check", "ope", "interleaving"] { #expect(help.out.contains(mode)) }
+        let words = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("4 a check failed"))
+    }
+
+    /// `quality` says what the dataset does hold when asked for what it does not.
+    @Test func qualityNamesWhatTheDataHolds() throws {
+        let tmp = Self.tempDir()
+        let ds = try Self.ingestMini(tmp)
+        let exp = try Self.run(["quality", ds, "--experiment", "exp_nope"])
+        #expect(exp.status == 1)
+        #expect(exp.err.contains("the assignments hold: exp_ecommerce_mini"), "\(exp.err)")
+        let key = try Self.run(["quality", ds, "--slice", "surfac"])
+        #expect(key.status == 1)
+        #expect(key.err.contains("no exposure's context has the key surfac; context keys in the data:"), "\(key.err)")
+        #expect(key.err.contains("surface"))
+        try "\n".write(toFile: tmp + "/empty.jsonl", atomically: true, encoding: .utf8)
+        let ingest = try Self.run(["ingest", "--exposures", tmp + "/empty.jsonl", "-o", tmp + "/empty.rcv"])
+        #expect(ingest.status == 0)
+        #expect(ingest.err.contains("the inputs hold no rows"))
+        let empty = try Self.run(["quality", tmp + "/empty.rcv"])
+        #expect(empty.status == 1)
+        #expect(empty.err.contains("holds no rows"))
+    }
+
+    static func ingestTiny(_ dir: String) throws -> String {
+        let t = fixtures + "/tiny"
+        let r = try run(["ingest", "--exposures", t + "/exposures.jsonl", "--outcomes", t + "/outcomes.jsonl", "-o", dir + "/tiny.rcv"])
+        #expect(r.status == 0, "\(r.err)")
+        return dir + "/tiny.rcv"
+    }
 }
