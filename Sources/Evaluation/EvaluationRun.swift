@@ -124,7 +124,50 @@ public struct EvaluationRun {
             }
         }
         if let summary = loader.ingest { report = withIngest(report, summary) }
+        let unknown = try unknownContextKeys(eval, reader: loader.reader)
+        if !unknown.isEmpty { report = withWarnings(report, unknown) }
         return Result(report: report, decision: decision, status: status, messages: messages + warnings(report), ingest: loader.ingest)
+    }
+
+    /// Context keys the config names (slice keys, the CUPED covariate) that no exposure holds: each
+    /// would give one segment of "missing" values, or no covariate, without an error.
+    static func unknownContextKeys(_ eval: EvalConfig, reader: DatasetReader) throws -> [String] {
+        let named: [(String, [String])]
+        switch eval.mode {
+        case "offline": named = [("offline.slice_keys", eval.offline.sliceKeys)]
+        case "ope": named = [("ope.analysis.slice_keys", eval.ope.analysis.sliceKeys)]
+        case "interleaving": named = [("interleaving.analysis.slice_keys", eval.interleaving.analysis.sliceKeys)]
+        default:
+            let e = eval.experiment
+            named = [
+                ("experiment.slice_keys", e.sliceKeys), ("experiment.srm.slice_keys", e.srmSliceKeys),
+                ("experiment.cuped.covariate_key", e.covariateKey.isEmpty ? [] : [e.covariateKey]),
+            ]
+        }
+        let dictionary = try reader.dictionary("context_key")
+        let present = Set((0..<dictionary.count).map { dictionary.string($0) })
+        var out: [String] = []
+        for (key, values) in named {
+            for v in values where !present.contains(v) {
+                let shown = present.sorted().prefix(12).joined(separator: ", ")
+                out.append(
+                    "\(key) names \"\(v)\", which no exposure's context holds (keys in the data: \(shown.isEmpty ? "none" : shown)): its segments all read as missing"
+                )
+            }
+        }
+        return out
+    }
+
+    /// The report with `more` appended to its top-level `warnings`.
+    static func withWarnings(_ report: JSONValue, _ more: [String]) -> JSONValue {
+        guard case .object(var top) = report else { return report }
+        let added = more.map { JSONValue.string($0) }
+        if let i = top.firstIndex(where: { $0.0 == "warnings" }) {
+            top[i].1 = .array(top[i].1.arrayItems + added)
+        } else {
+            top.append(("warnings", .array(added)))
+        }
+        return .object(top)
     }
 
     /// The report's warnings, each as a message.
@@ -139,8 +182,8 @@ public struct EvaluationRun {
             let c = s.counts(t)
             guard c.read > 0 || c.blank > 0 else { continue }
             var line =
-                "ingest: \(t) read \(ReadableCount.text(c.read)), written \(ReadableCount.text(c.written)), rejected \(ReadableCount.text(c.rejected))"
-            if c.blank > 0 { line += " (\(ReadableCount.text(c.blank)) blank lines skipped)" }
+                "ingest: \(t) read \(ReadableNumber.count(c.read)), written \(ReadableNumber.count(c.written)), rejected \(ReadableNumber.count(c.rejected))"
+            if c.blank > 0 { line += " (\(ReadableNumber.count(c.blank)) blank lines skipped)" }
             out.append(line)
         }
         for r in s.firstRejects { out.append("  rejected \(r.text)") }

@@ -116,11 +116,11 @@ public struct ExperimentEvaluation {
             for (threshold, n) in counts {
                 let expected = (Double(threshold) ?? 0) * total
                 reasons.append(
-                    "\(ReadableCount.text(Int(n.numberValue ?? 0))) of \(ReadableCount.text(Int(total))) unit-level tests have p < \(threshold) (about \(JSONValue.goNumber((expected * 10).rounded() / 10)) expected by chance)"
+                    "\(ReadableNumber.count(Int(n.numberValue ?? 0))) of \(ReadableNumber.count(Int(total))) unit-level tests have p < \(threshold) (about \(ReadableNumber.value(expected)) expected by chance)"
                 )
             }
         }
-        if srm.detected { reasons.insert("sample ratio mismatch on units: p = \(units.fmt(srm.global.pValue))", at: 0) }
+        if srm.detected { reasons.insert("sample ratio mismatch on units: p \(ReadableNumber.pClause(srm.global.pValue))", at: 0) }
         return Verdict(
             action: uniform && !srm.detected ? "pass" : "fail",
             decidedBy:

@@ -1,3 +1,5 @@
+import Reports
+
 /// A run that would analyse something other than what was asked for. Each case stops the run
 /// before any report is written (exit status 1) and says what the data or the configuration
 /// does hold, so the user can fix the one line that is wrong.
@@ -20,7 +22,7 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .controlVariantAbsent(let c, let present):
-            let list = present.map { "\($0.name) (\(ReadableCount.text($0.exposures)) exposures)" }.joined(separator: ", ")
+            let list = present.map { "\($0.name) (\(ReadableNumber.count($0.exposures)) exposures)" }.joined(separator: ", ")
             var s = "experiment.control_variant is \"\(c)\", but no assigned exposure has that variant"
             s += present.isEmpty ? "; the experiment has no assigned exposures at all" : "; the data holds: \(list)"
             if let near = present.first(where: { $0.name.lowercased() == c.lowercased() }) {
@@ -43,18 +45,5 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
         case .noExposures(let source):
             return "\(source): no exposure rows to evaluate (the input is empty, or every row was rejected)"
         }
-    }
-}
-
-/// Counts as people read them: thousands separated by commas (`19,886`).
-enum ReadableCount {
-    static func text(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
     }
 }

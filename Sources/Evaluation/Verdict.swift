@@ -29,8 +29,8 @@ struct Verdict {
     static func control(_ compat: RecsysEvalExperiment) -> (variant: String, chosenBy: String, note: String) {
         let name = compat.controlName
         let others = compat.presentByExposures.filter { $0.name != name }
-            .map { "\($0.name): \(ReadableCount.text($0.exposures))" }.joined(separator: ", ")
-        let own = compat.control.map { ReadableCount.text(compat.scan.global[$0].exposures) } ?? "0"
+            .map { "\($0.name): \(ReadableNumber.count($0.exposures))" }.joined(separator: ", ")
+        let own = compat.control.map { ReadableNumber.count(compat.scan.global[$0].exposures) } ?? "0"
         let counts = "\(name) has \(own) exposures" + (others.isEmpty ? "" : " (\(others))")
         switch compat.controlChoice {
         case .configured:
@@ -56,7 +56,7 @@ struct Verdict {
         let decidedBy =
             recsysEval
             ? "recsys-eval's rule (--compat recsys-eval): the primary metrics' request-level deltas against their thresholds, then gated guardrails and SRM; significance plays no part"
-            : "receval's analysis at the randomisation unit (experiment_units): SRM on \(units.config.analysis.unit == .request ? "requests" : "users") first, then each primary metric's test after \(units.correction.rawValue) correction at alpha \(units.fmt(units.alpha)), then guardrails"
+            : "receval's analysis at the randomisation unit (experiment_units): SRM on \(units.config.analysis.unit == .request ? "requests" : "users") first, then each primary metric's test after \(units.correction.rawValue) correction at alpha \(ReadableNumber.value(units.alpha)), then guardrails"
         let unitSRM = units.srm()
         let requestSRM = compat.srm(compat.scan.assignmentRowsByVariant)
         let gating = recsysEval ? "request-level" : "unit-level"
@@ -73,7 +73,7 @@ struct Verdict {
         }
         if requestSRM.detected != unitSRM.detected {
             srmNote +=
-                ". The two SRM checks disagree: recsys-eval's request-level check (experiment.srm) \(requestSRM.detected ? "detects" : "does not detect") a mismatch (p = \(units.fmt(requestSRM.pValue))) and the unit-level check \(unitSRM.detected ? "detects" : "does not detect") one (p = \(units.fmt(unitSRM.global.pValue))). Rows per variant also differ when units in one arm make more requests than in the other, a treatment effect, not a broken split; units are what was randomised"
+                ". The two SRM checks disagree: recsys-eval's request-level check (experiment.srm) \(requestSRM.detected ? "detects" : "does not detect") a mismatch (p \(ReadableNumber.pClause(requestSRM.pValue))) and the unit-level check \(unitSRM.detected ? "detects" : "does not detect") one (p \(ReadableNumber.pClause(unitSRM.global.pValue))). Rows per variant also differ when units in one arm make more requests than in the other, a treatment effect, not a broken split; units are what was randomised"
         }
         var notes = [
             "summary.executive.decision is recsys-eval's status of offline regression gates; an experiment has none, so it reads not_configured. The experiment's decision is verdict.action."
@@ -86,5 +86,13 @@ struct Verdict {
         return Verdict(
             action: decision.action, decidedBy: decidedBy, reasons: decision.reasons, control: control(compat),
             srm: (gating, gatingDetected, srmNote), notes: notes)
+    }
+}
+
+extension ReadableNumber {
+    /// A p-value as the end of a sentence: `= 0.115`, `< 0.001`.
+    static func pClause(_ p: Double) -> String {
+        let s = pValue(p)
+        return s.hasPrefix("<") ? s : "= " + s
     }
 }

@@ -151,6 +151,15 @@ import Testing
         #expect(top.firstIndex { $0.0 == "verdict" }! < top.firstIndex { $0.0 == "summary" }!)
     }
 
+    /// A slice key no context holds would make every segment "missing": the report says so.
+    @Test func unknownSliceKeysAreWarnings() throws {
+        let out = try EvaluationRun.run(
+            try Self.request("mode: offline\noffline:\n  metrics: [{name: ndcg, k: 2}]\n  slice_keys: [surfac]\n"))
+        let warnings = out.report["warnings"]?.arrayItems.map(\.str) ?? []
+        #expect(warnings.contains { $0.contains("offline.slice_keys names \"surfac\"") && $0.contains("surface") }, "\(warnings)")
+        #expect(out.messages.contains { $0.contains("\"surfac\"") })
+    }
+
     @Test func anEmptyInputIsAnError() throws {
         let dir = Self.tempDir()
         try "\n".write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
