@@ -151,7 +151,8 @@ public struct DatasetDescription: Sendable {
         return s
     }
 
-    public func json() -> String {
+    /// The description as one JSON object; `extra` members (name, JSON text) are appended.
+    public func json(extra: [(String, String)] = []) -> String {
         var s = "{"
         func str(_ v: String) -> String {
             var o = ""
@@ -180,7 +181,9 @@ public struct DatasetDescription: Sendable {
             "{\"name\":\(str($0.name)),\"scope\":\"dataset\",\"entries\":\($0.entries),\"stored_bytes\":\($0.storedBytes),\"raw_bytes\":\($0.rawBytes)}"
         }
         s += dl.joined(separator: ",")
-        s += "],\"metadata\":{" + metadata.map { "\(str($0.0)):\(str($0.1))" }.joined(separator: ",") + "}}\n"
+        s += "],\"metadata\":{" + metadata.map { "\(str($0.0)):\(str($0.1))" }.joined(separator: ",") + "}"
+        for (name, value) in extra { s += ",\(str(name)):\(value)" }
+        s += "}\n"
         return s
     }
 }

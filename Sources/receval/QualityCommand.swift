@@ -1,6 +1,7 @@
 import ArgumentParser
 import ColumnarStorage
 import Engine
+import Reports
 
 struct QualityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,18 +33,22 @@ struct QualityCommand: ParsableCommand {
             try DataQuality.check(reader: reader, sliceKeys: keys, experiment: experiment)
             let q = try DataQuality.compute(reader: reader, sliceKeys: keys, threads: threads ?? defaultThreads(), experiment: experiment)
             let c = q.counts
+            let n = ReadableNumber.self
             var s = "dataset \(dataset)\n"
-            s += "  exposures \(c.exposureRows) (\(c.duplicateExposures) duplicate request ids, \(c.emptyExposures) empty lists)\n"
-            s += "  outcomes \(c.outcomeRows) (\(c.orphanOutcomes) orphans, \(c.outcomesOnUnshownItems) on items not shown, "
-            s += "\(c.outcomesBeforeExposure) before their exposure)\n"
-            s += "  assignments \(c.assignmentRows) for \(c.assignedRequests) requests; \(c.assignedExposures) exposures assigned\n"
-            s += "  exposure join rate \(q.exposureJoinRate), outcome join rate \(q.outcomeJoinRate)\n"
+            s += "  exposures \(n.count(c.exposureRows)) (\(n.count(c.duplicateExposures)) duplicate request ids, "
+            s += "\(n.count(c.emptyExposures)) empty lists)\n"
+            s +=
+                "  outcomes \(n.count(c.outcomeRows)) (\(n.count(c.orphanOutcomes)) orphans, \(n.count(c.outcomesOnUnshownItems)) on items not shown, "
+            s += "\(n.count(c.outcomesBeforeExposure)) before their exposure)\n"
+            s += "  assignments \(n.count(c.assignmentRows)) for \(n.count(c.assignedRequests)) requests; "
+            s += "\(n.count(c.assignedExposures)) exposures assigned\n"
+            s += "  exposure join rate \(n.percent(q.exposureJoinRate)), outcome join rate \(n.percent(q.outcomeJoinRate))\n"
             if !q.slices.isEmpty {
-                s += "\n  " + "slice".padding(32) + "exposures".padding(12) + "join rate".padding(22) + "assigned\n"
+                s += "\n  " + "slice".padding(32) + "exposures".padding(12) + "join rate".padding(12) + "assigned\n"
                 for x in q.slices {
                     let name = x.value.map { "\(x.key)=\($0)" } ?? "\(x.key) (missing)"
-                    s += "  " + name.padding(32) + String(x.exposures).padding(12)
-                    s += String(x.joinRate).padding(22) + String(x.assignmentRate) + "\n"
+                    s += "  " + name.padding(32) + n.count(x.exposures).padding(12)
+                    s += n.percent(x.joinRate).padding(12) + n.percent(x.assignmentRate) + "\n"
                 }
             }
             let warnings = q.warnings()

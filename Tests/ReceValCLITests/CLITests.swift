@@ -61,6 +61,12 @@ import Testing
         let inspect = try Self.run(["inspect", ds])
         #expect(inspect.status == 0)
         #expect(inspect.out.contains("table exposures: 6 rows"))
+        // What the data holds comes before how it is stored.
+        let summary = try #require(inspect.out.range(of: "\nsummary\n"))
+        let storage = try #require(inspect.out.range(of: "\nstorage\n"))
+        #expect(summary.lowerBound < storage.lowerBound)
+        #expect(inspect.out.contains("experiment   exp_ecommerce_mini: A "))
+        #expect(inspect.out.contains("  exposures    6 rows, "))
         let json = try Self.run(["inspect", ds, "--json"])
         let obj = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [String: Any]
         let tables = obj["tables"] as! [[String: Any]]
