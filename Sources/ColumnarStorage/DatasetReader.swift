@@ -14,9 +14,12 @@ public final class DatasetReader: Sendable {
     /// The format version written in the file's header.
     public let formatVersion: (major: UInt16, minor: UInt16)
     private let file: MappedFile
+    /// Sees every chunk handed out (for progress); nil: nobody watches.
+    private let observer: ScanObserver?
 
-    public init(path: String) throws(StorageError) {
+    public init(path: String, observer: ScanObserver? = nil) throws(StorageError) {
         self.path = path
+        self.observer = observer
         file = try MappedFile(path: path)
         fileSize = file.count
         do {
@@ -111,6 +114,7 @@ public final class DatasetReader: Sendable {
 
     /// The stored bytes of a chunk, checksum-verified and decompressed into its encoded payload.
     public func payload(_ c: ChunkDescriptor, context: String) throws(StorageError) -> [UInt8] {
+        observer?.add(c.storedLength)
         do {
             return try file.withBytes { (b) throws(FormatError) -> [UInt8] in
                 let stored = UnsafeRawBufferPointer(rebasing: b[Int(c.offset)..<Int(c.offset + c.storedLength)])

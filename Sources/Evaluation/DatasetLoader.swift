@@ -6,6 +6,7 @@ import Ingest
 /// Ingest never drops a row silently here either: the counts per table and the first rejected
 /// lines are kept in `ingest`, the rejects file is kept where `IngestPolicy.rejectsPath` says,
 /// and more than `maxRejectRate` rejected rows stop the run (`IngestError.tooManyRejects`).
+/// An `observer` sees the bytes every scan of the dataset reads (for progress).
 public final class DatasetLoader {
     /// How JSONL sources are ingested.
     public struct IngestPolicy: Sendable {
@@ -29,14 +30,14 @@ public final class DatasetLoader {
 
     public init(
         config: DatasetConfig, scratchDirectory: String, threads: Int, policy: IngestPolicy = IngestPolicy(),
-        progress: (IngestProgress) -> Void = { _ in }
+        observer: ScanObserver? = nil, progress: (IngestProgress) -> Void = { _ in }
     ) throws {
         let sources = [config.exposures, config.outcomes, config.assignments].compactMap { $0 }
         if let direct = sources.first(where: { $0.type == "receval" }) {
             guard sources.allSatisfy({ $0.type == "receval" && $0.path == direct.path }) else {
                 throw ConfigError(file: "dataset config", "a receval dataset holds every table: give the same path for each source")
             }
-            reader = try DatasetReader(path: direct.path)
+            reader = try DatasetReader(path: direct.path, observer: observer)
             temporary = nil
             ingest = nil
             return
@@ -62,7 +63,7 @@ public final class DatasetLoader {
             }
             throw error
         }
-        reader = try DatasetReader(path: path)
+        reader = try DatasetReader(path: path, observer: observer)
         temporary = path
         ingest = summary
         // The mapping stays valid after the name is removed.

@@ -56,8 +56,11 @@ public struct EvaluationRun {
     /// The section of the eval config each mode reads.
     static func section(of mode: String) -> String { mode == "aa-check" ? "experiment" : mode }
 
-    /// Checks the mode against the config, then runs it. `progress` sees ingest progress.
-    public static func run(_ request: Request, progress: (IngestProgress) -> Void = { _ in }) throws -> Result {
+    /// Checks the mode against the config, then runs it. `progress` sees ingest progress and
+    /// `observer` the bytes the scans read.
+    public static func run(_ request: Request, observer: ScanObserver? = nil, progress: (IngestProgress) -> Void = { _ in }) throws
+        -> Result
+    {
         var eval = request.eval
         let file = request.configName
         if let flag = request.modeFlag?.lowercased() {
@@ -91,7 +94,7 @@ public struct EvaluationRun {
         }
         let loader = try DatasetLoader(
             config: dataset, scratchDirectory: request.scratchDirectory, threads: request.threads, policy: request.ingest,
-            progress: progress)
+            observer: observer, progress: progress)
         var messages = loader.ingest.map(ingestMessages) ?? []
         if loader.rows(of: "exposures") == 0 {
             throw RunError.noExposures(source: dataset.exposures?.path ?? "the dataset")

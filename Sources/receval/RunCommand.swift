@@ -140,10 +140,12 @@ struct RunCommand: ParsableCommand {
             if let baseline { request.baseline = try JSONValue.parse(try TextFile.read(baseline)) }
             request.ingest = .init(maxRejectRate: maxRejectRate, rejectsPath: rejects ?? sibling(".rejects.jsonl"))
             var bar = ProgressBar(enabled: !quiet)
-            let result = try EvaluationRun.run(request) { p in
+            let observer = bar.enabled ? ProgressBar.scanObserver() : nil
+            let result = try EvaluationRun.run(request, observer: observer) { p in
                 bar.update(phase: "ingest " + p.phase, done: p.bytesRead, total: p.bytesTotal, rows: p.rows)
             }
             bar.finish()
+            if observer?.total ?? 0 > 0 { Terminal.err("\r\u{1B}[2K") }
             for (path, format) in targets() {
                 if path == "-" {
                     Terminal.out(format.render(result.report))

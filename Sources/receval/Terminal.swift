@@ -1,3 +1,5 @@
+import ColumnarStorage
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -108,6 +110,16 @@ struct ProgressBar {
         line += ", \(Int(Double(rows) / elapsed / 1000)) k rows/s"
         Terminal.err(line)
         drawn = true
+    }
+
+    /// A progress line for scans of a dataset: bytes of column chunks read and the rate (a run
+    /// makes one or more passes, so there is no total to count towards).
+    static func scanObserver() -> ScanObserver {
+        let start = Terminal.now()
+        return ScanObserver { bytes in
+            let elapsed = max(Terminal.now() - start, 1e-3)
+            Terminal.err("\r\u{1B}[2Kscanning: \(size(Double(bytes))) of columns read, \(Int(Double(bytes) / elapsed / 1e6)) MB/s")
+        }
     }
 
     mutating func finish() {

@@ -70,4 +70,19 @@ import Testing
         let single = try DatasetProfile.compute(reader: try Self.ingest(dir, partitions: 1), threads: 1, topValues: 3)
         #expect(p == single)
     }
+
+    /// A reader's observer sees every chunk it hands out, from every thread.
+    @Test func scanObserverCountsEveryChunk() throws {
+        let (dir, path) = try JoinTests.dataset(partitions: 3)
+        _ = dir
+        final class Last: @unchecked Sendable { var value: UInt64 = 0 }
+        let last = Last()
+        let observer = ScanObserver(interval: 0) { last.value = max(last.value, $0) }
+        let reader = try DatasetReader(path: path, observer: observer)
+        _ = try DatasetProfile.compute(reader: reader, threads: 1)
+        let once = observer.total
+        #expect(once > 0 && last.value == once)
+        _ = try DatasetProfile.compute(reader: reader, threads: 2)
+        #expect(observer.total == 2 * once)
+    }
 }

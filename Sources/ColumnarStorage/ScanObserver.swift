@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Counts the stored bytes a `DatasetReader` hands out and reports the running total to
+/// `report` at most every `interval` seconds, from whichever thread crosses it: how long scans
+/// show progress on a terminal. One observer belongs to one reader; nothing is global.
+public final class ScanObserver: @unchecked Sendable {
+    private let report: @Sendable (UInt64) -> Void
+    private let interval: Double
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    // Guarded by `lock`.
+    private var bytes: UInt64 = 0
+    private var lastReport = 0.0
+
+    public init(interval: Double = 0.2, report: @escaping @Sendable (UInt64) -> Void) {
+        precondition(interval >= 0, "interval is in seconds")
+        self.interval = interval
+        self.report = report
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// Stored bytes read so far.
+    public var total: UInt64 {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return bytes
+    }
+
+    func add(_ n: UInt64) {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let t = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        pthread_mutex_lock(lock)
+        bytes += n
+        let due = t - lastReport >= interval
+        if due { lastReport = t }
+        let total = bytes
+        pthread_mutex_unlock(lock)
+        if due { report(total) }
+    }
+}
