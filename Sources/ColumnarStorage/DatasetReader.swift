@@ -110,6 +110,30 @@ public final class DatasetReader: Sendable {
 
     public var partitionCount: Int { footer.partitions.count }
 
+    /// The bytes a partition's chunks span in the file (the writer places each partition's chunks
+    /// together); empty for a partition without chunks.
+    public func extent(partition p: Int) -> Range<Int> {
+        let part = footer.partitions[p]
+        var lo = Int(part.requestDictionary.chunk.offset)
+        var hi = lo + Int(part.requestDictionary.chunk.storedLength)
+        for table in part.tables {
+            for group in table {
+                for c in group.chunks {
+                    lo = min(lo, Int(c.offset))
+                    hi = max(hi, Int(c.offset + c.storedLength))
+                }
+            }
+        }
+        return lo..<hi
+    }
+
+    /// Drops the mapped pages of partition `p` from the process's resident memory once it has been
+    /// scanned, so a run's peak does not grow with the dataset file. Safe at any time: a later
+    /// read of the partition faults its pages back in from the page cache.
+    public func release(partition p: Int) {
+        file.release(extent(partition: p))
+    }
+
     public func tableIndex(_ name: String) -> Int? { footer.tables.firstIndex { $0.name == name } }
 
     /// The stored bytes of a chunk, checksum-verified and decompressed into its encoded payload.

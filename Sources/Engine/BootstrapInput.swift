@@ -15,7 +15,7 @@ public struct BootstrapInput: Sendable {
         let variants = try reader.dictionary("variant")
         let events = DictionaryIndex(try reader.dictionary("event_type"))
         let isClick = events.codes(matchingCaseInsensitive: "click")
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> BootstrapInput in
+        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> BootstrapInput in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let asReq = try load.int32("assignments", "request_id", bound: requests)

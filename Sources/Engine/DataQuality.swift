@@ -79,7 +79,7 @@ public struct DataQuality: Sendable {
         let nValues = ctxValues.count + 1  // index 0: key absent
         // Per partition: for each slice key, counters indexed by value code + 1.
         // One join per partition gives both the counts and the slices.
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (JoinCounts, [[Int]]) in
+        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> (JoinCounts, [[Int]]) in
             let j = try PartitionJoin(
                 reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, window: window)
             var load = ColumnLoader(reader: reader, partition: p)

@@ -95,7 +95,7 @@ public struct DatasetProfile: Sendable, Equatable {
         let variantNames = try reader.dictionary("variant")
         let nValues = valueNames.count
         let nVariants = variantNames.count
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Partial in
+        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> Partial in
             var part = Partial(
                 events: [Int](repeating: 0, count: eventNames.count), arms: [Int](repeating: 0, count: experimentNames.count * nVariants),
                 keyRows: [Int](repeating: 0, count: keyNames.count))

@@ -59,7 +59,7 @@ public struct DistributionMetrics: Sendable, Equatable {
         }
         let filter = wantedPairs
         let filtering = segment != nil
-        _ = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Int in
+        _ = try Morsels.partitions(of: reader, threads: threads) { p -> Int in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)

@@ -213,7 +213,7 @@ public struct ExperimentScan: Sendable {
         let valueAsNumber = numeric
         let pre = options.prePeriod
 
-        let partials = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Partial in
+        let partials = try Morsels.partitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)

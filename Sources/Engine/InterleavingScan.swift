@@ -100,7 +100,7 @@ public struct InterleavingScan: Sendable {
             var unlabelledItems = 0
             var counts = JoinCounts()
         }
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Partial in
+        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)

@@ -1,3 +1,4 @@
+import ColumnarStorage
 import Dispatch
 
 /// Runs independent pieces of work (morsels: a partition, a row group) on up to `threads`
@@ -22,6 +23,17 @@ public enum Morsels {
             }
         }
         return try (0..<count).map { try slots.get($0).get() }
+    }
+}
+
+extension Morsels {
+    /// Runs `body` once per partition of `reader` (results in partition order, as `run`), and
+    /// releases each partition's mapped pages when its body returns.
+    public static func partitions<R: Sendable>(of reader: DatasetReader, threads: Int, _ body: @Sendable (Int) throws -> R) throws -> [R] {
+        try run(count: reader.partitionCount, threads: threads) { p in
+            defer { reader.release(partition: p) }
+            return try body(p)
+        }
     }
 }
 

@@ -346,7 +346,7 @@ public struct OffPolicyScan: Sendable {
         // reward event) and, for the fitted model, impressions, rewards and target weight per
         // (item, slot).
         let modelWidth = 3 * slots
-        let pass1 = try Morsels.run(count: partitions, threads: threads) { p -> (KeyedSums, KeyedSums?, Int) in
+        let pass1 = try Morsels.partitions(of: reader, threads: threads) { p -> (KeyedSums, KeyedSums?, Int) in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             var fitted: KeyedSums? = nil
@@ -440,7 +440,7 @@ public struct OffPolicyScan: Sendable {
             var touched = 0
         }
         let termCount = Self.termCount
-        let parts = try Morsels.run(count: partitions, threads: threads) { p -> Partial in
+        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)

@@ -124,7 +124,7 @@ public struct RankingMetrics: Sendable {
             var scored: [Int32] = []
             var values: [[Double]] = Array(repeating: [], count: 5)
         }
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) {
+        let parts = try Morsels.partitions(of: reader, threads: threads) {
             p -> (Sums, Sums, Int, [Int64: (Sums, Sums)], PartCases) in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)

@@ -56,7 +56,7 @@ public struct VariantAggregate {
         var space: Int64 = Int64(max(variants.count, 1))
         for _ in keyCodes { space = space.multipliedReportingOverflow(by: nValues).overflow ? Int64.max : space * nValues }
         let dense = space <= 1 << 20 ? Int(space) : 0
-        let partials = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> Partial in
+        let partials = try Morsels.partitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             // Assignments: last wins.
@@ -175,7 +175,7 @@ public enum DatasetJoin {
         let variants = try reader.dictionary("variant").count
         let items = try reader.dictionary("item_id").count
         let mask = try ExperimentFilter.mask(reader: reader, experiment: experiment)
-        let parts = try Morsels.run(count: reader.partitionCount, threads: threads) { p -> (JoinCounts, Int) in
+        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> (JoinCounts, Int) in
             let j = try PartitionJoin(
                 reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, window: window)
             return (j.counts, j.bytesTouched)
