@@ -41,39 +41,42 @@ extension Page {
         svg text{font-size:10.5px;font-family:system-ui,sans-serif;fill:#1f2328}
         """
 
+    /// Text as people read it, escaped: long decimals inside log strings rounded, markup inert.
+    static func htmlText(_ s: String) -> String { ReportRenderer.htmlEscape(ReadableNumber.text(s)) }
+
     static func html(_ block: Block, into out: inout String) {
         switch block {
         case .heading(let text):
-            out += "<h2>\(ReportRenderer.htmlEscape(text))</h2>\n"
+            out += "<h2>\(htmlText(text))</h2>\n"
         case .banner(let tone, let title, let lines):
-            out += "<div class=\"banner \(tone.rawValue)\"><strong>\(ReportRenderer.htmlEscape(title))</strong>"
-            if !lines.isEmpty { out += "<ul>" + lines.map { "<li>\(ReportRenderer.htmlEscape($0))</li>" }.joined() + "</ul>" }
+            out += "<div class=\"banner \(tone.rawValue)\"><strong>\(htmlText(title))</strong>"
+            if !lines.isEmpty { out += "<ul>" + lines.map { "<li>\(htmlText($0))</li>" }.joined() + "</ul>" }
             out += "</div>\n"
         case .text(let text):
-            out += "<p>\(ReportRenderer.htmlEscape(text))</p>\n"
+            out += "<p>\(htmlText(text))</p>\n"
         case .table(let table):
-            out += "<table><tr>" + table.header.map { "<th>\(ReportRenderer.htmlEscape($0))</th>" }.joined() + "</tr>\n"
+            out += "<table><tr>" + table.header.map { "<th>\(htmlText($0))</th>" }.joined() + "</tr>\n"
             for row in table.rows { out += "<tr>" + row.map(html).joined() + "</tr>\n" }
             out += "</table>\n"
         case .charts(let charts):
             out += "<div class=\"charts\">\n" + charts.map { $0.figure() }.joined() + "</div>\n"
         case .details(let summary, let open, let blocks):
-            out += "<details\(open ? " open" : "")><summary>\(ReportRenderer.htmlEscape(summary))</summary>\n"
+            out += "<details\(open ? " open" : "")><summary>\(htmlText(summary))</summary>\n"
             for b in blocks { html(b, into: &out) }
             out += "</details>\n"
         }
     }
 
     static func html(_ cell: Cell) -> String {
-        let title = cell.note.map { " title=\"\(ReportRenderer.htmlEscape($0))\"" } ?? ""
+        let title = cell.note.map { " title=\"\(htmlText($0))\"" } ?? ""
         if cell.isMissing {
-            let why = cell.note.map { " <small>(\(ReportRenderer.htmlEscape($0)))</small>" } ?? ""
-            return "<td class=\"missing\"\(title)>\(ReportRenderer.htmlEscape(cell.text))\(why)</td>"
+            let why = cell.note.map { " <small>(\(htmlText($0)))</small>" } ?? ""
+            return "<td class=\"missing\"\(title)>\(htmlText(cell.text))\(why)</td>"
         }
         var classes: [String] = []
         if let tone = cell.tone { classes.append(tone.rawValue) }
         if cell.isNumeric { classes.append("num") }
         let cls = classes.isEmpty ? "" : " class=\"\(classes.joined(separator: " "))\""
-        return "<td\(cls)\(title)>\(ReportRenderer.htmlEscape(cell.text))</td>"
+        return "<td\(cls)\(title)>\(htmlText(cell.text))</td>"
     }
 }

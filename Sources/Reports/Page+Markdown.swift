@@ -7,16 +7,19 @@ extension Page {
         return out
     }
 
+    /// Text as people read it, escaped: long decimals inside log strings rounded, markup inert.
+    static func mdText(_ s: String) -> String { ReportRenderer.mdEscape(ReadableNumber.text(s)) }
+
     static func markdown(_ block: Block, into out: inout String) {
         switch block {
         case .heading(let text):
-            out += "## " + ReportRenderer.mdEscape(text) + "\n\n"
+            out += "## " + mdText(text) + "\n\n"
         case .banner(let tone, let title, let lines):
-            out += "> " + tone.symbol + " **" + ReportRenderer.mdEscape(title) + "**\n"
-            for line in lines { out += ">\n> - " + ReportRenderer.mdEscape(line) + "\n" }
+            out += "> " + tone.symbol + " **" + mdText(title) + "**\n"
+            for line in lines { out += ">\n> - " + mdText(line) + "\n" }
             out += "\n"
         case .text(let text):
-            out += ReportRenderer.mdEscape(text) + "\n\n"
+            out += mdText(text) + "\n\n"
         case .table(let table):
             out += "| " + table.header.map(ReportRenderer.mdEscape).joined(separator: " | ") + " |\n"
             out += "|" + String(repeating: "---|", count: table.header.count) + "\n"
@@ -28,15 +31,15 @@ extension Page {
             out += "```\n" + charts.map { $0.text() }.joined(separator: "\n") + "```\n\n"
         case .details(let summary, let open, let blocks):
             // GitHub renders Markdown inside <details> only after a blank line.
-            out += "<details\(open ? " open" : "")><summary>" + ReportRenderer.htmlEscape(summary) + "</summary>\n\n"
+            out += "<details\(open ? " open" : "")><summary>" + ReportRenderer.htmlEscape(ReadableNumber.text(summary)) + "</summary>\n\n"
             for b in blocks { markdown(b, into: &out) }
             out += "</details>\n\n"
         }
     }
 
     static func markdown(_ cell: Cell) -> String {
-        let text = ReportRenderer.mdEscape(cell.text)
-        if cell.isMissing, let note = cell.note { return text + " " + ReportRenderer.mdEscape("(" + note + ")") }
+        let text = mdText(cell.text)
+        if cell.isMissing, let note = cell.note { return text + " " + mdText("(" + note + ")") }
         return text
     }
 }

@@ -105,6 +105,36 @@ public enum ReadableNumber {
         return significant(p, digits: 2)
     }
 
+    /// Free text (a bucket name, a reason) with every standalone decimal of more than 6
+    /// significant digits rounded by `value(_:)`: "[0.0009765625, 0.001953125)" reads
+    /// "[0.0009766, 0.001953)". Digits touching a letter (run ids, hashes, timestamps such as
+    /// "31.02365111Z") are left alone: they are identifiers, not numbers.
+    public static func text(_ s: String) -> String {
+        let chars = Array(s)
+        var out = ""
+        var i = 0
+        func isWordish(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+        while i < chars.count {
+            guard chars[i].isNumber, i == 0 || !(isWordish(chars[i - 1]) || chars[i - 1] == ".") else {
+                out.append(chars[i])
+                i += 1
+                continue
+            }
+            var j = i
+            while j < chars.count && (chars[j].isNumber || chars[j] == ".") { j += 1 }
+            let run = String(chars[i..<j])
+            let followedByWord = j < chars.count && isWordish(chars[j])
+            let digits = run.filter(\.isNumber).drop { $0 == "0" }.count
+            if !followedByWord, run.filter({ $0 == "." }).count == 1, !run.hasSuffix("."), digits > 6, let x = Double(run) {
+                out += value(x)
+            } else {
+                out += run
+            }
+            i = j
+        }
+        return out
+    }
+
     // MARK: Digits
 
     /// `magnitude` (finite, > 0) rounded to `digits` significant digits in plain decimal notation,

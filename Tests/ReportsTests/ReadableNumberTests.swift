@@ -33,6 +33,19 @@ import Testing
         #expect(ReadableNumber.level(0.999) == "99.9%")
     }
 
+    @Test(arguments: [
+        ("[0.0009765625, 0.001953125)", "[0.0009766, 0.001953)"), ("mean 4.35841688827704 here", "mean 4.358 here"),
+        ("run experiment-20261206T162131Z at 16:21:31.02365111Z", "run experiment-20261206T162131Z at 16:21:31.02365111Z"),
+        (
+            "4da171e498252e776fae9ca989d756753c91e24858ad021de9ada3f4846a9c03",
+            "4da171e498252e776fae9ca989d756753c91e24858ad021de9ada3f4846a9c03"
+        ),
+        ("count 1234567 and 0.05", "count 1234567 and 0.05"),
+    ])
+    func text(_ input: String, _ expected: String) {
+        #expect(ReadableNumber.text(input) == expected)
+    }
+
     @Test func intervals() {
         #expect(ReadableNumber.interval(-0.03561039969345367, 0.28097375532658175) == "[-3.6%, +28.1%]")
         #expect(ReadableNumber.interval(-0.001897767453537088, 0.017461442511519983, percent: false) == "[-0.001898, +0.01746]")
