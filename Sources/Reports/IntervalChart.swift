@@ -27,6 +27,9 @@ struct IntervalChart {
     var reference: (value: Double, label: String)?
     /// A line under the title saying what is drawn.
     var note: String?
+    /// The width of the plotting area in pixels: small multiples keep the default, a chart
+    /// that stands alone may be wider.
+    var plotWidth = IntervalChart.defaultPlotWidth
 
     /// The axis and the rows left off it.
     struct Axis {
@@ -86,7 +89,7 @@ struct IntervalChart {
     // MARK: SVG
 
     static let labelWidth = 118.0
-    static let plotWidth = 176.0
+    static let defaultPlotWidth = 176.0
     static let valueWidth = 62.0
     static let rowHeight = 17.0
 
@@ -102,7 +105,7 @@ struct IntervalChart {
     func svg(_ a: Axis) -> String {
         let drawn = rows.filter { r in !a.outliers.contains { $0.label == r.label } }
         let lw = Self.labelWidth
-        let pw = Self.plotWidth
+        let pw = plotWidth
         let rh = Self.rowHeight
         let height = Double(max(drawn.count, 1)) * rh + 22
         func x(_ v: Double) -> Double { lw + (min(max(v, a.lower), a.upper) - a.lower) / (a.upper - a.lower) * pw }

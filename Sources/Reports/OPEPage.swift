@@ -18,7 +18,10 @@ enum OPEPage {
         let level = ReadableNumber.level(analysis["ci_level"]?.numberValue ?? 0.95)
         blocks.append(.heading("Estimators"))
         blocks.append(.table(estimatorTable(estimators, logged: logged, level: level)))
-        blocks.append(.charts([chart("Estimated value per estimator", estimators, logged: logged, headline: headline, level: level)]))
+        var overview = chart("Estimated value per estimator", estimators, logged: logged, headline: headline, level: level)
+        overview.plotWidth = 420
+        blocks.append(.charts([overview]))
+        if let d = analysis["diagnostics"] { blocks.append(weightSummary(d)) }
         let segments = analysis["by_segment"]?.arrayItems ?? []
         if !segments.isEmpty { blocks.append(segmentCharts(segments, logged: logged, level: level)) }
         if let d = analysis["diagnostics"] { blocks.append(JSONFold.details("Importance weights: diagnostics", d)) }
@@ -62,6 +65,20 @@ enum OPEPage {
             }
         }
         return blocks
+    }
+
+    /// The importance weights in one row: what decides whether the estimates can be trusted.
+    static func weightSummary(_ d: JSONValue) -> Block {
+        let columns: [(String, String, NumberStyle)] = [
+            ("mean weight", "weight_mean", .value), ("ESS share", "ess_share", .percent),
+            ("effective sample size", "effective_sample_size", .count),
+            ("max weight", "max_weight", .value), ("p99 weight", "weight_quantiles.p99", .value),
+            ("clipped share", "clipped_share", .percent),
+        ]
+        let row = columns.map { _, key, style in
+            Cell.number(d.flattenedValue(key)?.numberValue.map { style == .count ? $0.rounded() : $0 }, style, missing: "not reported")
+        }
+        return .table(Table(header: columns.map(\.0), rows: [row]))
     }
 
     /// "Target policy (dr): 0.04648 vs logged 0.0435: +6.9% [...]"; green or red only when the

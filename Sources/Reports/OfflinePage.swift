@@ -63,7 +63,7 @@ enum OfflinePage {
             if let ci = m["ci"], let l = ci["lower"]?.numberValue, let u = ci["upper"]?.numberValue {
                 row.append(.numeric("[" + ReadableNumber.value(l) + ", " + ReadableNumber.value(u) + "]"))
             } else {
-                row.append(.missing("no interval: set analysis.bootstrap or a ci for this metric"))
+                row.append(.missing("no interval: offline.bootstrap.enabled is off"))
             }
             if hasBaseline {
                 let d = deltas.first { $0["name"]?.stringValue == name }
