@@ -6,7 +6,7 @@ enum ExperimentPage {
     static func content(_ report: JSONValue) -> PageBuilder.Content {
         let units = report["experiment_units"]
         var blocks: [Block] = []
-        var shown: Set<String> = ["verdict"]
+        var shown: Set<String> = []
         if report["mode"]?.stringValue == "aa-check" {
             blocks += aaCheck(report)
             shown.formUnion(["aa_check", "aa_check_units"])
@@ -51,7 +51,7 @@ enum ExperimentPage {
         }
         if let dq = report["data_quality"] {
             blocks.append(.heading("Data quality"))
-            blocks.append(JSONFold.details("Data quality" + JSONFold.summarySuffix(dq), dq))
+            blocks.append(JSONFold.details("data_quality" + JSONFold.summarySuffix(dq), dq))
             shown.insert("data_quality")
         }
         let legacy = ["experiment", "summary"].filter { report[$0] != nil }

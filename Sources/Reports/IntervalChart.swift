@@ -187,7 +187,7 @@ struct IntervalChart {
                     for i in col(l)...max(col(l), col(u)) { line[i] = "-" }
                     if l < a.lower { line[0] = "<" }
                     if u > a.upper { line[width - 1] = ">" }
-                    value = style.format(e) + " " + ReadableNumber.interval(l, u, percent: style == .lift || style == .percent)
+                    value = style.format(e) + " " + style.interval(l, u)
                 } else {
                     value = style.format(e)
                 }

@@ -27,10 +27,9 @@ enum OPEPage {
         if let d = analysis["diagnostics"] { blocks.append(JSONFold.details("Importance weights: diagnostics", d)) }
         if let h = analysis["weight_histogram"] { blocks.append(JSONFold.details("Importance weights: histogram", h)) }
         blocks += legacy(report)
-        let settings = JSONValue.object(
-            (analysis.objectMembers).filter { !["estimators", "by_segment", "diagnostics", "weight_histogram"].contains($0.0) })
-        blocks.append(JSONFold.details("Analysis settings and reward model (ope_analysis)", settings))
-        return PageBuilder.Content(blocks: blocks, shownKeys: ["ope", "ope_analysis"])
+        // ope_analysis in full (settings, reward model, every estimator field) folds under
+        // "Everything else".
+        return PageBuilder.Content(blocks: blocks, shownKeys: ["ope"])
     }
 
     /// Warnings about the importance weights: a low effective sample size, a mean weight far from
@@ -152,7 +151,7 @@ enum OPEPage {
 
     static func interval(_ v: JSONValue?, missing: String) -> Cell {
         guard let l = v?["lower"]?.numberValue, let u = v?["upper"]?.numberValue else { return .missing(missing) }
-        return .numeric("[" + ReadableNumber.value(l) + ", " + ReadableNumber.value(u) + "]")
+        return .numeric(NumberStyle.value.interval(l, u))
     }
 
     static func chart(_ title: String, _ estimators: [JSONValue], logged: Double?, headline: JSONValue?, level: String) -> IntervalChart {

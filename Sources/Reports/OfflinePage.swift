@@ -21,7 +21,7 @@ enum OfflinePage {
         }
         var shown: Set<String> = []
         if let summary = report["summary"] {
-            blocks.append(JSONFold.details("Summary (executive)", summary))
+            blocks.append(JSONFold.details("summary" + JSONFold.summarySuffix(summary), summary))
             shown.insert("summary")
         }
         return PageBuilder.Content(blocks: blocks, shownKeys: shown)
@@ -61,7 +61,7 @@ enum OfflinePage {
             let name = m["name"]?.stringValue ?? ""
             var row = [Cell(name), .number(m["value"]?.numberValue, .value, missing: "not computed")]
             if let ci = m["ci"], let l = ci["lower"]?.numberValue, let u = ci["upper"]?.numberValue {
-                row.append(.numeric("[" + ReadableNumber.value(l) + ", " + ReadableNumber.value(u) + "]"))
+                row.append(.numeric(NumberStyle.value.interval(l, u)))
             } else {
                 row.append(.missing("no interval: offline.bootstrap.enabled is off"))
             }

@@ -116,6 +116,16 @@ enum NumberStyle {
         }
     }
 
+    /// An interval in this style: signed for changes (`[-3.6%, +28.1%]`), plain for values
+    /// (`[0.06615, 0.07726]`).
+    func interval(_ lower: Double, _ upper: Double) -> String {
+        switch self {
+        case .lift, .percent: return ReadableNumber.interval(lower, upper)
+        case .delta: return ReadableNumber.interval(lower, upper, percent: false)
+        default: return "[" + format(lower) + ", " + format(upper) + "]"
+        }
+    }
+
     /// The style for a metric's values by its name: rates (`ctr`, `*_rate`, `*share*`) as
     /// percentages, everything else in its own unit.
     static func forMetric(_ name: String) -> NumberStyle {

@@ -2,8 +2,9 @@
 /// report's top-level `warnings` as amber banners near the top, and at the end every top-level
 /// key the mode's page did not already fold in full, so nothing in the JSON is lost.
 enum PageBuilder {
-    /// What a mode's page contributes: its blocks, and the top-level keys it already shows in full
-    /// (folded or not), which the closing "Full report" section then skips.
+    /// What a mode's page contributes: its blocks, and the top-level keys it already folds in full
+    /// (every member, as `JSONFold` shows it), which the closing section then skips; a key the
+    /// page only summarises is folded again there, so no field is lost.
     struct Content {
         var blocks: [Block]
         var shownKeys: Set<String>
@@ -20,7 +21,7 @@ enum PageBuilder {
         default: content = Content(blocks: [], shownKeys: [])
         }
         var blocks = warnings(report) + content.blocks
-        blocks += fullReport(report, skipping: content.shownKeys.union(["warnings"]), openAll: content.blocks.isEmpty)
+        blocks += fullReport(report, skipping: content.shownKeys, openAll: content.blocks.isEmpty)
         let subtitle = [
             mode.isEmpty ? nil : "mode " + mode, report["run_id"]?.stringValue.map { "run " + $0 },
             report["created_at"]?.stringValue.map { "created " + $0 },

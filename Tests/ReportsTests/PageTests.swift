@@ -116,6 +116,27 @@ import Testing
         #expect(!md.contains("|  |") && !md.contains("| |"))
     }
 
+    /// Every key of the JSON, at any depth.
+    static func keys(_ v: JSONValue) -> Set<String> {
+        switch v {
+        case .object(let members): return members.reduce(into: Set(members.map(\.0))) { $0.formUnion(keys($1.1)) }
+        case .array(let items): return items.reduce(into: []) { $0.formUnion(keys($1)) }
+        default: return []
+        }
+    }
+
+    /// Nothing is lost: every key of the report is on the page (folded or not), in both formats.
+    @Test(arguments: PageFixtures.all.map(\.0))
+    func everythingReachable(_ name: String) {
+        let report = PageFixtures.all.first { $0.0 == name }!.1
+        let html = Self.visibleText(ReportRenderer.html(report))
+        let md = ReportRenderer.markdown(report).replacing("\\", with: "")
+        for key in Self.keys(report) {
+            #expect(html.contains(key), "html lacks \(key)")
+            #expect(md.contains(key), "markdown lacks \(key)")
+        }
+    }
+
     /// Missing values say why: a null throughput, an empty string.
     @Test func missingValuesExplained() {
         let html = ReportRenderer.html(PageFixtures.experiment(verdict: false))
