@@ -216,6 +216,9 @@ enum ExperimentPage {
             if let v = g["value"]?.numberValue { s += ": " + ReadableNumber.value(v) }
             if let c = g["control"]?.numberValue { s += " vs control " + ReadableNumber.value(c) }
             if let t = g["threshold"]?.numberValue { s += " (threshold " + ReadableNumber.value(t) + ")" }
+            if let b = g["relative_bound"]?.numberValue, let m = g["non_inferiority_margin"]?.numberValue {
+                s += " (relative bound " + ReadableNumber.lift(b) + ", margin " + ReadableNumber.percent(m) + ")"
+            }
             return s
         }
         let banner: Block =
