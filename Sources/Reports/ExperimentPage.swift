@@ -182,16 +182,17 @@ enum ExperimentPage {
 
     /// SRM status: red when the split of units is off, green otherwise, with the counts.
     static func srm(_ units: JSONValue?, verdict: JSONValue?) -> [Block] {
-        guard let s = units?["srm"], let detected = verdict?["detected"]?.boolValue ?? s["detected"]?.boolValue else { return [] }
+        let s = units?["srm"]
+        guard let detected = verdict?["detected"]?.boolValue ?? s?["detected"]?.boolValue else { return [] }
         var lines: [String] = []
-        if case .object(let observed)? = s["observed"] {
+        if case .object(let observed)? = s?["observed"] {
             lines.append(
                 "Units observed: "
                     + observed.map { $0.0 + " " + ($0.1.numberValue.map(ReadableNumber.count) ?? $0.1.text) }.joined(separator: ", "))
         }
         if let g = verdict?["gating"]?.stringValue { lines.append("SRM gating: " + g) }
         if let n = verdict?["note"]?.stringValue { lines.append(n) }
-        let p = s["p_value"]?.numberValue.map { " (p " + Self.pText($0) + ")" } ?? ""
+        let p = s?["p_value"]?.numberValue.map { " (p " + Self.pText($0) + ")" } ?? ""
         return [
             detected
                 ? .banner(.bad, title: "Sample ratio mismatch detected" + p + ": the split of units differs from the design", lines: lines)

@@ -69,6 +69,9 @@ enum OfflinePage {
                 let d = deltas.first { $0["name"]?.stringValue == name }
                 row.append(.number(d?["before"]?.numberValue, .value, missing: "not in the baseline"))
                 row.append(.number(d?["delta"]?.numberValue, .delta, missing: "not in the baseline"))
+                let before = d?["before"]?.numberValue
+                let relative = before.flatMap { b in b == 0 ? nil : d?["delta"]?.numberValue.map { $0 / b } }
+                row.append(.number(relative, .lift, missing: before == 0 ? "baseline is 0" : "not in the baseline"))
             }
             if let g = gates.first(where: { $0["metric"]?.stringValue == name }) {
                 let passed = g["passed"]?.boolValue == true
@@ -78,7 +81,7 @@ enum OfflinePage {
             }
             return row
         }
-        let header = ["metric", "value", "interval"] + (hasBaseline ? ["baseline", "delta"] : []) + ["gate"]
+        let header = ["metric", "value", "interval"] + (hasBaseline ? ["baseline", "delta", "change"] : []) + ["gate"]
         var blocks: [Block] = [.table(Table(header: header, rows: rows))]
         if case .object(let segments)? = section["by_segment"], !segments.isEmpty {
             blocks.append(.text("By segment: one chart per metric, one bar per segment (each chart on its own scale)."))

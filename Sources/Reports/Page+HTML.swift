@@ -32,7 +32,7 @@ extension Page {
         table{border-collapse:collapse;margin:.4rem 0 1rem}td,th{border:1px solid #d0d7de;padding:.2rem .55rem;text-align:left;font-size:.88rem}
         th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
         td.good{color:#1a7f37;font-weight:600;background:none}td.bad{color:#cf222e;font-weight:600;background:none}
-        td.warn{background:none;color:#9a6700}td.info{background:none}.missing{color:#8c959f}.missing small{font-size:.75rem}
+        td.warn{background:none;color:#9a6700}td.info{background:none}td.good,td.bad,td.warn,td.info{border-color:#d0d7de}.missing{color:#8c959f}.missing small{font-size:.75rem}
         details{margin:.35rem 0;border:1px solid #d0d7de;border-radius:4px;padding:.2rem .6rem}
         details>summary{cursor:pointer;font-weight:600;padding:.15rem 0}
         .charts{display:flex;flex-wrap:wrap;gap:.6rem 1.2rem}

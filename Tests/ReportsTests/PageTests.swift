@@ -204,7 +204,7 @@ import Testing
     @Test func offlineGatesFirst() throws {
         let text = Self.visibleText(ReportRenderer.html(PageFixtures.offline))
         let gate = try #require(text.range(of: "Regression gate failed precision@10: delta -0.001235, allowed drop 0"))
-        let row = try #require(text.range(of: "precision@10 0.00628 [0.005123, 0.007123] 0.007515 -0.001235 FAILED"))
+        let row = try #require(text.range(of: "precision@10 0.00628 [0.005123, 0.007123] 0.007515 -0.001235 -16.4% FAILED"))
         #expect(gate.upperBound < row.lowerBound)
         #expect(text.contains("surface=<b>cart</b>") || text.contains("<b>cart</b>"))
     }
