@@ -227,11 +227,3 @@ enum OPEPage {
         return blocks
     }
 }
-
-extension JSONValue {
-    /// The members of an object (empty for anything else).
-    var objectMembers: [(String, JSONValue)] {
-        if case .object(let m) = self { return m }
-        return []
-    }
-}

@@ -88,4 +88,10 @@ extension JSONValue {
         if case .bool(let b) = self { return b }
         return nil
     }
+
+    /// The members of an object (empty for anything else).
+    var objectMembers: [(String, JSONValue)] {
+        if case .object(let m) = self { return m }
+        return []
+    }
 }
