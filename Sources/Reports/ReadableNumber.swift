@@ -9,7 +9,8 @@
 /// |---|---|---|
 /// | `value(_:)` | 0.06343113060963348, 2275.45, 7.62e6, 2.06e10, 3.2e-6 | `0.06343`, `2,275`, `7.62M`, `20.6B`, `3.2e-6` |
 /// | `count(_:)` | 19886, 1234567 | `19,886`, `1.235M` |
-/// | `percent(_:)` | 0.12268 (a fraction) | `12.3%` |
+/// | `percent(_:)` | 0.06343 (a fraction) | `6.34%` |
+/// | `level(_:)` | 0.95 | `95%` |
 /// | `lift(_:)` | 0.12268, -0.0356 | `+12.3%`, `-3.6%` |
 /// | `interval(_:_:)` | -0.0356, 0.281 | `[-3.6%, +28.1%]` |
 /// | `pValue(_:)` | 0.11509, 0.0289, 1.6e-45 | `0.115`, `0.029`, `< 0.001` |
@@ -42,33 +43,43 @@ public enum ReadableNumber {
     /// A count given as an integer.
     public static func count(_ n: Int) -> String { count(Double(n)) }
 
-    /// A fraction (0.123 = 12.3%) as a percentage: one decimal from 1%, two significant digits
-    /// below (`0.43%`, `0.0087%`), no decimals from 100% (`7,951%`).
+    /// A fraction (0.0634 = 6.34%) as a percentage with 3 significant digits (`6.34%`, `12.3%`,
+    /// `0.438%`), no decimals from 100% (`7,951%`), scientific from a million percent.
     public static func percent(_ fraction: Double) -> String {
+        percentage(fraction, decimalsFromOne: nil)
+    }
+
+    /// A relative change as a signed percentage with one decimal from 1% (`+12.3%`, `-3.6%`), two
+    /// significant digits below (`+0.43%`), no decimals from 100% (`+4,897%`).
+    public static func lift(_ fraction: Double) -> String {
+        let s = percentage(fraction, decimalsFromOne: 1)
+        return fraction > 0 && fraction.isFinite ? "+" + s : s
+    }
+
+    /// The level of an interval: `95%`, `99.9%`.
+    public static func level(_ fraction: Double) -> String {
+        guard fraction > 0 && fraction <= 1 else { return percent(fraction) }
+        return trimmed(significant(fraction * 100, digits: 4)) + "%"
+    }
+
+    static func percentage(_ fraction: Double, decimalsFromOne: Int?) -> String {
         guard fraction.isFinite else { return nonFinite(fraction) }
-        let p = fraction * 100
-        let magnitude = Swift.abs(p)
-        let sign = p < 0 ? "-" : ""
+        let magnitude = Swift.abs(fraction * 100)
+        let sign = fraction < 0 ? "-" : ""
         if magnitude == 0 { return "0%" }
         let digits: String
         if magnitude >= 1e6 {
-            digits = abbreviated(magnitude)
+            digits = scientific(magnitude, digits: 3)
         } else if magnitude >= 100 {
             digits = grouped(magnitude.rounded())
-        } else if magnitude >= 1 {
-            digits = fixed(magnitude, decimals: 1)
+        } else if magnitude >= 1, let decimals = decimalsFromOne {
+            digits = fixed(magnitude, decimals: decimals)
         } else if magnitude >= 1e-4 {
-            digits = significant(magnitude, digits: 2)
+            digits = significant(magnitude, digits: decimalsFromOne == nil ? 3 : 2)
         } else {
             digits = scientific(magnitude, digits: 2)
         }
         return sign + digits + "%"
-    }
-
-    /// A relative change as a signed percentage: `+12.3%`, `-3.6%`, `0%`.
-    public static func lift(_ fraction: Double) -> String {
-        let s = percent(fraction)
-        return fraction > 0 && fraction.isFinite ? "+" + s : s
     }
 
     /// A difference in the metric's own unit, signed: `+0.007782`, `-12.5`.
@@ -92,6 +103,36 @@ public enum ReadableNumber {
         if p < 0.001 { return "< 0.001" }
         if p >= 0.1 { return trimmed(fixed(Swift.min(p, 1), decimals: 3)) }
         return significant(p, digits: 2)
+    }
+
+    /// Free text (a bucket name, a reason) with every standalone decimal of more than 6
+    /// significant digits rounded by `value(_:)`: "[0.0009765625, 0.001953125)" reads
+    /// "[0.0009766, 0.001953)". Digits touching a letter (run ids, hashes, timestamps such as
+    /// "31.02365111Z") are left alone: they are identifiers, not numbers.
+    public static func text(_ s: String) -> String {
+        let chars = Array(s)
+        var out = ""
+        var i = 0
+        func isWordish(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
+        while i < chars.count {
+            guard chars[i].isNumber, i == 0 || !(isWordish(chars[i - 1]) || chars[i - 1] == ".") else {
+                out.append(chars[i])
+                i += 1
+                continue
+            }
+            var j = i
+            while j < chars.count && (chars[j].isNumber || chars[j] == ".") { j += 1 }
+            let run = String(chars[i..<j])
+            let followedByWord = j < chars.count && isWordish(chars[j])
+            let digits = run.filter(\.isNumber).drop { $0 == "0" }.count
+            if !followedByWord, run.filter({ $0 == "." }).count == 1, !run.hasSuffix("."), digits > 6, let x = Double(run) {
+                out += value(x)
+            } else {
+                out += run
+            }
+            i = j
+        }
+        return out
     }
 
     // MARK: Digits

@@ -1,65 +1,18 @@
-/// Markdown and self-contained HTML renderings of a report. Both show everything the JSON holds
-/// (nested objects become sections, arrays of records become tables), and every string that comes
-/// from logs or configs is escaped, so a context value such as `<script>` renders inert.
+/// Markdown and self-contained HTML renderings of a report, built for a person who has ten
+/// seconds: the decision and the numbers that drive it first, each mode's own page
+/// (`ExperimentPage`, `OPEPage`, `OfflinePage`, `InterleavingPage`), everything else in the JSON
+/// folded below (`JSONFold`) so nothing is lost. Numbers read as people read them
+/// (`ReadableNumber`); full precision stays in the JSON. Every string that comes from logs or
+/// configs is escaped, so a context value such as `<script>` renders inert.
 public enum ReportRenderer {
-    /// Top-level sections, results first and the run's configuration last.
-    static func orderedSections(_ members: [(String, JSONValue)]) -> [(String, JSONValue)] {
-        let last: Set<String> = ["effective_config", "artifacts", "definitions"]
-        let containers = members.filter { $0.1.isContainer }
-        return containers.filter { !last.contains($0.0) } + containers.filter { last.contains($0.0) }
-    }
-
-    // MARK: Markdown
-
+    /// Markdown for a pull request: a summary first, details in `<details>` blocks.
     public static func markdown(_ report: JSONValue) -> String {
-        var out = "# receval report\n\n"
-        if case .object(let members) = report {
-            let scalars = members.filter { !$0.1.isContainer }
-            if !scalars.isEmpty {
-                out += "| field | value |\n|---|---|\n"
-                for (k, v) in scalars { out += "| \(mdEscape(k)) | \(mdEscape(v.text)) |\n" }
-                out += "\n"
-            }
-            for (k, v) in orderedSections(members) { markdownSection(k, v, level: 2, &out) }
-        }
-        return out
+        PageBuilder.page(report).markdown()
     }
 
-    static func markdownSection(_ title: String, _ v: JSONValue, level: Int, _ out: inout String) {
-        out += String(repeating: "#", count: min(level, 6)) + " " + mdEscape(title) + "\n\n"
-        switch v {
-        case .object(let members):
-            let scalars = members.filter { !$0.1.isContainer }
-            if !scalars.isEmpty {
-                out += "| field | value |\n|---|---|\n"
-                for (k, x) in scalars { out += "| \(mdEscape(k)) | \(mdEscape(x.text)) |\n" }
-                out += "\n"
-            }
-            for (k, x) in members where x.isContainer { markdownSection(k, x, level: level + 1, &out) }
-        case .array(let items):
-            if let columns = recordColumns(items) {
-                out += "| " + columns.map(mdEscape).joined(separator: " | ") + " |\n"
-                out += "|" + String(repeating: "---|", count: columns.count) + "\n"
-                for item in items {
-                    out += "| " + columns.map { mdEscape(item.flattenedValue($0)?.text ?? "") }.joined(separator: " | ") + " |\n"
-                }
-                out += "\n"
-                if let forest = ForestPlot(items) { out += forest.text() }
-            } else if items.isEmpty {
-                out += "(none)\n\n"
-            } else {
-                for (i, item) in items.enumerated() {
-                    if item.isContainer {
-                        markdownSection("\(title)[\(i)]", item, level: level + 1, &out)
-                    } else {
-                        out += "- \(mdEscape(item.text))\n"
-                    }
-                }
-                out += "\n"
-            }
-        default:
-            out += mdEscape(v.text) + "\n\n"
-        }
+    /// A self-contained HTML page (inline CSS and SVG, no script, no network).
+    public static func html(_ report: JSONValue) -> String {
+        PageBuilder.page(report).html()
     }
 
     /// Escapes characters with a meaning in Markdown or HTML, so text is shown as written.
@@ -76,97 +29,6 @@ public enum ReportRenderer {
             }
         }
         return out
-    }
-
-    // MARK: HTML
-
-    public static func html(_ report: JSONValue) -> String {
-        var body = ""
-        if case .object(let members) = report {
-            let scalars = members.filter { !$0.1.isContainer }
-            body += table(rows: scalars.map { [$0.0, $0.1.text] }, header: ["field", "value"])
-            for (k, v) in orderedSections(members) { htmlSection(k, v, level: 2, &body) }
-        }
-        return """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>receval report</title>
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-            <style>
-            body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
-            table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;font-size:.9rem}
-            th{background:#f3f3f3}h2{border-bottom:1px solid #ddd}svg text{font-size:11px;font-family:system-ui,sans-serif}
-            </style></head><body>
-            <h1>receval report</h1>
-            \(body)
-            </body></html>
-
-            """
-    }
-
-    static func htmlSection(_ title: String, _ v: JSONValue, level: Int, _ out: inout String) {
-        let h = "h\(min(level, 6))"
-        out += "<\(h)>\(htmlEscape(title))</\(h)>\n"
-        switch v {
-        case .object(let members):
-            let scalars = members.filter { !$0.1.isContainer }
-            if !scalars.isEmpty { out += table(rows: scalars.map { [$0.0, $0.1.text] }, header: ["field", "value"]) }
-            // Segments of metric lists: a chart per metric, one bar per segment.
-            if !members.isEmpty && members.allSatisfy({ recordColumns($0.1.arrayItems)?.contains("value") == true }) {
-                out += segmentCharts(members)
-            }
-            for (k, x) in members where x.isContainer { htmlSection(k, x, level: level + 1, &out) }
-        case .array(let items):
-            if let columns = recordColumns(items) {
-                if let forest = ForestPlot(items) { out += forest.svg() }
-                out += table(rows: items.map { item in columns.map { item.flattenedValue($0)?.text ?? "" } }, header: columns)
-                if columns.contains("name") && columns.contains("value") {
-                    out += barChart(items.map { ($0["name"]?.text ?? "", $0["value"]?.numberValue ?? 0) })
-                }
-            } else if items.isEmpty {
-                out += "<p>(none)</p>\n"
-            } else {
-                out += "<ul>" + items.map { "<li>\(htmlEscape($0.text))</li>" }.joined() + "</ul>\n"
-            }
-        default:
-            out += "<p>\(htmlEscape(v.text))</p>\n"
-        }
-    }
-
-    static func table(rows: [[String]], header: [String]) -> String {
-        var s = "<table><tr>" + header.map { "<th>\(htmlEscape($0))</th>" }.joined() + "</tr>\n"
-        for r in rows { s += "<tr>" + r.map { "<td>\(htmlEscape($0))</td>" }.joined() + "</tr>\n" }
-        return s + "</table>\n"
-    }
-
-    /// Horizontal bars for named values, as inline SVG (no script, no external resource).
-    static func barChart(_ bars: [(String, Double)]) -> String {
-        guard !bars.isEmpty else { return "" }
-        let maxValue = max(bars.map { abs($0.1) }.max() ?? 0, 1e-12)
-        let rowHeight = 18
-        let labelWidth = 260
-        let width = 420
-        var s =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + width + 90)\" height=\"\(bars.count * rowHeight + 6)\" role=\"img\">\n"
-        for (i, (label, value)) in bars.enumerated() {
-            let y = i * rowHeight + 3
-            let w = Int((abs(value) / maxValue) * Double(width))
-            s += "<text x=\"0\" y=\"\(y + 12)\">\(htmlEscape(String(label.prefix(40))))</text>"
-            s += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(w)\" height=\"\(rowHeight - 4)\" fill=\"#4a7bd0\"/>"
-            s += "<text x=\"\(labelWidth + w + 4)\" y=\"\(y + 12)\">\(htmlEscape(JSONValue.goNumber(value)))</text>\n"
-        }
-        return s + "</svg>\n"
-    }
-
-    static func segmentCharts(_ segments: [(String, JSONValue)]) -> String {
-        guard let first = segments.first?.1.arrayItems else { return "" }
-        var s = ""
-        for metric in first.compactMap({ $0["name"]?.text }) {
-            let bars = segments.map { seg, list in
-                (seg, list.arrayItems.first { $0["name"]?.text == metric }?["value"]?.numberValue ?? 0)
-            }
-            s += "<p><strong>\(htmlEscape(metric))</strong> by segment</p>\n" + barChart(bars)
-        }
-        return s
     }
 
     public static func htmlEscape(_ s: String) -> String {

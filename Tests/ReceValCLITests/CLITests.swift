@@ -204,8 +204,8 @@ import Testing
         ])
         #expect(r.status == 0, "\(r.err)")
         let md = try String(contentsOfFile: tmp + "/r.md", encoding: .utf8)
-        #expect(md.contains("precision@2 | 0.16666666666666666"))
-        #expect(md.contains("surface=home\\|tenant=t1"))
+        #expect(md.contains("precision@2 | 0.1667"))
+        #expect(md.contains("surface=home|tenant=t1"))
     }
 
     /// Experiment mode: recsys-eval's decision with --compat (fail, exit 3), receval's by default

@@ -18,13 +18,32 @@ import Testing
     }
 
     @Test(arguments: [
-        (0.12268167781656403, "12.3%", "+12.3%"), (-0.03561039969345367, "-3.6%", "-3.6%"), (0.28097375532658175, "28.1%", "+28.1%"),
-        (0.0043, "0.43%", "+0.43%"), (-51.33, "-5,133%", "-5,133%"), (0, "0%", "0%"), (1, "100%", "+100%"),
-        (0.0000087, "0.00087%", "+0.00087%"),
+        (0.12268167781656403, "12.3%", "+12.3%"), (-0.03561039969345367, "-3.56%", "-3.6%"), (0.28097375532658175, "28.1%", "+28.1%"),
+        (0.06343113060963348, "6.34%", "+6.3%"), (0.0043, "0.43%", "+0.43%"), (0.004381, "0.438%", "+0.44%"),
+        (-51.33, "-5,133%", "-5,133%"),
+        (0, "0%", "0%"), (1, "100%", "+100%"), (0.0000087, "0.00087%", "+0.00087%"), (1.75e8, "1.75e10%", "+1.75e10%"),
     ])
     func percentAndLift(_ x: Double, _ percent: String, _ lift: String) {
         #expect(ReadableNumber.percent(x) == percent)
         #expect(ReadableNumber.lift(x) == lift)
+    }
+
+    @Test func levels() {
+        #expect(ReadableNumber.level(0.95) == "95%")
+        #expect(ReadableNumber.level(0.999) == "99.9%")
+    }
+
+    @Test(arguments: [
+        ("[0.0009765625, 0.001953125)", "[0.0009766, 0.001953)"), ("mean 4.35841688827704 here", "mean 4.358 here"),
+        ("run experiment-20261206T162131Z at 16:21:31.02365111Z", "run experiment-20261206T162131Z at 16:21:31.02365111Z"),
+        (
+            "4da171e498252e776fae9ca989d756753c91e24858ad021de9ada3f4846a9c03",
+            "4da171e498252e776fae9ca989d756753c91e24858ad021de9ada3f4846a9c03"
+        ),
+        ("count 1234567 and 0.05", "count 1234567 and 0.05"),
+    ])
+    func text(_ input: String, _ expected: String) {
+        #expect(ReadableNumber.text(input) == expected)
     }
 
     @Test func intervals() {
@@ -46,7 +65,10 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<5000 {
             let x = Double.random(in: -1...1, using: &rng) * Self.powerOfTen(Int.random(in: -20...20, using: &rng))
-            for text in [ReadableNumber.value(x), ReadableNumber.count(x), ReadableNumber.percent(x), ReadableNumber.pValue(abs(x))] {
+            for text in [
+                ReadableNumber.value(x), ReadableNumber.count(x), ReadableNumber.percent(x), ReadableNumber.lift(x),
+                ReadableNumber.pValue(abs(x)), ReadableNumber.level(x),
+            ] {
                 #expect(Self.significantDigits(text) <= 6, "\(x) -> \(text)")
             }
         }

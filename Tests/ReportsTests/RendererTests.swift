@@ -4,6 +4,8 @@ import Testing
 @Suite struct RendererTests {
     static let report = JSONValue.object([
         ("run_id", .string("offline-1")),
+        ("mode", .string("offline")),
+        ("note", .string("a|b")),
         ("summary", .object([("cases_evaluated", .number(3))])),
         (
             "offline",
@@ -35,8 +37,9 @@ import Testing
     /// Markdown escapes table separators and HTML, and shows every section.
     @Test func markdownShowsEverythingEscaped() {
         let md = ReportRenderer.markdown(Self.report)
-        #expect(md.contains("surface=a\\|b\"c"))
-        #expect(md.contains("tenant=&lt;script&gt;alert\\(1\\)&lt;/script&gt;"))
+        #expect(md.contains("a\\|b"))  // a table cell
+        #expect(md.contains("surface=a|b&quot;c"))  // a <details> summary is HTML
+        #expect(md.contains("tenant=&lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(!md.contains("<script>"))
         for needle in ["cases\\_evaluated", "ndcg@2", "0.25", "x &amp; &lt;y&gt;", "offline-1"] {
             #expect(md.contains(needle), "\(needle)")
@@ -54,6 +57,7 @@ import Testing
     }
 
     static let experiment = JSONValue.object([
+        ("mode", .string("experiment")),
         (
             "experiment_units",
             .object([
@@ -65,24 +69,25 @@ import Testing
                     ])
                 )
             ])
-        )
+        ),
     ])
 
-    /// Lifts and intervals get a forest plot: zero line, a whisker per row, significant rows marked.
-    @Test func forestPlotOfLifts() {
+    /// Lifts and intervals get a chart per metric: zero line, a whisker per row, significant rows
+    /// filled; labels escaped, and unable to close Markdown's code fence.
+    @Test func intervalChartsOfLifts() {
         let html = ReportRenderer.html(Self.experiment)
-        #expect(html.contains("Forest plot"))
-        #expect(html.contains("stroke-dasharray"))  // the zero line
+        #expect(html.contains("class=\"zero\""))  // the zero line
         #expect(html.components(separatedBy: "<circle").count - 1 == 2)
-        #expect(html.contains("fill=\"#c0392b\""))  // the significant row is filled
+        #expect(html.contains("fill=\"#24292f\" stroke"))  // the significant row is filled
         #expect(!html.contains("<script>"))
-        #expect(html.contains("relative.lower"))  // nested records flatten into table columns
+        #expect(html.contains("device=```&lt;script&gt;"))
         let md = ReportRenderer.markdown(Self.experiment)
-        #expect(md.contains("10% [5%, 15%]"))
-        #expect(md.contains("-2% [-10%, 6%]"))
+        #expect(md.contains("+10.0% [+5.0%, +15.0%]"))
+        #expect(md.contains("-2.0% [-10.0%, +6.0%]"))
         #expect(md.contains("#"))
-        // The label sits in a code fence (literal text) that it cannot close.
-        #expect(md.contains("device=\'\'\'<script>"))
-        #expect(md.components(separatedBy: "```").count - 1 == 2)
+        // Labels sit in code fences (literal text) that they cannot close.
+        #expect(md.contains("'''‹script›"))
+        #expect(!md.contains("<script>"))
+        #expect((md.components(separatedBy: "```").count - 1) % 2 == 0)
     }
 }

@@ -1,0 +1,97 @@
+/// Chooses the page for a report's `mode` and adds what every page has: the title line, the
+/// report's top-level `warnings` as amber banners near the top, and at the end every top-level
+/// key the mode's page did not already fold in full, so nothing in the JSON is lost.
+enum PageBuilder {
+    /// What a mode's page contributes: its blocks, and the top-level keys it already folds in full
+    /// (every member, as `JSONFold` shows it), which the closing section then skips; a key the
+    /// page only summarises is folded again there, so no field is lost.
+    struct Content {
+        var blocks: [Block]
+        var shownKeys: Set<String>
+    }
+
+    static func page(_ report: JSONValue) -> Page {
+        let mode = report["mode"]?.stringValue ?? ""
+        let content: Content
+        switch mode {
+        case "experiment", "aa-check": content = ExperimentPage.content(report)
+        case "ope": content = OPEPage.content(report)
+        case "offline": content = OfflinePage.content(report)
+        case "interleaving": content = InterleavingPage.content(report)
+        default: content = Content(blocks: [], shownKeys: [])
+        }
+        var blocks = warnings(report) + content.blocks
+        blocks += fullReport(report, skipping: content.shownKeys, openAll: content.blocks.isEmpty)
+        let subtitle = [
+            mode.isEmpty ? nil : "mode " + mode, report["run_id"]?.stringValue.map { "run " + $0 },
+            report["created_at"]?.stringValue.map { "created " + $0 },
+        ].compactMap { $0 }.joined(separator: " · ")
+        return Page(title: title(mode, report), subtitle: subtitle, blocks: blocks)
+    }
+
+    static func title(_ mode: String, _ report: JSONValue) -> String {
+        switch mode {
+        case "experiment":
+            return "Experiment " + (report["experiment"]?["experiment_id"]?.stringValue ?? "report")
+        case "aa-check": return "A/A check " + (report["experiment"]?["experiment_id"]?.stringValue ?? "")
+        case "ope": return "Off-policy evaluation"
+        case "offline": return "Offline evaluation"
+        case "interleaving": return "Interleaving"
+        default: return "receval report"
+        }
+    }
+
+    /// The report's top-level `warnings`, one amber banner each.
+    static func warnings(_ report: JSONValue) -> [Block] {
+        (report["warnings"]?.arrayItems ?? []).map { .banner(.warn, title: "Warning", lines: [$0.stringValue ?? $0.text]) }
+    }
+
+    /// Every top-level key not in `skipping`: scalars in one table (run id, fingerprint...), each
+    /// container folded; configuration last.
+    static func fullReport(_ report: JSONValue, skipping: Set<String>, openAll: Bool) -> [Block] {
+        guard case .object(let members) = report else { return JSONFold.blocks(report, key: "report") }
+        let last: Set<String> = ["effective_config", "artifacts", "definitions"]
+        let rest = members.filter { !skipping.contains($0.0) }
+        let scalars = rest.filter { !$0.1.isContainer }
+        let containers = rest.filter { $0.1.isContainer }
+        var blocks: [Block] = [.heading(openAll ? "Report" : "Everything else in the report")]
+        if !scalars.isEmpty {
+            blocks.append(.table(Table(header: ["field", "value"], rows: scalars.map { [Cell($0.0), JSONFold.cell($0.1, key: $0.0)] })))
+        }
+        for (k, v) in containers.filter({ !last.contains($0.0) }) + containers.filter({ last.contains($0.0) }) {
+            blocks.append(JSONFold.details(k + JSONFold.summarySuffix(v), v, open: openAll && !last.contains(k)))
+        }
+        return blocks
+    }
+
+    /// The tone of a decision word: ship and pass green, rollback and fail red, the rest amber
+    /// (not configured: neutral).
+    static func tone(_ action: String) -> Tone {
+        switch action.lowercased() {
+        case "ship", "pass", "passed": return .good
+        case "rollback", "fail", "failed": return .bad
+        case "not_configured", "": return .info
+        default: return .warn
+        }
+    }
+}
+
+extension JSONValue {
+    /// The text of a string (nil for anything else).
+    var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The value of a boolean (nil for anything else).
+    var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// The members of an object (empty for anything else).
+    var objectMembers: [(String, JSONValue)] {
+        if case .object(let m) = self { return m }
+        return []
+    }
+}
