@@ -8,10 +8,12 @@ enum ExperimentPage {
         var blocks: [Block] = []
         var shown: Set<String> = []
         if report["mode"]?.stringValue == "aa-check" {
+            // The A/A check's own banner is its decision.
             blocks += aaCheck(report)
             shown.formUnion(["aa_check", "aa_check_units"])
+        } else {
+            blocks += decision(report)
         }
-        blocks += decision(report)
         let tests = units?["tests"]?.arrayItems ?? []
         let global = tests.filter { $0["segment"] == nil }
         let primary = global.filter { $0["family"]?.stringValue == "primary" }
@@ -236,15 +238,24 @@ enum ExperimentPage {
         let requestCheck = report["aa_check"]
         guard let uniform = unitsCheck?["uniformish"]?.boolValue ?? requestCheck?["uniformish"]?.boolValue else { return [] }
         let level = unitsCheck?["uniformish"] != nil ? "unit-level" : "request-level"
-        var blocks: [Block] = [
-            uniform
-                ? .banner(
-                    .good, title: "A/A check looks uniform (\(level))",
-                    lines: ["p-values fall below each threshold about as often as chance alone allows."])
-                : .banner(
-                    .bad, title: "A/A check does not look uniform (\(level))",
-                    lines: ["Too many small p-values: the assignment or the analysis is biased."])
-        ]
+        var blocks: [Block] = []
+        if let v = report["verdict"], let action = v["action"]?.stringValue {
+            // The verdict also weighs SRM on units; its reasons carry the counts.
+            let passed = action == "pass"
+            blocks.append(
+                .banner(
+                    passed ? .good : .bad, title: passed ? "A/A check passed (\(level))" : "A/A check failed (\(level))",
+                    lines: (v["decided_by"]?.stringValue.map { [$0] } ?? []) + strings(v["reasons"])))
+        } else {
+            blocks.append(
+                uniform
+                    ? .banner(
+                        .good, title: "A/A check looks uniform (\(level))",
+                        lines: ["p-values fall below each threshold about as often as chance alone allows."])
+                    : .banner(
+                        .bad, title: "A/A check does not look uniform (\(level))",
+                        lines: ["Too many small p-values: the assignment or the analysis is biased."]))
+        }
         let thresholds = (requestCheck?["thresholds"]?.arrayItems ?? []).compactMap(\.numberValue)
         var keys = thresholds.map { $0.description }
         if keys.isEmpty, case .object(let counts)? = unitsCheck?["counts"] { keys = counts.map(\.0) }
