@@ -20,7 +20,7 @@ enum PageBuilder {
         case "interleaving": content = InterleavingPage.content(report)
         default: content = Content(blocks: [], shownKeys: [])
         }
-        var blocks = warnings(report) + content.blocks
+        var blocks = warnings(report) + rejected(report) + content.blocks
         blocks += fullReport(report, skipping: content.shownKeys, openAll: content.blocks.isEmpty)
         let subtitle = [
             mode.isEmpty ? nil : "mode " + mode, report["run_id"]?.stringValue.map { "run " + $0 },
@@ -44,6 +44,29 @@ enum PageBuilder {
     /// The report's top-level `warnings`, one amber banner each.
     static func warnings(_ report: JSONValue) -> [Block] {
         (report["warnings"]?.arrayItems ?? []).map { .banner(.warn, title: "Warning", lines: [$0.stringValue ?? $0.text]) }
+    }
+
+    /// Rows rejected while ingesting the run's JSONL sources (`data_quality.ingest`): one amber
+    /// banner with the counts per table, the first reasons and where the rest are.
+    static func rejected(_ report: JSONValue) -> [Block] {
+        guard let ingest = report["data_quality"]?["ingest"] else { return [] }
+        var lines: [String] = []
+        for (table, c) in ingest["tables"]?.objectMembers ?? [] {
+            guard let rejected = c["rejected"]?.numberValue, rejected > 0, let read = c["read"]?.numberValue else { continue }
+            lines.append(
+                "\(table): \(ReadableNumber.count(rejected)) of \(ReadableNumber.count(read)) rows rejected (\(ReadableNumber.percent(rejected / read))); \(ReadableNumber.count(c["written"]?.numberValue ?? 0)) analysed"
+            )
+        }
+        guard !lines.isEmpty else { return [] }
+        // A few first reasons keep the decision on the first screen; the file has them all.
+        for r in (ingest["first_rejects"]?.arrayItems ?? []).prefix(3) {
+            let field = r["field"]?.stringValue ?? ""
+            let line = r["line"]?.numberValue.map { String(Int($0)) } ?? "?"
+            lines.append(
+                "\(r["source"]?.stringValue ?? "?"):\(line): " + (field.isEmpty ? "" : field + ": ") + (r["reason"]?.stringValue ?? ""))
+        }
+        if let file = ingest["rejects_file"]?.stringValue { lines.append("Every rejected line and its reason: " + file) }
+        return [.banner(.warn, title: "Input rows rejected", lines: lines)]
     }
 
     /// Every top-level key not in `skipping`: scalars in one table (run id, fingerprint...), each

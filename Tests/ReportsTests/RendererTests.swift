@@ -90,4 +90,50 @@ import Testing
         #expect(!md.contains("<script>"))
         #expect((md.components(separatedBy: "```").count - 1) % 2 == 0)
     }
+
+    /// Rows rejected while ingesting a run's JSONL sources show above the decision, with the
+    /// first reasons (file:line, unformatted) and where the rest are.
+    @Test func rejectedRowsShowFirst() {
+        let report = JSONValue.object([
+            ("mode", .string("offline")),
+            (
+                "data_quality",
+                .object([
+                    (
+                        "ingest",
+                        .object([
+                            (
+                                "tables",
+                                .object([
+                                    (
+                                        "exposures",
+                                        .object([("read", .number(1500)), ("written", .number(1498)), ("rejected", .number(2))])
+                                    ),
+                                    ("outcomes", .object([("read", .number(3)), ("written", .number(3)), ("rejected", .number(0))])),
+                                ])
+                            ),
+                            (
+                                "first_rejects",
+                                .array([
+                                    .object([
+                                        ("table", .string("exposures")), ("source", .string("e.jsonl")), ("line", .number(1204)),
+                                        ("field", .string("ts")), ("reason", .string("month 13 out of range")),
+                                    ])
+                                ])
+                            ),
+                            ("rejects_file", .string("r.rejects.jsonl")),
+                        ])
+                    )
+                ])
+            ),
+        ])
+        // Markdown escapes punctuation with backslashes; compare the text it shows.
+        for page in [ReportRenderer.html(report), ReportRenderer.markdown(report).filter { $0 != "\\" }] {
+            #expect(page.contains("Input rows rejected"))
+            #expect(page.contains("exposures: 2 of 1,500 rows rejected (0.133%); 1,498 analysed"))
+            #expect(page.contains("e.jsonl:1204: ts: month 13 out of range"))
+            #expect(!page.contains("outcomes: 0 of"))
+            #expect(page.contains("r.rejects.jsonl"))
+        }
+    }
 }
