@@ -27,6 +27,44 @@ public enum Morsels {
 }
 
 extension Morsels {
+    /// Runs `body` on every morsel and hands each result to `combine` in morsel order, as soon as
+    /// every earlier result has been combined, so at most about `window` results wait at once and
+    /// memory does not grow with the number of morsels. A worker does not start morsel `i` until
+    /// morsel `i - window` has been combined. `combine` runs under a lock, one call at a time, on
+    /// whichever worker completed the prefix; the first error (in morsel order) is rethrown.
+    public static func fold<R: Sendable>(
+        count: Int, threads: Int, window: Int? = nil, _ body: @Sendable (Int) throws -> R, combine: (R) throws -> Void
+    ) throws {
+        precondition(threads >= 1, "at least one thread")
+        if threads == 1 || count <= 1 {
+            for i in 0..<count { try combine(try body(i)) }
+            return
+        }
+        try withoutActuallyEscaping(combine) { combine in
+            let state = FoldState<R>(window: max(window ?? 2 * threads, threads), combine: combine)
+            DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
+                while let i = state.next(count: count) {
+                    let r = Result { try body(i) }
+                    state.finish(i, r)
+                }
+            }
+            if let e = state.error { throw e }
+        }
+    }
+
+    /// Runs `body` once per partition of `reader` and combines the results in partition order
+    /// with bounded memory (`fold`), releasing each partition's mapped pages when its body returns.
+    public static func foldPartitions<R: Sendable>(
+        of reader: DatasetReader, threads: Int, _ body: @Sendable (Int) throws -> R, combine: (R) throws -> Void
+    ) throws {
+        try fold(
+            count: reader.partitionCount, threads: threads,
+            { p in
+                defer { reader.release(partition: p) }
+                return try body(p)
+            }, combine: combine)
+    }
+
     /// Runs `body` once per partition of `reader` (results in partition order, as `run`), and
     /// releases each partition's mapped pages when its body returns.
     public static func partitions<R: Sendable>(of reader: DatasetReader, threads: Int, _ body: @Sendable (Int) throws -> R) throws -> [R] {
@@ -34,6 +72,58 @@ extension Morsels {
             defer { reader.release(partition: p) }
             return try body(p)
         }
+    }
+}
+
+/// The shared state of a `fold`: the next morsel to hand out, results waiting for their turn,
+/// and the combined prefix. Every member is read and written under `lock`, and `combine` only
+/// runs under it, which is what makes the `@unchecked Sendable` sound.
+final class FoldState<R>: @unchecked Sendable {
+    private let lock = NSLockLite()
+    private let ready = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let window: Int
+    private let combine: (R) throws -> Void
+    private var handedOut = 0
+    private var combined = 0
+    private var waiting: [Int: Result<R, Error>] = [:]
+    private(set) var error: Error?
+
+    init(window: Int, combine: @escaping (R) throws -> Void) {
+        self.window = window
+        self.combine = combine
+        pthread_cond_init(ready, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(ready)
+        ready.deallocate()
+    }
+
+    /// The next morsel to run, once it is within `window` of the combined prefix; nil when all are
+    /// handed out or an error stopped the fold.
+    func next(count: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        while handedOut < count && error == nil && handedOut >= combined + window { lock.wait(ready) }
+        guard handedOut < count && error == nil else { return nil }
+        handedOut += 1
+        return handedOut - 1
+    }
+
+    /// Records morsel `i`'s result and combines every result whose predecessors are combined.
+    func finish(_ i: Int, _ r: Result<R, Error>) {
+        lock.lock()
+        defer { lock.unlock() }
+        waiting[i] = r
+        while error == nil, let next = waiting.removeValue(forKey: combined) {
+            do {
+                try combine(try next.get())
+            } catch {
+                self.error = error
+            }
+            combined += 1
+        }
+        pthread_cond_broadcast(ready)
     }
 }
 
@@ -83,4 +173,6 @@ final class NSLockLite: @unchecked Sendable {
 
     func lock() { pthread_mutex_lock(m) }
     func unlock() { pthread_mutex_unlock(m) }
+    /// Waits on `condition`, releasing the lock meanwhile (the caller holds it).
+    func wait(_ condition: UnsafeMutablePointer<pthread_cond_t>) { pthread_cond_wait(condition, m) }
 }

@@ -1,0 +1,63 @@
+import Engine
+import Glibc
+import Testing
+
+/// The morsel runner's in-order fold: combines in morsel order whatever the thread count, keeps
+/// at most a window of morsels ahead of the combined prefix, and rethrows the first error in
+/// morsel order.
+@Suite struct MorselsTests {
+    /// Counts morsels started, under a mutex (bodies run on several threads).
+    final class Started: @unchecked Sendable {
+        private let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private var n = 0
+        init() { pthread_mutex_init(m, nil) }
+        func increment() -> Int {
+            pthread_mutex_lock(m)
+            defer { pthread_mutex_unlock(m) }
+            n += 1
+            return n
+        }
+        var value: Int {
+            pthread_mutex_lock(m)
+            defer { pthread_mutex_unlock(m) }
+            return n
+        }
+    }
+
+    @Test(arguments: [1, 2, 4, 8])
+    func combinesInOrderWithinTheWindow(threads: Int) throws {
+        var order: [Int] = []
+        var ahead = 0
+        let started = Started()
+        try Morsels.fold(
+            count: 300, threads: threads, window: 3,
+            { i -> Int in
+                _ = started.increment()
+                // Uneven work, so later morsels often finish first.
+                var x = 0
+                for k in 0..<((300 - i) * 300) { x &+= k }
+                return x == -1 ? -1 : i
+            },
+            combine: {
+                ahead = max(ahead, started.value - order.count)
+                order.append($0)
+            })
+        #expect(order == Array(0..<300))
+        // Morsels started but not combined: never more than the window (at least the threads).
+        #expect(ahead <= max(3, threads))
+    }
+
+    @Test func firstErrorInOrderIsRethrown() {
+        struct Bad: Error, Equatable { var i: Int }
+        var combined: [Int] = []
+        #expect(throws: Bad(i: 7)) {
+            try Morsels.fold(
+                count: 50, threads: 4,
+                { i -> Int in
+                    if i == 7 || i == 30 { throw Bad(i: i) }
+                    return i
+                }, combine: { combined.append($0) })
+        }
+        #expect(combined == Array(0..<7))
+    }
+}
