@@ -91,27 +91,21 @@ public struct ExperimentScan: Sendable {
         }
     }
 
-    /// Per-unit sums in one scope (all exposures, or one segment's), indexed by unit code.
+    /// Per-unit sums in one scope (all exposures, or one segment's): the units with a row in the
+    /// scope, in ascending unit code, and their sums at the same positions.
     public struct UnitScope: Sendable {
         public var key: String
-        public var exposures: [Int32]
-        public var clicks: [Int32]
-        public var clickedRequests: [Int32]
-        public var conversions: [Int32]
-        public var revenue: [ExactSum]
-        public var covariateCount: [Int32]
-        public var covariateSum: [ExactSum]
+        public var units: [Int32] = []
+        public var exposures: [Int32] = []
+        public var clicks: [Int32] = []
+        public var clickedRequests: [Int32] = []
+        public var conversions: [Int32] = []
+        public var revenue: [ExactSum] = []
+        /// Empty unless a context covariate was asked for.
+        public var covariateCount: [Int32] = []
+        public var covariateSum: [ExactSum] = []
 
-        init(key: String, units: Int, covariate: Bool) {
-            self.key = key
-            exposures = [Int32](repeating: 0, count: units)
-            clicks = exposures
-            clickedRequests = exposures
-            conversions = exposures
-            revenue = [ExactSum](repeating: ExactSum(), count: units)
-            covariateCount = covariate ? exposures : []
-            covariateSum = covariate ? revenue : []
-        }
+        init(key: String) { self.key = key }
     }
 
     public var variants: [String]
@@ -121,8 +115,8 @@ public struct ExperimentScan: Sendable {
     public var global: [Group]
     /// `segments[s][v]`.
     public var segments: [[Group]]
-    /// Latencies of each variant's assigned exposures, ascending.
-    public var latencies: [[Double]]
+    /// Latencies of each variant's assigned exposures: exact counts of each distinct value.
+    public var latencies: [ValueCounts.Sorted]
     public var covariateMoments = CovariateMoments()
     /// recsys-eval's SRM counts: matching assignment rows per variant, overall and per
     /// assignment-context segment (keys sorted).
@@ -143,13 +137,16 @@ public struct ExperimentScan: Sendable {
     public var variantOfUnit: [Int32]
     /// Analysed (non-pre-period) assigned exposures of crossover units.
     public var crossoverExposures = 0
-    /// Scope 0 is every analysed exposure; then one per segment, in `segmentKeys` order, when they fit.
+    /// Scope 0 is every analysed exposure; then one per segment, in `segmentKeys` order, when they
+    /// fit. Crossover units are left out of every scope.
     public var unitScopes: [UnitScope]
-    /// Per unit over analysed exposures: errors, empty lists and exposures with an outcome (guardrails).
+    /// Per unit code over analysed exposures: errors, empty lists and exposures with an outcome
+    /// (guardrails); 0 for crossover units.
     public var unitErrors: [Int32]
     public var unitEmpties: [Int32]
     public var unitJoined: [Int32]
-    /// Per unit over pre-period exposures (assigned or not), when a pre-period is set.
+    /// Per unit over pre-period exposures (assigned or not, crossover units included), when a
+    /// pre-period is set.
     public var preScope: UnitScope?
     public var bytesTouched = 0
 
@@ -213,7 +210,13 @@ public struct ExperimentScan: Sendable {
         let valueAsNumber = numeric
         let pre = options.prePeriod
 
-        let partials = try Morsels.partitions(of: reader, threads: threads) { p -> Partial in
+        var merged = Merged(
+            variants: nVariants, users: options.requestUnits ? 0 : users.count, covariate: options.covariateKey != nil,
+            prePeriod: options.prePeriod != nil, segments: !options.sliceKeys.isEmpty, cellLimit: options.unitCellLimit,
+            requestUnits: options.requestUnits)
+        // Partitions are scanned in parallel and folded in partition order, so only a window of
+        // partials is held at once.
+        try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -374,187 +377,10 @@ public struct ExperimentScan: Sendable {
             }
             out.bytes = load.bytesTouched + join.bytesTouched
             return out
+        } combine: {
+            merged.add($0)
         }
-        return try merge(
-            partials, threads: threads, reader: reader, options: options, variants: variantDict, users: users, ctxValues: ctxValues)
-    }
-
-    /// One scope's per-unit sums over the rows of `segment` (every row when nil), crossover
-    /// units left out.
-    static func buildScope(
-        key: String, segment: Int64?, partials: [Partial], units: Int, covariate: Bool, variantOfUnit: [Int32]
-    ) -> UnitScope {
-        var exposures = [Int32](repeating: 0, count: units)
-        var clicks = exposures
-        var clickedRequests = exposures
-        var conversions = exposures
-        var revenue = [ExactSum](repeating: ExactSum(), count: units)
-        var covariateCount = covariate ? exposures : []
-        var covariateSum = covariate ? revenue : []
-        for part in partials {
-            for i in 0..<part.unit.count {
-                if let segment, part.segment[i] != segment { continue }
-                let u = Int(part.unit[i])
-                if variantOfUnit[u] == -2 { continue }
-                exposures[u] += 1
-                let c = part.clicks[i]
-                clicks[u] += c
-                if c > 0 { clickedRequests[u] += 1 }
-                conversions[u] += part.conversions[i]
-                if part.revenue[i] != 0 { revenue[u].add(part.revenue[i]) }
-                if covariate && !part.covariate[i].isNaN {
-                    covariateCount[u] += 1
-                    covariateSum[u].add(part.covariate[i])
-                }
-            }
-        }
-        var s = UnitScope(key: key, units: 0, covariate: false)
-        s.exposures = exposures
-        s.clicks = clicks
-        s.clickedRequests = clickedRequests
-        s.conversions = conversions
-        s.revenue = revenue
-        s.covariateCount = covariateCount
-        s.covariateSum = covariateSum
-        return s
-    }
-
-    static func merge(
-        _ partials: [Partial], threads: Int, reader: DatasetReader, options: Options, variants: DictionaryIndex, users: ByteStrings,
-        ctxValues: DictionaryIndex
-    ) throws -> ExperimentScan {
-        let nVariants = variants.count
-        // Request-level groups by segment id, then segments sorted by key.
-        var byID: [Int64: [Group]] = [:]
-        var latencies = [[Double]](repeating: [], count: nVariants)
-        var moments = CovariateMoments()
-        var srmRows = [Int](repeating: 0, count: nVariants)
-        var srmByID: [Int64: [Int]] = [:]
-        var counts = JoinCounts()
-        var assignmentRowsTotal = 0
-        var first: Timestamp? = nil
-        var last: Timestamp? = nil
-        var bytes = 0
-        for part in partials {
-            for (slot, id) in part.segmentOrder.enumerated() {
-                var acc = byID[id] ?? [Group](repeating: Group(), count: nVariants)
-                for v in 0..<nVariants { acc[v].merge(part.groups[slot][v]) }
-                byID[id] = acc
-            }
-            for v in 0..<nVariants {
-                latencies[v] += part.latencies[v]
-                srmRows[v] += part.srmRows[v]
-            }
-            moments.merge(part.moments)
-            for (id, c) in part.srmSegments {
-                var acc = srmByID[id] ?? [Int](repeating: 0, count: nVariants)
-                for v in 0..<nVariants { acc[v] += c[v] }
-                srmByID[id] = acc
-            }
-            counts = counts + part.counts
-            assignmentRowsTotal += part.assignmentRowsTotal
-            if let f = part.first, first.map({ Timestamp.instantLess(f, $0) }) ?? true { first = f }
-            if let l = part.last, last.map({ Timestamp.instantLess($0, l) }) ?? true { last = l }
-            bytes += part.bytes
-        }
-        for v in 0..<nVariants { latencies[v].sort() }
-        let keyed = byID.map {
-            (key: SegmentKeys.key($0.key, names: options.sliceKeys, values: ctxValues), id: $0.key, groups: $0.value)
-        }
-        .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-        var global = [Group](repeating: Group(), count: nVariants)
-        for s in keyed { for v in 0..<nVariants { global[v].merge(s.groups[v]) } }
-        let srmSegments = srmByID.map {
-            (key: SegmentKeys.key($0.key, names: options.srmSliceKeys, values: ctxValues), counts: $0.value)
-        }
-        .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-
-        // Units: with user units, crossover detection from every matching assignment row; with
-        // request units, each analysed row is its own unit, numbered in partition order.
-        var numbered = partials
-        let unitCount: Int
-        var variantOfUnit: [Int32]
-        let unitKeys: [UInt64]
-        if options.requestUnits {
-            unitCount = numbered.reduce(0) { $0 + $1.unit.count }
-            precondition(unitCount < Int(Int32.max), "request units are numbered with 32-bit codes")
-            variantOfUnit = []
-            var keys: [UInt64] = []
-            var next: Int32 = 0
-            for p in numbered.indices {
-                variantOfUnit += numbered[p].variant
-                keys += numbered[p].requestKey
-                numbered[p].unit = (0..<numbered[p].unit.count).map { next + Int32($0) }
-                next += Int32(numbered[p].unit.count)
-            }
-            unitKeys = keys
-        } else {
-            unitCount = users.count
-            variantOfUnit = [Int32](repeating: -1, count: unitCount)
-            for part in partials {
-                for (u, v) in zip(part.assignedUnit, part.assignedVariant) {
-                    let cur = variantOfUnit[Int(u)]
-                    if cur == -1 { variantOfUnit[Int(u)] = v } else if cur != v { variantOfUnit[Int(u)] = -2 }
-                }
-            }
-            unitKeys = users.data.withUnsafeBytes { raw in
-                (0..<unitCount).map {
-                    XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(users.offsets[$0])..<Int(users.offsets[$0 + 1])]))
-                }
-            }
-        }
-        let covariate = options.covariateKey != nil
-        let withSegments = !options.sliceKeys.isEmpty && (keyed.count + 1) * unitCount <= options.unitCellLimit
-        // Scope 0 takes every row; scope k > 0 the rows of segment k - 1. Scopes are independent,
-        // so they are built in parallel, each reading the rows in partition order.
-        let scopeSegments: [Int64?] = [nil] + (withSegments ? keyed.map { Optional($0.id) } : [])
-        let owners = variantOfUnit
-        let rows = numbered
-        let scopes = try Morsels.run(count: scopeSegments.count, threads: threads) { k -> UnitScope in
-            buildScope(
-                key: k == 0 ? "global" : keyed[k - 1].key, segment: scopeSegments[k], partials: rows, units: unitCount,
-                covariate: covariate, variantOfUnit: owners)
-        }
-        var errors = [Int32](repeating: 0, count: unitCount)
-        var empties = errors
-        var joined = errors
-        var crossoverExposures = 0
-        for part in rows {
-            for i in 0..<part.unit.count {
-                let u = Int(part.unit[i])
-                if variantOfUnit[u] == -2 {
-                    crossoverExposures += 1
-                    continue
-                }
-                if part.error[i] { errors[u] += 1 }
-                if part.empty[i] { empties[u] += 1 }
-                if part.joined[i] { joined[u] += 1 }
-            }
-        }
-        var preScope: UnitScope? = nil
-        if options.prePeriod != nil {
-            var s = UnitScope(key: "pre_period", units: unitCount, covariate: false)
-            for part in partials {
-                for i in 0..<part.preUnit.count {
-                    let u = Int(part.preUnit[i])
-                    s.exposures[u] += 1
-                    s.clicks[u] += part.preClicks[i]
-                    if part.preClicks[i] > 0 { s.clickedRequests[u] += 1 }
-                    s.conversions[u] += part.preConversions[i]
-                    s.revenue[u].add(part.preRevenue[i])
-                }
-            }
-            preScope = s
-        }
-        var window: (Timestamp, Timestamp)? = nil
-        if let first, let last { window = (first, last) }
-        return ExperimentScan(
-            variants: (0..<nVariants).map { variants.string(Int32($0)) }, segmentKeys: keyed.map(\.key), global: global,
-            segments: keyed.map(\.groups), latencies: latencies, covariateMoments: moments, assignmentRowsByVariant: srmRows,
-            srmSegments: srmSegments, counts: counts, assignmentRowsTotal: assignmentRowsTotal, window: window, unitCount: unitCount,
-            unitKeys: unitKeys, variantOfUnit: variantOfUnit,
-            crossoverExposures: crossoverExposures, unitScopes: scopes, unitErrors: errors, unitEmpties: empties, unitJoined: joined,
-            preScope: preScope, bytesTouched: bytes)
+        return merged.finish(options: options, variants: variantDict, users: users, ctxValues: ctxValues)
     }
 }
 

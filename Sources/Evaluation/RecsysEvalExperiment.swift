@@ -167,14 +167,10 @@ struct RecsysEvalExperiment {
         var passEmpty: Bool
     }
 
-    static func floorPercentile(_ sorted: [Double], _ q: Double) -> Double {
-        sorted.isEmpty ? 0 : sorted[Int((Double(sorted.count - 1) * q).rounded(.down))]
-    }
-
     func guardrails() -> [Guardrail] {
         present.map { v in
             let g = scan.global[v]
-            let p95 = Self.floorPercentile(scan.latencies[v], 0.95)
+            let p95 = scan.latencies[v].floorPercentile(0.95)
             let err = Self.rate(Double(g.errors), g.exposures)
             let empty = Self.rate(Double(g.empties), g.exposures)
             func pass(_ x: Double, _ max: Double) -> Bool { max == 0 || x <= max }

@@ -110,17 +110,19 @@ struct UnitAnalysis {
         return config.covariateKey.isEmpty ? nil : "context:\(config.covariateKey)"
     }
 
-    /// Column `c` of unit `u` in a scope of per-unit sums.
-    static func value(_ c: Column, _ s: ExperimentScan.UnitScope, _ u: Int) -> Double {
+    /// Column `c` of the unit at position `i` of a scope of per-unit sums; nil: a unit without a
+    /// row in the scope (all its sums are 0).
+    static func value(_ c: Column, _ s: ExperimentScan.UnitScope, _ i: Int?) -> Double {
+        guard let i else { return c == .one ? 1 : 0 }
         switch c {
-        case .clicks: return Double(s.clicks[u])
-        case .clickedRequests: return Double(s.clickedRequests[u])
-        case .conversions: return Double(s.conversions[u])
-        case .revenue: return s.revenue[u].value
-        case .exposures: return Double(s.exposures[u])
+        case .clicks: return Double(s.clicks[i])
+        case .clickedRequests: return Double(s.clickedRequests[i])
+        case .conversions: return Double(s.conversions[i])
+        case .revenue: return s.revenue[i].value
+        case .exposures: return Double(s.exposures[i])
         case .one: return 1
-        case .clicked: return s.clicks[u] > 0 ? 1 : 0
-        case .converted: return s.conversions[u] > 0 ? 1 : 0
+        case .clicked: return s.clicks[i] > 0 ? 1 : 0
+        case .converted: return s.conversions[i] > 0 ? 1 : 0
         }
     }
 
@@ -131,17 +133,19 @@ struct UnitAnalysis {
         var arms = [Arm](repeating: empty, count: scan.variants.count)
         let pre = scan.preScope
         let context = covariateSource?.hasPrefix("context:") ?? false
-        for u in 0..<scan.unitCount where scan.variantOfUnit[u] >= 0 && scope.exposures[u] > 0 {
+        for (i, unit) in scope.units.enumerated() where scan.variantOfUnit[Int(unit)] >= 0 && scope.exposures[i] > 0 {
+            let u = Int(unit)
             let v = Int(scan.variantOfUnit[u])
             arms[v].units.append(u)
-            for c in Column.allCases { arms[v].columns[c.rawValue].append(Self.value(c, scope, u)) }
+            for c in Column.allCases { arms[v].columns[c.rawValue].append(Self.value(c, scope, i)) }
             if context {
-                let n = scope.covariateCount[u]
-                let x = n > 0 ? scope.covariateSum[u].value / Double(n) : 0
+                let n = scope.covariateCount[i]
+                let x = n > 0 ? scope.covariateSum[i].value / Double(n) : 0
                 for c in Column.allCases { arms[v].covariate[c.rawValue].append(x) }
             } else if let pre {
                 // The unit's own metric over the pre-period: the same column before the experiment.
-                for c in Column.allCases { arms[v].covariate[c.rawValue].append(Self.value(c, pre, u)) }
+                let at = pre.index(of: unit)
+                for c in Column.allCases { arms[v].covariate[c.rawValue].append(Self.value(c, pre, at)) }
             }
         }
         return arms
@@ -192,10 +196,10 @@ struct UnitAnalysis {
         var columns = [[Double]](repeating: [], count: Column.allCases.count)
         let needed = Set(Self.metrics.filter { wanted.contains($0.name) }.flatMap(\.columns))
         let used = Column.allCases.filter { needed.contains($0) }
-        for u in 0..<scan.unitCount where scan.variantOfUnit[u] >= 0 && scope.exposures[u] > 0 {
-            keys.append(scan.unitKeys[u])
-            arm.append(scan.variantOfUnit[u])
-            for c in used { columns[c.rawValue].append(Self.value(c, scope, u)) }
+        for (i, unit) in scope.units.enumerated() where scan.variantOfUnit[Int(unit)] >= 0 && scope.exposures[i] > 0 {
+            keys.append(scan.unitKeys[Int(unit)])
+            arm.append(scan.variantOfUnit[Int(unit)])
+            for c in used { columns[c.rawValue].append(Self.value(c, scope, i)) }
         }
         let b = config.analysis.bootstrapIterations
         let sums = try PoissonBootstrap.replicateSums(
@@ -255,7 +259,9 @@ struct UnitAnalysis {
         var slices: [(key: String, observed: [Int], result: GoodnessOfFit.Result)] = []
         for scope in scan.unitScopes.dropFirst() {
             var o = [Int](repeating: 0, count: scan.variants.count)
-            for u in 0..<scan.unitCount where scan.variantOfUnit[u] >= 0 && scope.exposures[u] > 0 { o[Int(scan.variantOfUnit[u])] += 1 }
+            for (i, u) in scope.units.enumerated() where scan.variantOfUnit[Int(u)] >= 0 && scope.exposures[i] > 0 {
+                o[Int(scan.variantOfUnit[Int(u)])] += 1
+            }
             slices.append((scope.key, o, GoodnessOfFit.test(observed: o, weights: weights)))
         }
         slices.sort {
@@ -288,17 +294,17 @@ struct UnitAnalysis {
         func ratio(_ v: Int, _ num: [Int32]) -> (numerator: [Double], denominator: [Double]) {
             var n: [Double] = []
             var d: [Double] = []
-            for u in 0..<scan.unitCount where scan.variantOfUnit[u] == Int32(v) && scope.exposures[u] > 0 {
-                n.append(Double(num[u]))
-                d.append(Double(scope.exposures[u]))
+            for (i, u) in scope.units.enumerated() where scan.variantOfUnit[Int(u)] == Int32(v) && scope.exposures[i] > 0 {
+                n.append(Double(num[Int(u)]))
+                d.append(Double(scope.exposures[i]))
             }
             return (n, d)
         }
         let margins = Dictionary(config.nonInferiority.map { ($0.metric, $0.margin) }, uniquingKeysWith: { a, _ in a })
         for v in scan.variants.indices where v != control && scan.global[v].exposures > 0 {
             for (name, q) in [("latency_p50_ms", 0.5), ("latency_p95_ms", 0.95), ("latency_p99_ms", 0.99)] {
-                let value = RecsysEvalExperiment.floorPercentile(scan.latencies[v], q)
-                let base = RecsysEvalExperiment.floorPercentile(scan.latencies[control], q)
+                let value = scan.latencies[v].floorPercentile(q)
+                let base = scan.latencies[control].floorPercentile(q)
                 let limit = name == "latency_p95_ms" && config.maxLatencyP95 > 0 ? config.maxLatencyP95 : nil
                 var latency = GuardrailCheck(
                     metric: name, variant: scan.variants[v], value: value, control: base, relativeBound: nil, margin: margins[name],

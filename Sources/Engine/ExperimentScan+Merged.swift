@@ -1,0 +1,167 @@
+import ColumnarFormat
+import ColumnarStorage
+
+extension ExperimentScan {
+    /// The experiment scan's state as partitions are folded in, in partition order: recsys-eval's
+    /// groups per segment, latency counts, SRM rows, join counts, and per-unit sums. It grows with
+    /// units, segments and distinct latencies, never with exposures: each partition's rows are
+    /// added to the per-unit sums and then dropped.
+    ///
+    /// Crossover units (assignments to several variants) are only known once every partition is
+    /// in, so their rows are summed like any other and left out when the scopes are finished;
+    /// integer counts and `ExactSum` make that the same as never adding them.
+    struct Merged {
+        let nVariants: Int
+        let covariate: Bool
+        let requestUnits: Bool
+        let cellLimit: Int
+        var byID: [Int64: [Group]] = [:]
+        var latencies: [ValueCounts]
+        var moments = CovariateMoments()
+        var srmRows: [Int]
+        var srmByID: [Int64: [Int]] = [:]
+        var counts = JoinCounts()
+        var assignmentRowsTotal = 0
+        var first: Timestamp? = nil
+        var last: Timestamp? = nil
+        var bytes = 0
+        /// Units: users (a dictionary code each) or requests (numbered in partition order).
+        var unitCount: Int
+        var variantOfUnit: [Int32]
+        var requestKeys: [UInt64] = []
+        var global: UnitSums
+        /// Segment scopes by segment id, while (segments + 1) × units stays within `cellLimit`.
+        var segmentSums: [Int64: UnitSums]? = nil
+        var errors: [Int32]
+        var empties: [Int32]
+        var joined: [Int32]
+        var pre: UnitSums?
+
+        init(variants: Int, users: Int, covariate: Bool, prePeriod: Bool, segments: Bool, cellLimit: Int, requestUnits: Bool) {
+            nVariants = variants
+            self.covariate = covariate
+            self.requestUnits = requestUnits
+            self.cellLimit = cellLimit
+            latencies = [ValueCounts](repeating: ValueCounts(), count: variants)
+            srmRows = [Int](repeating: 0, count: variants)
+            unitCount = users
+            variantOfUnit = [Int32](repeating: -1, count: users)
+            global = UnitSums(covariate: covariate, units: users)
+            if segments { segmentSums = [:] }
+            errors = [Int32](repeating: 0, count: users)
+            empties = errors
+            joined = errors
+            pre = prePeriod ? UnitSums(covariate: false) : nil
+        }
+
+        mutating func add(_ part: Partial) {
+            for (slot, id) in part.segmentOrder.enumerated() {
+                var acc = byID[id] ?? [Group](repeating: Group(), count: nVariants)
+                for v in 0..<nVariants { acc[v].merge(part.groups[slot][v]) }
+                byID[id] = acc
+            }
+            for v in 0..<nVariants {
+                latencies[v].add(contentsOf: part.latencies[v])
+                srmRows[v] += part.srmRows[v]
+            }
+            moments.merge(part.moments)
+            for (id, c) in part.srmSegments {
+                var acc = srmByID[id] ?? [Int](repeating: 0, count: nVariants)
+                for v in 0..<nVariants { acc[v] += c[v] }
+                srmByID[id] = acc
+            }
+            counts = counts + part.counts
+            assignmentRowsTotal += part.assignmentRowsTotal
+            if let f = part.first, first.map({ Timestamp.instantLess(f, $0) }) ?? true { first = f }
+            if let l = part.last, last.map({ Timestamp.instantLess($0, l) }) ?? true { last = l }
+            bytes += part.bytes
+
+            // Units: a user's variant from every matching assignment row (two variants: crossover);
+            // with request units, each analysed row is a unit of its own, numbered in order.
+            var unitOfRow = part.unit
+            if requestUnits {
+                unitOfRow = (0..<part.unit.count).map { Int32(unitCount + $0) }
+                unitCount += part.unit.count
+                precondition(unitCount < Int(Int32.max), "request units are numbered with 32-bit codes")
+                variantOfUnit += part.variant
+                requestKeys += part.requestKey
+                errors += [Int32](repeating: 0, count: part.unit.count)
+                empties += [Int32](repeating: 0, count: part.unit.count)
+                joined += [Int32](repeating: 0, count: part.unit.count)
+            } else {
+                for (u, v) in zip(part.assignedUnit, part.assignedVariant) {
+                    let cur = variantOfUnit[Int(u)]
+                    if cur == -1 { variantOfUnit[Int(u)] = v } else if cur != v { variantOfUnit[Int(u)] = -2 }
+                }
+            }
+            // The cell limit is checked on every segment of recsys-eval's groups, so it gives the
+            // same answer as a check at the end: both counts only grow.
+            if segmentSums != nil && (byID.count + 1) * unitCount > cellLimit { segmentSums = nil }
+            for i in 0..<unitOfRow.count {
+                let u = unitOfRow[i]
+                let x = part.covariate[i]
+                global.add(unit: u, clicks: part.clicks[i], conversions: part.conversions[i], revenue: part.revenue[i], covariate: x)
+                if segmentSums != nil {
+                    segmentSums![part.segment[i], default: UnitSums(covariate: covariate)].add(
+                        unit: u, clicks: part.clicks[i], conversions: part.conversions[i], revenue: part.revenue[i], covariate: x)
+                }
+                if part.error[i] { errors[Int(u)] += 1 }
+                if part.empty[i] { empties[Int(u)] += 1 }
+                if part.joined[i] { joined[Int(u)] += 1 }
+            }
+            if pre != nil {
+                for i in 0..<part.preUnit.count {
+                    pre!.add(
+                        unit: part.preUnit[i], clicks: part.preClicks[i], conversions: part.preConversions[i], revenue: part.preRevenue[i],
+                        covariate: .nan)
+                }
+            }
+        }
+
+        func finish(options: Options, variants: DictionaryIndex, users: ByteStrings, ctxValues: DictionaryIndex) -> ExperimentScan {
+            let keyed = byID.map {
+                (key: SegmentKeys.key($0.key, names: options.sliceKeys, values: ctxValues), id: $0.key, groups: $0.value)
+            }
+            .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            var globalGroups = [Group](repeating: Group(), count: nVariants)
+            for s in keyed { for v in 0..<nVariants { globalGroups[v].merge(s.groups[v]) } }
+            let srmSegments = srmByID.map {
+                (key: SegmentKeys.key($0.key, names: options.srmSliceKeys, values: ctxValues), counts: $0.value)
+            }
+            .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            let owners = variantOfUnit
+            let kept: (Int32) -> Bool = { owners[Int($0)] != -2 }
+            var crossoverExposures = 0
+            for (i, u) in global.units.enumerated() where owners[Int(u)] == -2 { crossoverExposures += Int(global.exposures[i]) }
+            var scopes = [global.finished(key: "global", keep: kept)]
+            if let segmentSums {
+                for s in keyed { scopes.append((segmentSums[s.id] ?? UnitSums(covariate: covariate)).finished(key: s.key, keep: kept)) }
+            }
+            var errors = errors
+            var empties = empties
+            var joined = joined
+            for u in owners.indices where owners[u] == -2 {
+                errors[u] = 0
+                empties[u] = 0
+                joined[u] = 0
+            }
+            let unitKeys: [UInt64] =
+                requestUnits
+                ? requestKeys
+                : users.data.withUnsafeBytes { raw in
+                    (0..<unitCount).map {
+                        XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(users.offsets[$0])..<Int(users.offsets[$0 + 1])]))
+                    }
+                }
+            var window: (Timestamp, Timestamp)? = nil
+            if let first, let last { window = (first, last) }
+            return ExperimentScan(
+                variants: (0..<nVariants).map { variants.string(Int32($0)) }, segmentKeys: keyed.map(\.key), global: globalGroups,
+                segments: keyed.map(\.groups), latencies: latencies.map { $0.sorted() }, covariateMoments: moments,
+                assignmentRowsByVariant: srmRows, srmSegments: srmSegments, counts: counts, assignmentRowsTotal: assignmentRowsTotal,
+                window: window, unitCount: unitCount, unitKeys: unitKeys, variantOfUnit: variantOfUnit,
+                crossoverExposures: crossoverExposures, unitScopes: scopes, unitErrors: errors, unitEmpties: empties, unitJoined: joined,
+                preScope: pre?.finished(key: "pre_period"), bytesTouched: bytes)
+        }
+    }
+}
