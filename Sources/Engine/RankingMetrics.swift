@@ -39,8 +39,9 @@ public struct RankingMetrics: Sendable {
         public var key: String
         /// The context value of each slice key, in slice-key order (nil: the key was absent).
         public var values: [String?] = []
-        /// Internal identifier of the value combination.
-        var id: Int64 = 0
+        /// Identifier of the value combination (packed context value codes; what
+        /// `CaseBootstrap.group(ofSegment:)` takes).
+        public internal(set) var id: Int64 = 0
         public var recsysEval: Values
         public var ir: Values
     }
@@ -49,20 +50,8 @@ public struct RankingMetrics: Sendable {
     public var recsysEval: Values
     public var ir: Values
     public var segments: [Segment] = []
-    /// Per-case values, when requested: for bootstrap intervals.
-    public var cases: CaseValues?
-
-    /// Every case's unit (XXH64 of its request id) and segment, and the recsys-eval values of
-    /// the cases that have relevant items (all others score 0 on every metric).
-    public struct CaseValues: Sendable {
-        public var units: [UInt64] = []
-        /// Index into `RankingMetrics.segments` of each case (empty without slice keys).
-        public var segment: [Int32] = []
-        /// Indices (into `units`) of cases with relevant items, and their values in the order
-        /// precision, recall, map, ndcg, hitrate.
-        public var scored: [Int32] = []
-        public var values: [[Double]] = Array(repeating: [], count: 5)
-    }
+    /// Bootstrap replicate sums of the per-case recsys-eval values, when requested.
+    public var bootstrap: CaseBootstrap?
     public var bytesTouched: Int
 
     struct Sums: Sendable {
@@ -95,8 +84,9 @@ public struct RankingMetrics: Sendable {
     /// `sliceKeys` (context keys).
     public static func compute(
         reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], sliceKeys: [String] = [],
-        window: TimeWindow? = nil, collectCases: Bool = false
+        window: TimeWindow? = nil, bootstrap: (iterations: Int, seed: UInt64)? = nil
     ) throws -> RankingMetrics {
+        let collectCases = bootstrap != nil
         precondition(k >= 1, "k must be at least 1")
         let events = DictionaryIndex(try reader.dictionary("event_type"))
         let wanted = Set(relevantEvents.map { $0.lowercased() })
@@ -124,7 +114,14 @@ public struct RankingMetrics: Sendable {
             var scored: [Int32] = []
             var values: [[Double]] = Array(repeating: [], count: 5)
         }
-        let parts = try Morsels.partitions(of: reader, threads: threads) {
+        var rs = Sums()
+        var irs = Sums()
+        var bytes = 0
+        var segments: [Int64: (Sums, Sums)] = [:]
+        var cases = bootstrap.map { CaseBootstrap(iterations: $0.iterations, seed: $0.seed) }
+        // Partitions are folded in partition order: a fixed order of additions, with only a
+        // window of partitions' cases held at once.
+        try Morsels.foldPartitions(of: reader, threads: threads) {
             p -> (Sums, Sums, Int, [Int64: (Sums, Sums)], PartCases) in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -281,20 +278,7 @@ public struct RankingMetrics: Sendable {
                 }
             }
             return (rs, irs, load.bytesTouched, segments, pc)
-        }
-        var rs = Sums()
-        var irs = Sums()
-        var bytes = 0
-        var segments: [Int64: (Sums, Sums)] = [:]
-        var allCases = PartCases()
-        for part in parts where collectCases {
-            let offset = Int32(allCases.units.count)
-            allCases.units += part.4.units
-            allCases.segment += part.4.segment
-            allCases.scored += part.4.scored.map { $0 + offset }
-            for j in 0..<5 { allCases.values[j] += part.4.values[j] }
-        }
-        for (a, b, n, seg, _) in parts {
+        } combine: { (a, b, n, seg, pc) in
             rs.add(a)
             irs.add(b)
             bytes += n
@@ -305,6 +289,8 @@ public struct RankingMetrics: Sendable {
                 pair.1.add(seg[id]!.1)
                 segments[id] = pair
             }
+            cases?.add(
+                units: pc.units, segments: sliceKeys.isEmpty ? nil : pc.segment, scored: pc.scored, values: pc.values, threads: threads)
         }
         var result = RankingMetrics(k: k, recsysEval: rs.means, ir: irs.means, bytesTouched: bytes)
         if sliceKeys.isEmpty {
@@ -319,16 +305,7 @@ public struct RankingMetrics: Sendable {
             }
             result.segments.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         }
-        if collectCases {
-            // Segment ids -> indices into result.segments.
-            var index: [Int64: Int32] = [:]
-            if !sliceKeys.isEmpty {
-                for (i, seg) in result.segments.enumerated() { index[seg.id] = Int32(i) }
-            }
-            result.cases = CaseValues(
-                units: allCases.units, segment: sliceKeys.isEmpty ? [] : allCases.segment.map { index[$0] ?? -1 },
-                scored: allCases.scored, values: allCases.values)
-        }
+        result.bootstrap = cases
         return result
     }
 }

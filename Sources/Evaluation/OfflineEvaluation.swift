@@ -24,12 +24,16 @@ public struct OfflineEvaluation {
             }
             window = parsed
         }
-        // Per-case metrics for each k, with segments; distribution metrics per k, globally and per segment.
+        // Per-case metrics for each k, with segments (and bootstrap replicate sums when enabled);
+        // distribution metrics per k, globally and per segment.
+        let bootstrapIterations = config.bootstrapIterations > 0 ? config.bootstrapIterations : 200
+        let bootstrapSeed = UInt64(bitPattern: Int64(config.bootstrapSeed == 0 ? 42 : config.bootstrapSeed))
         var ranking: [Int: RankingMetrics] = [:]
         var distribution: [Int: DistributionMetrics] = [:]
         for m in config.metrics where ranking[m.k] == nil {
             ranking[m.k] = try RankingMetrics.compute(
-                reader: reader, k: m.k, threads: threads, sliceKeys: config.sliceKeys, window: window, collectCases: config.bootstrap)
+                reader: reader, k: m.k, threads: threads, sliceKeys: config.sliceKeys, window: window,
+                bootstrap: config.bootstrap ? (bootstrapIterations, bootstrapSeed) : nil)
         }
         let distributionKs = Set(config.metrics.filter { ["coverage", "novelty", "diversity"].contains($0.name) }.map(\.k))
         for k in distributionKs {
@@ -71,13 +75,7 @@ public struct OfflineEvaluation {
         var intervals: [Int: BootstrapIntervals] = [:]
         let level = config.bootstrapLevel > 0 && config.bootstrapLevel < 1 ? config.bootstrapLevel : 0.95
         if config.bootstrap {
-            let iterations = config.bootstrapIterations > 0 ? config.bootstrapIterations : 200
-            let seed = UInt64(bitPattern: Int64(config.bootstrapSeed == 0 ? 42 : config.bootstrapSeed))
-            for (k, r) in ranking {
-                intervals[k] = try BootstrapIntervals(
-                    cases: r.cases!, segments: config.sliceKeys.isEmpty ? 0 : r.segments.count, iterations: iterations, seed: seed,
-                    level: level, threads: threads)
-            }
+            for (k, r) in ranking { intervals[k] = BootstrapIntervals(r, level: level) }
         }
         func ci(_ m: OfflineConfig.Metric, segment: Int?) -> (Double, Double)? {
             guard let b = intervals[m.k], let j = BootstrapIntervals.metricIndex(m.name) else { return nil }

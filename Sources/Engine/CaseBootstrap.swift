@@ -1,0 +1,100 @@
+/// Poisson bootstrap replicate sums for per-case means (offline metrics over requests),
+/// accumulated partition by partition and then dropped: memory grows with replicates × groups
+/// (every case, and each segment), never with cases.
+///
+/// Each replicate weighs a case by a counter-based hash of (seed, replicate, case unit), so the
+/// sums do not depend on threads. Partitions are added in partition order and cases in their
+/// order within it, each into running sums, which is the order a single pass over all cases
+/// would take.
+public struct CaseBootstrap: Sendable {
+    public let iterations: Int
+    public let seed: UInt64
+    /// Cases per group: group 0 is every case, then one group per segment id in first-seen order.
+    public private(set) var cases: [Int] = [0]
+    private var groupOfSegment: [Int64: Int] = [:]
+    private var replicates: [Replicate]
+
+    /// One replicate's running sums: `den[g]` = Σ w, `num[m * groups + g]` = Σ w · value of metric m.
+    final class Replicate: @unchecked Sendable {
+        var den: [Double] = [0]
+        var num: [Double]
+        init(metrics: Int) { num = [Double](repeating: 0, count: metrics) }
+    }
+
+    /// The metrics per case (recsys-eval's precision, recall, map, ndcg, hitrate).
+    public static let metrics = 5
+
+    public init(iterations: Int, seed: UInt64) {
+        precondition(iterations >= 1, "at least one replicate")
+        self.iterations = iterations
+        self.seed = seed
+        replicates = (0..<iterations).map { _ in Replicate(metrics: Self.metrics) }
+    }
+
+    /// The group of a segment id (nil when no case of that segment was added).
+    public func group(ofSegment id: Int64) -> Int? { groupOfSegment[id] }
+
+    /// Adds one partition's cases: each case's unit and segment id (nil: no segments), and for
+    /// the cases at `scored` (indices into `units`) their metric values, `values[m][j]`.
+    mutating func add(units: [UInt64], segments: [Int64]?, scored: [Int32], values: [[Double]], threads: Int) {
+        precondition(values.count == Self.metrics && values.allSatisfy { $0.count == scored.count }, "one value per scored case and metric")
+        var groupOf = [Int](repeating: -1, count: units.count)
+        if let segments {
+            for (i, id) in segments.enumerated() {
+                if let g = groupOfSegment[id] {
+                    groupOf[i] = g
+                } else {
+                    groupOfSegment[id] = cases.count
+                    groupOf[i] = cases.count
+                    cases.append(0)
+                }
+            }
+        }
+        let groups = cases.count
+        cases[0] += units.count
+        for g in groupOf where g > 0 { cases[g] += 1 }
+        // New groups get zero sums, laid out metric-major.
+        for r in replicates where r.den.count < groups {
+            let old = r.den.count
+            r.den += [Double](repeating: 0, count: groups - old)
+            var num = [Double](repeating: 0, count: Self.metrics * groups)
+            for m in 0..<Self.metrics { for g in 0..<old { num[m * groups + g] = r.num[m * old + g] } }
+            r.num = num
+        }
+        let seed = seed
+        let replicates = replicates
+        let groupOfCase = groupOf
+        _ = try? Morsels.run(count: iterations, threads: threads) { b in
+            // The running sums move to locals (no shared cache lines, no reference-counted
+            // access in the loop) and back; the additions are the same, in the same order.
+            let rep = replicates[b]
+            var den = rep.den
+            var num = rep.num
+            rep.den = []
+            rep.num = []
+            for i in 0..<units.count {
+                let w = Double(PoissonBootstrap.weight(seed: seed, replicate: b, unit: units[i]))
+                den[0] += w
+                if groupOfCase[i] > 0 { den[groupOfCase[i]] += w }
+            }
+            for (j, caseIndex) in scored.enumerated() {
+                let i = Int(caseIndex)
+                let g = groupOfCase[i]
+                let w = Double(PoissonBootstrap.weight(seed: seed, replicate: b, unit: units[i]))
+                for m in 0..<Self.metrics where values[m][j] != 0 {
+                    num[m * groups] += w * values[m][j]
+                    if g > 0 { num[m * groups + g] += w * values[m][j] }
+                }
+            }
+            rep.den = den
+            rep.num = num
+        }
+    }
+
+    /// The replicate means of metric `m` in `group` (replicates with no weight left out).
+    public func means(metric m: Int, group g: Int) -> [Double] {
+        precondition(m >= 0 && m < Self.metrics && g >= 0 && g < cases.count, "metric and group exist")
+        let groups = cases.count
+        return replicates.compactMap { r in r.den[g] > 0 ? r.num[m * groups + g] / r.den[g] : nil }
+    }
+}
