@@ -54,6 +54,13 @@ public struct KeyedSums: Sendable {
             precondition(p.width == width, "partials of one width")
             p.add(into: &dense)
         }
+        return compacted(dense, width: width)
+    }
+
+    /// The keys of a dense table (`width` sums per key) whose first sum is positive, with their rows.
+    public static func compacted(_ dense: [Double], width: Int) -> (keys: [UInt64], rows: [Double]) {
+        precondition(width > 0 && dense.count % width == 0, "whole rows")
+        let keyCount = dense.count / width
         var keys: [UInt64] = []
         var rows: [Double] = []
         for k in 0..<keyCount where dense[k * width] > 0 {

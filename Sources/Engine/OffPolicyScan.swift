@@ -9,10 +9,12 @@ import ColumnarStorage
 /// receval's per-request estimator terms over deduplicated slates with diagnostics per segment
 /// and per-unit sums for the bootstrap.
 ///
-/// A first pass over outcomes (and, for the fitted reward model, over slates) builds the
-/// reward models; a second pass computes everything else. Partitions run in parallel and are
-/// merged in partition order, so results do not depend on the thread count; recsys-eval's sums
-/// are `ExactSum`s, so they do not depend on the partitioning either.
+/// A first pass over outcomes and slates builds the reward models and counts the importance
+/// weights per bucket; a second pass computes everything else and keeps only the weights that
+/// lie in the buckets of the wanted quantiles (`WeightQuantiles`), so quantiles are exact and no
+/// pass keeps every weight. Partitions run in parallel and are folded in partition order, so
+/// results do not depend on the thread count; recsys-eval's sums are `ExactSum`s, so they do not
+/// depend on the partitioning either.
 public struct OffPolicyScan: Sendable {
     public struct Options: Sendable {
         public enum Reward: Sendable { case click, conversion, value }
@@ -51,8 +53,10 @@ public struct OffPolicyScan: Sendable {
         public var clipped = 0
         public var missingTarget = 0
         public var nearZero = 0
-        /// Every sample's weight (for p95 and max).
-        public var weightList: [Double] = []
+        public var maxWeight = 0.0
+        /// The samples' weights in the buckets of `plan` (for the exact p95).
+        public var weightValues = WeightQuantiles.Collected()
+        public var plan = WeightQuantiles.Plan.none
         /// Sums of the exposure row being read (v, v², w, w², dr, dr²).
         var row = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
@@ -67,8 +71,15 @@ public struct OffPolicyScan: Sendable {
             clipped += o.clipped
             missingTarget += o.missingTarget
             nearZero += o.nearZero
-            weightList += o.weightList
+            maxWeight = max(maxWeight, o.maxWeight)
+            weightValues.merge(o.weightValues)
         }
+
+        /// recsys-eval's weight p95: `sorted[round((n − 1) · 0.95)]` over every sample.
+        public static func p95Rank(samples n: Int) -> Int { Int((Double(n - 1) * 0.95).rounded()) }
+
+        /// The p95 of the samples' weights (pass one planned its bucket, pass two kept it).
+        public var p95: Double? { weightValues.values(for: plan)?.first }
     }
 
     /// The per-request terms receval's estimators are means of (docs/ope.md). Slot k has
@@ -120,10 +131,21 @@ public struct OffPolicyScan: Sendable {
         /// Slots without the logged reward estimates (`reward_model: logged`).
         public var missingEstimates = 0
         public var histogram = [Int](repeating: 0, count: OffPolicyScan.histogramBins)
-        /// Every valid slot's weight, for quantiles.
-        public var weightList: [Double] = []
+        /// Valid slots (one weight each).
+        public var slots = 0
+        /// The slots' weights in the buckets of `plan` (for the exact quantiles).
+        public var weightValues = WeightQuantiles.Collected()
+        public var plan = WeightQuantiles.Plan.none
 
-        init() {}
+        /// The weight quantiles diagnostics report, at 0-based ranks `round((k − 1) · q)` of the k slots.
+        public static let quantiles = [0.5, 0.9, 0.95, 0.99]
+
+        public static func quantileRanks(slots k: Int) -> [Int] { quantiles.map { Int((Double(k - 1) * $0).rounded()) } }
+
+        /// The exact weight quantiles (`quantiles`), nil without slots.
+        public var weightQuantiles: [Double]? { slots == 0 ? nil : weightValues.values(for: plan) }
+
+        init(plan: WeightQuantiles.Plan = .none) { self.plan = plan }
 
         @inline(__always)
         mutating func addRequest(_ x: UnsafePointer<Double>, scratch d: UnsafeMutablePointer<Double>) {
@@ -162,7 +184,8 @@ public struct OffPolicyScan: Sendable {
             nearZeroLogging += o.nearZeroLogging
             missingEstimates += o.missingEstimates
             for i in histogram.indices { histogram[i] += o.histogram[i] }
-            weightList += o.weightList
+            slots += o.slots
+            weightValues.merge(o.weightValues)
         }
 
         /// Sample covariance of terms i and j (denominator n − 1).
@@ -343,57 +366,98 @@ public struct OffPolicyScan: Sendable {
         let o = options
 
         // Pass 1: recsys-eval's model (mean reward value per item over all outcomes with the
-        // reward event) and, for the fitted model, impressions, rewards and target weight per
-        // (item, slot).
+        // reward event); for the fitted model, impressions, rewards and target weight per
+        // (item, slot); and the weights of recsys-eval's samples and of receval's slots (global
+        // and per segment) counted per bucket, to plan the exact quantiles pass 2 keeps.
         let modelWidth = 3 * slots
-        let pass1 = try Morsels.partitions(of: reader, threads: threads) { p -> (KeyedSums, KeyedSums?, Int) in
-            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
-            var load = ColumnLoader(reader: reader, partition: p)
-            var fitted: KeyedSums? = nil
-            let outcomes: Outcomes
-            if o.loggedModel {
-                outcomes = try Self.loadOutcomes(&load, requests: requests, items: items, events: events.count)
-            } else {
-                let d = try Self.load(&load, requests: requests, items: items, users: users, events: events.count, extra: false)
-                outcomes = d.outcomeColumns
-                var model = KeyedSums(keyCount: items, width: modelWidth)
-                var seen = [Bool](repeating: false, count: requests)
-                var slate: [Int] = []
-                for row in 0..<d.exReq.count {
-                    let req = Int(d.exReq[row])
-                    if seen[req] { continue }
-                    seen[req] = true
-                    d.slate(row, topK: o.topK, into: &slate)
-                    for (k, j) in slate.enumerated() {
-                        let s = min(k, slots - 1)
-                        let r = model.row(d.item[j])
-                        model.add(row: r, 3 * s, 1)
-                        model.add(
-                            row: r, 3 * s + 1,
-                            Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
-                        if let lp = Self.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model.add(row: r, 3 * s + 2, d.tgt[j] / lp) }
-                    }
-                }
-                model.seal()
-                fitted = model
-            }
-            var compatModel = KeyedSums(keyCount: items, width: 2)
-            for i in 0..<outcomes.item.count where isCompatEvent[Int(outcomes.event[i])] {
-                let r = compatModel.row(outcomes.item[i])
-                compatModel.add(row: r, 0, outcomes.value[i] != 0 ? outcomes.value[i] : 1)
-                compatModel.add(row: r, 1, 1)
-            }
-            compatModel.seal()
-            return (compatModel, fitted, load.bytesTouched)
+        struct Pass1: Sendable {
+            var compatModel: KeyedSums
+            var fitted: KeyedSums?
+            var compatWeights = WeightQuantiles.Counts()
+            var globalWeights = WeightQuantiles.Counts()
+            var segmentWeights: [Int64: WeightQuantiles.Counts] = [:]
+            var touched = 0
         }
         var compatModelSums = [Double](repeating: 0, count: items * 2)
         var fittedSums = o.loggedModel ? [] : [Double](repeating: 0, count: items * modelWidth)
         var touched = 0
-        for (c, f, t) in pass1 {
-            c.add(into: &compatModelSums)
-            f?.add(into: &fittedSums)
-            touched += t
+        var compatWeights = WeightQuantiles.Counts()
+        var globalWeights = WeightQuantiles.Counts()
+        var segmentWeights: [Int64: WeightQuantiles.Counts] = [:]
+        try Morsels.foldPartitions(of: reader, threads: threads) { p -> Pass1 in
+            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+            var load = ColumnLoader(reader: reader, partition: p)
+            let d = try Self.load(&load, requests: requests, items: items, users: users, events: events.count, extra: false)
+            var segmentOf: [Int64] = []
+            if !o.sliceKeys.isEmpty {
+                segmentOf = try SegmentKeys.ids(
+                    &load, table: "exposures", rows: d.exReq.count, keys: sliceCodes, keyCount: ctxKeys.count,
+                    valueCount: ctxValues.count)
+            }
+            var model = o.loggedModel ? nil : KeyedSums(keyCount: items, width: modelWidth)
+            var out = Pass1(compatModel: KeyedSums(keyCount: items, width: 2))
+            var seen = [Bool](repeating: false, count: requests)
+            var slate: [Int] = []
+            var scratch = Compat()
+            var diagnostics = Scope.Diagnostics()
+            for row in 0..<d.exReq.count {
+                let req = Int(d.exReq[row])
+                d.slate(row, topK: o.topK, into: &slate)
+                // recsys-eval: every exposure record.
+                let requestWeight = try Self.compatItems(d, slate, o, &scratch) { _, w, _ in
+                    if o.compatItemUnit { out.compatWeights.add(w) }
+                }
+                if !o.compatItemUnit, let w = requestWeight { out.compatWeights.add(w) }
+                // receval: the first exposure of each request.
+                if seen[req] { continue }
+                seen[req] = true
+                diagnostics.reset()
+                Self.validSlots(d, slate, o, &diagnostics) { _, _, _ in }
+                for w in diagnostics.weights { out.globalWeights.add(w) }
+                if !segmentOf.isEmpty {
+                    for w in diagnostics.weights { out.segmentWeights[segmentOf[row], default: WeightQuantiles.Counts()].add(w) }
+                }
+                guard model != nil else { continue }
+                for (k, j) in slate.enumerated() {
+                    let s = min(k, slots - 1)
+                    let r = model!.row(d.item[j])
+                    model!.add(row: r, 3 * s, 1)
+                    model!.add(
+                        row: r, 3 * s + 1,
+                        Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
+                    if let lp = Self.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(row: r, 3 * s + 2, d.tgt[j] / lp) }
+                }
+            }
+            if model != nil {
+                model!.seal()
+                out.fitted = model
+            }
+            let outcomes = d.outcomeColumns
+            for i in 0..<outcomes.item.count where isCompatEvent[Int(outcomes.event[i])] {
+                let r = out.compatModel.row(outcomes.item[i])
+                out.compatModel.add(row: r, 0, outcomes.value[i] != 0 ? outcomes.value[i] : 1)
+                out.compatModel.add(row: r, 1, 1)
+            }
+            out.compatModel.seal()
+            out.touched = load.bytesTouched
+            return out
+        } combine: { part in
+            part.compatModel.add(into: &compatModelSums)
+            part.fitted?.add(into: &fittedSums)
+            touched += part.touched
+            compatWeights.merge(part.compatWeights)
+            globalWeights.merge(part.globalWeights)
+            for (k, c) in part.segmentWeights { segmentWeights[k, default: WeightQuantiles.Counts()].merge(c) }
         }
+        // The ranks each quantile needs, and where they lie.
+        let compatPlan =
+            compatWeights.count > 0
+            ? WeightQuantiles.Plan(ranks: [Compat.p95Rank(samples: compatWeights.count)], counts: compatWeights) : .none
+        func scopePlan(_ c: WeightQuantiles.Counts) -> WeightQuantiles.Plan {
+            c.count > 0 ? WeightQuantiles.Plan(ranks: Scope.quantileRanks(slots: c.count), counts: c) : .none
+        }
+        let globalPlan = scopePlan(globalWeights)
+        let segmentPlans = segmentWeights.mapValues(scopePlan)
         let compatModel = (0..<items).map { compatModelSums[2 * $0 + 1] > 0 ? compatModelSums[2 * $0] / compatModelSums[2 * $0 + 1] : 0 }
         // Fitted model: q̂(a, s) = (R_as + α μ_s) / (N_as + α), μ_s the slot's mean reward; the
         // target's model value in slot s: d_s = Σ_a W_as q̂(a, s) / Σ_a W_as.
@@ -440,7 +504,15 @@ public struct OffPolicyScan: Sendable {
             var touched = 0
         }
         let termCount = Self.termCount
-        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> Partial in
+        var scan = OffPolicyScan()
+        scan.bytesTouched = touched
+        var segments: [Int64: Scope] = [:]
+        scan.compat.plan = compatPlan
+        scan.global.plan = globalPlan
+        // Per-user sums, merged as partitions arrive (in partition order).
+        let unitWidth = termCount + 1
+        var unitDense = [Double](repeating: 0, count: max(users, 1) * unitWidth)
+        try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -452,35 +524,22 @@ public struct OffPolicyScan: Sendable {
                     valueCount: ctxValues.count)
             }
             var out = Partial(units: KeyedSums(keyCount: max(users, 1), width: termCount + 1))
+            out.compat.plan = compatPlan
+            out.global.plan = globalPlan
             out.counts = join.counts
             var slate: [Int] = []
             var x = [Double](repeating: 0, count: termCount)
             var scratch = [Double](repeating: 0, count: termCount)
             var scope = Scope.Diagnostics()
+            var samples: [(Double, Double, Double)] = []
             for row in 0..<d.exReq.count {
                 let req = Int(d.exReq[row])
                 d.slate(row, topK: o.topK, into: &slate)
                 // recsys-eval: every exposure record.
-                var sumW = 0.0
                 var nW = 0
                 var rAgg = 0.0
                 var mAgg = 0.0
-                for j in slate {
-                    guard let lp = Self.logging(d, j), lp > 0 else { continue }
-                    if lp < o.minPropensity { out.compat.nearZero += 1 }
-                    var tp = lp
-                    if d.tgtPresent[j] != 0 {
-                        tp = d.tgt[j]
-                    } else {
-                        out.compat.missingTarget += 1
-                        if !o.allowMissingTarget { continue }
-                    }
-                    if tp < o.minPropensity { out.compat.nearZero += 1 }
-                    var q = 1.0
-                    if o.log2Discount {
-                        guard d.rank[j] > 0 else { throw OffPolicyError.rankNotPositive(rank: d.rank[j]) }
-                        q = 1 / log2(Double(d.rank[j]) + 1)
-                    }
+                let requestWeight = try Self.compatItems(d, slate, o, &out.compat) { j, w, q in
                     // The request's last outcome on this item, any event type.
                     var r = 0.0
                     for k in d.outcomes.of(req) {
@@ -490,15 +549,9 @@ public struct OffPolicyScan: Sendable {
                         }
                     }
                     let m = compatModel[Int(d.item[j])]
-                    var w = tp / lp
-                    if o.clipping > 0 && w > o.clipping {
-                        w = o.clipping
-                        out.compat.clipped += 1
-                    }
                     if o.compatItemUnit {
-                        out.compat.addSample(w: w, r: r * q, m: m * q)
+                        samples.append((w, r * q, m * q))
                     } else {
-                        sumW += w
                         if nW == 0 || !o.compatMax {
                             rAgg = o.compatMax ? r * q : rAgg + r * q
                             mAgg = o.compatMax ? m * q : mAgg + m * q
@@ -509,11 +562,9 @@ public struct OffPolicyScan: Sendable {
                         nW += 1
                     }
                 }
-                if !o.compatItemUnit && nW > 0 {
-                    var w = sumW / Double(nW)
-                    if o.clipping > 0 && w > o.clipping { w = o.clipping }
-                    out.compat.addSample(w: w, r: rAgg, m: mAgg)
-                }
+                for (w, r, m) in samples { out.compat.addSample(w: w, r: r, m: m) }
+                samples.removeAll(keepingCapacity: true)
+                if !o.compatItemUnit, let w = requestWeight { out.compat.addSample(w: w, r: rAgg, m: mAgg) }
                 out.compat.flushRow()
 
                 // receval: the first exposure of each request.
@@ -525,20 +576,8 @@ public struct OffPolicyScan: Sendable {
                 var rewardSum = 0.0
                 var weightSum = 0.0
                 var valid = 0
-                for (k, j) in slate.enumerated() {
-                    let lpOpt = Self.logging(d, j)
-                    var tpOpt: Double? = d.tgtPresent[j] != 0 ? d.tgt[j] : nil
-                    if tpOpt == nil {
-                        scope.missingTarget += 1
-                        if o.allowMissingTarget, let lp = lpOpt, lp > 0 { tpOpt = lp } else { continue }
-                    }
-                    let tp = tpOpt!
-                    guard let lp = lpOpt, lp > 0 else {
-                        if lpOpt == nil { scope.missingLogging += 1 }
-                        if tp > 0 { scope.supportViolations += 1 }
-                        continue
-                    }
-                    if lp < o.minPropensity { scope.nearZeroLogging += 1 }
+                var missingEstimates = 0
+                Self.validSlots(d, slate, o, &scope) { k, j, w in
                     let s = min(k, slots - 1)
                     let q = o.log2Discount ? 1 / log2(Double(k) + 2) : 1
                     let r = Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion)
@@ -551,14 +590,12 @@ public struct OffPolicyScan: Sendable {
                             qhat = a
                             dm = b
                         } else {
-                            scope.missingEstimates += 1
+                            missingEstimates += 1
                         }
                     } else {
                         qhat = qModel[Int(d.item[j]) * slots + s]
                         dm = dSlot[s]
                     }
-                    let w = tp / lp
-                    scope.add(weight: w, clipped: w > o.clipIPS)
                     valid += 1
                     x[Term.ips.rawValue] += q * w * r
                     x[Term.clippedIPS.rawValue] += q * min(w, o.clipIPS) * r
@@ -571,6 +608,7 @@ public struct OffPolicyScan: Sendable {
                     rewardSum += q * r
                     weightSum += w
                 }
+                scope.missingEstimates += missingEstimates
                 x[Term.slots.rawValue] = Double(valid)
                 x[Term.sips.rawValue] = valid > 0 ? product * rewardSum : 0
                 x[Term.pseudoInverse.rawValue] = valid > 0 ? (weightSum - Double(valid - 1)) * rewardSum : 0
@@ -580,7 +618,8 @@ public struct OffPolicyScan: Sendable {
                         out.global.addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
                         out.global.absorb(scope)
                         if let seg {
-                            out.segments[seg, default: Scope()].addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
+                            out.segments[seg, default: Scope(plan: segmentPlans[seg] ?? .none)].addRequest(
+                                xp.baseAddress!, scratch: sp.baseAddress!)
                             out.segments[seg]!.absorb(scope)
                         }
                     }
@@ -592,19 +631,16 @@ public struct OffPolicyScan: Sendable {
             out.units.seal()
             out.touched = load.bytesTouched + join.bytesTouched
             return out
-        }
-        var scan = OffPolicyScan()
-        scan.bytesTouched = touched
-        var segments: [Int64: Scope] = [:]
-        for part in parts {
+        } combine: { part in
             scan.compat.merge(part.compat)
             scan.global.merge(part.global)
-            for (k, s) in part.segments { segments[k, default: Scope()].merge(s) }
+            for (k, s) in part.segments { segments[k, default: Scope(plan: segmentPlans[k] ?? .none)].merge(s) }
             scan.counts = scan.counts + part.counts
             scan.bytesTouched += part.touched
+            part.units.add(into: &unitDense)
         }
         scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
-        (scan.units, scan.unitSums) = KeyedSums.merged(parts.map(\.units), keyCount: max(users, 1), width: termCount + 1)
+        (scan.units, scan.unitSums) = KeyedSums.compacted(unitDense, width: unitWidth)
         scan.slotMeans = o.loggedModel ? [] : slotMeans
         scan.slotTargetValues = o.loggedModel ? [] : slotTarget
         return scan
@@ -623,7 +659,8 @@ extension OffPolicyScan.Compat {
         row.3 += w * w
         row.4 += dr
         row.5 += dr * dr
-        weightList.append(w)
+        maxWeight = max(maxWeight, w)
+        weightValues.add(w, plan: plan)
     }
 
     /// Adds the current exposure row's samples to the exact sums: items of a row are summed in
@@ -674,8 +711,9 @@ extension OffPolicyScan.Scope {
             weightSquares += w * w
             maxWeight = max(maxWeight, w)
             histogram[OffPolicyScan.histogramBin(w)] += 1
-            weightList.append(w)
+            weightValues.add(w, plan: plan)
         }
+        slots += d.weights.count
         clipped += d.clipped
         supportViolations += d.supportViolations
         missingTarget += d.missingTarget

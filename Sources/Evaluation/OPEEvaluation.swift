@@ -76,9 +76,8 @@ public enum OPEEvaluation {
             let dr = s.dr.value / n
             estimators.append(estimator("dr", dr, variance(s.dr.value, s.drSquares.value, around: dr)))
         }
-        let count = s.weightList.count
-        let p95Rank = Int((Double(count - 1) * 0.95).rounded())
-        let ranked = Selection.ranks([p95Rank, count - 1], of: &s.weightList)
+        // Pass one planned the p95's bucket and pass two kept its weights, so this is exact.
+        guard let p95 = s.p95 else { preconditionFailure("the OPE passes saw different weights") }
         let w2 = s.weightSquares.value
         let ess = w2 == 0 ? 0 : s.weights.value * s.weights.value / w2
         let clippedFraction = Double(s.clipped) / n
@@ -87,7 +86,7 @@ public enum OPEEvaluation {
             (
                 "weight_stats",
                 .object([
-                    ("count", .number(n)), ("mean", .number(s.weights.value / n)), ("p95", .number(ranked[0])), ("max", .number(ranked[1])),
+                    ("count", .number(n)), ("mean", .number(s.weights.value / n)), ("p95", .number(p95)), ("max", .number(s.maxWeight)),
                     ("effective_sample_size", .number(ess)), ("clipped_fraction", .number(clippedFraction)),
                 ])
             ),
@@ -211,7 +210,7 @@ public enum OPEEvaluation {
             }
         }
         func diagnostics(_ s: inout OffPolicyScan.Scope) -> JSONValue {
-            let k = s.weightList.count
+            let k = s.slots
             var m: [(String, JSONValue)] = [
                 ("requests", .number(Double(s.requests))), ("slots", .number(Double(k))),
                 ("weight_mean", .number(ratio(s.weightSum, Double(k)))),
@@ -220,8 +219,7 @@ public enum OPEEvaluation {
                 ("max_weight", .number(s.maxWeight)),
             ]
             if k > 0 {
-                let qs = [0.5, 0.9, 0.95, 0.99]
-                let values = Selection.ranks(qs.map { Int((Double(k - 1) * $0).rounded()) }, of: &s.weightList)
+                guard let values = s.weightQuantiles else { preconditionFailure("the OPE passes saw different weights") }
                 m.append(("weight_quantiles", .object(zip(["p50", "p90", "p95", "p99"], values).map { ($0, .number($1)) })))
             }
             m += [
@@ -294,7 +292,7 @@ public enum OPEEvaluation {
         if g.missingEstimates > 0 {
             warnings.append("\(g.missingEstimates) shown items lack reward_estimate or target_reward_estimate; their model terms are 0")
         }
-        let k = Double(g.weightList.count)
+        let k = Double(g.slots)
         let meanWeight = ratio(g.weightSum, k)
         if k >= 100 && abs(meanWeight - 1) > 0.1 {
             warnings.append(

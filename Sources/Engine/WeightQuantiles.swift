@@ -1,0 +1,115 @@
+/// Exact order statistics of non-negative values (importance weights) without keeping every
+/// value: a two-pass selection.
+///
+/// Pass one counts values per bucket: the top 21 bits of the IEEE 754 bit pattern, which orders
+/// non-negative doubles, so a bucket spans a relative width of 2⁻⁹ (about 0.2%). A `Plan` then
+/// finds the bucket that holds each wanted rank and the rank inside it. Pass two keeps, as
+/// counts of distinct values, only the values that fall into those buckets, and reads each
+/// rank off them exactly. Both stages add counts, so partitions merge in any order and the
+/// answer is the same for any partitioning.
+///
+/// Memory: one counter per occupied bucket (a few thousand for weights spread over a few
+/// orders of magnitude; at most 2²¹), plus the distinct values inside the planned buckets: a
+/// small share of the values unless most of them lie within 0.2% of a quantile.
+public enum WeightQuantiles {
+    /// The bucket of a non-negative value (-0 counts as +0).
+    @inline(__always)
+    static func bucket(_ x: Double) -> UInt32 {
+        UInt32(truncatingIfNeeded: (x + 0).bitPattern >> 43)
+    }
+
+    /// Pass one: how many values fall into each bucket.
+    public struct Counts: Sendable, Equatable {
+        public private(set) var buckets: [UInt32: Int] = [:]
+        public private(set) var count = 0
+
+        public init() {}
+
+        @inline(__always)
+        public mutating func add(_ x: Double) {
+            precondition(x >= 0, "weights are non-negative")
+            buckets[WeightQuantiles.bucket(x), default: 0] += 1
+            count += 1
+        }
+
+        public mutating func merge(_ o: Counts) {
+            buckets.merge(o.buckets, uniquingKeysWith: +)
+            count += o.count
+        }
+    }
+
+    /// Where the wanted ranks lie: for each, its bucket and its rank among that bucket's values.
+    public struct Plan: Sendable, Equatable {
+        public let ranks: [Int]
+        let targets: [(bucket: UInt32, rank: Int)]
+        /// The distinct target buckets (at most one per rank: a linear scan beats hashing).
+        let buckets: [UInt32]
+
+        /// The plan for 0-based `ranks` of the values `counts` counted (each in `0..<counts.count`).
+        public init(ranks: [Int], counts: Counts) {
+            precondition(ranks.allSatisfy { $0 >= 0 && $0 < counts.count }, "ranks lie inside the values")
+            self.ranks = ranks
+            let ordered = counts.buckets.keys.sorted()
+            var targets: [(UInt32, Int)] = []
+            for r in ranks {
+                var below = 0
+                for b in ordered {
+                    let n = counts.buckets[b]!
+                    if r < below + n {
+                        targets.append((b, r - below))
+                        break
+                    }
+                    below += n
+                }
+            }
+            self.targets = targets
+            var distinct: [UInt32] = []
+            for (b, _) in targets where !distinct.contains(b) { distinct.append(b) }
+            buckets = distinct
+        }
+
+        /// No rank wanted: collects nothing.
+        public static let none = Plan()
+
+        private init() {
+            ranks = []
+            targets = []
+            buckets = []
+        }
+
+        public static func == (a: Plan, b: Plan) -> Bool {
+            a.ranks == b.ranks && a.buckets == b.buckets && a.targets.map(\.bucket) == b.targets.map(\.bucket)
+                && a.targets.map(\.rank) == b.targets.map(\.rank)
+        }
+    }
+
+    /// Pass two: the values inside a plan's buckets.
+    public struct Collected: Sendable, Equatable {
+        private var values: [UInt32: ValueCounts] = [:]
+
+        public init() {}
+
+        @inline(__always)
+        public mutating func add(_ x: Double, plan: Plan) {
+            let b = WeightQuantiles.bucket(x)
+            if plan.buckets.contains(b) { values[b, default: ValueCounts()].add(x + 0) }
+        }
+
+        public mutating func merge(_ o: Collected) {
+            for (b, v) in o.values { values[b, default: ValueCounts()].merge(v) }
+        }
+
+        /// The value at each of the plan's ranks; nil when pass two did not see the values pass
+        /// one counted (the two passes must see the same values).
+        public func values(for plan: Plan) -> [Double]? {
+            var out: [Double] = []
+            for t in plan.targets {
+                guard let v = values[t.bucket] else { return nil }
+                let sorted = v.sorted()
+                guard t.rank < sorted.count else { return nil }
+                out.append(sorted.value(atRank: t.rank))
+            }
+            return out
+        }
+    }
+}
