@@ -118,7 +118,8 @@ extension ExperimentScan {
             }
         }
 
-        func finish(options: Options, variants: DictionaryIndex, users: ByteStrings, ctxValues: DictionaryIndex) -> ExperimentScan {
+        consuming func finish(options: Options, variants: DictionaryIndex, users: ByteStrings, ctxValues: DictionaryIndex) -> ExperimentScan
+        {
             let keyed = byID.map {
                 (key: SegmentKeys.key($0.key, names: options.sliceKeys, values: ctxValues), id: $0.key, groups: $0.value)
             }
@@ -134,8 +135,14 @@ extension ExperimentScan {
             var crossoverExposures = 0
             for (i, u) in global.units.enumerated() where owners[Int(u)] == -2 { crossoverExposures += Int(global.exposures[i]) }
             var scopes = [global.finished(key: "global", keep: kept)]
-            if let segmentSums {
-                for s in keyed { scopes.append((segmentSums[s.id] ?? UnitSums(covariate: covariate)).finished(key: s.key, keep: kept)) }
+            let withSegments = segmentSums != nil
+            var remaining = segmentSums ?? [:]
+            segmentSums = nil
+            if withSegments {
+                // Each segment's sums are dropped as soon as its scope is finished.
+                for s in keyed {
+                    scopes.append((remaining.removeValue(forKey: s.id) ?? UnitSums(covariate: covariate)).finished(key: s.key, keep: kept))
+                }
             }
             var errors = errors
             var empties = empties

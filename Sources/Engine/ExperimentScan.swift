@@ -100,10 +100,11 @@ public struct ExperimentScan: Sendable {
         public var clicks: [Int32] = []
         public var clickedRequests: [Int32] = []
         public var conversions: [Int32] = []
-        public var revenue: [ExactSum] = []
+        /// The exact sums' values (each an `ExactSum` while partitions are folded in).
+        public var revenue: [Double] = []
         /// Empty unless a context covariate was asked for.
         public var covariateCount: [Int32] = []
-        public var covariateSum: [ExactSum] = []
+        public var covariateSum: [Double] = []
 
         init(key: String) { self.key = key }
     }

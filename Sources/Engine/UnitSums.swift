@@ -11,7 +11,8 @@ struct UnitSums: Sendable {
     private(set) var clicks: [Int32] = []
     private(set) var clickedRequests: [Int32] = []
     private(set) var conversions: [Int32] = []
-    private(set) var revenue: [ExactSum] = []
+    /// Revenue by slot, only for units with revenue (most exposures have none).
+    private(set) var revenue: [Int32: ExactSum] = [:]
     private(set) var covariateCount: [Int32] = []
     private(set) var covariateSum: [ExactSum] = []
     let covariate: Bool
@@ -35,7 +36,6 @@ struct UnitSums: Sendable {
             clicks.append(0)
             clickedRequests.append(0)
             conversions.append(0)
-            revenue.append(ExactSum())
             if covariate {
                 covariateCount.append(0)
                 covariateSum.append(ExactSum())
@@ -45,7 +45,7 @@ struct UnitSums: Sendable {
         clicks[s] += c
         if c > 0 { clickedRequests[s] += 1 }
         conversions[s] += k
-        if r != 0 { revenue[s].add(r) }
+        if r != 0 { revenue[Int32(s), default: ExactSum()].add(r) }
         if covariate && !x.isNaN {
             covariateCount[s] += 1
             covariateSum[s].add(x)
@@ -68,10 +68,10 @@ struct UnitSums: Sendable {
         s.clicks = order.map { clicks[$0] }
         s.clickedRequests = order.map { clickedRequests[$0] }
         s.conversions = order.map { conversions[$0] }
-        s.revenue = order.map { revenue[$0] }
+        s.revenue = order.map { revenue[Int32($0)]?.value ?? 0 }
         if covariate {
             s.covariateCount = order.map { covariateCount[$0] }
-            s.covariateSum = order.map { covariateSum[$0] }
+            s.covariateSum = order.map { covariateSum[$0].value }
         }
         return s
     }

@@ -118,7 +118,7 @@ struct UnitAnalysis {
         case .clicks: return Double(s.clicks[i])
         case .clickedRequests: return Double(s.clickedRequests[i])
         case .conversions: return Double(s.conversions[i])
-        case .revenue: return s.revenue[i].value
+        case .revenue: return s.revenue[i]
         case .exposures: return Double(s.exposures[i])
         case .one: return 1
         case .clicked: return s.clicks[i] > 0 ? 1 : 0
@@ -140,7 +140,7 @@ struct UnitAnalysis {
             for c in Column.allCases { arms[v].columns[c.rawValue].append(Self.value(c, scope, i)) }
             if context {
                 let n = scope.covariateCount[i]
-                let x = n > 0 ? scope.covariateSum[i].value / Double(n) : 0
+                let x = n > 0 ? scope.covariateSum[i] / Double(n) : 0
                 for c in Column.allCases { arms[v].covariate[c.rawValue].append(x) }
             } else if let pre {
                 // The unit's own metric over the pre-period: the same column before the experiment.
