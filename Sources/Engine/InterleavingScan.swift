@@ -100,7 +100,11 @@ public struct InterleavingScan: Sendable {
             var unlabelledItems = 0
             var counts = JoinCounts()
         }
-        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> Partial in
+        var scan = InterleavingScan()
+        var segments: [Int64: Tally] = [:]
+        var userDense = [Double](repeating: 0, count: max(users, 1) * 3)
+        // Partitions are folded in partition order, so only a window of partials is held.
+        try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -190,19 +194,17 @@ public struct InterleavingScan: Sendable {
             }
             out.users.seal()
             return out
-        }
-        var scan = InterleavingScan()
-        var segments: [Int64: Tally] = [:]
-        for part in parts {
+        } combine: { part in
             scan.global.merge(part.global)
             for (k, t) in part.segments { segments[k, default: Tally()].merge(t) }
             scan.unlabelledRequests += part.unlabelledRequests
             scan.unknownTeamItems += part.unknownTeamItems
             scan.unlabelledItems += part.unlabelledItems
             scan.counts = scan.counts + part.counts
+            part.users.add(into: &userDense)
         }
         scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
-        (scan.users, scan.userCounts) = KeyedSums.merged(parts.map(\.users), keyCount: max(users, 1), width: 3)
+        (scan.users, scan.userCounts) = KeyedSums.compacted(userDense, width: 3)
         return scan
     }
 }
