@@ -1,0 +1,27 @@
+/// An eval config: the mode and the sections receval reads.
+public struct EvalConfig: Sendable {
+    public var mode: String
+    public var offline: OfflineConfig
+    public var experiment = ExperimentConfig()
+    public var ope = OPEConfig()
+    public var interleaving = InterleavingConfig()
+    /// The `mode:` the file itself declares ("" when absent), whatever `--mode` later says.
+    public var declaredMode = ""
+    /// The top-level sections the file holds (`offline`, `experiment`, ...).
+    public var sections: Set<String> = []
+
+    /// Parses YAML text; `file` names the file in errors.
+    public static func parse(_ text: String, file: String) throws -> EvalConfig {
+        let root = try YAMLNode.load(text, file: file).mapping(allowed: [
+            "mode", "offline", "experiment", "ope", "interleaving", "scale", "artifacts",
+        ])
+        var c = EvalConfig(mode: try root["mode"]?.string().lowercased() ?? "", offline: OfflineConfig())
+        c.declaredMode = c.mode
+        c.sections = Set(root.keys)
+        if let off = root["offline"] { c.offline = try OfflineConfig.parse(off, file: file) }
+        if let e = root["experiment"] { c.experiment = try ExperimentConfig.parse(e, file: file) }
+        if let o = root["ope"] { c.ope = try OPEConfig.parse(o, file: file) }
+        if let i = root["interleaving"] { c.interleaving = try InterleavingConfig.parse(i, file: file) }
+        return c
+    }
+}

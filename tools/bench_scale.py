@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Scale benchmark: every mode of `receval run` on ingested datasets of growing size, with wall
+time, CPU time and peak RSS (GNU time), and a linear extrapolation to a billion exposures.
+
+    python3 tools/bench_scale.py --data DIR [--sizes 1000000,3000000,10000000] [--receval PATH]
+                                 [--threads 2] [--runs 1] [--dataset N=PATH ...] [--markdown FILE]
+
+Data: DIR/<N>/d.rcv is made once per size with `receval gen --exposures N --seed 42 --all-fields`
+and `receval ingest` (the JSONL is deleted after ingest to save disk); `--dataset N=PATH` uses an
+existing dataset instead. Preparing data is never timed.
+
+Modes and configs (generated all-fields logs, experiment exp_1 with variants control/candidate):
+  offline      recsys-eval's 1M-comparison config: 8 metrics @10, slice keys tenant_id and surface
+  offline+bs   the same with a 200-replicate bootstrap
+  experiment   primary ctr and conversion_rate, slices tenant_id and surface, guardrails, SRM,
+               a 1,000-replicate user-level bootstrap, decision
+  ope          item unit, clipping 10, SNIPS, DR, log2 discount, slice key surface, no bootstrap
+
+Each run is a fresh process; the table shows the median wall time of --runs runs and the largest
+peak RSS. Growth is the ratio between consecutive sizes; the 1B column extrapolates time linearly
+from the largest size and memory from the slope between the two largest sizes.
+
+Timed benchmarks are never part of the unit tests; run this script by hand, -c release.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(TOOLS_DIR)
+
+CONFIGS = {
+    "offline": """mode: offline
+offline:
+  metrics:
+    - {name: precision, k: 10}
+    - {name: recall, k: 10}
+    - {name: map, k: 10}
+    - {name: ndcg, k: 10}
+    - {name: hitrate, k: 10}
+    - {name: coverage, k: 10}
+    - {name: novelty, k: 10}
+    - {name: diversity, k: 10}
+  slice_keys: ["tenant_id", "surface"]
+""",
+    "experiment": """mode: experiment
+experiment:
+  experiment_id: "exp_1"
+  control_variant: "control"
+  primary_metrics: ["ctr", "conversion_rate"]
+  slice_keys: ["tenant_id", "surface"]
+  guardrails: {max_latency_p95_ms: 150, max_error_rate: 0.01, max_empty_rate: 0.02}
+  multiple_comparisons: {method: fdr_bh, alpha: 0.05}
+  srm: {enabled: true, alpha: 0.001, min_sample: 100, slice_keys: ["tenant_id"]}
+  analysis: {bootstrap: {enabled: true, iterations: 1000}}
+  decision: {enabled: true}
+""",
+    "ope": """mode: ope
+ope:
+  reward_event: click
+  unit: item
+  clipping: 10
+  enable_snips: true
+  enable_dr: true
+  position_discount: log2
+  analysis: {slice_keys: [surface], bootstrap: {enabled: false}}
+""",
+}
+CONFIGS["offline+bs"] = CONFIGS["offline"] + "  bootstrap: {enabled: true, iterations: 200, seed: 7}\n"
+MODES = ["offline", "offline+bs", "experiment", "ope"]
+
+
+def receval_binary(path):
+    if path:
+        return path
+    subprocess.run(["swift", "build", "-c", "release", "--product", "receval"], cwd=REPO_ROOT, check=True, stdout=sys.stderr)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO_ROOT, check=True, capture_output=True, text=True)
+    return os.path.join(out.stdout.strip(), "receval")
+
+
+def dataset(binary, data, n):
+    folder = os.path.join(data, str(n))
+    path = os.path.join(folder, "d.rcv")
+    if os.path.exists(path):
+        return path
+    os.makedirs(folder, exist_ok=True)
+    logs = os.path.join(folder, "logs")
+    subprocess.run([binary, "gen", "--exposures", str(n), "--seed", "42", "--all-fields", "--out", logs], check=True)
+    subprocess.run(
+        [binary, "ingest", "--quiet", "-o", path]
+        + [arg for t in ("exposures", "outcomes", "assignments") for arg in (f"--{t}", os.path.join(logs, f"{t}.jsonl"))],
+        check=True,
+    )
+    for t in ("exposures", "outcomes", "assignments"):
+        os.remove(os.path.join(logs, f"{t}.jsonl"))
+    return path
+
+
+def timed(cmd):
+    """Wall seconds, CPU seconds and peak RSS (KiB) of one process, from GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as f:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", f.name] + cmd, capture_output=True, text=True)
+        if proc.returncode not in (0, 2, 3):
+            raise SystemExit(f"{' '.join(cmd)} failed with {proc.returncode}:\n{proc.stderr}")
+        wall, user, system, rss = f.read().split()
+    return float(wall), float(user) + float(system), int(rss)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--sizes", default="1000000,3000000")
+    ap.add_argument("--receval")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--dataset", action="append", default=[], help="N=PATH: an existing dataset for size N")
+    ap.add_argument("--markdown", help="also write the table here")
+    args = ap.parse_args()
+    binary = receval_binary(args.receval)
+    given = {int(k): v for k, v in (d.split("=", 1) for d in args.dataset)}
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = os.path.join(args.data, "configs")
+    os.makedirs(work, exist_ok=True)
+    results = {}
+    for n in sizes:
+        path = given.get(n) or dataset(binary, args.data, n)
+        ds = os.path.join(work, f"ds-{n}.yaml")
+        with open(ds, "w") as f:
+            f.write("".join(f"{t}: {{type: receval, path: {os.path.abspath(path)}}}\n" for t in ("exposures", "outcomes", "assignments")))
+        for mode in MODES:
+            cfg = os.path.join(work, f"{mode}.yaml")
+            with open(cfg, "w") as f:
+                f.write(CONFIGS[mode])
+            out = os.path.join(work, f"report-{mode}-{n}.json")
+            cmd = [binary, "run", "--quiet", "--dataset", ds, "--config", cfg, "--output", out, "--threads", str(args.threads)]
+            runs = [timed(cmd) for _ in range(args.runs)]
+            results[(mode, n)] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs))
+            w, c, m = results[(mode, n)]
+            print(f"{mode:<11} {n:>11,} exposures: {w:7.2f} s wall, {c:7.2f} s CPU, {m / 1024:7.1f} MiB peak", file=sys.stderr)
+    lines = ["| mode | " + " | ".join(f"{n:,}" for n in sizes) + " | growth (time, memory) | 1B, extrapolated |", "|---|" + "---|" * (len(sizes) + 2)]
+    for mode in MODES:
+        cells = [f"{results[(mode, n)][0]:.2f} s, {results[(mode, n)][2] / 1024:.0f} MiB" for n in sizes]
+        growth = []
+        for a, b in zip(sizes, sizes[1:]):
+            (ta, _, ma), (tb, _, mb) = results[(mode, a)], results[(mode, b)]
+            growth.append(f"x{b / a:g}: {tb / ta:.2f}x, {mb - ma:+.0f} KiB")
+        big = sizes[-1]
+        t_big, _, m_big = results[(mode, big)]
+        t_1b = t_big * 1e9 / big
+        m_1b = m_big
+        if len(sizes) > 1:
+            prev = sizes[-2]
+            slope = (m_big - results[(mode, prev)][2]) / (big - prev)
+            m_1b = m_big + max(slope, 0) * (1e9 - big)
+        lines.append(f"| {mode} | " + " | ".join(cells) + f" | {'; '.join(growth) or '-'} | {t_1b / 60:.1f} min, {m_1b / 1024 / 1024:.2f} GiB |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(table)
+
+
+if __name__ == "__main__":
+    main()
