@@ -17,26 +17,55 @@ public struct DistributionMetrics: Sendable, Equatable {
     public var novelty: Double
     public var diversity: Double
 
+    /// Every group's item counts, merged from partitions under `lock` (integer sums commute, so
+    /// the order partitions arrive in cannot matter). A group's arrays exist once a partition
+    /// has a case in it.
     final class Totals: @unchecked Sendable {
-        // Guarded by `lock`; partitions add their counts in any order (integer sums commute).
-        var popularity: [Int64]
-        var topK: [Int64]
-        var catalog: [Bool]
+        var popularity: [[Int64]]
+        var topK: [[Int64]]
+        var catalog: [[Bool]]
         let lock = NSLockLite()
 
-        init(items: Int) {
-            popularity = [Int64](repeating: 0, count: items)
-            topK = [Int64](repeating: 0, count: items)
-            catalog = [Bool](repeating: false, count: items)
+        init(groups: Int) {
+            popularity = [[Int64]](repeating: [], count: groups)
+            topK = popularity
+            catalog = [[Bool]](repeating: [], count: groups)
         }
     }
 
-    /// With `segment`, only cases whose context has, for each slice key, the given value (nil:
-    /// key absent) are counted: the metrics of one segment.
+    /// The metrics over every case; with `segment`, only over cases whose context has, for each
+    /// slice key, the given value (nil: key absent).
     public static func compute(
         reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil,
         segment: (keys: [String], values: [String?])? = nil
     ) throws -> DistributionMetrics {
+        guard let segment else {
+            return try compute(reader: reader, k: k, threads: threads, relevantEvents: relevantEvents, window: window, segments: nil)[0]
+        }
+        let keys = DictionaryIndex(try reader.dictionary("context_key"))
+        let values = DictionaryIndex(try reader.dictionary("context_value"))
+        // The segment's packed id (SegmentKeys); a value the dataset never saw matches no case.
+        var id: Int64 = 0
+        for value in segment.values {
+            var code: Int64 = 0
+            if let value {
+                guard let c = values.code(of: value) else { return DistributionMetrics(coverage: 0, novelty: 0, diversity: 0) }
+                code = Int64(c) + 1
+            }
+            id = id * (Int64(values.count) + 1) + code
+        }
+        _ = keys
+        return try compute(
+            reader: reader, k: k, threads: threads, relevantEvents: relevantEvents, window: window, segments: (segment.keys, [id]))[0]
+    }
+
+    /// The metrics of several groups of cases in one pass: with `segments`, one per packed
+    /// segment id (`RankingMetrics.Segment.id` over the same slice keys), else one over every case.
+    /// Memory: 17 bytes per catalog item for each group, so callers pass segments in batches.
+    public static func compute(
+        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil,
+        segments: (keys: [String], ids: [Int64])?
+    ) throws -> [DistributionMetrics] {
         precondition(k >= 1, "k must be at least 1")
         let itemCount = try reader.dictionary("item_id").count
         let events = DictionaryIndex(try reader.dictionary("event_type"))
@@ -44,21 +73,23 @@ public struct DistributionMetrics: Sendable, Equatable {
         var relevantEvent = [Bool](repeating: false, count: events.count)
         for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
         let isRelevant = relevantEvent
-        let totals = Totals(items: itemCount)
-        // The segment as (key code, value code + 1 or 0 for absent) pairs; a key or value the
-        // dataset never saw cannot match (-2).
-        var wantedPairs: [(Int32, Int32)] = []
-        if let segment {
+        let groups = segments?.ids.count ?? 1
+        let totals = Totals(groups: groups)
+        var groupOfID: [Int64: Int] = [:]
+        var keyCodes: [Int32] = []
+        var keyCount = 0
+        var valueCount = 0
+        if let segments {
+            for (g, id) in segments.ids.enumerated() where groupOfID[id] == nil { groupOfID[id] = g }
             let keys = DictionaryIndex(try reader.dictionary("context_key"))
-            let values = DictionaryIndex(try reader.dictionary("context_value"))
-            for (name, value) in zip(segment.keys, segment.values) {
-                let kc = keys.code(of: name) ?? -2
-                let vc: Int32 = value.map { (values.code(of: $0) ?? -3) + 1 } ?? 0
-                wantedPairs.append((kc, vc))
-            }
+            keyCodes = segments.keys.map { keys.code(of: $0) ?? -1 }
+            keyCount = keys.count
+            valueCount = try reader.dictionary("context_value").count
         }
-        let filter = wantedPairs
-        let filtering = segment != nil
+        let groupOf = groupOfID
+        let sliceCodes = keyCodes
+        let (nKeys, nValues) = (keyCount, valueCount)
+        let bySegment = segments != nil
         _ = try Morsels.partitions(of: reader, threads: threads) { p -> Int in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -75,28 +106,17 @@ public struct DistributionMetrics: Sendable, Equatable {
                 exIn = window.mask(micros: try load.int64("exposures", "ts_us"), nanos: try load.int64("exposures", "ts_ns"))
                 ocIn = window.mask(micros: try load.int64("outcomes", "ts_us"), nanos: try load.int64("outcomes", "ts_ns"))
             }
-            var inSegment: [Bool] = []
-            if filtering {
-                let nPairs = try load.counts("exposures", "context_count")
-                let key = try load.int32("exposures", "context_key", bound: Int(Int32.max))
-                let value = try load.int32("exposures", "context_value", bound: Int(Int32.max))
-                inSegment = [Bool](repeating: false, count: exReq.count)
-                var pair = 0
-                for row in 0..<exReq.count {
-                    let pairs = pair..<(pair + Int(nPairs[row]))
-                    pair += Int(nPairs[row])
-                    inSegment[row] = filter.allSatisfy { kc, vc in
-                        var found: Int32 = 0
-                        if kc >= 0 { for q in pairs where key[q] == kc { found = value[q] + 1 } }
-                        return found == vc
-                    }
-                }
+            var segmentOf: [Int64] = []
+            if bySegment {
+                segmentOf = try SegmentKeys.ids(
+                    &load, table: "exposures", rows: exReq.count, keys: sliceCodes, keyCount: nKeys, valueCount: nValues)
             }
-            var pop = [Int64](repeating: 0, count: itemCount)
-            var top = [Int64](repeating: 0, count: itemCount)
-            var catalog = [Bool](repeating: false, count: itemCount)
+            var pop = [[Int64]](repeating: [], count: groups)
+            var top = [[Int64]](repeating: [], count: groups)
+            var catalog = [[Bool]](repeating: [], count: groups)
             var first = [Bool](repeating: false, count: requests)
-            var caseIsOut = [Bool](repeating: false, count: requests)
+            // The group of each case's request (-1: the case is in no wanted group).
+            var groupOfCase = [Int32](repeating: -1, count: requests)
             var start = 0
             var order: [Int] = []
             for row in 0..<exReq.count {
@@ -107,13 +127,16 @@ public struct DistributionMetrics: Sendable, Equatable {
                 if !exIn.isEmpty && !exIn[row] { continue }  // outside the time window
                 if first[code] { continue }  // a later duplicate is not a case
                 first[code] = true
-                if filtering && !inSegment[row] {
-                    caseIsOut[code] = true
-                    continue
+                guard let g = bySegment ? groupOf[segmentOf[row]] : 0 else { continue }
+                groupOfCase[code] = Int32(g)
+                if pop[g].isEmpty {
+                    pop[g] = [Int64](repeating: 0, count: itemCount)
+                    top[g] = pop[g]
+                    catalog[g] = [Bool](repeating: false, count: itemCount)
                 }
                 for j in a..<b {
-                    pop[Int(items[j])] += 1
-                    catalog[Int(items[j])] = true
+                    pop[g][Int(items[j])] += 1
+                    catalog[g][Int(items[j])] = true
                 }
                 var sorted = true
                 if b - a > 1 {
@@ -123,42 +146,58 @@ public struct DistributionMetrics: Sendable, Equatable {
                     }
                 }
                 if sorted {
-                    for j in a..<min(b, a + k) { top[Int(items[j])] += 1 }
+                    for j in a..<min(b, a + k) { top[g][Int(items[j])] += 1 }
                 } else {
                     order = Array(a..<b)
                     order.sort { ranks[$0] < ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1) }
-                    for j in order.prefix(k) { top[Int(items[j])] += 1 }
+                    for j in order.prefix(k) { top[g][Int(items[j])] += 1 }
                 }
             }
-            // Relevant items of cases join the catalog.
-            for i in 0..<ocReq.count
-            where isRelevant[Int(ocEvent[i])] && first[Int(ocReq[i])] && !caseIsOut[Int(ocReq[i])] && (ocIn.isEmpty || ocIn[i]) {
-                catalog[Int(ocItem[i])] = true
+            // Relevant items of cases join their group's catalog.
+            for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && (ocIn.isEmpty || ocIn[i]) {
+                let g = Int(groupOfCase[Int(ocReq[i])])
+                if g >= 0 { catalog[g][Int(ocItem[i])] = true }
             }
             totals.lock.lock()
-            for i in 0..<itemCount {
-                totals.popularity[i] += pop[i]
-                totals.topK[i] += top[i]
-                if catalog[i] { totals.catalog[i] = true }
+            for g in 0..<groups where !pop[g].isEmpty {
+                if totals.popularity[g].isEmpty {
+                    totals.popularity[g] = pop[g]
+                    totals.topK[g] = top[g]
+                    totals.catalog[g] = catalog[g]
+                    continue
+                }
+                for i in 0..<itemCount {
+                    totals.popularity[g][i] += pop[g][i]
+                    totals.topK[g][i] += top[g][i]
+                    if catalog[g][i] { totals.catalog[g][i] = true }
+                }
             }
             totals.lock.unlock()
             return 0
         }
-        let n = totals.popularity.reduce(0, +)
-        let positions = totals.topK.reduce(0, +)
+        return (0..<groups).map { g in
+            finish(popularity: totals.popularity[g], topK: totals.topK[g], catalog: totals.catalog[g])
+        }
+    }
+
+    /// The three metrics from one group's counts (empty arrays: no case), logarithms taken in
+    /// item-code order.
+    static func finish(popularity: [Int64], topK: [Int64], catalog: [Bool]) -> DistributionMetrics {
+        let n = popularity.reduce(0, +)
+        let positions = topK.reduce(0, +)
         var covered = 0
         var catalogSize = 0
         var distinct = 0
         var novelty = CompensatedSum()
         var entropy = CompensatedSum()
-        for i in 0..<itemCount {
-            if totals.catalog[i] { catalogSize += 1 }
-            let c = totals.topK[i]
+        for i in 0..<catalog.count {
+            if catalog[i] { catalogSize += 1 }
+            let c = topK[i]
             guard c > 0 else { continue }
             covered += 1
             distinct += 1
-            if totals.popularity[i] > 0 {
-                novelty.add(Double(c) * -log2(Double(totals.popularity[i]) / Double(n)))
+            if popularity[i] > 0 {
+                novelty.add(Double(c) * -log2(Double(popularity[i]) / Double(n)))
             }
             let share = Double(c) / Double(positions)
             entropy.add(-share * log2(share))

@@ -40,21 +40,27 @@ public struct OfflineEvaluation {
             distribution[k] = try DistributionMetrics.compute(reader: reader, k: k, threads: threads, window: window)
         }
         let segments = ranking[config.metrics[0].k]!.segments
-        // Per-segment distribution metrics, computed once per (k, segment) for all three names.
+        // Per-segment distribution metrics for all three names: one pass per batch of segments
+        // (each group holds 17 bytes per catalog item, so batches bound the memory).
         var segmentDistribution: [[Int]: DistributionMetrics] = [:]
+        if !config.sliceKeys.isEmpty {
+            let batch = 16
+            for k in distributionKs.sorted() {
+                for first in stride(from: 0, to: segments.count, by: batch) {
+                    let indices = Array(first..<min(first + batch, segments.count))
+                    let metrics = try DistributionMetrics.compute(
+                        reader: reader, k: k, threads: threads, window: window,
+                        segments: (config.sliceKeys, indices.map { segments[$0].id }))
+                    for (i, d) in zip(indices, metrics) { segmentDistribution[[k, i]] = d }
+                }
+            }
+        }
         func value(_ m: OfflineConfig.Metric, segment: Int?) throws -> Double {
             switch m.name {
             case "coverage", "novelty", "diversity":
                 let d: DistributionMetrics
                 if let segment, !config.sliceKeys.isEmpty {
-                    if let cached = segmentDistribution[[m.k, segment]] {
-                        d = cached
-                    } else {
-                        d = try DistributionMetrics.compute(
-                            reader: reader, k: m.k, threads: threads, window: window,
-                            segment: (config.sliceKeys, segments[segment].values))
-                        segmentDistribution[[m.k, segment]] = d
-                    }
+                    d = segmentDistribution[[m.k, segment]]!
                 } else {
                     d = distribution[m.k]!
                 }
