@@ -111,8 +111,9 @@ public struct DistributionMetrics: Sendable, Equatable {
                 segmentOf = try SegmentKeys.ids(
                     &load, table: "exposures", rows: exReq.count, keys: sliceCodes, keyCount: nKeys, valueCount: nValues)
             }
-            var pop = [[Int64]](repeating: [], count: groups)
-            var top = [[Int64]](repeating: [], count: groups)
+            // Counts within one partition fit 32 bits (half the memory of the totals' 64).
+            var pop = [[Int32]](repeating: [], count: groups)
+            var top = [[Int32]](repeating: [], count: groups)
             var catalog = [[Bool]](repeating: [], count: groups)
             var first = [Bool](repeating: false, count: requests)
             // The group of each case's request (-1: the case is in no wanted group).
@@ -130,7 +131,7 @@ public struct DistributionMetrics: Sendable, Equatable {
                 guard let g = bySegment ? groupOf[segmentOf[row]] : 0 else { continue }
                 groupOfCase[code] = Int32(g)
                 if pop[g].isEmpty {
-                    pop[g] = [Int64](repeating: 0, count: itemCount)
+                    pop[g] = [Int32](repeating: 0, count: itemCount)
                     top[g] = pop[g]
                     catalog[g] = [Bool](repeating: false, count: itemCount)
                 }
@@ -161,14 +162,13 @@ public struct DistributionMetrics: Sendable, Equatable {
             totals.lock.lock()
             for g in 0..<groups where !pop[g].isEmpty {
                 if totals.popularity[g].isEmpty {
-                    totals.popularity[g] = pop[g]
-                    totals.topK[g] = top[g]
-                    totals.catalog[g] = catalog[g]
-                    continue
+                    totals.popularity[g] = [Int64](repeating: 0, count: itemCount)
+                    totals.topK[g] = totals.popularity[g]
+                    totals.catalog[g] = [Bool](repeating: false, count: itemCount)
                 }
                 for i in 0..<itemCount {
-                    totals.popularity[g][i] += pop[g][i]
-                    totals.topK[g][i] += top[g][i]
+                    totals.popularity[g][i] += Int64(pop[g][i])
+                    totals.topK[g][i] += Int64(top[g][i])
                     if catalog[g][i] { totals.catalog[g][i] = true }
                 }
             }
