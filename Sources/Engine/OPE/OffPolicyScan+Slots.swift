@@ -3,6 +3,16 @@
 #endif
 
 extension OffPolicyScan {
+    /// `1 / log2(rank + 1)` for ranks 1...256 (index = rank), the same doubles `log2` gives: the
+    /// position discount without a logarithm per item.
+    static let rankDiscount: [Double] = (0...256).map { $0 == 0 ? .nan : 1 / log2(Double($0) + 1) }
+
+    /// The log2 position discount of a rank (>= 1).
+    @inline(__always)
+    static func discount(rank: Int64) -> Double {
+        rank <= 256 ? rankDiscount[Int(rank)] : 1 / log2(Double(rank) + 1)
+    }
+
     /// recsys-eval's valid items of one exposure record (SPEC §9.1), in slate order: an item needs
     /// a positive logging propensity and a target propensity (or, with `allowMissingTarget`, takes
     /// the logging one). For each, `item(j, w, q)` gets the item index, its weight π_e/π_0
@@ -32,7 +42,7 @@ extension OffPolicyScan {
             var q = 1.0
             if o.log2Discount {
                 guard d.rank[j] > 0 else { throw OffPolicyError.rankNotPositive(rank: d.rank[j]) }
-                q = 1 / log2(Double(d.rank[j]) + 1)
+                q = discount(rank: d.rank[j])
             }
             var w = tp / lp
             if o.clipping > 0 && w > o.clipping {

@@ -413,9 +413,9 @@ public struct OffPolicyScan: Sendable {
                 seen[req] = true
                 diagnostics.reset()
                 Self.validSlots(d, slate, o, &diagnostics) { _, _, _ in }
-                for w in diagnostics.weights { out.globalWeights.add(w) }
+                out.globalWeights.add(contentsOf: diagnostics.weights)
                 if !segmentOf.isEmpty {
-                    for w in diagnostics.weights { out.segmentWeights[segmentOf[row], default: WeightQuantiles.Counts()].add(w) }
+                    out.segmentWeights[segmentOf[row], default: WeightQuantiles.Counts()].add(contentsOf: diagnostics.weights)
                 }
                 guard model != nil else { continue }
                 for (k, j) in slate.enumerated() {
@@ -579,7 +579,7 @@ public struct OffPolicyScan: Sendable {
                 var missingEstimates = 0
                 Self.validSlots(d, slate, o, &scope) { k, j, w in
                     let s = min(k, slots - 1)
-                    let q = o.log2Discount ? 1 / log2(Double(k) + 2) : 1
+                    let q = o.log2Discount ? Self.discount(rank: Int64(k) + 1) : 1
                     let r = Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion)
                     var qhat = 0.0
                     var dm = 0.0

@@ -8,8 +8,8 @@
 /// rank off them exactly. Both stages add counts, so partitions merge in any order and the
 /// answer is the same for any partitioning.
 ///
-/// Memory: one counter per occupied bucket (a few thousand for weights spread over a few
-/// orders of magnitude; at most 2²¹), plus the distinct values inside the planned buckets: a
+/// Memory: 512 counters per occupied binade (4 KiB; a few dozen binades for weights spread over
+/// a few orders of magnitude), plus the distinct values inside the planned buckets: a
 /// small share of the values unless most of them lie within 0.2% of a quantile.
 public enum WeightQuantiles {
     /// The bucket of a non-negative value (-0 counts as +0).
@@ -18,9 +18,13 @@ public enum WeightQuantiles {
         UInt32(truncatingIfNeeded: (x + 0).bitPattern >> 43)
     }
 
-    /// Pass one: how many values fall into each bucket.
+    /// Pass one: how many values fall into each bucket. Buckets are grouped by binade (the
+    /// exponent, the top 12 bits): each binade that holds a value gets a dense row of 512
+    /// counters (4 KiB), so counting is an array increment; weights spread over a few dozen
+    /// binades take a few hundred KiB.
     public struct Counts: Sendable, Equatable {
-        public private(set) var buckets: [UInt32: Int] = [:]
+        /// `binades[e]`: the 512 counters of exponent e, empty until a value lands there.
+        private var binades = [[Int]](repeating: [], count: 2048)
         public private(set) var count = 0
 
         public init() {}
@@ -28,13 +32,35 @@ public enum WeightQuantiles {
         @inline(__always)
         public mutating func add(_ x: Double) {
             precondition(x >= 0, "weights are non-negative")
-            buckets[WeightQuantiles.bucket(x), default: 0] += 1
+            let b = WeightQuantiles.bucket(x)
+            let e = Int(b >> 9)
+            if binades[e].isEmpty { binades[e] = [Int](repeating: 0, count: 512) }
+            binades[e][Int(b & 511)] += 1
             count += 1
         }
 
+        public mutating func add(contentsOf xs: [Double]) {
+            for x in xs { add(x) }
+        }
+
         public mutating func merge(_ o: Counts) {
-            buckets.merge(o.buckets, uniquingKeysWith: +)
+            for e in 0..<2048 where !o.binades[e].isEmpty {
+                if binades[e].isEmpty {
+                    binades[e] = o.binades[e]
+                } else {
+                    for i in 0..<512 { binades[e][i] += o.binades[e][i] }
+                }
+            }
             count += o.count
+        }
+
+        /// Occupied buckets in ascending order, with their counts.
+        var buckets: [(bucket: UInt32, count: Int)] {
+            var out: [(UInt32, Int)] = []
+            for e in 0..<2048 where !binades[e].isEmpty {
+                for i in 0..<512 where binades[e][i] > 0 { out.append((UInt32(e << 9 | i), binades[e][i])) }
+            }
+            return out
         }
     }
 
@@ -49,12 +75,11 @@ public enum WeightQuantiles {
         public init(ranks: [Int], counts: Counts) {
             precondition(ranks.allSatisfy { $0 >= 0 && $0 < counts.count }, "ranks lie inside the values")
             self.ranks = ranks
-            let ordered = counts.buckets.keys.sorted()
+            let ordered = counts.buckets
             var targets: [(UInt32, Int)] = []
             for r in ranks {
                 var below = 0
-                for b in ordered {
-                    let n = counts.buckets[b]!
+                for (b, n) in ordered {
                     if r < below + n {
                         targets.append((b, r - below))
                         break
