@@ -17,19 +17,18 @@ public struct DistributionMetrics: Sendable, Equatable {
     public var novelty: Double
     public var diversity: Double
 
-    /// Every group's item counts, merged from partitions under `lock` (integer sums commute, so
-    /// the order partitions arrive in cannot matter). A group's arrays exist once a partition
-    /// has a case in it.
+    /// Every group's item counts (`[g * items + i]`), merged from partitions under `lock`
+    /// (integer sums commute, so the order partitions arrive in cannot matter).
     final class Totals: @unchecked Sendable {
-        var popularity: [[Int64]]
-        var topK: [[Int64]]
-        var catalog: [[Bool]]
+        var popularity: [Int64]
+        var topK: [Int64]
+        var catalog: [Bool]
         let lock = NSLockLite()
 
-        init(groups: Int) {
-            popularity = [[Int64]](repeating: [], count: groups)
+        init(groups: Int, items: Int) {
+            popularity = [Int64](repeating: 0, count: groups * items)
             topK = popularity
-            catalog = [[Bool]](repeating: [], count: groups)
+            catalog = [Bool](repeating: false, count: groups * items)
         }
     }
 
@@ -74,7 +73,7 @@ public struct DistributionMetrics: Sendable, Equatable {
         for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
         let isRelevant = relevantEvent
         let groups = segments?.ids.count ?? 1
-        let totals = Totals(groups: groups)
+        let totals = Totals(groups: groups, items: itemCount)
         var groupOfID: [Int64: Int] = [:]
         var keyCodes: [Int32] = []
         var keyCount = 0
@@ -111,10 +110,12 @@ public struct DistributionMetrics: Sendable, Equatable {
                 segmentOf = try SegmentKeys.ids(
                     &load, table: "exposures", rows: exReq.count, keys: sliceCodes, keyCount: nKeys, valueCount: nValues)
             }
-            // Counts within one partition fit 32 bits (half the memory of the totals' 64).
-            var pop = [[Int32]](repeating: [], count: groups)
-            var top = [[Int32]](repeating: [], count: groups)
-            var catalog = [[Bool]](repeating: [], count: groups)
+            // Counts within one partition fit 32 bits (half the memory of the totals' 64); one flat
+            // array per count, `[g * items + i]`.
+            var pop = [Int32](repeating: 0, count: groups * itemCount)
+            var top = [Int32](repeating: 0, count: groups * itemCount)
+            var catalog = [Bool](repeating: false, count: groups * itemCount)
+            var used = [Bool](repeating: false, count: groups)
             var first = [Bool](repeating: false, count: requests)
             // The group of each case's request (-1: the case is in no wanted group).
             var groupOfCase = [Int32](repeating: -1, count: requests)
@@ -130,14 +131,11 @@ public struct DistributionMetrics: Sendable, Equatable {
                 first[code] = true
                 guard let g = bySegment ? groupOf[segmentOf[row]] : 0 else { continue }
                 groupOfCase[code] = Int32(g)
-                if pop[g].isEmpty {
-                    pop[g] = [Int32](repeating: 0, count: itemCount)
-                    top[g] = pop[g]
-                    catalog[g] = [Bool](repeating: false, count: itemCount)
-                }
+                used[g] = true
+                let base = g * itemCount
                 for j in a..<b {
-                    pop[g][Int(items[j])] += 1
-                    catalog[g][Int(items[j])] = true
+                    pop[base + Int(items[j])] += 1
+                    catalog[base + Int(items[j])] = true
                 }
                 var sorted = true
                 if b - a > 1 {
@@ -147,42 +145,49 @@ public struct DistributionMetrics: Sendable, Equatable {
                     }
                 }
                 if sorted {
-                    for j in a..<min(b, a + k) { top[g][Int(items[j])] += 1 }
+                    for j in a..<min(b, a + k) { top[base + Int(items[j])] += 1 }
                 } else {
                     order = Array(a..<b)
                     order.sort { ranks[$0] < ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1) }
-                    for j in order.prefix(k) { top[g][Int(items[j])] += 1 }
+                    for j in order.prefix(k) { top[base + Int(items[j])] += 1 }
                 }
             }
             // Relevant items of cases join their group's catalog.
             for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && (ocIn.isEmpty || ocIn[i]) {
                 let g = Int(groupOfCase[Int(ocReq[i])])
-                if g >= 0 { catalog[g][Int(ocItem[i])] = true }
+                if g >= 0 { catalog[g * itemCount + Int(ocItem[i])] = true }
             }
             totals.lock.lock()
-            for g in 0..<groups where !pop[g].isEmpty {
-                if totals.popularity[g].isEmpty {
-                    totals.popularity[g] = [Int64](repeating: 0, count: itemCount)
-                    totals.topK[g] = totals.popularity[g]
-                    totals.catalog[g] = [Bool](repeating: false, count: itemCount)
-                }
-                for i in 0..<itemCount {
-                    totals.popularity[g][i] += Int64(pop[g][i])
-                    totals.topK[g][i] += Int64(top[g][i])
-                    if catalog[g][i] { totals.catalog[g][i] = true }
+            // The totals leave the shared object while they are added to, so the loop works on
+            // local arrays (no exclusivity checks, no uniqueness checks per element).
+            var popularity = totals.popularity
+            var topK = totals.topK
+            var all = totals.catalog
+            totals.popularity = []
+            totals.topK = []
+            totals.catalog = []
+            for g in 0..<groups where used[g] {
+                for i in (g * itemCount)..<((g + 1) * itemCount) {
+                    popularity[i] += Int64(pop[i])
+                    topK[i] += Int64(top[i])
+                    if catalog[i] { all[i] = true }
                 }
             }
+            totals.popularity = popularity
+            totals.topK = topK
+            totals.catalog = all
             totals.lock.unlock()
             return 0
         }
         return (0..<groups).map { g in
-            finish(popularity: totals.popularity[g], topK: totals.topK[g], catalog: totals.catalog[g])
+            let r = (g * itemCount)..<((g + 1) * itemCount)
+            return finish(popularity: totals.popularity[r], topK: totals.topK[r], catalog: totals.catalog[r])
         }
     }
 
-    /// The three metrics from one group's counts (empty arrays: no case), logarithms taken in
+    /// The three metrics from one group's counts (all zero: no case), logarithms taken in
     /// item-code order.
-    static func finish(popularity: [Int64], topK: [Int64], catalog: [Bool]) -> DistributionMetrics {
+    static func finish(popularity: ArraySlice<Int64>, topK: ArraySlice<Int64>, catalog: ArraySlice<Bool>) -> DistributionMetrics {
         let n = popularity.reduce(0, +)
         let positions = topK.reduce(0, +)
         var covered = 0
@@ -190,7 +195,7 @@ public struct DistributionMetrics: Sendable, Equatable {
         var distinct = 0
         var novelty = CompensatedSum()
         var entropy = CompensatedSum()
-        for i in 0..<catalog.count {
+        for i in catalog.indices {
             if catalog[i] { catalogSize += 1 }
             let c = topK[i]
             guard c > 0 else { continue }
