@@ -59,11 +59,12 @@ public struct DistributionMetrics: Sendable, Equatable {
     }
 
     /// The metrics of several groups of cases in one pass: with `segments`, one per packed
-    /// segment id (`RankingMetrics.Segment.id` over the same slice keys), else one over every case.
-    /// Memory: 17 bytes per catalog item for each group, so callers pass segments in batches.
+    /// segment id (`RankingMetrics.Segment.id` over the same slice keys), and, with `everyCase`
+    /// (or without segments), a last group of every case. Memory: 26 bytes per catalog item for
+    /// each group, so callers pass segments in batches.
     public static func compute(
         reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil,
-        segments: (keys: [String], ids: [Int64])?
+        segments: (keys: [String], ids: [Int64])?, everyCase: Bool = false
     ) throws -> [DistributionMetrics] {
         precondition(k >= 1, "k must be at least 1")
         let itemCount = try reader.dictionary("item_id").count
@@ -72,7 +73,8 @@ public struct DistributionMetrics: Sendable, Equatable {
         var relevantEvent = [Bool](repeating: false, count: events.count)
         for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
         let isRelevant = relevantEvent
-        let groups = segments?.ids.count ?? 1
+        let all = segments == nil || everyCase
+        let groups = (segments?.ids.count ?? 0) + (all ? 1 : 0)
         let totals = Totals(groups: groups, items: itemCount)
         var groupOfID: [Int64: Int] = [:]
         var keyCodes: [Int32] = []
@@ -129,13 +131,27 @@ public struct DistributionMetrics: Sendable, Equatable {
                 if !exIn.isEmpty && !exIn[row] { continue }  // outside the time window
                 if first[code] { continue }  // a later duplicate is not a case
                 first[code] = true
-                guard let g = bySegment ? groupOf[segmentOf[row]] : 0 else { continue }
+                // The case's segment group, and the group of every case (the last one).
+                let g = bySegment ? groupOf[segmentOf[row]] ?? -1 : -1
+                if g < 0 && !all { continue }
                 groupOfCase[code] = Int32(g)
-                used[g] = true
-                let base = g * itemCount
+                let bases = (g >= 0 ? g * itemCount : -1, all ? (groups - 1) * itemCount : -1)
+                if g >= 0 { used[g] = true }
+                if all { used[groups - 1] = true }
                 for j in a..<b {
-                    pop[base + Int(items[j])] += 1
-                    catalog[base + Int(items[j])] = true
+                    let item = Int(items[j])
+                    if bases.0 >= 0 {
+                        pop[bases.0 + item] += 1
+                        catalog[bases.0 + item] = true
+                    }
+                    if bases.1 >= 0 {
+                        pop[bases.1 + item] += 1
+                        catalog[bases.1 + item] = true
+                    }
+                }
+                @inline(__always) func countTop(_ item: Int) {
+                    if bases.0 >= 0 { top[bases.0 + item] += 1 }
+                    if bases.1 >= 0 { top[bases.1 + item] += 1 }
                 }
                 var sorted = true
                 if b - a > 1 {
@@ -145,17 +161,19 @@ public struct DistributionMetrics: Sendable, Equatable {
                     }
                 }
                 if sorted {
-                    for j in a..<min(b, a + k) { top[base + Int(items[j])] += 1 }
+                    for j in a..<min(b, a + k) { countTop(Int(items[j])) }
                 } else {
                     order = Array(a..<b)
                     order.sort { ranks[$0] < ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1) }
-                    for j in order.prefix(k) { top[base + Int(items[j])] += 1 }
+                    for j in order.prefix(k) { countTop(Int(items[j])) }
                 }
             }
-            // Relevant items of cases join their group's catalog.
+            // Relevant items of cases join their groups' catalogs.
             for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && (ocIn.isEmpty || ocIn[i]) {
-                let g = Int(groupOfCase[Int(ocReq[i])])
+                let code = Int(ocReq[i])
+                let g = Int(groupOfCase[code])
                 if g >= 0 { catalog[g * itemCount + Int(ocItem[i])] = true }
+                if all && first[code] { catalog[(groups - 1) * itemCount + Int(ocItem[i])] = true }
             }
             totals.lock.lock()
             // The totals leave the shared object while they are added to, so the loop works on

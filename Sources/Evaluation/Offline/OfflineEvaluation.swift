@@ -36,23 +36,24 @@ public struct OfflineEvaluation {
                 bootstrap: config.bootstrap ? (bootstrapIterations, bootstrapSeed) : nil)
         }
         let distributionKs = Set(config.metrics.filter { ["coverage", "novelty", "diversity"].contains($0.name) }.map(\.k))
-        for k in distributionKs {
-            distribution[k] = try DistributionMetrics.compute(reader: reader, k: k, threads: threads, window: window)
-        }
         let segments = ranking[config.metrics[0].k]!.segments
-        // Per-segment distribution metrics for all three names: one pass per batch of segments
-        // (each group holds 17 bytes per catalog item, so batches bound the memory).
+        // Distribution metrics for all three names, globally and per segment: one pass per batch
+        // of 16 segments, the first batch also counting every case (each group holds 26 bytes
+        // per catalog item, so batches bound the memory).
         var segmentDistribution: [[Int]: DistributionMetrics] = [:]
-        if !config.sliceKeys.isEmpty {
+        for k in distributionKs.sorted() {
+            guard !config.sliceKeys.isEmpty else {
+                distribution[k] = try DistributionMetrics.compute(reader: reader, k: k, threads: threads, window: window)
+                continue
+            }
             let batch = 16
-            for k in distributionKs.sorted() {
-                for first in stride(from: 0, to: segments.count, by: batch) {
-                    let indices = Array(first..<min(first + batch, segments.count))
-                    let metrics = try DistributionMetrics.compute(
-                        reader: reader, k: k, threads: threads, window: window,
-                        segments: (config.sliceKeys, indices.map { segments[$0].id }))
-                    for (i, d) in zip(indices, metrics) { segmentDistribution[[k, i]] = d }
-                }
+            for first in stride(from: 0, to: max(segments.count, 1), by: batch) {
+                let indices = Array(first..<min(first + batch, segments.count))
+                let metrics = try DistributionMetrics.compute(
+                    reader: reader, k: k, threads: threads, window: window,
+                    segments: (config.sliceKeys, indices.map { segments[$0].id }), everyCase: first == 0)
+                for (i, d) in zip(indices, metrics) { segmentDistribution[[k, i]] = d }
+                if first == 0 { distribution[k] = metrics.last! }
             }
         }
         func value(_ m: OfflineConfig.Metric, segment: Int?) throws -> Double {
