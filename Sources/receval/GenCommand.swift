@@ -13,9 +13,11 @@ struct GenCommand: ParsableCommand {
         commandName: "gen",
         abstract: "Generate deterministic synthetic exposure, outcome and assignment logs.",
         discussion: """
-            Writes exposures.jsonl, outcomes.jsonl and assignments.jsonl into --out. The same \
-            --exposures and --seed always give byte-identical files. Each file appears only once \
-            it is complete.
+            Writes exposures.jsonl, outcomes.jsonl and assignments.jsonl into --out (with \
+            --compress zstd: .jsonl.zst, one zstd frame each, which `ingest` reads directly; \
+            about 8x smaller, for logs larger than the disk). The same --exposures and --seed \
+            always give byte-identical files (and the same lines whatever the compression). Each \
+            file appears only once it is complete.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Number of exposure lines to generate.", valueName: "n"))
@@ -38,7 +40,11 @@ struct GenCommand: ParsableCommand {
         help: "Exercise every optional field of the log contracts (propensities, context, values, timestamp styles).")
     var allFields = false
 
+    @Option(help: "none, or zstd to write .jsonl.zst files.")
+    var compress: String = "none"
+
     func validate() throws {
+        guard ["none", "zstd"].contains(compress) else { throw ValidationError("--compress must be none or zstd, not '\(compress)'") }
         guard exposures >= 0 else {
             throw ValidationError("--exposures must be 0 or more.")
         }
@@ -54,16 +60,19 @@ struct GenCommand: ParsableCommand {
         config.allFields = allFields
 
         let base = out.hasSuffix("/") ? out : out + "/"
-        var files: [LogTable: AtomicOutputFile] = [:]
-        for table in LogTable.allCases {
-            files[table] = try AtomicOutputFile(path: base + table.fileName)
-        }
-        let outputs = files
-        let summary = try LogGenerator(config).generate { table, bytes in
-            try outputs[table]!.write(bytes)
-        }
-        for table in LogTable.allCases {
-            try outputs[table]!.commit()
+        let summary: LogGeneratorSummary
+        if compress == "zstd" {
+            var files: [LogTable: ZstdOutputFile] = [:]
+            for table in LogTable.allCases { files[table] = try ZstdOutputFile(path: base + table.fileName + ".zst") }
+            let outputs = files
+            summary = try LogGenerator(config).generate { table, bytes in try outputs[table]!.write(bytes) }
+            for table in LogTable.allCases { try outputs[table]!.commit() }
+        } else {
+            var files: [LogTable: AtomicOutputFile] = [:]
+            for table in LogTable.allCases { files[table] = try AtomicOutputFile(path: base + table.fileName) }
+            let outputs = files
+            summary = try LogGenerator(config).generate { table, bytes in try outputs[table]!.write(bytes) }
+            for table in LogTable.allCases { try outputs[table]!.commit() }
         }
         var line = summary.description + "\n"
         line.withUTF8 { u in

@@ -336,4 +336,25 @@ import Testing
         #expect(r.status == 0, "\(r.err)")
         return dir + "/tiny.rcv"
     }
+
+    /// `gen --compress zstd` writes the same lines as plain `gen`, in files `ingest` reads.
+    @Test func genWritesZstd() throws {
+        let tmp = Self.tempDir()
+        for (dir, extra) in [("plain", [String]()), ("zst", ["--compress", "zstd"])] {
+            let g = try Self.run(["gen", "--exposures", "500", "--seed", "3", "--all-fields", "--out", tmp + "/" + dir] + extra)
+            #expect(g.status == 0, "\(g.err)")
+        }
+        #expect(FileManager.default.fileExists(atPath: tmp + "/zst/exposures.jsonl.zst"))
+        #expect(!FileManager.default.fileExists(atPath: tmp + "/zst/exposures.jsonl"))
+        var exports: [String] = []
+        for (dir, suffix) in [("plain", ""), ("zst", ".zst")] {
+            let i = try Self.run(
+                ["ingest", "-o", tmp + "/\(dir).rcv"]
+                    + ["exposures", "outcomes", "assignments"].flatMap { ["--\($0)", tmp + "/\(dir)/\($0).jsonl" + suffix] })
+            #expect(i.status == 0, "\(i.err)")
+            exports.append(try Self.run(["export", tmp + "/\(dir).rcv", "--table", "exposures"]).out)
+        }
+        #expect(exports[0] == exports[1] && !exports[0].isEmpty)
+        #expect(try Self.run(["gen", "--exposures", "5", "--out", tmp + "/x", "--compress", "lz4"]).status == 1)
+    }
 }
