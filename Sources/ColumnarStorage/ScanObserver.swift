@@ -8,7 +8,7 @@
 public final class ScanObserver: @unchecked Sendable {
     private let report: @Sendable (UInt64) -> Void
     private let interval: Double
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = Mutex()
     // Guarded by `lock`.
     private var bytes: UInt64 = 0
     private var lastReport = 0.0
@@ -17,31 +17,21 @@ public final class ScanObserver: @unchecked Sendable {
         precondition(interval >= 0, "interval is in seconds")
         self.interval = interval
         self.report = report
-        pthread_mutex_init(lock, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
     }
 
     /// Stored bytes read so far.
-    public var total: UInt64 {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return bytes
-    }
+    public var total: UInt64 { lock.withLock { bytes } }
 
     func add(_ n: UInt64) {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let t = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-        pthread_mutex_lock(lock)
-        bytes += n
-        let due = t - lastReport >= interval
-        if due { lastReport = t }
-        let total = bytes
-        pthread_mutex_unlock(lock)
+        let (due, total) = lock.withLock { () -> (Bool, UInt64) in
+            bytes += n
+            let due = t - lastReport >= interval
+            if due { lastReport = t }
+            return (due, bytes)
+        }
         if due { report(total) }
     }
 }

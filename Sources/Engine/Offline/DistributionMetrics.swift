@@ -23,7 +23,7 @@ public struct DistributionMetrics: Sendable, Equatable {
         var popularity: [Int64]
         var topK: [Int64]
         var catalog: [Bool]
-        let lock = NSLockLite()
+        let lock = Mutex()
 
         init(groups: Int, items: Int) {
             popularity = [Int64](repeating: 0, count: groups * items)

@@ -79,7 +79,7 @@ extension Morsels {
 /// and the combined prefix. Every member is read and written under `lock`, and `combine` only
 /// runs under it, which is what makes the `@unchecked Sendable` sound.
 final class FoldState<R>: @unchecked Sendable {
-    private let lock = NSLockLite()
+    private let lock = Mutex()
     private let ready = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let window: Int
     private let combine: (R) throws -> Void
@@ -142,7 +142,7 @@ final class ResultSlots<R>: @unchecked Sendable {
 /// A counter shared by workers, protected by a lock (taken once per morsel, so contention is negligible).
 final class AtomicCounter: @unchecked Sendable {
     private var value = 0
-    private let lock = NSLockLite()
+    private let lock = Mutex()
 
     func increment() -> Int {
         lock.lock()
@@ -156,23 +156,3 @@ final class AtomicCounter: @unchecked Sendable {
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// A pthread mutex, without Foundation.
-final class NSLockLite: @unchecked Sendable {
-    private let m: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        m = .allocate(capacity: 1)
-        pthread_mutex_init(m, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(m)
-        m.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(m) }
-    func unlock() { pthread_mutex_unlock(m) }
-    /// Waits on `condition`, releasing the lock meanwhile (the caller holds it).
-    func wait(_ condition: UnsafeMutablePointer<pthread_cond_t>) { pthread_cond_wait(condition, m) }
-}
