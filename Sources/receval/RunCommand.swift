@@ -146,21 +146,30 @@ struct RunCommand: ParsableCommand {
             }
             bar.finish()
             if observer?.total ?? 0 > 0 { Terminal.err("\r\u{1B}[2K") }
+            // Every file is written in full before any appears, so a failed write leaves none.
+            var files: [AtomicOutputFile] = []
+            var toStdout: String? = nil
             for (path, format) in targets() {
                 if path == "-" {
-                    Terminal.out(format.render(result.report))
+                    toStdout = format.render(result.report)
                 } else {
-                    try Self.write(format.render(result.report), to: path)
+                    let file = try AtomicOutputFile(path: path)
+                    try file.write(format.render(result.report))
+                    files.append(file)
                 }
             }
             if let decision = result.decision {
                 let configured = request.eval.experiment.decisionOutputPath
                 if let path = configured.isEmpty ? firstFile.map({ $0 + ".decision.json" }) : configured {
-                    try Self.write(decision.serialized(), to: path)
+                    let file = try AtomicOutputFile(path: path)
+                    try file.write(decision.serialized())
+                    files.append(file)
                 } else {
                     Terminal.err("note: the decision artifact is not written (no output file; set experiment.decision.output_path)\n")
                 }
             }
+            for file in files { try file.commit() }
+            if let toStdout { Terminal.out(toStdout) }
             for m in result.messages where !quiet || !m.hasPrefix("ingest") && !m.hasPrefix("  ") { Terminal.err(m + "\n") }
             if result.status != .success { throw ExitCode(result.status.rawValue) }
         } catch let e as ExitCode {
@@ -174,9 +183,4 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    static func write(_ text: String, to path: String) throws {
-        let file = try AtomicOutputFile(path: path)
-        try file.write(text)
-        try file.commit()
-    }
 }

@@ -72,6 +72,10 @@ import Testing
         #expect((0..<7).map { s.value(atRank: $0) } == [1, 1, 1, 2, 2, 3, 5])
         #expect(s.floorPercentile(0.95) == 3)  // floor(6 · 0.95) = 5
         #expect(ValueCounts().sorted().floorPercentile(0.5) == 0)
+        // -0 and +0 are one value, read as +0 whichever came first.
+        var zeros = ValueCounts()
+        zeros.add(contentsOf: [-0.0, 0.0, -0.0])
+        #expect(zeros.distinctValues == 1 && zeros.sorted().value(atRank: 2).sign == .plus)
     }
 }
 

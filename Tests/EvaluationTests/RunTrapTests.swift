@@ -160,6 +160,19 @@ import Testing
         #expect(out.messages.contains { $0.contains("\"surfac\"") })
     }
 
+    /// A logging propensity so small that π_e/π_0 overflows gives an error, not a crash.
+    @Test func anInfiniteWeightIsAnError() throws {
+        let dir = Self.tempDir()
+        try """
+        {"request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z","items":[{"item_id":"i1","rank":1,"logging_propensity":1e-320,"target_propensity":0.5}]}
+
+        """.write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
+        let m = Self.message {
+            _ = try EvaluationRun.run(try Self.request("mode: ope\nope: {reward_event: click}\n", exposures: dir + "/exposures.jsonl"))
+        }
+        #expect(m?.contains("importance weight") == true && m?.contains("infinite") == true, "\(m ?? "no error")")
+    }
+
     @Test func anEmptyInputIsAnError() throws {
         let dir = Self.tempDir()
         try "\n".write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)

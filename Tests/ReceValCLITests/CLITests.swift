@@ -282,6 +282,13 @@ import Testing
         ])
         #expect(strict.status == 5, "\(strict.err)")
         #expect(!FileManager.default.fileExists(atPath: tmp + "/s.json"))
+        // A later output that cannot be written: exit 1, and no earlier output appears either.
+        let partial = try Self.run([
+            "run", "--exposures", tiny + "/exposures.jsonl", "--outcomes", tiny + "/outcomes.jsonl", "--metrics", "ndcg@2",
+            "--output", tmp + "/first.json", "--output", tmp + "/missing-dir/second.html",
+        ])
+        #expect(partial.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: tmp + "/first.json"))
     }
 
     /// One meaning per exit status: a failed regression gate (4) is not an error (1); a flag

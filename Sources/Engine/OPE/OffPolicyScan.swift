@@ -659,7 +659,7 @@ extension OffPolicyScan.Compat {
         row.3 += w * w
         row.4 += dr
         row.5 += dr * dr
-        maxWeight = max(maxWeight, w)
+        maxWeight = max(maxWeight, w + 0)
         weightValues.add(w, plan: plan)
     }
 

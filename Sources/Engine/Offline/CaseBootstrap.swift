@@ -6,7 +6,11 @@
 /// sums do not depend on threads. Partitions are added in partition order and cases in their
 /// order within it, each into running sums, which is the order a single pass over all cases
 /// would take.
-public struct CaseBootstrap: Sendable {
+///
+/// A class, not a value: its replicates are shared mutable state. It is filled by one owner (the
+/// ranking scan's fold, under its lock) and only read afterwards, which is what makes the
+/// `@unchecked Sendable` sound.
+public final class CaseBootstrap: @unchecked Sendable {
     public let iterations: Int
     public let seed: UInt64
     /// Cases per group: group 0 is every case, then one group per segment id in first-seen order.
@@ -36,7 +40,7 @@ public struct CaseBootstrap: Sendable {
 
     /// Adds one partition's cases: each case's unit and segment id (nil: no segments), and for
     /// the cases at `scored` (indices into `units`) their metric values, `values[m][j]`.
-    mutating func add(units: [UInt64], segments: [Int64]?, scored: [Int32], values: [[Double]], threads: Int) {
+    func add(units: [UInt64], segments: [Int64]?, scored: [Int32], values: [[Double]], threads: Int) {
         precondition(values.count == Self.metrics && values.allSatisfy { $0.count == scored.count }, "one value per scored case and metric")
         var groupOf = [Int](repeating: -1, count: units.count)
         if let segments {

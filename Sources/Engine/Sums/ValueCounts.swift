@@ -10,9 +10,10 @@ public struct ValueCounts: Sendable, Equatable {
 
     public init() {}
 
+    /// Adds one observation; -0 counts as +0 (they are one key, and one sign must be kept).
     public mutating func add(_ x: Double) {
         precondition(!x.isNaN, "NaN has no rank")
-        counts[x, default: 0] += 1
+        counts[x + 0, default: 0] += 1
         count += 1
     }
 

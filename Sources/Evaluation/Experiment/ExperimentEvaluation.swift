@@ -12,7 +12,8 @@ public struct ExperimentEvaluation {
         public var report: JSONValue
         /// The decision.v1 artifact, when `experiment.decision.enabled`.
         public var decision: JSONValue?
-        /// recsys-eval's exit codes: 0 ship, 2 hold (and receval's inconclusive), 3 fail or rollback.
+        /// recsys-eval's exit codes: 0 ship, 2 hold (and receval's inconclusive), 3 fail or rollback; 4 a
+        /// failed A/A check (receval's analysis only).
         public var exitCode: Int32
     }
 
@@ -67,6 +68,7 @@ public struct ExperimentEvaluation {
         var top = metadata.header(mode: mode)
         top.append(("summary", summary(scan: scan, compat: compat, aa: aa)))
         let decision: Decision
+        var aaFailed = false
         if aa {
             let (a, uniform) = compat.aaCheck(tests)
             top.append(("aa_check", a))
@@ -74,7 +76,10 @@ public struct ExperimentEvaluation {
             let unitSummary = aaUnits(units, thresholds: eval.aaThresholds)
             top.append(("aa_check_units", unitSummary))
             decision = Decision(action: "ship", reasons: [])
-            top.insert(("verdict", aaVerdict(unitSummary, units: units, compat: compat).json), at: verdictIndex(top))
+            let verdict = aaVerdict(unitSummary, units: units, compat: compat)
+            top.insert(("verdict", verdict.json), at: verdictIndex(top))
+            // A failed A/A check is a failed check on good input (exit 4); recsys-eval exits 0.
+            if verdict.action == "fail" && !compatMode { aaFailed = true }
         } else {
             top.append(("experiment", section))
             decision =
@@ -99,6 +104,7 @@ public struct ExperimentEvaluation {
             artifact = decision.artifact(scan: scan, compat: compat, units: units, config: eval, metadata: metadata)
             exit = decision.exitCode
         }
+        if aaFailed { exit = ExitStatus.checkFailed.rawValue }
         return Outcome(report: .object(top), decision: artifact, exitCode: exit)
     }
 

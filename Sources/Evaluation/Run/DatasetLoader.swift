@@ -63,7 +63,14 @@ public final class DatasetLoader {
             }
             throw error
         }
-        reader = try DatasetReader(path: path, observer: observer)
+        do {
+            reader = try DatasetReader(path: path, observer: observer)
+        } catch {
+            // deinit does not run for an object whose init failed: tidy up here.
+            FileSystem.removeIfExists(path)
+            if policy.rejectsPath == nil { FileSystem.removeIfExists(path + ".rejects.jsonl") }
+            throw error
+        }
         temporary = path
         ingest = summary
         // The mapping stays valid after the name is removed.
