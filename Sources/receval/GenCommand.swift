@@ -60,20 +60,19 @@ struct GenCommand: ParsableCommand {
         config.allFields = allFields
 
         let base = out.hasSuffix("/") ? out : out + "/"
-        let summary: LogGeneratorSummary
-        if compress == "zstd" {
-            var files: [LogTable: ZstdOutputFile] = [:]
-            for table in LogTable.allCases { files[table] = try ZstdOutputFile(path: base + table.fileName + ".zst") }
-            let outputs = files
-            summary = try LogGenerator(config).generate { table, bytes in try outputs[table]!.write(bytes) }
-            for table in LogTable.allCases { try outputs[table]!.commit() }
-        } else {
-            var files: [LogTable: AtomicOutputFile] = [:]
-            for table in LogTable.allCases { files[table] = try AtomicOutputFile(path: base + table.fileName) }
-            let outputs = files
-            summary = try LogGenerator(config).generate { table, bytes in try outputs[table]!.write(bytes) }
-            for table in LogTable.allCases { try outputs[table]!.commit() }
+        // One output per table: plain or zstd-compressed, written as generated, shown when complete.
+        var outputs: [LogTable: (write: (UnsafeRawBufferPointer) throws -> Void, commit: () throws -> Void)] = [:]
+        for table in LogTable.allCases {
+            if compress == "zstd" {
+                let file = try ZstdOutputFile(path: base + table.fileName + ".zst")
+                outputs[table] = ({ try file.write($0) }, { try file.commit() })
+            } else {
+                let file = try AtomicOutputFile(path: base + table.fileName)
+                outputs[table] = ({ try file.write($0) }, { try file.commit() })
+            }
         }
+        let summary = try LogGenerator(config).generate { table, bytes in try outputs[table]!.write(bytes) }
+        for table in LogTable.allCases { try outputs[table]!.commit() }
         var line = summary.description + "\n"
         line.withUTF8 { u in
             _ = write(2, u.baseAddress, u.count)

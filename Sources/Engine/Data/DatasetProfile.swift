@@ -28,12 +28,24 @@ public struct DatasetProfile: Sendable, Equatable {
         public var exposures: Int
         public var distinctValues: Int
         /// The most frequent values, most first (ties by value), with their exposure counts.
-        public var top: [(value: String, exposures: Int)]
+        public var top: [Value]
 
-        public static func == (a: ContextKey, b: ContextKey) -> Bool {
-            a.key == b.key && a.exposures == b.exposures && a.distinctValues == b.distinctValues
-                && a.top.map(\.value) == b.top.map(\.value) && a.top.map(\.exposures) == b.top.map(\.exposures)
+        public struct Value: Sendable, Equatable {
+            public var value: String
+            public var exposures: Int
         }
+    }
+
+    /// A name with its row count (an event type, a variant).
+    public struct Rows: Sendable, Equatable {
+        public var name: String
+        public var rows: Int
+    }
+
+    public struct Experiment: Sendable, Equatable {
+        public var experiment: String
+        /// Assignment rows per variant, in name order.
+        public var variants: [Rows]
     }
 
     public var exposures = Table()
@@ -51,20 +63,10 @@ public struct DatasetProfile: Sendable, Equatable {
     public var withError = 0
     public var errors = 0
     /// Outcome rows per event type, most first.
-    public var eventTypes: [(name: String, rows: Int)] = []
+    public var eventTypes: [Rows] = []
     /// Assignment rows per experiment and variant, in name order.
-    public var experiments: [(experiment: String, variants: [(name: String, rows: Int)])] = []
+    public var experiments: [Experiment] = []
     public var contextKeys: [ContextKey] = []
-
-    public static func == (a: DatasetProfile, b: DatasetProfile) -> Bool {
-        a.exposures == b.exposures && a.outcomes == b.outcomes && a.assignments == b.assignments && a.requests == b.requests
-            && a.users == b.users && a.items == b.items && a.shownItems == b.shownItems && a.maxItems == b.maxItems
-            && a.emptyExposures == b.emptyExposures && a.withLatency == b.withLatency && a.withError == b.withError
-            && a.errors == b.errors && a.eventTypes.map(\.name) == b.eventTypes.map(\.name)
-            && a.eventTypes.map(\.rows) == b.eventTypes.map(\.rows) && a.experiments.map(\.experiment) == b.experiments.map(\.experiment)
-            && a.experiments.map { $0.variants.map(\.rows) } == b.experiments.map { $0.variants.map(\.rows) }
-            && a.contextKeys == b.contextKeys
-    }
 
     /// One partition's counters, indexed by dictionary code.
     struct Partial: Sendable {
@@ -165,17 +167,19 @@ public struct DatasetProfile: Sendable, Equatable {
         profile.requests = reader.footer.partitions.reduce(0) { $0 + Int($1.requestDictionary.count) }
         profile.users = try reader.dictionary("user_id").count
         profile.items = try reader.dictionary("item_id").count
-        for i in events.indices where events[i] > 0 { profile.eventTypes.append((eventNames.string(i), events[i])) }
+        for i in events.indices where events[i] > 0 { profile.eventTypes.append(Rows(name: eventNames.string(i), rows: events[i])) }
         profile.eventTypes.sort { ($0.rows, $1.name) > ($1.rows, $0.name) }
         for e in 0..<experimentNames.count {
-            var vs: [(name: String, rows: Int)] = []
-            for v in 0..<nVariants where arms[e * nVariants + v] > 0 { vs.append((variantNames.string(v), arms[e * nVariants + v])) }
-            if !vs.isEmpty { profile.experiments.append((experimentNames.string(e), vs)) }
+            var vs: [Rows] = []
+            for v in 0..<nVariants where arms[e * nVariants + v] > 0 {
+                vs.append(Rows(name: variantNames.string(v), rows: arms[e * nVariants + v]))
+            }
+            if !vs.isEmpty { profile.experiments.append(Experiment(experiment: experimentNames.string(e), variants: vs)) }
         }
         var byKey = [[(value: Int, rows: Int)]](repeating: [], count: keyNames.count)
         for (packed, rows) in pairs { byKey[packed / max(nValues, 1)].append((packed % max(nValues, 1), rows)) }
         profile.contextKeys = keyRows.indices.filter { keyRows[$0] > 0 }.map { k in
-            let values = byKey[k].map { (value: valueNames.string($0.value), exposures: $0.rows) }
+            let values = byKey[k].map { ContextKey.Value(value: valueNames.string($0.value), exposures: $0.rows) }
                 .sorted { ($0.exposures, $1.value) > ($1.exposures, $0.value) }
             return ContextKey(
                 key: keyNames.string(k), exposures: keyRows[k], distinctValues: values.count, top: Array(values.prefix(topValues)))

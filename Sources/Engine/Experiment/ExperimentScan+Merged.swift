@@ -61,7 +61,7 @@ extension ExperimentScan {
                 byID[id] = acc
             }
             for v in 0..<nVariants {
-                latencies[v].add(contentsOf: part.latencies[v])
+                latencies[v].merge(part.latencies[v])
                 srmRows[v] += part.srmRows[v]
             }
             moments.merge(part.moments)

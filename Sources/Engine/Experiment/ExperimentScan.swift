@@ -156,7 +156,8 @@ public struct ExperimentScan: Sendable {
         /// Groups of each segment seen, in first-seen order (`segmentOrder` holds their ids).
         var groups: [[Group]] = []
         var segmentOrder: [Int64] = []
-        var latencies: [[Double]]
+        /// Latency counts per variant, counted in the partition (in parallel), merged in order.
+        var latencies: [ValueCounts]
         var moments = CovariateMoments()
         var srmRows: [Int]
         var srmSegments: [Int64: [Int]] = [:]
@@ -221,7 +222,8 @@ public struct ExperimentScan: Sendable {
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)
-            var out = Partial(latencies: [[Double]](repeating: [], count: nVariants), srmRows: [Int](repeating: 0, count: nVariants))
+            var out = Partial(
+                latencies: [ValueCounts](repeating: ValueCounts(), count: nVariants), srmRows: [Int](repeating: 0, count: nVariants))
             out.counts = join.counts
             // Assignments: the unit of each request's winning assignment, SRM rows and pairs.
             let asReq = try load.int32("assignments", "request_id", bound: requests)
@@ -357,7 +359,7 @@ public struct ExperimentScan: Sendable {
                     if clicks[r] > 0 { out.moments.timesClicked.add(x) }
                     if conversions[r] > 0 { out.moments.timesConverted.add(x) }
                 }
-                if latencyPresent[row] != 0 { out.latencies[Int(v)].append(latency[row]) }
+                if latencyPresent[row] != 0 { out.latencies[Int(v)].add(latency[row]) }
                 if inPre { continue }
                 out.unit.append(unitOfRequest[r])
                 if options.requestUnits {

@@ -32,30 +32,11 @@ public struct DistributionMetrics: Sendable, Equatable {
         }
     }
 
-    /// The metrics over every case; with `segment`, only over cases whose context has, for each
-    /// slice key, the given value (nil: key absent).
+    /// The metrics over every case.
     public static func compute(
-        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil,
-        segment: (keys: [String], values: [String?])? = nil
+        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil
     ) throws -> DistributionMetrics {
-        guard let segment else {
-            return try compute(reader: reader, k: k, threads: threads, relevantEvents: relevantEvents, window: window, segments: nil)[0]
-        }
-        let keys = DictionaryIndex(try reader.dictionary("context_key"))
-        let values = DictionaryIndex(try reader.dictionary("context_value"))
-        // The segment's packed id (SegmentKeys); a value the dataset never saw matches no case.
-        var id: Int64 = 0
-        for value in segment.values {
-            var code: Int64 = 0
-            if let value {
-                guard let c = values.code(of: value) else { return DistributionMetrics(coverage: 0, novelty: 0, diversity: 0) }
-                code = Int64(c) + 1
-            }
-            id = id * (Int64(values.count) + 1) + code
-        }
-        _ = keys
-        return try compute(
-            reader: reader, k: k, threads: threads, relevantEvents: relevantEvents, window: window, segments: (segment.keys, [id]))[0]
+        try compute(reader: reader, k: k, threads: threads, relevantEvents: relevantEvents, window: window, segments: nil)[0]
     }
 
     /// The metrics of several groups of cases in one pass: with `segments`, one per packed

@@ -67,7 +67,8 @@ public enum WeightQuantiles {
     /// Where the wanted ranks lie: for each, its bucket and its rank among that bucket's values.
     public struct Plan: Sendable, Equatable {
         public let ranks: [Int]
-        let targets: [(bucket: UInt32, rank: Int)]
+        /// For each rank, its bucket and its rank among that bucket's values.
+        let targets: [Target]
         /// The distinct target buckets (at most one per rank: a linear scan beats hashing).
         let buckets: [UInt32]
 
@@ -76,12 +77,12 @@ public enum WeightQuantiles {
             precondition(ranks.allSatisfy { $0 >= 0 && $0 < counts.count }, "ranks lie inside the values")
             self.ranks = ranks
             let ordered = counts.buckets
-            var targets: [(UInt32, Int)] = []
+            var targets: [Target] = []
             for r in ranks {
                 var below = 0
                 for (b, n) in ordered {
                     if r < below + n {
-                        targets.append((b, r - below))
+                        targets.append(Target(bucket: b, rank: r - below))
                         break
                     }
                     below += n
@@ -89,7 +90,7 @@ public enum WeightQuantiles {
             }
             self.targets = targets
             var distinct: [UInt32] = []
-            for (b, _) in targets where !distinct.contains(b) { distinct.append(b) }
+            for t in targets where !distinct.contains(t.bucket) { distinct.append(t.bucket) }
             buckets = distinct
         }
 
@@ -102,9 +103,9 @@ public enum WeightQuantiles {
             buckets = []
         }
 
-        public static func == (a: Plan, b: Plan) -> Bool {
-            a.ranks == b.ranks && a.buckets == b.buckets && a.targets.map(\.bucket) == b.targets.map(\.bucket)
-                && a.targets.map(\.rank) == b.targets.map(\.rank)
+        struct Target: Sendable, Equatable {
+            var bucket: UInt32
+            var rank: Int
         }
     }
 

@@ -124,13 +124,14 @@ struct Decision {
     /// metric significantly below its threshold rolls back; a failed guardrail (absolute limit or
     /// non-inferiority) holds; a primary metric significantly above its threshold ships;
     /// otherwise the result is inconclusive. Every reason found is listed, in that order.
-    static func unitLevel(units: UnitAnalysis, compat: RecsysEvalExperiment, config: ExperimentConfig) -> Decision {
+    static func unitLevel(units: UnitAnalysis, srm: UnitAnalysis.SRM, compat: RecsysEvalExperiment, config: ExperimentConfig)
+        -> Decision
+    {
         let scan = units.scan
         var d = Decision(action: "inconclusive", reasons: [])
         let (name, _) = candidate(scan, compat, config)
         d.candidate = name
         var srmReason: String? = nil
-        let srm = units.srm()
         d.srm = (srm.detected, srm.global.pValue, units.srmAlpha)
         if srm.detected {
             var text =

@@ -38,11 +38,9 @@ public struct ExperimentEvaluation {
         // The experiment id must name assignments the data holds, or the run analyses nothing (or everything).
         let ids = try reader.dictionary("experiment_id")
         let idNames = (0..<ids.count).map { ids.string($0) }
-        if !eval.experimentID.isEmpty {
-            let wanted = eval.experimentID.lowercased()
-            if !idNames.contains(where: { $0.lowercased() == wanted }) {
-                throw RunError.experimentAbsent(configured: eval.experimentID, present: idNames)
-            }
+        if let mask = try ExperimentFilter.mask(reader: reader, experiment: eval.experimentID) {
+            // The scan's own matching rule (case-insensitive), so the check and the scan agree.
+            if !mask.contains(true) { throw RunError.experimentAbsent(configured: eval.experimentID, present: idNames) }
         } else if idNames.count > 1 {
             if !compatMode { throw RunError.experimentUnset(present: idNames) }
             warnings.append(
@@ -64,6 +62,7 @@ public struct ExperimentEvaluation {
         }
         let (section, tests) = compat.section()
         let units = try UnitAnalysis(scan: scan, config: eval, control: compat.control, threads: threads)
+        let srm = units.srm()
 
         var top = metadata.header(mode: mode)
         top.append(("summary", summary(scan: scan, compat: compat, aa: aa)))
@@ -76,7 +75,7 @@ public struct ExperimentEvaluation {
             let unitSummary = aaUnits(units, thresholds: eval.aaThresholds)
             top.append(("aa_check_units", unitSummary))
             decision = Decision(action: "ship", reasons: [])
-            let verdict = aaVerdict(unitSummary, units: units, compat: compat)
+            let verdict = aaVerdict(unitSummary, srm: srm, units: units, compat: compat)
             top.insert(("verdict", verdict.json), at: verdictIndex(top))
             // A failed A/A check is a failed check on good input (exit 4); recsys-eval exits 0.
             if verdict.action == "fail" && !compatMode { aaFailed = true }
@@ -85,12 +84,13 @@ public struct ExperimentEvaluation {
             decision =
                 eval.analysis.compat == "recsys-eval"
                 ? Decision.recsysEval(scan: scan, compat: compat, config: eval)
-                : Decision.unitLevel(units: units, compat: compat, config: eval)
+                : Decision.unitLevel(units: units, srm: srm, compat: compat, config: eval)
             top.insert(
-                ("verdict", Verdict.experiment(decision: decision, compat: compat, units: units, config: eval).json), at: verdictIndex(top))
+                ("verdict", Verdict.experiment(decision: decision, compat: compat, units: units, unitSRM: srm, config: eval).json),
+                at: verdictIndex(top))
         }
         let power = eval.power.map { $0.power > 0 && $0.power < 1 ? $0.power : 0.8 } ?? 0.8
-        top.append(("experiment_units", unitSection(units, power: power, decision: aa ? nil : decision)))
+        top.append(("experiment_units", unitSection(units, srm: srm, power: power, decision: aa ? nil : decision)))
         top.append(("data_quality", DataQualitySection.json(scan.counts, assignmentRows: scan.assignmentRowsTotal)))
         if compat.undefinedTests > 0 {
             warnings.append(
@@ -114,9 +114,8 @@ public struct ExperimentEvaluation {
     }
 
     /// An A/A check passes when the unit-level p-values look uniform and units are not mismatched.
-    static func aaVerdict(_ summary: JSONValue, units: UnitAnalysis, compat: RecsysEvalExperiment) -> Verdict {
+    static func aaVerdict(_ summary: JSONValue, srm: UnitAnalysis.SRM, units: UnitAnalysis, compat: RecsysEvalExperiment) -> Verdict {
         let uniform = summary["uniformish"] == .bool(true)
-        let srm = units.srm()
         var reasons: [String] = []
         if let total = summary["total_tests"]?.numberValue, case .object(let counts)? = summary["counts"] {
             for (threshold, n) in counts {
@@ -168,7 +167,7 @@ public struct ExperimentEvaluation {
         return .object([("cases_evaluated", .number(Double(cases))), ("executive", .object(executive))])
     }
 
-    static func unitSection(_ u: UnitAnalysis, power: Double, decision: Decision?) -> JSONValue {
+    static func unitSection(_ u: UnitAnalysis, srm: UnitAnalysis.SRM, power: Double, decision: Decision?) -> JSONValue {
         let scan = u.scan
         let perVariant = u.unitsPerVariant
         let assigned = perVariant.reduce(0, +) + u.crossoverUnits
@@ -218,7 +217,6 @@ public struct ExperimentEvaluation {
                 ("segments_skipped", .string("segments x units exceeds the memory cap; only the global scope is analysed at unit level")))
         }
         m.append(("tests", .array(u.rows.map { u.rowJSON($0, power: power) })))
-        let srm = u.srm()
         let weights = u.srmWeights(srm.observed)
         m.append(
             (

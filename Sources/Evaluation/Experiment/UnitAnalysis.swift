@@ -249,10 +249,14 @@ struct UnitAnalysis {
     var srmAlpha: Double { config.srmAlpha > 0 && config.srmAlpha < 1 ? config.srmAlpha : 0.001 }
     var srmMinSample: Int { config.srmMinSample == 0 ? 100 : max(config.srmMinSample, 0) }
 
-    func srm() -> (
+    /// SRM on units, overall and per segment scope: what the decision, the verdict and the report
+    /// section all read, computed once per run (it walks every scope's units).
+    typealias SRM = (
         global: GoodnessOfFit.Result, observed: [Int], detected: Bool,
         slices: [(key: String, observed: [Int], result: GoodnessOfFit.Result)]
-    ) {
+    )
+
+    func srm() -> SRM {
         let observed = unitsPerVariant
         let weights = srmWeights(observed)
         let global = GoodnessOfFit.test(observed: observed, weights: weights)

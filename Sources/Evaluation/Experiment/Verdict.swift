@@ -49,15 +49,14 @@ struct Verdict {
     }
 
     /// The verdict of an experiment: `decision` is the one that sets the exit status.
-    static func experiment(decision: Decision, compat: RecsysEvalExperiment, units: UnitAnalysis, config: ExperimentConfig)
-        -> Verdict
-    {
+    static func experiment(
+        decision: Decision, compat: RecsysEvalExperiment, units: UnitAnalysis, unitSRM: UnitAnalysis.SRM, config: ExperimentConfig
+    ) -> Verdict {
         let recsysEval = config.analysis.compat == "recsys-eval"
         let decidedBy =
             recsysEval
             ? "recsys-eval's rule (--compat recsys-eval): the primary metrics' request-level deltas against their thresholds, then gated guardrails and SRM; significance plays no part"
             : "receval's analysis at the randomisation unit (experiment_units): SRM on \(units.config.analysis.unit == .request ? "requests" : "users") first, then each primary metric's test after \(units.correction.rawValue) correction at alpha \(ReadableNumber.value(units.alpha)), then guardrails"
-        let unitSRM = units.srm()
         let requestSRM = compat.srm(compat.scan.assignmentRowsByVariant)
         let gating = recsysEval ? "request-level" : "unit-level"
         let gatingDetected = recsysEval ? requestSRM.detected : unitSRM.detected
