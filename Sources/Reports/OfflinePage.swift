@@ -55,7 +55,8 @@ enum OfflinePage {
     /// The metrics table (value, interval, baseline, delta, gate) and the per-segment charts.
     static func metrics(_ section: JSONValue, executive: JSONValue?, gates: [JSONValue]) -> [Block] {
         let list = section["metrics"]?.arrayItems ?? []
-        let deltas = executive?["key_deltas"]?.arrayItems ?? []
+        // Every metric's delta is in `offline.baseline.deltas`; the summary's key deltas name only a few.
+        let deltas = section["baseline"]?["deltas"]?.arrayItems ?? executive?["key_deltas"]?.arrayItems ?? []
         let hasBaseline = !deltas.isEmpty
         let rows: [[Cell]] = list.map { m in
             let name = m["name"]?.stringValue ?? ""

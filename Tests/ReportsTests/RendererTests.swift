@@ -136,4 +136,37 @@ import Testing
             #expect(page.contains("r.rejects.jsonl"))
         }
     }
+
+    /// The offline table takes every metric's baseline from `offline.baseline.deltas`, not only
+    /// the few the summary's key deltas name.
+    @Test func offlineBaselineForEveryMetric() {
+        func metric(_ name: String, _ v: Double) -> JSONValue { .object([("name", .string(name)), ("value", .number(v))]) }
+        let report = JSONValue.object([
+            ("mode", .string("offline")),
+            ("summary", .object([("executive", .object([("decision", .string("pass")), ("key_deltas", .array([]))]))])),
+            (
+                "offline",
+                .object([
+                    ("metrics", .array([metric("precision@10", 0.25), metric("recall@10", 0.5)])),
+                    (
+                        "baseline",
+                        .object([
+                            (
+                                "deltas",
+                                .array([
+                                    .object([
+                                        ("name", .string("precision@10")), ("delta", .number(-0.05)), ("relative_delta", .number(-1.0 / 6)),
+                                        ("before", .number(0.3)), ("after", .number(0.25)),
+                                    ])
+                                ])
+                            )
+                        ])
+                    ),
+                ])
+            ),
+        ])
+        let html = ReportRenderer.html(report)
+        #expect(html.contains("-16.7%"))
+        #expect(html.contains(">0.3<"))
+    }
 }
