@@ -20,13 +20,14 @@ import Testing
           slice_keys: [tenant, surface]
         """
 
-    static func report(threads: Int, dataset: String = "tiny") throws -> JSONValue {
-        let config = try EvalConfig.parse(yaml, file: "eval.yaml")
+    static func report(threads: Int, dataset: String = "tiny", partitions: Int? = nil, extra: String = "") throws -> JSONValue {
+        let config = try EvalConfig.parse(yaml + extra, file: "eval.yaml")
         let metadata = ReportMetadata(
             runID: "offline-20250101T000000Z", createdAt: "2025-01-01T00:00:00Z", binaryVersion: "test", gitCommit: "",
             effectiveConfig: nil, datasetFingerprint: "")
         return try OfflineEvaluation.run(
-            reader: try OfflineParityTests.dataset(dataset), config: config.offline, baseline: nil, metadata: metadata, threads: threads
+            reader: try OfflineParityTests.ingest(OfflineParityTests.datasets + "/" + dataset, partitions: partitions),
+            config: config.offline, baseline: nil, metadata: metadata, threads: threads
         ).report
     }
 
@@ -63,6 +64,18 @@ import Testing
         #expect(got["surface=home"]! == (2, 2))
         #expect(got["surface=search"]! == (1, 0))
         #expect(got["tenant=t1"]! == (3, 2))
+    }
+
+    /// The same report bytes for any partitioning, bootstrap included: means and replicate sums
+    /// are exact, so merging partitions in another grouping cannot move a bit.
+    @Test func reportBytesDoNotDependOnPartitions() throws {
+        let bootstrap = "\n  bootstrap: {enabled: true, iterations: 200, seed: 7}"
+        let one = try Self.report(threads: 1, dataset: "ecommerce-mini", partitions: 1, extra: bootstrap).serialized()
+        for p in [3, 8] {
+            #expect(
+                try Self.report(threads: 2, dataset: "ecommerce-mini", partitions: p, extra: bootstrap).serialized() == one,
+                "partitions \(p)")
+        }
     }
 
     /// The same report bytes for any thread count, and run to run.

@@ -102,7 +102,7 @@ public struct InterleavingScan: Sendable {
         }
         var scan = InterleavingScan()
         var segments: [Int64: Tally] = [:]
-        var userDense = [Double](repeating: 0, count: max(users, 1) * 3)
+        var userDense = KeyedSums.Dense(keyCount: max(users, 1), width: 3)
         // Partitions are folded in partition order, so only a window of partials is held.
         try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
@@ -201,10 +201,10 @@ public struct InterleavingScan: Sendable {
             scan.unknownTeamItems += part.unknownTeamItems
             scan.unlabelledItems += part.unlabelledItems
             scan.counts = scan.counts + part.counts
-            part.users.add(into: &userDense)
+            userDense.add(part.users)
         }
         scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
-        (scan.users, scan.userCounts) = KeyedSums.compacted(userDense, width: 3)
+        (scan.users, scan.userCounts) = userDense.compacted()
         return scan
     }
 }

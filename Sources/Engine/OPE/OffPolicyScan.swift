@@ -111,16 +111,17 @@ public struct OffPolicyScan: Sendable {
     public static let termCount = Term.allCases.count
 
     /// Sums over the requests of one scope (all, or one segment).
+    ///
+    /// Every sum that crosses requests is an `ExactSum`, so a scope merged from partitions in any
+    /// grouping (threads, partition counts, shards) has the same bits.
     public struct Scope: Sendable {
         public var requests = 0
-        /// Mean of each term over requests.
-        public var means = [Double](repeating: 0, count: OffPolicyScan.termCount)
-        /// Co-moments Σ (x_i − x̄_i)(x_j − x̄_j), `comoments[i * termCount + j]` for i ≤ j, kept by
-        /// Welford's update and merged with Chan's formula, so a constant term has exactly zero
-        /// variance and no sum of squares cancels.
-        public var comoments = [Double](repeating: 0, count: OffPolicyScan.termCount * OffPolicyScan.termCount)
-        public var weightSum = 0.0
-        public var weightSquares = 0.0
+        /// Σ x_t of each term over requests.
+        var sums = [ExactSum](repeating: ExactSum(), count: OffPolicyScan.termCount)
+        /// Σ x_i x_j over requests, `products[i * termCount + j]` for i ≤ j.
+        var products = [ExactSum](repeating: ExactSum(), count: OffPolicyScan.termCount * OffPolicyScan.termCount)
+        var weightTotal = ExactSum()
+        var weightSquareTotal = ExactSum()
         public var maxWeight = 0.0
         public var clipped = 0
         /// Slots whose target propensity is positive where the logging propensity is zero or missing.
@@ -145,37 +146,44 @@ public struct OffPolicyScan: Sendable {
         /// The exact weight quantiles (`quantiles`), nil without slots.
         public var weightQuantiles: [Double]? { slots == 0 ? nil : weightValues.values(for: plan) }
 
+        /// Σ w and Σ w² over the scope's slots.
+        public var weightSum: Double { weightTotal.value }
+        public var weightSquares: Double { weightSquareTotal.value }
+
+        /// Mean of each term over requests.
+        public var means: [Double] {
+            let n = Double(requests)
+            return sums.map { requests > 0 ? $0.value / n : 0 }
+        }
+
         init(plan: WeightQuantiles.Plan = .none) { self.plan = plan }
 
+        /// Adds one request's terms `x` (`termCount` values); `nonZero` is scratch space.
         @inline(__always)
-        mutating func addRequest(_ x: UnsafePointer<Double>, scratch d: UnsafeMutablePointer<Double>) {
+        mutating func addRequest(_ x: UnsafePointer<Double>, scratch nonZero: UnsafeMutablePointer<Int>) {
             requests += 1
             let n = OffPolicyScan.termCount
-            let count = Double(requests)
-            for i in 0..<n {
-                d[i] = x[i] - means[i]
-                means[i] += d[i] / count
+            var count = 0
+            for i in 0..<n where x[i] != 0 {
+                nonZero[count] = i
+                count += 1
+                sums[i].add(x[i])
             }
-            for i in 0..<n where d[i] != 0 {
-                for j in i..<n { comoments[i * n + j] += d[i] * (x[j] - means[j]) }
+            for a in 0..<count {
+                let i = nonZero[a]
+                for b in a..<count {
+                    let j = nonZero[b]
+                    products[i * n + j].add(x[i] * x[j])
+                }
             }
         }
 
         mutating func merge(_ o: Scope) {
-            if o.requests > 0 {
-                let na = Double(requests)
-                let nb = Double(o.requests)
-                let n = na + nb
-                let k = OffPolicyScan.termCount
-                let delta = (0..<k).map { o.means[$0] - means[$0] }
-                for i in 0..<k {
-                    for j in i..<k { comoments[i * k + j] += o.comoments[i * k + j] + delta[i] * delta[j] * na * nb / n }
-                }
-                for i in 0..<k { means[i] += delta[i] * nb / n }
-                requests += o.requests
-            }
-            weightSum += o.weightSum
-            weightSquares += o.weightSquares
+            requests += o.requests
+            for i in sums.indices { sums[i].add(o.sums[i]) }
+            for i in products.indices { products[i].add(o.products[i]) }
+            weightTotal.add(o.weightTotal)
+            weightSquareTotal.add(o.weightSquareTotal)
             maxWeight = max(maxWeight, o.maxWeight)
             clipped += o.clipped
             supportViolations += o.supportViolations
@@ -189,14 +197,17 @@ public struct OffPolicyScan: Sendable {
         }
 
         /// Sample covariance of terms i and j (denominator n − 1).
+        /// Σ (x_i − x̄_i)(x_j − x̄_j) = Σ x_i x_j − (Σ x_i) x̄_j: zero for a constant term (its
+        /// sums are exact and x̄ is the constant).
         public func covariance(_ i: Int, _ j: Int) -> Double {
-            let n = Double(requests)
             guard requests > 1 else { return 0 }
+            let n = Double(requests)
             let (a, b) = i <= j ? (i, j) : (j, i)
-            return comoments[a * OffPolicyScan.termCount + b] / (n - 1)
+            let comoment = products[a * OffPolicyScan.termCount + b].value - sums[a].value * (sums[b].value / n)
+            return comoment / (n - 1)
         }
 
-        public func mean(_ t: Term) -> Double { means[t.rawValue] }
+        public func mean(_ t: Term) -> Double { requests > 0 ? sums[t.rawValue].value / Double(requests) : 0 }
     }
 
     /// Weight histogram: bin 0 holds w = 0, bin 1 (0, 2⁻¹⁰), bins 2…21 [2^(b−12), 2^(b−11)), bin 22 [2¹⁰, ∞).
@@ -378,8 +389,8 @@ public struct OffPolicyScan: Sendable {
             var segmentWeights: [Int64: WeightQuantiles.Counts] = [:]
             var touched = 0
         }
-        var compatModelSums = [Double](repeating: 0, count: items * 2)
-        var fittedSums = o.loggedModel ? [] : [Double](repeating: 0, count: items * modelWidth)
+        var compatModelSums = KeyedSums.Dense(keyCount: items, width: 2)
+        var fittedSums = KeyedSums.Dense(keyCount: o.loggedModel ? 0 : items, width: modelWidth)
         var touched = 0
         var compatWeights = WeightQuantiles.Counts()
         var globalWeights = WeightQuantiles.Counts()
@@ -442,8 +453,8 @@ public struct OffPolicyScan: Sendable {
             out.touched = load.bytesTouched
             return out
         } combine: { part in
-            part.compatModel.add(into: &compatModelSums)
-            part.fitted?.add(into: &fittedSums)
+            compatModelSums.add(part.compatModel)
+            if let fitted = part.fitted { fittedSums.add(fitted) }
             touched += part.touched
             compatWeights.merge(part.compatWeights)
             globalWeights.merge(part.globalWeights)
@@ -458,7 +469,9 @@ public struct OffPolicyScan: Sendable {
         }
         let globalPlan = scopePlan(globalWeights)
         let segmentPlans = segmentWeights.mapValues(scopePlan)
-        let compatModel = (0..<items).map { compatModelSums[2 * $0 + 1] > 0 ? compatModelSums[2 * $0] / compatModelSums[2 * $0 + 1] : 0 }
+        let compatModel = (0..<items).map {
+            compatModelSums.value($0, 1) > 0 ? compatModelSums.value($0, 0) / compatModelSums.value($0, 1) : 0
+        }
         // Fitted model: q̂(a, s) = (R_as + α μ_s) / (N_as + α), μ_s the slot's mean reward; the
         // target's model value in slot s: d_s = Σ_a W_as q̂(a, s) / Σ_a W_as.
         var fittedModel: [Double] = []
@@ -469,8 +482,8 @@ public struct OffPolicyScan: Sendable {
             var r = [Double](repeating: 0, count: slots)
             for a in 0..<items {
                 for s in 0..<slots {
-                    n[s] += fittedSums[a * modelWidth + 3 * s]
-                    r[s] += fittedSums[a * modelWidth + 3 * s + 1]
+                    n[s] += fittedSums.value(a, 3 * s)
+                    r[s] += fittedSums.value(a, 3 * s + 1)
                 }
             }
             for s in 0..<slots { slotMeans[s] = n[s] > 0 ? r[s] / n[s] : 0 }
@@ -479,12 +492,11 @@ public struct OffPolicyScan: Sendable {
             var w = [Double](repeating: 0, count: slots)
             for a in 0..<items {
                 for s in 0..<slots {
-                    let base = a * modelWidth + 3 * s
-                    let denominator = fittedSums[base] + o.smoothing
-                    let q = denominator > 0 ? (fittedSums[base + 1] + o.smoothing * slotMeans[s]) / denominator : slotMeans[s]
+                    let denominator = fittedSums.value(a, 3 * s) + o.smoothing
+                    let q = denominator > 0 ? (fittedSums.value(a, 3 * s + 1) + o.smoothing * slotMeans[s]) / denominator : slotMeans[s]
                     fittedModel[a * slots + s] = q
-                    wq[s] += fittedSums[base + 2] * q
-                    w[s] += fittedSums[base + 2]
+                    wq[s] += fittedSums.value(a, 3 * s + 2) * q
+                    w[s] += fittedSums.value(a, 3 * s + 2)
                 }
             }
             for s in 0..<slots { slotTarget[s] = w[s] > 0 ? wq[s] / w[s] : slotMeans[s] }
@@ -511,7 +523,7 @@ public struct OffPolicyScan: Sendable {
         scan.global.plan = globalPlan
         // Per-user sums, merged as partitions arrive (in partition order).
         let unitWidth = termCount + 1
-        var unitDense = [Double](repeating: 0, count: max(users, 1) * unitWidth)
+        var unitDense = KeyedSums.Dense(keyCount: max(users, 1), width: unitWidth)
         try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
@@ -529,7 +541,7 @@ public struct OffPolicyScan: Sendable {
             out.counts = join.counts
             var slate: [Int] = []
             var x = [Double](repeating: 0, count: termCount)
-            var scratch = [Double](repeating: 0, count: termCount)
+            var scratch = [Int](repeating: 0, count: termCount)
             var scope = Scope.Diagnostics()
             var samples: [(Double, Double, Double)] = []
             for row in 0..<d.exReq.count {
@@ -637,10 +649,10 @@ public struct OffPolicyScan: Sendable {
             for (k, s) in part.segments { segments[k, default: Scope(plan: segmentPlans[k] ?? .none)].merge(s) }
             scan.counts = scan.counts + part.counts
             scan.bytesTouched += part.touched
-            part.units.add(into: &unitDense)
+            unitDense.add(part.units)
         }
         scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
-        (scan.units, scan.unitSums) = KeyedSums.compacted(unitDense, width: unitWidth)
+        (scan.units, scan.unitSums) = unitDense.compacted()
         scan.slotMeans = o.loggedModel ? [] : slotMeans
         scan.slotTargetValues = o.loggedModel ? [] : slotTarget
         return scan
@@ -706,13 +718,18 @@ extension OffPolicyScan.Scope {
     }
 
     mutating func absorb(_ d: Diagnostics) {
+        // A request's weights are summed in slate order first: the same additions in any partitioning.
+        var sum = 0.0
+        var squares = 0.0
         for w in d.weights {
-            weightSum += w
-            weightSquares += w * w
+            sum += w
+            squares += w * w
             maxWeight = max(maxWeight, w)
             histogram[OffPolicyScan.histogramBin(w)] += 1
             weightValues.add(w, plan: plan)
         }
+        weightTotal.add(sum)
+        weightSquareTotal.add(squares)
         slots += d.weights.count
         clipped += d.clipped
         supportViolations += d.supportViolations

@@ -3,9 +3,9 @@
 /// (every case, and each segment), never with cases.
 ///
 /// Each replicate weighs a case by a counter-based hash of (seed, replicate, case unit), so the
-/// sums do not depend on threads. Partitions are added in partition order and cases in their
-/// order within it, each into running sums, which is the order a single pass over all cases
-/// would take.
+/// sums do not depend on threads. Metric values lie in [0, 1] and are rounded once to multiples
+/// of 2⁻⁶⁰; each replicate adds weight × value as 128-bit integers, so its sums are exact and do
+/// not depend on which partition a case fell in or the order partitions arrive.
 ///
 /// A class, not a value: its replicates are shared mutable state. It is filled by one owner (the
 /// ranking scan's fold, under its lock) and only read afterwards, which is what makes the
@@ -18,12 +18,15 @@ public final class CaseBootstrap: @unchecked Sendable {
     private var groupOfSegment: [Int64: Int] = [:]
     private var replicates: [Replicate]
 
-    /// One replicate's running sums: `den[g]` = Σ w, `num[m * groups + g]` = Σ w · value of metric m.
+    /// One replicate's running sums: `den[g]` = Σ w, `num[m * groups + g]` = Σ w · value of
+    /// metric m in units of 2⁻⁶⁰.
     final class Replicate: @unchecked Sendable {
-        var den: [Double] = [0]
-        var num: [Double]
-        init(metrics: Int) { num = [Double](repeating: 0, count: metrics) }
+        var den: [Int64] = [0]
+        var num: [Int128]
+        init(metrics: Int) { num = [Int128](repeating: 0, count: metrics) }
     }
+
+    static let scale = 0x1p60
 
     /// The metrics per case (recsys-eval's precision, recall, map, ndcg, hitrate).
     public static let metrics = 5
@@ -42,6 +45,12 @@ public final class CaseBootstrap: @unchecked Sendable {
     /// the cases at `scored` (indices into `units`) their metric values, `values[m][j]`.
     func add(units: [UInt64], segments: [Int64]?, scored: [Int32], values: [[Double]], threads: Int) {
         precondition(values.count == Self.metrics && values.allSatisfy { $0.count == scored.count }, "one value per scored case and metric")
+        let fixed = values.map { column in
+            column.map { v in
+                precondition(v >= 0 && v <= 1, "bootstrap metric values lie in [0, 1]")
+                return Int64((v * Self.scale).rounded(.toNearestOrEven))
+            }
+        }
         var groupOf = [Int](repeating: -1, count: units.count)
         if let segments {
             for (i, id) in segments.enumerated() {
@@ -60,8 +69,8 @@ public final class CaseBootstrap: @unchecked Sendable {
         // New groups get zero sums, laid out metric-major.
         for r in replicates where r.den.count < groups {
             let old = r.den.count
-            r.den += [Double](repeating: 0, count: groups - old)
-            var num = [Double](repeating: 0, count: Self.metrics * groups)
+            r.den += [Int64](repeating: 0, count: groups - old)
+            var num = [Int128](repeating: 0, count: Self.metrics * groups)
             for m in 0..<Self.metrics { for g in 0..<old { num[m * groups + g] = r.num[m * old + g] } }
             r.num = num
         }
@@ -77,17 +86,19 @@ public final class CaseBootstrap: @unchecked Sendable {
             rep.den = []
             rep.num = []
             for i in 0..<units.count {
-                let w = Double(PoissonBootstrap.weight(seed: seed, replicate: b, unit: units[i]))
+                let w = Int64(PoissonBootstrap.weight(seed: seed, replicate: b, unit: units[i]))
                 den[0] += w
                 if groupOfCase[i] > 0 { den[groupOfCase[i]] += w }
             }
             for (j, caseIndex) in scored.enumerated() {
                 let i = Int(caseIndex)
                 let g = groupOfCase[i]
-                let w = Double(PoissonBootstrap.weight(seed: seed, replicate: b, unit: units[i]))
-                for m in 0..<Self.metrics where values[m][j] != 0 {
-                    num[m * groups] += w * values[m][j]
-                    if g > 0 { num[m * groups + g] += w * values[m][j] }
+                let w = Int128(PoissonBootstrap.weight(seed: seed, replicate: b, unit: units[i]))
+                if w == 0 { continue }
+                for m in 0..<Self.metrics where fixed[m][j] != 0 {
+                    let x = w * Int128(fixed[m][j])
+                    num[m * groups] += x
+                    if g > 0 { num[m * groups + g] += x }
                 }
             }
             rep.den = den
@@ -99,6 +110,6 @@ public final class CaseBootstrap: @unchecked Sendable {
     public func means(metric m: Int, group g: Int) -> [Double] {
         precondition(m >= 0 && m < Self.metrics && g >= 0 && g < cases.count, "metric and group exist")
         let groups = cases.count
-        return replicates.compactMap { r in r.den[g] > 0 ? r.num[m * groups + g] / r.den[g] : nil }
+        return replicates.compactMap { r in r.den[g] > 0 ? Double(r.num[m * groups + g]) / Self.scale / Double(r.den[g]) : nil }
     }
 }

@@ -56,9 +56,9 @@ public struct RankingMetrics: Sendable {
 
     struct Sums: Sendable {
         var cases = 0
-        var precision = CompensatedSum(), recall = CompensatedSum(), hitrate = CompensatedSum()
-        var map = CompensatedSum(), ndcg = CompensatedSum(), mrr = CompensatedSum()
-        var ndcgGraded = CompensatedSum()
+        var precision = ExactSum(), recall = ExactSum(), hitrate = ExactSum()
+        var map = ExactSum(), ndcg = ExactSum(), mrr = ExactSum()
+        var ndcgGraded = ExactSum()
 
         mutating func add(_ o: Sums) {
             cases += o.cases

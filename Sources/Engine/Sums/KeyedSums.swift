@@ -1,72 +1,106 @@
 /// Sums of `width` values per key of a large key space (items, users) gathered in one
 /// partition. Only the keys the partition touches get a row, so a partial stays as small as its
-/// partition's data; partials are then added into one dense table in partition order, which
-/// keeps the result independent of the thread count.
+/// partition's data; partials are then added into one `Dense` table.
+///
+/// Cells are 128-bit fixed-point integers in units of 2⁻⁴⁸ (each added value is rounded once to
+/// that grid, about 3.6 × 10⁻¹⁵), so merged sums do not depend on which partition a row fell
+/// in, nor on the order partials arrive: the same data gives the same bits for any partitioning,
+/// thread count or shard split. A cell holds magnitudes up to 2⁷⁸ (about 3 × 10²³); a column
+/// that goes beyond reads as NaN rather than wrapping.
 public struct KeyedSums: Sendable {
     public let width: Int
-    /// The keys touched, in first-touch order; row `r` of `values` belongs to `keys[r]`.
+    /// The keys touched, in first-touch order; row `r` of the cells belongs to `keys[r]`.
     public private(set) var keys: [Int32] = []
-    public private(set) var values: [Double] = []
+    private var cells: [Int128] = []
+    /// Per column: a value or a sum left the representable range.
+    private var overflowed: [Bool]
     private var slot: [Int32]
+
+    static let scale = 0x1p48
+    /// Largest scaled magnitude accepted per addition; sums of up to 2⁴⁸ such values stay in range.
+    static let addLimit = 0x1p78 * 0x1p48
 
     public init(keyCount: Int, width: Int) {
         precondition(keyCount >= 0 && width > 0, "a key space and at least one value per key")
         self.width = width
         slot = [Int32](repeating: -1, count: keyCount)
+        overflowed = [Bool](repeating: false, count: width)
     }
 
-    /// The first index of `key`'s row in `values`, creating the row on first use.
+    /// The first index of `key`'s row, creating the row on first use.
     @inline(__always)
     public mutating func row(_ key: Int32) -> Int {
         let s = slot[Int(key)]
         if s >= 0 { return Int(s) * width }
         slot[Int(key)] = Int32(keys.count)
         keys.append(key)
-        values.append(contentsOf: repeatElement(0, count: width))
+        cells.append(contentsOf: repeatElement(0, count: width))
         return (keys.count - 1) * width
     }
 
     @inline(__always)
     public mutating func add(_ key: Int32, _ column: Int, _ x: Double) {
         let r = row(key)
-        values[r + column] += x
+        add(row: r, column, x)
     }
 
     @inline(__always)
-    public mutating func add(row r: Int, _ column: Int, _ x: Double) { values[r + column] += x }
+    public mutating func add(row r: Int, _ column: Int, _ x: Double) {
+        let scaled = (x * KeyedSums.scale).rounded(.toNearestOrEven)
+        guard abs(scaled) < KeyedSums.addLimit else {
+            overflowed[column] = true
+            return
+        }
+        cells[r + column] &+= Int128(scaled)
+    }
 
     /// Frees the key map once the partition is done (the partial then holds only its rows).
     public mutating func seal() { slot = [] }
 
-    /// Adds every row into `dense` (`keyCount × width`, key-major).
-    public func add(into dense: inout [Double]) {
-        for (r, key) in keys.enumerated() {
-            let base = Int(key) * width
-            for c in 0..<width { dense[base + c] += values[r * width + c] }
-        }
-    }
+    /// A table over every key (`keyCount × width`, key-major) that partials are added into.
+    public struct Dense: Sendable {
+        public let width: Int
+        private var cells: [Int128]
+        private var overflowed: [Bool]
 
-    /// Adds partials in order into one dense table over `keyCount` keys and returns the keys
-    /// whose first column is positive (a count), with their rows side by side.
-    public static func merged(_ partials: [KeyedSums], keyCount: Int, width: Int) -> (keys: [UInt64], rows: [Double]) {
-        var dense = [Double](repeating: 0, count: keyCount * width)
-        for p in partials {
+        public init(keyCount: Int, width: Int) {
+            precondition(keyCount >= 0 && width > 0, "a key space and at least one value per key")
+            self.width = width
+            cells = [Int128](repeating: 0, count: keyCount * width)
+            overflowed = [Bool](repeating: false, count: width)
+        }
+
+        public var keyCount: Int { cells.count / width }
+
+        /// Adds a partial's rows; the order partials are added in does not change the result.
+        public mutating func add(_ p: KeyedSums) {
             precondition(p.width == width, "partials of one width")
-            p.add(into: &dense)
+            for c in 0..<width where p.overflowed[c] { overflowed[c] = true }
+            for (r, key) in p.keys.enumerated() {
+                let base = Int(key) * width
+                for c in 0..<width {
+                    let (s, o) = cells[base + c].addingReportingOverflow(p.cells[r * width + c])
+                    cells[base + c] = s
+                    if o { overflowed[c] = true }
+                }
+            }
         }
-        return compacted(dense, width: width)
-    }
 
-    /// The keys of a dense table (`width` sums per key) whose first sum is positive, with their rows.
-    public static func compacted(_ dense: [Double], width: Int) -> (keys: [UInt64], rows: [Double]) {
-        precondition(width > 0 && dense.count % width == 0, "whole rows")
-        let keyCount = dense.count / width
-        var keys: [UInt64] = []
-        var rows: [Double] = []
-        for k in 0..<keyCount where dense[k * width] > 0 {
-            keys.append(UInt64(k))
-            rows += dense[(k * width)..<((k + 1) * width)]
+        /// The sum in column `column` of `key` (NaN if that column overflowed).
+        @inline(__always)
+        public func value(_ key: Int, _ column: Int) -> Double {
+            overflowed[column] ? .nan : Double(cells[key * width + column]) / KeyedSums.scale
         }
-        return (keys, rows)
+
+        /// The keys whose first column is positive (a count), with their rows side by side.
+        public func compacted() -> (keys: [UInt64], rows: [Double]) {
+            var keys: [UInt64] = []
+            var rows: [Double] = []
+            for k in 0..<keyCount where cells[k * width] > 0 {
+                keys.append(UInt64(k))
+                for c in 0..<width { rows.append(value(k, c)) }
+            }
+            return (keys, rows)
+        }
     }
 }

@@ -1,0 +1,53 @@
+import Engine
+import Glibc
+import Testing
+
+@Suite struct ExactSumTests {
+    /// Values spread over 60 binades, some huge (squares of slate weight products), added in
+    /// three orders and merged in two groupings: the same bits every time.
+    @Test func orderAndGroupingDoNotMatter() {
+        var rng = SystemRandomNumberGenerator()
+        let values = (0..<5000).map { i -> Double in
+            let magnitude = Double.random(in: -20...35, using: &rng)
+            return (i % 3 == 0 ? -1 : 1) * Double.random(in: 1..<2, using: &rng) * pow(10, magnitude)
+        }
+        func sum(_ v: [Double]) -> ExactSum {
+            var s = ExactSum()
+            for x in v { s.add(x) }
+            return s
+        }
+        let forward = sum(values)
+        #expect(sum(values.reversed()) == forward)
+        #expect(sum(values.shuffled(using: &rng)) == forward)
+        var merged = sum(Array(values[2500...]))
+        merged.add(sum(Array(values[..<2500])))
+        #expect(merged == forward)
+        #expect(merged.value == forward.value)
+        #expect(forward.value.isFinite)
+    }
+
+    /// Cancellation that a double sum gets wrong: 1e30 + 1 − 1e30 is exactly 1.
+    @Test func exactWhereDoublesRound() {
+        var s = ExactSum()
+        for x in [1e30, 1, -1e30, 0.25] { s.add(x) }
+        #expect(s.value == 1.25)
+        var t = ExactSum()
+        for _ in 0..<10 { t.add(0.1) }
+        // The correctly rounded sum of the ten doubles nearest 0.1 (a plain loop gives 0.9999999999999999).
+        #expect(t.value == 1.0)
+    }
+
+    /// Beyond 2¹²⁶ the sum is NaN (reports print null), never a wrapped number.
+    @Test func overflowIsNaN() {
+        var s = ExactSum()
+        s.add(0x1p127)
+        #expect(s.value.isNaN)
+        var t = ExactSum()
+        for _ in 0..<4 { t.add(0x1p125) }
+        #expect(t.value.isNaN)
+        var u = ExactSum()
+        u.add(0x1p125)
+        u.add(-0x1p124)
+        #expect(u.value == 0x1p124)
+    }
+}
