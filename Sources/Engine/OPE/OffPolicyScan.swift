@@ -37,6 +37,9 @@ public struct OffPolicyScan: Sendable {
         public var sliceKeys: [String] = []
         /// Slots of the fitted model; later slots share the last one.
         public var modelSlots = 16
+        /// Keep per-user sums of every term (the bootstrap's input, 16 B per user and term);
+        /// without them only the distinct users are counted (one bit per user).
+        public var unitSums = true
 
         public init() {}
     }
@@ -225,7 +228,8 @@ public struct OffPolicyScan: Sendable {
     /// Segments by key (`k=v|…`), sorted byte-wise.
     public var segments: [(key: String, scope: Scope)] = []
     /// Per-user sums for the bootstrap: unit ids (user codes), and for each unit its request
-    /// count followed by the sums of every term (`unitSums[u * (termCount + 1) + c]`).
+    /// count followed by the sums of every term (`unitSums[u * (termCount + 1) + c]`; empty
+    /// unless `Options.unitSums`).
     public var units: [UInt64] = []
     public var unitSums: [Double] = []
     public var counts = JoinCounts()
@@ -512,6 +516,8 @@ public struct OffPolicyScan: Sendable {
             var global = Scope()
             var segments: [Int64: Scope] = [:]
             var units: KeyedSums
+            /// Users seen, one bit each (when per-user sums are not kept).
+            var seenUsers: [UInt64]
             var counts = JoinCounts()
             var touched = 0
         }
@@ -523,7 +529,8 @@ public struct OffPolicyScan: Sendable {
         scan.global.plan = globalPlan
         // Per-user sums, merged as partitions arrive (in partition order).
         let unitWidth = termCount + 1
-        var unitDense = KeyedSums.Dense(keyCount: max(users, 1), width: unitWidth)
+        var unitDense = KeyedSums.Dense(keyCount: o.unitSums ? max(users, 1) : 0, width: unitWidth)
+        var seenUsers = [UInt64](repeating: 0, count: o.unitSums ? 0 : (users + 63) / 64)
         try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
@@ -535,7 +542,9 @@ public struct OffPolicyScan: Sendable {
                     &load, table: "exposures", rows: d.exReq.count, keys: sliceCodes, keyCount: ctxKeys.count,
                     valueCount: ctxValues.count)
             }
-            var out = Partial(units: KeyedSums(keyCount: max(users, 1), width: termCount + 1))
+            var out = Partial(
+                units: KeyedSums(keyCount: o.unitSums ? max(users, 1) : 0, width: termCount + 1),
+                seenUsers: o.unitSums ? [] : [UInt64](repeating: 0, count: (users + 63) / 64))
             out.compat.plan = compatPlan
             out.global.plan = globalPlan
             out.counts = join.counts
@@ -636,9 +645,14 @@ public struct OffPolicyScan: Sendable {
                         }
                     }
                 }
-                let ur = out.units.row(d.exUser[row])
-                out.units.add(row: ur, 0, 1)
-                for t in 0..<termCount where x[t] != 0 { out.units.add(row: ur, t + 1, x[t]) }
+                if o.unitSums {
+                    let ur = out.units.row(d.exUser[row])
+                    out.units.add(row: ur, 0, 1)
+                    for t in 0..<termCount where x[t] != 0 { out.units.add(row: ur, t + 1, x[t]) }
+                } else {
+                    let u = Int(d.exUser[row])
+                    out.seenUsers[u >> 6] |= 1 << UInt64(u & 63)
+                }
             }
             out.units.seal()
             out.touched = load.bytesTouched + join.bytesTouched
@@ -650,9 +664,14 @@ public struct OffPolicyScan: Sendable {
             scan.counts = scan.counts + part.counts
             scan.bytesTouched += part.touched
             unitDense.add(part.units)
+            for i in part.seenUsers.indices { seenUsers[i] |= part.seenUsers[i] }
         }
         scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
-        (scan.units, scan.unitSums) = unitDense.compacted()
+        if o.unitSums {
+            (scan.units, scan.unitSums) = unitDense.compacted()
+        } else {
+            scan.units = (0..<users).compactMap { u in seenUsers[u >> 6] & (1 << UInt64(u & 63)) != 0 ? UInt64(u) : nil }
+        }
         scan.slotMeans = o.loggedModel ? [] : slotMeans
         scan.slotTargetValues = o.loggedModel ? [] : slotTarget
         return scan

@@ -110,6 +110,6 @@ public final class CaseBootstrap: @unchecked Sendable {
     public func means(metric m: Int, group g: Int) -> [Double] {
         precondition(m >= 0 && m < Self.metrics && g >= 0 && g < cases.count, "metric and group exist")
         let groups = cases.count
-        return replicates.compactMap { r in r.den[g] > 0 ? Double(r.num[m * groups + g]) / Self.scale / Double(r.den[g]) : nil }
+        return replicates.compactMap { r in r.den[g] > 0 ? r.num[m * groups + g].nearestDouble / Self.scale / Double(r.den[g]) : nil }
     }
 }

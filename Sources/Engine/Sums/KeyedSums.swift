@@ -51,7 +51,7 @@ public struct KeyedSums: Sendable {
             overflowed[column] = true
             return
         }
-        cells[r + column] &+= Int128(scaled)
+        cells[r + column] &+= Int128(integral: scaled)
     }
 
     /// Frees the key map once the partition is done (the partial then holds only its rows).
@@ -89,7 +89,7 @@ public struct KeyedSums: Sendable {
         /// The sum in column `column` of `key` (NaN if that column overflowed).
         @inline(__always)
         public func value(_ key: Int, _ column: Int) -> Double {
-            overflowed[column] ? .nan : Double(cells[key * width + column]) / KeyedSums.scale
+            overflowed[column] ? .nan : cells[key * width + column].nearestDouble / KeyedSums.scale
         }
 
         /// The keys whose first column is positive (a count), with their rows side by side.

@@ -28,6 +28,7 @@ public enum OPEEvaluation {
         o.clipIPS = c.clippedIPSThreshold
         o.switchThreshold = c.analysis.switchThreshold
         o.sliceKeys = c.analysis.sliceKeys
+        o.unitSums = c.analysis.bootstrap
         var scan = try OffPolicyScan.run(reader: reader, options: o, threads: threads)
         guard scan.compat.samples > 0 else {
             throw ConfigError(
