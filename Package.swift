@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "ColumnarFormat", dependencies: ["CZstd", "CLZ4"]),
         .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib"]),
         .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
@@ -42,6 +43,7 @@ let package = Package(
             name: "receval",
             dependencies: [
                 "ColumnarFormat", "ColumnarStorage", "Ingest", "Export", "Engine", "Evaluation", "Reports", "LogGenerator",
+                .target(name: "CMalloc", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),

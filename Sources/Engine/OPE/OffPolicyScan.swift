@@ -413,6 +413,7 @@ public struct OffPolicyScan: Sendable {
             var out = Pass1(compatModel: KeyedSums(keyCount: items, width: 2))
             var seen = [Bool](repeating: false, count: requests)
             var slate: [Int] = []
+            var rowsOfSlate: [Int] = []
             var scratch = Compat()
             var diagnostics = Scope.Diagnostics()
             for row in 0..<d.exReq.count {
@@ -433,14 +434,21 @@ public struct OffPolicyScan: Sendable {
                     out.segmentWeights[segmentOf[row], default: WeightQuantiles.Counts()].add(contentsOf: diagnostics.weights)
                 }
                 guard model != nil else { continue }
+                // Rows first, then the additions: the table is far larger than the caches, and
+                // independent misses overlap when no other work sits between them.
+                rowsOfSlate.removeAll(keepingCapacity: true)
+                for j in slate { rowsOfSlate.append(model!.row(d.item[j])) }
+                let rewarded = !d.outcomes.of(req).isEmpty
                 for (k, j) in slate.enumerated() {
-                    let s = min(k, slots - 1)
-                    let r = model!.row(d.item[j])
-                    model!.add(row: r, 3 * s, 1)
-                    model!.add(
-                        row: r, 3 * s + 1,
-                        Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
-                    if let lp = Self.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(row: r, 3 * s + 2, d.tgt[j] / lp) }
+                    let s = 3 * min(k, slots - 1)
+                    let r = rowsOfSlate[k]
+                    model!.add(row: r, s, 1)
+                    if rewarded {
+                        model!.add(
+                            row: r, s + 1,
+                            Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
+                    }
+                    if let lp = Self.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(row: r, s + 2, d.tgt[j] / lp) }
                 }
             }
             if model != nil {

@@ -1,0 +1,2 @@
+// glibc allocator tuning (mallopt), for the command-line tool only.
+#include <malloc.h>
