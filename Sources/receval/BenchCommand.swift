@@ -225,7 +225,7 @@ struct BenchBootstrapCommand: ParsableCommand {
             Prepares one row per unit (not timed), then times the replicate kernel: for every \
             replicate, the weighted sums of each arm's columns, weights Poisson(1) from a hash of \
             (seed, replicate, unit). --unit request bootstraps the request-level CTR (a request \
-            clicked or not) as tools/bench_bootstrap.py does with numpy and DuckDB; --unit user \
+            clicked or not) as tools/bench/bootstrap.py does with numpy and DuckDB; --unit user \
             bootstraps the user-level CTR (Σ clicks / Σ exposures over users). Reports the median \
             kernel seconds over --repeat runs and the candidate − control difference with its \
             95% percentile interval.

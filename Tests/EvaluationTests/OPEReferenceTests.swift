@@ -7,7 +7,7 @@ import Testing
 /// receval's estimators against obp (Open Bandit Pipeline 0.5.7) on data receval has not seen:
 /// real logged bandit feedback (the Open Bandit Dataset sample, with obp's BernoulliTS target
 /// and obp's fitted reward model) and synthetic slates with factorised policies
-/// (Fixtures/ope-obp, produced by tools/ope_reference.py). Tolerance 1e-9, relative.
+/// (Fixtures/ope-obp, produced by tools/reference/ope.py). Tolerance 1e-9, relative.
 @Suite struct OPEReferenceTests {
     static let folder = OfflineParityTests.fixtures + "/ope-obp"
 

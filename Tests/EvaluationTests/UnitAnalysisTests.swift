@@ -6,7 +6,7 @@ import Reports
 import Testing
 
 /// The analysis at the randomisation unit against an independent reference
-/// (`tools/experiment_reference.py`: scipy's Welch test, statsmodels' two-proportion test and
+/// (`tools/reference/experiment.py`: scipy's Welch test, statsmodels' two-proportion test and
 /// multiple-testing corrections, and plain numpy for the delta method and CUPED) on a generated
 /// experiment with crossover users, duplicate exposures, re-assignments and mixed-case
 /// experiment ids; and its determinism across thread and partition counts.

@@ -10,7 +10,7 @@ public struct BootstrapInput: Sendable {
     public var variants: [String]
 
     /// Request units: every request with an assignment (the last one wins), with y = 1 when it has
-    /// at least one click (the request-level CTR of `tools/bench_bootstrap.py`) and a column of ones.
+    /// at least one click (the request-level CTR of `tools/bench/bootstrap.py`) and a column of ones.
     public static func requests(reader: DatasetReader, threads: Int) throws -> BootstrapInput {
         let variants = try reader.dictionary("variant")
         let events = DictionaryIndex(try reader.dictionary("event_type"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Join + per-variant aggregate benchmark: receval against DuckDB and Polars, same run, same data.
 
-    python3 tools/bench_join.py --exposures N [--runs 3] [--threads 2] [--keep DIR]
+    python3 tools/bench/join.py --exposures N [--runs 3] [--threads 2] [--keep DIR]
                                 [--receval PATH] [--experiment exp_1] [--seed 42] [--json FILE]
 
 The query: exposures joined to the assignments of one experiment on request_id, left-joined to the
@@ -26,7 +26,7 @@ The answers are compared: every (variant, tenant_id, surface) group must have th
 items, clicked_requests and clicks in every tool (and in every repetition of DuckDB and Polars).
 The script prints PASS or FAIL and exits with status 1 on a mismatch or when a tool fails.
 
-Data (kept in --keep DIR, default /tmp/receval-bench-N, the layout of tools/bench_ingest.py):
+Data (kept in --keep DIR, default /tmp/receval-bench-N, the layout of tools/bench/ingest.py):
   DIR/{exposures,outcomes,assignments}.jsonl   `receval gen --exposures N --seed S --out DIR`
   DIR/out-receval/dataset.rcv                  `receval ingest ... -o DIR/out-receval/dataset.rcv`
   DIR/out-duckdb/{exposures,outcomes,assignments}.parquet
@@ -39,35 +39,22 @@ Timed benchmarks are never part of the unit tests; run this script by hand.
 """
 import argparse
 import datetime
-import hashlib
 import json
 import os
-import platform
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 
-TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(TOOLS_DIR)
-TABLE_NAMES = ("exposures", "outcomes", "assignments")
-MARKER = ".bench-data.json"  # same marker as tools/bench_ingest.py, so both scripts share the data
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The JSONL marker and DuckDB column types are tools/bench/ingest.py's, so both scripts share the data.
+from common import (DUCKDB_TABLES, TABLE_NAMES, cached_jsonl, duckdb_reader, fmt_load,  # noqa: E402
+                    generate_jsonl, git_state, ingest_cmd, loadavg, log, machine_info, pinned_cpus,
+                    private_copy, resolve_receval, result_line, run_pinned, sql_str, warm_page_cache,
+                    write_json_atomic)
+
 GROUP_KEYS = ("tenant_id", "surface")
 MEASURES = ("requests", "items", "clicked_requests", "clicks")
-
-# Column types for DuckDB's read_json (the same definitions as tools/bench_ingest.py).
-EXPOSURE_COLS = {
-    "request_id": "VARCHAR", "user_id": "VARCHAR", "ts": "TIMESTAMP",
-    "items": "STRUCT(item_id VARCHAR, rank INTEGER, propensity DOUBLE)[]",
-    "context": "STRUCT(tenant_id VARCHAR, surface VARCHAR, device VARCHAR, locale VARCHAR)",
-    "latency_ms": "DOUBLE", "error": "BOOLEAN",
-}
-OUTCOME_COLS = {"request_id": "VARCHAR", "user_id": "VARCHAR", "item_id": "VARCHAR",
-                "event_type": "VARCHAR", "value": "DOUBLE", "ts": "TIMESTAMP"}
-ASSIGN_COLS = {"request_id": "VARCHAR", "user_id": "VARCHAR", "experiment_id": "VARCHAR",
-               "variant": "VARCHAR", "ts": "TIMESTAMP"}
-DUCKDB_TABLES = {"exposures": EXPOSURE_COLS, "outcomes": OUTCOME_COLS, "assignments": ASSIGN_COLS}
 
 # The published DuckDB anchor query (join + aggregate), with the experiment id as a parameter.
 JOIN_SQL = """
@@ -86,21 +73,12 @@ GROUP BY ALL ORDER BY ALL
 """
 
 
-def _sql_str(s):
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _pq(pq_dir, table):
     return os.path.join(pq_dir, f"{table}.parquet")
 
 
-def _duckdb_reader(path, cols):
-    spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
-    return f"read_json({_sql_str(path)}, format='newline_delimited', columns={spec})"
-
-
 # ----------------------------------------------------------------------------------------------
-# workers (child processes: `bench_join.py _worker duckdb|polars ...`)
+# workers (child processes: `join.py _worker duckdb|polars ...`)
 
 
 def _group_rows_to_list(rows):
@@ -114,9 +92,9 @@ def duckdb_join_worker(a):
 
     con = duckdb.connect()  # in-memory database
     con.execute(f"SET threads = {a.threads}")
-    sql = JOIN_SQL.format(exposures=_sql_str(_pq(a.pq, "exposures")),
-                          assignments=_sql_str(_pq(a.pq, "assignments")),
-                          outcomes=_sql_str(_pq(a.pq, "outcomes")), experiment=_sql_str(a.experiment))
+    sql = JOIN_SQL.format(exposures=sql_str(_pq(a.pq, "exposures")),
+                          assignments=sql_str(_pq(a.pq, "assignments")),
+                          outcomes=sql_str(_pq(a.pq, "outcomes")), experiment=sql_str(a.experiment))
     res = {"version": duckdb.__version__,
            "threads": con.execute("SELECT current_setting('threads')").fetchone()[0]}
     secs, answers = [], []
@@ -129,7 +107,7 @@ def duckdb_join_worker(a):
     res["groups"] = answers[0]
     res["repetitions_agree"] = all(x == answers[0] for x in answers[1:])
     res["exposure_rows"] = con.execute(
-        f"SELECT count(*) FROM read_parquet({_sql_str(_pq(a.pq, 'exposures'))})").fetchone()[0]
+        f"SELECT count(*) FROM read_parquet({sql_str(_pq(a.pq, 'exposures'))})").fetchone()[0]
     return res
 
 
@@ -168,7 +146,7 @@ def polars_join_worker(a):
 
 
 def worker_main(argv):
-    ap = argparse.ArgumentParser(prog="bench_join.py _worker")
+    ap = argparse.ArgumentParser(prog="join.py _worker")
     ap.add_argument("tool", choices=("duckdb", "polars"))
     ap.add_argument("--pq", required=True)
     ap.add_argument("--threads", type=int, required=True)
@@ -183,55 +161,9 @@ def worker_main(argv):
 # helpers
 
 
-def loadavg():
-    try:
-        return list(os.getloadavg())
-    except OSError:
-        return None
-
-
-def fmt_load(la):
-    return "n/a" if la is None else " ".join(f"{x:.2f}" for x in la)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def count_lines(path):
-    n = 0
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(16 << 20), b""):
-            n += b.count(b"\n")
-    return n
-
-
-def run_pinned(cmd, cpus, scratch, env=None):
+def run_measured(cmd, cpus, scratch, env=None):
     """Runs cmd as a fresh process pinned to cpus. Returns (rc, stdout, stderr, wall_s, cpu_s, peak_rss_bytes)."""
-    def pin():
-        if cpus:
-            os.sched_setaffinity(0, cpus)
-
-    out_path = os.path.join(scratch, f"join-stdout-{os.getpid()}.txt")
-    err_path = os.path.join(scratch, f"join-stderr-{os.getpid()}.txt")
-    with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, preexec_fn=pin, env=env)
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-    rc = os.waitstatus_to_exitcode(status)
-    with open(out_path, errors="replace") as f:
-        out = f.read()
-    with open(err_path, errors="replace") as f:
-        err = f.read()
+    rc, out, err, wall, ru, _ = run_pinned(cmd, cpus, scratch, prefix="join-", env=env)
     return rc, out, err, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024
 
 
@@ -239,66 +171,18 @@ def run_pinned(cmd, cpus, scratch, env=None):
 # receval binary and data
 
 
-def resolve_receval(path):
-    if path:
-        if not os.access(path, os.X_OK):
-            sys.exit(f"--receval {path}: not an executable file")
-        return os.path.abspath(path), False
-    log("building: swift build -c release --product receval")
-    subprocess.run(["swift", "build", "-c", "release", "--product", "receval"], cwd=REPO_ROOT,
-                   stdout=sys.stderr, check=True)
-    bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip()
-    return os.path.join(bindir, "receval"), True
-
-
-def jsonl_is_cached(data_dir, n, seed):
-    mpath = os.path.join(data_dir, MARKER)
-    if not os.path.exists(mpath):
-        return None
-    try:
-        with open(mpath) as f:
-            m = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if m.get("exposures") != n or m.get("seed") != seed:
-        return None
-    for t in TABLE_NAMES:
-        p = os.path.join(data_dir, f"{t}.jsonl")
-        if not os.path.exists(p) or os.path.getsize(p) != m.get("bytes", {}).get(t):
-            return None
-    return m
-
-
 def ensure_jsonl(data_dir, n, seed, receval):
-    cached = jsonl_is_cached(data_dir, n, seed)
+    cached = cached_jsonl(data_dir, n, seed)
     if cached:
         return {"generator": cached.get("generator"), "cached": True}
-    mpath = os.path.join(data_dir, MARKER)
-    if os.path.exists(mpath):
-        os.remove(mpath)
-    cmd = [receval, "gen", "--exposures", str(n), "--seed", str(seed), "--out", data_dir]
-    log(f"generating {n:,} exposures (seed {seed}): {' '.join(cmd)}")
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=sys.stderr)
-    gen_s = time.perf_counter() - t0
-    m = {"exposures": n, "seed": seed, "generator": "receval gen", "generator_cmd": cmd, "gen_seconds": gen_s,
-         "bytes": {t: os.path.getsize(os.path.join(data_dir, f"{t}.jsonl")) for t in TABLE_NAMES},
-         "lines": {t: count_lines(os.path.join(data_dir, f"{t}.jsonl")) for t in TABLE_NAMES},
-         "generated_at": datetime.datetime.now().isoformat(timespec="seconds")}
-    with open(mpath + ".tmp", "w") as f:
-        json.dump(m, f, indent=1)
-    os.replace(mpath + ".tmp", mpath)
-    return {"generator": "receval gen", "cached": False, "gen_seconds": gen_s}
+    m = generate_jsonl(data_dir, n, seed, receval,
+                       lambda cmd: f"generating {n:,} exposures (seed {seed}): {' '.join(cmd)}")
+    return {"generator": "receval gen", "cached": False, "gen_seconds": m["gen_seconds"]}
 
 
 def make_dataset(data_dir, dataset, receval, threads):
     os.makedirs(os.path.dirname(dataset), exist_ok=True)
-    cmd = [receval, "ingest",
-           "--exposures", os.path.join(data_dir, "exposures.jsonl"),
-           "--outcomes", os.path.join(data_dir, "outcomes.jsonl"),
-           "--assignments", os.path.join(data_dir, "assignments.jsonl"),
-           "-o", dataset, "--threads", str(threads)]
+    cmd = ingest_cmd(receval, data_dir, dataset, threads)
     log(f"making the receval dataset: {' '.join(cmd)}")
     t0 = time.perf_counter()
     p = subprocess.run(cmd, stdout=sys.stderr)
@@ -323,7 +207,7 @@ def make_parquet(data_dir, pq_dir, threads):
         src = os.path.join(data_dir, f"{name}.jsonl")
         tmp = dst + ".tmp"
         log(f"making {dst} with DuckDB COPY ... (FORMAT parquet, COMPRESSION zstd)")
-        con.execute(f"COPY (SELECT * FROM {_duckdb_reader(src, cols)}) TO {_sql_str(tmp)} "
+        con.execute(f"COPY (SELECT * FROM {duckdb_reader(src, cols)}) TO {sql_str(tmp)} "
                     f"(FORMAT parquet, COMPRESSION zstd)")
         os.replace(tmp, dst)
     con.close()
@@ -343,7 +227,7 @@ def prepare_data(keep, n, seed, receval, threads):
         info["ingest_seconds"] = make_dataset(keep, dataset, receval, threads)
     if need_pq:
         info["parquet_seconds"] = make_parquet(keep, pq_dir, threads)
-    marker = jsonl_is_cached(keep, n, seed)
+    marker = cached_jsonl(keep, n, seed)
     info["generator"] = (marker or {}).get("generator")
     return info
 
@@ -359,7 +243,7 @@ def check_data(info, receval, n):
     d = json.loads(p.stdout)
     rcv_rows = {t["name"]: t["rows"] for t in d.get("tables", [])}
     con = duckdb.connect()
-    pq_rows = {t: con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(_pq(info['parquet_dir'], t))})")
+    pq_rows = {t: con.execute(f"SELECT count(*) FROM read_parquet({sql_str(_pq(info['parquet_dir'], t))})")
                .fetchone()[0] for t in TABLE_NAMES}
     con.close()
     problems = []
@@ -376,13 +260,6 @@ def check_data(info, receval, n):
             "parquet_bytes": {t: os.path.getsize(_pq(info["parquet_dir"], t)) for t in TABLE_NAMES}}
 
 
-def warm_page_cache(paths):
-    for path in paths:
-        with open(path, "rb") as f:
-            while f.read(16 << 20):
-                pass
-
-
 # ----------------------------------------------------------------------------------------------
 # one process per tool
 
@@ -391,7 +268,7 @@ def run_receval(a, receval, dataset, cpus, scratch):
     cmd = [receval, "bench", "join", dataset, "--experiment", a.experiment, "--group-by", ",".join(GROUP_KEYS),
            "--repeat", str(a.runs), "--threads", str(a.threads), "--json"]
     la = loadavg()
-    rc, out, err, wall, cpu, rss = run_pinned(cmd, cpus, scratch)
+    rc, out, err, wall, cpu, rss = run_measured(cmd, cpus, scratch)
     res = {"rc": rc, "cmd": cmd, "loadavg_before": la, "process_wall_s": wall, "process_cpu_s": cpu,
            "peak_rss_bytes": rss}
     if rc != 0:
@@ -421,15 +298,15 @@ def run_worker(a, tool, pq_dir, cpus, scratch):
     if tool == "polars":
         env["POLARS_MAX_THREADS"] = str(a.threads)
     la = loadavg()
-    rc, out, err, wall, cpu, rss = run_pinned(cmd, cpus, scratch, env=env)
+    rc, out, err, wall, cpu, rss = run_measured(cmd, cpus, scratch, env=env)
     res = {"rc": rc, "cmd": cmd, "loadavg_before": la, "process_wall_s": wall, "process_cpu_s": cpu,
            "peak_rss_bytes": rss}
-    m = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
-    if rc != 0 or not m:
+    m = result_line(out)
+    if rc != 0 or m is None:
         res["rc"] = rc if rc != 0 else 1
         res["error"] = (err or out)[-3000:]
         return res
-    res.update(json.loads(m[-1][len("RESULT "):]))
+    res.update(m)
     return res
 
 
@@ -533,9 +410,7 @@ def main():
     src_bin, built = resolve_receval(a.receval)
     # A private copy, so a rebuild of the source binary during the run cannot change what is measured.
     receval = os.path.join(keep, "receval-bench-join")
-    shutil.copy2(src_bin, receval + ".tmp")
-    os.replace(receval + ".tmp", receval)
-    receval_sha = sha256_file(receval)
+    receval_sha = private_copy(src_bin, receval)
 
     info = prepare_data(keep, a.exposures, a.seed, receval, a.threads)
     checked = check_data(info, receval, a.exposures)
@@ -543,8 +418,7 @@ def main():
     log(f"data: {info['dataset']} ({checked['receval_dataset_bytes']:,} B, by {checked['receval_created_by']}), "
         f"{pq_dir}/*.parquet ({sum(checked['parquet_bytes'].values()):,} B)")
 
-    avail = sorted(os.sched_getaffinity(0))
-    cpus = set(avail[:a.threads])
+    cpus, avail = pinned_cpus(a.threads)
     if len(avail) < a.threads:
         log(f"note: only {len(avail)} CPUs available for {a.threads} threads")
 
@@ -591,17 +465,12 @@ def main():
     compared = sorted(ok_results)
     failed = any(r["rc"] != 0 for r in results.values())
 
-    git_rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                             text=True).stdout.strip() or None
-    git_dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                                    capture_output=True, text=True).stdout.strip())
+    git_rev, git_dirty = git_state()
     ref_groups = ok_results.get("receval", next(iter(ok_results.values()), {})).get("groups", [])
     result = {
         "benchmark": "join_aggregate",
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpus_online": os.cpu_count(), "cpus_pinned": sorted(cpus), "platform": platform.platform(),
-                    "python": platform.python_version(),
-                    "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")},
+        "machine": machine_info(cpus),
         "loadavg_start": load_start, "loadavg_end": load_end,
         "params": {"exposures": a.exposures, "seed": a.seed, "runs": a.runs, "threads": a.threads,
                    "experiment": a.experiment, "group_by": list(GROUP_KEYS)},
@@ -614,9 +483,7 @@ def main():
                     "groups": len(ref_groups), "per_variant": per_variant(ref_groups)},
         "notes": notes, "results": results,
     }
-    with open(result_path + ".tmp", "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(result_path + ".tmp", result_path)
+    write_json_atomic(result_path, result)
 
     print()
     print(f"join + per-variant aggregate, {a.exposures:,} exposures, experiment {a.experiment}, "

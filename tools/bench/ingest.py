@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ingest benchmark: `receval ingest` against DuckDB's JSONL -> Parquet (zstd), same run, same data.
 
-    python3 tools/bench_ingest.py --exposures 1000000 [--runs 3] [--keep DIR]
+    python3 tools/bench/ingest.py --exposures 1000000 [--runs 3] [--keep DIR]
                                   [--receval PATH] [--memory-limit 1G] [--threads 2] [--json FILE]
 
 Both tools convert the same exposures.jsonl + outcomes.jsonl + assignments.jsonl:
@@ -37,10 +37,8 @@ Timed benchmarks are never part of the unit tests; run this script by hand.
 """
 import argparse
 import datetime
-import hashlib
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -49,38 +47,18 @@ import subprocess
 import sys
 import time
 
-TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(TOOLS_DIR)
-TABLE_NAMES = ("exposures", "outcomes", "assignments")
-MARKER = ".bench-data.json"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import (DUCKDB_TABLES, TABLE_NAMES, cached_jsonl, count_lines, duckdb_reader,  # noqa: E402
+                    fmt_load, generate_jsonl, git_state, ingest_cmd, loadavg, log, machine_info,
+                    parse_gnu_time, pinned_cpus, private_copy, resolve_receval, result_line, run_pinned,
+                    sql_str, warm_page_cache, write_json_atomic)
 
 # ----------------------------------------------------------------------------------------------
-# DuckDB side (runs in a child process: `bench_ingest.py _duckdb_worker ...`)
-
-EXPOSURE_COLS = {
-    "request_id": "VARCHAR", "user_id": "VARCHAR", "ts": "TIMESTAMP",
-    "items": "STRUCT(item_id VARCHAR, rank INTEGER, propensity DOUBLE)[]",
-    "context": "STRUCT(tenant_id VARCHAR, surface VARCHAR, device VARCHAR, locale VARCHAR)",
-    "latency_ms": "DOUBLE", "error": "BOOLEAN",
-}
-OUTCOME_COLS = {"request_id": "VARCHAR", "user_id": "VARCHAR", "item_id": "VARCHAR",
-                "event_type": "VARCHAR", "value": "DOUBLE", "ts": "TIMESTAMP"}
-ASSIGN_COLS = {"request_id": "VARCHAR", "user_id": "VARCHAR", "experiment_id": "VARCHAR",
-               "variant": "VARCHAR", "ts": "TIMESTAMP"}
-DUCKDB_TABLES = {"exposures": EXPOSURE_COLS, "outcomes": OUTCOME_COLS, "assignments": ASSIGN_COLS}
-
-
-def _sql_str(s):
-    return "'" + s.replace("'", "''") + "'"
-
-
-def _duckdb_reader(path, cols):
-    spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
-    return f"read_json({_sql_str(path)}, format='newline_delimited', columns={spec})"
+# DuckDB side (runs in a child process: `ingest.py _duckdb_worker ...`)
 
 
 def duckdb_worker(argv):
-    ap = argparse.ArgumentParser(prog="bench_ingest.py _duckdb_worker")
+    ap = argparse.ArgumentParser(prog="ingest.py _duckdb_worker")
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, required=True)
@@ -102,7 +80,7 @@ def duckdb_worker(argv):
         src = os.path.join(a.data, f"{name}.jsonl")
         dst = os.path.join(a.out, f"{name}.parquet")
         t0 = time.perf_counter()
-        con.execute(f"COPY (SELECT * FROM {_duckdb_reader(src, cols)}) TO {_sql_str(dst)} "
+        con.execute(f"COPY (SELECT * FROM {duckdb_reader(src, cols)}) TO {sql_str(dst)} "
                     f"(FORMAT parquet, COMPRESSION zstd)")
         dt = time.perf_counter() - t0
         per[name] = {"seconds": dt, "out_bytes": os.path.getsize(dst)}
@@ -111,7 +89,7 @@ def duckdb_worker(argv):
     # Row counts are read back after the timed part.
     for name in DUCKDB_TABLES:
         dst = os.path.join(a.out, f"{name}.parquet")
-        per[name]["rows"] = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(dst)})").fetchone()[0]
+        per[name]["rows"] = con.execute(f"SELECT count(*) FROM read_parquet({sql_str(dst)})").fetchone()[0]
     res["per_table"] = per
     res["seconds"] = sum(v["seconds"] for v in per.values())
     print("RESULT " + json.dumps(res), flush=True)
@@ -132,68 +110,15 @@ def parse_byte_size(s):
     return None if mult is None else int(float(m.group(1)) * mult)
 
 
-def loadavg():
-    try:
-        return list(os.getloadavg())
-    except OSError:
-        return None
-
-
-def fmt_load(la):
-    return "n/a" if la is None else " ".join(f"{x:.2f}" for x in la)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
 def run_measured(cmd, cpus, cwd=None):
     """Runs cmd as a fresh process pinned to cpus.
 
     Returns (rc, stdout, stderr, wall_s, peak_rss_bytes, cpu_s), cpu_s being user + system time."""
-    def pin():
-        if cpus:
-            os.sched_setaffinity(0, cpus)
-
-    gnu_time = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
-    tfile = None
-    full = list(cmd)
-    if gnu_time:
-        tfile = os.path.join(_scratch_dir, f"time-{os.getpid()}.txt")
-        full = [gnu_time, "-v", "-o", tfile] + full
-    out_path = os.path.join(_scratch_dir, f"stdout-{os.getpid()}.txt")
-    err_path = os.path.join(_scratch_dir, f"stderr-{os.getpid()}.txt")
-    with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(full, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, cwd=cwd, preexec_fn=pin)
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
-    rc = p.returncode
-    with open(out_path, errors="replace") as f:
-        out = f.read()
-    with open(err_path, errors="replace") as f:
-        err = f.read()
-    rss = None
-    cpu = None
-    if tfile and os.path.exists(tfile):
-        with open(tfile) as f:
-            ttxt = f.read()
-        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", ttxt)
-        if m:
-            rss = int(m.group(1)) * 1024
-        mu = re.search(r"User time \(seconds\): ([0-9.]+)", ttxt)
-        ms = re.search(r"System time \(seconds\): ([0-9.]+)", ttxt)
-        if mu and ms:
-            cpu = float(mu.group(1)) + float(ms.group(1))
+    rc, out, err, wall, ru, ttxt = run_pinned(cmd, cpus, _scratch_dir, cwd=cwd, gnu_time=True)
+    gt = parse_gnu_time(ttxt) if ttxt is not None else {}
+    rss = int(gt["peak_rss_kb"]) * 1024 if "peak_rss_kb" in gt else None
+    cpu = gt["user_s"] + gt["sys_s"] if "user_s" in gt and "sys_s" in gt else None
+    if ttxt is not None:
         m = re.search(r"Command exited with non-zero status (\d+)", ttxt)
         if m:
             rc = int(m.group(1))
@@ -206,7 +131,7 @@ def run_measured(cmd, cpus, cwd=None):
         cpu = ru.ru_utime + ru.ru_stime
     global _last_time_stats
     _last_time_stats = {}
-    if tfile and os.path.exists(tfile):
+    if ttxt is not None:
         for key, pat in (("percent_cpu", r"Percent of CPU this job got: (\d+)%"),
                          ("voluntary_ctx_switches", r"Voluntary context switches: (\d+)"),
                          ("involuntary_ctx_switches", r"Involuntary context switches: (\d+)"),
@@ -226,84 +151,23 @@ _last_time_stats = {}
 # receval binary and data
 
 
-def resolve_receval(path):
-    if path:
-        if not os.access(path, os.X_OK):
-            sys.exit(f"--receval {path}: not an executable file")
-        return os.path.abspath(path), False
-    log("building: swift build -c release --product receval")
-    subprocess.run(["swift", "build", "-c", "release", "--product", "receval"], cwd=REPO_ROOT,
-                   stdout=sys.stderr, check=True)
-    bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip()
-    return os.path.join(bindir, "receval"), True
-
-
 def receval_has_gen(binary):
     p = subprocess.run([binary, "gen", "--help"], capture_output=True, text=True)
     return p.returncode == 0 and "USAGE: receval gen" in (p.stdout + p.stderr)
 
 
-def data_is_cached(data_dir, n, seed):
-    mpath = os.path.join(data_dir, MARKER)
-    if not os.path.exists(mpath):
-        return None
-    try:
-        with open(mpath) as f:
-            m = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if m.get("exposures") != n or m.get("seed") != seed:
-        return None
-    for t in TABLE_NAMES:
-        p = os.path.join(data_dir, f"{t}.jsonl")
-        if not os.path.exists(p) or os.path.getsize(p) != m.get("bytes", {}).get(t):
-            return None
-    return m
-
-
-def count_lines(path):
-    n = 0
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(16 << 20), b""):
-            n += b.count(b"\n")
-    return n
-
-
 def prepare_data(data_dir, n, seed, receval):
-    cached = data_is_cached(data_dir, n, seed)
+    cached = cached_jsonl(data_dir, n, seed)
     if cached:
         cached["cached"] = True
         return cached
     os.makedirs(data_dir, exist_ok=True)
-    mpath = os.path.join(data_dir, MARKER)
-    if os.path.exists(mpath):
-        os.remove(mpath)
-    if receval_has_gen(receval):
-        generator = "receval gen"
-        cmd = [receval, "gen", "--exposures", str(n), "--seed", str(seed), "--out", data_dir]
-    else:
+    if not receval_has_gen(receval):
         sys.exit(f"cannot generate data: {receval} has no `gen` subcommand")
-    log(f"generating {n:,} exposures (seed {seed}) with {generator} into {data_dir}")
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=sys.stderr)
-    gen_s = time.perf_counter() - t0
-    m = {"exposures": n, "seed": seed, "generator": generator, "generator_cmd": cmd, "gen_seconds": gen_s,
-         "bytes": {t: os.path.getsize(os.path.join(data_dir, f"{t}.jsonl")) for t in TABLE_NAMES},
-         "lines": {t: count_lines(os.path.join(data_dir, f"{t}.jsonl")) for t in TABLE_NAMES},
-         "generated_at": datetime.datetime.now().isoformat(timespec="seconds")}
-    with open(mpath + ".tmp", "w") as f:
-        json.dump(m, f, indent=1)
-    os.replace(mpath + ".tmp", mpath)
+    m = generate_jsonl(data_dir, n, seed, receval,
+                       lambda cmd: f"generating {n:,} exposures (seed {seed}) with receval gen into {data_dir}")
     m["cached"] = False
     return m
-
-
-def warm_page_cache(data_dir):
-    for t in TABLE_NAMES:
-        with open(os.path.join(data_dir, f"{t}.jsonl"), "rb") as f:
-            while f.read(16 << 20):
-                pass
 
 
 # ----------------------------------------------------------------------------------------------
@@ -316,11 +180,7 @@ def run_receval(a, receval, data_dir, out_dir, cpus):
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)
     dataset = os.path.join(out_dir, "dataset.rcv")
-    cmd = [receval, "ingest",
-           "--exposures", os.path.join(data_dir, "exposures.jsonl"),
-           "--outcomes", os.path.join(data_dir, "outcomes.jsonl"),
-           "--assignments", os.path.join(data_dir, "assignments.jsonl"),
-           "-o", dataset, "--threads", str(a.threads)]
+    cmd = ingest_cmd(receval, data_dir, dataset, a.threads)
     if a.memory_limit:
         cmd += ["--memory-limit", a.memory_limit]
     la = loadavg()
@@ -370,12 +230,11 @@ def run_duckdb(a, data_dir, out_dir, cpus):
     rc, out, err, wall, rss, cpu = run_measured(cmd, cpus)
     res = {"rc": rc, "process_wall_s": wall, "process_cpu_s": cpu, "peak_rss_bytes": rss, "loadavg_before": la,
            "time_stats": _last_time_stats, "cmd": cmd}
-    m = re.search(r"^RESULT (.*)$", out, re.M)
-    if rc != 0 or not m:
+    r = result_line(out)
+    if rc != 0 or r is None:
         res["rc"] = rc if rc != 0 else 1
         res["error"] = (err or out)[-3000:]
         return res
-    r = json.loads(m.group(1))
     res["seconds"] = r["seconds"]
     res["cpu_s"] = r["cpu_s"]
     res["per_table"] = r["per_table"]
@@ -462,9 +321,7 @@ def main():
     src_bin, built = resolve_receval(a.receval)
     # A private copy, so a rebuild of the source binary during the run cannot change what is measured.
     receval = os.path.join(keep, "receval")
-    shutil.copy2(src_bin, receval + ".tmp")
-    os.replace(receval + ".tmp", receval)
-    receval_sha = sha256_file(receval)
+    receval_sha = private_copy(src_bin, receval)
 
     data = prepare_data(keep, a.exposures, a.seed, receval)
     in_bytes = sum(data["bytes"].values())
@@ -472,12 +329,11 @@ def main():
     log(f"data: {in_bytes / 1e6:,.1f} MB of JSONL, {exposure_lines:,} exposure lines, generator: "
         f"{data['generator']}{' (cached)' if data.get('cached') else ''}")
 
-    avail = sorted(os.sched_getaffinity(0))
-    cpus = set(avail[:a.threads])
+    cpus, avail = pinned_cpus(a.threads)
     if len(avail) < a.threads:
         log(f"note: only {len(avail)} CPUs available for {a.threads} threads")
 
-    warm_page_cache(keep)
+    warm_page_cache([os.path.join(keep, f"{t}.jsonl") for t in TABLE_NAMES])
     runs = {"receval": [], "duckdb": []}
     for i in range(a.runs):
         order = ("receval", "duckdb") if i % 2 == 0 else ("duckdb", "receval")
@@ -527,16 +383,11 @@ def main():
     if not data.get("generator", "").startswith("receval gen"):
         notes.append(f"data generated by {data.get('generator')}")
 
-    git_rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                             text=True).stdout.strip() or None
-    git_dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                                    capture_output=True, text=True).stdout.strip())
+    git_rev, git_dirty = git_state()
     result = {
         "benchmark": "ingest_jsonl",
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpus_online": os.cpu_count(), "cpus_pinned": sorted(cpus), "platform": platform.platform(),
-                    "python": platform.python_version(),
-                    "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")},
+        "machine": machine_info(cpus),
         "loadavg_start": load_start, "loadavg_end": load_end,
         "params": {"exposures": a.exposures, "seed": a.seed, "runs": a.runs, "threads": a.threads,
                    "memory_limit": a.memory_limit},
@@ -547,9 +398,7 @@ def main():
         "duckdb": {"version": next((r["version"] for r in runs["duckdb"] if r.get("version")), None)},
         "summary": sums, "ratios": ratios, "notes": notes, "runs": runs,
     }
-    with open(result_path + ".tmp", "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(result_path + ".tmp", result_path)
+    write_json_atomic(result_path, result)
 
     print()
     print(f"JSONL -> columnar ingest, {a.exposures:,} exposures ({in_bytes / 1e6:,.1f} MB JSONL: "

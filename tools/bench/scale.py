@@ -2,7 +2,7 @@
 """Scale benchmark: every mode of `receval run` on ingested datasets of growing size, with wall
 time, CPU time and peak RSS (GNU time), and a linear extrapolation to a billion exposures.
 
-    python3 tools/bench_scale.py --data DIR [--sizes 1000000,3000000,10000000] [--receval PATH]
+    python3 tools/bench/scale.py --data DIR [--sizes 1000000,3000000,10000000] [--receval PATH]
                                  [--threads 2] [--runs 1] [--dataset N=PATH ...] [--markdown FILE]
 
 Data: DIR/<N>/d.rcv is made once per size with `receval gen --exposures N --seed 42 --all-fields
@@ -30,8 +30,8 @@ import subprocess
 import sys
 import tempfile
 
-TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(TOOLS_DIR)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import build_receval, write_dataset_yaml  # noqa: E402
 
 CONFIGS = {
     "offline": """mode: offline
@@ -77,9 +77,7 @@ MODES = ["offline", "offline+bs", "experiment", "ope"]
 def receval_binary(path):
     if path:
         return path
-    subprocess.run(["swift", "build", "-c", "release", "--product", "receval"], cwd=REPO_ROOT, check=True, stdout=sys.stderr)
-    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO_ROOT, check=True, capture_output=True, text=True)
-    return os.path.join(out.stdout.strip(), "receval")
+    return build_receval(stdout=sys.stderr)
 
 
 def dataset(binary, data, n):
@@ -130,8 +128,7 @@ def main():
     for n in sizes:
         path = given.get(n) or dataset(binary, args.data, n)
         ds = os.path.join(work, f"ds-{n}.yaml")
-        with open(ds, "w") as f:
-            f.write("".join(f"{t}: {{type: receval, path: {os.path.abspath(path)}}}\n" for t in ("exposures", "outcomes", "assignments")))
+        write_dataset_yaml(ds, os.path.abspath(path))
         for mode in MODES:
             cfg = os.path.join(work, f"{mode}.yaml")
             with open(cfg, "w") as f:

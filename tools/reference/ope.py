@@ -21,7 +21,7 @@ Environment used: Python 3.10 venv (obp 0.5.x declares python <3.11) with
 obp 0.5.7, numpy 1.23.5, scikit-learn 1.1.3, pandas 1.5.2, matplotlib <3.8
 (seaborn 0.11 breaks with matplotlib >=3.9 on `import obp`).
 
-Run:  python3.10 tools/ope_reference.py [OUT_DIR]   (in a venv with obp 0.5.7)
+Run:  python3.10 tools/reference/ope.py [OUT_DIR]   (in a venv with obp 0.5.7)
 Everything is deterministic (fixed seeds).
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ from obp.policy import BernoulliTS
 logging.getLogger("obp").setLevel(logging.WARNING)
 
 OUT_DIR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "EvaluationTests", "Fixtures", "ope-obp")
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "EvaluationTests", "Fixtures", "ope-obp")
 BASE_TS = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 
 # ---- OBD fixture parameters -------------------------------------------------

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Ranking metrics benchmark: `receval bench rank` against DuckDB on the same data, same run.
 
-    python3 tools/bench_rank.py DIR [--runs 3] [--threads 2] [--receval PATH]
+    python3 tools/bench/rank.py DIR [--runs 3] [--threads 2] [--receval PATH]
 
-DIR is a folder prepared by tools/bench_join.py (or tools/bench_ingest.py): it holds
+DIR is a folder prepared by tools/bench/join.py (or tools/bench/ingest.py): it holds
 out-receval/dataset.rcv and out-duckdb/{exposures,outcomes}.parquet made from the same JSONL.
 
 Both compute, over requests with at least one clicked item that was shown, the mean P@10 (hits
@@ -20,6 +20,9 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import build_receval, fmt_load, loadavg  # noqa: E402
 
 RANK_SQL = """
 WITH clicks AS (SELECT DISTINCT request_id, item_id FROM read_parquet('{pq}/outcomes.parquet')
@@ -54,12 +57,8 @@ def main() -> None:
     ds = os.path.join(a.dir, "out-receval", "dataset.rcv")
     receval = a.receval
     if receval is None:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        subprocess.run(["swift", "build", "-c", "release", "--product", "receval"], cwd=root, check=True)
-        binpath = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, check=True,
-                                 capture_output=True, text=True).stdout.strip()
-        receval = os.path.join(binpath, "receval")
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        receval = build_receval()
+    print(f"load average at start: {fmt_load(loadavg())}")
     out = subprocess.run([receval, "bench", "rank", ds, "--k", "10", "--events", "click", "--threads", str(a.threads),
                           "--repeat", str(a.runs)], check=True, capture_output=True, text=True).stdout
     m = re.search(r"median ([0-9.]+) s", out)
@@ -85,7 +84,7 @@ def main() -> None:
         ratio = r["median_s"] / r_s
         print(f"{name:24s} median {r['median_s']:.3f} s  requests {ans[0]}  P@10 {ans[1]:.6f}  NDCG@10 {ans[2]:.6f}"
               f"  time ratio vs receval {ratio:.1f}x  {'same answer' if same else 'DIFFERENT ANSWER'}")
-    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average at end: {fmt_load(loadavg())}")
     print("PASS: answers agree" if ok else "FAIL: answers differ")
     with open(os.path.join(a.dir, "bench_rank.json"), "w") as f:
         json.dump(results, f, indent=2)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """OPE benchmark: `receval run` in OPE mode against the same estimators in DuckDB and numpy, same run, same data.
 
-    python3 tools/bench_ope.py --data DIR [--receval PATH] [--runs 3] [--threads 2]
+    python3 tools/bench/ope.py --data DIR [--receval PATH] [--runs 3] [--threads 2]
                                [--exposures N] [--seed S] [--json FILE] [--no-numpy]
 
 The estimators are recsys-eval's item-unit OPE (the report.v1 `ope` section of
@@ -56,20 +56,19 @@ Timed benchmarks are never part of the unit tests; run this script by hand.
 """
 import argparse
 import datetime
-import hashlib
 import json
 import os
-import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 
-TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(TOOLS_DIR)
-TABLE_NAMES = ("exposures", "outcomes", "assignments")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import (TABLE_NAMES, fmt_load, git_state, loadavg, log, machine_info, parse_gnu_time,  # noqa: E402
+                    pinned_cpus, private_copy, resolve_receval, result_line, run_pinned, sql_str,
+                    warm_page_cache, write_dataset_yaml, write_json_atomic)
+
 CLIP = 10.0
 REWARDS = ("any_click", "last")
 
@@ -116,10 +115,6 @@ SELECT count(*) AS n, sum(w * r) AS swr, sum(w) AS sw, sum(w * w) AS sww, sum(r)
 """
 
 
-def _sql_str(s):
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _pq(data, name):
     return os.path.join(data, "pq", f"{name}.parquet")
 
@@ -131,7 +126,7 @@ def estimates(n, swr, sw, sww, sr):
 
 
 # ----------------------------------------------------------------------------------------------
-# workers (child processes: `bench_ope.py _worker duckdb|numpy ...`)
+# workers (child processes: `ope.py _worker duckdb|numpy ...`)
 
 
 def duckdb_worker(a):
@@ -142,14 +137,14 @@ def duckdb_worker(a):
     res = {"version": duckdb.__version__,
            "threads": con.execute("SELECT current_setting('threads')").fetchone()[0], "answers": {}, "seconds": {}}
     for reward in REWARDS:
-        sql = OPE_SQL.format(clicked=CLICKED[reward].format(outcomes=_sql_str(_pq(a.data, "outcomes"))),
-                             items=_sql_str(_pq(a.data, "exposure_items")), clip=CLIP)
+        sql = OPE_SQL.format(clicked=CLICKED[reward].format(outcomes=sql_str(_pq(a.data, "outcomes"))),
+                             items=sql_str(_pq(a.data, "exposure_items")), clip=CLIP)
         t0 = time.perf_counter()
         row = con.execute(sql).fetchone()
         res["seconds"][reward] = time.perf_counter() - t0
         res["answers"][reward] = estimates(*row)
     res["item_rows"] = con.execute(
-        f"SELECT count(*) FROM read_parquet({_sql_str(_pq(a.data, 'exposure_items'))})").fetchone()[0]
+        f"SELECT count(*) FROM read_parquet({sql_str(_pq(a.data, 'exposure_items'))})").fetchone()[0]
     return res
 
 
@@ -272,7 +267,7 @@ def numpy_worker(a):
 
 
 def worker_main(argv):
-    ap = argparse.ArgumentParser(prog="bench_ope.py _worker")
+    ap = argparse.ArgumentParser(prog="ope.py _worker")
     ap.add_argument("tool", choices=("duckdb", "numpy"))
     ap.add_argument("--data", required=True)
     ap.add_argument("--threads", type=int, required=True)
@@ -285,92 +280,14 @@ def worker_main(argv):
 # helpers
 
 
-def loadavg():
-    try:
-        return list(os.getloadavg())
-    except OSError:
-        return None
-
-
-def fmt_load(la):
-    return "n/a" if la is None else " ".join(f"{x:.2f}" for x in la)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
-
-
-def _parse_gnu_time(text):
-    out = {}
-    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text)
-    if m:
-        parts = [float(x) for x in m.group(1).split(":")]
-        s = 0.0
-        for p in parts:
-            s = s * 60 + p
-        out["wall_s"] = s
-    for key, pat in (("user_s", r"User time \(seconds\): (\S+)"), ("sys_s", r"System time \(seconds\): (\S+)"),
-                     ("peak_rss_kb", r"Maximum resident set size \(kbytes\): (\d+)"),
-                     ("cpu_percent", r"Percent of CPU this job got: (\d+)%"),
-                     ("involuntary_cs", r"Involuntary context switches: (\d+)")):
-        m = re.search(pat, text)
-        if m:
-            out[key] = float(m.group(1))
-    return out
-
-
-def run_pinned(cmd, cpus, scratch, env=None):
+def run_measured(cmd, cpus, scratch, env=None):
     """Runs cmd (under GNU time -v when present) pinned to cpus.
     Returns (rc, stdout, stderr, wall_s, cpu_s, peak_rss_bytes, gnu_time dict)."""
-    def pin():
-        if cpus:
-            os.sched_setaffinity(0, cpus)
-
-    out_path = os.path.join(scratch, f"ope-stdout-{os.getpid()}.txt")
-    err_path = os.path.join(scratch, f"ope-stderr-{os.getpid()}.txt")
-    time_path = os.path.join(scratch, f"ope-time-{os.getpid()}.txt")
-    full = ([GNU_TIME, "-v", "-o", time_path] if GNU_TIME else []) + cmd
-    with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(full, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, preexec_fn=pin, env=env)
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-    rc = os.waitstatus_to_exitcode(status)
-    with open(out_path, errors="replace") as f:
-        out = f.read()
-    with open(err_path, errors="replace") as f:
-        err = f.read()
-    gt = {}
-    if GNU_TIME and os.path.exists(time_path):
-        with open(time_path, errors="replace") as f:
-            gt = _parse_gnu_time(f.read())
+    rc, out, err, wall, ru, ttxt = run_pinned(cmd, cpus, scratch, prefix="ope-", env=env, gnu_time=True)
+    gt = parse_gnu_time(ttxt) if ttxt is not None else {}
     rss = int(gt["peak_rss_kb"] * 1024) if "peak_rss_kb" in gt else ru.ru_maxrss * 1024
     cpu = gt["user_s"] + gt["sys_s"] if "user_s" in gt else ru.ru_utime + ru.ru_stime
     return rc, out, err, gt.get("wall_s", wall), cpu, rss, gt
-
-
-def resolve_receval(path):
-    if path:
-        if not os.access(path, os.X_OK):
-            sys.exit(f"--receval {path}: not an executable file")
-        return os.path.abspath(path), False
-    log("building: swift build -c release --product receval")
-    subprocess.run(["swift", "build", "-c", "release", "--product", "receval"], cwd=REPO_ROOT,
-                   stdout=sys.stderr, check=True)
-    bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip()
-    return os.path.join(bindir, "receval"), True
 
 
 # ----------------------------------------------------------------------------------------------
@@ -415,15 +332,13 @@ def prepare_data(a, receval):
         con.execute(f"SET threads = {a.threads}")
         log(f"making {dst} with DuckDB (untimed)")
         t0 = time.perf_counter()
-        con.execute(sql.format(src=_sql_str(src), dst=_sql_str(dst + ".tmp")))
+        con.execute(sql.format(src=sql_str(src), dst=sql_str(dst + ".tmp")))
         os.replace(dst + ".tmp", dst)
         info.setdefault("parquet_seconds", {})[os.path.basename(dst)] = time.perf_counter() - t0
         con.close()
     cfg = os.path.join(data, "bench-ope")
     os.makedirs(cfg, exist_ok=True)
-    with open(os.path.join(cfg, "ds.yaml"), "w") as f:
-        for t in TABLE_NAMES:
-            f.write(f"{t}: {{type: receval, path: {dataset}}}\n")
+    write_dataset_yaml(os.path.join(cfg, "ds.yaml"), dataset)
     with open(os.path.join(cfg, "ope.yaml"), "w") as f:
         f.write(OPE_YAML)
     with open(os.path.join(cfg, "ope-noboot.yaml"), "w") as f:
@@ -441,13 +356,6 @@ def prepare_data(a, receval):
     return info
 
 
-def warm_page_cache(paths):
-    for path in paths:
-        with open(path, "rb") as f:
-            while f.read(16 << 20):
-                pass
-
-
 # ----------------------------------------------------------------------------------------------
 # one process per tool per run
 
@@ -457,7 +365,7 @@ def run_receval(receval, cfg_dir, config, threads, cpus, scratch):
     cmd = [receval, "run", "--dataset", os.path.join(cfg_dir, "ds.yaml"), "--config", os.path.join(cfg_dir, f"{config}.yaml"),
            "--output", report, "--threads", str(threads)]
     la = loadavg()
-    rc, out, err, wall, cpu, rss, gt = run_pinned(cmd, cpus, scratch)
+    rc, out, err, wall, cpu, rss, gt = run_measured(cmd, cpus, scratch)
     res = {"rc": rc, "cmd": cmd, "loadavg_before": la, "seconds": wall, "process_wall_s": wall, "process_cpu_s": cpu,
            "peak_rss_bytes": rss, "gnu_time": gt}
     if rc != 0:
@@ -480,15 +388,15 @@ def run_worker(tool, data, threads, cpus, scratch):
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[v] = str(threads)
     la = loadavg()
-    rc, out, err, wall, cpu, rss, gt = run_pinned(cmd, cpus, scratch, env=env)
+    rc, out, err, wall, cpu, rss, gt = run_measured(cmd, cpus, scratch, env=env)
     res = {"rc": rc, "cmd": cmd, "loadavg_before": la, "process_wall_s": wall, "process_cpu_s": cpu,
            "peak_rss_bytes": rss, "gnu_time": gt}
-    m = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
-    if rc != 0 or not m:
+    m = result_line(out)
+    if rc != 0 or m is None:
         res["rc"] = rc if rc != 0 else 1
         res["error"] = (err or out)[-3000:]
         return res
-    res.update(json.loads(m[-1][len("RESULT "):]))
+    res.update(m)
     return res
 
 
@@ -531,15 +439,12 @@ def main():
     log(f"load average at start: {fmt_load(load_start)}")
     src_bin, built = resolve_receval(a.receval)
     receval = os.path.join(a.data, "bench-ope", "receval-bench-ope")
-    shutil.copy2(src_bin, receval + ".tmp")
-    os.replace(receval + ".tmp", receval)
-    receval_sha = sha256_file(receval)
+    receval_sha = private_copy(src_bin, receval)
 
     info = prepare_data(a, receval)
     log(f"data: {info['dataset']} ({info['dataset_bytes']:,} B), Parquet {sum(info['parquet_bytes'].values()):,} B")
 
-    avail = sorted(os.sched_getaffinity(0))
-    cpus = set(avail[:a.threads])
+    cpus, _ = pinned_cpus(a.threads)
     warm_page_cache([info["dataset"], _pq(a.data, "exposure_items"), _pq(a.data, "outcomes")])
 
     tools = ["receval", "receval_noboot", "duckdb"] + ([] if a.no_numpy else ["numpy"])
@@ -644,16 +549,11 @@ def main():
                      f"({(anyc['ips'] / ref['ips'] - 1) * 100:+.2f}%); rewarded items {anyc['rewarded']:,} vs "
                      f"{answers['duckdb']['last']['rewarded']:,} (a click later followed by a conversion on the same item)")
 
-    git_rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                             text=True).stdout.strip() or None
-    git_dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                                    capture_output=True, text=True).stdout.strip())
+    git_rev, git_dirty = git_state()
     result = {
         "benchmark": "ope_item_ips_snips",
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpus_online": os.cpu_count(), "cpus_pinned": sorted(cpus), "platform": platform.platform(),
-                    "python": platform.python_version(),
-                    "mem_total_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")},
+        "machine": machine_info(cpus),
         "loadavg_start": load_start, "loadavg_end": load_end,
         "params": {"runs": a.runs, "threads": a.threads, "clipping": CLIP, "ope_yaml": OPE_YAML,
                    "ope_noboot_yaml": OPE_NOBOOT_YAML},
@@ -666,9 +566,7 @@ def main():
         "answers": {"match": answers_ok, "differences": diffs, "values": answers},
         "notes": notes, "runs": runs,
     }
-    with open(result_path + ".tmp", "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(result_path + ".tmp", result_path)
+    write_json_atomic(result_path, result)
 
     print()
     print(f"OPE (recsys-eval item unit: IPS, SNIPS, clipping {CLIP:g}), {item_rows:,} shown items" if item_rows else "OPE")

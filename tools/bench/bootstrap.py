@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bootstrap benchmark: receval's Poisson kernel against numpy and DuckDB, same run, same data.
 
-    python3 tools/bench_bootstrap.py --dataset DATASET.rcv --pq DIR [--replicates 1000] [--runs 3]
+    python3 tools/bench/bootstrap.py --dataset DATASET.rcv --pq DIR [--replicates 1000] [--runs 3]
                                      [--threads 2] [--receval PATH]
 
 The statistic, as in the published anchor: the request-level CTR difference (candidate - control),
@@ -21,7 +21,7 @@ prints each tool's median seconds, its interval, and receval's speed-up over eac
 that the intervals agree (each bound within 5% of the difference's magnitude of receval's).
 Timed benchmarks are never part of the unit tests; run this script by hand.
 
-DIR holds assignments.parquet and outcomes.parquet (tools/bench_join.py writes them); the dataset
+DIR holds assignments.parquet and outcomes.parquet (tools/bench/join.py writes them); the dataset
 must hold the same logs.
 """
 import argparse

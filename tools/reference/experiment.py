@@ -17,9 +17,9 @@ Only the delta method and CUPED are hand formulas (numpy, float64), written out 
 Regenerate the committed fixture (paths relative to the repository root):
 
     pip install numpy scipy statsmodels
-    python3 tools/experiment_reference.py generate \
+    python3 tools/reference/experiment.py generate \
         --out Tests/EvaluationTests/Fixtures/experiment-units --seed 20261122
-    python3 tools/experiment_reference.py reference \
+    python3 tools/reference/experiment.py reference \
         --data Tests/EvaluationTests/Fixtures/experiment-units \
         --out Tests/EvaluationTests/Fixtures/experiment-units/expected.json \
         --slice-key device --covariate-key pre_period_ctr
