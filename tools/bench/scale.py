@@ -7,18 +7,22 @@ time, CPU time and peak RSS (GNU time), and a linear extrapolation to a billion 
 
 Data: DIR/<N>/d.rcv is made once per size with `receval gen --exposures N --seed 42 --all-fields
 --compress zstd` and `receval ingest` of the .jsonl.zst files (deleted after ingest; 100M
-exposures take about 15 GB compressed and 15 GB as a dataset); `--dataset N=PATH` uses an
+exposures take about 29 GB compressed and 15 GB as a dataset; ingest them with a larger
+--memory-limit, e.g. 14G, to keep the spill files off a full disk); `--dataset N=PATH` uses an
 existing dataset instead. Preparing data is never timed.
+
+Interleaving is not measured: generated logs carry no team labels.
 
 Modes and configs (generated all-fields logs, experiment exp_1 with variants control/candidate):
   offline      recsys-eval's 1M-comparison config: 8 metrics @10, slice keys tenant_id and surface
   offline+bs   the same with a 200-replicate bootstrap
   experiment   primary ctr and conversion_rate, slices tenant_id and surface, guardrails, SRM,
                a 1,000-replicate user-level bootstrap, decision
+  aa-check     the experiment config run with --mode aa-check
   ope          item unit, clipping 10, SNIPS, DR, log2 discount, slice key surface, no bootstrap
 
-Each run is a fresh process; the table shows the median wall time of --runs runs and the largest
-peak RSS. Growth is the ratio between consecutive sizes; the 1B column extrapolates time linearly
+Each run is a fresh process; the table shows the median wall and CPU time of --runs runs and the
+largest peak RSS, and the 1B time of all modes run one after another. Growth is the ratio between consecutive sizes; the 1B column extrapolates time linearly
 from the largest size and memory from the slope between the two largest sizes.
 
 Timed benchmarks are never part of the unit tests; run this script by hand, -c release.
@@ -71,7 +75,10 @@ ope:
 """,
 }
 CONFIGS["offline+bs"] = CONFIGS["offline"] + "  bootstrap: {enabled: true, iterations: 200, seed: 7}\n"
-MODES = ["offline", "offline+bs", "experiment", "ope"]
+CONFIGS["aa-check"] = CONFIGS["experiment"]
+# Extra flags per mode: aa-check runs the experiment config as an A/A check (same scan, its own verdict).
+MODE_ARGS = {"aa-check": ["--mode", "aa-check"]}
+MODES = ["offline", "offline+bs", "experiment", "aa-check", "ope"]
 
 
 def receval_binary(path):
@@ -105,7 +112,9 @@ def timed(cmd):
         proc = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", f.name] + cmd, capture_output=True, text=True)
         if proc.returncode not in (0, 2, 3):
             raise SystemExit(f"{' '.join(cmd)} failed with {proc.returncode}:\n{proc.stderr}")
-        wall, user, system, rss = f.read().split()
+        # GNU time puts "Command exited with non-zero status N" first when the status is not 0
+        # (an experiment's hold or rollback); the figures are on the last line.
+        wall, user, system, rss = f.read().strip().splitlines()[-1].split()
     return float(wall), float(user) + float(system), int(rss)
 
 
@@ -135,13 +144,15 @@ def main():
                 f.write(CONFIGS[mode])
             out = os.path.join(work, f"report-{mode}-{n}.json")
             cmd = [binary, "run", "--quiet", "--dataset", ds, "--config", cfg, "--output", out, "--threads", str(args.threads)]
+            cmd += MODE_ARGS.get(mode, [])
             runs = [timed(cmd) for _ in range(args.runs)]
             results[(mode, n)] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs))
             w, c, m = results[(mode, n)]
             print(f"{mode:<11} {n:>11,} exposures: {w:7.2f} s wall, {c:7.2f} s CPU, {m / 1024:7.1f} MiB peak", file=sys.stderr)
     lines = ["| mode | " + " | ".join(f"{n:,}" for n in sizes) + " | growth (time, memory) | 1B, extrapolated |", "|---|" + "---|" * (len(sizes) + 2)]
+    total_1b = 0.0
     for mode in MODES:
-        cells = [f"{results[(mode, n)][0]:.2f} s, {results[(mode, n)][2] / 1024:.0f} MiB" for n in sizes]
+        cells = [f"{results[(mode, n)][0]:.2f} s ({results[(mode, n)][1]:.1f} CPU s), {results[(mode, n)][2] / 1024:.0f} MiB" for n in sizes]
         growth = []
         for a, b in zip(sizes, sizes[1:]):
             (ta, _, ma), (tb, _, mb) = results[(mode, a)], results[(mode, b)]
@@ -154,7 +165,9 @@ def main():
             prev = sizes[-2]
             slope = (m_big - results[(mode, prev)][2]) / (big - prev)
             m_1b = m_big + max(slope, 0) * (1e9 - big)
+        total_1b += t_1b
         lines.append(f"| {mode} | " + " | ".join(cells) + f" | {'; '.join(growth) or '-'} | {t_1b / 60:.1f} min, {m_1b / 1024 / 1024:.2f} GiB |")
+    lines.append("| all modes, one after another | " + " | ".join("" for _ in sizes) + f" | | {total_1b / 60:.1f} min |")
     table = "\n".join(lines) + "\n"
     print(table)
     if args.markdown:
