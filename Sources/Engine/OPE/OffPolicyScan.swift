@@ -387,14 +387,15 @@ public struct OffPolicyScan: Sendable {
         let modelWidth = 3 * slots
         struct Pass1: Sendable {
             var compatModel: KeyedSums
-            var fitted: KeyedSums?
             var compatWeights = WeightQuantiles.Counts()
             var globalWeights = WeightQuantiles.Counts()
             var segmentWeights: [Int64: WeightQuantiles.Counts] = [:]
             var touched = 0
         }
         var compatModelSums = KeyedSums.Dense(keyCount: items, width: 2)
-        var fittedSums = KeyedSums.Dense(keyCount: o.loggedModel ? 0 : items, width: modelWidth)
+        // The fitted model's sums go straight into borrowed dense tables (exact cells: the
+        // grouping does not matter), so no partition builds and merges a 48-cell row per item.
+        let fittedPool = DenseSumsPool(keyCount: o.loggedModel ? 0 : items, width: modelWidth)
         var touched = 0
         var compatWeights = WeightQuantiles.Counts()
         var globalWeights = WeightQuantiles.Counts()
@@ -409,11 +410,11 @@ public struct OffPolicyScan: Sendable {
                     &load, table: "exposures", rows: d.exReq.count, keys: sliceCodes, keyCount: ctxKeys.count,
                     valueCount: ctxValues.count)
             }
-            var model = o.loggedModel ? nil : KeyedSums(keyCount: items, width: modelWidth)
+            var model = o.loggedModel ? nil : fittedPool.borrow()
+            defer { if let model { fittedPool.giveBack(model) } }
             var out = Pass1(compatModel: KeyedSums(keyCount: items, width: 2))
             var seen = [Bool](repeating: false, count: requests)
             var slate: [Int] = []
-            var rowsOfSlate: [Int] = []
             var scratch = Compat()
             var diagnostics = Scope.Diagnostics()
             for row in 0..<d.exReq.count {
@@ -436,24 +437,18 @@ public struct OffPolicyScan: Sendable {
                 guard model != nil else { continue }
                 // Rows first, then the additions: the table is far larger than the caches, and
                 // independent misses overlap when no other work sits between them.
-                rowsOfSlate.removeAll(keepingCapacity: true)
-                for j in slate { rowsOfSlate.append(model!.row(d.item[j])) }
                 let rewarded = !d.outcomes.of(req).isEmpty
                 for (k, j) in slate.enumerated() {
                     let s = 3 * min(k, slots - 1)
-                    let r = rowsOfSlate[k]
-                    model!.add(row: r, s, 1)
+                    let a = Int(d.item[j])
+                    model!.add(a, s, 1)
                     if rewarded {
                         model!.add(
-                            row: r, s + 1,
+                            a, s + 1,
                             Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
                     }
-                    if let lp = Self.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(row: r, s + 2, d.tgt[j] / lp) }
+                    if let lp = Self.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(a, s + 2, d.tgt[j] / lp) }
                 }
-            }
-            if model != nil {
-                model!.seal()
-                out.fitted = model
             }
             let outcomes = d.outcomeColumns
             for i in 0..<outcomes.item.count where isCompatEvent[Int(outcomes.event[i])] {
@@ -466,12 +461,12 @@ public struct OffPolicyScan: Sendable {
             return out
         } combine: { part in
             compatModelSums.add(part.compatModel)
-            if let fitted = part.fitted { fittedSums.add(fitted) }
             touched += part.touched
             compatWeights.merge(part.compatWeights)
             globalWeights.merge(part.globalWeights)
             for (k, c) in part.segmentWeights { segmentWeights[k, default: WeightQuantiles.Counts()].merge(c) }
         }
+        let fittedSums = fittedPool.merged()
         // The ranks each quantile needs, and where they lie.
         let compatPlan =
             compatWeights.count > 0
