@@ -57,6 +57,7 @@ import Testing
 
     @Test func ingestInspectExport() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let ds = try Self.ingestMini(tmp)
         let inspect = try Self.run(["inspect", ds])
         #expect(inspect.status == 0)
@@ -81,6 +82,7 @@ import Testing
 
     @Test func standardInputIsAnInput() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/tiny/exposures.jsonl"))
         let r = try Self.run(["ingest", "--exposures", "-", "-o", tmp + "/d.rcv"], stdin: data)
         #expect(r.status == 0, "\(r.err)")
@@ -89,6 +91,7 @@ import Testing
 
     @Test func everyCommandRejectsDamagedDatasets() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let ds = try Self.ingestMini(tmp)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ds)))
         let good = try Self.run(["export", ds, "--table", "exposures"]).out
@@ -119,6 +122,7 @@ import Testing
 
     @Test func validateExitCodes() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let ok = try Self.run(["validate", "--schema", "exposure.v1", "--input", Self.fixtures + "/tiny/exposures.jsonl"])
         #expect(ok.status == 0)
         #expect(ok.out.contains("3 valid, 0 invalid"))
@@ -131,6 +135,7 @@ import Testing
 
     @Test func tooManyRejectsExitsWithFive() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let d = Self.fixtures + "/edge-duplicates"
         let r = try Self.run(["ingest", "--exposures", d + "/exposures.jsonl", "--outcomes", d + "/outcomes.jsonl", "-o", tmp + "/d.rcv"])
         #expect(r.status == 5)
@@ -146,6 +151,7 @@ import Testing
     /// An interrupted ingest leaves neither a dataset nor temporary files.
     @Test func interruptedIngestLeavesNothing() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let line = try String(contentsOfFile: Self.fixtures + "/ecommerce-mini/exposures.jsonl", encoding: .utf8).split(separator: "\n")[0]
         var text = ""
         for i in 0..<200_000 { text += line.replacingOccurrences(of: "req-ecom-001", with: "req-\(i)") + "\n" }
@@ -163,6 +169,7 @@ import Testing
 
     @Test func runOfflineWritesAReportAndNamesBadKeys() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let tiny = Self.fixtures + "/tiny"
         try """
         exposures:
@@ -197,6 +204,7 @@ import Testing
 
     @Test func runWithPlainFlags() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let tiny = Self.fixtures + "/tiny"
         let r = try Self.run([
             "run", "--exposures", tiny + "/exposures.jsonl", "--outcomes", tiny + "/outcomes.jsonl", "--metrics", "precision@2,recall@2",
@@ -212,6 +220,7 @@ import Testing
     /// (too few users to conclude: inconclusive, exit 2), the decision artifact next to the report.
     @Test func runExperimentDecisionsAndExitCodes() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let tiny = Self.fixtures + "/tiny"
         try """
         exposures: {type: jsonl, path: \(tiny)/exposures.jsonl}
@@ -255,6 +264,7 @@ import Testing
     /// row is counted on standard error.
     @Test func runOutputsFormatsAndRejects() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let tiny = Self.fixtures + "/tiny"
         var lines = try String(contentsOfFile: tiny + "/exposures.jsonl", encoding: .utf8)
         lines += "{\"request_id\": 5}\n"
@@ -295,6 +305,7 @@ import Testing
     /// error is 1 too; recsys-eval's status for a failed gate (1) only with --compat.
     @Test func exitStatusesAreShared() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let tiny = Self.fixtures + "/tiny"
         let args = ["run", "--exposures", tiny + "/exposures.jsonl", "--outcomes", tiny + "/outcomes.jsonl", "--metrics", "precision@2"]
         #expect(try Self.run(args + ["--output", tmp + "/base.json"]).status == 0)
@@ -320,6 +331,7 @@ import Testing
     /// `quality` says what the dataset does hold when asked for what it does not.
     @Test func qualityNamesWhatTheDataHolds() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         let ds = try Self.ingestMini(tmp)
         let exp = try Self.run(["quality", ds, "--experiment", "exp_nope"])
         #expect(exp.status == 1)
@@ -347,6 +359,7 @@ import Testing
     /// `gen --compress zstd` writes the same lines as plain `gen`, in files `ingest` reads.
     @Test func genWritesZstd() throws {
         let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
         for (dir, extra) in [("plain", [String]()), ("zst", ["--compress", "zstd"])] {
             let g = try Self.run(["gen", "--exposures", "500", "--seed", "3", "--all-fields", "--out", tmp + "/" + dir] + extra)
             #expect(g.status == 0, "\(g.err)")

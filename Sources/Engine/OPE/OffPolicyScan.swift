@@ -563,13 +563,16 @@ public struct OffPolicyScan: Sendable {
                 var nW = 0
                 var rAgg = 0.0
                 var mAgg = 0.0
+                let requestOutcomes = d.outcomes.of(req)
                 let requestWeight = try Self.compatItems(d, slate, o, &out.compat) { j, w, q in
                     // The request's last outcome on this item, any event type.
                     var r = 0.0
-                    for k in d.outcomes.of(req) {
-                        let orow = Int(k)
-                        if d.ocItem[orow] == d.item[j] {
-                            r = isCompatEvent[Int(d.ocEvent[orow])] ? (d.ocValue[orow] != 0 ? d.ocValue[orow] : 1) : 0
+                    if !requestOutcomes.isEmpty {
+                        for k in requestOutcomes {
+                            let orow = Int(k)
+                            if d.ocItem[orow] == d.item[j] {
+                                r = isCompatEvent[Int(d.ocEvent[orow])] ? (d.ocValue[orow] != 0 ? d.ocValue[orow] : 1) : 0
+                            }
                         }
                     }
                     let m = compatModel[Int(d.item[j])]
@@ -604,7 +607,9 @@ public struct OffPolicyScan: Sendable {
                 Self.validSlots(d, slate, o, &scope) { k, j, w in
                     let s = min(k, slots - 1)
                     let q = o.log2Discount ? Self.discount(rank: Int64(k) + 1) : 1
-                    let r = Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion)
+                    let r =
+                        requestOutcomes.isEmpty
+                        ? 0 : Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion)
                     var qhat = 0.0
                     var dm = 0.0
                     if o.loggedModel {
