@@ -17,20 +17,98 @@ public struct DistributionMetrics: Sendable, Equatable {
     public var novelty: Double
     public var diversity: Double
 
-    /// Every group's item counts (`[g * items + i]`), merged from partitions under `lock`
-    /// (integer sums commute, so the order partitions arrive in cannot matter).
+    /// The workers' tables, and the 64-bit totals a table is flushed into when its 32-bit counts
+    /// could overflow (made only then). Integer sums commute, so which partitions a table saw
+    /// cannot matter. Every member is used under `lock`, which makes `@unchecked Sendable` sound.
     final class Totals: @unchecked Sendable {
-        var popularity: [Int64]
-        var topK: [Int64]
-        var catalog: [Bool]
-        let lock = Mutex()
+        private(set) var popularity: [Int64] = []
+        private(set) var topK: [Int64] = []
+        private(set) var catalog: [Bool] = []
+        private let lock = Mutex()
+        /// Worker tables not in use.
+        private(set) var idle: [Counts] = []
+        let groups: Int
+        let items: Int
 
         init(groups: Int, items: Int) {
-            popularity = [Int64](repeating: 0, count: groups * items)
-            topK = popularity
-            catalog = [Bool](repeating: false, count: groups * items)
+            self.groups = groups
+            self.items = items
+        }
+
+        func borrow() -> Counts { lock.withLock { idle.popLast() } ?? Counts(groups: groups, items: items) }
+
+        func giveBack(_ c: Counts) { lock.withLock { idle.append(c) } }
+
+        /// Adds a table's counts into the 64-bit totals and zeroes it.
+        func flush(_ c: inout Counts) {
+            lock.withLock {
+                if popularity.isEmpty {
+                    popularity = [Int64](repeating: 0, count: groups * items)
+                    topK = popularity
+                    catalog = [Bool](repeating: false, count: groups * items)
+                }
+                for g in 0..<groups where c.used[g] {
+                    for i in (g * items)..<((g + 1) * items) {
+                        popularity[i] += Int64(c.pop[i])
+                        topK[i] += Int64(c.top[i])
+                        if c.catalog[i] { catalog[i] = true }
+                    }
+                }
+            }
+            c.reset()
+        }
+
+        /// Group `g`'s counts over every table and the flushed totals (call once no table is
+        /// borrowed), added into `pop`, `top` and `seen` (each `items` long).
+        func add(group g: Int, pop: inout [Int64], top: inout [Int64], seen: inout [Bool]) {
+            let r = (g * items)..<((g + 1) * items)
+            for t in idle where t.used[g] {
+                for (i, j) in r.enumerated() {
+                    pop[i] += Int64(t.pop[j])
+                    top[i] += Int64(t.top[j])
+                    if t.catalog[j] { seen[i] = true }
+                }
+            }
+            if !popularity.isEmpty {
+                for (i, j) in r.enumerated() {
+                    pop[i] += popularity[j]
+                    top[i] += topK[j]
+                    if catalog[j] { seen[i] = true }
+                }
+            }
         }
     }
+
+    /// One worker's counts, `[g * items + i]`, filled over several partitions. Counts are 32-bit;
+    /// `added` bounds every cell (no cell grows by more than the items added), and the table is
+    /// flushed into the 64-bit totals before that bound could overflow.
+    struct Counts {
+        var pop: [UInt32]
+        var top: [UInt32]
+        var catalog: [Bool]
+        var used: [Bool]
+        var added = 0
+
+        init(groups: Int, items: Int) {
+            pop = [UInt32](repeating: 0, count: groups * items)
+            top = pop
+            catalog = [Bool](repeating: false, count: groups * items)
+            used = [Bool](repeating: false, count: groups)
+        }
+
+        mutating func reset() {
+            for i in pop.indices {
+                pop[i] = 0
+                top[i] = 0
+                catalog[i] = false
+            }
+            for g in used.indices { used[g] = false }
+            added = 0
+        }
+    }
+
+    /// Bytes held per catalog item and group by a pass on `threads` workers.
+    public static func bytesPerItemAndGroup(threads: Int) -> Int { 9 * max(threads, 1) }
 
     /// The metrics over every case.
     public static func compute(
@@ -41,8 +119,8 @@ public struct DistributionMetrics: Sendable, Equatable {
 
     /// The metrics of several groups of cases in one pass: with `segments`, one per packed
     /// segment id (`RankingMetrics.Segment.id` over the same slice keys), and, with `everyCase`
-    /// (or without segments), a last group of every case. Memory: 26 bytes per catalog item for
-    /// each group, so callers pass segments in batches.
+    /// (or without segments), a last group of every case. Memory per catalog item and group: 9
+    /// bytes in each worker's table (`bytesPerItemAndGroup`), so callers pass segments in batches.
     public static func compute(
         reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil,
         segments: (keys: [String], ids: [Int64])?, everyCase: Bool = false
@@ -54,8 +132,12 @@ public struct DistributionMetrics: Sendable, Equatable {
         var relevantEvent = [Bool](repeating: false, count: events.count)
         for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
         let isRelevant = relevantEvent
+        // Each case is counted once, in its segment's group; with `everyCase` (or without
+        // segments), cases of no listed segment go to a last "rest" group, and every case's
+        // counts are the sum of all groups (and its catalog their union).
         let all = segments == nil || everyCase
-        let groups = (segments?.ids.count ?? 0) + (all ? 1 : 0)
+        let segmentGroups = segments?.ids.count ?? 0
+        let groups = segmentGroups + (all ? 1 : 0)
         let totals = Totals(groups: groups, items: itemCount)
         var groupOfID: [Int64: Int] = [:]
         var keyCodes: [Int32] = []
@@ -72,6 +154,7 @@ public struct DistributionMetrics: Sendable, Equatable {
         let sliceCodes = keyCodes
         let (nKeys, nValues) = (keyCount, valueCount)
         let bySegment = segments != nil
+        let rest = all ? groups - 1 : -1
         _ = try Morsels.partitions(of: reader, threads: threads) { p -> Int in
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -93,12 +176,21 @@ public struct DistributionMetrics: Sendable, Equatable {
                 segmentOf = try SegmentKeys.ids(
                     &load, table: "exposures", rows: exReq.count, keys: sliceCodes, keyCount: nKeys, valueCount: nValues)
             }
-            // Counts within one partition fit 32 bits (half the memory of the totals' 64); one flat
-            // array per count, `[g * items + i]`.
-            var pop = [Int32](repeating: 0, count: groups * itemCount)
-            var top = [Int32](repeating: 0, count: groups * itemCount)
-            var catalog = [Bool](repeating: false, count: groups * itemCount)
-            var used = [Bool](repeating: false, count: groups)
+            var counts = totals.borrow()
+            defer { totals.giveBack(counts) }
+            if counts.added > Int(UInt32.max) - items.count { totals.flush(&counts) }
+            counts.added += items.count
+            var pop = counts.pop
+            var top = counts.top
+            var catalog = counts.catalog
+            counts.pop = []
+            counts.top = []
+            counts.catalog = []
+            defer {
+                counts.pop = pop
+                counts.top = top
+                counts.catalog = catalog
+            }
             var first = [Bool](repeating: false, count: requests)
             // The group of each case's request (-1: the case is in no wanted group).
             var groupOfCase = [Int32](repeating: -1, count: requests)
@@ -112,27 +204,15 @@ public struct DistributionMetrics: Sendable, Equatable {
                 if !exIn.isEmpty && !exIn[row] { continue }  // outside the time window
                 if first[code] { continue }  // a later duplicate is not a case
                 first[code] = true
-                // The case's segment group, and the group of every case (the last one).
-                let g = bySegment ? groupOf[segmentOf[row]] ?? -1 : -1
-                if g < 0 && !all { continue }
+                let g = bySegment ? groupOf[segmentOf[row]] ?? rest : rest
+                if g < 0 { continue }
                 groupOfCase[code] = Int32(g)
-                let bases = (g >= 0 ? g * itemCount : -1, all ? (groups - 1) * itemCount : -1)
-                if g >= 0 { used[g] = true }
-                if all { used[groups - 1] = true }
+                counts.used[g] = true
+                let base = g * itemCount
                 for j in a..<b {
-                    let item = Int(items[j])
-                    if bases.0 >= 0 {
-                        pop[bases.0 + item] += 1
-                        catalog[bases.0 + item] = true
-                    }
-                    if bases.1 >= 0 {
-                        pop[bases.1 + item] += 1
-                        catalog[bases.1 + item] = true
-                    }
-                }
-                @inline(__always) func countTop(_ item: Int) {
-                    if bases.0 >= 0 { top[bases.0 + item] += 1 }
-                    if bases.1 >= 0 { top[bases.1 + item] += 1 }
+                    let item = base + Int(items[j])
+                    pop[item] += 1
+                    catalog[item] = true
                 }
                 var sorted = true
                 if b - a > 1 {
@@ -142,46 +222,43 @@ public struct DistributionMetrics: Sendable, Equatable {
                     }
                 }
                 if sorted {
-                    for j in a..<min(b, a + k) { countTop(Int(items[j])) }
+                    for j in a..<min(b, a + k) { top[base + Int(items[j])] += 1 }
                 } else {
                     order = Array(a..<b)
                     order.sort { ranks[$0] < ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1) }
-                    for j in order.prefix(k) { countTop(Int(items[j])) }
+                    for j in order.prefix(k) { top[base + Int(items[j])] += 1 }
                 }
             }
             // Relevant items of cases join their groups' catalogs.
             for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && (ocIn.isEmpty || ocIn[i]) {
-                let code = Int(ocReq[i])
-                let g = Int(groupOfCase[code])
+                let g = Int(groupOfCase[Int(ocReq[i])])
                 if g >= 0 { catalog[g * itemCount + Int(ocItem[i])] = true }
-                if all && first[code] { catalog[(groups - 1) * itemCount + Int(ocItem[i])] = true }
             }
-            totals.lock.lock()
-            // The totals leave the shared object while they are added to, so the loop works on
-            // local arrays (no exclusivity checks, no uniqueness checks per element).
-            var popularity = totals.popularity
-            var topK = totals.topK
-            var all = totals.catalog
-            totals.popularity = []
-            totals.topK = []
-            totals.catalog = []
-            for g in 0..<groups where used[g] {
-                for i in (g * itemCount)..<((g + 1) * itemCount) {
-                    popularity[i] += Int64(pop[i])
-                    topK[i] += Int64(top[i])
-                    if catalog[i] { all[i] = true }
-                }
-            }
-            totals.popularity = popularity
-            totals.topK = topK
-            totals.catalog = all
-            totals.lock.unlock()
             return 0
         }
-        return (0..<groups).map { g in
-            let r = (g * itemCount)..<((g + 1) * itemCount)
-            return finish(popularity: totals.popularity[r], topK: totals.topK[r], catalog: totals.catalog[r])
+        // Group by group (only one group's 64-bit counts at a time), every case last: the sum of
+        // all groups, the rest group included.
+        var results: [DistributionMetrics] = []
+        var every = (
+            [Int64](repeating: 0, count: all ? itemCount : 0), [Int64](repeating: 0, count: all ? itemCount : 0),
+            [Bool](repeating: false, count: all ? itemCount : 0)
+        )
+        for g in 0..<groups {
+            var pop = [Int64](repeating: 0, count: itemCount)
+            var top = pop
+            var seen = [Bool](repeating: false, count: itemCount)
+            totals.add(group: g, pop: &pop, top: &top, seen: &seen)
+            if all {
+                for i in 0..<itemCount {
+                    every.0[i] += pop[i]
+                    every.1[i] += top[i]
+                    if seen[i] { every.2[i] = true }
+                }
+            }
+            if g != rest { results.append(finish(popularity: pop[...], topK: top[...], catalog: seen[...])) }
         }
+        if all { results.append(finish(popularity: every.0[...], topK: every.1[...], catalog: every.2[...])) }
+        return results
     }
 
     /// The three metrics from one group's counts (all zero: no case), logarithms taken in

@@ -13,6 +13,9 @@ public struct OfflineEvaluation {
         public var gatesFailed: Bool
     }
 
+    /// Memory the distribution metrics' per-item counts may take in one pass.
+    static let distributionBudget = 128 << 20
+
     public static func run(
         reader: DatasetReader, config: OfflineConfig, baseline: JSONValue?, metadata: ReportMetadata, threads: Int
     ) throws -> Outcome {
@@ -38,15 +41,16 @@ public struct OfflineEvaluation {
         let distributionKs = Set(config.metrics.filter { ["coverage", "novelty", "diversity"].contains($0.name) }.map(\.k))
         let segments = ranking[config.metrics[0].k]!.segments
         // Distribution metrics for all three names, globally and per segment: one pass per batch
-        // of 16 segments, the first batch also counting every case (each group holds 26 bytes
-        // per catalog item, so batches bound the memory).
+        // of segments, the first batch also giving every case. Batches keep the groups' counts
+        // within `distributionBudget` bytes.
         var segmentDistribution: [[Int]: DistributionMetrics] = [:]
         for k in distributionKs.sorted() {
             guard !config.sliceKeys.isEmpty else {
                 distribution[k] = try DistributionMetrics.compute(reader: reader, k: k, threads: threads, window: window)
                 continue
             }
-            let batch = 16
+            let perGroup = DistributionMetrics.bytesPerItemAndGroup(threads: threads) * max(try reader.dictionary("item_id").count, 1)
+            let batch = max(1, Self.distributionBudget / perGroup - 1)
             for first in stride(from: 0, to: max(segments.count, 1), by: batch) {
                 let indices = Array(first..<min(first + batch, segments.count))
                 let metrics = try DistributionMetrics.compute(
