@@ -74,35 +74,55 @@ public final class CaseBootstrap: @unchecked Sendable {
             for m in 0..<Self.metrics { for g in 0..<old { num[m * groups + g] = r.num[m * old + g] } }
             r.num = num
         }
-        let seed = seed
         let replicates = replicates
         let groupOfCase = groupOf
-        _ = try? Morsels.run(count: iterations, threads: threads) { b in
-            // The running sums move to locals (no shared cache lines, no reference-counted
-            // access in the loop) and back; the additions are the same, in the same order.
-            let rep = replicates[b]
-            var den = rep.den
-            var num = rep.num
-            rep.den = []
-            rep.num = []
-            for i in 0..<units.count {
-                let w = Int64(PoissonBootstrap.weight(seed: seed, replicate: b, unit: units[i]))
-                den[0] += w
-                if groupOfCase[i] > 0 { den[groupOfCase[i]] += w }
+        let iterations = iterations
+        // Each case's hash stream base once; one hash gives its weights in eight replicates, so
+        // work goes out in blocks of eight replicates.
+        let bases = units.map { PoissonBootstrap.base(seed: seed, unit: $0) }
+        let scoredCases = scored.map { Int($0) }
+        _ = try? Morsels.run(count: (iterations + 7) / 8, threads: threads) { block in
+            let lanes = min(8, iterations - block * 8)
+            // Each replicate's running sums move to locals (no shared cache lines, no
+            // reference-counted access in the loop) and back.
+            var den = (0..<lanes).map { replicates[block * 8 + $0].den }
+            var num = (0..<lanes).map { replicates[block * 8 + $0].num }
+            for lane in 0..<lanes {
+                replicates[block * 8 + lane].den = []
+                replicates[block * 8 + lane].num = []
             }
-            for (j, caseIndex) in scored.enumerated() {
-                let i = Int(caseIndex)
-                let g = groupOfCase[i]
-                let w = Int128(PoissonBootstrap.weight(seed: seed, replicate: b, unit: units[i]))
-                if w == 0 { continue }
-                for m in 0..<Self.metrics where fixed[m][j] != 0 {
-                    let x = w * Int128(fixed[m][j])
-                    num[m * groups] += x
-                    if g > 0 { num[m * groups + g] += x }
+            var weights = [UInt8](repeating: 0, count: 8 * units.count)
+            for i in 0..<units.count {
+                let h = PoissonBootstrap.block(base: bases[i], block)
+                for lane in 0..<8 {
+                    weights[i * 8 + lane] = UInt8(PoissonBootstrap.weight(byte: UInt8(truncatingIfNeeded: h >> (UInt64(lane) * 8))))
                 }
             }
-            rep.den = den
-            rep.num = num
+            for lane in 0..<lanes {
+                var d = den[lane]
+                var n = num[lane]
+                for i in 0..<units.count {
+                    let w = Int64(weights[i * 8 + lane])
+                    d[0] += w
+                    if groupOfCase[i] > 0 { d[groupOfCase[i]] += w }
+                }
+                for (j, i) in scoredCases.enumerated() {
+                    let w = Int128(weights[i * 8 + lane])
+                    if w == 0 { continue }
+                    let g = groupOfCase[i]
+                    for m in 0..<Self.metrics where fixed[m][j] != 0 {
+                        let x = w * Int128(fixed[m][j])
+                        n[m * groups] += x
+                        if g > 0 { n[m * groups + g] += x }
+                    }
+                }
+                den[lane] = d
+                num[lane] = n
+            }
+            for lane in 0..<lanes {
+                replicates[block * 8 + lane].den = den[lane]
+                replicates[block * 8 + lane].num = num[lane]
+            }
         }
     }
 
