@@ -78,19 +78,57 @@ public struct InterleavingScan: Sendable {
     public var counts = JoinCounts()
 
     public static func run(reader: DatasetReader, options o: Options, threads: Int) throws -> InterleavingScan {
-        let items = try reader.dictionary("item_id").count
-        let users = try reader.dictionary("user_id").count
-        let variants = try reader.dictionary("variant").count
-        let events = DictionaryIndex(try reader.dictionary("event_type"))
-        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
-        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
-        let isClick = events.codes(matchingCaseInsensitive: "click")
-        let isConversion = events.codes(matchingCaseInsensitive: "conversion")
-        let sliceCodes = o.sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
-        let teamKey = ctxKeys.code(of: o.teamContextKey)
-        let field = Array(o.teamField.utf8)
-        let a = Array(o.teamA.utf8)
-        let b = Array(o.teamB.utf8)
+        let pass = try Pass(reader: reader, options: o)
+        let state = try pass.fold(threads: threads)
+        var scan = InterleavingScan()
+        scan.global = state.global
+        scan.unlabelledRequests = state.unlabelledRequests
+        scan.unknownTeamItems = state.unknownTeamItems
+        scan.unlabelledItems = state.unlabelledItems
+        scan.counts = state.counts
+        scan.segments = SegmentKeys.named(state.segments, names: o.sliceKeys, values: pass.ctxValues).map { ($0.key, $0.value) }
+        (scan.users, scan.userCounts) = state.users.compacted()
+        return scan
+    }
+
+    /// The pass over the dataset: per partition, each request's first exposure credited to its
+    /// teams (`Partial`); partials combined into per-scope tallies and per-user counts (`State`).
+    struct Pass: PartitionScan {
+        let reader: DatasetReader
+        let o: Options
+        let items: Int
+        let users: Int
+        let variants: Int
+        let events: DictionaryIndex
+        let ctxKeys: DictionaryIndex
+        let ctxValues: DictionaryIndex
+        let isClick: [Bool]
+        let isConversion: [Bool]
+        let sliceCodes: [Int32]
+        let teamKey: Int32?
+        let field: [UInt8]
+        let a: [UInt8]
+        let b: [UInt8]
+
+        init(reader: DatasetReader, options o: Options) throws {
+            self.reader = reader
+            self.o = o
+            items = try reader.dictionary("item_id").count
+            users = try reader.dictionary("user_id").count
+            variants = try reader.dictionary("variant").count
+            events = DictionaryIndex(try reader.dictionary("event_type"))
+            ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
+            ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+            isClick = events.codes(matchingCaseInsensitive: "click")
+            isConversion = events.codes(matchingCaseInsensitive: "conversion")
+            let keys = ctxKeys
+            sliceCodes = o.sliceKeys.map { keys.code(of: $0) ?? -1 }
+            teamKey = keys.code(of: o.teamContextKey)
+            field = Array(o.teamField.utf8)
+            a = Array(o.teamA.utf8)
+            b = Array(o.teamB.utf8)
+        }
+
         struct Partial: Sendable {
             var global = Tally()
             var segments: [Int64: Tally] = [:]
@@ -100,11 +138,31 @@ public struct InterleavingScan: Sendable {
             var unlabelledItems = 0
             var counts = JoinCounts()
         }
-        var scan = InterleavingScan()
-        var segments: [Int64: Tally] = [:]
-        var userDense = KeyedSums.Dense(keyCount: max(users, 1), width: 3)
-        // Partitions are folded in partition order, so only a window of partials is held.
-        try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
+
+        struct State {
+            var global = Tally()
+            var segments: [Int64: Tally] = [:]
+            /// Per user: requests, wins of A, wins of B.
+            var users: KeyedSums.Dense
+            var unlabelledRequests = 0
+            var unknownTeamItems = 0
+            var unlabelledItems = 0
+            var counts = JoinCounts()
+        }
+
+        func start() -> State { State(users: KeyedSums.Dense(keyCount: max(users, 1), width: 3)) }
+
+        func combine(_ part: Partial, into state: inout State) {
+            state.global.merge(part.global)
+            for (k, t) in part.segments { state.segments[k, default: Tally()].merge(t) }
+            state.unlabelledRequests += part.unlabelledRequests
+            state.unknownTeamItems += part.unknownTeamItems
+            state.unlabelledItems += part.unlabelledItems
+            state.counts = state.counts + part.counts
+            state.users.add(part.users)
+        }
+
+        func scan(partition p: Int) throws -> Partial {
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -194,17 +252,6 @@ public struct InterleavingScan: Sendable {
             }
             out.users.seal()
             return out
-        } combine: { part in
-            scan.global.merge(part.global)
-            for (k, t) in part.segments { segments[k, default: Tally()].merge(t) }
-            scan.unlabelledRequests += part.unlabelledRequests
-            scan.unknownTeamItems += part.unknownTeamItems
-            scan.unlabelledItems += part.unlabelledItems
-            scan.counts = scan.counts + part.counts
-            userDense.add(part.users)
         }
-        scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
-        (scan.users, scan.userCounts) = userDense.compacted()
-        return scan
     }
 }
