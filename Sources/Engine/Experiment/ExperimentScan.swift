@@ -190,35 +190,70 @@ public struct ExperimentScan: Sendable {
     }
 
     public static func run(reader: DatasetReader, options: Options, threads: Int) throws -> ExperimentScan {
-        let variantDict = DictionaryIndex(try reader.dictionary("variant"))
-        let users = try reader.dictionary("user_id")
-        let items = try reader.dictionary("item_id").count
-        let events = DictionaryIndex(try reader.dictionary("event_type"))
-        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
-        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
-        let experiments = try ExperimentFilter.mask(reader: reader, experiment: options.experiment)
-        let experimentCount = try reader.dictionary("experiment_id").count
-        let isClick = events.codes(matchingCaseInsensitive: "click")
-        let isConversion = events.codes(matchingCaseInsensitive: "conversion")
-        let nVariants = variantDict.count
-        let sliceCodes = options.sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
-        let srmCodes = options.srmSliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
-        let covariateCode = options.covariateKey.flatMap { ctxKeys.code(of: $0) }
-        // Parsed numeric value of every context value (NaN when it is not a number).
-        var numeric: [Double] = []
-        if covariateCode != nil {
-            numeric = (0..<ctxValues.count).map { Double(ctxValues.string(Int32($0)).trimmingASCIISpaces) ?? .nan }
-        }
-        let valueAsNumber = numeric
-        let pre = options.prePeriod
+        let pass = try Pass(reader: reader, options: options)
+        let merged = try pass.fold(threads: threads)
+        return merged.finish(options: options, variants: pass.variantDict, users: pass.users, ctxValues: pass.ctxValues)
+    }
 
-        var merged = Merged(
-            variants: nVariants, users: options.requestUnits ? 0 : users.count, covariate: options.covariateKey != nil,
-            prePeriod: options.prePeriod != nil, segments: !options.sliceKeys.isEmpty, cellLimit: options.unitCellLimit,
-            requestUnits: options.requestUnits)
-        // Partitions are scanned in parallel and folded in partition order, so only a window of
-        // partials is held at once.
-        try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
+    /// The pass over the dataset: per partition, the join's cases reduced to recsys-eval's
+    /// groups, latency counts, SRM rows and per-case unit rows (`Partial`); partials folded into
+    /// per-unit sums (`Merged`).
+    struct Pass: PartitionScan {
+        let reader: DatasetReader
+        let options: Options
+        let variantDict: DictionaryIndex
+        let users: ByteStrings
+        let items: Int
+        let events: DictionaryIndex
+        let ctxKeys: DictionaryIndex
+        let ctxValues: DictionaryIndex
+        let experiments: [Bool]?
+        let experimentCount: Int
+        let isClick: [Bool]
+        let isConversion: [Bool]
+        let nVariants: Int
+        let sliceCodes: [Int32]
+        let srmCodes: [Int32]
+        let covariateCode: Int32?
+        /// Parsed numeric value of every context value (NaN when it is not a number).
+        let valueAsNumber: [Double]
+        let pre: TimeWindow?
+
+        init(reader: DatasetReader, options: Options) throws {
+            self.reader = reader
+            self.options = options
+            variantDict = DictionaryIndex(try reader.dictionary("variant"))
+            users = try reader.dictionary("user_id")
+            items = try reader.dictionary("item_id").count
+            events = DictionaryIndex(try reader.dictionary("event_type"))
+            let keys = DictionaryIndex(try reader.dictionary("context_key"))
+            let values = DictionaryIndex(try reader.dictionary("context_value"))
+            ctxKeys = keys
+            ctxValues = values
+            experiments = try ExperimentFilter.mask(reader: reader, experiment: options.experiment)
+            experimentCount = try reader.dictionary("experiment_id").count
+            isClick = events.codes(matchingCaseInsensitive: "click")
+            isConversion = events.codes(matchingCaseInsensitive: "conversion")
+            nVariants = variantDict.count
+            sliceCodes = options.sliceKeys.map { keys.code(of: $0) ?? -1 }
+            srmCodes = options.srmSliceKeys.map { keys.code(of: $0) ?? -1 }
+            let covariate = options.covariateKey.flatMap { keys.code(of: $0) }
+            covariateCode = covariate
+            valueAsNumber =
+                covariate == nil ? [] : (0..<values.count).map { Double(values.string(Int32($0)).trimmingASCIISpaces) ?? .nan }
+            pre = options.prePeriod
+        }
+
+        func start() -> Merged {
+            Merged(
+                variants: nVariants, users: options.requestUnits ? 0 : users.count, covariate: options.covariateKey != nil,
+                prePeriod: options.prePeriod != nil, segments: !options.sliceKeys.isEmpty, cellLimit: options.unitCellLimit,
+                requestUnits: options.requestUnits)
+        }
+
+        func combine(_ partial: Partial, into merged: inout Merged) { merged.add(partial) }
+
+        func scan(partition p: Int) throws -> Partial {
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -380,10 +415,7 @@ public struct ExperimentScan: Sendable {
             }
             out.bytes = load.bytesTouched + join.bytesTouched
             return out
-        } combine: {
-            merged.add($0)
         }
-        return merged.finish(options: options, variants: variantDict, users: users, ctxValues: ctxValues)
     }
 }
 
