@@ -366,44 +366,197 @@ public struct OffPolicyScan: Sendable {
     }
 
     public static func run(reader: DatasetReader, options: Options, threads: Int) throws -> OffPolicyScan {
-        let items = try reader.dictionary("item_id").count
-        let users = try reader.dictionary("user_id").count
-        let variants = try reader.dictionary("variant").count
-        let events = DictionaryIndex(try reader.dictionary("event_type"))
-        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
-        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
-        let isClick = events.codes(matchingCaseInsensitive: "click")
-        let isConversion = events.codes(matchingCaseInsensitive: "conversion")
-        let isCompatEvent = events.codes(matchingCaseInsensitive: options.compatEvent)
-        let sliceCodes = options.sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
-        let slots = max(1, options.modelSlots)
-        let partitions = reader.partitionCount
-        let o = options
+        let context = try Context(reader: reader, options: options)
+        let counting = CountingPass(context)
+        let counted = try counting.fold(threads: threads)
+        let models = counted.models(context, fitted: counting.fittedPool.merged())
+        let estimating = EstimatorPass(context, models)
+        let state = try estimating.fold(threads: threads)
+        var scan = state.scan
+        scan.bytesTouched += counted.touched
+        scan.segments = SegmentKeys.named(state.segments, names: options.sliceKeys, values: context.ctxValues).map { ($0.key, $0.value) }
+        if options.unitSums {
+            (scan.units, scan.unitSums) = state.unitDense.compacted()
+        } else {
+            scan.units = (0..<context.users).compactMap { u in
+                state.seenUsers[u >> 6] & (1 << UInt64(u & 63)) != 0 ? UInt64(u) : nil
+            }
+        }
+        scan.slotMeans = options.loggedModel ? [] : models.slotMeans
+        scan.slotTargetValues = options.loggedModel ? [] : models.slotTarget
+        return scan
+    }
 
-        // Pass 1: recsys-eval's model (mean reward value per item over all outcomes with the
-        // reward event); for the fitted model, impressions, rewards and target weight per
-        // (item, slot); and the weights of recsys-eval's samples and of receval's slots (global
-        // and per segment) counted per bucket, to plan the exact quantiles pass 2 keeps.
-        let modelWidth = 3 * slots
-        struct Pass1: Sendable {
+    /// What both passes read besides a partition: the options and the dictionaries, resolved once.
+    struct Context: Sendable {
+        let reader: DatasetReader
+        let o: Options
+        let items: Int
+        let users: Int
+        let variants: Int
+        let events: DictionaryIndex
+        let ctxKeys: DictionaryIndex
+        let ctxValues: DictionaryIndex
+        let isClick: [Bool]
+        let isConversion: [Bool]
+        let isCompatEvent: [Bool]
+        let sliceCodes: [Int32]
+        /// Slots of the fitted model.
+        let slots: Int
+
+        init(reader: DatasetReader, options: Options) throws {
+            self.reader = reader
+            o = options
+            items = try reader.dictionary("item_id").count
+            users = try reader.dictionary("user_id").count
+            variants = try reader.dictionary("variant").count
+            let eventIndex = DictionaryIndex(try reader.dictionary("event_type"))
+            let keys = DictionaryIndex(try reader.dictionary("context_key"))
+            events = eventIndex
+            ctxKeys = keys
+            ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+            isClick = eventIndex.codes(matchingCaseInsensitive: "click")
+            isConversion = eventIndex.codes(matchingCaseInsensitive: "conversion")
+            isCompatEvent = eventIndex.codes(matchingCaseInsensitive: options.compatEvent)
+            sliceCodes = options.sliceKeys.map { keys.code(of: $0) ?? -1 }
+            slots = max(1, options.modelSlots)
+        }
+    }
+
+    /// The models and quantile plans pass one yields for pass two.
+    struct Models: Sendable {
+        var compatPlan: WeightQuantiles.Plan
+        var globalPlan: WeightQuantiles.Plan
+        var segmentPlans: [Int64: WeightQuantiles.Plan]
+        /// recsys-eval's model: mean reward value per item.
+        var compatModel: [Double]
+        /// The fitted model q̂(a, s), `[a * slots + s]` (empty with logged estimates).
+        var qModel: [Double]
+        var slotMeans: [Double]
+        /// The target's model value per slot, d_s.
+        var slotTarget: [Double]
+    }
+
+    /// Pass one: recsys-eval's model (mean reward value per item over all outcomes with the
+    /// reward event); for the fitted model, impressions, rewards and target weight per (item,
+    /// slot), added into tables the workers borrow; and the weights of recsys-eval's samples and
+    /// of receval's slots (global and per segment) counted per bucket, to plan the exact
+    /// quantiles pass two keeps.
+    struct CountingPass: PartitionScan {
+        let reader: DatasetReader
+        let o: Options
+        let items: Int
+        let users: Int
+        let variants: Int
+        let events: DictionaryIndex
+        let ctxKeys: DictionaryIndex
+        let ctxValues: DictionaryIndex
+        let isClick: [Bool]
+        let isConversion: [Bool]
+        let isCompatEvent: [Bool]
+        let sliceCodes: [Int32]
+        /// Slots of the fitted model.
+        let slots: Int
+        /// The fitted model's sums go straight into borrowed dense tables (exact cells: the grouping
+        /// does not matter), so no partition builds and merges a row of cells per item.
+        let fittedPool: DenseSumsPool
+
+        init(_ c: Context) {
+            reader = c.reader
+            o = c.o
+            items = c.items
+            users = c.users
+            variants = c.variants
+            events = c.events
+            ctxKeys = c.ctxKeys
+            ctxValues = c.ctxValues
+            isClick = c.isClick
+            isConversion = c.isConversion
+            isCompatEvent = c.isCompatEvent
+            sliceCodes = c.sliceCodes
+            slots = c.slots
+            fittedPool = DenseSumsPool(keyCount: c.o.loggedModel ? 0 : c.items, width: 3 * c.slots)
+        }
+
+        struct Partial: Sendable {
             var compatModel: KeyedSums
             var compatWeights = WeightQuantiles.Counts()
             var globalWeights = WeightQuantiles.Counts()
             var segmentWeights: [Int64: WeightQuantiles.Counts] = [:]
             var touched = 0
         }
-        var compatModelSums = KeyedSums.Dense(keyCount: items, width: 2)
-        // The fitted model's sums go straight into borrowed dense tables (exact cells: the
-        // grouping does not matter), so no partition builds and merges a 48-cell row per item.
-        let fittedPool = DenseSumsPool(keyCount: o.loggedModel ? 0 : items, width: modelWidth)
-        var touched = 0
-        var compatWeights = WeightQuantiles.Counts()
-        var globalWeights = WeightQuantiles.Counts()
-        var segmentWeights: [Int64: WeightQuantiles.Counts] = [:]
-        try Morsels.foldPartitions(of: reader, threads: threads) { p -> Pass1 in
+
+        struct State {
+            var compatModelSums: KeyedSums.Dense
+            var compatWeights = WeightQuantiles.Counts()
+            var globalWeights = WeightQuantiles.Counts()
+            var segmentWeights: [Int64: WeightQuantiles.Counts] = [:]
+            var touched = 0
+
+            /// The plans for the exact quantiles, recsys-eval's model and the fitted model.
+            func models(_ c: Context, fitted fittedSums: KeyedSums.Dense) -> Models {
+                let (o, items, slots) = (c.o, c.items, c.slots)
+                // The ranks each quantile needs, and where they lie.
+                let compatPlan =
+                    compatWeights.count > 0
+                    ? WeightQuantiles.Plan(ranks: [Compat.p95Rank(samples: compatWeights.count)], counts: compatWeights) : .none
+                func scopePlan(_ c: WeightQuantiles.Counts) -> WeightQuantiles.Plan {
+                    c.count > 0 ? WeightQuantiles.Plan(ranks: Scope.quantileRanks(slots: c.count), counts: c) : .none
+                }
+                let compatModel = (0..<items).map {
+                    compatModelSums.value($0, 1) > 0 ? compatModelSums.value($0, 0) / compatModelSums.value($0, 1) : 0
+                }
+                // Fitted model: q̂(a, s) = (R_as + α μ_s) / (N_as + α), μ_s the slot's mean reward; the
+                // target's model value in slot s: d_s = Σ_a W_as q̂(a, s) / Σ_a W_as.
+                var fittedModel: [Double] = []
+                var slotMeans = [Double](repeating: 0, count: slots)
+                var slotTarget = [Double](repeating: 0, count: slots)
+                if !o.loggedModel {
+                    var n = [Double](repeating: 0, count: slots)
+                    var r = [Double](repeating: 0, count: slots)
+                    for a in 0..<items {
+                        for s in 0..<slots {
+                            n[s] += fittedSums.value(a, 3 * s)
+                            r[s] += fittedSums.value(a, 3 * s + 1)
+                        }
+                    }
+                    for s in 0..<slots { slotMeans[s] = n[s] > 0 ? r[s] / n[s] : 0 }
+                    fittedModel = [Double](repeating: 0, count: items * slots)
+                    var wq = [Double](repeating: 0, count: slots)
+                    var w = [Double](repeating: 0, count: slots)
+                    for a in 0..<items {
+                        for s in 0..<slots {
+                            let denominator = fittedSums.value(a, 3 * s) + o.smoothing
+                            let q =
+                                denominator > 0 ? (fittedSums.value(a, 3 * s + 1) + o.smoothing * slotMeans[s]) / denominator : slotMeans[s]
+                            fittedModel[a * slots + s] = q
+                            wq[s] += fittedSums.value(a, 3 * s + 2) * q
+                            w[s] += fittedSums.value(a, 3 * s + 2)
+                        }
+                    }
+                    for s in 0..<slots { slotTarget[s] = w[s] > 0 ? wq[s] / w[s] : slotMeans[s] }
+                }
+
+                return Models(
+                    compatPlan: compatPlan, globalPlan: scopePlan(globalWeights), segmentPlans: segmentWeights.mapValues(scopePlan),
+                    compatModel: compatModel, qModel: fittedModel, slotMeans: slotMeans, slotTarget: slotTarget)
+            }
+        }
+
+        func start() -> State { State(compatModelSums: KeyedSums.Dense(keyCount: items, width: 2)) }
+
+        func combine(_ part: Partial, into state: inout State) {
+            state.compatModelSums.add(part.compatModel)
+            state.touched += part.touched
+            state.compatWeights.merge(part.compatWeights)
+            state.globalWeights.merge(part.globalWeights)
+            for (k, c) in part.segmentWeights { state.segmentWeights[k, default: WeightQuantiles.Counts()].merge(c) }
+        }
+
+        func scan(partition p: Int) throws -> Partial {
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
-            let d = try Self.load(&load, requests: requests, items: items, users: users, events: events.count, extra: false)
+            let d = try OffPolicyScan.load(&load, requests: requests, items: items, users: users, events: events.count, extra: false)
             var segmentOf: [Int64] = []
             if !o.sliceKeys.isEmpty {
                 segmentOf = try SegmentKeys.ids(
@@ -412,7 +565,7 @@ public struct OffPolicyScan: Sendable {
             }
             var model = o.loggedModel ? nil : fittedPool.borrow()
             defer { if let model { fittedPool.giveBack(model) } }
-            var out = Pass1(compatModel: KeyedSums(keyCount: items, width: 2))
+            var out = Partial(compatModel: KeyedSums(keyCount: items, width: 2))
             var seen = [Bool](repeating: false, count: requests)
             var slate: [Int] = []
             var scratch = Compat()
@@ -421,7 +574,7 @@ public struct OffPolicyScan: Sendable {
                 let req = Int(d.exReq[row])
                 d.slate(row, topK: o.topK, into: &slate)
                 // recsys-eval: every exposure record.
-                let requestWeight = try Self.compatItems(d, slate, o, &scratch) { _, w, _ in
+                let requestWeight = try OffPolicyScan.compatItems(d, slate, o, &scratch) { _, w, _ in
                     if o.compatItemUnit { out.compatWeights.add(w) }
                 }
                 if !o.compatItemUnit, let w = requestWeight { out.compatWeights.add(w) }
@@ -429,14 +582,12 @@ public struct OffPolicyScan: Sendable {
                 if seen[req] { continue }
                 seen[req] = true
                 diagnostics.reset()
-                Self.validSlots(d, slate, o, &diagnostics) { _, _, _ in }
+                OffPolicyScan.validSlots(d, slate, o, &diagnostics) { _, _, _ in }
                 out.globalWeights.add(contentsOf: diagnostics.weights)
                 if !segmentOf.isEmpty {
                     out.segmentWeights[segmentOf[row], default: WeightQuantiles.Counts()].add(contentsOf: diagnostics.weights)
                 }
                 guard model != nil else { continue }
-                // Rows first, then the additions: the table is far larger than the caches, and
-                // independent misses overlap when no other work sits between them.
                 let rewarded = !d.outcomes.of(req).isEmpty
                 for (k, j) in slate.enumerated() {
                     let s = 3 * min(k, slots - 1)
@@ -445,9 +596,10 @@ public struct OffPolicyScan: Sendable {
                     if rewarded {
                         model!.add(
                             a, s + 1,
-                            Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
+                            OffPolicyScan.reward(
+                                d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
                     }
-                    if let lp = Self.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(a, s + 2, d.tgt[j] / lp) }
+                    if let lp = OffPolicyScan.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(a, s + 2, d.tgt[j] / lp) }
                 }
             }
             let outcomes = d.outcomeColumns
@@ -459,61 +611,59 @@ public struct OffPolicyScan: Sendable {
             out.compatModel.seal()
             out.touched = load.bytesTouched
             return out
-        } combine: { part in
-            compatModelSums.add(part.compatModel)
-            touched += part.touched
-            compatWeights.merge(part.compatWeights)
-            globalWeights.merge(part.globalWeights)
-            for (k, c) in part.segmentWeights { segmentWeights[k, default: WeightQuantiles.Counts()].merge(c) }
         }
-        let fittedSums = fittedPool.merged()
-        // The ranks each quantile needs, and where they lie.
-        let compatPlan =
-            compatWeights.count > 0
-            ? WeightQuantiles.Plan(ranks: [Compat.p95Rank(samples: compatWeights.count)], counts: compatWeights) : .none
-        func scopePlan(_ c: WeightQuantiles.Counts) -> WeightQuantiles.Plan {
-            c.count > 0 ? WeightQuantiles.Plan(ranks: Scope.quantileRanks(slots: c.count), counts: c) : .none
-        }
-        let globalPlan = scopePlan(globalWeights)
-        let segmentPlans = segmentWeights.mapValues(scopePlan)
-        let compatModel = (0..<items).map {
-            compatModelSums.value($0, 1) > 0 ? compatModelSums.value($0, 0) / compatModelSums.value($0, 1) : 0
-        }
-        // Fitted model: q̂(a, s) = (R_as + α μ_s) / (N_as + α), μ_s the slot's mean reward; the
-        // target's model value in slot s: d_s = Σ_a W_as q̂(a, s) / Σ_a W_as.
-        var fittedModel: [Double] = []
-        var slotMeans = [Double](repeating: 0, count: slots)
-        var slotTarget = [Double](repeating: 0, count: slots)
-        if !o.loggedModel {
-            var n = [Double](repeating: 0, count: slots)
-            var r = [Double](repeating: 0, count: slots)
-            for a in 0..<items {
-                for s in 0..<slots {
-                    n[s] += fittedSums.value(a, 3 * s)
-                    r[s] += fittedSums.value(a, 3 * s + 1)
-                }
-            }
-            for s in 0..<slots { slotMeans[s] = n[s] > 0 ? r[s] / n[s] : 0 }
-            fittedModel = [Double](repeating: 0, count: items * slots)
-            var wq = [Double](repeating: 0, count: slots)
-            var w = [Double](repeating: 0, count: slots)
-            for a in 0..<items {
-                for s in 0..<slots {
-                    let denominator = fittedSums.value(a, 3 * s) + o.smoothing
-                    let q = denominator > 0 ? (fittedSums.value(a, 3 * s + 1) + o.smoothing * slotMeans[s]) / denominator : slotMeans[s]
-                    fittedModel[a * slots + s] = q
-                    wq[s] += fittedSums.value(a, 3 * s + 2) * q
-                    w[s] += fittedSums.value(a, 3 * s + 2)
-                }
-            }
-            for s in 0..<slots { slotTarget[s] = w[s] > 0 ? wq[s] / w[s] : slotMeans[s] }
-        }
-        let qModel = fittedModel
-        let dSlot = slotTarget
+    }
 
-        // Pass 2.
+    /// Pass two: recsys-eval's sums over every exposure record, and receval's per-request terms
+    /// over first exposures, per scope, with the weights inside the planned quantile buckets
+    /// and (for the bootstrap) per-user sums.
+    struct EstimatorPass: PartitionScan {
+        let reader: DatasetReader
+        let o: Options
+        let items: Int
+        let users: Int
+        let variants: Int
+        let events: DictionaryIndex
+        let ctxKeys: DictionaryIndex
+        let ctxValues: DictionaryIndex
+        let isClick: [Bool]
+        let isConversion: [Bool]
+        let isCompatEvent: [Bool]
+        let sliceCodes: [Int32]
+        /// Slots of the fitted model.
+        let slots: Int
+        let compatPlan: WeightQuantiles.Plan
+        let globalPlan: WeightQuantiles.Plan
+        let segmentPlans: [Int64: WeightQuantiles.Plan]
+        let compatModel: [Double]
+        let qModel: [Double]
+        let dSlot: [Double]
+        let termCount = OffPolicyScan.termCount
         let rewardName = Array("reward_estimate".utf8)
         let targetName = Array("target_reward_estimate".utf8)
+
+        init(_ c: Context, _ m: Models) {
+            reader = c.reader
+            o = c.o
+            items = c.items
+            users = c.users
+            variants = c.variants
+            events = c.events
+            ctxKeys = c.ctxKeys
+            ctxValues = c.ctxValues
+            isClick = c.isClick
+            isConversion = c.isConversion
+            isCompatEvent = c.isCompatEvent
+            sliceCodes = c.sliceCodes
+            slots = c.slots
+            compatPlan = m.compatPlan
+            globalPlan = m.globalPlan
+            segmentPlans = m.segmentPlans
+            compatModel = m.compatModel
+            qModel = m.qModel
+            dSlot = m.slotTarget
+        }
+
         struct Partial: Sendable {
             var compat = Compat()
             var global = Scope()
@@ -524,21 +674,40 @@ public struct OffPolicyScan: Sendable {
             var counts = JoinCounts()
             var touched = 0
         }
-        let termCount = Self.termCount
-        var scan = OffPolicyScan()
-        scan.bytesTouched = touched
-        var segments: [Int64: Scope] = [:]
-        scan.compat.plan = compatPlan
-        scan.global.plan = globalPlan
-        // Per-user sums, merged as partitions arrive (in partition order).
-        let unitWidth = termCount + 1
-        var unitDense = KeyedSums.Dense(keyCount: o.unitSums ? max(users, 1) : 0, width: unitWidth)
-        var seenUsers = [UInt64](repeating: 0, count: o.unitSums ? 0 : (users + 63) / 64)
-        try Morsels.foldPartitions(of: reader, threads: threads) { p -> Partial in
+
+        struct State {
+            var scan = OffPolicyScan()
+            var segments: [Int64: Scope] = [:]
+            /// Per-user request counts and term sums (with `Options.unitSums`).
+            var unitDense: KeyedSums.Dense
+            var seenUsers: [UInt64]
+        }
+
+        func start() -> State {
+            var s = State(
+                unitDense: KeyedSums.Dense(keyCount: o.unitSums ? max(users, 1) : 0, width: termCount + 1),
+                seenUsers: [UInt64](repeating: 0, count: o.unitSums ? 0 : (users + 63) / 64))
+            s.scan.compat.plan = compatPlan
+            s.scan.global.plan = globalPlan
+            return s
+        }
+
+        func combine(_ part: Partial, into state: inout State) {
+            state.scan.compat.merge(part.compat)
+            state.scan.global.merge(part.global)
+            for (k, s) in part.segments { state.segments[k, default: Scope(plan: segmentPlans[k] ?? .none)].merge(s) }
+            state.scan.counts = state.scan.counts + part.counts
+            state.scan.bytesTouched += part.touched
+            state.unitDense.add(part.units)
+            for i in part.seenUsers.indices { state.seenUsers[i] |= part.seenUsers[i] }
+        }
+
+        func scan(partition p: Int) throws -> Partial {
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)
-            let d = try Self.load(&load, requests: requests, items: items, users: users, events: events.count, extra: o.loggedModel)
+            let d = try OffPolicyScan.load(
+                &load, requests: requests, items: items, users: users, events: events.count, extra: o.loggedModel)
             var segmentOf: [Int64] = []
             if !o.sliceKeys.isEmpty {
                 segmentOf = try SegmentKeys.ids(
@@ -564,7 +733,7 @@ public struct OffPolicyScan: Sendable {
                 var rAgg = 0.0
                 var mAgg = 0.0
                 let requestOutcomes = d.outcomes.of(req)
-                let requestWeight = try Self.compatItems(d, slate, o, &out.compat) { j, w, q in
+                let requestWeight = try OffPolicyScan.compatItems(d, slate, o, &out.compat) { j, w, q in
                     // The request's last outcome on this item, any event type.
                     var r = 0.0
                     if !requestOutcomes.isEmpty {
@@ -604,12 +773,14 @@ public struct OffPolicyScan: Sendable {
                 var weightSum = 0.0
                 var valid = 0
                 var missingEstimates = 0
-                Self.validSlots(d, slate, o, &scope) { k, j, w in
+                OffPolicyScan.validSlots(d, slate, o, &scope) { k, j, w in
                     let s = min(k, slots - 1)
-                    let q = o.log2Discount ? Self.discount(rank: Int64(k) + 1) : 1
+                    let q = o.log2Discount ? OffPolicyScan.discount(rank: Int64(k) + 1) : 1
                     let r =
                         requestOutcomes.isEmpty
-                        ? 0 : Self.reward(d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion)
+                        ? 0
+                        : OffPolicyScan.reward(
+                            d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion)
                     var qhat = 0.0
                     var dm = 0.0
                     if o.loggedModel {
@@ -665,24 +836,7 @@ public struct OffPolicyScan: Sendable {
             out.units.seal()
             out.touched = load.bytesTouched + join.bytesTouched
             return out
-        } combine: { part in
-            scan.compat.merge(part.compat)
-            scan.global.merge(part.global)
-            for (k, s) in part.segments { segments[k, default: Scope(plan: segmentPlans[k] ?? .none)].merge(s) }
-            scan.counts = scan.counts + part.counts
-            scan.bytesTouched += part.touched
-            unitDense.add(part.units)
-            for i in part.seenUsers.indices { seenUsers[i] |= part.seenUsers[i] }
         }
-        scan.segments = SegmentKeys.named(segments, names: o.sliceKeys, values: ctxValues).map { ($0.key, $0.value) }
-        if o.unitSums {
-            (scan.units, scan.unitSums) = unitDense.compacted()
-        } else {
-            scan.units = (0..<users).compactMap { u in seenUsers[u >> 6] & (1 << UInt64(u & 63)) != 0 ? UInt64(u) : nil }
-        }
-        scan.slotMeans = o.loggedModel ? [] : slotMeans
-        scan.slotTargetValues = o.loggedModel ? [] : slotTarget
-        return scan
     }
 }
 
