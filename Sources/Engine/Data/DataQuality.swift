@@ -70,16 +70,68 @@ public struct DataQuality: Sendable {
     public static func compute(
         reader: DatasetReader, sliceKeys: [String], threads: Int, experiment: String? = nil, window: TimeWindow? = nil
     ) throws -> DataQuality {
-        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
-        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
-        let variants = try reader.dictionary("variant").count
-        let items = try reader.dictionary("item_id").count
-        let mask = try ExperimentFilter.mask(reader: reader, experiment: experiment)
-        let keyCodes = sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
-        let nValues = ctxValues.count + 1  // index 0: key absent
-        // Per partition: for each slice key, counters indexed by value code + 1.
-        // One join per partition gives both the counts and the slices.
-        let parts = try Morsels.partitions(of: reader, threads: threads) { p -> (JoinCounts, [[Int]]) in
+        let pass = try Pass(reader: reader, sliceKeys: sliceKeys, experiment: experiment, window: window)
+        let state = try pass.fold(threads: threads)
+        var slices: [Slice] = []
+        for (ki, name) in sliceKeys.enumerated() {
+            let total = state.slices[ki]
+            for v in 0..<pass.nValues where total[v * 3] > 0 {
+                slices.append(
+                    Slice(
+                        key: name, value: v == 0 ? nil : pass.ctxValues.string(Int32(v - 1)), exposures: total[v * 3],
+                        joined: total[v * 3 + 1], assigned: total[v * 3 + 2]))
+            }
+        }
+        return DataQuality(counts: state.counts, slices: slices)
+    }
+
+    /// The pass over the dataset: one join per partition gives both the join counts and, for
+    /// each slice key, counters of cases, joined cases and assigned cases per value code + 1
+    /// (0: key absent).
+    struct Pass: PartitionScan {
+        let reader: DatasetReader
+        let window: TimeWindow?
+        let ctxKeys: DictionaryIndex
+        let ctxValues: DictionaryIndex
+        let variants: Int
+        let items: Int
+        let mask: [Bool]?
+        let keyCodes: [Int32]
+        /// Value codes + 1 (index 0: key absent).
+        let nValues: Int
+
+        init(reader: DatasetReader, sliceKeys: [String], experiment: String?, window: TimeWindow?) throws {
+            self.reader = reader
+            self.window = window
+            let keys = DictionaryIndex(try reader.dictionary("context_key"))
+            ctxKeys = keys
+            ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+            variants = try reader.dictionary("variant").count
+            items = try reader.dictionary("item_id").count
+            mask = try ExperimentFilter.mask(reader: reader, experiment: experiment)
+            keyCodes = sliceKeys.map { keys.code(of: $0) ?? -1 }
+            nValues = ctxValues.count + 1
+        }
+
+        struct Partial: Sendable {
+            var counts: JoinCounts
+            /// Per slice key: (cases, joined, assigned) per value code + 1.
+            var slices: [[Int]]
+        }
+
+        struct State {
+            var counts = JoinCounts()
+            var slices: [[Int]]
+        }
+
+        func start() -> State { State(slices: [[Int]](repeating: [Int](repeating: 0, count: nValues * 3), count: keyCodes.count)) }
+
+        func combine(_ part: Partial, into state: inout State) {
+            state.counts = state.counts + part.counts
+            for k in part.slices.indices { for i in part.slices[k].indices { state.slices[k][i] += part.slices[k][i] } }
+        }
+
+        func scan(partition p: Int) throws -> Partial {
             let j = try PartitionJoin(
                 reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, window: window)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -111,22 +163,8 @@ public struct DataQuality: Sendable {
             guard pair == key.count else {
                 throw StorageError.corrupt(path: reader.path, reason: "partition \(p): context counts do not match the pairs")
             }
-            return (j.counts, acc)
+            return Partial(counts: j.counts, slices: acc)
         }
-        var slices: [Slice] = []
-        for (ki, name) in sliceKeys.enumerated() {
-            var total = [Int](repeating: 0, count: nValues * 3)
-            for part in parts { for i in 0..<total.count { total[i] += part.1[ki][i] } }
-            var rows: [Slice] = []
-            for v in 0..<nValues where total[v * 3] > 0 {
-                rows.append(
-                    Slice(
-                        key: name, value: v == 0 ? nil : ctxValues.string(Int32(v - 1)), exposures: total[v * 3],
-                        joined: total[v * 3 + 1], assigned: total[v * 3 + 2]))
-            }
-            slices += rows
-        }
-        return DataQuality(counts: parts.reduce(JoinCounts()) { $0 + $1.0 }, slices: slices)
     }
 }
 

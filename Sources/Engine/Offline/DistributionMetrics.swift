@@ -126,36 +126,113 @@ public struct DistributionMetrics: Sendable, Equatable {
         segments: (keys: [String], ids: [Int64])?, everyCase: Bool = false
     ) throws -> [DistributionMetrics] {
         precondition(k >= 1, "k must be at least 1")
-        let itemCount = try reader.dictionary("item_id").count
-        let events = DictionaryIndex(try reader.dictionary("event_type"))
-        let wanted = Set(relevantEvents.map { $0.lowercased() })
-        var relevantEvent = [Bool](repeating: false, count: events.count)
-        for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
-        let isRelevant = relevantEvent
-        // Each case is counted once, in its segment's group; with `everyCase` (or without
-        // segments), cases of no listed segment go to a last "rest" group, and every case's
-        // counts are the sum of all groups (and its catalog their union).
-        let all = segments == nil || everyCase
-        let segmentGroups = segments?.ids.count ?? 0
-        let groups = segmentGroups + (all ? 1 : 0)
-        let totals = Totals(groups: groups, items: itemCount)
-        var groupOfID: [Int64: Int] = [:]
-        var keyCodes: [Int32] = []
-        var keyCount = 0
-        var valueCount = 0
-        if let segments {
-            for (g, id) in segments.ids.enumerated() where groupOfID[id] == nil { groupOfID[id] = g }
-            let keys = DictionaryIndex(try reader.dictionary("context_key"))
-            keyCodes = segments.keys.map { keys.code(of: $0) ?? -1 }
-            keyCount = keys.count
-            valueCount = try reader.dictionary("context_value").count
+        let pass = try Pass(reader: reader, k: k, relevantEvents: relevantEvents, window: window, segments: segments, everyCase: everyCase)
+        _ = try pass.fold(threads: threads)
+        let (totals, all, groups, rest, itemCount) = (pass.totals, pass.all, pass.groups, pass.rest, pass.itemCount)
+        // Group by group (only one group's 64-bit counts at a time), every case last: the sum of
+        // all groups, the rest group included.
+        var results: [DistributionMetrics] = []
+        var every = (
+            [Int64](repeating: 0, count: all ? itemCount : 0), [Int64](repeating: 0, count: all ? itemCount : 0),
+            [Bool](repeating: false, count: all ? itemCount : 0)
+        )
+        for g in 0..<groups {
+            var pop = [Int64](repeating: 0, count: itemCount)
+            var top = pop
+            var seen = [Bool](repeating: false, count: itemCount)
+            totals.add(group: g, pop: &pop, top: &top, seen: &seen)
+            if all {
+                for i in 0..<itemCount {
+                    every.0[i] += pop[i]
+                    every.1[i] += top[i]
+                    if seen[i] { every.2[i] = true }
+                }
+            }
+            if g != rest { results.append(finish(popularity: pop[...], topK: top[...], catalog: seen[...])) }
         }
-        let groupOf = groupOfID
-        let sliceCodes = keyCodes
-        let (nKeys, nValues) = (keyCount, valueCount)
-        let bySegment = segments != nil
-        let rest = all ? groups - 1 : -1
-        _ = try Morsels.partitions(of: reader, threads: threads) { p -> Int in
+        if all { results.append(finish(popularity: every.0[...], topK: every.1[...], catalog: every.2[...])) }
+        return results
+    }
+
+    /// The pass over the dataset: each partition's cases counted into the group tables its
+    /// worker borrows from `totals` (exact integer counts, so which partitions a table saw cannot
+    /// matter); the partial and state carry only the bytes read.
+    struct Pass: PartitionScan {
+        let reader: DatasetReader
+        let k: Int
+        let window: TimeWindow?
+        let itemCount: Int
+        let events: DictionaryIndex
+        let isRelevant: [Bool]
+        /// Whether every case is wanted: cases of no listed segment go to the last, rest, group.
+        let all: Bool
+        let groups: Int
+        let rest: Int
+        let totals: Totals
+        let groupOf: [Int64: Int]
+        let sliceCodes: [Int32]
+        let nKeys: Int
+        let nValues: Int
+        let bySegment: Bool
+
+        init(
+            reader: DatasetReader, k: Int, relevantEvents: [String], window: TimeWindow?, segments: (keys: [String], ids: [Int64])?,
+            everyCase: Bool
+        ) throws {
+            self.reader = reader
+            self.k = k
+            self.window = window
+            let itemCount = try reader.dictionary("item_id").count
+            let events = DictionaryIndex(try reader.dictionary("event_type"))
+            let wanted = Set(relevantEvents.map { $0.lowercased() })
+            var relevantEvent = [Bool](repeating: false, count: events.count)
+            for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
+            let isRelevant = relevantEvent
+            // Each case is counted once, in its segment's group; with `everyCase` (or without
+            // segments), cases of no listed segment go to a last "rest" group, and every case's
+            // counts are the sum of all groups (and its catalog their union).
+            let all = segments == nil || everyCase
+            let segmentGroups = segments?.ids.count ?? 0
+            let groups = segmentGroups + (all ? 1 : 0)
+            let totals = Totals(groups: groups, items: itemCount)
+            var groupOfID: [Int64: Int] = [:]
+            var keyCodes: [Int32] = []
+            var keyCount = 0
+            var valueCount = 0
+            if let segments {
+                for (g, id) in segments.ids.enumerated() where groupOfID[id] == nil { groupOfID[id] = g }
+                let keys = DictionaryIndex(try reader.dictionary("context_key"))
+                keyCodes = segments.keys.map { keys.code(of: $0) ?? -1 }
+                keyCount = keys.count
+                valueCount = try reader.dictionary("context_value").count
+            }
+            let groupOf = groupOfID
+            let sliceCodes = keyCodes
+            let (nKeys, nValues) = (keyCount, valueCount)
+            let bySegment = segments != nil
+            let rest = all ? groups - 1 : -1
+
+            self.itemCount = itemCount
+            self.events = events
+            self.isRelevant = isRelevant
+            self.all = all
+            self.groups = groups
+            self.rest = rest
+            self.totals = totals
+            self.groupOf = groupOf
+            self.sliceCodes = sliceCodes
+            self.nKeys = nKeys
+            self.nValues = nValues
+            self.bySegment = bySegment
+        }
+
+        struct Partial: Sendable { var bytes: Int }
+
+        func start() -> Int { 0 }
+
+        func combine(_ part: Partial, into bytes: inout Int) { bytes += part.bytes }
+
+        func scan(partition p: Int) throws -> Partial {
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)
@@ -234,31 +311,8 @@ public struct DistributionMetrics: Sendable, Equatable {
                 let g = Int(groupOfCase[Int(ocReq[i])])
                 if g >= 0 { catalog[g * itemCount + Int(ocItem[i])] = true }
             }
-            return 0
+            return Partial(bytes: load.bytesTouched)
         }
-        // Group by group (only one group's 64-bit counts at a time), every case last: the sum of
-        // all groups, the rest group included.
-        var results: [DistributionMetrics] = []
-        var every = (
-            [Int64](repeating: 0, count: all ? itemCount : 0), [Int64](repeating: 0, count: all ? itemCount : 0),
-            [Bool](repeating: false, count: all ? itemCount : 0)
-        )
-        for g in 0..<groups {
-            var pop = [Int64](repeating: 0, count: itemCount)
-            var top = pop
-            var seen = [Bool](repeating: false, count: itemCount)
-            totals.add(group: g, pop: &pop, top: &top, seen: &seen)
-            if all {
-                for i in 0..<itemCount {
-                    every.0[i] += pop[i]
-                    every.1[i] += top[i]
-                    if seen[i] { every.2[i] = true }
-                }
-            }
-            if g != rest { results.append(finish(popularity: pop[...], topK: top[...], catalog: seen[...])) }
-        }
-        if all { results.append(finish(popularity: every.0[...], topK: every.1[...], catalog: every.2[...])) }
-        return results
     }
 
     /// The three metrics from one group's counts (all zero: no case), logarithms taken in

@@ -86,43 +86,126 @@ public struct RankingMetrics: Sendable {
         reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], sliceKeys: [String] = [],
         window: TimeWindow? = nil, bootstrap: (iterations: Int, seed: UInt64)? = nil
     ) throws -> RankingMetrics {
-        let collectCases = bootstrap != nil
         precondition(k >= 1, "k must be at least 1")
-        let events = DictionaryIndex(try reader.dictionary("event_type"))
-        let wanted = Set(relevantEvents.map { $0.lowercased() })
-        var relevantEvent = [Bool](repeating: false, count: events.count)
-        for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
-        let isRelevant = relevantEvent
-        // Graded gain of an event type: 2 for a conversion, 1 otherwise.
-        let gainOfEvent = (0..<events.count).map { events.string(Int32($0)).lowercased() == "conversion" ? 2.0 : 1.0 }
-        let itemCount = try reader.dictionary("item_id").count
-        // 1/log2(i+1) for positions 1...k, and the ideal DCG of 1...k relevant items.
-        var discount = [Double](repeating: 0, count: k + 1)
-        var ideal = [Double](repeating: 0, count: k + 1)
-        for i in 1...k {
-            discount[i] = 1 / log2(Double(i + 1))
-            ideal[i] = ideal[i - 1] + discount[i]
+        let pass = try Pass(
+            reader: reader, k: k, threads: threads, relevantEvents: relevantEvents, sliceKeys: sliceKeys, window: window,
+            bootstrap: bootstrap)
+        let state = try pass.fold(threads: threads)
+        var result = RankingMetrics(k: k, recsysEval: state.recsysEval.means, ir: state.ir.means, bytesTouched: state.bytes)
+        if sliceKeys.isEmpty {
+            result.segments = [Segment(key: "__all__", values: [], recsysEval: result.recsysEval, ir: result.ir)]
+        } else {
+            for (id, sums) in state.segments {
+                result.segments.append(
+                    Segment(
+                        key: SegmentKeys.key(id, names: sliceKeys, values: pass.ctxValues),
+                        values: SegmentKeys.values(id, count: sliceKeys.count, values: pass.ctxValues), id: id, recsysEval: sums.0.means,
+                        ir: sums.1.means))
+            }
+            result.segments.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
         }
-        let disc = discount
-        let idcg = ideal
-        let ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
-        let ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
-        let keyCodes = sliceKeys.map { ctxKeys.code(of: $0) ?? -1 }
+        result.bootstrap = state.cases
+        return result
+    }
+
+    /// The pass over the dataset: per partition, every case scored under both definition sets
+    /// (`Partial`: exact sums, per segment, and the cases' values for the bootstrap); partials
+    /// folded into the sums and the bootstrap's replicate sums (`State`).
+    struct Pass: PartitionScan {
+        let reader: DatasetReader
+        let k: Int
+        /// Threads the bootstrap's replicate kernel uses while a partial is combined.
+        let threads: Int
+        let sliceKeys: [String]
+        let window: TimeWindow?
+        let bootstrap: (iterations: Int, seed: UInt64)?
+        let collectCases: Bool
+        let events: DictionaryIndex
+        let isRelevant: [Bool]
+        /// Graded gain of an event type: 2 for a conversion, 1 otherwise.
+        let gainOfEvent: [Double]
+        let itemCount: Int
+        /// 1/log2(i+1) for positions 1...k, and the ideal DCG of 1...k relevant items.
+        let disc: [Double]
+        let idcg: [Double]
+        let ctxKeys: DictionaryIndex
+        let ctxValues: DictionaryIndex
+        let keyCodes: [Int32]
+
+        init(
+            reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String], sliceKeys: [String], window: TimeWindow?,
+            bootstrap: (iterations: Int, seed: UInt64)?
+        ) throws {
+            self.reader = reader
+            self.k = k
+            self.threads = threads
+            self.sliceKeys = sliceKeys
+            self.window = window
+            self.bootstrap = bootstrap
+            collectCases = bootstrap != nil
+            let eventIndex = DictionaryIndex(try reader.dictionary("event_type"))
+            events = eventIndex
+            let wanted = Set(relevantEvents.map { $0.lowercased() })
+            isRelevant = (0..<eventIndex.count).map { wanted.contains(eventIndex.string(Int32($0)).lowercased()) }
+            gainOfEvent = (0..<eventIndex.count).map { eventIndex.string(Int32($0)).lowercased() == "conversion" ? 2.0 : 1.0 }
+            itemCount = try reader.dictionary("item_id").count
+            var discount = [Double](repeating: 0, count: k + 1)
+            var ideal = [Double](repeating: 0, count: k + 1)
+            for i in 1...k {
+                discount[i] = 1 / log2(Double(i + 1))
+                ideal[i] = ideal[i - 1] + discount[i]
+            }
+            disc = discount
+            idcg = ideal
+            let keys = DictionaryIndex(try reader.dictionary("context_key"))
+            ctxKeys = keys
+            ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
+            keyCodes = sliceKeys.map { keys.code(of: $0) ?? -1 }
+        }
+
+        /// One partition's cases for the bootstrap: unit keys, segment ids, and the values of
+        /// the scored ones.
         struct PartCases: Sendable {
             var units: [UInt64] = []
             var segment: [Int64] = []
             var scored: [Int32] = []
             var values: [[Double]] = Array(repeating: [], count: 5)
         }
-        var rs = Sums()
-        var irs = Sums()
-        var bytes = 0
-        var segments: [Int64: (Sums, Sums)] = [:]
-        var cases = bootstrap.map { CaseBootstrap(iterations: $0.iterations, seed: $0.seed) }
-        // Partitions are folded in partition order: a fixed order of additions, with only a
-        // window of partitions' cases held at once.
-        try Morsels.foldPartitions(of: reader, threads: threads) {
-            p -> (Sums, Sums, Int, [Int64: (Sums, Sums)], PartCases) in
+
+        struct Partial: Sendable {
+            var recsysEval: Sums
+            var ir: Sums
+            var bytes: Int
+            var segments: [Int64: (Sums, Sums)]
+            var cases: PartCases
+        }
+
+        struct State {
+            var recsysEval = Sums()
+            var ir = Sums()
+            var bytes = 0
+            var segments: [Int64: (Sums, Sums)] = [:]
+            var cases: CaseBootstrap?
+        }
+
+        func start() -> State { State(cases: bootstrap.map { CaseBootstrap(iterations: $0.iterations, seed: $0.seed) }) }
+
+        func combine(_ part: Partial, into state: inout State) {
+            state.recsysEval.add(part.recsysEval)
+            state.ir.add(part.ir)
+            state.bytes += part.bytes
+            for (id, pair) in part.segments {
+                var total = state.segments[id] ?? (Sums(), Sums())
+                total.0.add(pair.0)
+                total.1.add(pair.1)
+                state.segments[id] = total
+            }
+            let pc = part.cases
+            state.cases?.add(
+                units: pc.units, segments: sliceKeys.isEmpty ? nil : pc.segment, scored: pc.scored, values: pc.values, threads: threads)
+        }
+
+        func scan(partition p: Int) throws -> Partial {
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)
@@ -277,36 +360,8 @@ public struct RankingMetrics: Sendable {
                     segments[id] = pair
                 }
             }
-            return (rs, irs, load.bytesTouched, segments, pc)
-        } combine: { (a, b, n, seg, pc) in
-            rs.add(a)
-            irs.add(b)
-            bytes += n
-            // Partition order, then segment id order: a fixed order of additions.
-            for id in seg.keys.sorted() {
-                var pair = segments[id] ?? (Sums(), Sums())
-                pair.0.add(seg[id]!.0)
-                pair.1.add(seg[id]!.1)
-                segments[id] = pair
-            }
-            cases?.add(
-                units: pc.units, segments: sliceKeys.isEmpty ? nil : pc.segment, scored: pc.scored, values: pc.values, threads: threads)
+            return Partial(recsysEval: rs, ir: irs, bytes: load.bytesTouched, segments: segments, cases: pc)
         }
-        var result = RankingMetrics(k: k, recsysEval: rs.means, ir: irs.means, bytesTouched: bytes)
-        if sliceKeys.isEmpty {
-            result.segments = [Segment(key: "__all__", values: [], recsysEval: result.recsysEval, ir: result.ir)]
-        } else {
-            for (id, sums) in segments {
-                result.segments.append(
-                    Segment(
-                        key: SegmentKeys.key(id, names: sliceKeys, values: ctxValues),
-                        values: SegmentKeys.values(id, count: sliceKeys.count, values: ctxValues), id: id, recsysEval: sums.0.means,
-                        ir: sums.1.means))
-            }
-            result.segments.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-        }
-        result.bootstrap = cases
-        return result
     }
 }
 
