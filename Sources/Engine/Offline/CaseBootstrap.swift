@@ -28,8 +28,8 @@ public final class CaseBootstrap: @unchecked Sendable {
 
     static let scale = 0x1p60
 
-    /// The metrics per case (recsys-eval's precision, recall, map, ndcg, hitrate).
-    public static let metrics = 5
+    /// The metrics per case: recsys-eval's, in `RankingMetric.recsysEval` order.
+    public static let metrics = RankingMetric.recsysEval.count
 
     public init(iterations: Int, seed: UInt64) {
         precondition(iterations >= 1, "at least one replicate")

@@ -13,24 +13,28 @@ import ColumnarStorage
 /// items; MRR is the reciprocal rank of the first relevant item within k (0 if none).
 ///
 /// The list is ordered by `rank` ascending (a stable sort; lists already in order, the common
-/// case, are not copied). Sums are compensated and combined in partition order, so the results
-/// do not depend on the thread count.
+/// case, are not copied). The metrics and their formulas are declared in `RankingMetric`. Sums
+/// are exact, so the results do not depend on the thread count or the partitioning.
 public struct RankingMetrics: Sendable {
     public enum Definitions: String, Sendable {
         case recsysEval = "recsys-eval"
         case ir
     }
 
+    /// Means over one scope's cases, per metric (`RankingMetric`).
     public struct Values: Sendable, Equatable {
         public var cases = 0
-        public var precision = 0.0
-        public var recall = 0.0
-        public var hitrate = 0.0
-        public var map = 0.0
-        public var ndcg = 0.0
-        public var mrr = 0.0
-        /// NDCG with graded gains: 2 for an item with a conversion, 1 for a click only.
-        public var ndcgGraded = 0.0
+        public var means = [Double](repeating: 0, count: RankingMetric.allCases.count)
+
+        public subscript(_ m: RankingMetric) -> Double { means[m.rawValue] }
+
+        public var precision: Double { self[.precision] }
+        public var recall: Double { self[.recall] }
+        public var hitrate: Double { self[.hitrate] }
+        public var map: Double { self[.map] }
+        public var ndcg: Double { self[.ndcg] }
+        public var mrr: Double { self[.mrr] }
+        public var ndcgGraded: Double { self[.ndcgGraded] }
     }
 
     /// One segment's values: the key is recsys-eval's segment key (`k1=v1|k2=v2`, parts sorted
@@ -54,29 +58,20 @@ public struct RankingMetrics: Sendable {
     public var bootstrap: CaseBootstrap?
     public var bytesTouched: Int
 
+    /// Exact sums of every metric over a scope's cases.
     struct Sums: Sendable {
         var cases = 0
-        var precision = ExactSum(), recall = ExactSum(), hitrate = ExactSum()
-        var map = ExactSum(), ndcg = ExactSum(), mrr = ExactSum()
-        var ndcgGraded = ExactSum()
+        var sums = [ExactSum](repeating: ExactSum(), count: RankingMetric.allCases.count)
 
         mutating func add(_ o: Sums) {
             cases += o.cases
-            precision.add(o.precision)
-            recall.add(o.recall)
-            hitrate.add(o.hitrate)
-            map.add(o.map)
-            ndcg.add(o.ndcg)
-            mrr.add(o.mrr)
-            ndcgGraded.add(o.ndcgGraded)
+            for m in sums.indices { sums[m].add(o.sums[m]) }
         }
 
         var means: Values {
             guard cases > 0 else { return Values() }
             let n = Double(cases)
-            return Values(
-                cases: cases, precision: precision.value / n, recall: recall.value / n, hitrate: hitrate.value / n,
-                map: map.value / n, ndcg: ndcg.value / n, mrr: mrr.value / n, ndcgGraded: ndcgGraded.value / n)
+            return Values(cases: cases, means: sums.map { $0.value / n })
         }
     }
 
@@ -169,7 +164,7 @@ public struct RankingMetrics: Sendable {
             var units: [UInt64] = []
             var segment: [Int64] = []
             var scored: [Int32] = []
-            var values: [[Double]] = Array(repeating: [], count: 5)
+            var values: [[Double]] = Array(repeating: [], count: RankingMetric.recsysEval.count)
         }
 
         struct Partial: Sendable {
@@ -319,39 +314,25 @@ public struct RankingMetrics: Sendable {
                     }
                 }
                 let nr = rset.count
+                var c = RankingMetric.Case(
+                    k: k, shown: t, hits: hits, relevant: nr, apSum: apSum, dcg: dcg, idealDCG: nr > 0 ? idcg[min(nr, k)] : 0,
+                    gradedDCG: gradedDCG, idealGradedDCG: 0, firstHit: firstHit)
+                if nr > 0 {
+                    c.idealGradedDCG = rgain.sorted(by: >).prefix(k).enumerated().reduce(0.0) { $0 + $1.element * disc[$1.offset + 1] }
+                }
                 func score(_ rs: inout Sums, _ irs: inout Sums) {
                     // recsys-eval: every case (counted above).
-                    if t > 0 {
-                        rs.precision.add(Double(hits) / Double(t))
-                        rs.hitrate.add(hits > 0 ? 1 : 0)
-                        if nr > 0 {
-                            rs.map.add(apSum / Double(min(nr, k)))
-                            rs.ndcg.add(dcg / idcg[min(nr, k)])
-                        }
-                    }
-                    if nr > 0 { rs.recall.add(Double(hits) / Double(nr)) }
-                    if firstHit > 0 { rs.mrr.add(1 / Double(firstHit)) }
+                    for m in RankingMetric.allCases { rs.sums[m.rawValue].add(m.recsysEvalValue(c)) }
                     // ir: requests with a relevant item.
                     if nr > 0 {
                         irs.cases += 1
-                        irs.precision.add(Double(hits) / Double(k))
-                        irs.recall.add(Double(hits) / Double(nr))
-                        irs.hitrate.add(hits > 0 ? 1 : 0)
-                        irs.map.add(apSum / Double(min(nr, k)))
-                        irs.ndcg.add(dcg / idcg[min(nr, k)])
-                        let ideal = rgain.sorted(by: >).prefix(k).enumerated().reduce(0.0) { $0 + $1.element * disc[$1.offset + 1] }
-                        irs.ndcgGraded.add(gradedDCG / ideal)
-                        if firstHit > 0 { irs.mrr.add(1 / Double(firstHit)) }
+                        for m in RankingMetric.allCases { irs.sums[m.rawValue].add(m.irValue(c)) }
                     }
                 }
                 score(&rs, &irs)
                 if collectCases {
                     pc.scored.append(caseOfCode[code])
-                    pc.values[0].append(t > 0 ? Double(hits) / Double(t) : 0)
-                    pc.values[1].append(nr > 0 ? Double(hits) / Double(nr) : 0)
-                    pc.values[2].append(t > 0 && nr > 0 ? apSum / Double(min(nr, k)) : 0)
-                    pc.values[3].append(t > 0 && nr > 0 ? dcg / idcg[min(nr, k)] : 0)
-                    pc.values[4].append(t > 0 && hits > 0 ? 1 : 0)
+                    for (i, m) in RankingMetric.recsysEval.enumerated() { pc.values[i].append(m.recsysEvalValue(c)) }
                 }
                 if !segmentOf.isEmpty {
                     let id = segmentOf[row]

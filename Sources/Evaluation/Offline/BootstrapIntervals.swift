@@ -7,8 +7,7 @@ import Engine
 /// partitioning. All metrics share the replicates; recsys-eval's own intervals (index resampling
 /// in map order) are not reproducible, so these are not expected to equal them.
 struct BootstrapIntervals {
-    /// [metric 0...4][segment or -1 for global] -> interval; metrics in the order precision,
-    /// recall, map, ndcg, hitrate.
+    /// [metric][segment or -1 for global] -> interval; metrics in `RankingMetric.recsysEval` order.
     var global: [(Double, Double)?]
     var bySegment: [[(Double, Double)?]]
 
@@ -19,11 +18,11 @@ struct BootstrapIntervals {
             guard let g, boot.cases[g] > 1 else { return nil }
             return PoissonBootstrap.percentileInterval(boot.means(metric: m, group: g), level: level).map { ($0.lower, $0.upper) }
         }
-        global = (0..<5).map { interval($0, 0) }
-        bySegment = ranking.segments.map { seg in (0..<5).map { interval($0, boot.group(ofSegment: seg.id)) } }
+        global = RankingMetric.recsysEval.indices.map { interval($0, 0) }
+        bySegment = ranking.segments.map { seg in RankingMetric.recsysEval.indices.map { interval($0, boot.group(ofSegment: seg.id)) } }
     }
 
     static func metricIndex(_ name: String) -> Int? {
-        ["precision": 0, "recall": 1, "map": 2, "ndcg": 3, "hitrate": 4][name]
+        RankingMetric(name: name).flatMap { RankingMetric.recsysEval.firstIndex(of: $0) }
     }
 }

@@ -1,3 +1,5 @@
+import Engine
+
 /// The offline part of a recsys-eval eval config (SPEC section 3.3), validated.
 public struct OfflineConfig: Sendable, Equatable {
     public struct Metric: Sendable, Equatable {
@@ -29,7 +31,7 @@ public struct OfflineConfig: Sendable, Equatable {
             && a.testWindow?.end == b.testWindow?.end && a.bootstrap == b.bootstrap
     }
 
-    static let knownMetrics: Set<String> = ["precision", "recall", "map", "ndcg", "hitrate", "coverage", "novelty", "diversity"]
+    static let knownMetrics = Set(RankingMetric.recsysEval.map(\.name) + ["coverage", "novelty", "diversity"])
 }
 
 extension OfflineConfig {

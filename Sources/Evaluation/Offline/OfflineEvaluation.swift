@@ -73,13 +73,8 @@ public struct OfflineEvaluation {
             default:
                 let r = ranking[m.k]!
                 let v = segment.map { r.segments[$0].recsysEval } ?? r.recsysEval
-                switch m.name {
-                case "precision": return v.precision
-                case "recall": return v.recall
-                case "map": return v.map
-                case "ndcg": return v.ndcg
-                default: return v.hitrate
-                }
+                guard let metric = RankingMetric(name: m.name) else { preconditionFailure("config check lets only known metrics in") }
+                return v[metric]
             }
         }
         // Bootstrap intervals for per-case metrics (SPEC 6.5), when enabled.
@@ -214,29 +209,17 @@ public struct OfflineEvaluation {
     /// recsys-eval's meaning.
     static func irSection(config: OfflineConfig, ranking: [Int: RankingMetrics]) throws -> JSONValue {
         func values(_ v: RankingMetrics.Values, _ k: Int, _ names: [String]) -> [JSONValue] {
-            names.map { name in
-                let x: Double
-                switch name {
-                case "precision": x = v.precision
-                case "recall": x = v.recall
-                case "map": x = v.map
-                case "ndcg": x = v.ndcg
-                case "hitrate": x = v.hitrate
-                case "ndcg_graded": x = v.ndcgGraded
-                default: x = v.mrr
-                }
-                return metricResult("\(name)@\(k)", x)
-            }
+            names.compactMap { name in RankingMetric(name: name).map { metricResult("\(name)@\(k)", v[$0]) } }
         }
         var metrics: [JSONValue] = []
         var cases: [(String, JSONValue)] = []
         var segments: [String: [JSONValue]] = [:]
         var order: [String] = []
         for k in config.metrics.map(\.k).reduce(into: [Int](), { if !$0.contains($1) { $0.append($1) } }) {
+            // The configured ranking metrics, then the ones only the IR set defines.
             let names =
-                config.metrics.filter { $0.k == k && !["coverage", "novelty", "diversity"].contains($0.name) }.map(\.name) + [
-                    "mrr", "ndcg_graded",
-                ]
+                config.metrics.filter { $0.k == k && RankingMetric(name: $0.name) != nil }.map(\.name)
+                + RankingMetric.allCases.filter { !RankingMetric.recsysEval.contains($0) }.map(\.name)
             let r = ranking[k]!
             metrics += values(r.ir, k, names)
             cases.append(("@\(k)", .number(Double(r.ir.cases))))
