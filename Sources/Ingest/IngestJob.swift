@@ -8,6 +8,9 @@ import Dispatch
 
 /// JSONL logs in, one dataset file out (format-spec/README.md).
 ///
+/// Each input argument names a file, a directory or a glob pattern (`InputPaths`); the files are
+/// read in argument order, a directory's or pattern's in byte order of their paths.
+///
 /// Phase 1 reads each input in chunks of whole lines, parses and validates the chunks on all
 /// workers, and appends the rows, in input order, to their request-id hash partition (spilling
 /// past the memory budget). Phase 2 merges the workers' dictionaries into sorted dataset-wide
@@ -23,6 +26,8 @@ public final class IngestJob {
     private var bytesRead: UInt64 = 0
 
     public init(options: IngestOptions) {
+        precondition(options.maxLineBytes >= 1, "maxLineBytes is at least 1")
+        precondition(options.chunkSize >= 16, "chunkSize is at least 16 bytes")
         self.options = options
         workers = (0..<options.threads).map { _ in WorkerState() }
     }
@@ -53,19 +58,25 @@ public final class IngestJob {
         if FileSystem.isDirectory(options.output) {
             throw StorageError.input(path: options.output, reason: "is a directory; give the dataset file to write")
         }
-        // Open every input first so a missing file fails before any work.
-        var sources: [(TableKind, String, InputSource)] = []
-        var knownBytes: UInt64 = 0
-        var unknownSize = false
+        // Expand directories and patterns, and look at every file, before any work: a missing
+        // file or a pattern that matches nothing fails at once, and the sizes choose the
+        // partition count. Files are opened for reading one at a time, later.
+        var files: [ChunkStream.File] = []
         for t in TableKind.allCases {
-            for path in options.inputs(t) {
-                let s = try InputSource(path: path)
-                if let n = s.sizeOnDisk {
-                    knownBytes += s.compression == .none ? n : n * 6
-                } else {
-                    unknownSize = true
-                }
-                sources.append((t, path, s))
+            for argument in options.inputs(t) {
+                for path in try InputPaths.expand(argument) { files.append(ChunkStream.File(table: t, path: path)) }
+            }
+        }
+        var knownBytes: UInt64 = 0
+        var diskBytes: UInt64 = 0
+        var unknownSize = false
+        for f in files {
+            let probe = try InputSource.probe(path: f.path)
+            if let n = probe.sizeOnDisk {
+                knownBytes += probe.compression == .none ? n : n * 6
+                diskBytes += n
+            } else {
+                unknownSize = true
             }
         }
         let estimate = unknownSize ? max(knownBytes, 8 << 30) : knownBytes
@@ -75,94 +86,99 @@ public final class IngestJob {
         let store = PartitionStore(
             partitions: partitions, budget: options.memoryLimit / 2, spillDirectory: directory, threads: options.threads)
         let rejects = RejectsWriter(path: options.resolvedRejectsPath)
-        let totalDisk: UInt64? = unknownSize ? nil : sources.reduce(0) { $0 + ($1.2.sizeOnDisk ?? 0) }
+        let totalDisk: UInt64? = unknownSize ? nil : diskBytes
         var rowsSoFar = 0
-        var diskDone: UInt64 = 0
 
         // Phase 1: parse, validate, partition.
         let t0 = monotonicSeconds()
-        for (sourceIndex, (table, path, input)) in sources.enumerated() {
-            var chunker = LineChunker(
-                input: input, source: sourceIndex, table: table,
-                chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes)
-            var finished = false
-            func readRound() throws -> (chunks: [LineChunk], oversize: [OversizeLine]) {
-                var round: [LineChunk] = []
-                while !finished && round.count < options.threads * 2 {
-                    guard let c = try chunker.next() else {
-                        finished = true
-                        break
-                    }
-                    round.append(c)
+        var stream = ChunkStream(files: files, chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes)
+        var finished = false
+        // A round is what the workers parse at once: two chunks per thread.
+        func readRound() throws -> [LineChunk] {
+            var round: [LineChunk] = []
+            while !finished && round.count < options.threads * 2 {
+                guard let c = try stream.next() else {
+                    finished = true
+                    break
                 }
-                defer { chunker.oversize.removeAll() }
-                return (round, chunker.oversize)
+                round.append(c)
             }
-            func commit(_ oversize: [OversizeLine], _ results: [ChunkResult]) throws {
-                for o in oversize {
-                    counts[table.rawValue].read += 1
-                    counts[table.rawValue].rejected += 1
-                    let err = RowError(
-                        field: "", reason: "line is \(o.length) bytes, longer than the limit of \(options.maxLineBytes) (--max-line-bytes)")
-                    try o.prefix.withUnsafeBytes { (raw) throws in
-                        try rejects.add(source: path, line: o.line, table: table, error: err, raw: raw, truncatedFrom: o.length)
+            return round
+        }
+        func commit(_ results: [ChunkResult]) throws {
+            for (k, r) in results.enumerated() {
+                let table = r.table
+                // Rejects in input order: file by file, a file's over-long lines before the lines
+                // that follow them.
+                var next = 0
+                for (i, piece) in r.pieces.enumerated() {
+                    let path = files[piece.source].path
+                    for o in piece.oversize {
+                        counts[table.rawValue].read += 1
+                        counts[table.rawValue].rejected += 1
+                        rowsSoFar += 1
+                        try o.prefix.withUnsafeBytes { (raw) throws in
+                            try rejects.add(
+                                source: path, line: o.line, table: table, error: o.error(limit: options.maxLineBytes), raw: raw,
+                                truncatedFrom: o.length)
+                        }
                     }
-                }
-                for (k, r) in results.enumerated() {
-                    counts[table.rawValue].read += r.read
-                    counts[table.rawValue].blank += r.blank
-                    counts[table.rawValue].written += r.written
-                    counts[table.rawValue].rejected += r.rejects.count
-                    rowsSoFar += r.read
-                    for rej in r.rejects {
+                    while next < r.rejects.count && r.rejects[next].piece == i {
+                        let rej = r.rejects[next]
                         try rej.raw.withUnsafeBytes { (raw) throws in
                             try rejects.add(source: path, line: rej.line, table: table, error: rej.error, raw: raw)
                         }
-                    }
-                    for (p, b) in r.batches.enumerated() {
-                        try store.append(b, partition: p, table: table, worker: k % options.threads)
+                        next += 1
                     }
                 }
-                progress(IngestProgress(phase: "parsing", bytesRead: diskDone + input.rawBytesRead, bytesTotal: totalDisk, rows: rowsSoFar))
-            }
-            // A three-stage pipeline: while the workers parse round k, this thread commits round
-            // k-1 (in input order) and reads round k+1.
-            var round = try readRound()
-            var previous: (oversize: [OversizeLine], results: [ChunkResult])? = nil
-            while !round.chunks.isEmpty || !round.oversize.isEmpty || previous != nil {
-                let parsed = DisjointSlots<[ChunkResult]>(count: 1)
-                let done = DispatchSemaphore(value: 0)
-                let chunks = round.chunks
-                let working = !chunks.isEmpty
-                let ws = workers
-                let threads = options.threads
-                if working {
-                    DispatchQueue.global().async {
-                        parsed[0] = IngestJob.parse(chunks, workers: ws, threads: threads, partitions: partitions)
-                        done.signal()
-                    }
-                }
-                var failure: Error? = nil
-                do {
-                    if let previous { try commit(previous.oversize, previous.results) }
-                    let next = try readRound()
-                    if working { done.wait() }
-                    previous = (round.oversize, working ? parsed.take(0)! : [])
-                    round = next
-                } catch {
-                    failure = error
-                }
-                if let failure {
-                    if working { done.wait() }
-                    throw failure
-                }
-                if round.chunks.isEmpty && round.oversize.isEmpty, let last = previous {
-                    try commit(last.oversize, last.results)
-                    previous = nil
+                counts[table.rawValue].read += r.read
+                counts[table.rawValue].blank += r.blank
+                counts[table.rawValue].written += r.written
+                counts[table.rawValue].rejected += r.rejects.count
+                rowsSoFar += r.read
+                for (p, b) in r.batches.enumerated() {
+                    try store.append(b, partition: p, table: table, worker: k % options.threads)
                 }
             }
-            diskDone += input.rawBytesRead
+            progress(IngestProgress(phase: "parsing", bytesRead: stream.rawBytesRead, bytesTotal: totalDisk, rows: rowsSoFar))
         }
+        // A three-stage pipeline over every file: while the workers parse round k, this thread
+        // commits round k-1 (in input order) and reads round k+1.
+        var round = try readRound()
+        var previous: [ChunkResult]? = nil
+        while !round.isEmpty || previous != nil {
+            let parsed = DisjointSlots<[ChunkResult]>(count: 1)
+            let done = DispatchSemaphore(value: 0)
+            let chunks = round
+            let working = !chunks.isEmpty
+            let ws = workers
+            let threads = options.threads
+            if working {
+                DispatchQueue.global().async {
+                    parsed[0] = IngestJob.parse(chunks, workers: ws, threads: threads, partitions: partitions)
+                    done.signal()
+                }
+            }
+            var failure: Error? = nil
+            do {
+                if let previous { try commit(previous) }
+                let next = try readRound()
+                if working { done.wait() }
+                previous = working ? parsed.take(0)! : nil
+                round = next
+            } catch {
+                failure = error
+            }
+            if let failure {
+                if working { done.wait() }
+                throw failure
+            }
+            if round.isEmpty, let last = previous {
+                try commit(last)
+                previous = nil
+            }
+        }
+        let diskDone = stream.rawBytesRead
         for t in TableKind.allCases {
             let c = counts[t.rawValue]
             precondition(c.read == c.written + c.rejected, "row accounting broken for \(t)")
@@ -231,7 +247,7 @@ public final class IngestJob {
             meta.append(("ingest.\(t).rows_written", String(c.written)))
             meta.append(("ingest.\(t).rows_rejected", String(c.rejected)))
             meta.append(("ingest.\(t).blank_lines", String(c.blank)))
-            meta.append(("ingest.\(t).sources", options.inputs(t).joined(separator: "\n")))
+            meta.append(("ingest.\(t).sources", files.filter { $0.table == t }.map(\.path).joined(separator: "\n")))
         }
         let footer = DatasetFooter(
             createdBy: options.createdBy, tables: DatasetSchema.tables, dictionaries: dictDescriptors,
@@ -243,6 +259,7 @@ public final class IngestJob {
             rejectsPath: rejects.count > 0 ? rejects.path : nil, spilledBytes: store.spilledBytes,
             dictionaryEntries: zip(DatasetSchema.globalDictionaries, dicts.map(\.count)).map { ($0, $1) })
         summary.firstRejects = rejects.samples
+        summary.inputFiles = files.count
         summary.parseSeconds = t1 - t0
         summary.encodeSeconds = monotonicSeconds() - t1
         return summary
@@ -285,13 +302,19 @@ public final class IngestJob {
     }
 
     struct Reject {
+        /// The chunk piece (file) the line is in, by index into the chunk's pieces.
+        var piece: Int
         var line: Int
         var error: RowError
         var raw: [UInt8]
     }
 
     struct ChunkResult {
+        var table: TableKind
+        /// The chunk's files, with the over-long lines before each file's lines in the chunk.
+        var pieces: [LineChunk.Piece]
         var batches: [TableBatch]
+        /// In input order.
         var rejects: [Reject] = []
         var read = 0
         var written = 0
@@ -334,14 +357,20 @@ public final class IngestJob {
         case .outcomes: oc = Array(repeating: OutcomeBatch(), count: partitions)
         case .assignments: asg = Array(repeating: AssignmentBatch(), count: partitions)
         }
-        var result = ChunkResult(batches: [])
+        var result = ChunkResult(table: table, pieces: chunk.pieces, batches: [])
         worker.ensureScratch(chunk.bytes.count + 16)
         chunk.bytes.withUnsafeBufferPointer { buf in
             guard let base = buf.baseAddress else { return }
             let n = buf.count
             var start = 0
-            var line = chunk.firstLine
+            var piece = 0
+            var line = chunk.pieces[0].firstLine
             while start < n {
+                // Pieces start at line starts; an empty one (only over-long lines) is passed over.
+                while piece + 1 < chunk.pieces.count && start >= chunk.pieces[piece + 1].start {
+                    piece += 1
+                    line = chunk.pieces[piece].firstLine
+                }
                 var end = n
                 if let nl = memchr(base + start, 0x0A, n - start) {
                     end = UnsafeRawPointer(nl) - UnsafeRawPointer(base)
@@ -373,7 +402,8 @@ public final class IngestJob {
                     case .assignments: try worker.parser.parseAssignment(&cursor)
                     }
                 } catch {
-                    result.rejects.append(Reject(line: line, error: error, raw: Array(UnsafeBufferPointer(rebasing: buf[start..<stop]))))
+                    result.rejects.append(
+                        Reject(piece: piece, line: line, error: error, raw: Array(UnsafeBufferPointer(rebasing: buf[start..<stop]))))
                     continue
                 }
                 let p = partitions == 1 ? 0 : Int(XXH64.hash(worker.parser.request!.buffer) % UInt64(partitions))

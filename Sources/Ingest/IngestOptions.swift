@@ -4,6 +4,8 @@ import ColumnarStorage
 /// What to ingest and how. Defaults suit a laptop: 2 GiB of memory, zstd level 1, 16 Ki-row
 /// row groups, and failure when more than 5% of a table's rows are rejected.
 public struct IngestOptions: Sendable {
+    /// Input arguments per table, each a file, a directory or a glob pattern (see `InputPaths`
+    /// for what each names and in which order), or `-` for standard input.
     public var exposures: [String] = []
     public var outcomes: [String] = []
     public var assignments: [String] = []
@@ -55,6 +57,8 @@ public struct TableCounts: Sendable, Equatable {
 public struct IngestSummary: Sendable {
     public var tables: [TableCounts]
     public var inputBytes: UInt64
+    /// Files read, once directories and patterns are expanded.
+    public var inputFiles = 0
     public var datasetBytes: UInt64
     public var partitions: Int
     /// Set when at least one line was rejected.

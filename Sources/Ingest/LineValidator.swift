@@ -19,6 +19,7 @@ public struct LineValidator {
     public let maxLineBytes: Int
 
     public init(table: TableKind, maxLineBytes: Int = 64 << 20) {
+        precondition(maxLineBytes >= 1, "maxLineBytes is at least 1")
         self.table = table
         self.maxLineBytes = maxLineBytes
     }
@@ -42,15 +43,12 @@ public struct LineValidator {
         let worker = WorkerState()
         var summary = Summary()
         while let chunk = try chunker.next() {
-            for o in chunker.oversize {
+            // One file: one piece, whose over-long lines come before its first line.
+            for o in chunk.pieces[0].oversize {
                 summary.lines += 1
                 summary.invalid += 1
-                finding(
-                    Finding(
-                        line: o.line,
-                        error: RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(maxLineBytes)")))
+                finding(Finding(line: o.line, error: o.error(limit: maxLineBytes)))
             }
-            chunker.oversize.removeAll()
             let r = IngestJob.parseChunk(chunk, worker: worker, partitions: 1)
             summary.lines += r.read
             summary.blank += r.blank
@@ -58,14 +56,6 @@ public struct LineValidator {
             summary.invalid += r.rejects.count
             for rej in r.rejects { finding(Finding(line: rej.line, error: rej.error)) }
             worker.interners = WorkerInterners()
-        }
-        for o in chunker.oversize {
-            summary.lines += 1
-            summary.invalid += 1
-            finding(
-                Finding(
-                    line: o.line, error: RowError(field: "", reason: "line is \(o.length) bytes, longer than the limit of \(maxLineBytes)"))
-            )
         }
         return summary
     }

@@ -12,12 +12,23 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Convert JSONL exposure, outcome and assignment logs into one columnar dataset.",
         discussion: """
-            Inputs may be plain, gzip or zstd (detected from the content) and may be repeated; \
-            `-` reads standard input. Every line is validated against exposure.v1, outcome.v1 or \
+            Each input is a file, a directory or a glob pattern, and may be repeated; `-` reads \
+            standard input. A directory means every regular file directly in it (not in \
+            subdirectories; hidden files skipped); a pattern such as 'dump/*.jsonl.zst' is \
+            expanded by receval (quote it so the shell leaves it alone) and matches files only. \
+            Order: inputs in the order given, and a directory's or a pattern's files in byte-wise \
+            order of their paths (as `LC_ALL=C ls`). A directory or pattern that names no file \
+            is an error. Each file may be plain, gzip or zstd (detected from its content, \
+            whatever its name); a UTF-8 byte-order mark at its start is skipped, and a line may \
+            end in \\n or \\r\\n.
+
+            Every line is validated against exposure.v1, outcome.v1 or \
             assignment.v1. A line that fails goes to the rejects file (default DATASET.rejects.jsonl) \
             with its source, line number, field path, reason and the original text; for every \
             table, rows read = rows written + rows rejected. Empty and whitespace-only lines are \
-            not rows: they are skipped and counted as blank.
+            not rows: they are skipped and counted as blank. A line longer than --max-line-bytes \
+            is rejected without being read whole: the rest of it is skipped up to its newline, and \
+            its first KiB goes to the rejects file.
 
             Policy: if more than --max-reject-rate of a table's rows are rejected, no dataset is \
             written (the rejects file still is) and the exit code is 5.
@@ -28,11 +39,17 @@ struct IngestCommand: ParsableCommand {
             Exit codes: 0 success, 1 error (I/O, bad flags), 5 too many rejected rows. \(ExitStatus.summary)
             """)
 
-    @Option(name: .customLong("exposures"), help: ArgumentHelp("Exposure JSONL (repeatable).", valueName: "FILE"))
+    @Option(
+        name: .customLong("exposures"),
+        help: ArgumentHelp("Exposure JSONL: a file, a directory or a quoted glob pattern (repeatable).", valueName: "PATH"))
     var exposures: [String] = []
-    @Option(name: .customLong("outcomes"), help: ArgumentHelp("Outcome JSONL (repeatable).", valueName: "FILE"))
+    @Option(
+        name: .customLong("outcomes"),
+        help: ArgumentHelp("Outcome JSONL: a file, a directory or a quoted glob pattern (repeatable).", valueName: "PATH"))
     var outcomes: [String] = []
-    @Option(name: .customLong("assignments"), help: ArgumentHelp("Assignment JSONL (repeatable).", valueName: "FILE"))
+    @Option(
+        name: .customLong("assignments"),
+        help: ArgumentHelp("Assignment JSONL: a file, a directory or a quoted glob pattern (repeatable).", valueName: "PATH"))
     var assignments: [String] = []
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Dataset file to write.", valueName: "DATASET"))
     var output: String
@@ -49,7 +66,9 @@ struct IngestCommand: ParsableCommand {
     var level: Int32 = 1
     @Option(name: .customLong("row-group-rows"), help: "Rows per row group (bounds what is decompressed at once).")
     var rowGroupRows: Int = 16_384
-    @Option(name: .customLong("max-line-bytes"), help: "Longer lines are rejected without being loaded.")
+    @Option(
+        name: .customLong("max-line-bytes"),
+        help: "Longer lines (without their line ending) are rejected without being loaded whole, e.g. 1M.")
     var maxLineBytes: String = "64M"
     @Option(name: .customLong("max-reject-rate"), help: "Largest share of rejected rows per table before the ingest fails (0-1).")
     var maxRejectRate: Double = 0.05
@@ -60,7 +79,7 @@ struct IngestCommand: ParsableCommand {
 
     func validate() throws {
         if exposures.isEmpty && outcomes.isEmpty && assignments.isEmpty {
-            throw ValidationError("give at least one input: --exposures FILE, --outcomes FILE or --assignments FILE")
+            throw ValidationError("give at least one input: --exposures PATH, --outcomes PATH or --assignments PATH")
         }
         guard Codec(name: codec) != nil else { throw ValidationError("--codec must be zstd, lz4 or none, not '\(codec)'") }
         guard let limit = parseByteSize(memoryLimit) else {
@@ -68,7 +87,9 @@ struct IngestCommand: ParsableCommand {
         }
         // Below this the fixed buffers (read-ahead chunks, parsed rounds, dictionaries) dominate.
         guard limit >= 512 << 20 else { throw ValidationError("--memory-limit must be at least 512M") }
-        guard parseByteSize(maxLineBytes) != nil else { throw ValidationError("--max-line-bytes: cannot read '\(maxLineBytes)'; try 64M") }
+        guard let lineLimit = parseByteSize(maxLineBytes), lineLimit >= 1 else {
+            throw ValidationError("--max-line-bytes: cannot read '\(maxLineBytes)'; try 64M")
+        }
         guard (0...1).contains(maxRejectRate) else { throw ValidationError("--max-reject-rate must be between 0 and 1") }
         guard rowGroupRows >= 1 else { throw ValidationError("--row-group-rows must be at least 1") }
         if let p = partitions, p < 1 || p > 65_536 { throw ValidationError("--partitions must be between 1 and 65536") }
@@ -129,6 +150,7 @@ struct IngestCommand: ParsableCommand {
         let secs = Terminal.now() - start
         var s =
             "wrote \(output): \(ProgressBar.size(Double(summary.datasetBytes))) from \(ProgressBar.size(Double(summary.inputBytes))) of input"
+        if summary.inputFiles > 1 { s += " (\(summary.inputFiles) files)" }
         s +=
             " in \((secs * 100).rounded() / 100) s (\(Int(Double(summary.inputBytes) / secs / 1e6)) MB/s), \(summary.partitions) partition(s)\n"
         for t in TableKind.allCases {

@@ -9,7 +9,9 @@ struct ValidateCommand: ParsableCommand {
         abstract: "Check a JSONL file against exposure.v1, outcome.v1 or assignment.v1.",
         discussion: """
             Prints one line per invalid record, `FILE:LINE: field PATH: MESSAGE`, then a summary. \
-            Empty lines are skipped. Gzip and zstd input is decoded.
+            Empty lines are skipped. Gzip and zstd input is decoded. Lines are read as `ingest` \
+            reads them: a byte-order mark at the start is skipped, \\r\\n ends a line like \\n, \
+            and a line longer than --max-line-bytes is invalid and skipped without being read whole.
 
             Exit codes: 0 every line is valid, 4 at least one line is invalid (a check failed on \
             readable input), 1 the input cannot be read or the flags are wrong. \(ExitStatus.summary)
@@ -19,6 +21,10 @@ struct ValidateCommand: ParsableCommand {
     var schema: String
     @Option(help: ArgumentHelp("JSONL file to check (- for standard input).", valueName: "FILE"))
     var input: String
+    @Option(
+        name: .customLong("max-line-bytes"),
+        help: "Longer lines (without their line ending) are invalid, and skipped without being loaded whole, e.g. 1M.")
+    var maxLineBytes: String = "64M"
     @Option(name: .customLong("max-errors"), help: "Stop printing after this many errors (all lines are still counted).")
     var maxErrors: Int = 100
     @Flag(help: "Print only the summary.")
@@ -29,10 +35,14 @@ struct ValidateCommand: ParsableCommand {
             Terminal.err("error: unknown schema '\(schema)'; use exposure.v1, outcome.v1 or assignment.v1\n")
             throw ExitCode(ExitStatus.error.rawValue)
         }
+        guard let lineLimit = parseByteSize(maxLineBytes), lineLimit >= 1 else {
+            Terminal.err("error: --max-line-bytes: cannot read '\(maxLineBytes)'; try 64M\n")
+            throw ExitCode(ExitStatus.error.rawValue)
+        }
         var printed = 0
         let summary: LineValidator.Summary
         do {
-            summary = try LineValidator(table: table).validate(path: input) { f in
+            summary = try LineValidator(table: table, maxLineBytes: lineLimit).validate(path: input) { f in
                 if quiet { return }
                 if printed < maxErrors {
                     let field = f.error.field.isEmpty ? "" : " field \(f.error.field):"

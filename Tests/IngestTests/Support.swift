@@ -86,4 +86,21 @@ enum Support {
     }
 
     static func read(_ path: String) -> String { try! String(contentsOfFile: path, encoding: .utf8) }
+
+    /// Compresses `path` in place with the `gzip` or `zstd` command (`path.gz` / `path.zst`,
+    /// the original removed) and returns the new path.
+    static func compress(_ path: String, with tool: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = tool == "gzip" ? ["gzip", "-n", "-q", path] : ["zstd", "-q", "--rm", path]
+        try p.run()
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0, "\(tool) failed on \(path); is it installed?")
+        return path + (tool == "gzip" ? ".gz" : ".zst")
+    }
+
+    /// The rejects file as JSON objects, in file order.
+    static func rejects(_ path: String) -> [[String: Any]] {
+        read(path).split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
 }
