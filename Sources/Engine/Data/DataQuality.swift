@@ -132,6 +132,15 @@ public struct DataQuality: Sendable {
         }
 
         func scan(partition p: Int) throws -> Partial {
+            // Locals, not `self`'s members: the loops below then touch no reference counts.
+            let window = self.window
+            let ctxKeys = self.ctxKeys
+            let ctxValues = self.ctxValues
+            let variants = self.variants
+            let items = self.items
+            let mask = self.mask
+            let keyCodes = self.keyCodes
+            let nValues = self.nValues
             let j = try PartitionJoin(
                 reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, window: window)
             var load = ColumnLoader(reader: reader, partition: p)

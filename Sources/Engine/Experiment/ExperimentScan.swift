@@ -254,6 +254,23 @@ public struct ExperimentScan: Sendable {
         func combine(_ partial: Partial, into merged: inout Merged) { merged.add(partial) }
 
         func scan(partition p: Int) throws -> Partial {
+            // Locals, not `self`'s members: the loops below then touch no reference counts.
+            let options = self.options
+            let users = self.users
+            let items = self.items
+            let events = self.events
+            let ctxKeys = self.ctxKeys
+            let ctxValues = self.ctxValues
+            let experiments = self.experiments
+            let experimentCount = self.experimentCount
+            let isClick = self.isClick
+            let isConversion = self.isConversion
+            let nVariants = self.nVariants
+            let sliceCodes = self.sliceCodes
+            let srmCodes = self.srmCodes
+            let covariateCode = self.covariateCode
+            let valueAsNumber = self.valueAsNumber
+            let pre = self.pre
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)

@@ -163,6 +163,21 @@ public struct InterleavingScan: Sendable {
         }
 
         func scan(partition p: Int) throws -> Partial {
+            // Locals, not `self`'s members: the loops below then touch no reference counts.
+            let o = self.o
+            let items = self.items
+            let users = self.users
+            let variants = self.variants
+            let events = self.events
+            let ctxKeys = self.ctxKeys
+            let ctxValues = self.ctxValues
+            let isClick = self.isClick
+            let isConversion = self.isConversion
+            let sliceCodes = self.sliceCodes
+            let teamKey = self.teamKey
+            let field = self.field
+            let a = self.a
+            let b = self.b
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)

@@ -554,6 +554,19 @@ public struct OffPolicyScan: Sendable {
         }
 
         func scan(partition p: Int) throws -> Partial {
+            // Locals, not `self`'s members: the loops below then touch no reference counts.
+            let o = self.o
+            let items = self.items
+            let users = self.users
+            let events = self.events
+            let ctxKeys = self.ctxKeys
+            let ctxValues = self.ctxValues
+            let isClick = self.isClick
+            let isConversion = self.isConversion
+            let isCompatEvent = self.isCompatEvent
+            let sliceCodes = self.sliceCodes
+            let slots = self.slots
+            let fittedPool = self.fittedPool
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let d = try OffPolicyScan.load(&load, requests: requests, items: items, users: users, events: events.count, extra: false)
@@ -703,6 +716,28 @@ public struct OffPolicyScan: Sendable {
         }
 
         func scan(partition p: Int) throws -> Partial {
+            // Locals, not `self`'s members: the loops below then touch no reference counts.
+            let o = self.o
+            let items = self.items
+            let users = self.users
+            let variants = self.variants
+            let events = self.events
+            let ctxKeys = self.ctxKeys
+            let ctxValues = self.ctxValues
+            let isClick = self.isClick
+            let isConversion = self.isConversion
+            let isCompatEvent = self.isCompatEvent
+            let sliceCodes = self.sliceCodes
+            let slots = self.slots
+            let compatPlan = self.compatPlan
+            let globalPlan = self.globalPlan
+            let segmentPlans = self.segmentPlans
+            let compatModel = self.compatModel
+            let qModel = self.qModel
+            let dSlot = self.dSlot
+            let termCount = self.termCount
+            let rewardName = self.rewardName
+            let targetName = self.targetName
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
             var load = ColumnLoader(reader: reader, partition: p)

@@ -233,6 +233,19 @@ public struct DistributionMetrics: Sendable, Equatable {
         func combine(_ part: Partial, into bytes: inout Int) { bytes += part.bytes }
 
         func scan(partition p: Int) throws -> Partial {
+            // Locals, not `self`'s members: the loops below then touch no reference counts.
+            let k = self.k
+            let window = self.window
+            let itemCount = self.itemCount
+            let events = self.events
+            let isRelevant = self.isRelevant
+            let rest = self.rest
+            let totals = self.totals
+            let groupOf = self.groupOf
+            let sliceCodes = self.sliceCodes
+            let nKeys = self.nKeys
+            let nValues = self.nValues
+            let bySegment = self.bySegment
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)

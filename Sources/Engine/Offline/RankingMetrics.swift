@@ -201,6 +201,19 @@ public struct RankingMetrics: Sendable {
         }
 
         func scan(partition p: Int) throws -> Partial {
+            // Locals, not `self`'s members: the loops below then touch no reference counts.
+            let k = self.k
+            let window = self.window
+            let collectCases = self.collectCases
+            let events = self.events
+            let isRelevant = self.isRelevant
+            let gainOfEvent = self.gainOfEvent
+            let itemCount = self.itemCount
+            let disc = self.disc
+            let idcg = self.idcg
+            let ctxKeys = self.ctxKeys
+            let ctxValues = self.ctxValues
+            let keyCodes = self.keyCodes
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)
