@@ -147,30 +147,24 @@ public final class IngestJob {
         var round = try readRound()
         var previous: [ChunkResult]? = nil
         while !round.isEmpty || previous != nil {
-            let parsed = DisjointSlots<[ChunkResult]>(count: 1)
-            let done = DispatchSemaphore(value: 0)
             let chunks = round
-            let working = !chunks.isEmpty
             let ws = workers
             let threads = options.threads
-            if working {
-                DispatchQueue.global().async {
-                    parsed[0] = IngestJob.parse(chunks, workers: ws, threads: threads, partitions: partitions)
-                    done.signal()
-                }
-            }
+            let parsing =
+                chunks.isEmpty
+                ? nil
+                : BackgroundTask { UncheckedBox(value: IngestJob.parse(chunks, workers: ws, threads: threads, partitions: partitions)) }
             var failure: Error? = nil
             do {
                 if let previous { try commit(previous) }
                 let next = try readRound()
-                if working { done.wait() }
-                previous = working ? parsed.take(0)! : nil
+                previous = parsing?.wait().value
                 round = next
             } catch {
                 failure = error
             }
             if let failure {
-                if working { done.wait() }
+                _ = parsing?.wait()
                 throw failure
             }
             if round.isEmpty, let last = previous {
@@ -211,19 +205,19 @@ public final class IngestJob {
         var p0 = 0
         while p0 < partitions {
             let wave = min(options.threads, partitions - p0)
-            let slots = DisjointSlots<Result<PreparedPartition, StorageError>>(count: wave)
             let base = p0
-            DisjointSlots<Int>.run(wave, threads: options.threads) { i in
-                slots[i] = Result { () throws(StorageError) -> PreparedPartition in
-                    let p = base + i
-                    let e = try store.load(partition: p, table: TableKind.exposures)
-                    let o = try store.load(partition: p, table: TableKind.outcomes)
-                    let a = try store.load(partition: p, table: TableKind.assignments)
-                    return encoder.encode(exposures: e, outcomes: o, assignments: a)
-                }
+            let prepared = Morsels.run(count: wave, threads: options.threads) { i in
+                UncheckedBox(
+                    value: Result { () throws(StorageError) -> PreparedPartition in
+                        let p = base + i
+                        let e = try store.load(partition: p, table: TableKind.exposures)
+                        let o = try store.load(partition: p, table: TableKind.outcomes)
+                        let a = try store.load(partition: p, table: TableKind.assignments)
+                        return encoder.encode(exposures: e, outcomes: o, assignments: a)
+                    })
             }
             for i in 0..<wave {
-                let prepared = try slots.take(i)!.get()
+                let prepared = try prepared[i].value.get()
                 store.release(partition: base + i)
                 partitionDescriptors.append(try place(prepared, writer))
             }
@@ -284,8 +278,7 @@ public final class IngestJob {
 
     private func mergeDictionaries() -> [SortedDictionary] {
         let ws = workers
-        let slots = DisjointSlots<SortedDictionary>(count: 7)
-        DisjointSlots<Int>.run(7, threads: options.threads) { i in
+        let merged = Morsels.run(count: 7, threads: options.threads) { i in
             let parts: [StringInterner]
             switch i {
             case 0: parts = ws.map(\.interners.user)
@@ -296,9 +289,9 @@ public final class IngestJob {
             case 5: parts = ws.map(\.interners.experiment)
             default: parts = ws.map(\.interners.variant)
             }
-            slots[i] = SortedDictionary(merging: parts)
+            return UncheckedBox(value: SortedDictionary(merging: parts))
         }
-        return (0..<7).map { slots.take($0)! }
+        return merged.map(\.value)
     }
 
     struct Reject {
@@ -323,16 +316,17 @@ public final class IngestJob {
 
     /// Parses a round of chunks: chunk `k` on worker `k % threads`, each worker in chunk order.
     static func parse(_ round: [LineChunk], workers ws: [WorkerState], threads: Int, partitions: Int) -> [ChunkResult] {
-        let slots = DisjointSlots<ChunkResult>(count: round.count)
         let chunks = round
-        DisjointSlots<Int>.run(min(threads, round.count), threads: threads) { w in
-            var k = w
-            while k < chunks.count {
-                slots[k] = IngestJob.parseChunk(chunks[k], worker: ws[w], partitions: partitions)
-                k += threads
-            }
+        // Morsel w is worker w's share: chunks w, w + threads, ... in order.
+        let shares = Morsels.run(count: min(threads, round.count), threads: threads) { w in
+            UncheckedBox(
+                value: stride(from: w, to: chunks.count, by: threads).map {
+                    IngestJob.parseChunk(chunks[$0], worker: ws[w], partitions: partitions)
+                })
         }
-        return (0..<round.count).map { slots.take($0)! }
+        var results = [ChunkResult?](repeating: nil, count: round.count)
+        for (w, share) in shares.enumerated() { for (i, r) in share.value.enumerated() { results[w + i * threads] = r } }
+        return results.map { $0! }
     }
 
     static func parseChunk(_ chunk: LineChunk, worker: WorkerState, partitions: Int) -> ChunkResult {

@@ -145,11 +145,9 @@ struct PartitionEncoder {
     func parallelMap<T, R>(_ items: [T], _ transform: (T) -> R) -> [R] {
         if threads <= 1 || items.count <= 1 { return items.map(transform) }
         return withoutActuallyEscaping(transform) { t in
-            let slots = DisjointSlots<R>(count: items.count)
             let box = UncheckedBox(value: t)
             let input = UncheckedBox(value: items)
-            DisjointSlots<Int>.run(items.count, threads: threads) { i in slots[i] = box.value(input.value[i]) }
-            return (0..<items.count).map { slots.take($0)! }
+            return Morsels.run(count: items.count, threads: threads) { i in UncheckedBox(value: box.value(input.value[i])) }.map(\.value)
         }
     }
 

@@ -112,20 +112,16 @@ final class PartitionStore: @unchecked Sendable {
                 }
                 end += 1
             }
-            let packed = DisjointSlots<([UInt8], Int)>(count: group.count)
-            let input = group
+            let input = UncheckedBox(value: group)
             group = []
-            DisjointSlots<Int>.run(input.count, threads: threads) { k in
-                let raw = input[k].pack()
-                if let small = CompressionCodec.compress(raw, codec: .lz4) {
-                    packed[k] = (small, raw.count)
-                } else {
-                    packed[k] = (raw, 0)
-                }
+            let packed = Morsels.run(count: input.value.count, threads: threads) { k -> UncheckedBox<([UInt8], Int)> in
+                let raw = input.value[k].pack()
+                if let small = CompressionCodec.compress(raw, codec: .lz4) { return UncheckedBox(value: (small, raw.count)) }
+                return UncheckedBox(value: (raw, 0))
             }
             for k in 0..<(end - start) {
                 let (p, t, i) = pending[start + k]
-                let (data, rawLength) = packed.take(k)!
+                let (data, rawLength) = packed[k].value
                 let offset = spill!.size
                 let r = data.withUnsafeBytes { raw in Result { () throws(StorageError) in try spill!.append(raw) } }
                 try r.get()

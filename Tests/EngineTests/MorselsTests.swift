@@ -1,4 +1,4 @@
-import Engine
+import ColumnarStorage
 import Glibc
 import Testing
 

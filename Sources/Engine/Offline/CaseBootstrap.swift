@@ -1,3 +1,5 @@
+import ColumnarStorage
+
 /// Poisson bootstrap replicate sums for per-case means (offline metrics over requests),
 /// accumulated partition by partition and then dropped: memory grows with replicates × groups
 /// (every case, and each segment), never with cases.
@@ -81,7 +83,7 @@ public final class CaseBootstrap: @unchecked Sendable {
         // work goes out in blocks of eight replicates.
         let bases = units.map { PoissonBootstrap.base(seed: seed, unit: $0) }
         let scoredCases = scored.map { Int($0) }
-        _ = try? Morsels.run(count: (iterations + 7) / 8, threads: threads) { block in
+        _ = Morsels.run(count: (iterations + 7) / 8, threads: threads) { block in
             let lanes = min(8, iterations - block * 8)
             // Each replicate's running sums move to locals (no shared cache lines, no
             // reference-counted access in the loop) and back.

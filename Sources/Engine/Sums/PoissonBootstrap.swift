@@ -1,3 +1,5 @@
+import ColumnarStorage
+
 /// A Poisson(1) bootstrap whose replicate weights come from a counter-based hash of
 /// (seed, replicate, unit): the same unit gets the same weight in a replicate whatever the row
 /// order, thread count or partitioning, so weighted sums can be merged across partitions.
@@ -58,7 +60,7 @@ public enum PoissonBootstrap {
         var flat = [Double](repeating: 0, count: units.count * cols)
         for c in 0..<cols { for i in 0..<units.count { flat[i * cols + c] = columns[c][i] } }
         let values = flat
-        let parts = try Morsels.run(count: blocks, threads: threads) { blockIndex -> [Double] in
+        let parts = Morsels.run(count: blocks, threads: threads) { blockIndex -> [Double] in
             // Accumulators: (arm, column, hash j) -> 8 replicate lanes.
             let acc = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: arms * cols * 8)
             defer { acc.deallocate() }

@@ -1,28 +1,35 @@
-import ColumnarStorage
 import Dispatch
 
-/// Runs independent pieces of work (morsels: a partition, a row group) on up to `threads`
-/// threads and returns their results in morsel order, so any reduction over them happens in a
-/// fixed order whatever the thread count.
+/// The one thread runner of ingest and the engine: runs independent pieces of work (morsels: a
+/// partition, a chunk, a row group, a worker's share) on up to `threads` threads and returns
+/// their results in morsel order, so any reduction over them happens in a fixed order whatever
+/// the thread count.
 public enum Morsels {
-    public static func run<R: Sendable>(count: Int, threads: Int, _ body: @Sendable (Int) throws -> R) throws -> [R] {
+    /// Runs `body(i)` for every morsel `i` in `0..<count`, each once, on up to `threads` threads,
+    /// and returns the results in morsel order; the first error in morsel order is rethrown.
+    /// Morsels go to whichever thread is free (dynamic balance); state a morsel owns (a worker's
+    /// interners, say) belongs to its index, not to a thread.
+    public static func run<R: Sendable, E: Error>(count: Int, threads: Int, _ body: @Sendable (Int) throws(E) -> R) throws(E) -> [R] {
         precondition(threads >= 1, "at least one thread")
-        let slots = ResultSlots<R>(count: count)
+        let slots = ResultSlots<R, E>(count: count)
         if threads == 1 || count <= 1 {
-            for i in 0..<count { slots.set(i, Result { try body(i) }) }
+            for i in 0..<count { slots.set(i, Result { () throws(E) -> R in try body(i) }) }
         } else {
-            // Workers take the next morsel index from a shared counter (dynamic load balance);
-            // each result goes to its own slot.
+            // Workers take the next morsel index from a shared counter; each result goes to its
+            // own slot.
             let next = AtomicCounter()
             DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
                 while true {
                     let i = next.increment()
                     if i >= count { break }
-                    slots.set(i, Result { try body(i) })
+                    slots.set(i, Result { () throws(E) -> R in try body(i) })
                 }
             }
         }
-        return try (0..<count).map { try slots.get($0).get() }
+        var results: [R] = []
+        results.reserveCapacity(count)
+        for i in 0..<count { results.append(try slots.get(i).get()) }
+        return results
     }
 }
 
@@ -129,14 +136,14 @@ final class FoldState<R>: @unchecked Sendable {
 
 /// One result slot per morsel, each written by exactly one worker and read after the join.
 /// That invariant is what makes the `@unchecked Sendable` sound.
-final class ResultSlots<R>: @unchecked Sendable {
-    private var storage: [Result<R, Error>?]
+final class ResultSlots<R, E: Error>: @unchecked Sendable {
+    private var storage: [Result<R, E>?]
 
     init(count: Int) { storage = Array(repeating: nil, count: count) }
 
-    func set(_ i: Int, _ r: Result<R, Error>) { storage[i] = r }
+    func set(_ i: Int, _ r: Result<R, E>) { storage[i] = r }
 
-    func get(_ i: Int) -> Result<R, Error> { storage[i]! }
+    func get(_ i: Int) -> Result<R, E> { storage[i]! }
 }
 
 /// A counter shared by workers, protected by a lock (taken once per morsel, so contention is negligible).

@@ -1,0 +1,35 @@
+import ColumnarStorage
+import Dispatch
+
+/// A value handed to workers that only read it while the caller waits for them to finish
+/// (the caller does not touch it meanwhile); that is the invariant behind `@unchecked Sendable`.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+}
+
+/// A worker's mutable state (its interners and parser), reached by one worker at a time.
+final class WorkerState: @unchecked Sendable {
+    var interners = WorkerInterners()
+    var parser = RecordParser()
+    var scratch: UnsafeMutablePointer<UInt8>
+    var scratchCapacity: Int
+    /// Shape of the last exposure chunk, used to presize the next chunk's batches.
+    var rowsPerByte = 0.0
+    var itemsPerRow = 0.0
+    var pairsPerRow = 0.0
+
+    init() {
+        scratchCapacity = 1 << 16
+        scratch = .allocate(capacity: scratchCapacity)
+    }
+
+    deinit { scratch.deallocate() }
+
+    func ensureScratch(_ n: Int) {
+        if n > scratchCapacity {
+            scratch.deallocate()
+            scratchCapacity = max(n, scratchCapacity * 2)
+            scratch = .allocate(capacity: scratchCapacity)
+        }
+    }
+}
