@@ -31,7 +31,7 @@ extension ExperimentScan {
         var requestKeys: [UInt64] = []
         var global: UnitSums
         /// Segment scopes by segment id, while (segments + 1) × units stays within `cellLimit`.
-        var segmentSums: [Int64: UnitSums]? = nil
+        var segmentSums: SegmentUnitSums? = nil
         var errors: [Int32]
         var empties: [Int32]
         var joined: [Int32]
@@ -47,7 +47,7 @@ extension ExperimentScan {
             unitCount = users
             variantOfUnit = [Int32](repeating: -1, count: users)
             global = UnitSums(covariate: covariate, units: users)
-            if segments { segmentSums = [:] }
+            if segments { segmentSums = SegmentUnitSums(covariate: covariate) }
             errors = [Int32](repeating: 0, count: users)
             empties = errors
             joined = errors
@@ -102,8 +102,9 @@ extension ExperimentScan {
                 let x = part.covariate[i]
                 global.add(unit: u, clicks: part.clicks[i], conversions: part.conversions[i], revenue: part.revenue[i], covariate: x)
                 if segmentSums != nil {
-                    segmentSums![part.segment[i], default: UnitSums(covariate: covariate)].add(
-                        unit: u, clicks: part.clicks[i], conversions: part.conversions[i], revenue: part.revenue[i], covariate: x)
+                    segmentSums!.add(
+                        segment: part.segment[i], unit: u, clicks: part.clicks[i], conversions: part.conversions[i],
+                        revenue: part.revenue[i], covariate: x)
                 }
                 if part.error[i] { errors[Int(u)] += 1 }
                 if part.empty[i] { empties[Int(u)] += 1 }
@@ -136,8 +137,7 @@ extension ExperimentScan {
             for (i, u) in global.units.enumerated() where owners[Int(u)] == -2 { crossoverExposures += Int(global.exposures[i]) }
             var scopes = [global.finished(key: "global", keep: kept)]
             let withSegments = segmentSums != nil
-            var remaining = segmentSums ?? [:]
-            segmentSums = nil
+            var remaining = segmentSums.take()?.byID() ?? [:]
             if withSegments {
                 // Each segment's sums are dropped as soon as its scope is finished.
                 for s in keyed {

@@ -17,30 +17,46 @@ struct UnitSums: Sendable {
     private(set) var covariateSum: [ExactSum] = []
     let covariate: Bool
 
-    init(covariate: Bool, units expected: Int = 0) {
+    /// Whether the scope keeps its own slot map (`add(unit:…)`); segment scopes share one index
+    /// (`SegmentUnitSums`) and add by slot.
+    let slotMap: Bool
+
+    init(covariate: Bool, units expected: Int = 0, slotMap: Bool = true) {
         self.covariate = covariate
-        slotOfUnit = [Int32](repeating: -1, count: expected)
+        self.slotMap = slotMap
+        slotOfUnit = [Int32](repeating: -1, count: slotMap ? expected : 0)
     }
 
     /// Adds one exposure of `unit` with its request's clicks, conversions, revenue and covariate
     /// (NaN: none).
     mutating func add(unit: Int32, clicks c: Int32, conversions k: Int32, revenue r: Double, covariate x: Double) {
+        precondition(slotMap, "a scope without a slot map adds by slot")
         let u = Int(unit)
         if u >= slotOfUnit.count { slotOfUnit += [Int32](repeating: -1, count: max(u + 1 - slotOfUnit.count, slotOfUnit.count / 2)) }
         var s = Int(slotOfUnit[u])
         if s < 0 {
-            s = units.count
+            s = newSlot(unit: unit)
             slotOfUnit[u] = Int32(s)
-            units.append(unit)
-            exposures.append(0)
-            clicks.append(0)
-            clickedRequests.append(0)
-            conversions.append(0)
-            if covariate {
-                covariateCount.append(0)
-                covariateSum.append(ExactSum())
-            }
         }
+        add(slot: s, clicks: c, conversions: k, revenue: r, covariate: x)
+    }
+
+    /// A zero row for `unit`; returns its slot.
+    mutating func newSlot(unit: Int32) -> Int {
+        units.append(unit)
+        exposures.append(0)
+        clicks.append(0)
+        clickedRequests.append(0)
+        conversions.append(0)
+        if covariate {
+            covariateCount.append(0)
+            covariateSum.append(ExactSum())
+        }
+        return units.count - 1
+    }
+
+    /// Adds one exposure to the row at `s`.
+    mutating func add(slot s: Int, clicks c: Int32, conversions k: Int32, revenue r: Double, covariate x: Double) {
         exposures[s] += 1
         clicks[s] += c
         if c > 0 { clickedRequests[s] += 1 }
