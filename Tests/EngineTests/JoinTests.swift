@@ -27,7 +27,7 @@ import Testing
         let dir = tempDir()
         var files: [LogTable: FileHandle] = [:]
         for t in LogTable.allCases {
-            FileManager.default.createFile(atPath: dir + "/" + t.fileName, contents: nil)
+            _ = FileManager.default.createFile(atPath: dir + "/" + t.fileName, contents: nil)
             files[t] = FileHandle(forWritingAtPath: dir + "/" + t.fileName)!
         }
         _ = LogGenerator(LogGeneratorConfig(exposures: 4000, seed: 11)).generate { t, b in files[t]!.write(Data(b)) }

@@ -9,7 +9,7 @@ import Testing
     static func generate(_ config: LogGeneratorConfig, into dir: String) -> LogGeneratorSummary {
         var files: [LogTable: FileHandle] = [:]
         for t in LogTable.allCases {
-            FileManager.default.createFile(atPath: dir + "/" + t.fileName, contents: nil)
+            _ = FileManager.default.createFile(atPath: dir + "/" + t.fileName, contents: nil)
             files[t] = FileHandle(forWritingAtPath: dir + "/" + t.fileName)!
         }
         let summary = LogGenerator(config).generate { t, bytes in files[t]!.write(Data(bytes)) }

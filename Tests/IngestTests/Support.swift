@@ -20,7 +20,7 @@ enum Support {
     }
 
     static func writeBytes(_ bytes: [UInt8], to path: String) {
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     }
 
     @discardableResult

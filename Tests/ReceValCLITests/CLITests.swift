@@ -105,7 +105,7 @@ import Testing
         }
         var failures = 0
         for (name, b) in variants {
-            FileManager.default.createFile(atPath: tmp + "/bad.rcv", contents: Data(b))
+            _ = FileManager.default.createFile(atPath: tmp + "/bad.rcv", contents: Data(b))
             let inspect = try Self.run(["inspect", tmp + "/bad.rcv"])
             let export = try Self.run(["export", tmp + "/bad.rcv", "--table", "exposures"])
             #expect(inspect.status == 0 || inspect.status == 1, "\(name): inspect crashed with \(inspect.status)")

@@ -100,22 +100,24 @@ public final class CaseBootstrap: @unchecked Sendable {
                     weights[i * 8 + lane] = UInt8(PoissonBootstrap.weight(byte: UInt8(truncatingIfNeeded: h >> (UInt64(lane) * 8))))
                 }
             }
+            // Weights are at most 5 and values at most 2⁶⁰, so no sum of fewer than 2⁶⁰ cases can
+            // leave 127 bits: the wrapping operators only skip overflow checks that cannot fire.
             for lane in 0..<lanes {
                 var d = den[lane]
                 var n = num[lane]
                 for i in 0..<units.count {
                     let w = Int64(weights[i * 8 + lane])
-                    d[0] += w
-                    if groupOfCase[i] > 0 { d[groupOfCase[i]] += w }
+                    d[0] &+= w
+                    if groupOfCase[i] > 0 { d[groupOfCase[i]] &+= w }
                 }
                 for (j, i) in scoredCases.enumerated() {
                     let w = Int128(weights[i * 8 + lane])
                     if w == 0 { continue }
                     let g = groupOfCase[i]
                     for m in 0..<Self.metrics where fixed[m][j] != 0 {
-                        let x = w * Int128(fixed[m][j])
-                        n[m * groups] += x
-                        if g > 0 { n[m * groups + g] += x }
+                        let x = w &* Int128(fixed[m][j])
+                        n[m * groups] &+= x
+                        if g > 0 { n[m * groups + g] &+= x }
                     }
                 }
                 den[lane] = d
