@@ -40,6 +40,11 @@ struct GenCommand: ParsableCommand {
         help: "Exercise every optional field of the log contracts (propensities, context, values, timestamp styles).")
     var allFields = false
 
+    @Flag(
+        name: .customLong("interleaving-teams"),
+        help: "Label every shown item with an interleaving team (\"team\": \"A\" or \"B\"), for `run --mode interleaving`.")
+    var interleavingTeams = false
+
     @Option(help: "none, or zstd to write .jsonl.zst files.")
     var compress: String = "none"
 
@@ -58,6 +63,7 @@ struct GenCommand: ParsableCommand {
         var config = LogGeneratorConfig(exposures: exposures, seed: seed)
         config.malformedRate = malformedRate
         config.allFields = allFields
+        config.interleavingTeams = interleavingTeams
 
         let base = out.hasSuffix("/") ? out : out + "/"
         // One output per table: plain or zstd-compressed, written as generated, shown when complete.

@@ -1,3 +1,4 @@
+import Foundation
 import LogGenerator
 import Testing
 
@@ -643,5 +644,28 @@ struct LogGeneratorTests {
                 #"{"request_id":"r","user_id":"u","item_id":"i","event_type":"click","value":-1.5e2,"ts":"2026-01-27t00:00:00.5-08:00"}"#,
                 .outcomes))
         #expect(!ok(#"{"request_id":"r","user_id":5,"item_id":"i","event_type":"click","ts":"2026-01-27T00:00:00Z"}"#, .outcomes))
+    }
+}
+
+@Suite struct InterleavingTeamsTests {
+    /// `interleavingTeams` adds a team to every shown item, alternating A and B, and changes
+    /// nothing else: dropping the team fields gives the plain logs byte for byte.
+    @Test func teamsAreTheOnlyDifference() {
+        func generate(teams: Bool) -> [LogTable: String] {
+            var c = LogGeneratorConfig(exposures: 300, seed: 9)
+            c.allFields = true
+            c.interleavingTeams = teams
+            return Generated(c).files.mapValues { String(decoding: $0, as: UTF8.self) }
+        }
+        let plain = generate(teams: false)
+        let labelled = generate(teams: true)
+        let exposures = labelled[.exposures]!
+        let a = exposures.components(separatedBy: #","team":"A""#).count - 1
+        let b = exposures.components(separatedBy: #","team":"B""#).count - 1
+        #expect(a > 0 && b > 0 && abs(a - b) <= 300)
+        let stripped = exposures.replacingOccurrences(of: #","team":"A""#, with: "").replacingOccurrences(of: #","team":"B""#, with: "")
+        #expect(stripped == plain[.exposures]!)
+        #expect(labelled[.outcomes] == plain[.outcomes])
+        #expect(labelled[.assignments] == plain[.assignments])
     }
 }

@@ -87,7 +87,10 @@ public struct InterleavingScan: Sendable {
         scan.unlabelledItems = state.unlabelledItems
         scan.counts = state.counts
         scan.segments = SegmentKeys.named(state.segments, names: o.sliceKeys, values: pass.ctxValues).map { ($0.key, $0.value) }
-        (scan.users, scan.userCounts) = state.users.compacted()
+        for u in state.requests.indices where state.requests[u] > 0 {
+            scan.users.append(UInt64(u))
+            scan.userCounts += [Double(state.requests[u]), Double(state.winsA[u]), Double(state.winsB[u])]
+        }
         return scan
     }
 
@@ -132,7 +135,9 @@ public struct InterleavingScan: Sendable {
         struct Partial: Sendable {
             var global = Tally()
             var segments: [Int64: Tally] = [:]
-            var users: KeyedSums
+            /// Each labelled request's user and winner (0 none, 1 A, 2 B), in row order.
+            var requestUser: [Int32] = []
+            var requestWinner: [UInt8] = []
             var unlabelledRequests = 0
             var unknownTeamItems = 0
             var unlabelledItems = 0
@@ -143,14 +148,20 @@ public struct InterleavingScan: Sendable {
             var global = Tally()
             var segments: [Int64: Tally] = [:]
             /// Per user: requests, wins of A, wins of B.
-            var users: KeyedSums.Dense
+            /// Per user code: labelled requests, and the requests A and B won (12 bytes a user).
+            var requests: [Int32]
+            var winsA: [Int32]
+            var winsB: [Int32]
             var unlabelledRequests = 0
             var unknownTeamItems = 0
             var unlabelledItems = 0
             var counts = JoinCounts()
         }
 
-        func start() -> State { State(users: KeyedSums.Dense(keyCount: max(users, 1), width: 3)) }
+        func start() -> State {
+            let zeros = [Int32](repeating: 0, count: max(users, 1))
+            return State(requests: zeros, winsA: zeros, winsB: zeros)
+        }
 
         func combine(_ part: Partial, into state: inout State) {
             state.global.merge(part.global)
@@ -159,7 +170,10 @@ public struct InterleavingScan: Sendable {
             state.unknownTeamItems += part.unknownTeamItems
             state.unlabelledItems += part.unlabelledItems
             state.counts = state.counts + part.counts
-            state.users.add(part.users)
+            for (u, w) in zip(part.requestUser, part.requestWinner) {
+                state.requests[Int(u)] += 1
+                if w == 1 { state.winsA[Int(u)] += 1 } else if w == 2 { state.winsB[Int(u)] += 1 }
+            }
         }
 
         func scan(partition p: Int) throws -> Partial {
@@ -205,7 +219,7 @@ public struct InterleavingScan: Sendable {
                 throw StorageError.corrupt(path: reader.path, reason: "partition \(p): column lengths differ")
             }
             let outcomesOf = RequestOutcomes(requestOfRow: ocReq, requests: requests)
-            var out = Partial(users: KeyedSums(keyCount: max(users, 1), width: 3))
+            var out = Partial()
             out.counts = join.counts
             var itemStart = 0
             var pairStart = 0
@@ -260,12 +274,9 @@ public struct InterleavingScan: Sendable {
                 let tally = Tally(request: clicks, conversions: conversions, credit: o.credit)
                 out.global.merge(tally)
                 if !segmentOf.isEmpty { out.segments[segmentOf[row], default: Tally()].merge(tally) }
-                let u = out.users.row(exUser[row])
-                out.users.add(row: u, 0, 1)
-                out.users.add(row: u, 1, Double(tally.winsA))
-                out.users.add(row: u, 2, Double(tally.winsB))
+                out.requestUser.append(exUser[row])
+                out.requestWinner.append(tally.winsA > 0 ? 1 : tally.winsB > 0 ? 2 : 0)
             }
-            out.users.seal()
             return out
         }
     }
