@@ -57,7 +57,8 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest", "ColumnarStorage", "LogGenerator"]),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
     ],
     swiftLanguageModes: [.v6]

@@ -442,13 +442,11 @@ class Dataset:
         f = self.footer
         for d in f.dictionaries:
             self._check_extent(d.chunk, f"dictionary {d.name}")
-            if d.chunk.physical_type != 5 or d.chunk.count != d.count:
-                raise FormatError(f"dictionary {d.name}: chunk holds {d.chunk.count} entries, footer says {d.count}")
+            check_dictionary(d, f"dictionary {d.name}")
         for pi, p in enumerate(f.partitions):
             rd = p.request_dictionary
             self._check_extent(rd.chunk, f"partition {pi} request dictionary")
-            if rd.chunk.physical_type != 5 or rd.chunk.count != rd.count:
-                raise FormatError(f"partition {pi} request dictionary: chunk holds {rd.chunk.count} entries, footer says {rd.count}")
+            check_dictionary(rd, f"partition {pi} request dictionary")
             for t, row_groups in zip(f.tables, p.tables):
                 for gi, rg in enumerate(row_groups):
                     ctx = f"partition {pi} {t.name} row group {gi}"
@@ -480,14 +478,54 @@ class Dataset:
     def dictionary(self, name):
         for d in self.footer.dictionaries:
             if d.name == name:
-                return self.values(d.chunk, f"dictionary {name}")
+                return utf8_entries(self.values(d.chunk, f"dictionary {name}"), f"dictionary {name}")
         raise FormatError(f"dictionary {name} is missing")
+
+    def request_dictionary(self, p):
+        what = f"partition {p} request dictionary"
+        return utf8_entries(self.values(self.footer.partitions[p].request_dictionary.chunk, what), what)
 
     def table_index(self, name):
         for i, t in enumerate(self.footer.tables):
             if t.name == name:
                 return i
         raise FormatError(f"no table named {name}")
+
+
+def check_dictionary(d, what):
+    """A dictionary's chunk holds `bytes`, one value per entry (README §13.3)."""
+    if d.chunk.physical_type != 5:
+        raise FormatError(f"{what}: chunk type is {PHYSICAL_TYPES.get(d.chunk.physical_type, d.chunk.physical_type)}, "
+                          "a dictionary must be bytes")
+    if d.chunk.count != d.count:
+        raise FormatError(f"{what}: chunk holds {d.chunk.count} entries, footer says {d.count}")
+
+
+def utf8_entries(entries, what):
+    """`entries`, each checked to be UTF-8 (README §2, §13.3)."""
+    for i, e in enumerate(entries):
+        try:
+            e.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise FormatError(f"{what}: entry {i} is not valid UTF-8 (byte {err.start} of the entry)")
+    return entries
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def extra_members(rgr, i, text_bytes):
+    """The members of item row `i`'s `extra`, which must be a JSON object with members (README §5.4)."""
+    try:
+        members = json.loads(text_bytes.decode("utf-8"), parse_constant=_reject_constant)
+        problem = None if isinstance(members, dict) and members else "not an object with members"
+    except (UnicodeDecodeError, ValueError) as e:
+        problem = str(e)
+    if problem:
+        raise FormatError(f"partition {rgr.p} {rgr.schema.name} row group {rgr.g} column extra: "
+                          f"item row {i} is not a JSON object with members ({problem})")
+    return members
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,10 +651,7 @@ def exposures(rgr, req, d):
                 if present[i]:
                     it[name] = json_number(values[i])
             if extra_p[i]:
-                members = json.loads(text(extra[i]))
-                if not isinstance(members, dict):
-                    raise FormatError("extra is not a JSON object")
-                it.update(members)
+                it.update(extra_members(rgr, i, extra[i]))
             items.append(it)
         j += item_count[r]
         rec = {"request_id": text(request[r]), "user_id": text(user[r]), "ts": ts[r], "items": items}
@@ -684,7 +719,7 @@ def read_records(ds, table, skipped):
     records = []
     for p, part in enumerate(ds.footer.partitions):
         try:
-            req = ds.values(part.request_dictionary.chunk, f"partition {p} request dictionary")
+            req = ds.request_dictionary(p)
         except CodecUnavailable as e:
             skipped.append(f"partition {p}: its request dictionary needs {e}")
             continue

@@ -43,6 +43,27 @@ extension DatasetReader {
         return try bytes(c, context: ctx)
     }
 
+    /// An item `extra` column (format-spec §5.4), checked against `extra_present`: an item with
+    /// extra members holds a JSON object text with at least one member, any other item an empty
+    /// entry. So the exporter can splice it into JSONL and the engine can scan it for members
+    /// without a full parse. The check is one pass over the column's bytes.
+    public func extraColumn(partition p: Int, table t: Int, rowGroup g: Int) throws(StorageError) -> ByteStrings {
+        let (c, ctx) = try chunk(partition: p, table: t, rowGroup: g, column: "extra")
+        let v = try bytes(c, context: ctx)
+        let present = try boolColumn(partition: p, table: t, rowGroup: g, "extra_present")
+        guard present.count == v.count else {
+            throw .corrupt(path: path, reason: "\(ctx): \(v.count) values, extra_present has \(present.count)")
+        }
+        for (row, x) in present.enumerated() where (x != 0) != (v.offsets[row] != v.offsets[row + 1]) {
+            let what = x != 0 ? "has extra_present 1 but no extra members" : "has extra members but extra_present 0"
+            throw .corrupt(path: path, reason: "\(ctx): item row \(row) \(what)")
+        }
+        if let (row, reason) = v.firstNonObjectEntry() {
+            throw .corrupt(path: path, reason: "\(ctx): item row \(row) is not a JSON object with members (\(reason))")
+        }
+        return v
+    }
+
     /// A per-row count column whose values must be >= 0 and sum to `total` (the child list's rows).
     public func countColumn(partition p: Int, table t: Int, rowGroup g: Int, _ name: String, total: UInt64) throws(StorageError) -> [Int32]
     {

@@ -16,6 +16,8 @@ public final class DatasetReader: Sendable {
     private let file: MappedFile
     /// Sees every chunk handed out (for progress); nil: nobody watches.
     private let observer: ScanObserver?
+    /// Dictionary chunks (by offset) whose entries were found to be valid UTF-8.
+    private let validated = ValidatedChunks()
 
     public init(path: String, observer: ScanObserver? = nil) throws(StorageError) {
         self.path = path
@@ -64,20 +66,22 @@ public final class DatasetReader: Sendable {
             else { throw .invalid("\(what()): chunk extent \(c.offset)+\(c.storedLength) is outside the data area") }
             guard c.encodedLength < (1 << 40) else { throw .invalid("\(what()): implausible encoded length \(c.encodedLength)") }
         }
+        /// A dictionary's chunk holds `bytes`, one value per entry; each mismatch gets its own message.
+        func checkDictionary(_ d: DictionaryDescriptor, _ what: String) throws(FormatError) {
+            guard d.chunk.physicalType == .bytes else {
+                throw .invalid("\(what): chunk type is \(d.chunk.physicalType), a dictionary must be bytes")
+            }
+            guard UInt64(d.chunk.count) == d.count else {
+                throw .invalid("\(what): chunk holds \(d.chunk.count) entries, footer says \(d.count)")
+            }
+        }
         for d in f.dictionaries {
             try check(d.chunk, "dictionary \(d.name)")
-            guard d.chunk.physicalType == .bytes, UInt64(d.chunk.count) == d.count else {
-                throw .invalid("dictionary \(d.name): chunk holds \(d.chunk.count) entries, footer says \(d.count)")
-            }
+            try checkDictionary(d, "dictionary \(d.name)")
         }
         for (pi, p) in f.partitions.enumerated() {
             try check(p.requestDictionary.chunk, "partition \(pi) request dictionary")
-            guard p.requestDictionary.chunk.physicalType == .bytes, UInt64(p.requestDictionary.chunk.count) == p.requestDictionary.count
-            else {
-                throw .invalid(
-                    "partition \(pi) request dictionary: chunk holds \(p.requestDictionary.chunk.count) entries, footer says \(p.requestDictionary.count)"
-                )
-            }
+            try checkDictionary(p.requestDictionary, "partition \(pi) request dictionary")
             guard p.tables.count == f.tables.count else { throw .invalid("partition \(pi): table count mismatch") }
             for (ti, t) in f.tables.enumerated() {
                 for (gi, rg) in p.tables[ti].enumerated() {
@@ -212,11 +216,26 @@ public final class DatasetReader: Sendable {
         guard let d = footer.dictionaries.first(where: { $0.name == name }) else {
             throw .corrupt(path: path, reason: "dictionary \(name) is missing")
         }
-        return try bytes(d.chunk, context: "dictionary \(name)")
+        return try validatedDictionary(d.chunk, context: "dictionary \(name)")
     }
 
+    /// Partition `partition`'s request dictionary (its `request_id` strings), checked like `dictionary(_:)`.
     public func requestDictionary(partition: Int) throws(StorageError) -> ByteStrings {
-        try bytes(footer.partitions[partition].requestDictionary.chunk, context: "partition \(partition) request dictionary")
+        try validatedDictionary(footer.partitions[partition].requestDictionary.chunk, context: "partition \(partition) request dictionary")
+    }
+
+    /// A dictionary chunk whose entries are checked to be UTF-8 (format-spec §10), so exports and
+    /// reports never print invalid text. A chunk passes the check once per reader (`validated`
+    /// remembers it by offset); the check is one pass over the entry bytes, word by word while they
+    /// are ASCII, small next to the decompression every load pays.
+    private func validatedDictionary(_ c: ChunkDescriptor, context: String) throws(StorageError) -> ByteStrings {
+        let strings = try bytes(c, context: context)
+        if validated.contains(c.offset) { return strings }
+        if let (entry, at) = strings.firstNonUTF8Entry() {
+            throw .corrupt(path: path, reason: "\(context): entry \(entry) is not valid UTF-8 (byte \(at) of the entry)")
+        }
+        validated.insert(c.offset)
+        return strings
     }
 }
 

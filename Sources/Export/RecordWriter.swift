@@ -137,7 +137,7 @@ struct RecordWriter {
         let tP = try bools("target_propensity_present")
         let tprop = try doubles("target_propensity")
         let xP = try bools("extra_present")
-        let extra = try reader.bytesColumn(partition: partition, table: table, rowGroup: rowGroup, "extra")
+        let extra = try reader.extraColumn(partition: partition, table: table, rowGroup: rowGroup)
         let ck = try codes("context_key", keys.count)
         let cv = try codes("context_value", values.count)
         var ii = 0
@@ -168,16 +168,9 @@ struct RecordWriter {
                     Self.number(tprop[j], &itemsText)
                 }
                 if xP[j] != 0 {
-                    let x = extra[j]
-                    guard x.count >= 2, x.first == UInt8(ascii: "{"), x.last == UInt8(ascii: "}") else {
-                        throw StorageError.corrupt(
-                            path: reader.path,
-                            reason: "partition \(partition) row group \(rowGroup): item extra members are not a JSON object")
-                    }
-                    if x.count > 2 {
-                        itemsText.append(UInt8(ascii: ","))
-                        itemsText += x.dropFirst().dropLast()
-                    }
+                    // `extraColumn` checked that the entry is `{` members `}`: splice the members.
+                    itemsText.append(UInt8(ascii: ","))
+                    itemsText += extra[j].dropFirst().dropLast()
                 }
                 itemsText.append(UInt8(ascii: "}"))
             }

@@ -30,8 +30,9 @@ struct QualityCommand: ParsableCommand {
         do {
             let reader = try DatasetReader(path: dataset)
             let keys = slice.split(separator: ",").map { String($0).trimmingSuffixSpaces() }.filter { !$0.isEmpty }
-            try DataQuality.check(reader: reader, sliceKeys: keys, experiment: experiment)
-            let q = try DataQuality.compute(reader: reader, sliceKeys: keys, threads: threads ?? defaultThreads(), experiment: experiment)
+            let threads = threads ?? defaultThreads()
+            try DataQuality.check(reader: reader, sliceKeys: keys, experiment: experiment, threads: threads)
+            let q = try DataQuality.compute(reader: reader, sliceKeys: keys, threads: threads, experiment: experiment)
             let c = q.counts
             let n = ReadableNumber.self
             var s = "dataset \(dataset)\n"

@@ -46,14 +46,16 @@ public struct DataQuality: Sendable {
 
     func percent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
 
-    /// Checks that the dataset can answer the request: it holds rows, every slice key is a
-    /// context key of the data, and the experiment id matches assignments. `compute` itself
+    /// Checks that the dataset can answer the request: it holds rows whose stored text is valid
+    /// (`ContentCheck`, on `threads` threads), every slice key is a context key of the data, and
+    /// the experiment id matches assignments. `compute` itself
     /// answers any request (an unknown key is one "missing" slice), so callers that take keys
     /// from a person call this first.
-    public static func check(reader: DatasetReader, sliceKeys: [String], experiment: String?) throws {
+    public static func check(reader: DatasetReader, sliceKeys: [String], experiment: String?, threads: Int = 1) throws {
         guard reader.footer.partitions.contains(where: { p in p.tables.contains { $0.contains { $0.rows > 0 } } }) else {
             throw DataQualityError.empty(path: reader.path)
         }
+        try ContentCheck.run(reader: reader, threads: threads)
         let keyNames = try reader.dictionary("context_key")
         let keys = DictionaryIndex(keyNames)
         let unknown = sliceKeys.filter { keys.code(of: $0) == nil }

@@ -87,9 +87,11 @@ public struct DatasetProfile: Sendable, Equatable {
         var pairs: [Int: Int] = [:]
     }
 
-    /// Profiles `reader` on `threads` threads; `topValues` values are kept per context key.
+    /// Profiles `reader` on `threads` threads; `topValues` values are kept per context key. The
+    /// dataset's stored text is checked first (`ContentCheck`): a profile describes the whole file.
     public static func compute(reader: DatasetReader, threads: Int, topValues: Int = 5) throws -> DatasetProfile {
         precondition(topValues >= 0, "topValues is a count")
+        try ContentCheck.run(reader: reader, threads: threads)
         let keyNames = try reader.dictionary("context_key")
         let valueNames = try reader.dictionary("context_value")
         let eventNames = try reader.dictionary("event_type")

@@ -201,7 +201,7 @@ public struct InterleavingScan: Sendable {
             let item = try load.int32("exposures", "item_id", bound: max(items, 1))
             let rank = try load.int64("exposures", "rank")
             let extraPresent = try load.bool("exposures", "extra_present")
-            let extra = try load.bytes("exposures", "extra")
+            let extra = try load.extra("exposures")
             let nPairs = try load.counts("exposures", "context_count")
             let pairKey = try load.int32("exposures", "context_key", bound: max(ctxKeys.count, 1))
             let pairValue = try load.int32("exposures", "context_value", bound: max(ctxValues.count, 1))

@@ -297,7 +297,7 @@ public struct OffPolicyScan: Sendable {
         d.tgt = try load.double("exposures", "target_propensity")
         if extra {
             d.extraPresent = try load.bool("exposures", "extra_present")
-            d.extra = try load.bytes("exposures", "extra")
+            d.extra = try load.extra("exposures")
         }
         let n = d.item.count
         guard d.itemStart[d.exReq.count] == n, d.rank.count == n, d.prop.count == n, d.log.count == n, d.tgt.count == n,

@@ -99,11 +99,30 @@ public struct ColumnLoader {
 
     /// A bytes column (one entry per row), row groups joined into one list.
     public mutating func bytes(_ table: String, _ column: String) throws -> ByteStrings {
+        let (reader, partition) = (self.reader, self.partition)
+        return try joinBytes(table, column) { t, g throws(StorageError) in
+            try reader.bytesColumn(partition: partition, table: t, rowGroup: g, column)
+        }
+    }
+
+    /// The items' `extra` column, checked against `extra_present` and every non-empty entry to be
+    /// a JSON object with members (`DatasetReader.extraColumn`), so `ItemFields` scans only
+    /// well-formed text.
+    public mutating func extra(_ table: String) throws -> ByteStrings {
+        let (reader, partition) = (self.reader, self.partition)
+        return try joinBytes(table, "extra") { t, g throws(StorageError) in
+            try reader.extraColumn(partition: partition, table: t, rowGroup: g)
+        }
+    }
+
+    private mutating func joinBytes(_ table: String, _ column: String, _ load: (Int, Int) throws(StorageError) -> ByteStrings) throws
+        -> ByteStrings
+    {
         let t = try self.table(table)
         var offsets: [UInt32] = [0]
         var data: [UInt8] = []
         for g in 0..<reader.footer.partitions[partition].tables[t].count {
-            let part = try reader.bytesColumn(partition: partition, table: t, rowGroup: g, column)
+            let part = try load(t, g)
             let base = UInt64(data.count)
             guard base + UInt64(part.data.count) <= UInt64(UInt32.max) else {
                 throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): more than 4 GiB of bytes")

@@ -2,8 +2,10 @@ import ColumnarStorage
 
 /// Reads top-level members of an item's `extra` text (the JSON object of item members beyond
 /// the five the format stores as columns, format-spec §5.4): a number or a string by name.
-/// `extra` is written by ingest from validated JSON, so a scan that skips values by their
-/// brackets and quotes is enough; anything unexpected reads as absent.
+/// `extra` comes through `ColumnLoader.extra`, which rejects an entry that is not a JSON object
+/// (a crafted or miswritten file) with an error naming the file, partition and row, so a scan that
+/// skips values by their brackets and quotes is enough here; a member that is not the asked-for
+/// kind reads as absent.
 public enum ItemFields {
     /// The member `name` of object text `text` as a number (nil when absent or not a number).
     public static func number(_ name: [UInt8], in text: ArraySlice<UInt8>) -> Double? {

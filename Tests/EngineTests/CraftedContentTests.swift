@@ -1,0 +1,202 @@
+import ColumnarFormat
+import ColumnarStorage
+import Engine
+import Export
+import Foundation
+import Ingest
+import Testing
+
+/// Datasets whose checksums all match but whose contents break the format's rules (a writer bug or
+/// a crafted file): a dictionary entry that is not UTF-8, an item `extra` that is not a JSON
+/// object, a dictionary descriptor of the wrong type. Every reader path (export, inspect's profile,
+/// quality, the interleaving and OPE scans) must refuse them with an error naming the place.
+@Suite struct CraftedContentTests {
+    /// Three requests; items carry a team label and logged reward estimates (kept in `extra`).
+    static func dataset() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-crafted-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func item(_ id: String, _ rank: Int, _ team: String) -> String {
+            "{\"item_id\":\"\(id)\",\"rank\":\(rank),\"logging_propensity\":0.5,\"target_propensity\":0.25,"
+                + "\"team\":\"\(team)\",\"reward_estimate\":0.1,\"target_reward_estimate\":0.2}"
+        }
+        func exposure(_ r: String, _ u: String) -> String {
+            "{\"request_id\":\"\(r)\",\"user_id\":\"\(u)\",\"ts\":\"2025-01-01T00:00:00Z\",\"items\":[\(item("x", 1, "A")),\(item("i-zzz7", 2, "B"))]}"
+        }
+        let exposures = [exposure("r-1", "u-1"), exposure("r-zzz9", "u-zzz1"), exposure("r-3", "u-3")]
+        let outcomes = [
+            "{\"request_id\":\"r-1\",\"user_id\":\"u-1\",\"item_id\":\"x\",\"event_type\":\"click\",\"ts\":\"2025-01-01T00:00:01Z\"}"
+        ]
+        try (exposures.joined(separator: "\n") + "\n").write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
+        try (outcomes.joined(separator: "\n") + "\n").write(toFile: dir + "/outcomes.jsonl", atomically: true, encoding: .utf8)
+        var o = IngestOptions(output: dir + "/data.rcv", threads: 2)
+        o.exposures = [dir + "/exposures.jsonl"]
+        o.outcomes = [dir + "/outcomes.jsonl"]
+        o.partitions = 1
+        o.codec = .none  // stored bytes are the encoded payload, so a string can be found and replaced
+        _ = try IngestJob(options: o).run()
+        return dir + "/data.rcv"
+    }
+
+    /// Every chunk descriptor of the footer, in place.
+    static func forEachChunk(_ f: inout DatasetFooter, _ body: (inout ChunkDescriptor) -> Void) {
+        for i in f.dictionaries.indices { body(&f.dictionaries[i].chunk) }
+        for p in f.partitions.indices {
+            body(&f.partitions[p].requestDictionary.chunk)
+            for t in f.partitions[p].tables.indices {
+                for g in f.partitions[p].tables[t].indices {
+                    for c in f.partitions[p].tables[t][g].chunks.indices { body(&f.partitions[p].tables[t][g].chunks[c]) }
+                }
+            }
+        }
+    }
+
+    /// Rewrites the footer with `edit` (its length must not change) and the trailer's checksum.
+    static func rewriteFooter(_ path: String, file bytes: [UInt8]? = nil, _ edit: (inout DatasetFooter) -> Void) throws {
+        let reader = try DatasetReader(path: path)
+        var file = try bytes ?? [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var footer = reader.footer
+        edit(&footer)
+        let serialized = footer.serialized()
+        let at = Int(reader.footerOffset)
+        #expect(serialized.count == file.count - DatasetFormat.trailerSize - at)
+        file.replaceSubrange(at..<(at + serialized.count), with: serialized)
+        let sum = XXH64.hash(serialized)
+        withUnsafeBytes(of: sum.littleEndian) { file.replaceSubrange((file.count - 16)..<(file.count - 8), with: $0) }
+        try Data(file).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Replaces `old` by `new` (same length) in the one chunk that holds it and fixes its checksum
+    /// and the footer's, so only the content is wrong.
+    static func replace(_ path: String, _ old: String, with new: [UInt8]) throws {
+        let needle = Array(old.utf8)
+        precondition(needle.count == new.count)
+        var file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var footer = try DatasetReader(path: path).footer
+        var hits = 0
+        forEachChunk(&footer) { c in
+            let range = Int(c.offset)..<Int(c.offset + c.storedLength)
+            guard let at = file[range].firstRange(of: needle) else { return }
+            file.replaceSubrange(at, with: new)
+            c.checksum = XXH64.hash(Array(file[range]))
+            hits += 1
+        }
+        #expect(hits == 1)
+        try rewriteFooter(path, file: file) { f in f = footer }
+    }
+
+    static func message(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch {
+            #expect(error is StorageError)
+            return "\(error)"
+        }
+    }
+
+    static func export(_ path: String, _ table: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try DatasetExporter(reader: try DatasetReader(path: path)).export(table: table, format: .jsonl) { out += $0 }
+        return out
+    }
+
+    static func interleaving(_ path: String) throws {
+        _ = try InterleavingScan.run(reader: try DatasetReader(path: path), options: .init(), threads: 2)
+    }
+
+    static func ope(_ path: String) throws {
+        var o = OffPolicyScan.Options()
+        o.loggedModel = true
+        _ = try OffPolicyScan.run(reader: try DatasetReader(path: path), options: o, threads: 2)
+    }
+
+    @Test func intactDatasetPassesEveryPath() throws {
+        let path = try Self.dataset()
+        #expect(String(decoding: try Self.export(path, "exposures"), as: UTF8.self).contains("\"team\":\"A\""))
+        try Self.interleaving(path)
+        try Self.ope(path)
+        _ = try DatasetProfile.compute(reader: try DatasetReader(path: path), threads: 2)
+    }
+
+    /// `u-zzz1` and `i-zzz7` get 0xC3 (which starts a two-byte sequence) followed by `(`, not a
+    /// continuation byte. Inspect and quality refuse it in their content check; export and the
+    /// scans as they read the dictionary (quality's scan and OPE read `item_id`, not `user_id`).
+    @Test(arguments: [("user_id", "u-zzz1"), ("item_id", "i-zzz7")])
+    func dictionaryEntryThatIsNotUTF8(dictionary: String, value: String) throws {
+        let path = try Self.dataset()
+        let names = try DatasetReader(path: path).dictionary(dictionary)
+        let entry = (0..<names.count).first { names.string($0) == value }!
+        var damaged = Array(value.utf8)
+        damaged.replaceSubrange(3..<5, with: [0xC3, 0x28])
+        try Self.replace(path, value, with: damaged)
+        let expected = "dictionary \(dictionary): entry \(entry) is not valid UTF-8 (byte 3 of the entry)"
+        let reader = try DatasetReader(path: path)  // the footer is intact: opening succeeds
+        var paths = [
+            ("reader", Self.message { _ = try reader.dictionary(dictionary) }),
+            ("export", Self.message { _ = try Self.export(path, "exposures") }),
+            ("inspect", Self.message { _ = try DatasetProfile.compute(reader: reader, threads: 2) }),
+            ("quality", Self.message { try DataQuality.check(reader: reader, sliceKeys: [], experiment: nil, threads: 2) }),
+            ("interleaving", Self.message { try Self.interleaving(path) }),
+        ]
+        if dictionary == "item_id" {  // read by the scans themselves, not only by the content check
+            paths.append(("quality scan", Self.message { _ = try DataQuality.compute(reader: reader, sliceKeys: [], threads: 2) }))
+            paths.append(("ope", Self.message { try Self.ope(path) }))
+        }
+        for (what, m) in paths {
+            #expect(m?.contains(path) == true, "\(what)")
+            #expect(m?.contains(expected) == true, "\(what): \(m ?? "no error")")
+        }
+    }
+
+    @Test func requestIDThatIsNotUTF8() throws {
+        let path = try Self.dataset()
+        try Self.replace(path, "r-zzz9", with: [UInt8(ascii: "r"), UInt8(ascii: "-"), 0xED, 0xA0, 0x80, UInt8(ascii: "9")])  // a surrogate
+        let m = Self.message { _ = try Self.export(path, "outcomes") }
+        #expect(m?.contains("partition 0 request dictionary: entry") == true, "\(m ?? "no error")")
+        #expect(m?.contains("is not valid UTF-8 (byte 2 of the entry)") == true, "\(m ?? "no error")")
+    }
+
+    @Test func extraThatIsNotAJSONObject() throws {
+        let path = try Self.dataset()
+        // Item row 1 (the first request's second item) gets a single-quoted key; nothing else changes.
+        try Self.replace(
+            path, "{\"team\":\"A\",\"reward_estimate\":0.1,\"target_reward_estimate\":0.2}{\"team\":\"B\"",
+            with: Array(
+                "{\"team\":\"A\",\"reward_estimate\":0.1,\"target_reward_estimate\":0.2}{'team':\"B\"".utf8))
+        let expected =
+            "partition 0 exposures row group 0 column extra: item row 1 is not a JSON object with members (expected a string at byte 1)"
+        for (what, m) in [
+            ("export", Self.message { _ = try Self.export(path, "exposures") }),
+            ("inspect", Self.message { _ = try DatasetProfile.compute(reader: try DatasetReader(path: path), threads: 2) }),
+            ("quality", Self.message { try DataQuality.check(reader: try DatasetReader(path: path), sliceKeys: [], experiment: nil) }),
+            ("interleaving", Self.message { try Self.interleaving(path) }),
+            ("ope", Self.message { try Self.ope(path) }),
+        ] {
+            #expect(m?.contains(path) == true, "\(what)")
+            #expect(m?.contains(expected) == true, "\(what): \(m ?? "no error")")
+        }
+        // Tables without `extra` still export.
+        #expect(!(try Self.export(path, "outcomes")).isEmpty)
+    }
+
+    @Test func dictionaryDescriptorOfTheWrongType() throws {
+        let path = try Self.dataset()
+        try Self.rewriteFooter(path) { f in
+            let i = f.dictionaries.firstIndex { $0.name == "user_id" }!
+            f.dictionaries[i].chunk.physicalType = .int64
+        }
+        let m = Self.message { _ = try DatasetReader(path: path) }
+        #expect(m?.contains("dictionary user_id: chunk type is int64, a dictionary must be bytes") == true, "\(m ?? "no error")")
+        #expect(m?.contains("entries, footer says") == false)
+    }
+
+    @Test func dictionaryDescriptorWithTheWrongCount() throws {
+        let path = try Self.dataset()
+        try Self.rewriteFooter(path) { f in
+            let i = f.dictionaries.firstIndex { $0.name == "user_id" }!
+            f.dictionaries[i].count += 1
+        }
+        let m = Self.message { _ = try DatasetReader(path: path) }
+        #expect(m?.contains("dictionary user_id: chunk holds 3 entries, footer says 4") == true, "\(m ?? "no error")")
+    }
+}
