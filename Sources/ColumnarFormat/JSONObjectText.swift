@@ -23,6 +23,36 @@ public enum JSONObjectText {
         let reason: String
     }
 
+    /// The open containers, innermost last (true: an object): one bit per level for the first
+    /// 64 levels and an array only beyond, so the usual shallow text allocates nothing (the
+    /// check runs once per shown item).
+    struct Nesting {
+        private var bits: UInt64 = 0
+        private var depth = 0
+        private var deeper: [Bool] = []
+
+        mutating func push(object: Bool) {
+            if depth < 64 {
+                if object { bits |= 1 << UInt64(depth) } else { bits &= ~(1 << UInt64(depth)) }
+            } else {
+                deeper.append(object)
+            }
+            depth += 1
+        }
+
+        /// The innermost open container (true: an object), nil when none is open.
+        var top: Bool? {
+            if depth == 0 { return nil }
+            return depth <= 64 ? bits & (1 << UInt64(depth - 1)) != 0 : deeper.last!
+        }
+
+        mutating func pop() {
+            precondition(depth > 0, "a container to close")
+            if depth > 64 { deeper.removeLast() }
+            depth -= 1
+        }
+    }
+
     struct Scanner {
         let b: UnsafeRawBufferPointer
         var i = 0
@@ -48,22 +78,23 @@ public enum JSONObjectText {
             space()
             if i < b.count, b[i] == UInt8(ascii: "}") { throw Problem(reason: "the object has no members") }
             // Open containers: '{' or '['. After a value, the top decides what may follow.
-            var open: [UInt8] = [UInt8(ascii: "{")]
+            var open = Nesting()
+            open.push(object: true)
             try string()
             try expect(UInt8(ascii: ":"), "':'")
             try value(&open)
-            while let top = open.last {
+            while let inObject = open.top {
                 space()
-                let close = top == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                let close = inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
                 guard i < b.count else { throw fail("',' or '\(Character(Unicode.Scalar(close)))'") }
                 if b[i] == close {
                     i += 1
-                    open.removeLast()
+                    open.pop()
                     continue
                 }
                 guard b[i] == UInt8(ascii: ",") else { throw fail("',' or '\(Character(Unicode.Scalar(close)))'") }
                 i += 1
-                if top == UInt8(ascii: "{") {
+                if inObject {
                     space()
                     try string()
                     try expect(UInt8(ascii: ":"), "':'")
@@ -75,7 +106,7 @@ public enum JSONObjectText {
 
         /// One value; a container is opened (pushed on `open`) and its first element, if any,
         /// scanned, so the caller continues after a value or at a container's end.
-        mutating func value(_ open: inout [UInt8]) throws(Problem) {
+        mutating func value(_ open: inout Nesting) throws(Problem) {
             while true {
                 space()
                 guard i < b.count else { throw fail("a value") }
@@ -83,14 +114,14 @@ public enum JSONObjectText {
                 switch c {
                 case UInt8(ascii: "{"):
                     i += 1
-                    open.append(c)
+                    open.push(object: true)
                     space()
                     if i < b.count, b[i] == UInt8(ascii: "}") { return }
                     try string()
                     try expect(UInt8(ascii: ":"), "':'")
                 case UInt8(ascii: "["):
                     i += 1
-                    open.append(c)
+                    open.push(object: false)
                     space()
                     if i < b.count, b[i] == UInt8(ascii: "]") { return }
                 case UInt8(ascii: "\""):
