@@ -1,12 +1,3 @@
-import ColumnarStorage
-import Dispatch
-
-/// A value handed to workers that only read it while the caller waits for them to finish
-/// (the caller does not touch it meanwhile); that is the invariant behind `@unchecked Sendable`.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-}
-
 /// A worker's mutable state (its interners and parser), reached by one worker at a time.
 final class WorkerState: @unchecked Sendable {
     var interners = WorkerInterners()
