@@ -238,7 +238,7 @@ public struct InterleavingScan: Sendable {
                 for j in range {
                     var t: Int8 = -1
                     if extraPresent[j] != 0, let s = ItemFields.string(field, in: extra[j]) {
-                        if s == a { t = 0 } else if s == b { t = 1 } else { out.unknownTeamItems += 1 }
+                        if s.elementsEqual(a) { t = 0 } else if s.elementsEqual(b) { t = 1 } else { out.unknownTeamItems += 1 }
                     }
                     if t >= 0 { labelled += 1 }
                     teams.append(t)

@@ -13,14 +13,15 @@ public enum ItemFields {
         return Double(String(decoding: v, as: UTF8.self))
     }
 
-    /// The member `name` as a string without escapes (nil when absent, not a string, or escaped).
-    public static func string(_ name: [UInt8], in text: ArraySlice<UInt8>) -> [UInt8]? {
+    /// The member `name` as a string without escapes (nil when absent, not a string, or escaped),
+    /// as a slice of `text` (no copy: scans call this once per shown item).
+    public static func string(_ name: [UInt8], in text: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
         guard let v = value(name, in: text), v.count >= 2, v.first == UInt8(ascii: "\""), v.last == UInt8(ascii: "\"") else {
             return nil
         }
         let inner = v.dropFirst().dropLast()
         if inner.contains(UInt8(ascii: "\\")) { return nil }
-        return Array(inner)
+        return inner
     }
 
     /// The raw text of member `name`'s value.
