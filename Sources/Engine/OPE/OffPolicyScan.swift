@@ -759,7 +759,8 @@ public struct OffPolicyScan: Sendable {
             var x = [Double](repeating: 0, count: termCount)
             var scratch = [Int](repeating: 0, count: termCount)
             var scope = Scope.Diagnostics()
-            var samples: [(Double, Double, Double)] = []
+            // The sample counters `compatItems` keeps while the row's samples go to `out.compat`.
+            var counters = Compat()
             for row in 0..<d.exReq.count {
                 let req = Int(d.exReq[row])
                 d.slate(row, topK: o.topK, into: &slate)
@@ -768,7 +769,7 @@ public struct OffPolicyScan: Sendable {
                 var rAgg = 0.0
                 var mAgg = 0.0
                 let requestOutcomes = d.outcomes.of(req)
-                let requestWeight = try OffPolicyScan.compatItems(d, slate, o, &out.compat) { j, w, q in
+                let requestWeight = try OffPolicyScan.compatItems(d, slate, o, &counters) { j, w, q in
                     // The request's last outcome on this item, any event type.
                     var r = 0.0
                     if !requestOutcomes.isEmpty {
@@ -781,7 +782,7 @@ public struct OffPolicyScan: Sendable {
                     }
                     let m = compatModel[Int(d.item[j])]
                     if o.compatItemUnit {
-                        samples.append((w, r * q, m * q))
+                        out.compat.addSample(w: w, r: r * q, m: m * q)
                     } else {
                         if nW == 0 || !o.compatMax {
                             rAgg = o.compatMax ? r * q : rAgg + r * q
@@ -793,8 +794,12 @@ public struct OffPolicyScan: Sendable {
                         nW += 1
                     }
                 }
-                for (w, r, m) in samples { out.compat.addSample(w: w, r: r, m: m) }
-                samples.removeAll(keepingCapacity: true)
+                out.compat.clipped += counters.clipped
+                out.compat.missingTarget += counters.missingTarget
+                out.compat.nearZero += counters.nearZero
+                counters.clipped = 0
+                counters.missingTarget = 0
+                counters.nearZero = 0
                 if !o.compatItemUnit, let w = requestWeight { out.compat.addSample(w: w, r: rAgg, m: mAgg) }
                 out.compat.flushRow()
 
