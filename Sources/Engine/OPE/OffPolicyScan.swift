@@ -9,12 +9,12 @@ import ColumnarStorage
 /// receval's per-request estimator terms over deduplicated slates with diagnostics per segment
 /// and per-unit sums for the bootstrap.
 ///
-/// A first pass over outcomes and slates builds the reward models and counts the importance
-/// weights per bucket; a second pass computes everything else and keeps only the weights that
-/// lie in the buckets of the wanted quantiles (`WeightQuantiles`), so quantiles are exact and no
-/// pass keeps every weight. Partitions run in parallel and are folded in partition order, so
-/// results do not depend on the thread count; recsys-eval's sums are `ExactSum`s, so they do not
-/// depend on the partitioning either.
+/// A first pass (`CountingPass`) over outcomes and slates builds the reward models and counts the
+/// importance weights per bucket; a second (`EstimatorPass`) computes everything else and keeps
+/// only the weights that lie in the buckets of the wanted quantiles (`WeightQuantiles`), so
+/// quantiles are exact and no pass keeps every weight. Both are `PartitionScan`s: partitions run
+/// in parallel and fold in partition order, and every sum across requests is exact (`ExactSum`,
+/// `KeyedSums`), so results depend neither on the thread count nor on the partitioning.
 public struct OffPolicyScan: Sendable {
     public struct Options: Sendable {
         public enum Reward: Sendable { case click, conversion, value }
