@@ -86,7 +86,7 @@ public struct InterleavingScan: Sendable {
         scan.unknownTeamItems = state.unknownTeamItems
         scan.unlabelledItems = state.unlabelledItems
         scan.counts = state.counts
-        scan.segments = SegmentKeys.named(state.segments, names: o.sliceKeys, values: pass.ctxValues).map { ($0.key, $0.value) }
+        scan.segments = SegmentKeys.named(state.segments, names: o.sliceKeys, values: pass.codes.ctxValues).map { ($0.key, $0.value) }
         for u in state.requests.indices where state.requests[u] > 0 {
             scan.users.append(UInt64(u))
             scan.userCounts += [Double(state.requests[u]), Double(state.winsA[u]), Double(state.winsB[u])]
@@ -99,14 +99,7 @@ public struct InterleavingScan: Sendable {
     struct Pass: PartitionScan {
         let reader: DatasetReader
         let o: Options
-        let items: Int
-        let users: Int
-        let variants: Int
-        let events: DictionaryIndex
-        let ctxKeys: DictionaryIndex
-        let ctxValues: DictionaryIndex
-        let isClick: [Bool]
-        let isConversion: [Bool]
+        let codes: DatasetCodes
         let sliceCodes: [Int32]
         let teamKey: Int32?
         let field: [UInt8]
@@ -116,17 +109,9 @@ public struct InterleavingScan: Sendable {
         init(reader: DatasetReader, options o: Options) throws {
             self.reader = reader
             self.o = o
-            items = try reader.dictionary("item_id").count
-            users = try reader.dictionary("user_id").count
-            variants = try reader.dictionary("variant").count
-            events = DictionaryIndex(try reader.dictionary("event_type"))
-            ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
-            ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
-            isClick = events.codes(matchingCaseInsensitive: "click")
-            isConversion = events.codes(matchingCaseInsensitive: "conversion")
-            let keys = ctxKeys
-            sliceCodes = o.sliceKeys.map { keys.code(of: $0) ?? -1 }
-            teamKey = keys.code(of: o.teamContextKey)
+            codes = try DatasetCodes(reader: reader)
+            sliceCodes = codes.keyCodes(o.sliceKeys)
+            teamKey = codes.ctxKeys.code(of: o.teamContextKey)
             field = Array(o.teamField.utf8)
             a = Array(o.teamA.utf8)
             b = Array(o.teamB.utf8)
@@ -159,7 +144,7 @@ public struct InterleavingScan: Sendable {
         }
 
         func start() -> State {
-            let zeros = [Int32](repeating: 0, count: max(users, 1))
+            let zeros = [Int32](repeating: 0, count: max(codes.users, 1))
             return State(requests: zeros, winsA: zeros, winsB: zeros)
         }
 
@@ -179,14 +164,14 @@ public struct InterleavingScan: Sendable {
         func scan(partition p: Int) throws -> Partial {
             // Locals, not `self`'s members: the loops below then touch no reference counts.
             let o = self.o
-            let items = self.items
-            let users = self.users
-            let variants = self.variants
-            let events = self.events
-            let ctxKeys = self.ctxKeys
-            let ctxValues = self.ctxValues
-            let isClick = self.isClick
-            let isConversion = self.isConversion
+            let items = codes.items
+            let users = codes.users
+            let variants = codes.variants
+            let events = codes.events
+            let ctxKeys = codes.ctxKeys
+            let ctxValues = codes.ctxValues
+            let isClick = codes.isClick
+            let isConversion = codes.isConversion
             let sliceCodes = self.sliceCodes
             let teamKey = self.teamKey
             let field = self.field

@@ -391,14 +391,7 @@ public struct OffPolicyScan: Sendable {
     struct Context: Sendable {
         let reader: DatasetReader
         let o: Options
-        let items: Int
-        let users: Int
-        let variants: Int
-        let events: DictionaryIndex
-        let ctxKeys: DictionaryIndex
-        let ctxValues: DictionaryIndex
-        let isClick: [Bool]
-        let isConversion: [Bool]
+        let codes: DatasetCodes
         let isCompatEvent: [Bool]
         let sliceCodes: [Int32]
         /// Slots of the fitted model.
@@ -407,20 +400,15 @@ public struct OffPolicyScan: Sendable {
         init(reader: DatasetReader, options: Options) throws {
             self.reader = reader
             o = options
-            items = try reader.dictionary("item_id").count
-            users = try reader.dictionary("user_id").count
-            variants = try reader.dictionary("variant").count
-            let eventIndex = DictionaryIndex(try reader.dictionary("event_type"))
-            let keys = DictionaryIndex(try reader.dictionary("context_key"))
-            events = eventIndex
-            ctxKeys = keys
-            ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
-            isClick = eventIndex.codes(matchingCaseInsensitive: "click")
-            isConversion = eventIndex.codes(matchingCaseInsensitive: "conversion")
-            isCompatEvent = eventIndex.codes(matchingCaseInsensitive: options.compatEvent)
-            sliceCodes = options.sliceKeys.map { keys.code(of: $0) ?? -1 }
+            codes = try DatasetCodes(reader: reader)
+            isCompatEvent = codes.events.codes(matchingCaseInsensitive: options.compatEvent)
+            sliceCodes = codes.keyCodes(options.sliceKeys)
             slots = max(1, options.modelSlots)
         }
+
+        var items: Int { codes.items }
+        var users: Int { codes.users }
+        var ctxValues: DictionaryIndex { codes.ctxValues }
     }
 
     /// The models and quantile plans pass one yields for pass two.
@@ -443,38 +431,14 @@ public struct OffPolicyScan: Sendable {
     /// of receval's slots (global and per segment) counted per bucket, to plan the exact
     /// quantiles pass two keeps.
     struct CountingPass: PartitionScan {
-        let reader: DatasetReader
-        let o: Options
-        let items: Int
-        let users: Int
-        let variants: Int
-        let events: DictionaryIndex
-        let ctxKeys: DictionaryIndex
-        let ctxValues: DictionaryIndex
-        let isClick: [Bool]
-        let isConversion: [Bool]
-        let isCompatEvent: [Bool]
-        let sliceCodes: [Int32]
-        /// Slots of the fitted model.
-        let slots: Int
+        let context: Context
+        var reader: DatasetReader { context.reader }
         /// The fitted model's sums go straight into borrowed dense tables (exact cells: the grouping
         /// does not matter), so no partition builds and merges a row of cells per item.
         let fittedPool: DenseSumsPool
 
         init(_ c: Context) {
-            reader = c.reader
-            o = c.o
-            items = c.items
-            users = c.users
-            variants = c.variants
-            events = c.events
-            ctxKeys = c.ctxKeys
-            ctxValues = c.ctxValues
-            isClick = c.isClick
-            isConversion = c.isConversion
-            isCompatEvent = c.isCompatEvent
-            sliceCodes = c.sliceCodes
-            slots = c.slots
+            context = c
             fittedPool = DenseSumsPool(keyCount: c.o.loggedModel ? 0 : c.items, width: 3 * c.slots)
         }
 
@@ -543,7 +507,7 @@ public struct OffPolicyScan: Sendable {
             }
         }
 
-        func start() -> State { State(compatModelSums: KeyedSums.Dense(keyCount: items, width: 2)) }
+        func start() -> State { State(compatModelSums: KeyedSums.Dense(keyCount: context.items, width: 2)) }
 
         func combine(_ part: Partial, into state: inout State) {
             state.compatModelSums.add(part.compatModel)
@@ -555,17 +519,17 @@ public struct OffPolicyScan: Sendable {
 
         func scan(partition p: Int) throws -> Partial {
             // Locals, not `self`'s members: the loops below then touch no reference counts.
-            let o = self.o
-            let items = self.items
-            let users = self.users
-            let events = self.events
-            let ctxKeys = self.ctxKeys
-            let ctxValues = self.ctxValues
-            let isClick = self.isClick
-            let isConversion = self.isConversion
-            let isCompatEvent = self.isCompatEvent
-            let sliceCodes = self.sliceCodes
-            let slots = self.slots
+            let o = context.o
+            let items = context.codes.items
+            let users = context.codes.users
+            let events = context.codes.events
+            let ctxKeys = context.codes.ctxKeys
+            let ctxValues = context.codes.ctxValues
+            let isClick = context.codes.isClick
+            let isConversion = context.codes.isConversion
+            let isCompatEvent = context.isCompatEvent
+            let sliceCodes = context.sliceCodes
+            let slots = context.slots
             let fittedPool = self.fittedPool
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
@@ -631,50 +595,16 @@ public struct OffPolicyScan: Sendable {
     /// over first exposures, per scope, with the weights inside the planned quantile buckets
     /// and (for the bootstrap) per-user sums.
     struct EstimatorPass: PartitionScan {
-        let reader: DatasetReader
-        let o: Options
-        let items: Int
-        let users: Int
-        let variants: Int
-        let events: DictionaryIndex
-        let ctxKeys: DictionaryIndex
-        let ctxValues: DictionaryIndex
-        let isClick: [Bool]
-        let isConversion: [Bool]
-        let isCompatEvent: [Bool]
-        let sliceCodes: [Int32]
-        /// Slots of the fitted model.
-        let slots: Int
-        let compatPlan: WeightQuantiles.Plan
-        let globalPlan: WeightQuantiles.Plan
-        let segmentPlans: [Int64: WeightQuantiles.Plan]
-        let compatModel: [Double]
-        let qModel: [Double]
-        let dSlot: [Double]
+        let context: Context
+        var reader: DatasetReader { context.reader }
+        let models: Models
         let termCount = OffPolicyScan.termCount
         let rewardName = Array("reward_estimate".utf8)
         let targetName = Array("target_reward_estimate".utf8)
 
         init(_ c: Context, _ m: Models) {
-            reader = c.reader
-            o = c.o
-            items = c.items
-            users = c.users
-            variants = c.variants
-            events = c.events
-            ctxKeys = c.ctxKeys
-            ctxValues = c.ctxValues
-            isClick = c.isClick
-            isConversion = c.isConversion
-            isCompatEvent = c.isCompatEvent
-            sliceCodes = c.sliceCodes
-            slots = c.slots
-            compatPlan = m.compatPlan
-            globalPlan = m.globalPlan
-            segmentPlans = m.segmentPlans
-            compatModel = m.compatModel
-            qModel = m.qModel
-            dSlot = m.slotTarget
+            context = c
+            models = m
         }
 
         struct Partial: Sendable {
@@ -697,18 +627,19 @@ public struct OffPolicyScan: Sendable {
         }
 
         func start() -> State {
+            let (keep, users) = (context.o.unitSums, context.users)
             var s = State(
-                unitDense: KeyedSums.Dense(keyCount: o.unitSums ? max(users, 1) : 0, width: termCount + 1),
-                seenUsers: [UInt64](repeating: 0, count: o.unitSums ? 0 : (users + 63) / 64))
-            s.scan.compat.plan = compatPlan
-            s.scan.global.plan = globalPlan
+                unitDense: KeyedSums.Dense(keyCount: keep ? max(users, 1) : 0, width: termCount + 1),
+                seenUsers: [UInt64](repeating: 0, count: keep ? 0 : (users + 63) / 64))
+            s.scan.compat.plan = models.compatPlan
+            s.scan.global.plan = models.globalPlan
             return s
         }
 
         func combine(_ part: Partial, into state: inout State) {
             state.scan.compat.merge(part.compat)
             state.scan.global.merge(part.global)
-            for (k, s) in part.segments { state.segments[k, default: Scope(plan: segmentPlans[k] ?? .none)].merge(s) }
+            for (k, s) in part.segments { state.segments[k, default: Scope(plan: models.segmentPlans[k] ?? .none)].merge(s) }
             state.scan.counts = state.scan.counts + part.counts
             state.scan.bytesTouched += part.touched
             state.unitDense.add(part.units)
@@ -717,24 +648,24 @@ public struct OffPolicyScan: Sendable {
 
         func scan(partition p: Int) throws -> Partial {
             // Locals, not `self`'s members: the loops below then touch no reference counts.
-            let o = self.o
-            let items = self.items
-            let users = self.users
-            let variants = self.variants
-            let events = self.events
-            let ctxKeys = self.ctxKeys
-            let ctxValues = self.ctxValues
-            let isClick = self.isClick
-            let isConversion = self.isConversion
-            let isCompatEvent = self.isCompatEvent
-            let sliceCodes = self.sliceCodes
-            let slots = self.slots
-            let compatPlan = self.compatPlan
-            let globalPlan = self.globalPlan
-            let segmentPlans = self.segmentPlans
-            let compatModel = self.compatModel
-            let qModel = self.qModel
-            let dSlot = self.dSlot
+            let o = context.o
+            let items = context.codes.items
+            let users = context.codes.users
+            let variants = context.codes.variants
+            let events = context.codes.events
+            let ctxKeys = context.codes.ctxKeys
+            let ctxValues = context.codes.ctxValues
+            let isClick = context.codes.isClick
+            let isConversion = context.codes.isConversion
+            let isCompatEvent = context.isCompatEvent
+            let sliceCodes = context.sliceCodes
+            let slots = context.slots
+            let compatPlan = models.compatPlan
+            let globalPlan = models.globalPlan
+            let segmentPlans = models.segmentPlans
+            let compatModel = models.compatModel
+            let qModel = models.qModel
+            let dSlot = models.slotTarget
             let termCount = self.termCount
             let rewardName = self.rewardName
             let targetName = self.targetName

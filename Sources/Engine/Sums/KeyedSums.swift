@@ -46,12 +46,19 @@ public struct KeyedSums: Sendable {
 
     @inline(__always)
     public mutating func add(row r: Int, _ column: Int, _ x: Double) {
-        let scaled = (x * KeyedSums.scale).rounded(.toNearestOrEven)
-        guard abs(scaled) < KeyedSums.addLimit else {
+        guard let v = KeyedSums.fixed(x) else {
             overflowed[column] = true
             return
         }
-        cells[r + column] &+= Int128(integral: scaled)
+        cells[r + column] &+= v
+    }
+
+    /// `x` in cell units (rounded once to 2⁻⁴⁸), nil when it is beyond what a cell may take in
+    /// one addition (or not finite).
+    @inline(__always)
+    static func fixed(_ x: Double) -> Int128? {
+        let scaled = (x * scale).rounded(.toNearestOrEven)
+        return abs(scaled) < addLimit ? Int128(integral: scaled) : nil
     }
 
     /// Frees the key map once the partition is done (the partial then holds only its rows).
@@ -89,12 +96,11 @@ public struct KeyedSums: Sendable {
         /// Adds `x` to column `column` of `key` directly (a table a worker fills on its own).
         @inline(__always)
         public mutating func add(_ key: Int, _ column: Int, _ x: Double) {
-            let scaled = (x * KeyedSums.scale).rounded(.toNearestOrEven)
-            guard abs(scaled) < KeyedSums.addLimit else {
+            guard let v = KeyedSums.fixed(x) else {
                 overflowed[column] = true
                 return
             }
-            cells[key * width + column] &+= Int128(integral: scaled)
+            cells[key * width + column] &+= v
         }
 
         /// Adds another table of the same shape, cell by cell.
