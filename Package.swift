@@ -28,11 +28,12 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CPrefetch"),
         .target(name: "ColumnarFormat", dependencies: ["CZstd", "CLZ4"]),
         .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib"]),
         .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
-        .target(name: "Engine", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .target(name: "Engine", dependencies: ["ColumnarFormat", "ColumnarStorage", "CPrefetch"]),
         .target(name: "Statistics"),
         .target(name: "Reports", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(

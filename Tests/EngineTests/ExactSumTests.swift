@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import Glibc
 import Testing
 
@@ -24,6 +24,27 @@ import Testing
         #expect(merged == forward)
         #expect(merged.value == forward.value)
         #expect(forward.value.isFinite)
+    }
+
+    /// A fraction limb about to overflow (2³¹ additions of values near 2³² would get there)
+    /// carries its whole units out instead: additions and merges stay exact, never NaN.
+    @Test func fullFractionLimbCarries() {
+        let nearFull = Int128.max - 5
+        var a = ExactSum(whole: 0, fraction: nearFull)
+        a.add(3e9)
+        a.add(0.25)
+        // The same total with the fraction's whole units already carried.
+        var b = ExactSum(whole: nearFull >> 64, fraction: nearFull - ((nearFull >> 64) << 64))
+        b.add(0.25)
+        b.add(3e9)
+        #expect(a == b)
+        #expect(a.value == b.value && a.value.isFinite)
+        var merged = ExactSum(whole: 0, fraction: nearFull)
+        merged.add(ExactSum(whole: 0, fraction: nearFull))
+        #expect(merged.value == 2 * ExactSum(whole: 0, fraction: nearFull).value)
+        var negative = ExactSum(whole: 0, fraction: Int128.min + 5)
+        negative.add(-3e9)
+        #expect(negative.value == ExactSum(whole: 0, fraction: Int128.min + 5).value - 3e9)
     }
 
     /// Cancellation that a double sum gets wrong: 1e30 + 1 − 1e30 is exactly 1.

@@ -1,3 +1,4 @@
+import CPrefetch
 import ColumnarFormat
 import ColumnarStorage
 
@@ -216,6 +217,10 @@ public struct OffPolicyScan: Sendable {
     /// Weight histogram: bin 0 holds w = 0, bin 1 (0, 2⁻¹⁰), bins 2…21 [2^(b−12), 2^(b−11)), bin 22 [2¹⁰, ∞).
     public static let histogramBins = 23
 
+    /// How many exposure rows ahead the scans prefetch the model cells of (about 30-60 random
+    /// cells in flight, enough to cover a memory miss at the scans' pace).
+    static let prefetchDistance = 3
+
     public static func histogramBin(_ w: Double) -> Int {
         if w <= 0 { return 0 }
         if w < 0x1p-10 { return 1 }
@@ -265,10 +270,13 @@ public struct OffPolicyScan: Sendable {
         /// Item indices of exposure row `row` sorted by rank (stable), truncated to `topK`.
         func slate(_ row: Int, topK: Int, into out: inout [Int]) {
             out.removeAll(keepingCapacity: true)
+            let (first, end) = (itemStart[row], itemStart[row + 1])
+            out.append(contentsOf: first..<end)
             var sorted = true
-            for j in itemStart[row]..<itemStart[row + 1] {
-                if let last = out.last, rank[last] > rank[j] { sorted = false }
-                out.append(j)
+            if end - first > 1 {
+                rank.withUnsafeBufferPointer { r in
+                    for j in first..<(end - 1) where r[j] > r[j + 1] { sorted = false }
+                }
             }
             if !sorted {
                 let keyed = out.enumerated().map { ($0.element, $0.offset) }
@@ -547,8 +555,15 @@ public struct OffPolicyScan: Sendable {
             var slate: [Int] = []
             var scratch = Compat()
             var diagnostics = Scope.Diagnostics()
-            for row in 0..<d.exReq.count {
+            let rows = d.exReq.count
+            for row in 0..<rows {
                 let req = Int(d.exReq[row])
+                if let model, row + prefetchDistance < rows {
+                    // The model cells of a later row (slots by position; a hint, exact or not).
+                    let ahead = row + prefetchDistance
+                    let first = d.itemStart[ahead]
+                    for j in first..<d.itemStart[ahead + 1] { model.prefetch(Int(d.item[j]), 3 * min(j - first, slots - 1)) }
+                }
                 d.slate(row, topK: o.topK, into: &slate)
                 // recsys-eval: every exposure record.
                 let requestWeight = try OffPolicyScan.compatItems(d, slate, o, &scratch) { _, w, _ in
@@ -692,8 +707,22 @@ public struct OffPolicyScan: Sendable {
             var scope = Scope.Diagnostics()
             // The sample counters `compatItems` keeps while the row's samples go to `out.compat`.
             var counters = Compat()
-            for row in 0..<d.exReq.count {
+            let rows = d.exReq.count
+            for row in 0..<rows {
                 let req = Int(d.exReq[row])
+                if row + prefetchDistance < rows {
+                    // The model values of a later row's items (slots by position; a hint only).
+                    let ahead = row + prefetchDistance
+                    let first = d.itemStart[ahead]
+                    let fitted = !qModel.isEmpty && join.firstExposure[Int(d.exReq[ahead])] == Int32(ahead)
+                    for j in first..<d.itemStart[ahead + 1] {
+                        let a = Int(d.item[j])
+                        compatModel.withUnsafeBufferPointer { receval_prefetch($0.baseAddress! + a) }
+                        if fitted {
+                            qModel.withUnsafeBufferPointer { receval_prefetch($0.baseAddress! + a * slots + min(j - first, slots - 1)) }
+                        }
+                    }
+                }
                 d.slate(row, topK: o.topK, into: &slate)
                 // recsys-eval: every exposure record.
                 var nW = 0

@@ -1,9 +1,11 @@
 /// A sum of doubles that does not depend on the order of additions, so sums merged across
 /// partitions in any grouping are identical to the last bit.
 ///
-/// Each value is split into its integer part and its fraction; the fraction is rounded once to a
-/// multiple of 2⁻⁶⁴. Both parts are added as 128-bit integers (`whole` in units of 1, `fraction`
-/// in units of 2⁻⁶⁴), and integer addition is associative. The sum is exact for magnitudes below
+/// Each value is rounded once to a multiple of 2⁻⁶⁴ and added as 128-bit integers: values below
+/// 2³² in magnitude go whole into `fraction` (units of 2⁻⁶⁴), larger ones are split into their
+/// integer part (`whole`, units of 1) and their fraction. When `fraction` would overflow, its
+/// whole units move to `whole` first. Integer addition is associative, so the total does not
+/// depend on the order. The sum is exact for magnitudes below
 /// 2¹²⁶ (about 8.5 × 10³⁷: enough for squares of slate-IPS weight products); a value or a sum
 /// beyond that makes the sum NaN, which reports print as null, rather than wrapping.
 ///
@@ -16,31 +18,80 @@ public struct ExactSum: Sendable, Equatable {
 
     public init() {}
 
+    /// A sum whose limbs already hold these units (to test the carry between them).
+    init(whole: Int128, fraction: Int128) {
+        self.whole = whole
+        self.fraction = fraction
+    }
+
     static let scale = 0x1p64
     static let limit = 0x1p126
 
     @inline(__always)
     public mutating func add(_ x: Double) {
         if x == 0 { return }
+        if abs(x) < 0x1p32 {
+            // One limb: round(x · 2⁶⁴) is what the split below adds in total (the integral part
+            // times 2⁶⁴ is an integer), and it lies below 2⁹⁶, so the fraction limb takes it
+            // directly; only when that limb would overflow are its whole units carried out first.
+            let scaled = Int128(integral: (x * ExactSum.scale).rounded(.toNearestOrEven))
+            var (f, o) = fraction.addingReportingOverflow(scaled)
+            if o {
+                carryFraction()
+                (f, o) = fraction.addingReportingOverflow(scaled)
+            }
+            fraction = f
+            if o { overflowed = true }
+            return
+        }
         guard abs(x) < ExactSum.limit else {
             overflowed = true
             return
         }
         let integral = x.rounded(.towardZero)
         let (w, o1) = whole.addingReportingOverflow(Int128(integral: integral))
-        // |x − integral| < 1, so the scaled fraction is below 2⁶⁴ in magnitude.
-        let (f, o2) = fraction.addingReportingOverflow(Int128(integral: ((x - integral) * ExactSum.scale).rounded(.toNearestOrEven)))
         whole = w
+        // |x − integral| < 1, so the scaled fraction is below 2⁶⁴ in magnitude.
+        let part = Int128(integral: ((x - integral) * ExactSum.scale).rounded(.toNearestOrEven))
+        var (f, o2) = fraction.addingReportingOverflow(part)
+        if o2 {
+            carryFraction()
+            (f, o2) = fraction.addingReportingOverflow(part)
+        }
         fraction = f
         if o1 || o2 { overflowed = true }
     }
 
+    /// Moves the whole units out of the fraction limb (the total is unchanged).
+    private mutating func carryFraction() {
+        let carry = fraction >> 64
+        let (w, o) = whole.addingReportingOverflow(carry)
+        whole = w
+        fraction -= carry << 64
+        if o { overflowed = true }
+    }
+
     public mutating func add(_ other: ExactSum) {
+        var other = other
+        var (f, o2) = fraction.addingReportingOverflow(other.fraction)
+        if o2 {
+            // Both fraction limbs carried out are below 2⁶⁴: their sum cannot overflow.
+            carryFraction()
+            other.carryFraction()
+            (f, o2) = fraction.addingReportingOverflow(other.fraction)
+        }
         let (w, o1) = whole.addingReportingOverflow(other.whole)
-        let (f, o2) = fraction.addingReportingOverflow(other.fraction)
         whole = w
         fraction = f
         if o1 || o2 || other.overflowed { overflowed = true }
+    }
+
+    /// Equal totals (however the additions split them between the limbs).
+    public static func == (a: ExactSum, b: ExactSum) -> Bool {
+        var (x, y) = (a, b)
+        x.carryFraction()
+        y.carryFraction()
+        return x.overflowed == y.overflowed && (x.overflowed || (x.whole == y.whole && x.fraction == y.fraction))
     }
 
     /// The total, rounded once to the nearest double where it is below 2⁶³ in magnitude.

@@ -19,23 +19,33 @@ public enum WeightQuantiles {
     }
 
     /// Pass one: how many values fall into each bucket. Buckets are grouped by binade (the
-    /// exponent, the top 12 bits): each binade that holds a value gets a dense row of 512
-    /// counters (4 KiB), so counting is an array increment; weights spread over a few dozen
-    /// binades take a few hundred KiB.
+    /// exponent, the top 12 bits): each binade that holds a value gets a run of 512 counters
+    /// (4 KiB) in one flat array, so counting is an index lookup and an increment; weights
+    /// spread over a few dozen binades take a few hundred KiB.
     public struct Counts: Sendable, Equatable {
-        /// `binades[e]`: the 512 counters of exponent e, empty until a value lands there.
-        private var binades = [[Int]](repeating: [], count: 2048)
+        /// Where the 512 counters of exponent e start in `counters` (-1 until a value lands there).
+        private var start = [Int32](repeating: -1, count: 2048)
+        private var counters: [Int] = []
         public private(set) var count = 0
 
         public init() {}
+
+        /// The first counter of binade `e`, made on first use.
+        @inline(__always)
+        private mutating func binade(_ e: Int) -> Int {
+            let s = start[e]
+            if s >= 0 { return Int(s) }
+            start[e] = Int32(counters.count)
+            counters.append(contentsOf: repeatElement(0, count: 512))
+            return counters.count - 512
+        }
 
         @inline(__always)
         public mutating func add(_ x: Double) {
             precondition(x >= 0, "weights are non-negative")
             let b = WeightQuantiles.bucket(x)
-            let e = Int(b >> 9)
-            if binades[e].isEmpty { binades[e] = [Int](repeating: 0, count: 512) }
-            binades[e][Int(b & 511)] += 1
+            let i = binade(Int(b >> 9)) + Int(b & 511)
+            counters[i] += 1
             count += 1
         }
 
@@ -44,12 +54,10 @@ public enum WeightQuantiles {
         }
 
         public mutating func merge(_ o: Counts) {
-            for e in 0..<2048 where !o.binades[e].isEmpty {
-                if binades[e].isEmpty {
-                    binades[e] = o.binades[e]
-                } else {
-                    for i in 0..<512 { binades[e][i] += o.binades[e][i] }
-                }
+            for e in 0..<2048 where o.start[e] >= 0 {
+                let mine = binade(e)
+                let theirs = Int(o.start[e])
+                for i in 0..<512 { counters[mine + i] += o.counters[theirs + i] }
             }
             count += o.count
         }
@@ -57,10 +65,16 @@ public enum WeightQuantiles {
         /// Occupied buckets in ascending order, with their counts.
         var buckets: [(bucket: UInt32, count: Int)] {
             var out: [(UInt32, Int)] = []
-            for e in 0..<2048 where !binades[e].isEmpty {
-                for i in 0..<512 where binades[e][i] > 0 { out.append((UInt32(e << 9 | i), binades[e][i])) }
+            for e in 0..<2048 where start[e] >= 0 {
+                let s = Int(start[e])
+                for i in 0..<512 where counters[s + i] > 0 { out.append((UInt32(e << 9 | i), counters[s + i])) }
             }
             return out
+        }
+
+        /// Equal when they count the same values (whatever order their binades were made in).
+        public static func == (a: Counts, b: Counts) -> Bool {
+            a.count == b.count && a.buckets.elementsEqual(b.buckets) { $0.bucket == $1.bucket && $0.count == $1.count }
         }
     }
 
