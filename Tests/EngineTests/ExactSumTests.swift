@@ -1,6 +1,7 @@
-@testable import Engine
 import Glibc
 import Testing
+
+@testable import Engine
 
 @Suite struct ExactSumTests {
     /// Values spread over 60 binades, some huge (squares of slate weight products), added in
