@@ -91,6 +91,15 @@ enum OPEPage {
                 lines: ["No logged value to compare with (logging_policy missing or 0)."])
         }
         let rel = relative(e, logged: logged)
+        if !(Swift.abs(rel.estimate) <= offScale) {
+            return .banner(
+                .warn,
+                title:
+                    "Target policy (\(name)): \(ReadableNumber.value(value)) vs logged \(ReadableNumber.value(logged)): off scale (\(ReadableNumber.value(value / logged)) times the logged value)",
+                lines: [
+                    "An estimate this far from the logged value means its importance weights do not support it: read the weight diagnostics."
+                ])
+        }
         var title =
             "Target policy (\(name)): \(ReadableNumber.value(value)) vs logged \(ReadableNumber.value(logged)): \(ReadableNumber.lift(rel.estimate))"
         var tone = Tone.info
@@ -108,6 +117,19 @@ enum OPEPage {
                 verdict,
                 "Relative change = (estimate − logged) / logged; its interval is the estimator's interval over the logged value (the logged value's own uncertainty is not included).",
             ])
+    }
+
+    /// Beyond ±1,000% a relative change tells a reader nothing but "off scale": typically a slate
+    /// estimator whose weight products explode because the propensities are not slate-level.
+    /// Such changes print as "off scale", with the ratio to the logged value in the note.
+    static let offScale = 10.0
+
+    /// The relative change as a cell: "+6.9%", or "off scale" beyond ±1,000%.
+    static func relativeCell(_ r: Double, estimateOverLogged ratio: Double) -> Cell {
+        guard r.isFinite, Swift.abs(r) > offScale else { return .number(r, .lift) }
+        return .numeric(
+            "off scale",
+            note: "the estimate is \(ReadableNumber.value(ratio)) times the logged value: its importance weights do not support it")
     }
 
     /// The relative change against the logged value, with the estimator's interval scaled.
@@ -133,8 +155,13 @@ enum OPEPage {
                 row += [.missing("this is the logged value"), .missing("this is the logged value")]
             } else if let logged, logged != 0 {
                 let r = relative(e, logged: logged)
-                row.append(.number(r.estimate, .lift))
-                row.append(r.lower.flatMap { l in r.upper.map { Cell.numeric(ReadableNumber.interval(l, $0)) } } ?? .missing("no interval"))
+                row.append(relativeCell(r.estimate, estimateOverLogged: r.estimate + 1))
+                if let l = r.lower, let u = r.upper, Swift.abs(l) > offScale || Swift.abs(u) > offScale {
+                    row.append(.numeric("off scale", note: "the interval reaches beyond ±1,000% of the logged value"))
+                } else {
+                    row.append(
+                        r.lower.flatMap { l in r.upper.map { Cell.numeric(ReadableNumber.interval(l, $0)) } } ?? .missing("no interval"))
+                }
             } else {
                 row += [.missing("no logged value"), .missing("no logged value")]
             }

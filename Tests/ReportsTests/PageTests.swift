@@ -190,6 +190,13 @@ import Testing
         #expect(text.contains("recsys-eval's dr uses as its reward model the mean reward given an event"))
         let md = ReportRenderer.markdown(PageFixtures.ope)
         #expect(md.contains("rips, sips beyond the axis: 7.62M, 20.6B"))
+        // Relative changes of 10⁸ and 10¹¹ percent are "off scale", never printed in exponent form.
+        #expect(!text.contains("e10%") && !text.contains("e8%"))
+        let rows = md.components(separatedBy: "\n")
+        let ripsRow = try #require(rows.first { $0.hasPrefix("| rips |") })
+        #expect(ripsRow.contains("off scale"))
+        let drRow = try #require(rows.first { $0.hasPrefix("| dr |") })
+        #expect(drRow.contains("+6.9%") && !drRow.contains("off scale"))
     }
 
     /// Each metric's chart has its own scale: a segment 5,000% off does not squash the others.
