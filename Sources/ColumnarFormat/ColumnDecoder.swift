@@ -153,17 +153,27 @@ public enum ColumnDecoder {
     public static func decodeFloat64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
         -> [Double]
     {
+        var out = [Double](repeating: 0, count: Int(d.count))
+        let r = out.withUnsafeMutableBufferPointer { o in
+            Result { () throws(FormatError) in try decodeFloat64(payload, d, into: o, context: ctx) }
+        }
+        try r.get()
+        return out
+    }
+
+    /// Decodes a float64 chunk into `out` (exactly `d.count` elements).
+    public static func decodeFloat64(
+        _ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, into o: UnsafeMutableBufferPointer<Double>, context ctx: String
+    ) throws(FormatError) {
         let n = Int(d.count)
+        precondition(o.count == n, "the output holds the chunk's values")
         guard d.physicalType == .float64 else { throw .invalid("\(ctx): expected float64, found \(d.physicalType)") }
         guard let enc = d.encoding else { throw .unknownEncoding(d.encodingRaw) }
-        var out = [Double](repeating: 0, count: n)
         switch enc {
         case .plain:
             try expect(payload.count == n * 8, "\(ctx): plain payload is \(payload.count) bytes for \(n) doubles")
-            out.withUnsafeMutableBufferPointer { o in
-                for i in 0..<n {
-                    o[i] = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
-                }
+            for i in 0..<n {
+                o[i] = Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
             }
         case .decimalBitPacked:
             let w = Int(d.bitWidth)
@@ -172,25 +182,34 @@ public enum ColumnDecoder {
                 d.paramB >= 0 && d.paramB < Int64(ColumnEncoder.powersOfTen.count), "\(ctx): decimal exponent \(d.paramB) out of range")
             let scale = ColumnEncoder.powersOfTen[Int(d.paramB)]
             let base = d.paramA
-            out.withUnsafeMutableBufferPointer { o in
-                BitPacking.unpack(payload, count: n, width: w) { i, v in
-                    o[i] = Double(base &+ Int64(bitPattern: v)) / scale
-                }
+            BitPacking.unpack(payload, count: n, width: w) { i, v in
+                o[i] = Double(base &+ Int64(bitPattern: v)) / scale
             }
         default:
             throw .invalid("\(ctx): encoding \(enc) does not apply to doubles")
         }
-        return out
     }
 
     /// Decodes a bool chunk into one byte (0 or 1) per value.
     public static func decodeBool(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
         -> [UInt8]
     {
+        var out = [UInt8](repeating: 0, count: Int(d.count))
+        let r = out.withUnsafeMutableBufferPointer { o in
+            Result { () throws(FormatError) in try decodeBool(payload, d, into: o, context: ctx) }
+        }
+        try r.get()
+        return out
+    }
+
+    /// Decodes a bool chunk into `out` (exactly `d.count` bytes, each 0 or 1).
+    public static func decodeBool(
+        _ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, into out: UnsafeMutableBufferPointer<UInt8>, context ctx: String
+    ) throws(FormatError) {
         let n = Int(d.count)
+        precondition(out.count == n, "the output holds the chunk's values")
         guard d.physicalType == .bool else { throw .invalid("\(ctx): expected bool, found \(d.physicalType)") }
         guard let enc = d.encoding else { throw .unknownEncoding(d.encodingRaw) }
-        var out = [UInt8](repeating: 0, count: n)
         switch enc {
         case .plain:
             try expect(payload.count == n, "\(ctx): plain bool payload is \(payload.count) bytes for \(n) values")
@@ -204,6 +223,7 @@ public enum ColumnDecoder {
             for i in 0..<n { out[i] = (payload[i >> 3] >> UInt8(i & 7)) & 1 }
         case .runLength:
             try expect(payload.count % 4 == 0, "\(ctx): run-length payload size \(payload.count) is not a multiple of 4")
+            for i in 0..<n { out[i] = 0 }
             var pos = 0
             var value: UInt8 = 0
             for r in 0..<(payload.count / 4) {
@@ -217,7 +237,6 @@ public enum ColumnDecoder {
         default:
             throw .invalid("\(ctx): encoding \(enc) does not apply to bools")
         }
-        return out
     }
 
     /// Decodes a bytes chunk into `count + 1` offsets (starting at 0) and the data they index.

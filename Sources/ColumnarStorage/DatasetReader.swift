@@ -155,9 +155,26 @@ public final class DatasetReader: Sendable {
         }
     }
 
+    /// Runs `f` on a chunk's encoded payload, checksum verified: an uncompressed chunk straight
+    /// from the mapped file (no copy), a compressed one decompressed first.
     private func decode<T>(_ c: ChunkDescriptor, _ ctx: String, _ f: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(StorageError)
         -> T
     {
+        if c.codec == Codec.none {
+            observer?.add(c.storedLength)
+            do {
+                return try file.withBytes { (b) throws(FormatError) -> T in
+                    let stored = UnsafeRawBufferPointer(rebasing: b[Int(c.offset)..<Int(c.offset + c.storedLength)])
+                    guard XXH64.hash(stored) == c.checksum else { throw .checksumMismatch(ctx) }
+                    guard stored.count == Int(c.encodedLength) else {
+                        throw .invalid("\(ctx): stored \(stored.count) bytes but encoded length is \(c.encodedLength)")
+                    }
+                    return try f(stored)
+                }
+            } catch {
+                throw .corrupt(path: path, reason: error.description)
+            }
+        }
         let p = try payload(c, context: ctx)
         let result = p.withUnsafeBytes { raw in Result { () throws(FormatError) -> T in try f(raw) } }
         switch result {
@@ -196,6 +213,16 @@ public final class DatasetReader: Sendable {
     /// Decodes an integer chunk into `out` (exactly `c.count` elements).
     public func int64s(_ c: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Int64>, context ctx: String) throws(StorageError) {
         try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeInt64(raw, c, into: out, context: ctx) }
+    }
+
+    /// Decodes a float64 chunk into `out` (exactly `c.count` elements).
+    public func float64s(_ c: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Double>, context ctx: String) throws(StorageError) {
+        try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeFloat64(raw, c, into: out, context: ctx) }
+    }
+
+    /// Decodes a bool chunk into `out` (exactly `c.count` bytes).
+    public func bools(_ c: ChunkDescriptor, into out: UnsafeMutableBufferPointer<UInt8>, context ctx: String) throws(StorageError) {
+        try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeBool(raw, c, into: out, context: ctx) }
     }
 
     public func doubles(_ c: ChunkDescriptor, context ctx: String) throws(StorageError) -> [Double] {

@@ -13,9 +13,12 @@ import Testing
 
     static func analysis(
         _ dataset: String, clipping: Double = 5, tau: Double = 5, model: OPEConfig.Analysis.RewardModel = .logged, partitions: Int? = nil,
-        threads: Int = 2, discount: String = "none"
+        threads: Int = 2, discount: String = "none", enabled: Bool = true
     ) throws -> JSONValue {
         var c = OPEConfig()
+        c.analysis.enabled = enabled
+        c.enableSNIPS = true
+        c.enableDR = true
         c.positionDiscount = discount
         c.analysis.rewardModel = model
         c.analysis.clipping = clipping
@@ -92,6 +95,19 @@ import Testing
             #expect(a.serialized() == b.serialized())
             #expect(a.serialized() == base.serialized(), "partitions \(p)")
         }
+    }
+
+    /// `ope.analysis.enabled: false` leaves out `ope_analysis` and its pass work, and changes
+    /// nothing else in the report.
+    @Test func disabledAnalysisLeavesTheRestUnchanged() throws {
+        let full = try Self.analysis("slate", model: .fitted, partitions: 3)
+        let compat = try Self.analysis("slate", model: .fitted, partitions: 3, enabled: false)
+        #expect(full["ope_analysis"] != nil && compat["ope_analysis"] == nil)
+        guard case .object(let fields) = full else { return #expect(Bool(false)) }
+        let expected = JSONValue.object(fields.filter { $0.0 != "ope_analysis" && $0.0 != "warnings" })
+        guard case .object(let got) = compat else { return #expect(Bool(false)) }
+        #expect(JSONValue.object(got.filter { $0.0 != "warnings" }).serialized() == expected.serialized())
+        #expect(compat["ope"]?["estimators"]?.arrayItems.count == 3)
     }
 
     /// With the target equal to the logging policy every weight is 1: IPS, SNIPS and every slate

@@ -24,7 +24,7 @@ extension OffPolicyScan {
     /// weights pass two uses.
     @inline(__always)
     static func compatItems(
-        _ d: PartitionData, _ slate: [Int], _ o: Options, _ counts: inout Compat, _ item: (Int, Double, Double) -> Void
+        _ d: PartitionData, _ slate: UnsafeBufferPointer<Int>, _ o: Options, _ counts: inout Compat, _ item: (Int, Double, Double) -> Void
     ) throws -> Double? {
         var sumW = 0.0
         var nW = 0
@@ -66,7 +66,8 @@ extension OffPolicyScan {
     /// position, item index and weight π_e/π_0.
     @inline(__always)
     static func validSlots(
-        _ d: PartitionData, _ slate: [Int], _ o: Options, _ diagnostics: inout Scope.Diagnostics, _ slot: (Int, Int, Double) -> Void
+        _ d: PartitionData, _ slate: UnsafeBufferPointer<Int>, _ o: Options, _ diagnostics: inout Scope.Diagnostics,
+        _ slot: (Int, Int, Double) -> Void
     ) {
         for (k, j) in slate.enumerated() {
             let lpOpt = logging(d, j)

@@ -38,6 +38,9 @@ public struct OffPolicyScan: Sendable {
         public var sliceKeys: [String] = []
         /// Slots of the fitted model; later slots share the last one.
         public var modelSlots = 16
+        /// Compute receval's estimators (`global`, `segments`, units); `false` leaves only
+        /// recsys-eval's sums (`compat`), and the first pass only plans their weight quantile.
+        public var analysis = true
         /// Keep per-user sums of every term (the bootstrap's input, 16 B per user and term);
         /// without them only the distinct users are counted (one bit per user).
         public var unitSums = true
@@ -267,22 +270,10 @@ public struct OffPolicyScan: Sendable {
 
         var outcomeColumns: Outcomes { Outcomes(request: ocReq, item: ocItem, event: ocEvent, value: ocValue) }
 
-        /// Item indices of exposure row `row` sorted by rank (stable), truncated to `topK`.
-        func slate(_ row: Int, topK: Int, into out: inout [Int]) {
-            out.removeAll(keepingCapacity: true)
-            let (first, end) = (itemStart[row], itemStart[row + 1])
-            out.append(contentsOf: first..<end)
-            var sorted = true
-            if end - first > 1 {
-                rank.withUnsafeBufferPointer { r in
-                    for j in first..<(end - 1) where r[j] > r[j + 1] { sorted = false }
-                }
-            }
-            if !sorted {
-                let keyed = out.enumerated().map { ($0.element, $0.offset) }
-                out = keyed.sorted { (rank[$0.0], $0.1) < (rank[$1.0], $1.1) }.map { $0.0 }
-            }
-            if topK > 0 && out.count > topK { out.removeLast(out.count - topK) }
+        /// Fills `slate` with exposure row `row`'s item indices sorted by rank (stable), truncated to `topK`.
+        @inline(__always)
+        func slate(_ row: Int, topK: Int, into slate: SlateBuffer) {
+            slate.fill(itemStart[row], itemStart[row + 1], rank: rank, topK: topK)
         }
     }
 
@@ -297,10 +288,15 @@ public struct OffPolicyScan: Sendable {
         for i in 0..<d.exReq.count { d.itemStart[i + 1] = d.itemStart[i] + Int(nItems[i]) }
         d.item = try load.int32("exposures", "item_id", bound: max(items, 1))
         d.rank = try load.int64("exposures", "rank")
-        d.propPresent = try load.bool("exposures", "propensity_present")
-        d.prop = try load.double("exposures", "propensity")
         d.logPresent = try load.bool("exposures", "logging_propensity_present")
         d.log = try load.double("exposures", "logging_propensity")
+        // The legacy `propensity` is read only where `logging_propensity` is absent: when no item
+        // of the partition lacks it, neither column is decoded (`logging` never reaches them).
+        let everyItemLogged = !d.logPresent.contains(0)
+        if !everyItemLogged {
+            d.propPresent = try load.bool("exposures", "propensity_present")
+            d.prop = try load.double("exposures", "propensity")
+        }
         d.tgtPresent = try load.bool("exposures", "target_propensity_present")
         d.tgt = try load.double("exposures", "target_propensity")
         if extra {
@@ -308,8 +304,8 @@ public struct OffPolicyScan: Sendable {
             d.extra = try load.extra("exposures")
         }
         let n = d.item.count
-        guard d.itemStart[d.exReq.count] == n, d.rank.count == n, d.prop.count == n, d.log.count == n, d.tgt.count == n,
-            d.propPresent.count == n, d.logPresent.count == n, d.tgtPresent.count == n,
+        guard d.itemStart[d.exReq.count] == n, d.rank.count == n, d.log.count == n, d.tgt.count == n,
+            everyItemLogged || (d.prop.count == n && d.propPresent.count == n), d.logPresent.count == n, d.tgtPresent.count == n,
             d.extra == nil || (d.extra!.count == n && d.extraPresent.count == n)
         else {
             throw StorageError.corrupt(
@@ -346,7 +342,8 @@ public struct OffPolicyScan: Sendable {
         return Outcomes(request: request, item: item, event: event, value: value)
     }
 
-    /// The logging propensity of item j: `logging_propensity`, else the legacy `propensity`.
+    /// The logging propensity of item j: `logging_propensity`, else the legacy `propensity`
+    /// (loaded only for partitions where some item lacks `logging_propensity`).
     @inline(__always)
     static func logging(_ d: PartitionData, _ j: Int) -> Double? {
         if d.logPresent[j] != 0 { return d.log[j] }
@@ -390,8 +387,8 @@ public struct OffPolicyScan: Sendable {
                 state.seenUsers[u >> 6] & (1 << UInt64(u & 63)) != 0 ? UInt64(u) : nil
             }
         }
-        scan.slotMeans = options.loggedModel ? [] : models.slotMeans
-        scan.slotTargetValues = options.loggedModel ? [] : models.slotTarget
+        scan.slotMeans = context.fitted ? models.slotMeans : []
+        scan.slotTargetValues = context.fitted ? models.slotTarget : []
         return scan
     }
 
@@ -404,6 +401,8 @@ public struct OffPolicyScan: Sendable {
         let sliceCodes: [Int32]
         /// Slots of the fitted model.
         let slots: Int
+        /// The passes fit the reward model (receval's estimators without logged estimates).
+        var fitted: Bool { o.analysis && !o.loggedModel }
 
         init(reader: DatasetReader, options: Options) throws {
             self.reader = reader
@@ -447,7 +446,7 @@ public struct OffPolicyScan: Sendable {
 
         init(_ c: Context) {
             context = c
-            fittedPool = DenseSumsPool(keyCount: c.o.loggedModel ? 0 : c.items, width: 3 * c.slots)
+            fittedPool = DenseSumsPool(keyCount: c.fitted ? c.items : 0, width: 3 * c.slots)
         }
 
         struct Partial: Sendable {
@@ -483,7 +482,7 @@ public struct OffPolicyScan: Sendable {
                 var fittedModel: [Double] = []
                 var slotMeans = [Double](repeating: 0, count: slots)
                 var slotTarget = [Double](repeating: 0, count: slots)
-                if !o.loggedModel {
+                if c.fitted {
                     var n = [Double](repeating: 0, count: slots)
                     var r = [Double](repeating: 0, count: slots)
                     for a in 0..<items {
@@ -548,11 +547,11 @@ public struct OffPolicyScan: Sendable {
                     &load, table: "exposures", rows: d.exReq.count, keys: sliceCodes, keyCount: ctxKeys.count,
                     valueCount: ctxValues.count)
             }
-            var model = o.loggedModel ? nil : fittedPool.borrow()
+            var model = context.fitted ? fittedPool.borrow() : nil
             defer { if let model { fittedPool.giveBack(model) } }
             var out = Partial(compatModel: KeyedSums(keyCount: items, width: 2))
             var seen = [Bool](repeating: false, count: requests)
-            var slate: [Int] = []
+            let slateBuffer = SlateBuffer()
             var scratch = Compat()
             var diagnostics = Scope.Diagnostics()
             let rows = d.exReq.count
@@ -564,14 +563,15 @@ public struct OffPolicyScan: Sendable {
                     let first = d.itemStart[ahead]
                     for j in first..<d.itemStart[ahead + 1] { model.prefetch(Int(d.item[j]), 3 * min(j - first, slots - 1)) }
                 }
-                d.slate(row, topK: o.topK, into: &slate)
+                d.slate(row, topK: o.topK, into: slateBuffer)
+                let slate = slateBuffer.items
                 // recsys-eval: every exposure record.
                 let requestWeight = try OffPolicyScan.compatItems(d, slate, o, &scratch) { _, w, _ in
                     if o.compatItemUnit { out.compatWeights.add(w) }
                 }
                 if !o.compatItemUnit, let w = requestWeight { out.compatWeights.add(w) }
                 // receval: the first exposure of each request.
-                if seen[req] { continue }
+                if !o.analysis || seen[req] { continue }
                 seen[req] = true
                 diagnostics.reset()
                 OffPolicyScan.validSlots(d, slate, o, &diagnostics) { _, _, _ in }
@@ -701,7 +701,7 @@ public struct OffPolicyScan: Sendable {
             out.compat.plan = compatPlan
             out.global.plan = globalPlan
             out.counts = join.counts
-            var slate: [Int] = []
+            let slateBuffer = SlateBuffer()
             var x = [Double](repeating: 0, count: termCount)
             var scratch = [Int](repeating: 0, count: termCount)
             var scope = Scope.Diagnostics()
@@ -723,7 +723,8 @@ public struct OffPolicyScan: Sendable {
                         }
                     }
                 }
-                d.slate(row, topK: o.topK, into: &slate)
+                d.slate(row, topK: o.topK, into: slateBuffer)
+                let slate = slateBuffer.items
                 // recsys-eval: every exposure record.
                 var nW = 0
                 var rAgg = 0.0
@@ -764,7 +765,7 @@ public struct OffPolicyScan: Sendable {
                 out.compat.flushRow()
 
                 // receval: the first exposure of each request.
-                guard join.firstExposure[req] == Int32(row) else { continue }
+                guard o.analysis, join.firstExposure[req] == Int32(row) else { continue }
                 let seg = segmentOf.isEmpty ? nil : segmentOf[row]
                 scope.reset()
                 for t in 0..<termCount { x[t] = 0 }

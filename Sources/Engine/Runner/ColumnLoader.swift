@@ -78,23 +78,17 @@ public struct ColumnLoader {
     }
 
     public mutating func bool(_ table: String, _ column: String) throws -> [UInt8] {
-        let t = try self.table(table)
-        var out: [UInt8] = []
-        for g in 0..<reader.footer.partitions[partition].tables[t].count {
-            out += try reader.boolColumn(partition: partition, table: t, rowGroup: g, column)
+        let reader = self.reader
+        return try decodeAll(table, column, as: UInt8.self) { c, slice, ctx throws(StorageError) in
+            try reader.bools(c, into: slice, context: ctx)
         }
-        bytesTouched += out.count
-        return out
     }
 
     public mutating func double(_ table: String, _ column: String) throws -> [Double] {
-        let t = try self.table(table)
-        var out: [Double] = []
-        for g in 0..<reader.footer.partitions[partition].tables[t].count {
-            out += try reader.float64Column(partition: partition, table: t, rowGroup: g, column)
+        let reader = self.reader
+        return try decodeAll(table, column, as: Double.self) { c, slice, ctx throws(StorageError) in
+            try reader.float64s(c, into: slice, context: ctx)
         }
-        bytesTouched += out.count * 8
-        return out
     }
 
     /// A bytes column (one entry per row), row groups joined into one list.

@@ -27,6 +27,9 @@ public struct OPEConfig: Sendable {
     public struct Analysis: Sendable {
         public enum Reward: String, Sendable, CaseIterable { case click, conversion, value }
         public enum RewardModel: String, Sendable, CaseIterable { case fitted, logged }
+        /// `false` computes recsys-eval's `ope` section only (one pass fewer, no `ope_analysis`):
+        /// for a drop-in run that needs only recsys-eval's numbers.
+        public var enabled = true
         /// Default: recsys-eval's reward event.
         public var reward: Reward? = nil
         public var rewardModel = RewardModel.fitted
@@ -76,8 +79,9 @@ public struct OPEConfig: Sendable {
         c.allowMissingTargetPropensity = try o["allow_missing_target_propensity"]?.bool() ?? false
         if let a = o["analysis"] {
             let f = try a.mapping(allowed: [
-                "reward", "reward_model", "smoothing", "switch_threshold", "clipping", "slice_keys", "ci_level", "bootstrap",
+                "enabled", "reward", "reward_model", "smoothing", "switch_threshold", "clipping", "slice_keys", "ci_level", "bootstrap",
             ])
+            c.analysis.enabled = try f["enabled"]?.bool() ?? c.analysis.enabled
             if let r = try f["reward"]?.string().lowercased() {
                 guard let reward = Analysis.Reward(rawValue: r) else {
                     throw ConfigError(file: file, "ope.analysis.reward must be click, conversion or value, not \(r)")

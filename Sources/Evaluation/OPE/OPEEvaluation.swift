@@ -28,7 +28,8 @@ public enum OPEEvaluation {
         o.clipIPS = c.clippedIPSThreshold
         o.switchThreshold = c.analysis.switchThreshold
         o.sliceKeys = c.analysis.sliceKeys
-        o.unitSums = c.analysis.bootstrap
+        o.unitSums = c.analysis.bootstrap && c.analysis.enabled
+        o.analysis = c.analysis.enabled
         var scan = try OffPolicyScan.run(reader: reader, options: o, threads: threads)
         guard scan.compat.samples > 0 else {
             throw ConfigError(
@@ -49,8 +50,12 @@ public enum OPEEvaluation {
         let outcomeJoin = DataQualitySection.rate(scan.counts.outcomesJoined, scan.counts.outcomeRows)
         top.append(("summary", DataQualitySection.summary(cases: scan.compat.samples, outcomeJoinRate: outcomeJoin)))
         top.append(("ope", section))
-        let (analysis, warnings) = try analysisSection(&scan, config: c, threads: threads)
-        top.append(("ope_analysis", analysis))
+        var warnings: [String] = []
+        if c.analysis.enabled {
+            let (analysis, analysisWarnings) = try analysisSection(&scan, config: c, threads: threads)
+            top.append(("ope_analysis", analysis))
+            warnings = analysisWarnings
+        }
         top.append(("data_quality", DataQualitySection.json(scan.counts, assignmentRows: nil)))
         let all = compatWarnings + warnings
         if !all.isEmpty { top.append(("warnings", .array(all.map { .string($0) }))) }
