@@ -17,6 +17,13 @@ public struct ValueCounts: Sendable, Equatable {
         count += 1
     }
 
+    /// Adds `n` observations of `x`.
+    public mutating func add(_ x: Double, count n: Int) {
+        precondition(!x.isNaN && n >= 0, "NaN has no rank; counts are non-negative")
+        counts[x + 0, default: 0] += n
+        count += n
+    }
+
     public mutating func add<S: Sequence>(contentsOf xs: S) where S.Element == Double {
         for x in xs { add(x) }
     }

@@ -126,23 +126,51 @@ public enum WeightQuantiles {
     /// Pass two: the values inside a plan's buckets.
     public struct Collected: Sendable, Equatable {
         private var values: [UInt32: ValueCounts] = [:]
+        /// A run of equal values not yet counted into `values` (clipped weights repeat the
+        /// clipping threshold, often inside a planned bucket): counted with one lookup per run.
+        private var run = 0.0
+        private var runLength = 0
 
         public init() {}
 
         @inline(__always)
         public mutating func add(_ x: Double, plan: Plan) {
             let b = WeightQuantiles.bucket(x)
-            if plan.buckets.contains(b) { values[b, default: ValueCounts()].add(x + 0) }
+            guard plan.buckets.contains(b) else { return }
+            if runLength > 0 && x + 0 == run {
+                runLength += 1
+                return
+            }
+            endRun()
+            run = x + 0
+            runLength = 1
+        }
+
+        private mutating func endRun() {
+            guard runLength > 0 else { return }
+            values[WeightQuantiles.bucket(run), default: ValueCounts()].add(run, count: runLength)
+            runLength = 0
+        }
+
+        /// Every value counted into `values`.
+        private var settled: [UInt32: ValueCounts] {
+            var c = self
+            c.endRun()
+            return c.values
         }
 
         public mutating func merge(_ o: Collected) {
-            for (b, v) in o.values { values[b, default: ValueCounts()].merge(v) }
+            endRun()
+            for (b, v) in o.settled { values[b, default: ValueCounts()].merge(v) }
         }
+
+        public static func == (a: Collected, b: Collected) -> Bool { a.settled == b.settled }
 
         /// The value at each of the plan's ranks; nil when pass two did not see the values pass
         /// one counted (the two passes must see the same values).
         public func values(for plan: Plan) -> [Double]? {
             var out: [Double] = []
+            let values = settled
             for t in plan.targets {
                 guard let v = values[t.bucket] else { return nil }
                 let sorted = v.sorted()
