@@ -16,7 +16,10 @@ over every shown item of every exposure line (duplicate lines included) with a l
                    both OPE passes (recsys-eval's sums and receval's own estimators in `ope_analysis`,
                    with its fitted reward model) and writing the report. So receval does more work than
                    the peers. `receval (no bootstrap)` is the same with
-                   `ope.analysis.bootstrap.enabled: false`, which leaves out the user-level bootstrap.
+                   `ope.analysis.bootstrap.enabled: false`, which leaves out the user-level bootstrap;
+                   `receval, recsys-eval keys` the same with `ope.analysis.enabled: false`: only the
+                   report.v1 `ope` section, the computation the peers do (plus DR, the weight p95 and
+                   the diagnostics).
   duckdb           one Python process per run, in-memory database, SET threads = T, timing one query over
                    the Parquet files inside the process (read_parquet in the query).
   numpy            one Python process per run. It loads the columns from Parquet into memory (untimed),
@@ -79,6 +82,17 @@ OPE_NOBOOT_YAML = """mode: ope
 ope: {reward_event: click, unit: item, reward_aggregation: sum, clipping: 10, enable_snips: true, enable_dr: true,
       analysis: {bootstrap: {enabled: false}}}
 """
+
+OPE_COMPAT_YAML = """mode: ope
+ope: {reward_event: click, unit: item, reward_aggregation: sum, clipping: 10, enable_snips: true, enable_dr: true,
+      analysis: {enabled: false}}
+"""
+# The receval runs: tool name -> (config file stem, config text, label).
+RECEVAL_RUNS = {
+    "receval": ("ope", OPE_YAML, "receval run (full)"),
+    "receval_noboot": ("ope-noboot", OPE_NOBOOT_YAML, "receval run (no bootstrap)"),
+    "receval_compat": ("ope-compat", OPE_COMPAT_YAML, "receval, recsys-eval keys"),
+}
 
 # Parquet preparation (untimed).
 EXPOSURE_ITEMS_SQL = """
@@ -339,10 +353,9 @@ def prepare_data(a, receval):
     cfg = os.path.join(data, "bench-ope")
     os.makedirs(cfg, exist_ok=True)
     write_dataset_yaml(os.path.join(cfg, "ds.yaml"), dataset)
-    with open(os.path.join(cfg, "ope.yaml"), "w") as f:
-        f.write(OPE_YAML)
-    with open(os.path.join(cfg, "ope-noboot.yaml"), "w") as f:
-        f.write(OPE_NOBOOT_YAML)
+    for stem, text, _ in RECEVAL_RUNS.values():
+        with open(os.path.join(cfg, stem + ".yaml"), "w") as f:
+            f.write(text)
     p = subprocess.run([receval, "inspect", "--json", dataset], capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"receval inspect cannot read {dataset}: {p.stderr.strip()[-800:]}")
@@ -447,16 +460,14 @@ def main():
     cpus, _ = pinned_cpus(a.threads)
     warm_page_cache([info["dataset"], _pq(a.data, "exposure_items"), _pq(a.data, "outcomes")])
 
-    tools = ["receval", "receval_noboot", "duckdb"] + ([] if a.no_numpy else ["numpy"])
+    tools = list(RECEVAL_RUNS) + ["duckdb"] + ([] if a.no_numpy else ["numpy"])
     runs = {t: [] for t in tools}
     for i in range(a.runs):
         order = tools if i % 2 == 0 else tools[::-1]
         for t in order:
             log(f"run {i + 1}/{a.runs} {t}: load {fmt_load(loadavg())}")
-            if t == "receval":
-                r = run_receval(receval, info["config_dir"], "ope", a.threads, cpus, scratch)
-            elif t == "receval_noboot":
-                r = run_receval(receval, info["config_dir"], "ope-noboot", a.threads, cpus, scratch)
+            if t in RECEVAL_RUNS:
+                r = run_receval(receval, info["config_dir"], RECEVAL_RUNS[t][0], a.threads, cpus, scratch)
             else:
                 r = run_worker(t, a.data, a.threads, cpus, scratch)
             runs[t].append(r)
@@ -492,7 +503,7 @@ def main():
                 "peak_rss_bytes": max(r["peak_rss_bytes"] for r in ok[t])}
 
     sums = {}
-    for t in ("receval", "receval_noboot"):
+    for t in RECEVAL_RUNS:
         sums[t] = summ(t, None)
     for t in ("duckdb", "numpy"):
         if t in ok:
@@ -502,7 +513,7 @@ def main():
         sums["numpy_any_click"]["load_median_s"] = statistics.median(r["load_seconds"] for r in ok["numpy"])
 
     ratios = {}
-    for base in ("receval", "receval_noboot"):
+    for base in RECEVAL_RUNS:
         if not sums.get(base):
             continue
         for peer in ("duckdb_any_click", "duckdb_last", "numpy_any_click", "numpy_last"):
@@ -523,7 +534,7 @@ def main():
                     diffs.append(f"{t} {reward}: runs differ")
         if ok.get(t):
             answers[t] = ok[t][0]["answers"]
-    for t in ("receval", "receval_noboot"):
+    for t in RECEVAL_RUNS:
         for r in ok[t]:
             if ref and (r["answer"]["n"] != ref["n"] or r["answer"]["ips"] != ref["ips"] or r["answer"]["snips"] != ref["snips"]):
                 diffs.append(f"{t}: runs give different ope estimators")
@@ -556,7 +567,7 @@ def main():
         "machine": machine_info(cpus),
         "loadavg_start": load_start, "loadavg_end": load_end,
         "params": {"runs": a.runs, "threads": a.threads, "clipping": CLIP, "ope_yaml": OPE_YAML,
-                   "ope_noboot_yaml": OPE_NOBOOT_YAML},
+                   "ope_noboot_yaml": OPE_NOBOOT_YAML, "ope_compat_yaml": OPE_COMPAT_YAML},
         "data": info, "item_rows": item_rows,
         # git_rev is this repository's revision; with --receval the binary may come from another one.
         "receval": {"binary": src_bin, "built_here": built, "sha256": receval_sha, "git_rev": git_rev,
@@ -578,7 +589,7 @@ def main():
     hdr = f"{'tool':26s} {'median s':>9s} {'min-max s':>15s} {'items/s':>10s} {'peak RSS':>10s} {'process s':>9s} {'CPU s':>7s}"
     print(hdr)
     print("-" * len(hdr))
-    labels = {"receval": "receval run (full)", "receval_noboot": "receval run (no bootstrap)",
+    labels = {**{t: v[2] for t, v in RECEVAL_RUNS.items()},
               "duckdb_any_click": "DuckDB, any click", "duckdb_last": "DuckDB, last outcome",
               "numpy_any_click": "numpy, any click", "numpy_last": "numpy, last outcome"}
     for k, lab in labels.items():
