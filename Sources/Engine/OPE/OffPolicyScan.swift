@@ -277,16 +277,18 @@ public struct OffPolicyScan: Sendable {
         }
     }
 
+    /// Loads a partition's columns. Without `identities` the item and user columns stay empty
+    /// (recsys-eval's weights alone need neither).
     static func load(
-        _ load: inout ColumnLoader, requests: Int, items: Int, users: Int, events: Int, extra: Bool
+        _ load: inout ColumnLoader, requests: Int, items: Int, users: Int, events: Int, extra: Bool, identities: Bool = true
     ) throws -> PartitionData {
         var d = PartitionData()
         d.exReq = try load.int32("exposures", "request_id", bound: requests)
-        d.exUser = try load.int32("exposures", "user_id", bound: max(users, 1))
+        if identities { d.exUser = try load.int32("exposures", "user_id", bound: max(users, 1)) }
         let nItems = try load.counts("exposures", "item_count")
         d.itemStart = [Int](repeating: 0, count: d.exReq.count + 1)
         for i in 0..<d.exReq.count { d.itemStart[i + 1] = d.itemStart[i] + Int(nItems[i]) }
-        d.item = try load.int32("exposures", "item_id", bound: max(items, 1))
+        if identities { d.item = try load.int32("exposures", "item_id", bound: max(items, 1)) }
         d.rank = try load.int64("exposures", "rank")
         d.logPresent = try load.bool("exposures", "logging_propensity_present")
         d.log = try load.double("exposures", "logging_propensity")
@@ -303,8 +305,9 @@ public struct OffPolicyScan: Sendable {
             d.extraPresent = try load.bool("exposures", "extra_present")
             d.extra = try load.extra("exposures")
         }
-        let n = d.item.count
-        guard d.itemStart[d.exReq.count] == n, d.rank.count == n, d.log.count == n, d.tgt.count == n,
+        let n = d.rank.count
+        guard d.itemStart[d.exReq.count] == n, !identities || (d.item.count == n && d.exUser.count == d.exReq.count), d.log.count == n,
+            d.tgt.count == n,
             everyItemLogged || (d.prop.count == n && d.propPresent.count == n), d.logPresent.count == n, d.tgtPresent.count == n,
             d.extra == nil || (d.extra!.count == n && d.extraPresent.count == n)
         else {
@@ -540,7 +543,9 @@ public struct OffPolicyScan: Sendable {
             let fittedPool = self.fittedPool
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             var load = ColumnLoader(reader: reader, partition: p)
-            let d = try OffPolicyScan.load(&load, requests: requests, items: items, users: users, events: events.count, extra: false)
+            // Without the fitted model, pass one reads no item or user ids.
+            let d = try OffPolicyScan.load(
+                &load, requests: requests, items: items, users: users, events: events.count, extra: false, identities: context.fitted)
             var segmentOf: [Int64] = []
             if !o.sliceKeys.isEmpty {
                 segmentOf = try SegmentKeys.ids(
