@@ -13,10 +13,13 @@ import Testing
 
     static func analysis(
         _ dataset: String, clipping: Double = 5, tau: Double = 5, model: OPEConfig.Analysis.RewardModel = .logged, partitions: Int? = nil,
-        threads: Int = 2, discount: String = "none", enabled: Bool = true
+        threads: Int = 2, discount: String = "none", enabled: Bool = true, unit: String = "request", topK: Int = 0
     ) throws -> JSONValue {
         var c = OPEConfig()
         c.analysis.enabled = enabled
+        c.unit = unit
+        c.topK = topK
+        c.clipping = 3
         c.enableSNIPS = true
         c.enableDR = true
         c.positionDiscount = discount
@@ -99,9 +102,11 @@ import Testing
 
     /// `ope.analysis.enabled: false` leaves out `ope_analysis` and its pass work, and changes
     /// nothing else in the report.
-    @Test func disabledAnalysisLeavesTheRestUnchanged() throws {
-        let full = try Self.analysis("slate", model: .fitted, partitions: 3)
-        let compat = try Self.analysis("slate", model: .fitted, partitions: 3, enabled: false)
+    /// (Item unit without top-K takes pass one's column-only path.)
+    @Test(arguments: [("request", 0), ("item", 0), ("item", 2)])
+    func disabledAnalysisLeavesTheRestUnchanged(unit: String, topK: Int) throws {
+        let full = try Self.analysis("slate", model: .fitted, partitions: 3, unit: unit, topK: topK)
+        let compat = try Self.analysis("slate", model: .fitted, partitions: 3, enabled: false, unit: unit, topK: topK)
         #expect(full["ope_analysis"] != nil && compat["ope_analysis"] == nil)
         guard case .object(let fields) = full else { return #expect(Bool(false)) }
         let expected = JSONValue.object(fields.filter { $0.0 != "ope_analysis" && $0.0 != "warnings" })

@@ -345,6 +345,17 @@ public struct OffPolicyScan: Sendable {
         return Outcomes(request: request, item: item, event: event, value: value)
     }
 
+    /// recsys-eval's reward model sums: per item, the reward value (1 where the outcome has
+    /// none) and the count of outcomes with the reward event.
+    static func addCompatModel(_ outcomes: Outcomes, isCompatEvent: [Bool], into model: inout KeyedSums) {
+        for i in 0..<outcomes.item.count where isCompatEvent[Int(outcomes.event[i])] {
+            let r = model.row(outcomes.item[i])
+            model.add(row: r, 0, outcomes.value[i] != 0 ? outcomes.value[i] : 1)
+            model.add(row: r, 1, 1)
+        }
+        model.seal()
+    }
+
     /// The logging propensity of item j: `logging_propensity`, else the legacy `propensity`
     /// (loaded only for partitions where some item lacks `logging_propensity`).
     @inline(__always)
@@ -528,6 +539,7 @@ public struct OffPolicyScan: Sendable {
         }
 
         func scan(partition p: Int) throws -> Partial {
+            if !context.o.analysis && context.o.compatItemUnit && context.o.topK == 0 { return try itemWeightsOnly(partition: p) }
             // Locals, not `self`'s members: the loops below then touch no reference counts.
             let o = context.o
             let items = context.codes.items
@@ -599,13 +611,58 @@ public struct OffPolicyScan: Sendable {
                     if let lp = OffPolicyScan.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(a, s + 2, d.tgt[j] / lp) }
                 }
             }
-            let outcomes = d.outcomeColumns
-            for i in 0..<outcomes.item.count where isCompatEvent[Int(outcomes.event[i])] {
-                let r = out.compatModel.row(outcomes.item[i])
-                out.compatModel.add(row: r, 0, outcomes.value[i] != 0 ? outcomes.value[i] : 1)
-                out.compatModel.add(row: r, 1, 1)
+            OffPolicyScan.addCompatModel(d.outcomeColumns, isCompatEvent: isCompatEvent, into: &out.compatModel)
+            out.touched = load.bytesTouched
+            return out
+        }
+
+        /// Pass one when only recsys-eval's item-unit samples are wanted (no analysis, no top-K):
+        /// which items are samples, and their weights, do not depend on slates or their order, so
+        /// it reads the propensity columns alone, item by item. Pass two enumerates the same
+        /// items (every item of every row) and checks the columns against the rows.
+        func itemWeightsOnly(partition p: Int) throws -> Partial {
+            let o = context.o
+            let items = context.codes.items
+            let requests = Int(reader.footer.partitions[p].requestDictionary.count)
+            var load = ColumnLoader(reader: reader, partition: p)
+            let logPresent = try load.bool("exposures", "logging_propensity_present")
+            let log = try load.double("exposures", "logging_propensity")
+            let everyItemLogged = !logPresent.contains(0)
+            let propPresent = everyItemLogged ? [] : try load.bool("exposures", "propensity_present")
+            let prop = everyItemLogged ? [] : try load.double("exposures", "propensity")
+            let tgtPresent = try load.bool("exposures", "target_propensity_present")
+            let tgt = try load.double("exposures", "target_propensity")
+            let n = log.count
+            guard logPresent.count == n, tgtPresent.count == n, tgt.count == n,
+                everyItemLogged || (prop.count == n && propPresent.count == n)
+            else {
+                throw StorageError.corrupt(path: reader.path, reason: "partition \(p): item columns differ in length")
             }
-            out.compatModel.seal()
+            var out = Partial(compatModel: KeyedSums(keyCount: items, width: 2))
+            let (clipping, allowMissingTarget) = (o.clipping, o.allowMissingTarget)
+            for j in 0..<n {
+                // The same tests and arithmetic as `compatItems`.
+                let lp: Double
+                if logPresent[j] != 0 {
+                    lp = log[j]
+                } else if !everyItemLogged && propPresent[j] != 0 {
+                    lp = prop[j]
+                } else {
+                    continue
+                }
+                guard lp > 0 else { continue }
+                var tp = lp
+                if tgtPresent[j] != 0 {
+                    tp = tgt[j]
+                } else if !allowMissingTarget {
+                    continue
+                }
+                var w = tp / lp
+                if clipping > 0 && w > clipping { w = clipping }
+                out.compatWeights.add(w)
+            }
+            let oc = try OffPolicyScan.loadOutcomes(&load, requests: requests, items: items, events: context.codes.events.count)
+            OffPolicyScan.addCompatModel(oc, isCompatEvent: context.isCompatEvent, into: &out.compatModel)
             out.touched = load.bytesTouched
             return out
         }
