@@ -88,6 +88,19 @@ public enum BitPacking {
         var hi = UInt64.min
         var bit = 0
         var i = 0
+        if width <= 56 && payload.count >= 8 {
+            // One unaligned load per value: its bits start inside the loaded word's first byte and
+            // span at most 7 + 56 bits, while 8 bytes remain from that byte.
+            let safe = min(count, ((payload.count - 8) * 8 + 7) / width + 1)
+            while i < safe {
+                let v = (UInt64(littleEndian: words.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self)) &>> UInt64(bit & 7)) & mask
+                if v < lo { lo = v }
+                if v > hi { hi = v }
+                out[i] = Int32(truncatingIfNeeded: v &+ b)
+                bit &+= width
+                i &+= 1
+            }
+        }
         // Branch-free body: two word loads per value while a following word exists.
         let safe = max(0, min(count, ((nwords - 1) * 64) / width))
         while i < safe {

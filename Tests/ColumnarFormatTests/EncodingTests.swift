@@ -34,6 +34,29 @@ import Testing
         #expect(out == values)
     }
 
+    /// The Int32 unpacker (one load per value up to 56 bits, two beyond, a careful tail) against
+    /// the packed values, for every width it takes and counts around word boundaries.
+    @Test(arguments: 0...32)
+    func unpackInt32MatchesPacked(width: Int) {
+        var rng = SplitMix(seed: UInt64(width) &+ 7)
+        for count in [0, 1, 7, 8, 9, 63, 64, 65, 200, 1001] {
+            let mask: UInt64 = width == 0 ? 0 : (1 << UInt64(width)) - 1
+            let values = (0..<count).map { _ in rng.next() & mask }
+            var packed: [UInt8] = []
+            BitPacking.pack(count: count, width: width, into: &packed) { values[$0] }
+            let base: Int64 = width == 32 ? -(1 << 31) : -3
+            var out = [Int32](repeating: 0, count: count)
+            let range = packed.withUnsafeBytes { raw in
+                out.withUnsafeMutableBufferPointer {
+                    BitPacking.unpackInt32(raw, count: count, width: width, base: base, into: $0.baseAddress!)
+                }
+            }
+            let expected = values.map { Int32(truncatingIfNeeded: Int64(bitPattern: $0) &+ base) }
+            #expect(out == expected, "width \(width) count \(count)")
+            if count > 0 { #expect(range.min == expected.min()! && range.max == expected.max()!) }
+        }
+    }
+
     @Test(arguments: 0..<30)
     func integersRoundTrip(seed: Int) throws {
         var rng = SplitMix(seed: UInt64(seed) &+ 100)

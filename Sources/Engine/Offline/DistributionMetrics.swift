@@ -1,3 +1,4 @@
+import CPrefetch
 import ColumnarFormat
 import ColumnarStorage
 
@@ -284,12 +285,13 @@ public struct DistributionMetrics: Sendable, Equatable {
             var first = [Bool](repeating: false, count: requests)
             // The group of each case's request (-1: the case is in no wanted group).
             var groupOfCase = [Int32](repeating: -1, count: requests)
-            var start = 0
-            var order: [Int] = []
-            for row in 0..<exReq.count {
-                let a = start
-                let b = start + Int(nItems[row])
-                start = b
+            // The group each row counts into (-1: not a case, or in no wanted group), and where
+            // its items start: decided first, so the counting loop can prefetch rows ahead.
+            let rows = exReq.count
+            var groupOfRow = [Int32](repeating: -1, count: rows)
+            var itemStart = [Int](repeating: 0, count: rows + 1)
+            for row in 0..<rows {
+                itemStart[row + 1] = itemStart[row] + Int(nItems[row])
                 let code = Int(exReq[row])
                 if !exIn.isEmpty && !exIn[row] { continue }  // outside the time window
                 if first[code] { continue }  // a later duplicate is not a case
@@ -297,6 +299,27 @@ public struct DistributionMetrics: Sendable, Equatable {
                 let g = bySegment ? groupOf[segmentOf[row]] ?? rest : rest
                 if g < 0 { continue }
                 groupOfCase[code] = Int32(g)
+                groupOfRow[row] = Int32(g)
+            }
+            let ahead = 4
+            var order: [Int] = []
+            for row in 0..<rows {
+                if row + ahead < rows && groupOfRow[row + ahead] >= 0 {
+                    // The counters of a later row's items: random cells of tables larger than the
+                    // caches, so their misses overlap with this row's work (a hint only).
+                    let base = Int(groupOfRow[row + ahead]) * itemCount
+                    pop.withUnsafeBufferPointer { p in
+                        catalog.withUnsafeBufferPointer { c in
+                            for j in itemStart[row + ahead]..<itemStart[row + ahead + 1] {
+                                receval_prefetch_write(p.baseAddress! + base + Int(items[j]))
+                                receval_prefetch_write(c.baseAddress! + base + Int(items[j]))
+                            }
+                        }
+                    }
+                }
+                let g = Int(groupOfRow[row])
+                if g < 0 { continue }
+                let (a, b) = (itemStart[row], itemStart[row + 1])
                 counts.used[g] = true
                 let base = g * itemCount
                 for j in a..<b {
