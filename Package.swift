@@ -49,6 +49,8 @@ let package = Package(
                 .target(name: "CMalloc", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Fuzz targets for the readers of untrusted bytes (tools/fuzz/run.sh); built normally, a replayer.
+        .executableTarget(name: "receval-fuzz", dependencies: ["ColumnarFormat", "ColumnarStorage", "Ingest", "Export"]),
         .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .testTarget(
             name: "IngestTests",

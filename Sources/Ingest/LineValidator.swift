@@ -17,11 +17,14 @@ public struct LineValidator {
 
     public let table: TableKind
     public let maxLineBytes: Int
+    /// Bytes read and parsed at a time (a line may be longer: it then spans reads).
+    public let chunkSize: Int
 
-    public init(table: TableKind, maxLineBytes: Int = 64 << 20) {
-        precondition(maxLineBytes >= 1, "maxLineBytes is at least 1")
+    public init(table: TableKind, maxLineBytes: Int = 64 << 20, chunkSize: Int = 4 << 20) {
+        precondition(maxLineBytes >= 1 && chunkSize >= 1, "maxLineBytes and chunkSize are at least 1")
         self.table = table
         self.maxLineBytes = maxLineBytes
+        self.chunkSize = chunkSize
     }
 
     /// The table whose contract has this name (`exposure.v1`, `outcome.v1`, `assignment.v1`,
@@ -39,9 +42,10 @@ public struct LineValidator {
     /// invalid line in order.
     public func validate(path: String, finding: (Finding) -> Void) throws(StorageError) -> Summary {
         let input = try InputSource(path: path)
-        var chunker = LineChunker(input: input, source: 0, table: table, chunkSize: 4 << 20, maxLineBytes: maxLineBytes)
+        var chunker = LineChunker(input: input, source: 0, table: table, chunkSize: chunkSize, maxLineBytes: maxLineBytes)
         let worker = WorkerState()
         var summary = Summary()
+        var sinceReset = 0
         while let chunk = try chunker.next() {
             // One file: one piece, whose over-long lines come before its first line.
             for o in chunk.pieces[0].oversize {
@@ -55,7 +59,13 @@ public struct LineValidator {
             summary.valid += r.written
             summary.invalid += r.rejects.count
             for rej in r.rejects { finding(Finding(line: rej.line, error: rej.error)) }
-            worker.interners = WorkerInterners()
+            // Nothing reads the codes: fresh interners every 64 MiB bound their memory without
+            // making (and zeroing) new tables for every chunk.
+            sinceReset += chunk.bytes.count
+            if sinceReset > 64 << 20 {
+                worker.interners = WorkerInterners()
+                sinceReset = 0
+            }
         }
         return summary
     }

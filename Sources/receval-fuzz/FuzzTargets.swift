@@ -1,0 +1,94 @@
+import ColumnarFormat
+import ColumnarStorage
+import Export
+import Foundation
+import Ingest
+
+/// Coverage-guided fuzz targets for the code that reads untrusted bytes: the column decoders
+/// (the format reader's unsafe kernels), whole dataset files, and the JSONL scanner and record
+/// parser. Every input must end in a result or a thrown error; a crash, a trap or a sanitizer
+/// report is a finding. The first byte of an input picks the target, so one corpus and one
+/// binary cover all three.
+enum FuzzTargets {
+    /// Scratch files live in memory-backed /dev/shm when it exists.
+    static let scratch: String = {
+        let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        return dir + "/receval-fuzz-\(getpid())"
+    }()
+
+    static func run(_ input: UnsafeRawBufferPointer) {
+        guard let selector = input.first else { return }
+        let rest = UnsafeRawBufferPointer(rebasing: input[1...])
+        switch selector % 3 {
+        case 0: decoder(rest)
+        case 1: dataset(rest)
+        default: jsonl(rest, table: TableKind.allCases[Int(selector / 3) % TableKind.allCases.count])
+        }
+    }
+
+    /// A chunk descriptor from the first 24 bytes (type, encoding, codec, width, count, the two
+    /// parameters) and the rest as its stored payload, through the decoder of its type.
+    static func decoder(_ b: UnsafeRawBufferPointer) {
+        guard b.count >= 24 else { return }
+        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        guard let type = PhysicalType(rawValue: b[0] % 5 + 1), let encoding = Encoding(rawValue: b[1] % 6) else { return }
+        let codec: Codec = [.none, .none, .lz4, .zstd][Int(b[2] % 4)]
+        let stored = UnsafeRawBufferPointer(rebasing: b[24...])
+        // Counts up to 4095 keep each execution fast; the decoders size outputs from the count.
+        let count = UInt32(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) & 0x0FFF)
+        let encodedLength = codec == .none ? UInt64(stored.count) : u64(8) & 0xFFFFF
+        let d = ChunkDescriptor(
+            offset: 64, storedLength: UInt64(stored.count), encodedLength: encodedLength, checksum: 0, count: count,
+            physicalType: type, encoding: encoding, codec: codec, bitWidth: b[3], paramA: Int64(bitPattern: u64(8)),
+            paramB: Int64(bitPattern: u64(16)) % 40)
+        do {
+            let payload = try CompressionCodec.decompress(stored, codec: codec, expectedLength: Int(encodedLength), context: "fuzz")
+            let result = payload.withUnsafeBytes { raw in
+                Result { () throws(FormatError) in
+                    switch type {
+                    case .int64: _ = try ColumnDecoder.decodeIntegers(raw, d, context: "fuzz")
+                    case .int32: _ = try ColumnDecoder.decodeInt32(raw, d, context: "fuzz")
+                    case .float64: _ = try ColumnDecoder.decodeFloat64(raw, d, context: "fuzz")
+                    case .bool: _ = try ColumnDecoder.decodeBool(raw, d, context: "fuzz")
+                    case .bytes: _ = try ColumnDecoder.decodeBytes(raw, d, context: "fuzz")
+                    }
+                }
+            }
+            try result.get()
+        } catch {}
+    }
+
+    /// The input as a dataset file (with its trailer's footer checksum set to match, so the
+    /// fuzzer reaches the footer parser and the chunks), read as `export` reads it.
+    static func dataset(_ b: UnsafeRawBufferPointer) {
+        var bytes = Array(b)
+        let trailer = 32
+        if bytes.count >= trailer + 16 {
+            let at = bytes.count - trailer
+            let offset = Int(truncatingIfNeeded: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt64.self) })
+            let length = Int(truncatingIfNeeded: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self) })
+            if offset >= 0, length >= 0, offset <= at, length <= at - offset {
+                let sum = bytes.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)])) }
+                withUnsafeBytes(of: sum.littleEndian) { for i in 0..<8 { bytes[at + 16 + i] = $0[i] } }
+            }
+        }
+        let path = scratch + ".rcv"
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
+        defer { unlink(path) }
+        do {
+            let reader = try DatasetReader(path: path)
+            let exporter = DatasetExporter(reader: reader)
+            for table in DatasetExporter.tables {
+                try? exporter.export(table: table, format: .jsonl) { _ in }
+            }
+        } catch {}
+    }
+
+    /// The input as a JSONL file of one table, validated as ingest parses it.
+    static func jsonl(_ b: UnsafeRawBufferPointer, table: TableKind) {
+        let path = scratch + ".jsonl"
+        guard FileManager.default.createFile(atPath: path, contents: Data(b)) else { return }
+        defer { unlink(path) }
+        _ = try? LineValidator(table: table, maxLineBytes: 1 << 16, chunkSize: 1 << 12).validate(path: path) { _ in }
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the readers of untrusted bytes: the column decoders, whole dataset
+# files and the JSONL scanner/parser (Sources/receval-fuzz), with libFuzzer and AddressSanitizer
+# through the Swift toolchain (`-sanitize=fuzzer,address`).
+#
+#   bash tools/fuzz/run.sh [SECONDS (3600)] [WORK (/tmp/receval-fuzz)]
+#
+# Seeds: a small all-fields dataset and its three JSONL files from `receval gen` + `ingest`,
+# each prefixed with the byte that selects its target (see FuzzTargets.run). The corpus grows in
+# WORK/corpus; a crashing input lands in WORK/artifacts and reruns without the fuzzer:
+#   swift run receval-fuzz WORK/artifacts/crash-...
+# Not part of the tests: it runs for as long as it is given, by hand.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-3600}
+work=${2:-/tmp/receval-fuzz}
+mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts" "$work/logs"
+
+swift build -c release --product receval
+swift build -c release --product receval-fuzz --scratch-path .build-fuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DRECEVAL_FUZZ \
+  -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld  # gold fails on the sanitizer runtime's debug info
+
+receval=.build/release/receval
+if [ ! -e "$work/seeds/.done" ]; then
+  "$receval" gen --exposures 40 --seed 7 --all-fields --out "$work/logs" > /dev/null
+  "$receval" ingest -o "$work/logs/d.rcv" --exposures "$work/logs/exposures.jsonl" \
+    --outcomes "$work/logs/outcomes.jsonl" --assignments "$work/logs/assignments.jsonl" > /dev/null
+  seed() { { printf "\\x$(printf %02x "$1")"; cat "$2"; } > "$work/seeds/$3"; }
+  seed 1 "$work/logs/d.rcv" dataset
+  seed 2 "$work/logs/exposures.jsonl" exposures
+  seed 5 "$work/logs/outcomes.jsonl" outcomes
+  seed 8 "$work/logs/assignments.jsonl" assignments
+  printf '\x00\x01\x01\x00\x10\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x12\x34\x56\x78' \
+    > "$work/seeds/int32-plain"
+  touch "$work/seeds/.done"
+fi
+
+# -max_len fits the dataset seed; -timeout flags an input that takes over 10 s (a hang).
+.build-fuzz/release/receval-fuzz -max_total_time="$seconds" -max_len=131072 -timeout=10 -rss_limit_mb=4096 \
+  -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" "$work/seeds" 2>&1 | tee "$work/fuzz.log"
