@@ -9,7 +9,7 @@ import Foundation
     /// libFuzzer's driver, for programs that have their own `main` (SwiftPM gives every
     /// executable one).
     @_silgen_name("LLVMFuzzerRunDriver")
-    func LLVMFuzzerRunDriver(
+    func llvmFuzzerRunDriver(
         _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
     ) -> CInt
@@ -20,7 +20,7 @@ import Foundation
             var argc = CommandLine.argc
             var argv = CommandLine.unsafeArgv
             exit(
-                LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                llvmFuzzerRunDriver(&argc, &argv) { data, size in
                     FuzzTargets.run(UnsafeRawBufferPointer(start: data, count: size))
                     return 0
                 })
