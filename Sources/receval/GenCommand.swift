@@ -25,7 +25,8 @@ struct GenCommand: ParsableCommand {
             read from a pipe: logs larger than the disk never touch it. For example, with \
             `set -o pipefail` (so a failed generator fails the pipeline):
 
-              receval gen --exposures N --all-fields --compress zstd --table outcomes --table assignments --out logs
+              receval gen --exposures N --all-fields --compress zstd \\
+                  --table outcomes --table assignments --out logs
               receval gen --exposures N --all-fields --table exposures --out - \\
                 | receval ingest --exposures - --outcomes logs/outcomes.jsonl.zst \\
                     --assignments logs/assignments.jsonl.zst --partitions P -o d.rcv
