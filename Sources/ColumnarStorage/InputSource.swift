@@ -76,13 +76,20 @@ public final class InputSource {
     }
 
     /// What an input holds, found without reading it: its size on disk and, from its first bytes,
-    /// its compression. Standard input and other streams (pipes, process substitution) are not
-    /// read, since a stream's bytes can be read only once: their size is nil and their compression
-    /// `.none` (it is still detected when the stream is opened). Sizes the ingest before any work,
-    /// and fails early for a missing or unreadable file. Costs an `open`, an `fstat` and a 4-byte
-    /// `pread`.
+    /// its compression. Standard input and other streams (pipes, process substitution, named
+    /// pipes) are neither read nor opened, since a stream's bytes can be read only once and
+    /// opening a named pipe waits for its writer (who would then write to a pipe this probe had
+    /// closed): their size is nil and their compression `.none` (it is still detected when the
+    /// stream is opened). Sizes the ingest before any work, and fails early for a missing or
+    /// unreadable file. Costs a `stat`, an `open`, an `fstat` and a 4-byte `pread`.
     public static func probe(path: String) throws(StorageError) -> (sizeOnDisk: UInt64?, compression: Compression) {
         if path == "-" { return (nil, .none) }
+        var named = stat()
+        guard stat(path, &named) == 0 else { throw .system(op: "open", path: path, errno: errno) }
+        switch named.st_mode & S_IFMT {
+        case S_IFREG, S_IFDIR: break
+        default: return (nil, .none)
+        }
         let f = open(path, O_RDONLY | O_CLOEXEC)
         guard f >= 0 else { throw .system(op: "open", path: path, errno: errno) }
         defer { close(f) }

@@ -60,9 +60,27 @@ public final class SpillFile {
         return out
     }
 
+    /// Returns the disk space of `count` bytes at `offset` that will not be read again (a hole
+    /// punched with `fallocate`; the file keeps its size and other bytes). Best effort: where the
+    /// file system cannot punch holes the space comes back when the file is closed, as before.
+    public func discard(offset: UInt64, count: Int) {
+        #if os(Linux)
+            if count > 0 { _ = spillFallocate(fd, punchHoleKeepSize, off_t(offset), off_t(count)) }
+        #endif
+    }
+
     /// Drops the file's contents, returning its disk space.
     public func truncate() {
         _ = ftruncate(fd, 0)
         size = 0
     }
 }
+
+#if os(Linux)
+    /// `FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE` from <linux/falloc.h>, which Glibc does not export.
+    private let punchHoleKeepSize: Int32 = 0x02 | 0x01
+
+    /// glibc's `fallocate(2)`.
+    @_silgen_name("fallocate")
+    private func spillFallocate(_ fd: Int32, _ mode: Int32, _ offset: off_t, _ length: off_t) -> Int32
+#endif

@@ -1,168 +1,147 @@
 import ColumnarFormat
 import ColumnarStorage
 
-/// Rows of one table parsed by one worker, bound for one partition.
-enum TableBatch {
-    case exposures(ExposureBatch)
-    case outcomes(OutcomeBatch)
-    case assignments(AssignmentBatch)
-
-    var byteSize: Int {
-        switch self {
-        case .exposures(let b): b.byteSize
-        case .outcomes(let b): b.byteSize
-        case .assignments(let b): b.byteSize
-        }
-    }
-
-    var rows: Int {
-        switch self {
-        case .exposures(let b): b.rows
-        case .outcomes(let b): b.rows
-        case .assignments(let b): b.rows
-        }
-    }
-
-    func pack() -> [UInt8] {
-        var p = ArrayPacker()
-        switch self {
-        case .exposures(let b): b.pack(&p)
-        case .outcomes(let b): b.pack(&p)
-        case .assignments(let b): b.pack(&p)
-        }
-        return p.bytes
-    }
-
-    static func unpack(_ bytes: [UInt8], table: TableKind) -> TableBatch {
-        var u = ArrayUnpacker(bytes: bytes)
-        switch table {
-        case .exposures: return .exposures(.unpack(&u))
-        case .outcomes: return .outcomes(.unpack(&u))
-        case .assignments: return .assignments(.unpack(&u))
-        }
-    }
-}
-
-/// A batch held in memory or moved to the spill file, with the worker whose interners its codes use.
-struct Segment {
-    enum Place {
-        case memory(TableBatch)
-        /// `rawLength` 0: stored packed as is; otherwise lz4 block of that many packed bytes.
-        case spilled(offset: UInt64, length: Int, rawLength: Int)
-    }
-    var worker: Int
-    var place: Place
-}
-
 /// Buffers every partition's rows in input order, spilling them to one anonymous file when the
 /// in-memory total passes the budget.
 final class PartitionStore: @unchecked Sendable {
     // Invariant for @unchecked Sendable: mutated only by the single committing thread during
-    // phase 1; during phase 2 it is read-only (segments) and the spill file is read with pread,
+    // phase 1; during phase 2 it is read-only (runs) and the spill file is read with pread,
     // which is safe from several threads.
     let partitions: Int
-    private(set) var segments: [[[Segment]]]  // [partition][table][i]
+    private(set) var runs: [[[StoredRun]]]  // [partition][table][i]
     private var inMemory = 0
     let budget: Int
     let spillDirectory: String
     private var spill: SpillFile?
+    /// Bytes written to the spill file (compressed records).
     private(set) var spilledBytes: UInt64 = 0
 
     let threads: Int
+
+    /// A spill record holds at most about this many bytes of batches (by `byteSize`, at least
+    /// one batch): large enough for zstd to find the repeats between batches, small enough that
+    /// the records of one spill keep every thread busy and the transient copies small.
+    static let recordBytes = 8 << 20
 
     init(partitions: Int, budget: Int, spillDirectory: String, threads: Int) {
         self.partitions = partitions
         self.threads = threads
         self.budget = budget
         self.spillDirectory = spillDirectory
-        segments = Array(repeating: Array(repeating: [], count: TableKind.allCases.count), count: partitions)
+        runs = Array(repeating: Array(repeating: [], count: TableKind.allCases.count), count: partitions)
     }
 
     func append(_ b: TableBatch, partition: Int, table: TableKind, worker: Int) throws(StorageError) {
         if b.rows == 0 { return }
-        segments[partition][table.rawValue].append(Segment(worker: worker, place: .memory(b)))
+        runs[partition][table.rawValue].append(.memory(worker: worker, batch: b))
         inMemory += b.byteSize
         if inMemory > budget { try spillAll() }
     }
 
-    /// Moves every in-memory segment to the spill file, a group of about 32 MiB at a time so the
-    /// transient copies stay small. Each group's segments are packed and lz4-compressed on all
-    /// workers (compression cuts the bytes written and read back by 2-4x), then written in order.
+    /// Moves every in-memory batch to the spill file. Each partition and table's batches (always
+    /// the end of its list, since every spill takes them all) are cut into records of about
+    /// `recordBytes`; records are packed and compressed on all workers a group at a time, then
+    /// written in order, and each group's batches are freed once written, so the transient
+    /// copies stay small.
     private func spillAll() throws(StorageError) {
         if spill == nil { spill = try SpillFile(directory: spillDirectory) }
-        var pending: [(Int, Int, Int)] = []
+        struct Pending {
+            var partition: Int
+            var table: Int
+            var batches: Range<Int>  // into `moving`
+        }
+        var moving: [TableBatch?] = []
+        var workers: [Int32] = []
+        var pending: [Pending] = []
         for p in 0..<partitions {
-            for t in 0..<segments[p].count {
-                for i in 0..<segments[p][t].count {
-                    if case .memory = segments[p][t][i].place { pending.append((p, t, i)) }
+            for t in 0..<runs[p].count {
+                guard let first = runs[p][t].firstIndex(where: { if case .memory = $0 { true } else { false } }) else { continue }
+                var start = moving.count
+                var bytes = 0
+                for run in runs[p][t][first...] {
+                    guard case .memory(let w, let b) = run else { preconditionFailure("in-memory batches end each list") }
+                    if bytes > 0 && bytes + b.byteSize > Self.recordBytes {
+                        pending.append(Pending(partition: p, table: t, batches: start..<moving.count))
+                        start = moving.count
+                        bytes = 0
+                    }
+                    moving.append(b)
+                    workers.append(Int32(w))
+                    bytes += b.byteSize
                 }
+                pending.append(Pending(partition: p, table: t, batches: start..<moving.count))
+                runs[p][t].removeSubrange(first...)
             }
         }
-        var start = 0
-        while start < pending.count {
-            var end = start
+        let groupBytes = max(32 << 20, threads * Self.recordBytes)
+        var next = 0
+        while next < pending.count {
+            var end = next
             var bytes = 0
-            var group: [TableBatch] = []
-            while end < pending.count && (bytes < 32 << 20 || group.isEmpty) {
-                let (p, t, i) = pending[end]
-                if case .memory(let b) = segments[p][t][i].place {
-                    group.append(b)
-                    bytes += b.byteSize
-                    segments[p][t][i].place = .spilled(offset: 0, length: 0, rawLength: 0)  // set below
-                }
+            var group: [[TableBatch]] = []
+            while end < pending.count && (bytes < groupBytes || group.isEmpty) {
+                let batches = pending[end].batches.map { moving[$0]! }
+                bytes += batches.reduce(0) { $0 + $1.byteSize }
+                group.append(batches)
                 end += 1
             }
+            for k in next..<end { for i in pending[k].batches { moving[i] = nil } }
             let input = UncheckedBox(value: group)
             group = []
-            let packed = Morsels.run(count: input.value.count, threads: threads) { k -> UncheckedBox<([UInt8], Int)> in
-                let raw = input.value[k].pack()
-                if let small = CompressionCodec.compress(raw, codec: .lz4) { return UncheckedBox(value: (small, raw.count)) }
-                return UncheckedBox(value: (raw, 0))
+            let records = Morsels.run(count: input.value.count, threads: threads) { k in
+                UncheckedBox(value: SpilledRun.record(input.value[k]))
             }
-            for k in 0..<(end - start) {
-                let (p, t, i) = pending[start + k]
-                let (data, rawLength) = packed[k].value
+            for k in next..<end {
+                let (stored, packedLength) = records[k - next].value
                 let offset = spill!.size
-                let r = data.withUnsafeBytes { raw in Result { () throws(StorageError) in try spill!.append(raw) } }
+                let r = stored.withUnsafeBytes { raw in Result { () throws(StorageError) in try spill!.append(raw) } }
                 try r.get()
-                spilledBytes += UInt64(data.count)
-                segments[p][t][i].place = .spilled(offset: offset, length: data.count, rawLength: rawLength)
+                spilledBytes += UInt64(stored.count)
+                let pk = pending[k]
+                runs[pk.partition][pk.table].append(
+                    .spilled(
+                        SpilledRun(
+                            offset: offset, storedLength: stored.count, packedLength: packedLength, checksum: XXH64.hash(stored),
+                            workers: Array(workers[pk.batches]))))
             }
-            start = end
+            next = end
         }
         inMemory = 0
     }
 
-    /// The segments of one partition and table, loaded back from the spill file if needed.
+    /// The batches of one partition and table, in input order, loaded back from the spill file
+    /// if needed.
     func load(partition p: Int, table: TableKind) throws(StorageError) -> [(worker: Int, batch: TableBatch)] {
         var out: [(Int, TableBatch)] = []
-        for s in segments[p][table.rawValue] {
-            switch s.place {
-            case .memory(let b): out.append((s.worker, b))
-            case .spilled(let offset, let length, let rawLength):
-                var bytes = try spill!.read(offset: offset, count: length)
-                if rawLength > 0 {
-                    do {
-                        bytes = try bytes.withUnsafeBytes { (raw) throws(FormatError) in
-                            try CompressionCodec.decompress(raw, codec: .lz4, expectedLength: rawLength, context: "spill segment")
-                        }
-                    } catch {
-                        throw .input(path: spillDirectory, reason: "temporary spill data is damaged: \(error)")
-                    }
+        for run in runs[p][table.rawValue] {
+            switch run {
+            case .memory(let w, let b): out.append((w, b))
+            case .spilled(let s):
+                let stored = try spill!.read(offset: s.offset, count: s.storedLength)
+                let batches: [TableBatch]
+                do {
+                    batches = try s.batches(from: stored, table: table)
+                } catch {
+                    throw .input(path: spillDirectory, reason: "temporary spill data is damaged: \(error)")
                 }
-                out.append((s.worker, TableBatch.unpack(bytes, table: table)))
+                for (w, b) in zip(s.workers, batches) { out.append((Int(w), b)) }
             }
         }
         return out
     }
 
-    /// Frees a partition's in-memory segments once it is written.
+    /// Frees a partition's in-memory batches once it is written, and the disk space of its
+    /// spilled records: the spill file shrinks as the dataset grows, so the two together take
+    /// about the dataset's size on disk, not twice it.
     func release(partition p: Int) {
-        for t in 0..<segments[p].count {
-            for s in segments[p][t] {
-                if case .memory(let b) = s.place { inMemory -= b.byteSize }
+        for t in 0..<runs[p].count {
+            for run in runs[p][t] {
+                switch run {
+                case .memory(_, let b): inMemory -= b.byteSize
+                case .spilled(let s): spill?.discard(offset: s.offset, count: s.storedLength)
+                }
             }
-            segments[p][t] = []
+            runs[p][t] = []
         }
     }
 }

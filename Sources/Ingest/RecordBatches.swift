@@ -1,3 +1,5 @@
+import ColumnarFormat
+
 /// Parsed, validated exposure rows in columns. Codes of user, item and context strings refer to the
 /// interners of the worker that parsed the batch; request ids are kept as bytes until the
 /// partition they belong to is written.
@@ -88,8 +90,8 @@ struct ExposureBatch {
         contextValue += o.contextValue
     }
 
-    func pack(_ p: inout ArrayPacker) {
-        requestID.pack(&p)
+    func pack(_ p: inout SpillPacker) {
+        p.put(requestID)
         p.put(user)
         p.put(tsMicros)
         p.put(tsNanos)
@@ -110,38 +112,58 @@ struct ExposureBatch {
         p.put(targetPresent)
         p.put(target)
         p.put(extraPresent)
-        extra.pack(&p)
+        p.put(extra)
         p.put(contextKey)
         p.put(contextValue)
     }
 
-    static func unpack(_ u: inout ArrayUnpacker) -> ExposureBatch {
+    static func unpack(_ u: inout SpillUnpacker) throws(FormatError) -> ExposureBatch {
         var b = ExposureBatch()
-        b.requestID = .unpack(&u)
-        b.user = u.get()
-        b.tsMicros = u.get()
-        b.tsNanos = u.get()
-        b.tsOffset = u.get()
-        b.itemCount = u.get()
-        b.contextPresent = u.get()
-        b.contextCount = u.get()
-        b.latencyPresent = u.get()
-        b.latency = u.get()
-        b.errorPresent = u.get()
-        b.error = u.get()
-        b.item = u.get()
-        b.rank = u.get()
-        b.propensityPresent = u.get()
-        b.propensity = u.get()
-        b.loggingPresent = u.get()
-        b.logging = u.get()
-        b.targetPresent = u.get()
-        b.target = u.get()
-        b.extraPresent = u.get()
-        b.extra = .unpack(&u)
-        b.contextKey = u.get()
-        b.contextValue = u.get()
+        b.requestID = try u.get()
+        b.user = try u.get()
+        b.tsMicros = try u.get()
+        b.tsNanos = try u.get()
+        b.tsOffset = try u.get()
+        b.itemCount = try u.get()
+        b.contextPresent = try u.get()
+        b.contextCount = try u.get()
+        b.latencyPresent = try u.get()
+        b.latency = try u.get()
+        b.errorPresent = try u.get()
+        b.error = try u.get()
+        b.item = try u.get()
+        b.rank = try u.get()
+        b.propensityPresent = try u.get()
+        b.propensity = try u.get()
+        b.loggingPresent = try u.get()
+        b.logging = try u.get()
+        b.targetPresent = try u.get()
+        b.target = try u.get()
+        b.extraPresent = try u.get()
+        b.extra = try u.get()
+        b.contextKey = try u.get()
+        b.contextValue = try u.get()
+        try b.checkShape()
         return b
+    }
+
+    /// Throws unless every array has the length the row, item and pair counts give it: a spilled
+    /// batch read back is used only whole.
+    func checkShape() throws(FormatError) {
+        let n = rows
+        let items = itemCount.reduce(0) { $0 + Int($1) }
+        let pairs = contextCount.reduce(0) { $0 + Int($1) }
+        let rowArrays = [
+            requestID.count, tsMicros.count, tsNanos.count, tsOffset.count, itemCount.count, contextPresent.count,
+            contextCount.count, latencyPresent.count, latency.count, errorPresent.count, error.count,
+        ]
+        let itemArrays = [
+            item.count, rank.count, propensityPresent.count, propensity.count, loggingPresent.count, logging.count,
+            targetPresent.count, target.count, extraPresent.count, extra.count,
+        ]
+        guard itemCount.allSatisfy({ $0 >= 0 }), contextCount.allSatisfy({ $0 >= 0 }), rowArrays.allSatisfy({ $0 == n }),
+            itemArrays.allSatisfy({ $0 == items }), contextKey.count == pairs, contextValue.count == pairs
+        else { throw .invalid("spilled exposure batch: arrays disagree on \(n) rows, \(items) items, \(pairs) pairs") }
     }
 
     var byteSize: Int {
@@ -217,8 +239,8 @@ struct OutcomeBatch {
         tsOffset += o.tsOffset
     }
 
-    func pack(_ p: inout ArrayPacker) {
-        requestID.pack(&p)
+    func pack(_ p: inout SpillPacker) {
+        p.put(requestID)
         p.put(user)
         p.put(item)
         p.put(eventType)
@@ -229,18 +251,29 @@ struct OutcomeBatch {
         p.put(tsOffset)
     }
 
-    static func unpack(_ u: inout ArrayUnpacker) -> OutcomeBatch {
+    static func unpack(_ u: inout SpillUnpacker) throws(FormatError) -> OutcomeBatch {
         var b = OutcomeBatch()
-        b.requestID = .unpack(&u)
-        b.user = u.get()
-        b.item = u.get()
-        b.eventType = u.get()
-        b.valuePresent = u.get()
-        b.value = u.get()
-        b.tsMicros = u.get()
-        b.tsNanos = u.get()
-        b.tsOffset = u.get()
+        b.requestID = try u.get()
+        b.user = try u.get()
+        b.item = try u.get()
+        b.eventType = try u.get()
+        b.valuePresent = try u.get()
+        b.value = try u.get()
+        b.tsMicros = try u.get()
+        b.tsNanos = try u.get()
+        b.tsOffset = try u.get()
+        try b.checkShape()
         return b
+    }
+
+    /// Throws unless every array has one value per row.
+    func checkShape() throws(FormatError) {
+        let n = rows
+        let arrays = [
+            requestID.count, item.count, eventType.count, valuePresent.count, value.count, tsMicros.count, tsNanos.count,
+            tsOffset.count,
+        ]
+        guard arrays.allSatisfy({ $0 == n }) else { throw .invalid("spilled outcome batch: arrays disagree on \(n) rows") }
     }
 
     var byteSize: Int { requestID.byteSize + rows * 41 }
@@ -289,8 +322,8 @@ struct AssignmentBatch {
         contextValue += o.contextValue
     }
 
-    func pack(_ p: inout ArrayPacker) {
-        requestID.pack(&p)
+    func pack(_ p: inout SpillPacker) {
+        p.put(requestID)
         p.put(user)
         p.put(experiment)
         p.put(variant)
@@ -303,20 +336,36 @@ struct AssignmentBatch {
         p.put(contextValue)
     }
 
-    static func unpack(_ u: inout ArrayUnpacker) -> AssignmentBatch {
+    static func unpack(_ u: inout SpillUnpacker) throws(FormatError) -> AssignmentBatch {
         var b = AssignmentBatch()
-        b.requestID = .unpack(&u)
-        b.user = u.get()
-        b.experiment = u.get()
-        b.variant = u.get()
-        b.tsMicros = u.get()
-        b.tsNanos = u.get()
-        b.tsOffset = u.get()
-        b.contextPresent = u.get()
-        b.contextCount = u.get()
-        b.contextKey = u.get()
-        b.contextValue = u.get()
+        b.requestID = try u.get()
+        b.user = try u.get()
+        b.experiment = try u.get()
+        b.variant = try u.get()
+        b.tsMicros = try u.get()
+        b.tsNanos = try u.get()
+        b.tsOffset = try u.get()
+        b.contextPresent = try u.get()
+        b.contextCount = try u.get()
+        b.contextKey = try u.get()
+        b.contextValue = try u.get()
+        try b.checkShape()
         return b
+    }
+
+    /// Throws unless every array has the length the row and pair counts give it.
+    func checkShape() throws(FormatError) {
+        let n = rows
+        let pairs = contextCount.reduce(0) { $0 + Int($1) }
+        let arrays = [
+            requestID.count, experiment.count, variant.count, tsMicros.count, tsNanos.count, tsOffset.count,
+            contextPresent.count, contextCount.count,
+        ]
+        guard contextCount.allSatisfy({ $0 >= 0 }), arrays.allSatisfy({ $0 == n }), contextKey.count == pairs,
+            contextValue.count == pairs
+        else {
+            throw .invalid("spilled assignment batch: arrays disagree on \(n) rows, \(pairs) pairs")
+        }
     }
 
     var byteSize: Int { requestID.byteSize + rows * 33 + contextKey.count * 8 }

@@ -58,7 +58,10 @@ struct IngestCommand: ParsableCommand {
     @Option(
         name: .customLong("memory-limit"), help: "Peak memory to stay under (at least 512M), e.g. 1G; more data spills to temporary files.")
     var memoryLimit: String = "2G"
-    @Option(help: "Request-id hash partitions (default: from input size and memory limit).")
+    @Option(
+        help:
+            "Request-id hash partitions (default: from input size and memory limit; a stream, such as standard input, counts as 8 GiB, so give it for larger streams)."
+    )
     var partitions: Int?
     @Option(help: "Compression per column chunk: zstd, lz4 or none.")
     var codec: String = "zstd"

@@ -72,6 +72,19 @@ import Testing
         }
     }
 
+    /// The spill is internal: the same input gives the same bytes whether the rows stayed in
+    /// memory or were spilled many times over.
+    @Test func spillingGivesTheSameBytes() throws {
+        let tmp = Support.tempDir()
+        Self.synthetic(tmp, count: 4000)
+        let held = try Self.ingest(tmp, tmp + "/held.rcv", partitions: 8, memoryLimit: 256 << 20)
+        let spilled = try Self.ingest(tmp, tmp + "/spilled.rcv", partitions: 8, memoryLimit: 256 << 10)
+        #expect(held.spilledBytes == 0)
+        #expect(spilled.spilledBytes > 0)
+        let a = try Data(contentsOf: URL(fileURLWithPath: tmp + "/held.rcv"))
+        #expect(a == (try Data(contentsOf: URL(fileURLWithPath: tmp + "/spilled.rcv"))))
+    }
+
     /// Request ids land in the partition XXH64(request_id) mod P, and the partition's dictionary
     /// covers exposures, outcomes and assignments alike.
     @Test func requestsArePartitionedByHash() throws {

@@ -377,4 +377,42 @@ import Testing
         #expect(exports[0] == exports[1] && !exports[0].isEmpty)
         #expect(try Self.run(["gen", "--exposures", "5", "--out", tmp + "/x", "--compress", "lz4"]).status == 1)
     }
+
+    /// `gen --table` writes only the tables named, with the lines of a full run; `--out -` puts the
+    /// one table on standard output, and `ingest --exposures -` of that stream with the other
+    /// tables' files makes the same dataset as the files, given the same partitions.
+    @Test func genWritesChosenTablesAndStandardOutput() throws {
+        let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let gen = ["gen", "--exposures", "400", "--seed", "5", "--all-fields"]
+        #expect(try Self.run(gen + ["--out", tmp + "/all"]).status == 0)
+        let some = try Self.run(gen + ["--out", tmp + "/some", "--table", "outcomes", "--table", "assignments", "--compress", "zstd"])
+        #expect(some.status == 0, "\(some.err)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: tmp + "/some").sorted() == ["assignments.jsonl.zst", "outcomes.jsonl.zst"])
+        let stream = try Self.run(gen + ["--table", "exposures", "--out", "-"])
+        #expect(stream.status == 0, "\(stream.err)")
+        #expect(stream.out == (try String(contentsOfFile: tmp + "/all/exposures.jsonl", encoding: .utf8)))
+        func ingest(_ exposures: String, _ small: String, suffix: String, stdin: Data?) throws -> Data {
+            let out = tmp + "/\(small).rcv"
+            let r = try Self.run(
+                [
+                    "ingest", "--quiet", "--partitions", "4", "-o", out, "--exposures", exposures,
+                    "--outcomes", tmp + "/\(small)/outcomes.jsonl" + suffix, "--assignments", tmp + "/\(small)/assignments.jsonl" + suffix,
+                ], stdin: stdin)
+            #expect(r.status == 0, "\(r.err)")
+            return try Data(contentsOf: URL(fileURLWithPath: out))
+        }
+        let piped = try ingest("-", "some", suffix: ".zst", stdin: Data(stream.out.utf8))
+        // The same files as plain JSONL (same lines; the sources named in the metadata differ).
+        let files = try ingest(tmp + "/all/exposures.jsonl", "all", suffix: "", stdin: nil)
+        let exports = try [tmp + "/some.rcv", tmp + "/all.rcv"].map { path in
+            try ["exposures", "outcomes", "assignments"].map { try Self.run(["export", path, "--table", $0]).out }
+        }
+        #expect(exports[0] == exports[1] && !exports[0][0].isEmpty)
+        #expect(piped.count > 0 && files.count > 0)
+        #expect(try Self.run(gen + ["--out", "-"]).status == 1)
+        #expect(try Self.run(gen + ["--out", "-", "--table", "exposures", "--compress", "zstd"]).status == 1)
+        #expect(try Self.run(gen + ["--out", tmp + "/x", "--table", "clicks"]).status == 1)
+    }
 }

@@ -5,11 +5,18 @@ time, CPU time and peak RSS (GNU time), and a linear extrapolation to a billion 
     python3 tools/bench/scale.py --data DIR [--sizes 1000000,3000000,10000000] [--receval PATH]
                                  [--threads 2] [--runs 1] [--dataset N=PATH ...] [--markdown FILE]
 
-Data: DIR/<N>/d.rcv is made once per size with `receval gen --exposures N --seed 42 --all-fields
---compress zstd` and `receval ingest` of the .jsonl.zst files (deleted after ingest; 100M
-exposures take about 29 GB compressed and 15 GB as a dataset; ingest them with a larger
---memory-limit, e.g. 14G, to keep the spill files off a full disk); `--dataset N=PATH` uses an
-existing dataset instead. Preparing data is never timed.
+Data: DIR/<N>/d.rcv is made once per size from `receval gen --exposures N --seed 42 --all-fields`
+without the logs ever being on disk whole: outcomes and assignments are written as .jsonl.zst
+files (`gen --table outcomes --table assignments --compress zstd`, about a tenth of the bytes),
+and the exposures go from `gen --table exposures --out -` straight into `receval ingest
+--exposures -` through a pipe (the same lines as the files; the small files are deleted after
+ingest). A stream's size is unknown to ingest, so the script gives it `--partitions`: the count
+ingest would choose for the .jsonl.zst files of the same logs (6x their 293 bytes per exposure,
+over a sixth of the memory limit). 100M exposures as files would take 29 GB compressed; this way
+the disk holds the 2.8 GB of small files, the dataset (about 15 GB) and the spill (at most about
+the dataset's size, returned partition by partition as the dataset is written). `--prep-memory-limit`
+is ingest's --memory-limit (default 2G, ingest's default; 14G gives 100M 128 partitions instead of
+512). `--dataset N=PATH` uses an existing dataset instead. Preparing data is never timed.
 
 Interleaving needs team labels, which `gen` writes with --interleaving-teams: run it on such
 datasets with `--modes interleaving --dataset N=PATH` (logged team per item, click credit, slice
@@ -96,22 +103,54 @@ def receval_binary(path):
     return build_receval(stdout=sys.stderr)
 
 
-def dataset(binary, data, n):
+def parse_size(text):
+    """Bytes in a size such as 2G or 512M (powers of 1024, as ingest reads --memory-limit)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    return int(float(text[:-1]) * units[text[-1]]) if text and text[-1] in units else int(text)
+
+
+def partition_count(input_bytes, memory_limit):
+    """IngestJob.partitionCount: the power of two (at most 4096) that gives each partition at most a
+    sixth of the memory limit (and at least 16 MiB) of input."""
+    target = max(16 << 20, memory_limit // 6)
+    needed = (input_bytes + target - 1) // target
+    p = 1
+    while p < needed and p < 4096:
+        p <<= 1
+    return p
+
+
+# Bytes of .jsonl.zst per generated all-fields exposure, all three tables (1M: 294, 10M: 293.5,
+# 100M: 290); ingest estimates six times a zstd file's size as its JSONL.
+ZST_BYTES_PER_EXPOSURE = 293
+
+
+def dataset(binary, data, n, memory_limit):
     folder = os.path.join(data, str(n))
     path = os.path.join(folder, "d.rcv")
     if os.path.exists(path):
         return path
     os.makedirs(folder, exist_ok=True)
     logs = os.path.join(folder, "logs")
-    # zstd-compressed logs (about 8x smaller), so 100M exposures fit on the disk next to the dataset.
-    subprocess.run([binary, "gen", "--exposures", str(n), "--seed", "42", "--all-fields", "--compress", "zstd", "--out", logs], check=True)
-    subprocess.run(
-        [binary, "ingest", "--quiet", "-o", path]
-        + [arg for t in ("exposures", "outcomes", "assignments") for arg in (f"--{t}", os.path.join(logs, f"{t}.jsonl.zst"))],
-        check=True,
+    gen = [binary, "gen", "--exposures", str(n), "--seed", "42", "--all-fields"]
+    small = [os.path.join(logs, f"{t}.jsonl.zst") for t in ("outcomes", "assignments")]
+    subprocess.run(gen + ["--compress", "zstd", "--table", "outcomes", "--table", "assignments", "--out", logs], check=True)
+    partitions = partition_count(6 * ZST_BYTES_PER_EXPOSURE * n, parse_size(memory_limit))
+    producer = subprocess.Popen(gen + ["--table", "exposures", "--out", "-"], stdout=subprocess.PIPE)
+    ingest = subprocess.run(
+        [binary, "ingest", "--quiet", "-o", path, "--memory-limit", memory_limit, "--partitions", str(partitions)]
+        + ["--exposures", "-", "--outcomes", small[0], "--assignments", small[1]],
+        stdin=producer.stdout,
     )
-    for t in ("exposures", "outcomes", "assignments"):
-        os.remove(os.path.join(logs, f"{t}.jsonl.zst"))
+    producer.stdout.close()  # ingest holds the only read end: gen stops if ingest does
+    if producer.wait() != 0 or ingest.returncode != 0:
+        # A generator that stopped early would leave a dataset missing rows: never keep it.
+        if os.path.exists(path):
+            os.remove(path)
+        raise SystemExit(f"preparing {n:,} exposures failed: gen {producer.returncode}, ingest {ingest.returncode}")
+    for f in small:
+        os.remove(f)
     return path
 
 
@@ -135,6 +174,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--dataset", action="append", default=[], help="N=PATH: an existing dataset for size N")
+    ap.add_argument("--prep-memory-limit", default="2G", help="ingest's --memory-limit when preparing a dataset")
     ap.add_argument("--markdown", help="also write the table here")
     ap.add_argument("--modes", default=",".join(DEFAULT_MODES), help="comma-separated subset of " + ", ".join(MODES))
     args = ap.parse_args()
@@ -149,7 +189,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     results = {}
     for n in sizes:
-        path = given.get(n) or dataset(binary, args.data, n)
+        path = given.get(n) or dataset(binary, args.data, n, args.prep_memory_limit)
         ds = os.path.join(work, f"ds-{n}.yaml")
         write_dataset_yaml(ds, os.path.abspath(path))
         for mode in modes:

@@ -1,0 +1,30 @@
+/// Byte strings appended one after another: `offsets` starts at 0 and has one more entry than strings.
+struct ByteColumn {
+    var offsets: [UInt32] = [0]
+    var data: [UInt8] = []
+
+    var count: Int { offsets.count - 1 }
+
+    mutating func append(_ b: UnsafeRawBufferPointer) {
+        data.append(contentsOf: b)
+        offsets.append(UInt32(data.count))
+    }
+
+    mutating func append(contentsOf other: ByteColumn) {
+        let base = UInt32(data.count)
+        data.append(contentsOf: other.data)
+        offsets.reserveCapacity(offsets.count + other.count)
+        for i in 1..<other.offsets.count { offsets.append(base + other.offsets[i]) }
+    }
+
+    var byteSize: Int { offsets.count * 4 + data.count }
+
+    /// Strings `r` as a new column.
+    func slice(_ r: Range<Int>) -> ByteColumn {
+        let base = offsets[r.lowerBound]
+        var c = ByteColumn()
+        c.offsets = offsets[r.lowerBound...r.upperBound].map { $0 - base }
+        c.data = Array(data[Int(base)..<Int(offsets[r.upperBound])])
+        return c
+    }
+}

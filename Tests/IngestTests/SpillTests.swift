@@ -1,0 +1,175 @@
+import ColumnarFormat
+import Foundation
+import Testing
+
+@testable import Ingest
+
+/// The spill's records: batches come back exactly (bit for bit, whatever the values), several
+/// batches to a record, and damaged records are errors, never crashes or wrong rows.
+@Suite struct SpillTests {
+    /// Every stored field of a batch, doubles by bit pattern, so `-0.0` differs from `0.0`.
+    static func fields(_ b: TableBatch) -> String {
+        let value: Any
+        switch b {
+        case .exposures(let x): value = x
+        case .outcomes(let x): value = x
+        case .assignments(let x): value = x
+        }
+        return Mirror(reflecting: value).children.map { child in
+            if let d = child.value as? [Double] { return "\(child.label!)=\(d.map(\.bitPattern))" }
+            return "\(child.label!)=\(child.value)"
+        }.joined(separator: "\n")
+    }
+
+    static func strings(_ s: [String]) -> ByteColumn {
+        var c = ByteColumn()
+        for x in s { Array(x.utf8).withUnsafeBytes { c.append($0) } }
+        return c
+    }
+
+    /// Exposures with awkward values: negative zero, doubles that are not short decimals, extreme
+    /// integers, empty strings, runs of equal flags.
+    static func exposures(rows: Int, seed: Int) -> ExposureBatch {
+        var b = ExposureBatch()
+        var items = 0
+        var pairs = 0
+        for r in 0..<rows {
+            let k = (r + seed) % 4
+            let c = (r * 7 + seed) % 3
+            items += k
+            pairs += c
+            b.user.append(Int32(truncatingIfNeeded: r &* 2_654_435_761 &+ seed))
+            b.tsMicros.append(r == 1 ? Int64.min : 1_769_472_000_000_000 + Int64(r * 1_000_003))
+            b.tsNanos.append(Int32(r % 1000))
+            b.tsOffset.append(r % 5 == 0 ? -720 : 60)
+            b.itemCount.append(Int32(k))
+            b.contextPresent.append(c > 0 ? 1 : 0)
+            b.contextCount.append(Int32(c))
+            b.latencyPresent.append(r % 3 == 0 ? 0 : 1)
+            b.latency.append(r % 3 == 0 ? 0 : (r == 2 ? -0.0 : Double(r) / 10))
+            b.errorPresent.append(r % 4 == 0 ? 0 : 1)
+            b.error.append(r % 8 == 1 ? 1 : 0)
+        }
+        b.requestID = strings((0..<rows).map { $0 == 3 ? "" : "req_\($0 * 97 + seed)" })
+        for i in 0..<items {
+            b.item.append(Int32(i % 503))
+            b.rank.append(i == 5 ? Int64.max : Int64(i % 20 + 1))
+            b.propensityPresent.append(1)
+            b.propensity.append(Double(1 + i % 9999) / 10_000)
+            b.loggingPresent.append(i % 2 == 0 ? 1 : 0)
+            b.logging.append(i % 2 == 0 ? 0.1 + 0.2 : 0)
+            b.targetPresent.append(i % 3 == 0 ? 0 : 1)
+            b.target.append(i % 3 == 0 ? 0 : 1 / Double(i + 3))
+            b.extraPresent.append(i % 5 == 0 ? 1 : 0)
+        }
+        b.extra = strings((0..<items).map { $0 % 5 == 0 ? #"{"team":"A","meta":{"x":[1,2.5e-3]}}"# : "" })
+        for p in 0..<pairs {
+            b.contextKey.append(Int32(p % 4))
+            b.contextValue.append(Int32(p % 11))
+        }
+        return b
+    }
+
+    static func outcomes(rows: Int) -> OutcomeBatch {
+        var b = OutcomeBatch()
+        b.requestID = strings((0..<rows).map { "req_\($0)" })
+        for r in 0..<rows {
+            b.user.append(Int32(r % 17))
+            b.item.append(Int32.max - Int32(r))
+            b.eventType.append(Int32(r % 2))
+            b.valuePresent.append(r % 3 == 0 ? 1 : 0)
+            b.value.append(r % 3 == 0 ? Double(r) * 1.25 - 40 : 0)
+            b.tsMicros.append(Int64(r) * 1_000_000)
+            b.tsNanos.append(0)
+            b.tsOffset.append(0)
+        }
+        return b
+    }
+
+    static func assignments(rows: Int) -> AssignmentBatch {
+        var b = AssignmentBatch()
+        b.requestID = strings((0..<rows).map { "r\($0)" })
+        var pairs = 0
+        for r in 0..<rows {
+            let c = r % 3
+            pairs += c
+            b.user.append(Int32(r))
+            b.experiment.append(0)
+            b.variant.append(Int32(r % 2))
+            b.tsMicros.append(Int64(r))
+            b.tsNanos.append(Int32(r))
+            b.tsOffset.append(Int32(-r))
+            b.contextPresent.append(c > 0 ? 1 : 0)
+            b.contextCount.append(Int32(c))
+        }
+        b.contextKey = (0..<pairs).map { Int32($0 % 2) }
+        b.contextValue = (0..<pairs).map { Int32($0) }
+        return b
+    }
+
+    static func run(_ batches: [TableBatch]) -> (SpilledRun, [UInt8]) {
+        let (stored, packed) = SpilledRun.record(batches)
+        let run = SpilledRun(
+            offset: 0, storedLength: stored.count, packedLength: packed, checksum: XXH64.hash(stored),
+            workers: batches.indices.map { Int32($0 % 3) })
+        return (run, stored)
+    }
+
+    @Test func batchesComeBackExactly() throws {
+        let cases: [(TableKind, [TableBatch])] = [
+            (.exposures, [0, 1, 7, 300].map { .exposures(Self.exposures(rows: $0 == 0 ? 1 : $0, seed: $0)) }),
+            (.outcomes, [1, 2, 500].map { .outcomes(Self.outcomes(rows: $0)) }),
+            (.assignments, [1, 64, 1000].map { .assignments(Self.assignments(rows: $0)) }),
+        ]
+        for (table, batches) in cases {
+            let (run, stored) = Self.run(batches)
+            let back = try run.batches(from: stored, table: table)
+            #expect(back.map(Self.fields) == batches.map(Self.fields), "\(table)")
+        }
+    }
+
+    /// Any damaged byte of a stored record fails its checksum; a record cut short or with bytes
+    /// past its batches fails to decode even when its checksum is recomputed.
+    @Test func damagedRecordsAreErrors() throws {
+        let batches: [TableBatch] = [.exposures(Self.exposures(rows: 40, seed: 1)), .exposures(Self.exposures(rows: 9, seed: 2))]
+        let (run, stored) = Self.run(batches)
+        for i in stride(from: 0, to: stored.count, by: max(1, stored.count / 200)) {
+            var bad = stored
+            bad[i] ^= 0x41
+            #expect(throws: FormatError.self) { try run.batches(from: bad, table: .exposures) }
+        }
+        #expect(throws: FormatError.self) { try run.batches(from: Array(stored.dropLast()), table: .exposures) }
+        // Packed bytes stored as they are, cut or extended, with a matching checksum.
+        var packer = SpillPacker()
+        for b in batches { b.pack(&packer) }
+        let packed = packer.bytes
+        for cut in [0, 1, SpillPacker.headerSize - 1, SpillPacker.headerSize + 3, packed.count / 2, packed.count - 1, packed.count + 5] {
+            let bytes = cut <= packed.count ? Array(packed.prefix(cut)) : packed + [UInt8](repeating: 0, count: cut - packed.count)
+            let r = SpilledRun(offset: 0, storedLength: bytes.count, packedLength: 0, checksum: XXH64.hash(bytes), workers: [0, 1])
+            #expect(throws: FormatError.self, "packed bytes cut to \(cut)") { try r.batches(from: bytes, table: .exposures) }
+        }
+        // Read as the wrong table, the arrays do not line up.
+        let r = SpilledRun(offset: 0, storedLength: packed.count, packedLength: 0, checksum: XXH64.hash(packed), workers: [0, 1])
+        #expect(throws: FormatError.self) { try r.batches(from: packed, table: .outcomes) }
+    }
+
+    /// A store spilled many times over (a budget of a few batches) gives back every batch, with
+    /// its worker, in the order appended; releasing a partition returns its spill space.
+    @Test func storeKeepsOrderAcrossSpills() throws {
+        let tmp = Support.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let store = PartitionStore(partitions: 3, budget: 40_000, spillDirectory: tmp, threads: 2)
+        var expected: [[String]] = Array(repeating: [], count: 3)
+        for i in 0..<120 {
+            let b = TableBatch.exposures(Self.exposures(rows: 5 + i % 37, seed: i))
+            try store.append(b, partition: i % 3, table: .exposures, worker: i % 2)
+            expected[i % 3].append("\(i % 2)\n" + Self.fields(b))
+        }
+        #expect(store.spilledBytes > 0)
+        for p in 0..<3 {
+            let got = try store.load(partition: p, table: .exposures).map { "\($0.worker)\n" + Self.fields($0.batch) }
+            #expect(got == expected[p], "partition \(p)")
+            store.release(partition: p)
+        }
+    }
+}
