@@ -16,6 +16,17 @@ public struct Timestamp: Sendable, Equatable {
         self.offsetMinutes = offsetMinutes
     }
 
+    /// Go's zero `time.Time`, 0001-01-01T00:00:00Z: what recsys-eval's runtime reads for a record
+    /// without `ts`, and everywhere treats as no time at all (SPEC §1.1).
+    public static let goZero = Timestamp(micros: -62_135_596_800_000_000, nanos: 0, offsetMinutes: 0)
+
+    /// Whether this is Go's zero instant (written in any offset): recsys-eval's "no timestamp".
+    public var isGoZero: Bool { Self.isGoZero(micros: micros, nanos: Int64(nanos)) }
+
+    /// Whether the stored instant `ts_us`, `ts_ns` is Go's zero instant.
+    @inline(__always)
+    public static func isGoZero(micros: Int64, nanos: Int64) -> Bool { micros == goZero.micros && nanos == 0 }
+
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
     static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
         let y = m <= 2 ? y0 - 1 : y0

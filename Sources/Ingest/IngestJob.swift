@@ -22,6 +22,9 @@ import Dispatch
 public final class IngestJob {
     let options: IngestOptions
     private var counts = Array(repeating: TableCounts(), count: TableKind.allCases.count)
+    /// Per table, rows kept under the runtime contract per `RuntimeReading` and the first of each.
+    private var readings = [[RuntimeReadingCount?]](
+        repeating: [RuntimeReadingCount?](repeating: nil, count: RuntimeReading.allCases.count), count: TableKind.allCases.count)
     private var workers: [WorkerState]
     private var bytesRead: UInt64 = 0
 
@@ -29,7 +32,7 @@ public final class IngestJob {
         precondition(options.maxLineBytes >= 1, "maxLineBytes is at least 1")
         precondition(options.chunkSize >= 16, "chunkSize is at least 16 bytes")
         self.options = options
-        workers = (0..<options.threads).map { _ in WorkerState() }
+        workers = (0..<options.threads).map { _ in WorkerState(contract: options.contract) }
     }
 
     /// Partition count: enough that one partition's rows fit a sixth of the memory budget.
@@ -129,6 +132,16 @@ public final class IngestJob {
                             try rejects.add(source: path, line: rej.line, table: table, error: rej.error, raw: raw)
                         }
                         next += 1
+                    }
+                }
+                for kind in RuntimeReading.allCases where r.readings.rows[kind.rawValue] > 0 {
+                    let n = r.readings.rows[kind.rawValue]
+                    if readings[table.rawValue][kind.rawValue] == nil, let f = r.readings.first[kind.rawValue] {
+                        readings[table.rawValue][kind.rawValue] = RuntimeReadingCount(
+                            table: table, reading: kind, rows: n, source: files[r.pieces[f.piece].source].path, line: f.line,
+                            field: f.field)
+                    } else {
+                        readings[table.rawValue][kind.rawValue]!.rows += n
                     }
                 }
                 counts[table.rawValue].read += r.read
@@ -235,6 +248,9 @@ public final class IngestJob {
             ("row_group_rows", String(options.rowGroupRows)),
             ("codec", options.codec.description),
         ]
+        // Only the runtime contract is recorded (format-spec §12): without the key, a reader may
+        // rely on the strict contract's guarantees (non-empty strings, click or conversion, ...).
+        if options.contract != .strict { meta.append(("ingest.contract", options.contract.rawValue)) }
         for t in TableKind.allCases {
             let c = counts[t.rawValue]
             meta.append(("ingest.\(t).rows_read", String(c.read)))
@@ -253,6 +269,8 @@ public final class IngestJob {
             rejectsPath: rejects.count > 0 ? rejects.path : nil, spilledBytes: store.spilledBytes,
             dictionaryEntries: zip(DatasetSchema.globalDictionaries, dicts.map(\.count)).map { ($0, $1) })
         summary.firstRejects = rejects.samples
+        summary.contract = options.contract
+        summary.runtimeReadings = readings.flatMap { $0.compactMap { $0 } }
         summary.inputFiles = files.count
         summary.parseSeconds = t1 - t0
         summary.encodeSeconds = monotonicSeconds() - t1
@@ -309,6 +327,8 @@ public final class IngestJob {
         var batches: [TableBatch]
         /// In input order.
         var rejects: [Reject] = []
+        /// Rows kept under the runtime contract, by how they depart from the schema.
+        var readings = ReadingTally()
         var read = 0
         var written = 0
         var blank = 0
@@ -400,6 +420,7 @@ public final class IngestJob {
                         Reject(piece: piece, line: line, error: error, raw: Array(UnsafeBufferPointer(rebasing: buf[start..<stop]))))
                     continue
                 }
+                if !worker.parser.readings.isEmpty { result.readings.add(worker.parser.readings, piece: piece, line: line) }
                 let p = partitions == 1 ? 0 : Int(XXH64.hash(worker.parser.request!.buffer) % UInt64(partitions))
                 switch table {
                 case .exposures: worker.parser.append(to: &ex[p], &worker.interners)

@@ -26,6 +26,9 @@ public struct IngestOptions: Sendable {
     public var maxRejectRate: Double = 0.05
     public var chunkSize: Int = 8 << 20
     public var createdBy: String = "receval"
+    /// Which rows are kept: recsys-eval's JSON Schemas (`strict`, the default) or what its
+    /// runtime reads (`recsysEvalRuntime`, for evaluations that must count what recsys-eval counts).
+    public var contract: IngestContract = .strict
 
     public init(output: String, threads: Int) {
         self.output = output
@@ -66,6 +69,12 @@ public struct IngestSummary: Sendable {
     public var spilledBytes: UInt64
     /// The first rejected lines of each table (at most five per table), in input order.
     public var firstRejects: [RejectSample] = []
+    /// The contract the rows were read under.
+    public var contract: IngestContract = .strict
+    /// Under the runtime contract: for each table and each way a kept row departs from its
+    /// JSON Schema, how many rows and the first of them (tables, then readings, in declaration
+    /// order; kinds no row shows are left out).
+    public var runtimeReadings: [RuntimeReadingCount] = []
     public var dictionaryEntries: [(String, Int)]
     /// Wall-clock seconds of each phase: parse (read, validate, partition), encode (dictionaries,
     /// columns, compression, writing).

@@ -1,7 +1,8 @@
 import ColumnarStorage
 
 /// Checks a JSONL file line by line against exposure.v1, outcome.v1 or assignment.v1 with the
-/// same rules ingest applies, reporting each invalid line with its number, field path and reason.
+/// same rules ingest applies under the same contract, reporting each invalid line with its
+/// number, field path and reason.
 public struct LineValidator {
     public struct Finding: Sendable {
         public var line: Int
@@ -19,12 +20,18 @@ public struct LineValidator {
     public let maxLineBytes: Int
     /// Bytes read and parsed at a time (a line may be longer: it then spans reads).
     public let chunkSize: Int
+    /// The rules: recsys-eval's JSON Schemas, or what its runtime reads (then a finding is a
+    /// line that recsys-eval's runtime, or receval's, cannot read at all).
+    public let contract: IngestContract
 
-    public init(table: TableKind, maxLineBytes: Int = 64 << 20, chunkSize: Int = 4 << 20) {
+    public init(
+        table: TableKind, maxLineBytes: Int = 64 << 20, chunkSize: Int = 4 << 20, contract: IngestContract = .strict
+    ) {
         precondition(maxLineBytes >= 1 && chunkSize >= 1, "maxLineBytes and chunkSize are at least 1")
         self.table = table
         self.maxLineBytes = maxLineBytes
         self.chunkSize = chunkSize
+        self.contract = contract
     }
 
     /// The table whose contract has this name (`exposure.v1`, `outcome.v1`, `assignment.v1`,
@@ -43,7 +50,7 @@ public struct LineValidator {
     public func validate(path: String, finding: (Finding) -> Void) throws(StorageError) -> Summary {
         let input = try InputSource(path: path)
         var chunker = LineChunker(input: input, source: 0, table: table, chunkSize: chunkSize, maxLineBytes: maxLineBytes)
-        let worker = WorkerState()
+        let worker = WorkerState(contract: contract)
         var summary = Summary()
         var sinceReset = 0
         while let chunk = try chunker.next() {

@@ -37,71 +37,115 @@ public struct RankListError: Error, CustomStringConvertible {
     }
 }
 
+enum RankListMember: RecordMember {
+    case requestID, userID, ts, items, context
+
+    var name: StaticString {
+        switch self {
+        case .requestID: "request_id"
+        case .userID: "user_id"
+        case .ts: "ts"
+        case .items: "items"
+        case .context: "context"
+        }
+    }
+}
+
 /// Reads recsys-eval's interleaving inputs (plain, gzip or zstd JSONL): rank lists
 /// (`ranklist.v1`: request_id, user_id, ts, items as strings, optional context) and outcomes
-/// (`outcome.v1`). They are small next to exposure logs (one list per request and ranker) and
-/// are held in memory, as recsys-eval does. The first bad line stops the read with its file,
-/// line and field; blank lines are skipped.
+/// (`outcome.v1`), under an `IngestContract`: the schemas' rules, or what recsys-eval's runtime
+/// reads (member names in any letter case, unknown members and nulls ignored, missing or empty
+/// strings as `""`, a missing `ts` or `items` as zero time or an empty list, any event type).
+/// They are small next to exposure logs (one list per request and ranker) and are held in
+/// memory, as recsys-eval does. The first line the contract rejects stops the read with its
+/// file, line and field (recsys-eval stops at the first line it cannot decode); blank lines are
+/// skipped.
 public enum RankListReader {
-    public static func rankLists(path: String) throws -> [RankList] {
+    public static func rankLists(path: String, contract: IngestContract = .strict) throws -> [RankList] {
         var out: [RankList] = []
+        let lenient = contract == .recsysEvalRuntime
         try lines(path) { c, _ throws(RowError) in
             var request: String?
             var user: String?
             var ts = false
             var items: [String]?
-            try c.expect(UInt8(ascii: "{"), "", "a JSON object")
-            if !c.consumeIf(UInt8(ascii: "}")) {
-                repeat {
-                    let key = try c.string("")
-                    try c.expect(UInt8(ascii: ":"), "", "':' after a key")
-                    if key.equals("request_id") {
-                        request = String(decoding: try c.string("request_id").buffer, as: UTF8.self)
-                    } else if key.equals("user_id") {
-                        user = String(decoding: try c.string("user_id").buffer, as: UTF8.self)
-                    } else if key.equals("ts") {
-                        var p = RecordParser()
-                        _ = try p.timestamp(&c, "ts")
-                        ts = true
-                    } else if key.equals("items") {
-                        var list: [String] = []
-                        try c.expect(UInt8(ascii: "["), "items", "an array of item ids")
-                        if !c.consumeIf(UInt8(ascii: "]")) {
-                            repeat {
-                                let s = try c.string("items[\(list.count)]")
-                                guard s.count > 0 else {
-                                    throw RowError(field: "items[\(list.count)]", reason: "must be a non-empty string")
-                                }
-                                list.append(String(decoding: s.buffer, as: UTF8.self))
-                            } while try c.nextMember(close: UInt8(ascii: "]"), "items")
+            var p = RecordParser()
+            p.contract = contract
+            if try !p.nullRecord(&c) {
+                try c.expect(UInt8(ascii: "{"), "", "a JSON object")
+                if !c.consumeIf(UInt8(ascii: "}")) {
+                    repeat {
+                        let key = try c.string("")
+                        try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+                        let member: RankListMember
+                        if key.equals("request_id") {
+                            member = .requestID
+                        } else if key.equals("user_id") {
+                            member = .userID
+                        } else if key.equals("ts") {
+                            member = .ts
+                        } else if key.equals("items") {
+                            member = .items
+                        } else if key.equals("context") {
+                            member = .context
+                        } else {
+                            guard
+                                let m: RankListMember = try p.otherMember(
+                                    key, &c, allows: "ranklist.v1 allows request_id, user_id, ts, items, context")
+                            else { continue }
+                            member = m
                         }
-                        items = list
-                    } else if key.equals("context") {
-                        var p = RecordParser()
-                        try p.parseContext(&c, "context")
-                    } else {
-                        throw RowError(
-                            field: String(decoding: key.buffer, as: UTF8.self),
-                            reason: "unknown field (ranklist.v1 allows request_id, user_id, ts, items, context)")
-                    }
-                } while try c.nextMember(close: UInt8(ascii: "}"), "")
+                        if p.skippedNull(&c, String(describing: member.name)) {
+                            if member == .items { items = nil }
+                            continue
+                        }
+                        switch member {
+                        case .requestID: request = String(decoding: try c.string("request_id").buffer, as: UTF8.self)
+                        case .userID: user = String(decoding: try c.string("user_id").buffer, as: UTF8.self)
+                        case .ts:
+                            _ = try p.timestamp(&c, "ts")
+                            ts = true
+                        case .items:
+                            var list: [String] = []
+                            try c.expect(UInt8(ascii: "["), "items", "an array of item ids")
+                            if !c.consumeIf(UInt8(ascii: "]")) {
+                                repeat {
+                                    if p.skippedNull(&c, "items[\(list.count)]") {
+                                        list.append("")
+                                        continue
+                                    }
+                                    let s = try c.string("items[\(list.count)]")
+                                    guard s.count > 0 || lenient else {
+                                        throw RowError(field: "items[\(list.count)]", reason: "must be a non-empty string")
+                                    }
+                                    list.append(String(decoding: s.buffer, as: UTF8.self))
+                                } while try c.nextMember(close: UInt8(ascii: "]"), "items")
+                            }
+                            items = list
+                        case .context: try p.parseContext(&c, "context")
+                        }
+                    } while try c.nextMember(close: UInt8(ascii: "}"), "")
+                }
+                try c.expectEnd()
             }
-            try c.expectEnd()
-            guard let request else { throw RecordParser.missing("request_id") }
-            guard !request.isEmpty else { throw RowError(field: "request_id", reason: "must be a non-empty string") }
-            guard let user else { throw RecordParser.missing("user_id") }
-            guard !user.isEmpty else { throw RowError(field: "user_id", reason: "must be a non-empty string") }
-            guard ts else { throw RecordParser.missing("ts") }
-            guard let items else { throw RecordParser.missing("items") }
-            out.append(RankList(requestID: request, userID: user, items: items))
+            if !lenient {
+                guard let request else { throw RecordParser.missing("request_id") }
+                guard !request.isEmpty else { throw RowError(field: "request_id", reason: "must be a non-empty string") }
+                guard let user else { throw RecordParser.missing("user_id") }
+                guard !user.isEmpty else { throw RowError(field: "user_id", reason: "must be a non-empty string") }
+                guard ts else { throw RecordParser.missing("ts") }
+                guard items != nil else { throw RecordParser.missing("items") }
+            }
+            out.append(RankList(requestID: request ?? "", userID: user ?? "", items: items ?? []))
         }
         return out
     }
 
-    public static func outcomes(path: String) throws -> [InterleavingOutcome] {
+    public static func outcomes(path: String, contract: IngestContract = .strict) throws -> [InterleavingOutcome] {
         var out: [InterleavingOutcome] = []
         try lines(path) { c, _ throws(RowError) in
             var p = RecordParser()
+            p.contract = contract
             try p.parseOutcome(&c)
             out.append(
                 InterleavingOutcome(

@@ -1,9 +1,3 @@
-/// Validates one JSONL line against exposure.v1 / outcome.v1 / assignment.v1 (the rules of
-/// recsys-eval's JSON Schemas: required fields, types, `rank >= 1`, propensities and latency
-/// `>= 0`, RFC 3339 `ts`, string-valued contexts, no unknown top-level fields) and holds the
-/// fields of the last valid line until they are appended to a batch.
-///
-/// Duplicate keys follow the usual JSON decoders: the last one wins.
 import ColumnarFormat
 
 /// The tables of a dataset, in storage order.
@@ -52,7 +46,85 @@ struct ItemFields {
     var extraEnd = -1
 }
 
+/// The members of a record type, by their JSON names, for matching names that differ in letter
+/// case under the runtime contract.
+protocol RecordMember: CaseIterable {
+    var name: StaticString { get }
+}
+
+enum ExposureMember: RecordMember {
+    case requestID, userID, ts, items, context, latency, error
+
+    var name: StaticString {
+        switch self {
+        case .requestID: "request_id"
+        case .userID: "user_id"
+        case .ts: "ts"
+        case .items: "items"
+        case .context: "context"
+        case .latency: "latency_ms"
+        case .error: "error"
+        }
+    }
+}
+
+enum ItemMember: RecordMember {
+    case itemID, rank, propensity, logging, target
+
+    var name: StaticString {
+        switch self {
+        case .itemID: "item_id"
+        case .rank: "rank"
+        case .propensity: "propensity"
+        case .logging: "logging_propensity"
+        case .target: "target_propensity"
+        }
+    }
+}
+
+enum OutcomeMember: RecordMember {
+    case requestID, userID, itemID, eventType, value, ts
+
+    var name: StaticString {
+        switch self {
+        case .requestID: "request_id"
+        case .userID: "user_id"
+        case .itemID: "item_id"
+        case .eventType: "event_type"
+        case .value: "value"
+        case .ts: "ts"
+        }
+    }
+}
+
+enum AssignmentMember: RecordMember {
+    case experimentID, variant, requestID, userID, ts, context
+
+    var name: StaticString {
+        switch self {
+        case .experimentID: "experiment_id"
+        case .variant: "variant"
+        case .requestID: "request_id"
+        case .userID: "user_id"
+        case .ts: "ts"
+        case .context: "context"
+        }
+    }
+}
+
+/// Reads one JSONL line as exposure.v1, outcome.v1 or assignment.v1 under an `IngestContract`,
+/// and holds the fields of the last line read until they are appended to a batch.
+///
+/// Strict: the rules of recsys-eval's JSON Schemas (required fields, types, `rank >= 1`,
+/// propensities and latency `>= 0`, RFC 3339 `ts`, string-valued contexts, no unknown top-level
+/// fields); a line that breaks one throws its field and reason. Runtime: what recsys-eval's Go
+/// decoder reads (`IngestContract.recsysEvalRuntime`); each departure from the schema is noted
+/// in `readings`. Duplicate keys follow the usual JSON decoders (and Go's): the last one wins.
 struct RecordParser {
+    var contract: IngestContract = .strict
+    /// What the runtime contract read differently from the schema in the current line.
+    var readings = LineReadings()
+
     // Fields of the current line; refs point into the line or the cursor's scratch.
     var request: ByteRef?
     var user: ByteRef?
@@ -70,7 +142,11 @@ struct RecordParser {
     var variant: ByteRef?
     var extras: [UInt8] = []
 
+    @inline(__always)
+    var lenient: Bool { contract == .recsysEvalRuntime }
+
     mutating func reset() {
+        readings.reset()
         request = nil
         user = nil
         ts = nil
@@ -94,6 +170,40 @@ struct RecordParser {
         guard let r else { throw RecordParser.missing(f()) }
         guard r.count > 0 else { throw RowError(field: f(), reason: "must be a non-empty string") }
         return r
+    }
+
+    /// Under the runtime contract, a required string that is missing, null or empty reads as
+    /// `""` (noted); under the strict one it is an error.
+    mutating func required(_ r: ByteRef?, _ f: @autoclosure () -> String, _ c: borrowing JSONCursor) throws(RowError) -> ByteRef {
+        guard lenient else { return try nonEmpty(r, f()) }
+        if let r, r.count > 0 { return r }
+        readings.note(.emptyString, f())
+        return ByteRef(start: c.base, count: 0)
+    }
+
+    /// A member whose name is not one of `M`'s exactly: under the runtime contract, the member
+    /// whose name matches it ignoring case as Go's decoder does (noted), or nil after skipping an
+    /// unknown member's value (noted); under the strict contract an error naming what `allows`.
+    mutating func otherMember<M: RecordMember>(_ key: ByteRef, _ c: inout JSONCursor, path: String = "", allows: String) throws(RowError)
+        -> M?
+    {
+        let name = path + String(decoding: key.buffer, as: UTF8.self)
+        guard lenient else { throw RowError(field: name, reason: "unknown field (\(allows))") }
+        for m in M.allCases where GoCaseFolding.equalFold(key.buffer, m.name) {
+            readings.note(.memberNameCase, name)
+            return m
+        }
+        readings.note(.unknownMember, name)
+        try c.skipValue(name)
+        return nil
+    }
+
+    /// Under the runtime contract, consumes a `null` value (noted): the member stays absent.
+    @inline(__always)
+    mutating func skippedNull(_ c: inout JSONCursor, _ f: @autoclosure () -> String) -> Bool {
+        guard lenient, c.null() else { return false }
+        readings.note(.nullMember, f())
+        return true
     }
 
     mutating func timestamp(_ c: inout JSONCursor, _ f: String) throws(RowError) -> Timestamp {
@@ -120,12 +230,14 @@ struct RecordParser {
         repeat {
             let k = try c.string(f)
             try c.expect(UInt8(ascii: ":"), f, "':'")
-            let v = try c.string(
-                { () -> String in
-                    var key = String(decoding: k.buffer, as: UTF8.self)
-                    if key.count > 40 { key = String(key.prefix(40)) + "..." }
-                    return "\(f).\(key)"
-                }())
+            let path = { () -> String in
+                var key = String(decoding: k.buffer, as: UTF8.self)
+                if key.count > 40 { key = String(key.prefix(40)) + "..." }
+                return "\(f).\(key)"
+            }
+            // Go decodes a null map value as the empty string.
+            var v = ByteRef(start: c.base, count: 0)
+            if !skippedNull(&c, path()) { v = try c.string(path()) }
             if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
                 context.remove(at: i)
             }
@@ -133,41 +245,99 @@ struct RecordParser {
         } while try c.nextMember(close: UInt8(ascii: "}"), f)
     }
 
+    /// Under the runtime contract, a line that is `null` (Go decodes it into a zero struct):
+    /// consumed and noted, the record keeps its defaults.
+    mutating func nullRecord(_ c: inout JSONCursor) throws(RowError) -> Bool {
+        guard lenient, c.null() else { return false }
+        try c.expectEnd()
+        readings.note(.nullRecord, "")
+        return true
+    }
+
     // MARK: exposure.v1
 
     mutating func parseExposure(_ c: inout JSONCursor) throws(RowError) {
         reset()
-        try c.expect(UInt8(ascii: "{"), "", "a JSON object")
-        if !c.consumeIf(UInt8(ascii: "}")) {
-            repeat {
-                let key = try c.string("")
-                try c.expect(UInt8(ascii: ":"), "", "':' after a key")
-                if key.equals("request_id") {
-                    request = try c.string("request_id")
-                } else if key.equals("user_id") {
-                    user = try c.string("user_id")
-                } else if key.equals("ts") {
-                    ts = try timestamp(&c, "ts")
-                } else if key.equals("items") {
-                    try parseItems(&c)
-                } else if key.equals("context") {
-                    try parseContext(&c, "context")
-                } else if key.equals("latency_ms") {
-                    latency = try nonNegative(&c, "latency_ms")
-                } else if key.equals("error") {
-                    error = try c.bool("error")
-                } else {
-                    throw RowError(
-                        field: String(decoding: key.buffer, as: UTF8.self),
-                        reason: "unknown field (exposure.v1 allows request_id, user_id, ts, items, context, latency_ms, error)")
-                }
-            } while try c.nextMember(close: UInt8(ascii: "}"), "")
+        if try !nullRecord(&c) {
+            try c.expect(UInt8(ascii: "{"), "", "a JSON object")
+            if !c.consumeIf(UInt8(ascii: "}")) {
+                repeat {
+                    let key = try c.string("")
+                    try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+                    let member: ExposureMember
+                    if key.equals("request_id") {
+                        member = .requestID
+                    } else if key.equals("user_id") {
+                        member = .userID
+                    } else if key.equals("ts") {
+                        member = .ts
+                    } else if key.equals("items") {
+                        member = .items
+                    } else if key.equals("context") {
+                        member = .context
+                    } else if key.equals("latency_ms") {
+                        member = .latency
+                    } else if key.equals("error") {
+                        member = .error
+                    } else {
+                        guard
+                            let m: ExposureMember = try otherMember(
+                                key, &c, allows: "exposure.v1 allows request_id, user_id, ts, items, context, latency_ms, error")
+                        else { continue }
+                        member = m
+                    }
+                    if skippedNull(&c, String(describing: member.name)) {
+                        clearNullable(member)
+                        continue
+                    }
+                    switch member {
+                    case .requestID: request = try c.string("request_id")
+                    case .userID: user = try c.string("user_id")
+                    case .ts: ts = try timestamp(&c, "ts")
+                    case .items: try parseItems(&c)
+                    case .context: try parseContext(&c, "context")
+                    case .latency:
+                        if lenient {
+                            let n = try c.number("latency_ms").double
+                            if n < 0 { readings.note(.negativeLatency, "latency_ms") }
+                            latency = n
+                        } else {
+                            latency = try nonNegative(&c, "latency_ms")
+                        }
+                    case .error: error = try c.bool("error")
+                    }
+                } while try c.nextMember(close: UInt8(ascii: "}"), "")
+            }
+            try c.expectEnd()
         }
-        try c.expectEnd()
-        _ = try nonEmpty(request, "request_id")
-        _ = try nonEmpty(user, "user_id")
-        guard ts != nil else { throw RecordParser.missing("ts") }
-        guard hasItems else { throw RecordParser.missing("items") }
+        request = try required(request, "request_id", c)
+        user = try required(user, "user_id", c)
+        if ts == nil {
+            guard lenient else { throw RecordParser.missing("ts") }
+            readings.note(.missingTimestamp, "ts")
+            ts = .goZero
+        }
+        if !hasItems {
+            guard lenient else { throw RecordParser.missing("items") }
+            readings.note(.missingItems, "items")
+        }
+    }
+
+    /// A `null` member after a duplicate that set it: Go sets a pointer, slice or map to nil and
+    /// leaves a string or a time as it was.
+    mutating func clearNullable(_ member: ExposureMember) {
+        switch member {
+        case .items:
+            hasItems = false
+            items.removeAll(keepingCapacity: true)
+            extras.removeAll(keepingCapacity: true)
+        case .context:
+            contextPresent = false
+            context.removeAll(keepingCapacity: true)
+        case .latency: latency = nil
+        case .error: error = nil
+        case .requestID, .userID, .ts: break
+        }
     }
 
     mutating func parseItems(_ c: inout JSONCursor) throws(RowError) {
@@ -182,134 +352,232 @@ struct RecordParser {
             var it = ItemFields()
             let i = index
             c.skipWhitespace()
-            guard c.consumeIf(UInt8(ascii: "{")) else {
-                throw RowError(field: "items[\(i)]", reason: "must be an object, got \(c.typeHere())")
-            }
-            if !c.consumeIf(UInt8(ascii: "}")) {
-                repeat {
-                    c.skipWhitespace()
-                    let keyStart = c.pos
-                    let key = try c.string("items[\(i)]")
-                    let keyEnd = c.pos
-                    try c.expect(UInt8(ascii: ":"), "items[\(i)]", "':' after a key")
-                    if key.equals("item_id") {
-                        it.id = try c.string("items[\(i)].item_id")
-                    } else if key.equals("rank") {
-                        let n = try c.number("items[\(i)].rank")
-                        guard let r = n.integer else {
-                            throw RowError(field: "items[\(i)].rank", reason: "must be an integer >= 1, got \(n.double)")
-                        }
-                        guard r >= 1 else { throw RowError(field: "items[\(i)].rank", reason: "must be an integer >= 1, got \(r)") }
-                        it.rank = r
-                    } else if key.equals("propensity") {
-                        it.propensity = try nonNegative(&c, "items[\(i)].propensity")
-                    } else if key.equals("logging_propensity") {
-                        it.logging = try nonNegative(&c, "items[\(i)].logging_propensity")
-                    } else if key.equals("target_propensity") {
-                        it.target = try nonNegative(&c, "items[\(i)].target_propensity")
-                    } else {
-                        // Unknown item members are allowed (exposure.v1 does not forbid them) and kept
-                        // verbatim as a JSON object text.
+            if skippedNull(&c, "items[\(i)]") {
+                // Go decodes a null element into a zero item: no id, rank 0.
+            } else {
+                guard c.consumeIf(UInt8(ascii: "{")) else {
+                    throw RowError(field: "items[\(i)]", reason: "must be an object, got \(c.typeHere())")
+                }
+                if !c.consumeIf(UInt8(ascii: "}")) {
+                    repeat {
                         c.skipWhitespace()
-                        let valueStart = c.pos
-                        try c.skipValue("items[\(i)].\(String(decoding: key.buffer, as: UTF8.self))")
-                        let valueEnd = c.pos
-                        if it.extraEnd < 0 {
-                            it.extraStart = extras.count
-                            extras.append(UInt8(ascii: "{"))
-                        } else {
-                            extras[extras.count - 1] = UInt8(ascii: ",")
+                        let keyStart = c.pos
+                        let key = try c.string("items[\(i)]")
+                        let keyEnd = c.pos
+                        try c.expect(UInt8(ascii: ":"), "items[\(i)]", "':' after a key")
+                        var member: ItemMember? = nil
+                        if key.equals("item_id") {
+                            member = .itemID
+                        } else if key.equals("rank") {
+                            member = .rank
+                        } else if key.equals("propensity") {
+                            member = .propensity
+                        } else if key.equals("logging_propensity") {
+                            member = .logging
+                        } else if key.equals("target_propensity") {
+                            member = .target
+                        } else if lenient {
+                            for m in ItemMember.allCases where GoCaseFolding.equalFold(key.buffer, m.name) {
+                                readings.note(.memberNameCase, "items[\(i)].\(String(decoding: key.buffer, as: UTF8.self))")
+                                member = m
+                                break
+                            }
                         }
-                        extras.append(contentsOf: UnsafeRawBufferPointer(start: c.base + keyStart, count: keyEnd - keyStart))
-                        extras.append(UInt8(ascii: ":"))
-                        extras.append(contentsOf: UnsafeRawBufferPointer(start: c.base + valueStart, count: valueEnd - valueStart))
-                        extras.append(UInt8(ascii: "}"))
-                        it.extraEnd = extras.count
-                    }
-                } while try c.nextMember(close: UInt8(ascii: "}"), "items[\(i)]")
+                        if let member {
+                            if skippedNull(&c, "items[\(i)].\(member.name)") {
+                                // As Go: pointers become nil, a string or an int keeps its value.
+                                switch member {
+                                case .itemID, .rank: break
+                                case .propensity: it.propensity = nil
+                                case .logging: it.logging = nil
+                                case .target: it.target = nil
+                                }
+                                continue
+                            }
+                            try parseItemMember(member, &c, &it, i)
+                        } else {
+                            // Unknown item members are allowed (exposure.v1 does not forbid them) and
+                            // kept verbatim as a JSON object text.
+                            c.skipWhitespace()
+                            let valueStart = c.pos
+                            try c.skipValue("items[\(i)].\(String(decoding: key.buffer, as: UTF8.self))")
+                            let valueEnd = c.pos
+                            if it.extraEnd < 0 {
+                                it.extraStart = extras.count
+                                extras.append(UInt8(ascii: "{"))
+                            } else {
+                                extras[extras.count - 1] = UInt8(ascii: ",")
+                            }
+                            extras.append(contentsOf: UnsafeRawBufferPointer(start: c.base + keyStart, count: keyEnd - keyStart))
+                            extras.append(UInt8(ascii: ":"))
+                            extras.append(contentsOf: UnsafeRawBufferPointer(start: c.base + valueStart, count: valueEnd - valueStart))
+                            extras.append(UInt8(ascii: "}"))
+                            it.extraEnd = extras.count
+                        }
+                    } while try c.nextMember(close: UInt8(ascii: "}"), "items[\(i)]")
+                }
             }
-            _ = try nonEmpty(it.id, "items[\(i)].item_id")
-            guard it.rank != nil else { throw RecordParser.missing("items[\(i)].rank") }
+            it.id = try required(it.id, "items[\(i)].item_id", c)
+            if lenient {
+                if (it.rank ?? 0) < 1 { readings.note(.rankBelowOne, "items[\(i)].rank") }
+                if it.rank == nil { it.rank = 0 }
+            } else {
+                guard it.rank != nil else { throw RecordParser.missing("items[\(i)].rank") }
+            }
             items.append(it)
             index += 1
         } while try c.nextMember(close: UInt8(ascii: "]"), "items")
+    }
+
+    mutating func parseItemMember(_ member: ItemMember, _ c: inout JSONCursor, _ it: inout ItemFields, _ i: Int) throws(RowError) {
+        switch member {
+        case .itemID:
+            it.id = try c.string("items[\(i)].item_id")
+        case .rank:
+            let n = try c.number("items[\(i)].rank")
+            guard let r = n.integer else {
+                throw RowError(field: "items[\(i)].rank", reason: "must be an integer\(lenient ? "" : " >= 1"), got \(n.double)")
+            }
+            guard r >= 1 || lenient else { throw RowError(field: "items[\(i)].rank", reason: "must be an integer >= 1, got \(r)") }
+            it.rank = r
+        case .propensity:
+            it.propensity = try nonNegative(&c, "items[\(i)].propensity")
+        case .logging:
+            it.logging = try nonNegative(&c, "items[\(i)].logging_propensity")
+        case .target:
+            it.target = try nonNegative(&c, "items[\(i)].target_propensity")
+        }
     }
 
     // MARK: outcome.v1
 
     mutating func parseOutcome(_ c: inout JSONCursor) throws(RowError) {
         reset()
-        try c.expect(UInt8(ascii: "{"), "", "a JSON object")
-        if !c.consumeIf(UInt8(ascii: "}")) {
-            repeat {
-                let key = try c.string("")
-                try c.expect(UInt8(ascii: ":"), "", "':' after a key")
-                if key.equals("request_id") {
-                    request = try c.string("request_id")
-                } else if key.equals("user_id") {
-                    user = try c.string("user_id")
-                } else if key.equals("item_id") {
-                    item = try c.string("item_id")
-                } else if key.equals("event_type") {
-                    eventType = try c.string("event_type")
-                } else if key.equals("value") {
-                    value = try c.number("value").double
-                } else if key.equals("ts") {
-                    ts = try timestamp(&c, "ts")
-                } else {
-                    throw RowError(
-                        field: String(decoding: key.buffer, as: UTF8.self),
-                        reason: "unknown field (outcome.v1 allows request_id, user_id, item_id, event_type, value, ts)")
-                }
-            } while try c.nextMember(close: UInt8(ascii: "}"), "")
+        if try !nullRecord(&c) {
+            try c.expect(UInt8(ascii: "{"), "", "a JSON object")
+            if !c.consumeIf(UInt8(ascii: "}")) {
+                repeat {
+                    let key = try c.string("")
+                    try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+                    let member: OutcomeMember
+                    if key.equals("request_id") {
+                        member = .requestID
+                    } else if key.equals("user_id") {
+                        member = .userID
+                    } else if key.equals("item_id") {
+                        member = .itemID
+                    } else if key.equals("event_type") {
+                        member = .eventType
+                    } else if key.equals("value") {
+                        member = .value
+                    } else if key.equals("ts") {
+                        member = .ts
+                    } else {
+                        guard
+                            let m: OutcomeMember = try otherMember(
+                                key, &c, allows: "outcome.v1 allows request_id, user_id, item_id, event_type, value, ts")
+                        else { continue }
+                        member = m
+                    }
+                    if skippedNull(&c, String(describing: member.name)) { continue }
+                    switch member {
+                    case .requestID: request = try c.string("request_id")
+                    case .userID: user = try c.string("user_id")
+                    case .itemID: item = try c.string("item_id")
+                    case .eventType: eventType = try c.string("event_type")
+                    case .value: value = try c.number("value").double
+                    case .ts: ts = try timestamp(&c, "ts")
+                    }
+                } while try c.nextMember(close: UInt8(ascii: "}"), "")
+            }
+            try c.expectEnd()
         }
-        try c.expectEnd()
-        _ = try nonEmpty(request, "request_id")
-        _ = try nonEmpty(user, "user_id")
-        _ = try nonEmpty(item, "item_id")
-        guard let e = eventType else { throw RecordParser.missing("event_type") }
-        guard e.equals("click") || e.equals("conversion") else {
-            throw RowError(
-                field: "event_type",
-                reason: "must be \"click\" or \"conversion\", got \"\(String(decoding: e.buffer.prefix(64), as: UTF8.self))\"")
+        request = try required(request, "request_id", c)
+        user = try required(user, "user_id", c)
+        item = try required(item, "item_id", c)
+        if lenient {
+            let e = eventType ?? ByteRef(start: c.base, count: 0)
+            eventType = e
+            if !(e.equals("click") || e.equals("conversion")) {
+                let b = e.buffer
+                let known =
+                    GoCaseFolding.equalFold(b, "click") || GoCaseFolding.equalFold(b, "conversion")
+                    || GoCaseFolding.lowercases(b, to: "click") || GoCaseFolding.lowercases(b, to: "conversion")
+                readings.note(known ? .eventTypeCase : .otherEventType, "event_type")
+            }
+        } else {
+            guard let e = eventType else { throw RecordParser.missing("event_type") }
+            guard e.equals("click") || e.equals("conversion") else {
+                throw RowError(
+                    field: "event_type",
+                    reason: "must be \"click\" or \"conversion\", got \"\(String(decoding: e.buffer.prefix(64), as: UTF8.self))\"")
+            }
         }
-        guard ts != nil else { throw RecordParser.missing("ts") }
+        try requireTimestamp()
+    }
+
+    /// A missing `ts`: Go's zero time under the runtime contract (noted), an error under the strict one.
+    mutating func requireTimestamp() throws(RowError) {
+        guard ts == nil else { return }
+        guard lenient else { throw RecordParser.missing("ts") }
+        readings.note(.missingTimestamp, "ts")
+        ts = .goZero
     }
 
     // MARK: assignment.v1
 
     mutating func parseAssignment(_ c: inout JSONCursor) throws(RowError) {
         reset()
-        try c.expect(UInt8(ascii: "{"), "", "a JSON object")
-        if !c.consumeIf(UInt8(ascii: "}")) {
-            repeat {
-                let key = try c.string("")
-                try c.expect(UInt8(ascii: ":"), "", "':' after a key")
-                if key.equals("experiment_id") {
-                    experiment = try c.string("experiment_id")
-                } else if key.equals("variant") {
-                    variant = try c.string("variant")
-                } else if key.equals("request_id") {
-                    request = try c.string("request_id")
-                } else if key.equals("user_id") {
-                    user = try c.string("user_id")
-                } else if key.equals("ts") {
-                    ts = try timestamp(&c, "ts")
-                } else if key.equals("context") {
-                    try parseContext(&c, "context")
-                } else {
-                    throw RowError(
-                        field: String(decoding: key.buffer, as: UTF8.self),
-                        reason: "unknown field (assignment.v1 allows experiment_id, variant, request_id, user_id, ts, context)")
-                }
-            } while try c.nextMember(close: UInt8(ascii: "}"), "")
+        if try !nullRecord(&c) {
+            try c.expect(UInt8(ascii: "{"), "", "a JSON object")
+            if !c.consumeIf(UInt8(ascii: "}")) {
+                repeat {
+                    let key = try c.string("")
+                    try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+                    let member: AssignmentMember
+                    if key.equals("experiment_id") {
+                        member = .experimentID
+                    } else if key.equals("variant") {
+                        member = .variant
+                    } else if key.equals("request_id") {
+                        member = .requestID
+                    } else if key.equals("user_id") {
+                        member = .userID
+                    } else if key.equals("ts") {
+                        member = .ts
+                    } else if key.equals("context") {
+                        member = .context
+                    } else {
+                        guard
+                            let m: AssignmentMember = try otherMember(
+                                key, &c, allows: "assignment.v1 allows experiment_id, variant, request_id, user_id, ts, context")
+                        else { continue }
+                        member = m
+                    }
+                    if skippedNull(&c, String(describing: member.name)) {
+                        if member == .context {
+                            contextPresent = false
+                            context.removeAll(keepingCapacity: true)
+                        }
+                        continue
+                    }
+                    switch member {
+                    case .experimentID: experiment = try c.string("experiment_id")
+                    case .variant: variant = try c.string("variant")
+                    case .requestID: request = try c.string("request_id")
+                    case .userID: user = try c.string("user_id")
+                    case .ts: ts = try timestamp(&c, "ts")
+                    case .context: try parseContext(&c, "context")
+                    }
+                } while try c.nextMember(close: UInt8(ascii: "}"), "")
+            }
+            try c.expectEnd()
         }
-        try c.expectEnd()
-        _ = try nonEmpty(experiment, "experiment_id")
-        _ = try nonEmpty(variant, "variant")
-        _ = try nonEmpty(request, "request_id")
-        _ = try nonEmpty(user, "user_id")
-        guard ts != nil else { throw RecordParser.missing("ts") }
+        experiment = try required(experiment, "experiment_id", c)
+        variant = try required(variant, "variant", c)
+        request = try required(request, "request_id", c)
+        user = try required(user, "user_id", c)
+        try requireTimestamp()
     }
 
     // MARK: Appending a validated line

@@ -9,7 +9,8 @@ final class WorkerState: @unchecked Sendable {
     var itemsPerRow = 0.0
     var pairsPerRow = 0.0
 
-    init() {
+    init(contract: IngestContract = .strict) {
+        parser.contract = contract
         scratchCapacity = 1 << 16
         scratch = .allocate(capacity: scratchCapacity)
     }

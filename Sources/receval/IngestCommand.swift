@@ -30,6 +30,18 @@ struct IngestCommand: ParsableCommand {
             is rejected without being read whole: the rest of it is skipped up to its newline, and \
             its first KiB goes to the rejects file.
 
+            Contract (--contract): strict (the default) validates every line against recsys-eval's \
+            JSON Schemas, as above. recsys-eval-runtime keeps the rows its runtime reads although \
+            the schemas reject them, the way it reads them: member names in any letter case, \
+            unknown members and null values ignored, a missing or empty request_id, user_id, \
+            item_id, experiment_id or variant kept as "", any event_type kept as written (Click \
+            and CONVERSION compare as click and conversion; other types join but no metric reads \
+            them), a missing ts as 0001-01-01T00:00:00Z (no time), a missing items list as empty, \
+            any integer rank, a negative latency_ms. Each kind is counted per table with its first \
+            row. Lines recsys-eval cannot read either (invalid JSON, wrong JSON types, a ts that is \
+            not RFC 3339, non-string context values) and negative propensities are still \
+            rejected. `receval run` reads JSONL sources this way by default.
+
             Policy: if more than --max-reject-rate of a table's rows are rejected, no dataset is \
             written (the rejects file still is) and the exit code is 5.
 
@@ -75,6 +87,11 @@ struct IngestCommand: ParsableCommand {
     var maxLineBytes: String = "64M"
     @Option(name: .customLong("max-reject-rate"), help: "Largest share of rejected rows per table before the ingest fails (0-1).")
     var maxRejectRate: Double = 0.05
+    @Option(
+        help: ArgumentHelp(
+            "Which rows are kept: strict (recsys-eval's JSON Schemas) or recsys-eval-runtime (what its runtime reads).",
+            valueName: "CONTRACT"))
+    var contract: String = IngestContract.strict.rawValue
     @Option(help: ArgumentHelp("Where rejected lines go (default: DATASET.rejects.jsonl).", valueName: "FILE"))
     var rejects: String?
     @Flag(help: "No progress bar and no summary.")
@@ -94,6 +111,9 @@ struct IngestCommand: ParsableCommand {
             throw ValidationError("--max-line-bytes: cannot read '\(maxLineBytes)'; try 64M")
         }
         guard (0...1).contains(maxRejectRate) else { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+        guard IngestContract(name: contract) != nil else {
+            throw ValidationError("--contract takes strict or recsys-eval-runtime, not '\(contract)'")
+        }
         guard rowGroupRows >= 1 else { throw ValidationError("--row-group-rows must be at least 1") }
         if let p = partitions, p < 1 || p > 65_536 { throw ValidationError("--partitions must be between 1 and 65536") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
@@ -115,6 +135,7 @@ struct IngestCommand: ParsableCommand {
         o.rowGroupRows = rowGroupRows
         o.maxLineBytes = parseByteSize(maxLineBytes)!
         o.maxRejectRate = maxRejectRate
+        o.contract = IngestContract(name: contract)!
         o.createdBy = "receval \(receValVersion)"
         // Keep buffers up to glibc's largest mmap threshold (32 MiB) in the heap and keep freed
         // heap memory, instead of returning it to the kernel, which zeroes fresh pages on every
@@ -167,6 +188,7 @@ struct IngestCommand: ParsableCommand {
             let blank = summary.tables.reduce(0) { $0 + $1.blank }
             s += "  warning: the inputs hold no rows\(blank > 0 ? " (only \(blank) blank lines)" : ""): the dataset is empty\n"
         }
+        for r in summary.runtimeReadings { s += "  kept as recsys-eval's runtime reads it: \(r.text)\n" }
         for r in summary.firstRejects { s += "  rejected \(r.text)\n" }
         if let r = summary.rejectsPath { s += "  every rejected line and its reason: \(r)\n" }
         s +=

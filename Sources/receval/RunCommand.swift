@@ -32,6 +32,15 @@ struct RunCommand: ParsableCommand {
             recsys-eval decides exactly as recsys-eval does. A configured control_variant or \
             experiment_id that the data does not hold is an error naming what it holds.
 
+            JSONL sources are read as recsys-eval's runtime reads them (--contract \
+            recsys-eval-runtime, the default): rows its JSON Schemas reject but its runtime \
+            evaluates (an empty variant, `Click`, an unknown event type, a missing ts, a member \
+            name in other letter cases, ...) are kept and counted the way recsys-eval counts them \
+            (in data_quality's completeness and join counts; metrics ignore unknown event types), \
+            and each kind is reported with its first row (data_quality.ingest.runtime_readings, \
+            and on standard error). --contract strict rejects them instead, as `receval ingest` \
+            does by default.
+
             Rejected JSONL lines: counted per table in the report (data_quality.ingest, with the \
             first reasons) and on standard error; every rejected line with its reason is written \
             to --rejects, by default next to the first output file as NAME.rejects.jsonl (report.json \
@@ -71,6 +80,10 @@ struct RunCommand: ParsableCommand {
     var baseline: String?
     @Option(help: ArgumentHelp("Where rejected JSONL lines and their reasons go (default: NAME.rejects.jsonl).", valueName: "FILE"))
     var rejects: String?
+    @Option(
+        help: ArgumentHelp(
+            "Which JSONL rows are kept: recsys-eval-runtime (what recsys-eval reads) or strict (its JSON Schemas).", valueName: "CONTRACT"))
+    var contract: String = IngestContract.recsysEvalRuntime.rawValue
     @Option(name: .customLong("max-reject-rate"), help: "Largest share of a table's JSONL rows that may be rejected (0 to 1).")
     var maxRejectRate: Double = 0.05
     @Option(help: "Threads (default: all cores).")
@@ -86,6 +99,9 @@ struct RunCommand: ParsableCommand {
         guard !output.isEmpty else { throw ValidationError("give --output FILE (or - for standard output)") }
         guard output.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("--output - can be given once") }
         guard (0...1).contains(maxRejectRate) else { throw ValidationError("--max-reject-rate must be between 0 and 1") }
+        guard IngestContract(name: contract) != nil else {
+            throw ValidationError("--contract takes recsys-eval-runtime or strict, not '\(contract)'")
+        }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let outputFormat, ReportFormat(name: outputFormat) == nil {
             throw ValidationError("unknown output format: \(outputFormat) (use json, markdown or html)")
@@ -138,7 +154,8 @@ struct RunCommand: ParsableCommand {
                 scratchDirectory: AtomicOutputFile.directory(of: firstFile ?? "./report"))
             if compat != nil { request.eval.experiment.analysis.compat = "recsys-eval" }
             if let baseline { request.baseline = try JSONValue.parse(try TextFile.read(baseline)) }
-            request.ingest = .init(maxRejectRate: maxRejectRate, rejectsPath: rejects ?? sibling(".rejects.jsonl"))
+            request.ingest = .init(
+                maxRejectRate: maxRejectRate, rejectsPath: rejects ?? sibling(".rejects.jsonl"), contract: IngestContract(name: contract)!)
             var bar = ProgressBar(enabled: !quiet)
             let observer = bar.enabled ? ProgressBar.scanObserver() : nil
             let result = try EvaluationRun.run(request, observer: observer) { p in

@@ -13,6 +13,10 @@ struct ValidateCommand: ParsableCommand {
             reads them: a byte-order mark at the start is skipped, \\r\\n ends a line like \\n, \
             and a line longer than --max-line-bytes is invalid and skipped without being read whole.
 
+            --contract recsys-eval-runtime checks instead what recsys-eval's runtime reads (as \
+            `receval run` and `ingest --contract recsys-eval-runtime` do): an invalid line is then \
+            one that neither recsys-eval nor receval evaluates.
+
             Exit codes: 0 every line is valid, 4 at least one line is invalid (a check failed on \
             readable input), 1 the input cannot be read or the flags are wrong. \(ExitStatus.summary)
             """)
@@ -25,6 +29,8 @@ struct ValidateCommand: ParsableCommand {
         name: .customLong("max-line-bytes"),
         help: "Longer lines (without their line ending) are invalid, and skipped without being loaded whole, e.g. 1M.")
     var maxLineBytes: String = "64M"
+    @Option(help: ArgumentHelp("strict (recsys-eval's JSON Schemas) or recsys-eval-runtime.", valueName: "CONTRACT"))
+    var contract: String = IngestContract.strict.rawValue
     @Option(name: .customLong("max-errors"), help: "Stop printing after this many errors (all lines are still counted).")
     var maxErrors: Int = 100
     @Flag(help: "Print only the summary.")
@@ -39,10 +45,14 @@ struct ValidateCommand: ParsableCommand {
             Terminal.err("error: --max-line-bytes: cannot read '\(maxLineBytes)'; try 64M\n")
             throw ExitCode(ExitStatus.error.rawValue)
         }
+        guard let rules = IngestContract(name: contract) else {
+            Terminal.err("error: --contract takes strict or recsys-eval-runtime, not '\(contract)'\n")
+            throw ExitCode(ExitStatus.error.rawValue)
+        }
         var printed = 0
         let summary: LineValidator.Summary
         do {
-            summary = try LineValidator(table: table, maxLineBytes: lineLimit).validate(path: input) { f in
+            summary = try LineValidator(table: table, maxLineBytes: lineLimit, contract: rules).validate(path: input) { f in
                 if quiet { return }
                 if printed < maxErrors {
                     let field = f.error.field.isEmpty ? "" : " field \(f.error.field):"
@@ -58,6 +68,7 @@ struct ValidateCommand: ParsableCommand {
         }
         Terminal.out(
             "\(input): \(summary.lines) lines, \(summary.valid) valid, \(summary.invalid) invalid against \(table.schemaName)"
+                + (rules == .strict ? "" : " as recsys-eval's runtime reads it")
                 + (summary.blank > 0 ? ", \(summary.blank) blank skipped" : "") + "\n")
         if summary.invalid > 0 { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }

@@ -82,6 +82,8 @@ import Testing
             let id = e["request_id"] as! String
             if first[id] == nil { first[id] = e } else { r.counts.duplicateExposures += 1 }
             if (e["items"] as! [Any]).isEmpty { r.counts.emptyExposures += 1 }
+            // recsys-eval's "missing" exposures: no request id or no items.
+            if id.isEmpty || (e["items"] as! [Any]).isEmpty { r.counts.incompleteExposures += 1 }
         }
         r.counts.exposureRows = ex.count
         r.counts.outcomeRows = oc.count
@@ -89,6 +91,7 @@ import Testing
         var clicks: [String: Int] = [:]
         for o in oc {
             let id = o["request_id"] as! String
+            if id.isEmpty || (o["item_id"] as! String).isEmpty { r.counts.incompleteOutcomes += 1 }
             if o["event_type"] as! String == "click" { clicks[id, default: 0] += 1 }
             guard let e = first[id] else {
                 r.counts.orphanOutcomes += 1
@@ -102,7 +105,10 @@ import Testing
         }
         r.counts.exposuresJoined = joinedRequests.count
         var variant: [String: String] = [:]
-        for a in asg where a["experiment_id"] as! String == experiment {
+        for a in asg where (a["request_id"] as! String).isEmpty || (a["variant"] as? String ?? "").isEmpty {
+            r.counts.incompleteAssignments += 1
+        }
+        for a in asg where a["experiment_id"] as! String == experiment && !(a["variant"] as? String ?? "").isEmpty {
             r.counts.assignmentRows += 1
             variant[a["request_id"] as! String] = a["variant"] as? String
         }

@@ -148,6 +148,37 @@ import Testing
         #expect(missing.err.contains("nope.jsonl"))
     }
 
+    /// recsys-eval's duplicates edge case holds `Click` and `purchase` outcomes: `ingest` rejects
+    /// them by default and keeps them with `--contract recsys-eval-runtime`, saying how; `run`
+    /// keeps them by default; `validate` checks either contract; an unknown contract is a flag error.
+    @Test func contracts() throws {
+        let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let d = Self.fixtures + "/edge-duplicates"
+        let inputs = ["--exposures", d + "/exposures.jsonl", "--outcomes", d + "/outcomes.jsonl"]
+        let kept = try Self.run(["ingest"] + inputs + ["-o", tmp + "/d.rcv", "--contract", "recsys-eval-runtime"])
+        #expect(kept.status == 0, "\(kept.err)")
+        #expect(kept.err.contains("outcomes     read 5, written 5, rejected 0"))
+        #expect(
+            kept.err.contains(
+                "kept as recsys-eval's runtime reads it: 1 outcomes row: event_type click or conversion in other letter cases"))
+        #expect(kept.err.contains("outcomes.jsonl:4: event_type)"))
+        let inspect = try Self.run(["inspect", tmp + "/d.rcv"])
+        #expect(inspect.out.contains("recsys-eval-runtime"), "\(inspect.out)")
+        #expect(try Self.run(["ingest"] + inputs + ["-o", tmp + "/s.rcv", "--contract", "strict"]).status == 5)
+        let bogus = try Self.run(["ingest"] + inputs + ["-o", tmp + "/b.rcv", "--contract", "lenient"])
+        #expect(bogus.status != 0 && bogus.err.contains("--contract takes strict or recsys-eval-runtime"))
+        let run = try Self.run(["run"] + inputs + ["--metrics", "precision@2", "--output", tmp + "/r.json"])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.err.contains("kept as recsys-eval's runtime reads it"))
+        #expect(
+            try Self.run(["run"] + inputs + ["--metrics", "precision@2", "--output", tmp + "/s.json", "--contract", "strict"]).status == 5)
+        let check = ["validate", "--schema", "outcome.v1", "--input", d + "/outcomes.jsonl"]
+        #expect(try Self.run(check).status == 4)
+        let runtime = try Self.run(check + ["--contract", "recsys-eval-runtime"])
+        #expect(runtime.status == 0 && runtime.out.contains("5 valid, 0 invalid against outcome.v1 as recsys-eval's runtime reads it"))
+    }
+
     /// An interrupted ingest leaves neither a dataset nor temporary files.
     @Test func interruptedIngestLeavesNothing() throws {
         let tmp = Self.tempDir()

@@ -98,6 +98,7 @@ public struct DataQuality: Sendable {
         let variants: Int
         let items: Int
         let mask: [Bool]?
+        let empty: EmptyStrings
         let keyCodes: [Int32]
         /// Value codes + 1 (index 0: key absent).
         let nValues: Int
@@ -111,6 +112,7 @@ public struct DataQuality: Sendable {
             variants = try reader.dictionary("variant").count
             items = try reader.dictionary("item_id").count
             mask = try ExperimentFilter.mask(reader: reader, experiment: experiment)
+            empty = try EmptyStrings(reader: reader)
             keyCodes = sliceKeys.map { keys.code(of: $0) ?? -1 }
             nValues = ctxValues.count + 1
         }
@@ -144,7 +146,7 @@ public struct DataQuality: Sendable {
             let keyCodes = self.keyCodes
             let nValues = self.nValues
             let j = try PartitionJoin(
-                reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, window: window)
+                reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, empty: empty, window: window)
             var load = ColumnLoader(reader: reader, partition: p)
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let exReq = try load.int32("exposures", "request_id", bound: requests)

@@ -175,9 +175,10 @@ public enum DatasetJoin {
         let variants = try reader.dictionary("variant").count
         let items = try reader.dictionary("item_id").count
         let mask = try ExperimentFilter.mask(reader: reader, experiment: experiment)
+        let empty = try EmptyStrings(reader: reader)
         let parts = try Morsels.partitions(of: reader, threads: threads) { p -> (JoinCounts, Int) in
             let j = try PartitionJoin(
-                reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, window: window)
+                reader: reader, partition: p, experiments: mask, variantCount: variants, itemCount: items, empty: empty, window: window)
             return (j.counts, j.bytesTouched)
         }
         return Result(counts: parts.reduce(JoinCounts()) { $0 + $1.0 }, bytesTouched: parts.reduce(0) { $0 + $1.1 })

@@ -211,6 +211,7 @@ public struct ExperimentScan: Sendable {
         let experimentCount: Int
         let isClick: [Bool]
         let isConversion: [Bool]
+        let empty: EmptyStrings
         let nVariants: Int
         let sliceCodes: [Int32]
         let srmCodes: [Int32]
@@ -232,8 +233,9 @@ public struct ExperimentScan: Sendable {
             ctxValues = values
             experiments = try ExperimentFilter.mask(reader: reader, experiment: options.experiment)
             experimentCount = try reader.dictionary("experiment_id").count
-            isClick = events.codes(matchingCaseInsensitive: "click")
-            isConversion = events.codes(matchingCaseInsensitive: "conversion")
+            isClick = events.codes(goLowercasedTo: "click")
+            isConversion = events.codes(goLowercasedTo: "conversion")
+            empty = try EmptyStrings(reader: reader)
             nVariants = variantDict.count
             sliceCodes = options.sliceKeys.map { keys.code(of: $0) ?? -1 }
             srmCodes = options.srmSliceKeys.map { keys.code(of: $0) ?? -1 }
@@ -272,7 +274,10 @@ public struct ExperimentScan: Sendable {
             let valueAsNumber = self.valueAsNumber
             let pre = self.pre
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
-            let join = try PartitionJoin(reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items)
+            let join = try PartitionJoin(
+                reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items, empty: empty)
+            let emptyRequest = join.emptyRequest
+            let emptyVariant = empty.variant
             var load = ColumnLoader(reader: reader, partition: p)
             var out = Partial(
                 latencies: [ValueCounts](repeating: ValueCounts(), count: nVariants), srmRows: [Int](repeating: 0, count: nVariants))
@@ -290,6 +295,8 @@ public struct ExperimentScan: Sendable {
                     &load, table: "assignments", rows: asReq.count, keys: srmCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
             }
             for i in 0..<asReq.count {
+                // recsys-eval's missing assignments: no request id or no variant; assigned to nothing.
+                if asReq[i] == emptyRequest || asVariant[i] == emptyVariant { continue }
                 if let experiments, !experiments[Int(asExp[i])] { continue }
                 unitOfRequest[Int(asReq[i])] = asUser[i]
                 out.srmRows[Int(asVariant[i])] += 1
@@ -388,13 +395,17 @@ public struct ExperimentScan: Sendable {
                 let isError = errorPresent[row] != 0 && error[row] != 0
                 let isEmpty = nItems[row] == 0
                 let nanos = exUs[row] &* 1000 &+ exNs[row]
+                // Go's zero time is recsys-eval's "no timestamp": not in throughput.
+                let timed = !Timestamp.isGoZero(micros: exUs[row], nanos: exNs[row])
                 func add(_ g: inout Group) {
                     g.exposures += 1
                     g.clicks += Int(clicks[r])
                     g.conversions += Int(conversions[r])
                     g.revenue.add(revenue[r])
-                    g.firstNanos = min(g.firstNanos, nanos)
-                    g.lastNanos = max(g.lastNanos, nanos)
+                    if timed {
+                        g.firstNanos = min(g.firstNanos, nanos)
+                        g.lastNanos = max(g.lastNanos, nanos)
+                    }
                     if isError { g.errors += 1 }
                     if isEmpty { g.empties += 1 }
                     if outcomes[r] > 0 { g.joined += 1 }
@@ -437,7 +448,9 @@ public struct ExperimentScan: Sendable {
 }
 
 extension ExperimentScan.Partial {
+    /// Widens the window to `t`, unless `t` is Go's zero time (recsys-eval's "no timestamp").
     mutating func widen(_ t: Timestamp) {
+        if t.isGoZero { return }
         if first.map({ Timestamp.instantLess(t, $0) }) ?? true { first = t }
         if last.map({ Timestamp.instantLess($0, t) }) ?? true { last = t }
     }

@@ -178,7 +178,7 @@ public struct InterleavingScan: Sendable {
             let a = self.a
             let b = self.b
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
-            let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
+            let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items, empty: codes.empty)
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)
             let exUser = try load.int32("exposures", "user_id", bound: max(users, 1))

@@ -422,7 +422,7 @@ public struct OffPolicyScan: Sendable {
             self.reader = reader
             o = options
             codes = try DatasetCodes(reader: reader)
-            isCompatEvent = codes.events.codes(matchingCaseInsensitive: options.compatEvent)
+            isCompatEvent = codes.events.codes(goLowercasedTo: options.compatEvent)
             sliceCodes = codes.keyCodes(options.sliceKeys)
             slots = max(1, options.modelSlots)
         }
@@ -747,7 +747,7 @@ public struct OffPolicyScan: Sendable {
             let rewardName = self.rewardName
             let targetName = self.targetName
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
-            let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items)
+            let join = try PartitionJoin(reader: reader, partition: p, variantCount: variants, itemCount: items, empty: context.codes.empty)
             var load = ColumnLoader(reader: reader, partition: p)
             let d = try OffPolicyScan.load(
                 &load, requests: requests, items: items, users: users, events: events.count, extra: o.loggedModel)

@@ -130,6 +130,8 @@ public struct DistributionMetrics: Sendable, Equatable {
         let pass = try Pass(reader: reader, k: k, relevantEvents: relevantEvents, window: window, segments: segments, everyCase: everyCase)
         _ = try pass.fold(threads: threads)
         let (totals, all, groups, rest, itemCount) = (pass.totals, pass.all, pass.groups, pass.rest, pass.itemCount)
+        // recsys-eval leaves empty item ids out of coverage, novelty and diversity.
+        let emptyItem = Int(try EmptyStrings(reader: reader).item)
         // Group by group (only one group's 64-bit counts at a time), every case last: the sum of
         // all groups, the rest group included.
         var results: [DistributionMetrics] = []
@@ -142,6 +144,11 @@ public struct DistributionMetrics: Sendable, Equatable {
             var top = pop
             var seen = [Bool](repeating: false, count: itemCount)
             totals.add(group: g, pop: &pop, top: &top, seen: &seen)
+            if emptyItem >= 0 {
+                pop[emptyItem] = 0
+                top[emptyItem] = 0
+                seen[emptyItem] = false
+            }
             if all {
                 for i in 0..<itemCount {
                     every.0[i] += pop[i]
@@ -185,9 +192,9 @@ public struct DistributionMetrics: Sendable, Equatable {
             self.window = window
             let itemCount = try reader.dictionary("item_id").count
             let events = DictionaryIndex(try reader.dictionary("event_type"))
-            let wanted = Set(relevantEvents.map { $0.lowercased() })
+            // recsys-eval compares relevant events with Go's strings.EqualFold.
             var relevantEvent = [Bool](repeating: false, count: events.count)
-            for c in 0..<events.count where wanted.contains(events.string(Int32(c)).lowercased()) { relevantEvent[c] = true }
+            for e in relevantEvents { for (c, hit) in events.codes(goEqualFold: e).enumerated() where hit { relevantEvent[c] = true } }
             let isRelevant = relevantEvent
             // Each case is counted once, in its segment's group; with `everyCase` (or without
             // segments), cases of no listed segment go to a last "rest" group, and every case's

@@ -140,9 +140,11 @@ public struct RankingMetrics: Sendable {
             collectCases = bootstrap != nil
             let eventIndex = DictionaryIndex(try reader.dictionary("event_type"))
             events = eventIndex
-            let wanted = Set(relevantEvents.map { $0.lowercased() })
-            isRelevant = (0..<eventIndex.count).map { wanted.contains(eventIndex.string(Int32($0)).lowercased()) }
-            gainOfEvent = (0..<eventIndex.count).map { eventIndex.string(Int32($0)).lowercased() == "conversion" ? 2.0 : 1.0 }
+            // recsys-eval compares relevant events with Go's strings.EqualFold.
+            var relevant = [Bool](repeating: false, count: eventIndex.count)
+            for e in relevantEvents { for (c, hit) in eventIndex.codes(goEqualFold: e).enumerated() where hit { relevant[c] = true } }
+            isRelevant = relevant
+            gainOfEvent = eventIndex.codes(goEqualFold: "conversion").map { $0 ? 2.0 : 1.0 }
             itemCount = try reader.dictionary("item_id").count
             var discount = [Double](repeating: 0, count: k + 1)
             var ideal = [Double](repeating: 0, count: k + 1)

@@ -160,11 +160,31 @@ public struct ColumnLoader {
 
 /// Looks up dictionary entries by value (dictionaries are sorted byte-wise, so by binary search).
 public struct DictionaryIndex: Sendable {
-    /// A mask over codes: which entries equal `s` ignoring ASCII case (recsys-eval matches
-    /// experiment ids and event types that way).
+    /// A mask over codes: which entries equal `s` ignoring case (recsys-eval matches experiment
+    /// ids that way, with Go's `strings.EqualFold`; here Unicode lower-casing, which agrees with it
+    /// on every id but those holding one of a few special letters such as U+0130 or U+017F).
     public func codes(matchingCaseInsensitive s: String) -> [Bool] {
         let key = s.lowercased()
         return (0..<values.count).map { values.string($0).lowercased() == key }
+    }
+
+    /// A mask over codes: which entries Go's `strings.ToLower` turns into `name`, how recsys-eval
+    /// matches event types in experiments, OPE and interleaving (`Click`, `CLICK` and `clic\u{212A}`
+    /// are clicks). `name` is lower-cased first; a name that is not ASCII falls back to
+    /// `codes(matchingCaseInsensitive:)`.
+    public func codes(goLowercasedTo name: String) -> [Bool] {
+        let key = name.lowercased()
+        guard key.utf8.allSatisfy({ $0 < 0x80 }) else { return codes(matchingCaseInsensitive: name) }
+        return (0..<values.count).map { GoCaseFolding.lowercases(values.string($0), to: key) }
+    }
+
+    /// A mask over codes: which entries equal `name` under Go's `strings.EqualFold`, how
+    /// recsys-eval's offline evaluation decides which outcomes are relevant. `name` is lower-cased
+    /// first; a name that is not ASCII falls back to `codes(matchingCaseInsensitive:)`.
+    public func codes(goEqualFold name: String) -> [Bool] {
+        let key = name.lowercased()
+        guard key.utf8.allSatisfy({ $0 < 0x80 }) else { return codes(matchingCaseInsensitive: name) }
+        return (0..<values.count).map { GoCaseFolding.equalFold(values.string($0), key) }
     }
 
     public let values: ByteStrings

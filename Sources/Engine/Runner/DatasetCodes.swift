@@ -1,8 +1,9 @@
 import ColumnarStorage
 
 /// What a pass resolves from a dataset's dictionaries once, before it reads partitions: the code
-/// counts column loading checks codes against, the event and context dictionaries, and which
-/// event codes are clicks and conversions (case-insensitively, as recsys-eval compares them).
+/// counts column loading checks codes against, the event and context dictionaries, which event
+/// codes are clicks and conversions (as recsys-eval compares them: Go's `strings.ToLower`), and
+/// where empty strings are (recsys-eval's missing fields).
 struct DatasetCodes: Sendable {
     let items: Int
     let users: Int
@@ -12,6 +13,7 @@ struct DatasetCodes: Sendable {
     let ctxValues: DictionaryIndex
     let isClick: [Bool]
     let isConversion: [Bool]
+    let empty: EmptyStrings
 
     init(reader: DatasetReader) throws {
         items = try reader.dictionary("item_id").count
@@ -21,8 +23,9 @@ struct DatasetCodes: Sendable {
         events = eventIndex
         ctxKeys = DictionaryIndex(try reader.dictionary("context_key"))
         ctxValues = DictionaryIndex(try reader.dictionary("context_value"))
-        isClick = eventIndex.codes(matchingCaseInsensitive: "click")
-        isConversion = eventIndex.codes(matchingCaseInsensitive: "conversion")
+        isClick = eventIndex.codes(goLowercasedTo: "click")
+        isConversion = eventIndex.codes(goLowercasedTo: "conversion")
+        empty = try EmptyStrings(reader: reader)
     }
 
     /// The code of each context key in `keys` (-1: no exposure's context holds it).

@@ -14,6 +14,12 @@ public struct JoinCounts: Sendable, Equatable {
     public var outcomesJoined = 0
     public var orphanOutcomes = 0
     public var emptyExposures = 0
+    /// recsys-eval's "missing" rows (SPEC §5.4): exposures with an empty request id or no items,
+    /// outcomes with an empty request id or item id, and assignments (of any experiment) with an
+    /// empty request id or variant, which are then assigned to nothing.
+    public var incompleteExposures = 0
+    public var incompleteOutcomes = 0
+    public var incompleteAssignments = 0
     /// Outcomes whose item was not in the exposure's list.
     public var outcomesOnUnshownItems = 0
     /// Outcomes timestamped before their exposure.
@@ -35,6 +41,9 @@ public struct JoinCounts: Sendable, Equatable {
         c.outcomesJoined = a.outcomesJoined + b.outcomesJoined
         c.orphanOutcomes = a.orphanOutcomes + b.orphanOutcomes
         c.emptyExposures = a.emptyExposures + b.emptyExposures
+        c.incompleteExposures = a.incompleteExposures + b.incompleteExposures
+        c.incompleteOutcomes = a.incompleteOutcomes + b.incompleteOutcomes
+        c.incompleteAssignments = a.incompleteAssignments + b.incompleteAssignments
         c.outcomesOnUnshownItems = a.outcomesOnUnshownItems + b.outcomesOnUnshownItems
         c.outcomesBeforeExposure = a.outcomesBeforeExposure + b.outcomesBeforeExposure
         c.assignmentRows = a.assignmentRows + b.assignmentRows
@@ -51,17 +60,24 @@ public struct PartitionJoin {
     public let firstExposure: [Int32]
     /// For each request code, the variant code of its last assignment (-1: none).
     public let variantOfRequest: [Int32]
+    /// The code of the empty request id in this partition (-1: none).
+    public let emptyRequest: Int32
     public let counts: JoinCounts
     public let bytesTouched: Int
 
     /// Joins partition `p`. `experiments`, when given, keeps only assignments whose experiment
-    /// code it marks true. With `window`, exposures and outcomes outside it are left out before joining.
+    /// code it marks true; assignments without a request id or variant (`empty`) are assigned to
+    /// nothing. With `window`, exposures and outcomes outside it are left out before joining.
     public init(
-        reader: DatasetReader, partition p: Int, experiments: [Bool]? = nil, variantCount: Int, itemCount: Int, window: TimeWindow? = nil
+        reader: DatasetReader, partition p: Int, experiments: [Bool]? = nil, variantCount: Int, itemCount: Int, empty: EmptyStrings,
+        window: TimeWindow? = nil
     ) throws {
         let requests = Int(reader.footer.partitions[p].requestDictionary.count)
         var load = ColumnLoader(reader: reader, partition: p)
         var c = JoinCounts()
+        let emptyRequest = try empty.request(reader: reader, partition: p)
+        let emptyItem = empty.item
+        let emptyVariant = empty.variant
         // Exposures: first wins.
         let exReq = try load.int32("exposures", "request_id", bound: requests)
         let nItems = try load.counts("exposures", "item_count")
@@ -78,6 +94,7 @@ public struct PartitionJoin {
             c.exposureRows += 1
             if first[Int(code)] < 0 { first[Int(code)] = Int32(row) } else { c.duplicateExposures += 1 }
             if nItems[row] == 0 { c.emptyExposures += 1 }
+            if nItems[row] == 0 || code == emptyRequest { c.incompleteExposures += 1 }
         }
         // Item ranges of each exposure row, to check whether an outcome's item was shown.
         var itemStart = [Int](repeating: 0, count: exReq.count + 1)
@@ -94,6 +111,7 @@ public struct PartitionJoin {
         for (i, code) in ocReq.enumerated() {
             if !ocIn.isEmpty && !ocIn[i] { continue }
             c.outcomeRows += 1
+            if code == emptyRequest || ocItem[i] == emptyItem { c.incompleteOutcomes += 1 }
             let e = first[Int(code)]
             if e < 0 {
                 c.orphanOutcomes += 1
@@ -117,6 +135,10 @@ public struct PartitionJoin {
         let asExp = try load.int32("assignments", "experiment_id", bound: experiments?.count ?? Int(Int32.max))
         var variant = [Int32](repeating: -1, count: requests)
         for (i, code) in asReq.enumerated() {
+            if code == emptyRequest || asVariant[i] == emptyVariant {
+                c.incompleteAssignments += 1
+                continue
+            }
             if let experiments, !experiments[Int(asExp[i])] { continue }
             c.assignmentRows += 1
             if variant[Int(code)] < 0 { c.assignedRequests += 1 }
@@ -125,6 +147,7 @@ public struct PartitionJoin {
         for code in 0..<requests where first[code] >= 0 && variant[code] >= 0 { c.assignedExposures += 1 }
         firstExposure = first
         variantOfRequest = variant
+        self.emptyRequest = emptyRequest
         counts = c
         bytesTouched = load.bytesTouched
     }

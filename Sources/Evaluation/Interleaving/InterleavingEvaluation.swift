@@ -11,13 +11,15 @@ import Statistics
 /// the exact sign test, credited with clicks and conversions; from logged team labels it also
 /// reports per segment (docs/interleaving.md).
 public enum InterleavingEvaluation {
-    /// recsys-eval's input: two rankers' lists and the outcomes of the interleaved lists.
+    /// recsys-eval's input: two rankers' lists and the outcomes of the interleaved lists, read
+    /// under `contract` (by default what recsys-eval's runtime reads).
     public static func run(
-        rankerA: String, rankerB: String, outcomes: String, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int
+        rankerA: String, rankerB: String, outcomes: String, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int,
+        contract: IngestContract = .recsysEvalRuntime
     ) throws -> JSONValue {
-        let listsA = try RankListReader.rankLists(path: rankerA)
-        let listsB = try RankListReader.rankLists(path: rankerB)
-        let events = try RankListReader.outcomes(path: outcomes)
+        let listsA = try RankListReader.rankLists(path: rankerA, contract: contract)
+        let listsB = try RankListReader.rankLists(path: rankerB, contract: contract)
+        let events = try RankListReader.outcomes(path: outcomes, contract: contract)
         var a: [String: RankList] = [:]
         var b: [String: RankList] = [:]
         for l in listsA { a[l.requestID] = l }
@@ -48,8 +50,9 @@ public enum InterleavingEvaluation {
                 }
                 outcomesCredited += 1
                 let i = t == .a ? 0 : 1
-                if e.eventType.lowercased() == "click" { clicks[i] += 1 }
-                if e.eventType.lowercased() == "conversion" { conversions[i] += 1 }
+                // recsys-eval: strings.ToLower(event_type) == "click"; other event types are not credited.
+                if GoCaseFolding.lowercases(e.eventType, to: "click") { clicks[i] += 1 }
+                if GoCaseFolding.lowercases(e.eventType, to: "conversion") { conversions[i] += 1 }
             }
             compat.requests += 1
             if clicks[0] > clicks[1] { compat.winsA += 1 } else if clicks[1] > clicks[0] { compat.winsB += 1 } else { compat.ties += 1 }

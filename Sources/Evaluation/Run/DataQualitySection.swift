@@ -3,7 +3,10 @@ import Reports
 
 /// report.v1's `data_quality` (recsys-eval SPEC §5.4) from join counts. `assignmentRows` is the
 /// number of assignment records in experiment and aa-check modes, which add
-/// `assignment_completeness` and count assignments; nil elsewhere, where both stay 0.
+/// `assignment_completeness` and count assignments; nil elsewhere, where both stay 0. "missing"
+/// is recsys-eval's: an exposure with an empty request id or no items, an outcome with an empty
+/// request id or item id, an assignment with an empty request id or variant (rows only a dataset
+/// ingested under the recsys-eval runtime contract can hold, beside empty lists).
 enum DataQualitySection {
     static func rate(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
 
@@ -25,10 +28,12 @@ enum DataQualitySection {
             ("assignment_join_rate", .number(assignmentRows == nil ? 0 : rate(c.assignedExposures, c.assignedRequests))),
         ]
         var members: [(String, JSONValue)] = [
-            ("exposure_completeness", completeness(total: c.exposureRows, missing: c.emptyExposures)),
-            ("outcome_completeness", completeness(total: c.outcomeRows, missing: 0)),
+            ("exposure_completeness", completeness(total: c.exposureRows, missing: c.incompleteExposures)),
+            ("outcome_completeness", completeness(total: c.outcomeRows, missing: c.incompleteOutcomes)),
         ]
-        if let assignmentRows { members.append(("assignment_completeness", completeness(total: assignmentRows, missing: 0))) }
+        if let assignmentRows {
+            members.append(("assignment_completeness", completeness(total: assignmentRows, missing: c.incompleteAssignments)))
+        }
         members.append(("join_integrity", .object(join)))
         return .object(members)
     }

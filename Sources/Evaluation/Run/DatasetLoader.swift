@@ -2,7 +2,9 @@ import ColumnarStorage
 import Ingest
 
 /// Opens the dataset a dataset config describes: a `receval` source is used directly; JSONL
-/// sources are ingested on the fly into a temporary dataset that is removed when the loader goes.
+/// sources are ingested on the fly into a temporary dataset that is removed when the loader goes,
+/// by default under the recsys-eval runtime contract (`IngestContract.recsysEvalRuntime`), so
+/// rows recsys-eval's schemas reject but its runtime reads are counted as recsys-eval counts them.
 /// Ingest never drops a row silently here either: the counts per table and the first rejected
 /// lines are kept in `ingest`, the rejects file is kept where `IngestPolicy.rejectsPath` says,
 /// and more than `maxRejectRate` rejected rows stop the run (`IngestError.tooManyRejects`).
@@ -15,11 +17,15 @@ public final class DatasetLoader {
         /// Where the rejected lines and their reasons go (written only when a line is
         /// rejected); nil: they are counted and sampled in the report, and not kept.
         public var rejectsPath: String?
+        /// Which rows are kept: what recsys-eval's runtime reads (the default, for reports that
+        /// match recsys-eval's on the same logs), or its JSON Schemas.
+        public var contract: IngestContract
 
-        public init(maxRejectRate: Double = 0.05, rejectsPath: String? = nil) {
+        public init(maxRejectRate: Double = 0.05, rejectsPath: String? = nil, contract: IngestContract = .recsysEvalRuntime) {
             precondition((0...1).contains(maxRejectRate), "maxRejectRate is a share between 0 and 1")
             self.maxRejectRate = maxRejectRate
             self.rejectsPath = rejectsPath
+            self.contract = contract
         }
     }
 
@@ -49,6 +55,7 @@ public final class DatasetLoader {
         o.assignments = config.assignments.map { [$0.path] } ?? []
         o.rejectsPath = policy.rejectsPath ?? path + ".rejects.jsonl"
         o.maxRejectRate = policy.maxRejectRate
+        o.contract = policy.contract
         let summary: IngestSummary
         do {
             summary = try IngestJob(options: o).run(progress: progress)

@@ -89,7 +89,7 @@ public struct EvaluationRun {
         if eval.mode == "interleaving", let lists = dataset.interleaving {
             let report = try InterleavingEvaluation.run(
                 rankerA: lists.rankerA.path, rankerB: lists.rankerB.path, outcomes: lists.outcomes.path, config: eval.interleaving,
-                metadata: metadata, threads: request.threads)
+                metadata: metadata, threads: request.threads, contract: request.ingest.contract)
             return Result(report: report, decision: nil, status: .success, messages: warnings(report), ingest: nil)
         }
         let loader = try DatasetLoader(
@@ -189,6 +189,7 @@ public struct EvaluationRun {
             if c.blank > 0 { line += " (\(ReadableNumber.count(c.blank)) blank lines skipped)" }
             out.append(line)
         }
+        for r in s.runtimeReadings { out.append("  kept as recsys-eval's runtime reads it: \(r.text)") }
         for r in s.firstRejects { out.append("  rejected \(r.text)") }
         if let path = s.rejectsPath {
             out.append("  every rejected line and its reason: \(path)")
@@ -198,8 +199,9 @@ public struct EvaluationRun {
         return out
     }
 
-    /// The report with `data_quality.ingest`: rows read, written and rejected per table, the
-    /// first rejected lines with their reasons, and where the rest are.
+    /// The report with `data_quality.ingest`: the contract, rows read, written and rejected per
+    /// table, the rows kept that recsys-eval's schemas reject (by how the runtime contract read
+    /// them), the first rejected lines with their reasons, and where the rest are.
     static func withIngest(_ report: JSONValue, _ s: IngestSummary) -> JSONValue {
         var tables: [(String, JSONValue)] = []
         for t in TableKind.allCases {
@@ -214,7 +216,22 @@ public struct EvaluationRun {
                     ])
                 ))
         }
-        var ingest: [(String, JSONValue)] = [("tables", .object(tables))]
+        var ingest: [(String, JSONValue)] = [("contract", .string(s.contract.rawValue)), ("tables", .object(tables))]
+        if s.contract == .recsysEvalRuntime {
+            ingest.append(
+                (
+                    "runtime_readings",
+                    .array(
+                        s.runtimeReadings.map {
+                            .object([
+                                ("table", .string($0.table.description)), ("reading", .string($0.reading.key)),
+                                ("rows", .number(Double($0.rows))), ("what", .string($0.reading.description)),
+                                ("first_source", .string($0.source)), ("first_line", .number(Double($0.line))),
+                                ("first_field", .string($0.field)),
+                            ])
+                        })
+                ))
+        }
         ingest.append(
             (
                 "first_rejects",
