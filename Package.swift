@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CPrefetch"),
         .target(name: "ColumnarFormat", dependencies: ["CZstd", "CLZ4"]),
         .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib"]),
-        .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage", "CPrefetch"]),
         .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .target(name: "Engine", dependencies: ["ColumnarFormat", "ColumnarStorage", "CPrefetch"]),
         .target(name: "Statistics"),

@@ -595,8 +595,17 @@ struct RecordParser {
         b.latency.append(latency ?? 0)
         b.errorPresent.append(error == nil ? 0 : 1)
         b.error.append(error == true ? 1 : 0)
+        // The item ids' table lookups are mostly cache misses (100,000s of distinct items): ask
+        // for every item's lines first, then intern them while those misses are in flight.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: items.count) { hashes in
+            for (j, it) in items.enumerated() {
+                let h = StringInterner.hash(of: it.id!.buffer)
+                hashes[j] = h
+                d.item.prefetch(hash: h)
+            }
+            for (j, it) in items.enumerated() { b.item.append(d.item.intern(it.id!.buffer, hash: hashes[j])) }
+        }
         for it in items {
-            b.item.append(d.item.intern(it.id!.buffer))
             b.rank.append(it.rank!)
             b.propensityPresent.append(it.propensity == nil ? 0 : 1)
             b.propensity.append(it.propensity ?? 0)
