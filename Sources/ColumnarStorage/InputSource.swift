@@ -29,9 +29,15 @@ public final class InputSource {
     private var zs: UnsafeMutablePointer<z_stream>?
     private var zstd: OpaquePointer?
     private var finished = false
+    /// Sees every raw byte as it is read, in order (before decompression).
+    private let observe: ((UnsafeRawBufferPointer) -> Void)?
 
-    public init(path: String) throws(StorageError) {
+    /// Opens `path` (`-`: standard input). `observe`, when given, is handed every raw byte read
+    /// from it, in order and once (the compressed bytes of a compressed file), on the reading
+    /// thread: a digest of the input then costs no second read.
+    public init(path: String, observe: ((UnsafeRawBufferPointer) -> Void)? = nil) throws(StorageError) {
         self.path = path
+        self.observe = observe
         if path == "-" {
             fd = STDIN_FILENO
             ownsFD = false
@@ -135,6 +141,7 @@ public final class InputSource {
                 throw .system(op: "read", path: path, errno: errno)
             }
             if n == 0 { eof = true }
+            if let observe, n > 0 { raw.withUnsafeBytes { observe(UnsafeRawBufferPointer(rebasing: $0[rawEnd..<rawEnd + n])) } }
             rawEnd += n
             rawBytesRead += UInt64(n)
             return
@@ -158,6 +165,7 @@ public final class InputSource {
                         throw .system(op: "read", path: path, errno: errno)
                     }
                     if n == 0 { eof = true }
+                    if let observe, n > 0 { observe(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: n)) }
                     rawBytesRead += UInt64(n)
                     return n
                 }

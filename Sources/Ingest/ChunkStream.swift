@@ -17,14 +17,16 @@ struct ChunkStream {
     let files: [File]
     let chunkSize: Int
     let maxLineBytes: Int
+    let observer: InputObserver?
     private var index = 0
     private var chunker: LineChunker?
     private var finishedBytes: UInt64 = 0
     /// A chunk read while packing that did not fit; the next chunk starts with it.
     private var held: LineChunk?
 
-    init(files: [File], chunkSize: Int, maxLineBytes: Int) {
+    init(files: [File], chunkSize: Int, maxLineBytes: Int, observer: InputObserver? = nil) {
         self.files = files
+        self.observer = observer
         self.chunkSize = chunkSize
         self.maxLineBytes = maxLineBytes
     }
@@ -60,7 +62,8 @@ struct ChunkStream {
             if chunker == nil {
                 let f = files[index]
                 chunker = LineChunker(
-                    input: try InputSource(path: f.path), source: index, table: f.table, chunkSize: chunkSize,
+                    input: try InputSource(path: f.path, observe: observer?.sink(for: f.path)), source: index, table: f.table,
+                    chunkSize: chunkSize,
                     maxLineBytes: maxLineBytes)
             }
             if let c = try chunker!.next() { return c }

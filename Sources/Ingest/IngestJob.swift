@@ -94,7 +94,8 @@ public final class IngestJob {
 
         // Phase 1: parse, validate, partition.
         let t0 = monotonicSeconds()
-        var stream = ChunkStream(files: files, chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes)
+        var stream = ChunkStream(
+            files: files, chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes, observer: options.inputObserver)
         var finished = false
         // A round is what the workers parse at once: two chunks per thread.
         func readRound() throws -> [LineChunk] {

@@ -1,6 +1,17 @@
 import ColumnarFormat
 import ColumnarStorage
 
+/// Sees the raw bytes of every input file of an ingest as they are read: the bytes on disk (a
+/// compressed file's compressed bytes), each once, in order, on the one thread that reads the
+/// inputs, and every byte of a file that the ingest completes. So a digest of the inputs (the
+/// run's dataset fingerprint) is computed in the same read as the parse, not in a second pass.
+public protocol InputObserver: AnyObject, Sendable {
+    /// The sink for the bytes of the input file at `path` (a file as a directory or pattern
+    /// expands to; `-` for standard input), or nil to leave it unobserved. Called when the file
+    /// is opened.
+    func sink(for path: String) -> ((UnsafeRawBufferPointer) -> Void)?
+}
+
 /// What to ingest and how. Defaults suit a laptop: 2 GiB of memory, zstd level 1, 16 Ki-row
 /// row groups, and failure when more than 5% of a table's rows are rejected.
 public struct IngestOptions: Sendable {
@@ -29,6 +40,8 @@ public struct IngestOptions: Sendable {
     /// Which rows are kept: recsys-eval's JSON Schemas (`strict`, the default) or what its
     /// runtime reads (`recsysEvalRuntime`, for evaluations that must count what recsys-eval counts).
     public var contract: IngestContract = .strict
+    /// Sees the raw bytes of every input file as they are read (for a digest of the inputs).
+    public var inputObserver: InputObserver?
 
     public init(output: String, threads: Int) {
         self.output = output

@@ -108,4 +108,40 @@ import Testing
             try DatasetFingerprint.compute(mode: "OFFLINE", dataset: config)
                 == "50e7c9d25c8a2af6a1f86cffbda614d18cbb4c5d32f338e65312eac1873449e8")
     }
+
+    /// A run over JSONL sources hashes them in the read that parses them: its report carries
+    /// recsys-eval's fingerprint, and for a gzip-compressed source the one a separate pass over
+    /// the compressed bytes on disk gives.
+    @Test(arguments: [false, true])
+    func runHashesItsInputsInTheIngestRead(gzipped: Bool) throws {
+        let tiny = OfflineParityTests.datasets + "/tiny"
+        let dir = RunTrapTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for t in ["exposures", "outcomes", "assignments"] {
+            try FileManager.default.copyItem(atPath: "\(tiny)/\(t).jsonl", toPath: "\(dir)/\(t).jsonl")
+        }
+        if gzipped {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["gzip", "-n", "\(dir)/outcomes.jsonl"]
+            try p.run()
+            p.waitUntilExit()
+            try #require(p.terminationStatus == 0)
+        }
+        let outcomes = gzipped ? "outcomes.jsonl.gz" : "outcomes.jsonl"
+        let dataset = try DatasetConfig.parse(
+            """
+            exposures: {type: jsonl, path: exposures.jsonl}
+            outcomes: {type: jsonl, path: \(outcomes)}
+            assignments: {type: jsonl, path: assignments.jsonl}
+            """, file: "dataset.yaml", directory: dir)
+        let eval = try EvalConfig.parse("mode: offline\noffline:\n  metrics: [{name: ndcg, k: 2}]\n", file: "offline.yaml")
+        let out = try EvaluationRun.run(
+            EvaluationRun.Request(
+                eval: eval, configName: "offline.yaml", modeFlag: nil, dataset: dataset, threads: 2, createdAt: "2025-01-01T00:00:00Z",
+                binaryVersion: "test", scratchDirectory: dir))
+        let separate = try DatasetFingerprint.compute(mode: "offline", dataset: dataset)
+        #expect(out.report["input_dataset_fingerprint"] == .string(separate))
+        if !gzipped { #expect(separate == "50e7c9d25c8a2af6a1f86cffbda614d18cbb4c5d32f338e65312eac1873449e8") }
+    }
 }

@@ -167,4 +167,36 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: tmp + "/d.rcv"))
     }
+
+    /// Collects the raw bytes an ingest hands its `InputObserver`, per file.
+    final class Collector: InputObserver, @unchecked Sendable {
+        var bytes: [String: [UInt8]] = [:]
+        var opened: [String] = []
+        func sink(for path: String) -> ((UnsafeRawBufferPointer) -> Void)? {
+            opened.append(path)
+            bytes[path] = []
+            return { [unowned self] b in self.bytes[path]!.append(contentsOf: b) }
+        }
+    }
+
+    /// An input observer sees each shard's bytes as they are on disk (compressed ones
+    /// compressed), whole and once, in the order the shards are read: what a digest of the inputs
+    /// computed in the ingest's own read needs.
+    @Test func observerSeesEveryRawByteOnce() throws {
+        let tmp = Support.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let (dump, shardPaths) = try Self.makeDump(in: tmp, shards: 7)
+        let collector = Collector()
+        var o = IngestOptions(output: tmp + "/d.rcv", threads: 2)
+        o.exposures = [dump]
+        o.outcomes = [tmp + "/whole/outcomes.jsonl"]
+        o.maxRejectRate = 1
+        o.chunkSize = 64 << 10
+        o.inputObserver = collector
+        _ = try IngestJob(options: o).run()
+        #expect(collector.opened == shardPaths + [tmp + "/whole/outcomes.jsonl"])
+        for path in collector.opened {
+            #expect(collector.bytes[path] == [UInt8](FileManager.default.contents(atPath: path)!), "\(path)")
+        }
+    }
 }

@@ -7,7 +7,11 @@ import Reports
 /// contents past 10 MiB, every JSONL file is hashed in full, so two different large inputs never
 /// share a fingerprint; for files up to 10 MiB the value equals recsys-eval's.
 public enum DatasetFingerprint {
-    public static func compute(mode: String, dataset: DatasetConfig) throws -> String {
+    /// `read` holds the size and SHA-256 of files already read whole (by ingest, in the same read
+    /// as the parse); other sources are hashed here.
+    public static func compute(mode: String, dataset: DatasetConfig, read: [String: (bytes: Int, sha256: String)] = [:]) throws
+        -> String
+    {
         var parts = [mode.lowercased()]
         var hashed: [String: (Int, String)] = [:]
         var sources = [("exposures", dataset.exposures), ("outcomes", dataset.outcomes), ("assignments", dataset.assignments)]
@@ -19,7 +23,7 @@ public enum DatasetFingerprint {
             parts.append(name)
             parts.append(source.type.lowercased())
             parts.append(String(source.path.split(separator: "/").last ?? ""))
-            if hashed[source.path] == nil { hashed[source.path] = try contentHash(source) }
+            if hashed[source.path] == nil { hashed[source.path] = try read[source.path] ?? contentHash(source) }
             parts.append(String(hashed[source.path]!.0))
             parts.append(hashed[source.path]!.1)
         }

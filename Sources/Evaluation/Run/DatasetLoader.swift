@@ -8,7 +8,8 @@ import Ingest
 /// Ingest never drops a row silently here either: the counts per table and the first rejected
 /// lines are kept in `ingest`, the rejects file is kept where `IngestPolicy.rejectsPath` says,
 /// and more than `maxRejectRate` rejected rows stop the run (`IngestError.tooManyRejects`).
-/// An `observer` sees the bytes every scan of the dataset reads (for progress).
+/// An `observer` sees the bytes every scan of the dataset reads (for progress); an
+/// `inputObserver`, the raw bytes of the JSONL sources as ingest reads them.
 public final class DatasetLoader {
     /// How JSONL sources are ingested.
     public struct IngestPolicy: Sendable {
@@ -36,7 +37,7 @@ public final class DatasetLoader {
 
     public init(
         config: DatasetConfig, scratchDirectory: String, threads: Int, policy: IngestPolicy = IngestPolicy(),
-        observer: ScanObserver? = nil, progress: (IngestProgress) -> Void = { _ in }
+        observer: ScanObserver? = nil, inputObserver: InputObserver? = nil, progress: (IngestProgress) -> Void = { _ in }
     ) throws {
         let sources = [config.exposures, config.outcomes, config.assignments].compactMap { $0 }
         if let direct = sources.first(where: { $0.type == "receval" }) {
@@ -56,6 +57,7 @@ public final class DatasetLoader {
         o.rejectsPath = policy.rejectsPath ?? path + ".rejects.jsonl"
         o.maxRejectRate = policy.maxRejectRate
         o.contract = policy.contract
+        o.inputObserver = inputObserver
         let summary: IngestSummary
         do {
             summary = try IngestJob(options: o).run(progress: progress)

@@ -80,21 +80,27 @@ public struct EvaluationRun {
 
         let dataset = request.dataset
         let runPrefix = eval.mode == "interleaving" ? "interleave" : eval.mode
-        let metadata = ReportMetadata(
-            runID: ReportMetadata.runID(prefix: runPrefix, createdAt: request.createdAt), createdAt: request.createdAt,
-            binaryVersion: request.binaryVersion, gitCommit: "",
-            effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: dataset, eval: eval),
-            datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: dataset))
+        func metadata(read: [String: (bytes: Int, sha256: String)] = [:]) throws -> ReportMetadata {
+            ReportMetadata(
+                runID: ReportMetadata.runID(prefix: runPrefix, createdAt: request.createdAt), createdAt: request.createdAt,
+                binaryVersion: request.binaryVersion, gitCommit: "",
+                effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: dataset, eval: eval),
+                datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: dataset, read: read))
+        }
 
         if eval.mode == "interleaving", let lists = dataset.interleaving {
+            let metadata = try metadata()
             let report = try InterleavingEvaluation.run(
                 rankerA: lists.rankerA.path, rankerB: lists.rankerB.path, outcomes: lists.outcomes.path, config: eval.interleaving,
                 metadata: metadata, threads: request.threads, contract: request.ingest.contract)
             return Result(report: report, decision: nil, status: .success, messages: warnings(report), ingest: nil)
         }
+        // JSONL sources are hashed for the fingerprint as ingest reads them, not in a pass of their own.
+        let digests = InputDigests()
         let loader = try DatasetLoader(
             config: dataset, scratchDirectory: request.scratchDirectory, threads: request.threads, policy: request.ingest,
-            observer: observer, progress: progress)
+            observer: observer, inputObserver: digests, progress: progress)
+        let metadata = try metadata(read: digests.digests())
         var messages = loader.ingest.map(ingestMessages) ?? []
         if loader.rows(of: "exposures") == 0 {
             throw RunError.noExposures(source: dataset.exposures?.path ?? "the dataset")
