@@ -137,13 +137,6 @@ struct IngestCommand: ParsableCommand {
         o.maxRejectRate = maxRejectRate
         o.contract = IngestContract(name: contract)!
         o.createdBy = "receval \(receValVersion)"
-        // Keep buffers up to glibc's largest mmap threshold (32 MiB) in the heap and keep freed
-        // heap memory, instead of returning it to the kernel, which zeroes fresh pages on every
-        // reuse (measured: page clearing was a quarter of ingest time).
-        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
-        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
-        _ = glibcMallopt(mmapThreshold, 32 << 20)
-        _ = glibcMallopt(trimThreshold, Int32.max)
         // Interrupts end the process at once: the output is an anonymous file until the final
         // rename, so nothing is left behind. (A parent may have started us with them blocked.)
         Terminal.restoreDefaultInterrupts()
@@ -206,6 +199,3 @@ extension String {
 
 let receValVersion = "0.1.0"
 
-/// glibc's `mallopt(3)` (declared in <malloc.h>, which the Glibc module does not export).
-@_silgen_name("mallopt")
-func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32

@@ -31,6 +31,7 @@ struct ReceVal: ParsableCommand {
     /// faults and kernel zeroing for memory it just gave back (about 15% of an OPE run's CPU).
     /// Serving them from the heap and keeping freed memory there lets the next partition reuse
     /// the pages; peak RSS does not change, since partitions of the same size follow each other.
+    /// Ingest's batches gain the same way (page clearing was a quarter of its time before).
     static func keepFreedMemoryForReuse() {
         #if os(Linux)
             _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
