@@ -198,4 +198,3 @@ extension String {
 }
 
 let receValVersion = "0.1.0"
-

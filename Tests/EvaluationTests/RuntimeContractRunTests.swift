@@ -145,7 +145,8 @@ import Testing
     @Test func strictContractRejectsThemWithReasons() throws {
         let out = try EvaluationRun.run(try Self.request("offline.yaml", contract: .strict))
         let ingest = out.report["data_quality"]?["ingest"]
-        #expect(ingest?["contract"] == .string("strict"))
+        // The strict contract is not named: strict runs keep the section they always had.
+        #expect(ingest?["contract"] == nil)
         #expect(ingest?["runtime_readings"] == nil)
         // Exposures: lines 1 ("" item), 3 (no rank), 5 (no ts), 6 (Request_ID), 7 ("" request id).
         // Outcomes: lines 1, 2 (other cases), 4, 5 (other types), 6 ("" item id).
@@ -264,6 +265,35 @@ import Testing
             Issue.record("the strict contract read ranker_a.jsonl")
         } catch let e as RankListError {
             #expect(e.path == a && e.line == 1 && e.error.field == "Request_ID")
+        }
+    }
+
+    /// Under the strict contract every row had its `ts`, so the year-1 instant that stands for
+    /// "no time" under the runtime contract is a time like any other: it opens the decision's
+    /// window and counts in throughput.
+    @Test func strictDatasetKeepsTheYearOneInstant() throws {
+        let dir = RunTrapTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let exposures = """
+            {"request_id":"r1","user_id":"u1","ts":"0001-01-01T00:00:00Z","items":[{"item_id":"a","rank":1}]}
+            {"request_id":"r2","user_id":"u2","ts":"2025-01-01T00:00:10Z","items":[{"item_id":"a","rank":1}]}
+
+            """
+        let assignments = """
+            {"experiment_id":"exp","variant":"A","request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z"}
+            {"experiment_id":"exp","variant":"A","request_id":"r2","user_id":"u2","ts":"2025-01-01T00:00:00Z"}
+
+            """
+        try exposures.write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
+        try assignments.write(toFile: dir + "/assignments.jsonl", atomically: true, encoding: .utf8)
+        let dataset = try DatasetConfig.parse(
+            "exposures: {type: jsonl, path: exposures.jsonl}\nassignments: {type: jsonl, path: assignments.jsonl}\n", file: "dataset.yaml",
+            directory: dir)
+        for contract in [IngestContract.strict, .recsysEvalRuntime] {
+            let out = try EvaluationRun.run(try Self.request("experiment.yaml", dataset: dataset, contract: contract))
+            // Both contracts read the explicit year-1 ts; only the runtime one takes it for "no time".
+            let start = contract == .strict ? "0001-01-01T00:00:00Z" : "2025-01-01T00:00:10Z"
+            #expect(out.decision?["dataset_window"]?["start"] == .string(start), "\(contract)")
         }
     }
 }

@@ -278,6 +278,7 @@ public struct ExperimentScan: Sendable {
                 reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items, empty: empty)
             let emptyRequest = join.emptyRequest
             let emptyVariant = empty.variant
+            let zeroIsMissing = empty.zeroTimeIsMissing
             var load = ColumnLoader(reader: reader, partition: p)
             var out = Partial(
                 latencies: [ValueCounts](repeating: ValueCounts(), count: nVariants), srmRows: [Int](repeating: 0, count: nVariants))
@@ -329,7 +330,7 @@ public struct ExperimentScan: Sendable {
                     conversions[r] += 1
                     if ocValuePresent[i] != 0 { revenue[r] += ocValue[i] }
                 }
-                out.widen(Timestamp(micros: ocUs[i], nanos: Int32(ocNs[i]), offsetMinutes: Int32(ocOff[i])))
+                out.widen(Timestamp(micros: ocUs[i], nanos: Int32(ocNs[i]), offsetMinutes: Int32(ocOff[i])), zeroIsMissing: zeroIsMissing)
             }
             // Exposures.
             let exReq = try load.int32("exposures", "request_id", bound: requests)
@@ -367,7 +368,7 @@ public struct ExperimentScan: Sendable {
             var lastSlot = -1
             for row in 0..<exReq.count {
                 let ts = Timestamp(micros: exUs[row], nanos: Int32(exNs[row]), offsetMinutes: Int32(exOff[row]))
-                out.widen(ts)
+                out.widen(ts, zeroIsMissing: zeroIsMissing)
                 let r = Int(exReq[row])
                 guard join.firstExposure[r] == Int32(row) else { continue }  // duplicates are not cases
                 let inPre = pre?.contains(micros: exUs[row], nanos: exNs[row]) ?? false
@@ -395,8 +396,8 @@ public struct ExperimentScan: Sendable {
                 let isError = errorPresent[row] != 0 && error[row] != 0
                 let isEmpty = nItems[row] == 0
                 let nanos = exUs[row] &* 1000 &+ exNs[row]
-                // Go's zero time is recsys-eval's "no timestamp": not in throughput.
-                let timed = !Timestamp.isGoZero(micros: exUs[row], nanos: exNs[row])
+                // Go's zero time is recsys-eval's "no timestamp" (runtime contract): not in throughput.
+                let timed = !(zeroIsMissing && Timestamp.isGoZero(micros: exUs[row], nanos: exNs[row]))
                 func add(_ g: inout Group) {
                     g.exposures += 1
                     g.clicks += Int(clicks[r])
@@ -448,9 +449,10 @@ public struct ExperimentScan: Sendable {
 }
 
 extension ExperimentScan.Partial {
-    /// Widens the window to `t`, unless `t` is Go's zero time (recsys-eval's "no timestamp").
-    mutating func widen(_ t: Timestamp) {
-        if t.isGoZero { return }
+    /// Widens the window to `t`, unless `t` is Go's zero time and that means "no timestamp"
+    /// (`EmptyStrings.zeroTimeIsMissing`).
+    mutating func widen(_ t: Timestamp, zeroIsMissing: Bool) {
+        if zeroIsMissing && t.isGoZero { return }
         if first.map({ Timestamp.instantLess(t, $0) }) ?? true { first = t }
         if last.map({ Timestamp.instantLess($0, t) }) ?? true { last = t }
     }

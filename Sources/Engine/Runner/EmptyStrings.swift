@@ -16,6 +16,10 @@ public struct EmptyStrings: Sendable {
     public let variant: Int32
     /// Whether request dictionaries may hold `""` (then `request(reader:partition:)` reads them).
     public let requests: Bool
+    /// Whether the dataset was read under the runtime contract, where Go's zero time
+    /// (`Timestamp.goZero`) stands for a missing `ts` ("no time"); under the strict contract
+    /// every row had its `ts`, and the year-1 instant is a time like any other.
+    public var zeroTimeIsMissing: Bool { requests }
 
     /// None: for datasets that cannot hold empty strings.
     public static let none = EmptyStrings(item: -1, variant: -1, requests: false)

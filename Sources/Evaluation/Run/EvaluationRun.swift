@@ -222,7 +222,11 @@ public struct EvaluationRun {
                     ])
                 ))
         }
-        var ingest: [(String, JSONValue)] = [("contract", .string(s.contract.rawValue)), ("tables", .object(tables))]
+        // The contract is named only when it is not the strict one (as in the dataset's footer), so
+        // strict runs keep the section they always had.
+        var ingest: [(String, JSONValue)] = []
+        if s.contract != .strict { ingest.append(("contract", .string(s.contract.rawValue))) }
+        ingest.append(("tables", .object(tables)))
         if s.contract == .recsysEvalRuntime {
             ingest.append(
                 (
