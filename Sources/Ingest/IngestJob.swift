@@ -150,6 +150,7 @@ public final class IngestJob {
                 counts[table.rawValue].written += r.written
                 counts[table.rawValue].rejected += r.rejects.count
                 rowsSoFar += r.read
+                store.reserve(worker: k % options.threads, bytes: r.dictionaryBytes)
                 for (p, b) in r.batches.enumerated() {
                     try store.append(b, partition: p, table: table, worker: k % options.threads)
                 }
@@ -330,6 +331,8 @@ public final class IngestJob {
         var rejects: [Reject] = []
         /// Rows kept under the runtime contract, by how they depart from the schema.
         var readings = ReadingTally()
+        /// The worker's dictionaries' bytes after this chunk.
+        var dictionaryBytes = 0
         var read = 0
         var written = 0
         var blank = 0
@@ -438,6 +441,7 @@ public final class IngestJob {
             worker.itemsPerRow = Double(items) / Double(result.written)
             worker.pairsPerRow = Double(pairs) / Double(result.written)
         }
+        result.dictionaryBytes = worker.interners.byteSize
         switch table {
         case .exposures: result.batches = ex.map { .exposures($0) }
         case .outcomes: result.batches = oc.map { .outcomes($0) }

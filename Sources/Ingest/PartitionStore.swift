@@ -31,11 +31,27 @@ final class PartitionStore: @unchecked Sendable {
         runs = Array(repeating: Array(repeating: [], count: TableKind.allCases.count), count: partitions)
     }
 
+    /// Bytes of the workers' dictionaries, by worker.
+    private var dictionaryBytes: [Int] = []
+
+    /// Records that `worker`'s dictionaries now hold `bytes`. Dictionaries grow with distinct
+    /// users and items, not with rows, and stay until the end of the ingest, when merging them
+    /// takes about half as much again; so 1.5 times their total is taken off the budget for
+    /// buffered rows (down to an eighth of it), and a log with millions of users spills earlier
+    /// instead of growing past `--memory-limit`.
+    func reserve(worker: Int, bytes: Int) {
+        if worker >= dictionaryBytes.count { dictionaryBytes += [Int](repeating: 0, count: worker + 1 - dictionaryBytes.count) }
+        dictionaryBytes[worker] = bytes
+    }
+
+    /// The budget for buffered rows once the dictionaries are taken off.
+    var rowBudget: Int { max(budget - dictionaryBytes.reduce(0, +) * 3 / 2, budget / 8) }
+
     func append(_ b: TableBatch, partition: Int, table: TableKind, worker: Int) throws(StorageError) {
         if b.rows == 0 { return }
         runs[partition][table.rawValue].append(.memory(worker: worker, batch: b))
         inMemory += b.byteSize
-        if inMemory > budget { try spillAll() }
+        if inMemory > rowBudget { try spillAll() }
     }
 
     /// Moves every in-memory batch to the spill file. Each partition and table's batches (always

@@ -34,6 +34,12 @@ struct WorkerInterners {
     var eventType = StringInterner()
     var experiment = StringInterner()
     var variant = StringInterner()
+
+    /// Bytes held by the seven dictionaries (they grow with distinct users and items).
+    var byteSize: Int {
+        user.byteSize + item.byteSize + contextKey.byteSize + contextValue.byteSize + eventType.byteSize + experiment.byteSize
+            + variant.byteSize
+    }
 }
 
 struct ItemFields {

@@ -172,4 +172,24 @@ import Testing
             store.release(partition: p)
         }
     }
+
+    /// The workers' dictionaries count against the budget for buffered rows (1.5 times their
+    /// bytes, the merge at the end included), down to an eighth of it: rows that fit the budget
+    /// alone are spilled once the dictionaries have grown.
+    @Test func dictionariesTakeTheirShareOfTheBudget() throws {
+        let tmp = Support.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let store = PartitionStore(partitions: 2, budget: 80_000, spillDirectory: tmp, threads: 2)
+        #expect(store.rowBudget == 80_000)
+        store.reserve(worker: 0, bytes: 20_000)
+        store.reserve(worker: 1, bytes: 10_000)
+        #expect(store.rowBudget == 80_000 - 45_000)
+        store.reserve(worker: 1, bytes: 1_000_000)
+        #expect(store.rowBudget == 10_000)
+        let b = TableBatch.exposures(Self.exposures(rows: 400, seed: 1))
+        try #require(b.byteSize > 10_000 && b.byteSize < 80_000)
+        try store.append(b, partition: 0, table: .exposures, worker: 0)
+        #expect(store.spilledBytes > 0)
+        #expect(try store.load(partition: 0, table: .exposures).map { Self.fields($0.batch) } == [Self.fields(b)])
+    }
 }
