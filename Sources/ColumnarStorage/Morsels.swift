@@ -83,8 +83,12 @@ extension Morsels {
 }
 
 /// The shared state of a `fold`: the next morsel to hand out, results waiting for their turn,
-/// and the combined prefix. Every member is read and written under `lock`, and `combine` only
-/// runs under it, which is what makes the `@unchecked Sendable` sound.
+/// and the combined prefix. Every member is read and written under `lock`. `combine` runs
+/// outside it, so that the other workers keep handing in results and taking morsels while a
+/// partial is combined (a fold whose combine is heavy, such as the experiment's per-unit sums,
+/// would otherwise run one thread at a time); `combining` lets one thread at a time combine, in
+/// morsel order, and the lock hand-offs order one combine before the next. That is what makes
+/// the `@unchecked Sendable` sound.
 final class FoldState<R>: @unchecked Sendable {
     private let lock = Mutex()
     private let ready = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -93,7 +97,16 @@ final class FoldState<R>: @unchecked Sendable {
     private var handedOut = 0
     private var combined = 0
     private var waiting: [Int: Result<R, Error>] = [:]
-    private(set) var error: Error?
+    /// Whether a thread is combining (outside the lock).
+    private var combining = false
+    private var failure: Error?
+
+    /// The first error of a morsel or of `combine`; read once every worker has returned.
+    var error: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return failure
+    }
 
     init(window: Int, combine: @escaping (R) throws -> Void) {
         self.window = window
@@ -111,25 +124,36 @@ final class FoldState<R>: @unchecked Sendable {
     func next(count: Int) -> Int? {
         lock.lock()
         defer { lock.unlock() }
-        while handedOut < count && error == nil && handedOut >= combined + window { lock.wait(ready) }
-        guard handedOut < count && error == nil else { return nil }
+        while handedOut < count && failure == nil && handedOut >= combined + window { lock.wait(ready) }
+        guard handedOut < count && failure == nil else { return nil }
         handedOut += 1
         return handedOut - 1
     }
 
-    /// Records morsel `i`'s result and combines every result whose predecessors are combined.
+    /// Records morsel `i`'s result and, unless another thread is combining (it will take this one
+    /// in its turn), combines every result whose predecessors are combined.
     func finish(_ i: Int, _ r: Result<R, Error>) {
         lock.lock()
         defer { lock.unlock() }
         waiting[i] = r
-        while error == nil, let next = waiting.removeValue(forKey: combined) {
+        if combining { return }
+        combining = true
+        while failure == nil, let next = waiting.removeValue(forKey: combined) {
+            lock.unlock()
+            var failed: Error?
             do {
                 try combine(try next.get())
             } catch {
-                self.error = error
+                failed = error
             }
+            lock.lock()
+            if let failed { failure = failed }
             combined += 1
+            pthread_cond_broadcast(ready)
         }
+        // Checked and cleared in one hold of the lock: a result handed in after the loop's last
+        // look finds `combining` false and is combined by the thread that hands it in.
+        combining = false
         pthread_cond_broadcast(ready)
     }
 }

@@ -60,4 +60,26 @@ import Testing
         }
         #expect(combined == Array(0..<7))
     }
+
+    /// `combine` runs outside the fold's lock: while one thread combines (here slowly), the
+    /// others keep running morsels, and the combines still come one at a time, in order.
+    @Test func morselsRunWhileAPartialIsCombined() throws {
+        let combining = Started()  // 1 while a combine runs, 0 otherwise (odd/even count)
+        let overlapped = Started()
+        var order: [Int] = []
+        try Morsels.fold(
+            count: 40, threads: 2, window: 4,
+            { i -> Int in
+                if combining.value % 2 == 1 { _ = overlapped.increment() }
+                return i
+            },
+            combine: {
+                _ = combining.increment()
+                usleep(2000)
+                order.append($0)
+                _ = combining.increment()
+            })
+        #expect(order == Array(0..<40))
+        #expect(overlapped.value > 0)
+    }
 }
