@@ -28,6 +28,13 @@ public final class IngestJob {
     private var workers: [WorkerState]
     private var bytesRead: UInt64 = 0
 
+    /// JSONL bytes per partition at most: partitions of about 80,000 plain or 45,000 all-fields
+    /// generated exposures, whose decoded columns stay within the caches' reach while a mode scans
+    /// them, and enough partitions to keep every thread busy while one is combined. Measured on 2
+    /// threads against partitions four times larger: offline and OPE 8-20% faster, the experiment
+    /// 10-25%, peak RSS 35-45% lower, the dataset 0.5% larger.
+    static let partitionInputBytes = 96 << 20
+
     public init(options: IngestOptions) {
         precondition(options.maxLineBytes >= 1, "maxLineBytes is at least 1")
         precondition(options.chunkSize >= 16, "chunkSize is at least 16 bytes")
@@ -35,9 +42,10 @@ public final class IngestJob {
         workers = (0..<options.threads).map { _ in WorkerState(contract: options.contract) }
     }
 
-    /// Partition count: enough that one partition's rows fit a sixth of the memory budget.
-    static func partitionCount(inputBytes: UInt64, memoryLimit: Int) -> Int {
-        let target = UInt64(max(16 << 20, memoryLimit / 6))
+    /// Partition count: the power of two (at most 4096) that gives each partition at most
+    /// `partitionInputBytes` of input, and at most a sixth of the memory budget (at least 16 MiB).
+    public static func partitionCount(inputBytes: UInt64, memoryLimit: Int) -> Int {
+        let target = UInt64(max(16 << 20, min(memoryLimit / 6, partitionInputBytes)))
         let needed = Int((inputBytes + target - 1) / target)
         var p = 1
         while p < needed && p < 4096 { p <<= 1 }

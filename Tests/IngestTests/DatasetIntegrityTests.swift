@@ -54,6 +54,17 @@ import Testing
         #expect(one == (try Data(contentsOf: URL(fileURLWithPath: tmp + "/t3.rcv"))))
     }
 
+    /// The default partition count: a power of two giving each partition at most 96 MiB of
+    /// JSONL, or a sixth of the memory limit when that is smaller (at least 16 MiB), at most 4096.
+    @Test func defaultPartitionCount() {
+        let g = 1 << 30
+        #expect(IngestJob.partitionCount(inputBytes: 10 << 20, memoryLimit: 2 * g) == 1)
+        #expect(IngestJob.partitionCount(inputBytes: 1_192_700_000, memoryLimit: 2 * g) == 16)  // 1M plain exposures
+        #expect(IngestJob.partitionCount(inputBytes: 19_300_000_000, memoryLimit: 2 * g) == 256)  // 10M all-fields
+        #expect(IngestJob.partitionCount(inputBytes: 1_192_700_000, memoryLimit: g / 2) == 16)  // 85 MiB a partition
+        #expect(IngestJob.partitionCount(inputBytes: 1 << 50, memoryLimit: 2 * g) == 4096)
+    }
+
     @Test func partitionCountAndSpillingDoNotChangeContent() throws {
         let tmp = Support.tempDir()
         Self.synthetic(tmp, count: 4000)

@@ -12,11 +12,10 @@ and the exposures go from `gen --table exposures --out -` straight into `receval
 --exposures -` through a pipe (the same lines as the files; the small files are deleted after
 ingest). A stream's size is unknown to ingest, so the script gives it `--partitions`: the count
 ingest would choose for the .jsonl.zst files of the same logs (6x their 293 bytes per exposure,
-over a sixth of the memory limit). 100M exposures as files would take 29 GB compressed; this way
+over 96 MiB or a sixth of the memory limit, whichever is smaller). 100M exposures as files would take 29 GB compressed; this way
 the disk holds the 2.8 GB of small files, the dataset (about 15 GB) and the spill (at most about
 the dataset's size, returned partition by partition as the dataset is written). `--prep-memory-limit`
-is ingest's --memory-limit (default 2G, ingest's default; 14G gives 100M 128 partitions instead of
-512). `--dataset N=PATH` uses an existing dataset instead. Preparing data is never timed.
+is ingest's --memory-limit (default 2G, ingest's default). `--dataset N=PATH` uses an existing dataset instead. Preparing data is never timed.
 
 Interleaving needs team labels, which `gen` writes with --interleaving-teams: run it on such
 datasets with `--modes interleaving --dataset N=PATH` (logged team per item, click credit, slice
@@ -111,9 +110,9 @@ def parse_size(text):
 
 
 def partition_count(input_bytes, memory_limit):
-    """IngestJob.partitionCount: the power of two (at most 4096) that gives each partition at most a
-    sixth of the memory limit (and at least 16 MiB) of input."""
-    target = max(16 << 20, memory_limit // 6)
+    """IngestJob.partitionCount: the power of two (at most 4096) that gives each partition at most
+    96 MiB and a sixth of the memory limit (and at least 16 MiB) of input."""
+    target = max(16 << 20, min(memory_limit // 6, 96 << 20))
     needed = (input_bytes + target - 1) // target
     p = 1
     while p < needed and p < 4096:
