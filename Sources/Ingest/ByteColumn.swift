@@ -17,7 +17,8 @@ struct ByteColumn {
         for i in 1..<other.offsets.count { offsets.append(base + other.offsets[i]) }
     }
 
-    var byteSize: Int { offsets.count * 4 + data.count }
+    /// Heap bytes held, by capacity.
+    var byteSize: Int { heapBytes(offsets) + heapBytes(data) }
 
     /// Strings `r` as a new column.
     func slice(_ r: Range<Int>) -> ByteColumn {

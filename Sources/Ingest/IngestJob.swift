@@ -43,13 +43,21 @@ public final class IngestJob {
     }
 
     /// Partition count: the power of two (at most 4096) that gives each partition at most
-    /// `partitionInputBytes` of input, and at most a sixth of the memory budget (at least 16 MiB).
+    /// `partitionInputBytes` of input, and at most a sixth of the memory limit (at least 16 MiB).
+    ///
+    /// Beyond 512 partitions, only as many as the memory rule needs: every chunk of input is cut
+    /// into one batch per partition, and thousands of partitions would make those batches tiny
+    /// (their fixed costs then outweigh their rows).
     public static func partitionCount(inputBytes: UInt64, memoryLimit: Int) -> Int {
-        let target = UInt64(max(16 << 20, min(memoryLimit / 6, partitionInputBytes)))
-        let needed = Int((inputBytes + target - 1) / target)
-        var p = 1
-        while p < needed && p < 4096 { p <<= 1 }
-        return p
+        func count(_ target: Int) -> Int {
+            let needed = Int((inputBytes + UInt64(target) - 1) / UInt64(target))
+            var p = 1
+            while p < needed && p < 4096 { p <<= 1 }
+            return p
+        }
+        let byMemory = count(max(16 << 20, memoryLimit / 6))
+        let byScan = count(max(16 << 20, min(memoryLimit / 6, partitionInputBytes)))
+        return min(byScan, max(512, byMemory))
     }
 
     public func run(progress: (IngestProgress) -> Void = { _ in }) throws(IngestError) -> IngestSummary {

@@ -166,8 +166,16 @@ struct ExposureBatch {
         else { throw .invalid("spilled exposure batch: arrays disagree on \(n) rows, \(items) items, \(pairs) pairs") }
     }
 
+    /// Heap bytes held, by capacity: what the batch costs against the ingest's memory budget,
+    /// reserved room and per-array overhead included (a batch of a partition that got few rows
+    /// of a chunk holds several times its rows' bytes).
     var byteSize: Int {
-        requestID.byteSize + rows * 39 + item.count * 45 + extra.byteSize + contextKey.count * 8
+        requestID.byteSize + heapBytes(user) + heapBytes(tsMicros) + heapBytes(tsNanos) + heapBytes(tsOffset)
+            + heapBytes(itemCount) + heapBytes(contextPresent) + heapBytes(contextCount) + heapBytes(latencyPresent)
+            + heapBytes(latency) + heapBytes(errorPresent) + heapBytes(error) + heapBytes(item) + heapBytes(rank)
+            + heapBytes(propensityPresent) + heapBytes(propensity) + heapBytes(loggingPresent) + heapBytes(logging)
+            + heapBytes(targetPresent) + heapBytes(target) + heapBytes(extraPresent) + extra.byteSize + heapBytes(contextKey)
+            + heapBytes(contextValue)
     }
 
     /// Rows `r` (with their items and pairs) as a new batch.
@@ -276,7 +284,11 @@ struct OutcomeBatch {
         guard arrays.allSatisfy({ $0 == n }) else { throw .invalid("spilled outcome batch: arrays disagree on \(n) rows") }
     }
 
-    var byteSize: Int { requestID.byteSize + rows * 41 }
+    /// Heap bytes held, by capacity (see `ExposureBatch.byteSize`).
+    var byteSize: Int {
+        requestID.byteSize + heapBytes(user) + heapBytes(item) + heapBytes(eventType) + heapBytes(valuePresent) + heapBytes(value)
+            + heapBytes(tsMicros) + heapBytes(tsNanos) + heapBytes(tsOffset)
+    }
 
     func slice(_ r: Range<Int>) -> OutcomeBatch {
         var b = OutcomeBatch()
@@ -368,7 +380,12 @@ struct AssignmentBatch {
         }
     }
 
-    var byteSize: Int { requestID.byteSize + rows * 33 + contextKey.count * 8 }
+    /// Heap bytes held, by capacity (see `ExposureBatch.byteSize`).
+    var byteSize: Int {
+        requestID.byteSize + heapBytes(user) + heapBytes(experiment) + heapBytes(variant) + heapBytes(tsMicros) + heapBytes(tsNanos)
+            + heapBytes(tsOffset) + heapBytes(contextPresent) + heapBytes(contextCount) + heapBytes(contextKey)
+            + heapBytes(contextValue)
+    }
 
     func slice(_ r: Range<Int>) -> AssignmentBatch {
         var c0 = 0
@@ -390,3 +407,8 @@ struct AssignmentBatch {
         return b
     }
 }
+
+/// Heap bytes an array holds: its capacity, plus its header and the allocator's overhead (about
+/// 48 bytes) when it has storage.
+@inline(__always)
+func heapBytes<T>(_ a: [T]) -> Int { a.capacity == 0 ? 0 : a.capacity * MemoryLayout<T>.stride + 48 }

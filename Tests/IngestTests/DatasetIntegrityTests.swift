@@ -55,13 +55,18 @@ import Testing
     }
 
     /// The default partition count: a power of two giving each partition at most 96 MiB of
-    /// JSONL, or a sixth of the memory limit when that is smaller (at least 16 MiB), at most 4096.
+    /// JSONL, or a sixth of the memory limit when that is smaller (at least 16 MiB), at most 4096;
+    /// beyond 512 only as many as the memory rule needs.
     @Test func defaultPartitionCount() {
         let g = 1 << 30
         #expect(IngestJob.partitionCount(inputBytes: 10 << 20, memoryLimit: 2 * g) == 1)
         #expect(IngestJob.partitionCount(inputBytes: 1_192_700_000, memoryLimit: 2 * g) == 16)  // 1M plain exposures
         #expect(IngestJob.partitionCount(inputBytes: 19_300_000_000, memoryLimit: 2 * g) == 256)  // 10M all-fields
         #expect(IngestJob.partitionCount(inputBytes: 1_192_700_000, memoryLimit: g / 2) == 16)  // 85 MiB a partition
+        // Beyond 512, only as many as a sixth of the memory limit needs: 100M all-fields exposures
+        // (176 GB) get 512, not 2048; 1B get 4096 either way.
+        #expect(IngestJob.partitionCount(inputBytes: 175_800_000_000, memoryLimit: 2 * g) == 512)
+        #expect(IngestJob.partitionCount(inputBytes: 1_758_000_000_000, memoryLimit: 2 * g) == 4096)
         #expect(IngestJob.partitionCount(inputBytes: 1 << 50, memoryLimit: 2 * g) == 4096)
     }
 

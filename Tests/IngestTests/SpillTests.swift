@@ -179,17 +179,29 @@ import Testing
     @Test func dictionariesTakeTheirShareOfTheBudget() throws {
         let tmp = Support.tempDir()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let store = PartitionStore(partitions: 2, budget: 80_000, spillDirectory: tmp, threads: 2)
-        #expect(store.rowBudget == 80_000)
-        store.reserve(worker: 0, bytes: 20_000)
-        store.reserve(worker: 1, bytes: 10_000)
-        #expect(store.rowBudget == 80_000 - 45_000)
-        store.reserve(worker: 1, bytes: 1_000_000)
-        #expect(store.rowBudget == 10_000)
-        let b = TableBatch.exposures(Self.exposures(rows: 400, seed: 1))
-        try #require(b.byteSize > 10_000 && b.byteSize < 80_000)
+        let b = TableBatch.exposures(Self.exposures(rows: 100, seed: 1))
+        let size = b.byteSize
+        let store = PartitionStore(partitions: 2, budget: 4 * size, spillDirectory: tmp, threads: 2)
+        #expect(store.rowBudget == 4 * size)
+        store.reserve(worker: 0, bytes: size)
+        store.reserve(worker: 1, bytes: size / 2)
+        #expect(store.rowBudget == 4 * size - (size + size / 2) * 3 / 2)
         try store.append(b, partition: 0, table: .exposures, worker: 0)
-        #expect(store.spilledBytes > 0)
+        #expect(store.spilledBytes == 0)  // one batch fits what the dictionaries leave
+        try store.append(b, partition: 1, table: .exposures, worker: 1)
+        #expect(store.spilledBytes > 0)  // two do not (they would fit the budget alone)
+        store.reserve(worker: 1, bytes: 100 * size)
+        #expect(store.rowBudget == size / 2)  // an eighth of the budget at least
         #expect(try store.load(partition: 0, table: .exposures).map { Self.fields($0.batch) } == [Self.fields(b)])
+    }
+
+    /// A batch costs the budget what it holds, reserved room included: an empty batch with room
+    /// for 1,000 rows and 10,000 items counts at least that room.
+    @Test func batchesCountByCapacity() {
+        var e = ExposureBatch()
+        e.reserve(rows: 1000, items: 10_000, pairs: 0, requestBytes: 32_000)
+        #expect(e.rows == 0)
+        // Timestamps alone (8 B a row) and ranks and the three propensities (8 B an item each).
+        #expect(TableBatch.exposures(e).byteSize >= 1000 * 8 + 10_000 * 32 + 32_000)
     }
 }

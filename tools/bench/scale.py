@@ -111,13 +111,17 @@ def parse_size(text):
 
 def partition_count(input_bytes, memory_limit):
     """IngestJob.partitionCount: the power of two (at most 4096) that gives each partition at most
-    96 MiB and a sixth of the memory limit (and at least 16 MiB) of input."""
-    target = max(16 << 20, min(memory_limit // 6, 96 << 20))
-    needed = (input_bytes + target - 1) // target
-    p = 1
-    while p < needed and p < 4096:
-        p <<= 1
-    return p
+    96 MiB and a sixth of the memory limit (and at least 16 MiB) of input; beyond 512 partitions,
+    only as many as the memory rule needs."""
+    def count(target):
+        needed = (input_bytes + target - 1) // target
+        p = 1
+        while p < needed and p < 4096:
+            p <<= 1
+        return p
+    by_memory = count(max(16 << 20, memory_limit // 6))
+    by_scan = count(max(16 << 20, min(memory_limit // 6, 96 << 20)))
+    return min(by_scan, max(512, by_memory))
 
 
 # Bytes of .jsonl.zst per generated all-fields exposure, all three tables (1M: 294, 10M: 293.5,
