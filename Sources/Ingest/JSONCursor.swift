@@ -23,7 +23,11 @@ public struct ByteRef {
 /// that fits, its exact `Int64` value.
 public struct JSONNumber {
     public var double: Double
+    /// The value as an integer when it is a whole number in range (`1`, `1.0` and `1e0` alike).
     public var integer: Int64?
+    /// Whether it was written as an integer (no fraction, no exponent) that fits an Int64: what
+    /// Go's `encoding/json` can read into an `int`.
+    public var isPlainInteger = false
 }
 
 /// A schema-driven JSON scanner over one line (RFC 8259): it validates as it goes (grammar,
@@ -370,9 +374,9 @@ public struct JSONCursor {
         if isPlainInteger && dropped == 0 && (mantissa <= UInt64(Int64.max) || (neg && mantissa == UInt64(Int64.max) + 1)) {
             let i: Int64 = neg ? (mantissa == UInt64(Int64.max) + 1 ? Int64.min : -Int64(mantissa)) : Int64(mantissa)
             if mantissa < (1 << 53) {
-                return JSONNumber(double: Double(i), integer: i)
+                return JSONNumber(double: Double(i), integer: i, isPlainInteger: true)
             }
-            return JSONNumber(double: try slowDouble(start, field), integer: i)
+            return JSONNumber(double: try slowDouble(start, field), integer: i, isPlainInteger: true)
         }
         let e10 = exp - fracDigits + dropped
         var d: Double

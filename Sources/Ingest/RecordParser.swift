@@ -445,6 +445,13 @@ struct RecordParser {
                 throw RowError(field: "items[\(i)].rank", reason: "must be an integer\(lenient ? "" : " >= 1"), got \(n.double)")
             }
             guard r >= 1 || lenient else { throw RowError(field: "items[\(i)].rank", reason: "must be an integer >= 1, got \(r)") }
+            // recsys-eval's runtime reads the rank into a Go int, which a fraction or an exponent
+            // (even 1.0) cannot fill: its run stops there, so the row is not one it reads.
+            guard n.isPlainInteger || !lenient else {
+                throw RowError(
+                    field: "items[\(i)].rank",
+                    reason: "must be written as an integer (recsys-eval's runtime cannot read \(n.double) into an int)")
+            }
             it.rank = r
         case .propensity:
             it.propensity = try nonNegative(&c, "items[\(i)].propensity")

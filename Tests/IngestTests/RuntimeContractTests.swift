@@ -134,6 +134,9 @@ import Testing
         ("{\"request_id\":\"r\",\"user_id\":\"u\",\"ts\":\"yesterday\",\"items\":[]}", "ts"),
         ("{\"request_id\":\"r\",\"user_id\":\"u\",\"ts\":\"\",\"items\":[]}", "ts"),
         ("{\"request_id\":\"r\",\"items\":[{\"item_id\":\"a\",\"rank\":1.5}]}", "items[0].rank"),
+        // Go's int rank cannot be read from a fraction or an exponent, even a whole one (SPEC 1.1).
+        ("{\"request_id\":\"r\",\"items\":[{\"item_id\":\"a\",\"rank\":1.0}]}", "items[0].rank"),
+        ("{\"request_id\":\"r\",\"items\":[{\"item_id\":\"a\",\"rank\":1e0}]}", "items[0].rank"),
         ("{\"request_id\":\"r\",\"context\":{\"tenant\":1}}", "context.tenant"),
         ("{\"request_id\":5}", "request_id"),
         ("{\"request_id\":\"r\",\"error\":\"yes\"}", "error"),
