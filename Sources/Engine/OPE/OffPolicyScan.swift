@@ -881,9 +881,15 @@ public struct OffPolicyScan: Sendable {
                         out.global.addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
                         out.global.absorb(scope)
                         if let seg {
-                            out.segments[seg, default: Scope(plan: segmentPlans[seg] ?? .none)].addRequest(
-                                xp.baseAddress!, scratch: sp.baseAddress!)
-                            out.segments[seg]!.absorb(scope)
+                            // Through `values` by index: the scope is updated in place (a keyed
+                            // `[seg]!` access copied the whole scope, arrays and all, per request).
+                            var at = out.segments.index(forKey: seg)
+                            if at == nil {
+                                out.segments[seg] = Scope(plan: segmentPlans[seg] ?? .none)
+                                at = out.segments.index(forKey: seg)
+                            }
+                            out.segments.values[at!].addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
+                            out.segments.values[at!].absorb(scope)
                         }
                     }
                 }
