@@ -296,4 +296,21 @@ import Testing
             #expect(out.decision?["dataset_window"]?["start"] == .string(start), "\(contract)")
         }
     }
+
+    /// SRM counts assignment rows, not requests (SPEC §7.8): those of the experiment (its id
+    /// matched ignoring case) with a request id and a variant. Of the nine rows: r1 A, r2 B, r4 B,
+    /// r5 B (written `EXP`) and r8 A (no exposure) count; r3 ("" variant), r6 (no variant), the
+    /// empty request id and r2's assignment to `other` do not. Observed A 2, B 3; with equal
+    /// weights χ² = ((2 − 2.5)² + (3 − 2.5)²) / 2.5 = 0.2 on 1 degree of freedom, p = 0.6547208.
+    @Test func srmCountsAssignmentsAsRecsysEval() throws {
+        let out = try EvaluationRun.run(try Self.request("srm.yaml"))
+        let srm = out.report["experiment"]?["srm"]?["global"]
+        #expect(srm?["observed"] == (try Self.json(#"{"A": 2, "B": 3}"#)))
+        #expect(srm?["sample_size"] == .number(5))
+        if case .number(let p)? = srm?["p_value"] {
+            #expect(abs(p - 0.654_720_846_018_576_9) < 1e-12)
+        } else {
+            Issue.record("no SRM p-value")
+        }
+    }
 }
