@@ -313,4 +313,12 @@ import Testing
             Issue.record("no SRM p-value")
         }
     }
+
+    /// recsys-eval's time split drops records without a timestamp (SPEC §5.5), even from a test
+    /// window that reaches back to year 1, where Go's zero time lies: of the 7 cases, r5 (no
+    /// `ts`) is left out.
+    @Test func timeSplitDropsRowsWithoutTimestamp() throws {
+        let out = try EvaluationRun.run(try Self.request("time-split.yaml"))
+        #expect(out.report["summary"]?["cases_evaluated"] == .number(6))
+    }
 }

@@ -30,8 +30,13 @@ public struct EmptyStrings: Sendable {
         self.requests = requests
     }
 
+    /// Whether the dataset was read under the recsys-eval runtime contract (format-spec §5.7).
+    public static func isRuntimeContract(_ reader: DatasetReader) -> Bool {
+        reader.footer.metadataValue("ingest.contract") == "recsys-eval-runtime"
+    }
+
     public init(reader: DatasetReader) throws {
-        guard reader.footer.metadataValue("ingest.contract") == "recsys-eval-runtime" else {
+        guard Self.isRuntimeContract(reader) else {
             self = .none
             return
         }

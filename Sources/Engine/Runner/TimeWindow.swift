@@ -5,6 +5,10 @@ import ColumnarFormat
 public struct TimeWindow: Sendable, Equatable {
     public var start: Timestamp
     public var end: Timestamp
+    /// Whether Go's zero time stands for a missing `ts` (datasets read under the recsys-eval
+    /// runtime contract, `EmptyStrings.isRuntimeContract`): such a row is in no window, even one
+    /// that reaches back to year 1, as recsys-eval drops records without a timestamp (SPEC §5.5).
+    public var excludesGoZeroTime = false
 
     public init(start: Timestamp, end: Timestamp) {
         precondition(!TimeWindow.before(end.micros, Int64(end.nanos), start), "window start must not be after its end")
@@ -31,6 +35,7 @@ public struct TimeWindow: Sendable, Equatable {
     @inline(__always)
     public func contains(micros us: Int64, nanos ns: Int64) -> Bool {
         !TimeWindow.before(us, ns, start) && !(us > end.micros || (us == end.micros && ns > Int64(end.nanos)))
+            && !(excludesGoZeroTime && Timestamp.isGoZero(micros: us, nanos: ns))
     }
 
     /// Which rows of a table's `ts_us`/`ts_ns` columns lie in the window.

@@ -28,6 +28,7 @@ public struct ExperimentEvaluation {
                 throw ConfigError(file: "eval config", "experiment.cuped.pre_period must be two RFC 3339 times with start before end")
             }
             prePeriod = t
+            prePeriod?.excludesGoZeroTime = EmptyStrings.isRuntimeContract(reader)
         }
         if eval.analysis.unit == .request && prePeriod != nil {
             throw ConfigError(

@@ -26,6 +26,7 @@ public struct OfflineEvaluation {
                 throw ConfigError(file: "eval config", "offline.time_split.test must be two RFC 3339 times with start before end")
             }
             window = parsed
+            window?.excludesGoZeroTime = EmptyStrings.isRuntimeContract(reader)
         }
         // Per-case metrics for each k, with segments (and bootstrap replicate sums when enabled);
         // distribution metrics per k, globally and per segment.
