@@ -101,16 +101,20 @@ public enum ColumnDecoder {
         for i in 0..<n { out[i] = all[i] }
     }
 
+    /// A `count`-element array filled by one of the `into:` decoders.
+    static func filled<T>(_ count: Int, _ zero: T, _ fill: (UnsafeMutableBufferPointer<T>) throws(FormatError) -> Void)
+        throws(FormatError) -> [T]
+    {
+        var out = [T](repeating: zero, count: count)
+        try out.withUnsafeMutableBufferPointer { (o) throws(FormatError) in try fill(o) }
+        return out
+    }
+
     /// Decodes an int32 chunk.
     public static func decodeInt32(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
         -> [Int32]
     {
-        var out = [Int32](repeating: 0, count: Int(d.count))
-        let r = out.withUnsafeMutableBufferPointer { o in
-            Result { () throws(FormatError) in try decodeInt32(payload, d, into: o, context: ctx) }
-        }
-        try r.get()
-        return out
+        try filled(Int(d.count), 0) { (o) throws(FormatError) in _ = try decodeInt32(payload, d, into: o, context: ctx) }
     }
 
     /// Decodes an int32 chunk into `out` (exactly `d.count` elements) and returns the smallest
@@ -153,12 +157,7 @@ public enum ColumnDecoder {
     public static func decodeFloat64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
         -> [Double]
     {
-        var out = [Double](repeating: 0, count: Int(d.count))
-        let r = out.withUnsafeMutableBufferPointer { o in
-            Result { () throws(FormatError) in try decodeFloat64(payload, d, into: o, context: ctx) }
-        }
-        try r.get()
-        return out
+        try filled(Int(d.count), 0) { (o) throws(FormatError) in try decodeFloat64(payload, d, into: o, context: ctx) }
     }
 
     /// Decodes a float64 chunk into `out` (exactly `d.count` elements).
@@ -194,12 +193,7 @@ public enum ColumnDecoder {
     public static func decodeBool(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
         -> [UInt8]
     {
-        var out = [UInt8](repeating: 0, count: Int(d.count))
-        let r = out.withUnsafeMutableBufferPointer { o in
-            Result { () throws(FormatError) in try decodeBool(payload, d, into: o, context: ctx) }
-        }
-        try r.get()
-        return out
+        try filled(Int(d.count), 0) { (o) throws(FormatError) in try decodeBool(payload, d, into: o, context: ctx) }
     }
 
     /// Decodes a bool chunk into `out` (exactly `d.count` bytes, each 0 or 1).

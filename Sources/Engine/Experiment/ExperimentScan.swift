@@ -192,7 +192,7 @@ public struct ExperimentScan: Sendable {
     public static func run(reader: DatasetReader, options: Options, threads: Int) throws -> ExperimentScan {
         let pass = try Pass(reader: reader, options: options)
         let merged = try pass.fold(threads: threads)
-        return merged.finish(options: options, variants: pass.variantDict, users: pass.users, ctxValues: pass.ctxValues)
+        return merged.finish(options: options, variants: pass.variantDict, users: pass.users, ctxValues: pass.codes.ctxValues)
     }
 
     /// The pass over the dataset: per partition, the join's cases reduced to recsys-eval's
@@ -203,15 +203,9 @@ public struct ExperimentScan: Sendable {
         let options: Options
         let variantDict: DictionaryIndex
         let users: ByteStrings
-        let items: Int
-        let events: DictionaryIndex
-        let ctxKeys: DictionaryIndex
-        let ctxValues: DictionaryIndex
+        let codes: DatasetCodes
         let experiments: [Bool]?
         let experimentCount: Int
-        let isClick: [Bool]
-        let isConversion: [Bool]
-        let empty: EmptyStrings
         let nVariants: Int
         let sliceCodes: [Int32]
         let srmCodes: [Int32]
@@ -225,21 +219,15 @@ public struct ExperimentScan: Sendable {
             self.options = options
             variantDict = DictionaryIndex(try reader.dictionary("variant"))
             users = try reader.dictionary("user_id")
-            items = try reader.dictionary("item_id").count
-            events = DictionaryIndex(try reader.dictionary("event_type"))
-            let keys = DictionaryIndex(try reader.dictionary("context_key"))
-            let values = DictionaryIndex(try reader.dictionary("context_value"))
-            ctxKeys = keys
-            ctxValues = values
+            let codes = try DatasetCodes(reader: reader, userIDs: users)
+            self.codes = codes
+            let values = codes.ctxValues
             experiments = try ExperimentFilter.mask(reader: reader, experiment: options.experiment)
             experimentCount = try reader.dictionary("experiment_id").count
-            isClick = events.codes(goLowercasedTo: "click")
-            isConversion = events.codes(goLowercasedTo: "conversion")
-            empty = try EmptyStrings(reader: reader)
             nVariants = variantDict.count
-            sliceCodes = options.sliceKeys.map { keys.code(of: $0) ?? -1 }
-            srmCodes = options.srmSliceKeys.map { keys.code(of: $0) ?? -1 }
-            let covariate = options.covariateKey.flatMap { keys.code(of: $0) }
+            sliceCodes = codes.keyCodes(options.sliceKeys)
+            srmCodes = codes.keyCodes(options.srmSliceKeys)
+            let covariate = options.covariateKey.flatMap { codes.ctxKeys.code(of: $0) }
             covariateCode = covariate
             valueAsNumber =
                 covariate == nil ? [] : (0..<values.count).map { Double(values.string(Int32($0)).trimmingASCIISpaces) ?? .nan }
@@ -259,14 +247,15 @@ public struct ExperimentScan: Sendable {
             // Locals, not `self`'s members: the loops below then touch no reference counts.
             let options = self.options
             let users = self.users
-            let items = self.items
-            let events = self.events
-            let ctxKeys = self.ctxKeys
-            let ctxValues = self.ctxValues
+            let items = codes.items
+            let empty = codes.empty
+            let events = codes.events
+            let ctxKeys = codes.ctxKeys
+            let ctxValues = codes.ctxValues
             let experiments = self.experiments
             let experimentCount = self.experimentCount
-            let isClick = self.isClick
-            let isConversion = self.isConversion
+            let isClick = codes.isClick
+            let isConversion = codes.isConversion
             let nVariants = self.nVariants
             let sliceCodes = self.sliceCodes
             let srmCodes = self.srmCodes

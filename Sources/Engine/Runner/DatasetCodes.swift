@@ -15,9 +15,11 @@ struct DatasetCodes: Sendable {
     let isConversion: [Bool]
     let empty: EmptyStrings
 
-    init(reader: DatasetReader) throws {
+    /// `userIDs`: the user dictionary when the caller has decoded it already (decoded, and so
+    /// checked, either way).
+    init(reader: DatasetReader, userIDs: ByteStrings? = nil) throws {
         items = try reader.dictionary("item_id").count
-        users = try reader.dictionary("user_id").count
+        users = try userIDs?.count ?? reader.dictionary("user_id").count
         variants = try reader.dictionary("variant").count
         let eventIndex = DictionaryIndex(try reader.dictionary("event_type"))
         events = eventIndex
