@@ -64,13 +64,15 @@ public enum RankListReader {
     public static func rankLists(path: String, contract: IngestContract = .strict) throws -> [RankList] {
         var out: [RankList] = []
         let lenient = contract == .recsysEvalRuntime
+        // One parser for every line (reset per line), not a fresh one and its buffers per line.
+        var p = RecordParser()
+        p.contract = contract
         try lines(path) { c, _ throws(RowError) in
             var request: String?
             var user: String?
             var ts = false
             var items: [String]?
-            var p = RecordParser()
-            p.contract = contract
+            p.reset()
             if try !p.nullRecord(&c) {
                 try c.expect(UInt8(ascii: "{"), "", "a JSON object")
                 if !c.consumeIf(UInt8(ascii: "}")) {
@@ -143,10 +145,10 @@ public enum RankListReader {
 
     public static func outcomes(path: String, contract: IngestContract = .strict) throws -> [InterleavingOutcome] {
         var out: [InterleavingOutcome] = []
+        var p = RecordParser()
+        p.contract = contract
         try lines(path) { c, _ throws(RowError) in
-            var p = RecordParser()
-            p.contract = contract
-            try p.parseOutcome(&c)
+            try p.parseOutcome(&c)  // resets the parser first
             out.append(
                 InterleavingOutcome(
                     requestID: String(decoding: p.request!.buffer, as: UTF8.self), itemID: String(decoding: p.item!.buffer, as: UTF8.self),
