@@ -20,7 +20,7 @@ enum PageBuilder {
         case "interleaving": content = InterleavingPage.content(report)
         default: content = Content(blocks: [], shownKeys: [])
         }
-        var blocks = warnings(report) + rejected(report) + content.blocks
+        var blocks = warnings(report) + rejected(report) + keptAsRuntimeReads(report) + content.blocks
         blocks += fullReport(report, skipping: content.shownKeys, openAll: content.blocks.isEmpty)
         let subtitle = [
             mode.isEmpty ? nil : "mode " + mode, report["run_id"]?.stringValue.map { "run " + $0 },
@@ -67,6 +67,28 @@ enum PageBuilder {
         }
         if let file = ingest["rejects_file"]?.stringValue { lines.append("Every rejected line and its reason: " + file) }
         return [.banner(.warn, title: "Input rows rejected", lines: lines)]
+    }
+
+    /// Rows kept under recsys-eval's runtime contract although its schemas reject them
+    /// (`data_quality.ingest.runtime_readings`): one short blue banner, a line per table, so that
+    /// a reader sees that the logs held empty variants, other event types or missing fields
+    /// before the numbers computed from them, with the decision still on the first screen.
+    static func keptAsRuntimeReads(_ report: JSONValue) -> [Block] {
+        let readings = report["data_quality"]?["ingest"]?["runtime_readings"]?.arrayItems ?? []
+        guard !readings.isEmpty else { return [] }
+        var tables: [String] = []
+        for r in readings where !tables.contains(r["table"]?.stringValue ?? "?") { tables.append(r["table"]?.stringValue ?? "?") }
+        var lines = tables.map { table -> String in
+            let kinds = readings.filter { $0["table"]?.stringValue == table }
+            let total = kinds.reduce(0.0) { $0 + ($1["rows"]?.numberValue ?? 0) }
+            let first = kinds[0]
+            let file = (first["first_source"]?.stringValue ?? "?").split(separator: "/").last.map(String.init) ?? "?"
+            let line = first["first_line"]?.numberValue.map { String(Int($0)) } ?? "?"
+            return "\(table): \(ReadableNumber.count(total)) readings of \(kinds.count) kind(s), e.g. \(file):\(line) "
+                + "\(first["first_field"]?.stringValue ?? ""): \(first["what"]?.stringValue ?? "")"
+        }
+        lines.append("Each kind, its rows and its first line: data_quality.ingest.runtime_readings")
+        return [.banner(.info, title: "Rows kept as recsys-eval's runtime reads them", lines: lines)]
     }
 
     /// Every top-level key not in `skipping`: scalars in one table (run id, fingerprint...), each

@@ -91,6 +91,37 @@ import Testing
         #expect((md.components(separatedBy: "```").count - 1) % 2 == 0)
     }
 
+    /// Rows kept under recsys-eval's runtime contract show in one short banner, a line per table
+    /// with its count, kinds and first example; a report without such rows has none.
+    @Test func rowsKeptAsTheRuntimeReadsThemShowFirst() {
+        func reading(_ table: String, _ rows: Double, _ what: String, _ line: Double, _ field: String) -> JSONValue {
+            .object([
+                ("table", .string(table)), ("reading", .string("k")), ("rows", .number(rows)), ("what", .string(what)),
+                ("first_source", .string("/logs/\(table).jsonl")), ("first_line", .number(line)), ("first_field", .string(field)),
+            ])
+        }
+        func report(_ readings: [JSONValue]) -> JSONValue {
+            .object([
+                ("mode", .string("offline")),
+                (
+                    "data_quality",
+                    .object([("ingest", .object([("contract", .string("recsys-eval-runtime")), ("runtime_readings", .array(readings))]))])
+                ),
+            ])
+        }
+        let kept = report([
+            reading("assignments", 3, "an empty variant", 7, "variant"),
+            reading("assignments", 2, "an unknown member, ignored", 9, "debug"),
+            reading("outcomes", 1, "an event type in other letter cases", 4, "event_type"),
+        ])
+        for page in [ReportRenderer.html(kept), ReportRenderer.markdown(kept).filter { $0 != "\\" }] {
+            #expect(page.contains("runtime reads them"))  // the title; HTML escapes its apostrophe
+            #expect(page.contains("assignments: 5 readings of 2 kind(s), e.g. assignments.jsonl:7 variant: an empty variant"))
+            #expect(page.contains("outcomes: 1 readings of 1 kind(s)"))
+        }
+        #expect(!ReportRenderer.html(report([])).contains("runtime reads them"))
+    }
+
     /// Rows rejected while ingesting a run's JSONL sources show above the decision, with the
     /// first reasons (file:line, unformatted) and where the rest are.
     @Test func rejectedRowsShowFirst() {
