@@ -18,10 +18,14 @@ public final class DatasetReader: Sendable {
     private let observer: ScanObserver?
     /// Dictionary chunks (by offset) whose entries were found to be valid UTF-8.
     private let validated = ValidatedChunks()
+    /// The partitions scans visit (`Morsels.foldPartitions`, `Morsels.partitions`): all of
+    /// them, or a shard's.
+    public let shard: PartitionShard
 
-    public init(path: String, observer: ScanObserver? = nil) throws(StorageError) {
+    public init(path: String, observer: ScanObserver? = nil, shard: PartitionShard = .whole) throws(StorageError) {
         self.path = path
         self.observer = observer
+        self.shard = shard
         file = try MappedFile(path: path)
         fileSize = file.count
         do {
@@ -113,6 +117,9 @@ public final class DatasetReader: Sendable {
     }
 
     public var partitionCount: Int { footer.partitions.count }
+
+    /// The partitions of `shard`, ascending.
+    public var scannedPartitions: [Int] { shard.partitions(of: partitionCount) }
 
     /// The bytes a partition's chunks span in the file (the writer places each partition's chunks
     /// together); empty for a partition without chunks.

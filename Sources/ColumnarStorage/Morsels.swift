@@ -59,23 +59,27 @@ extension Morsels {
         }
     }
 
-    /// Runs `body` once per partition of `reader` and combines the results in partition order
+    /// Runs `body` once per partition `reader` scans (all, or its shard's) and combines the results in partition order
     /// with bounded memory (`fold`), releasing each partition's mapped pages when its body returns.
     public static func foldPartitions<R: Sendable>(
         of reader: DatasetReader, threads: Int, _ body: @Sendable (Int) throws -> R, combine: (R) throws -> Void
     ) throws {
+        let partitions = reader.scannedPartitions
         try fold(
-            count: reader.partitionCount, threads: threads,
-            { p in
+            count: partitions.count, threads: threads,
+            { i in
+                let p = partitions[i]
                 defer { reader.release(partition: p) }
                 return try body(p)
             }, combine: combine)
     }
 
-    /// Runs `body` once per partition of `reader` (results in partition order, as `run`), and
+    /// Runs `body` once per partition `reader` scans (results in partition order, as `run`), and
     /// releases each partition's mapped pages when its body returns.
     public static func partitions<R: Sendable>(of reader: DatasetReader, threads: Int, _ body: @Sendable (Int) throws -> R) throws -> [R] {
-        try run(count: reader.partitionCount, threads: threads) { p in
+        let partitions = reader.scannedPartitions
+        return try run(count: partitions.count, threads: threads) { i in
+            let p = partitions[i]
             defer { reader.release(partition: p) }
             return try body(p)
         }

@@ -21,7 +21,8 @@ struct ReceVal: ParsableCommand {
             """,
         version: receValVersion,
         subcommands: [
-            IngestCommand.self, RunCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self, GenCommand.self,
+            IngestCommand.self, RunCommand.self, MergeCommand.self, ValidateCommand.self, InspectCommand.self, ExportCommand.self,
+            GenCommand.self,
             QualityCommand.self,
             BenchCommand.self,
         ])

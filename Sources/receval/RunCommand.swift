@@ -88,6 +88,14 @@ struct RunCommand: ParsableCommand {
     var maxRejectRate: Double = 0.05
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Scan only the dataset's partitions p with p mod N = I (with --state-out; experiment and aa-check).", valueName: "I/N"))
+    var shard: String?
+    @Option(
+        name: .customLong("state-out"),
+        help: ArgumentHelp("Write the run's partial state here instead of a report, for `receval merge`.", valueName: "FILE"))
+    var stateOut: String?
     @Flag(help: "No progress line and no ingest summary on standard error (errors and the decision still show).")
     var quiet = false
     @Option(
@@ -96,7 +104,15 @@ struct RunCommand: ParsableCommand {
     var createdAt: String?
 
     func validate() throws {
-        guard !output.isEmpty else { throw ValidationError("give --output FILE (or - for standard output)") }
+        if stateOut != nil {
+            guard output.isEmpty else { throw ValidationError("--state-out writes a state, not a report: drop --output (merge writes it)") }
+        } else {
+            guard shard == nil else { throw ValidationError("--shard needs --state-out FILE (then `receval merge` the shards' states)") }
+            guard !output.isEmpty else { throw ValidationError("give --output FILE (or - for standard output)") }
+        }
+        if let shard, PartitionShard(parsing: shard) == nil {
+            throw ValidationError("--shard takes I/N with 0 <= I < N, such as 0/4, not '\(shard)'")
+        }
         guard output.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("--output - can be given once") }
         guard (0...1).contains(maxRejectRate) else { throw ValidationError("--max-reject-rate must be between 0 and 1") }
         guard IngestContract(name: contract) != nil else {
@@ -158,36 +174,26 @@ struct RunCommand: ParsableCommand {
                 maxRejectRate: maxRejectRate, rejectsPath: rejects ?? sibling(".rejects.jsonl"), contract: IngestContract(name: contract)!)
             var bar = ProgressBar(enabled: !quiet)
             let observer = bar.enabled ? ProgressBar.scanObserver() : nil
+            if let stateOut {
+                request.shard = shard.flatMap { PartitionShard(parsing: $0) } ?? .whole
+                let state = try EvaluationRun.state(request, observer: observer)
+                bar.finish()
+                if observer?.total ?? 0 > 0 { Terminal.err("\r\u{1B}[2K") }
+                let bytes = try StateFile.write(state, to: stateOut)
+                if !quiet {
+                    Terminal.err(
+                        "state: \(state.mode), shard \(state.shard) of \(state.partitions) partitions, written to \(stateOut) (\(ReadableNumber.count(bytes)) bytes)\n"
+                    )
+                }
+                return
+            }
             let result = try EvaluationRun.run(request, observer: observer) { p in
                 bar.update(phase: "ingest " + p.phase, done: p.bytesRead, total: p.bytesTotal, rows: p.rows)
             }
             bar.finish()
             if observer?.total ?? 0 > 0 { Terminal.err("\r\u{1B}[2K") }
-            // Every file is written in full before any appears, so a failed write leaves none.
-            var files: [AtomicOutputFile] = []
-            var toStdout: String? = nil
-            for (path, format) in targets() {
-                if path == "-" {
-                    toStdout = format.render(result.report)
-                } else {
-                    let file = try AtomicOutputFile(path: path)
-                    try file.write(format.render(result.report))
-                    files.append(file)
-                }
-            }
-            if let decision = result.decision {
-                let configured = request.eval.experiment.decisionOutputPath
-                if let path = configured.isEmpty ? firstFile.map({ $0 + ".decision.json" }) : configured {
-                    let file = try AtomicOutputFile(path: path)
-                    try file.write(decision.serialized())
-                    files.append(file)
-                } else {
-                    Terminal.err("note: the decision artifact is not written (no output file; set experiment.decision.output_path)\n")
-                }
-            }
-            for file in files { try file.commit() }
-            if let toStdout { Terminal.out(toStdout) }
-            for m in result.messages where !quiet || !m.hasPrefix("ingest") && !m.hasPrefix("  ") { Terminal.err(m + "\n") }
+            try ReportOutputs.write(
+                result, to: targets(), decisionPath: request.eval.experiment.decisionOutputPath, firstFile: firstFile, quiet: quiet)
             if result.status != .success { throw ExitCode(result.status.rawValue) }
         } catch let e as ExitCode {
             throw e

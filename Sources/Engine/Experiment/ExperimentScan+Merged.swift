@@ -29,6 +29,8 @@ extension ExperimentScan {
         var unitCount: Int
         var variantOfUnit: [Int32]
         var requestKeys: [UInt64] = []
+        /// Request units: how many units each partition numbered, in fold order.
+        var requestRuns: [(partition: Int, units: Int)] = []
         var global: UnitSums
         /// Segment scopes by segment id, while (segments + 1) × units stays within `cellLimit`.
         var segmentSums: SegmentUnitSums? = nil
@@ -85,6 +87,7 @@ extension ExperimentScan {
                 precondition(unitCount < Int(Int32.max), "request units are numbered with 32-bit codes")
                 variantOfUnit += part.variant
                 requestKeys += part.requestKey
+                requestRuns.append((part.partition, part.unit.count))
                 errors += [Int32](repeating: 0, count: part.unit.count)
                 empties += [Int32](repeating: 0, count: part.unit.count)
                 joined += [Int32](repeating: 0, count: part.unit.count)
@@ -117,58 +120,6 @@ extension ExperimentScan {
                         covariate: .nan)
                 }
             }
-        }
-
-        consuming func finish(options: Options, variants: DictionaryIndex, users: ByteStrings, ctxValues: DictionaryIndex) -> ExperimentScan
-        {
-            let keyed = byID.map {
-                (key: SegmentKeys.key($0.key, names: options.sliceKeys, values: ctxValues), id: $0.key, groups: $0.value)
-            }
-            .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-            var globalGroups = [Group](repeating: Group(), count: nVariants)
-            for s in keyed { for v in 0..<nVariants { globalGroups[v].merge(s.groups[v]) } }
-            let srmSegments = srmByID.map {
-                (key: SegmentKeys.key($0.key, names: options.srmSliceKeys, values: ctxValues), counts: $0.value)
-            }
-            .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-            let owners = variantOfUnit
-            let kept: (Int32) -> Bool = { owners[Int($0)] != -2 }
-            var crossoverExposures = 0
-            for (i, u) in global.units.enumerated() where owners[Int(u)] == -2 { crossoverExposures += Int(global.exposures[i]) }
-            var scopes = [global.finished(key: "global", keep: kept)]
-            let withSegments = segmentSums != nil
-            var remaining = segmentSums.take()?.byID() ?? [:]
-            if withSegments {
-                // Each segment's sums are dropped as soon as its scope is finished.
-                for s in keyed {
-                    scopes.append((remaining.removeValue(forKey: s.id) ?? UnitSums(covariate: covariate)).finished(key: s.key, keep: kept))
-                }
-            }
-            var errors = errors
-            var empties = empties
-            var joined = joined
-            for u in owners.indices where owners[u] == -2 {
-                errors[u] = 0
-                empties[u] = 0
-                joined[u] = 0
-            }
-            let unitKeys: [UInt64] =
-                requestUnits
-                ? requestKeys
-                : users.data.withUnsafeBytes { raw in
-                    (0..<unitCount).map {
-                        XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(users.offsets[$0])..<Int(users.offsets[$0 + 1])]))
-                    }
-                }
-            var window: (Timestamp, Timestamp)? = nil
-            if let first, let last { window = (first, last) }
-            return ExperimentScan(
-                variants: (0..<nVariants).map { variants.string(Int32($0)) }, segmentKeys: keyed.map(\.key), global: globalGroups,
-                segments: keyed.map(\.groups), latencies: latencies.map { $0.sorted() }, covariateMoments: moments,
-                assignmentRowsByVariant: srmRows, srmSegments: srmSegments, counts: counts, assignmentRowsTotal: assignmentRowsTotal,
-                window: window, unitCount: unitCount, unitKeys: unitKeys, variantOfUnit: variantOfUnit,
-                crossoverExposures: crossoverExposures, unitScopes: scopes, unitErrors: errors, unitEmpties: empties, unitJoined: joined,
-                preScope: pre?.finished(key: "pre_period"), bytesTouched: bytes)
         }
     }
 }

@@ -187,12 +187,19 @@ public struct ExperimentScan: Sendable {
         var assignedUnit: [Int32] = []
         var assignedVariant: [Int32] = []
         var bytes = 0
+        /// The partition scanned (request units are numbered in partition order).
+        var partition = 0
     }
 
     public static func run(reader: DatasetReader, options: Options, threads: Int) throws -> ExperimentScan {
+        try state(reader: reader, options: options, threads: threads).finish(options: options)
+    }
+
+    /// The folded state of the partitions `reader` scans (all, or a shard's), by ids.
+    public static func state(reader: DatasetReader, options: Options, threads: Int) throws -> ExperimentState {
         let pass = try Pass(reader: reader, options: options)
         let merged = try pass.fold(threads: threads)
-        return merged.finish(options: options, variants: pass.variantDict, users: pass.users, ctxValues: pass.codes.ctxValues)
+        return merged.state(options: options, variants: pass.variantDict, users: pass.users, ctxValues: pass.codes.ctxValues)
     }
 
     /// The pass over the dataset: per partition, the join's cases reduced to recsys-eval's
@@ -272,6 +279,7 @@ public struct ExperimentScan: Sendable {
             var out = Partial(
                 latencies: [ValueCounts](repeating: ValueCounts(), count: nVariants), srmRows: [Int](repeating: 0, count: nVariants))
             out.counts = join.counts
+            out.partition = p
             // Assignments: the unit of each request's winning assignment, SRM rows and pairs.
             let asReq = try load.int32("assignments", "request_id", bound: requests)
             let asUser = try load.int32("assignments", "user_id", bound: users.count)

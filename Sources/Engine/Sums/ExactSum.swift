@@ -24,6 +24,14 @@ public struct ExactSum: Sendable, Equatable {
         self.fraction = fraction
     }
 
+    /// The sum's limbs as they are (a state file keeps them, so sums merged in another process
+    /// are the same to the bit), and a sum rebuilt from them.
+    var limbs: (whole: Int128, fraction: Int128, overflowed: Bool) { (whole, fraction, overflowed) }
+
+    init(limbs: (whole: Int128, fraction: Int128, overflowed: Bool)) {
+        (whole, fraction, overflowed) = limbs
+    }
+
     static let scale = 0x1p64
     static let limit = 0x1p126
 

@@ -15,6 +15,23 @@ struct YAMLNode {
         }
     }
 
+    /// A loaded value as text with mappings in sorted key order and every scalar tagged with its
+    /// type, so that equal documents give equal text.
+    static func canonical(_ value: Any?) -> String {
+        switch value {
+        case nil: return "~"
+        case let d as [String: Any]:
+            let parts = d.keys.sorted().map { "\(canonical($0)):\(canonical(d[$0]))" }
+            return "{" + parts.joined(separator: ",") + "}"
+        case let a as [Any]: return "[" + a.map { canonical($0) }.joined(separator: ",") + "]"
+        case let s as String: return "s" + String(s.utf8.count) + ":" + s
+        case let b as Bool: return b ? "T" : "F"
+        case let i as Int: return "i\(i)"
+        case let x as Double: return "d\(x.bitPattern)"
+        case let other?: return "o" + String(describing: other)
+        }
+    }
+
     func named(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The mapping's members, after checking that every key is in `allowed`.

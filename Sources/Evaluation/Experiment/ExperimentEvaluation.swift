@@ -20,39 +20,79 @@ public struct ExperimentEvaluation {
     public static func run(
         reader: DatasetReader, config eval: ExperimentConfig, mode: String, metadata: ReportMetadata, threads: Int
     ) throws -> Outcome {
-        let aa = mode == "aa-check"
-        if aa && !eval.aaCheckEnabled { throw ConfigError(file: "eval config", "aa-check mode requires experiment.aa_check.enabled: true") }
+        let ids = try experimentIDs(reader)
+        // A wrong experiment id stops the run before the scan.
+        _ = try experimentWarnings(eval, present: ids)
+        let state = try self.state(reader: reader, config: eval, mode: mode, threads: threads)
+        return try finish(state, experimentIDs: ids, config: eval, mode: mode, metadata: metadata, threads: threads)
+    }
+
+    /// The experiment ids the dataset's assignments hold.
+    static func experimentIDs(_ reader: DatasetReader) throws -> [String] {
+        let ids = try reader.dictionary("experiment_id")
+        return (0..<ids.count).map { ids.string($0) }
+    }
+
+    /// The scan's options from the config, checked.
+    static func options(_ eval: ExperimentConfig, mode: String, runtimeContract: Bool) throws -> ExperimentScan.Options {
+        if mode == "aa-check" && !eval.aaCheckEnabled {
+            throw ConfigError(file: "eval config", "aa-check mode requires experiment.aa_check.enabled: true")
+        }
         var prePeriod: TimeWindow? = nil
         if let w = eval.prePeriod {
             guard let t = TimeWindow(start: w.start, end: w.end) else {
                 throw ConfigError(file: "eval config", "experiment.cuped.pre_period must be two RFC 3339 times with start before end")
             }
             prePeriod = t
-            prePeriod?.excludesGoZeroTime = EmptyStrings.isRuntimeContract(reader)
+            prePeriod?.excludesGoZeroTime = runtimeContract
         }
         if eval.analysis.unit == .request && prePeriod != nil {
             throw ConfigError(
                 file: "eval config", "experiment.cuped.pre_period needs user units (a request has no pre-period); use covariate_key")
         }
-        var warnings: [String] = []
-        let compatMode = eval.analysis.compat == "recsys-eval"
-        // The experiment id must name assignments the data holds, or the run analyses nothing (or everything).
-        let ids = try reader.dictionary("experiment_id")
-        let idNames = (0..<ids.count).map { ids.string($0) }
-        if let mask = try ExperimentFilter.mask(reader: reader, experiment: eval.experimentID) {
-            // The scan's own matching rule (case-insensitive), so the check and the scan agree.
-            if !mask.contains(true) { throw RunError.experimentAbsent(configured: eval.experimentID, present: idNames) }
-        } else if idNames.count > 1 {
-            if !compatMode { throw RunError.experimentUnset(present: idNames) }
-            warnings.append(
-                "experiment.experiment_id is not set: the assignments of \(idNames.count) experiments (\(idNames.joined(separator: ", "))) are pooled, as recsys-eval does"
-            )
-        }
         var options = ExperimentScan.Options(
             experiment: eval.experimentID, sliceKeys: eval.sliceKeys, srmSliceKeys: eval.srmSliceKeys,
             covariateKey: eval.covariateKey.isEmpty ? nil : eval.covariateKey, prePeriod: prePeriod)
         options.requestUnits = eval.analysis.unit == .request
-        let scan = try ExperimentScan.run(reader: reader, options: options, threads: threads)
+        return options
+    }
+
+    /// The experiment id must name assignments the data holds (`present`), or the run analyses
+    /// nothing (or everything): an error, or under `--compat recsys-eval` a warning.
+    static func experimentWarnings(_ eval: ExperimentConfig, present idNames: [String]) throws -> [String] {
+        if !eval.experimentID.isEmpty {
+            // The scan's own matching rule (case-insensitive), so the check and the scan agree.
+            let key = eval.experimentID.lowercased()
+            if !idNames.contains(where: { $0.lowercased() == key }) {
+                throw RunError.experimentAbsent(configured: eval.experimentID, present: idNames)
+            }
+        } else if idNames.count > 1 {
+            if eval.analysis.compat != "recsys-eval" { throw RunError.experimentUnset(present: idNames) }
+            return [
+                "experiment.experiment_id is not set: the assignments of \(idNames.count) experiments (\(idNames.joined(separator: ", "))) are pooled, as recsys-eval does"
+            ]
+        }
+        return []
+    }
+
+    /// The folded state of the partitions `reader` scans (every one, or a shard's).
+    public static func state(reader: DatasetReader, config eval: ExperimentConfig, mode: String, threads: Int) throws -> ExperimentState {
+        let options = try options(eval, mode: mode, runtimeContract: EmptyStrings.isRuntimeContract(reader))
+        return try ExperimentScan.state(reader: reader, options: options, threads: threads)
+    }
+
+    /// The report from a state: one run's, or states merged (`experimentIDs`: the experiment
+    /// ids the assignments of every dataset hold).
+    public static func finish(
+        _ state: ExperimentState, experimentIDs: [String], config eval: ExperimentConfig, mode: String, metadata: ReportMetadata,
+        threads: Int
+    ) throws -> Outcome {
+        let aa = mode == "aa-check"
+        // The runtime contract only moves the pre-period's window, which the scan has applied.
+        let options = try options(eval, mode: mode, runtimeContract: false)
+        let compatMode = eval.analysis.compat == "recsys-eval"
+        var warnings = try experimentWarnings(eval, present: experimentIDs)
+        let scan = state.finish(options: options)
         var compat = RecsysEvalExperiment(scan: scan, config: eval)
         if compat.controlChoice == .fallback {
             // recsys-eval would silently measure every lift against another variant.

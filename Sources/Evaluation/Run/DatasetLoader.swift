@@ -37,18 +37,20 @@ public final class DatasetLoader {
 
     public init(
         config: DatasetConfig, scratchDirectory: String, threads: Int, policy: IngestPolicy = IngestPolicy(),
-        observer: ScanObserver? = nil, inputObserver: InputObserver? = nil, progress: (IngestProgress) -> Void = { _ in }
+        observer: ScanObserver? = nil, inputObserver: InputObserver? = nil, shard: PartitionShard = .whole,
+        progress: (IngestProgress) -> Void = { _ in }
     ) throws {
         let sources = [config.exposures, config.outcomes, config.assignments].compactMap { $0 }
         if let direct = sources.first(where: { $0.type == "receval" }) {
             guard sources.allSatisfy({ $0.type == "receval" && $0.path == direct.path }) else {
                 throw ConfigError(file: "dataset config", "a receval dataset holds every table: give the same path for each source")
             }
-            reader = try DatasetReader(path: direct.path, observer: observer)
+            reader = try DatasetReader(path: direct.path, observer: observer, shard: shard)
             temporary = nil
             ingest = nil
             return
         }
+        precondition(shard == .whole, "shards are scanned from ingested datasets")
         let path = scratchDirectory + "/.receval-run-\(UInt64.random(in: 0...UInt64.max)).rcv"
         var o = IngestOptions(output: path, threads: threads)
         o.exposures = config.exposures.map { [$0.path] } ?? []

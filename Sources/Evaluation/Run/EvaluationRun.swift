@@ -22,6 +22,8 @@ public struct EvaluationRun {
         /// Where a temporary dataset is ingested (next to the report, so on the same disk).
         public var scratchDirectory: String
         public var ingest = DatasetLoader.IngestPolicy()
+        /// The partitions to scan (`--shard I/N`; `state` only).
+        public var shard = PartitionShard.whole
 
         public init(
             eval: EvalConfig, configName: String, modeFlag: String?, dataset: DatasetConfig, threads: Int, createdAt: String,
@@ -61,23 +63,8 @@ public struct EvaluationRun {
     public static func run(_ request: Request, observer: ScanObserver? = nil, progress: (IngestProgress) -> Void = { _ in }) throws
         -> Result
     {
-        var eval = request.eval
-        let file = request.configName
-        if let flag = request.modeFlag?.lowercased() {
-            // An experiment config may be A/A-checked; any other disagreement is a wrong config.
-            let declared = eval.declaredMode
-            guard declared.isEmpty || declared == flag || (declared == "experiment" && flag == "aa-check") else {
-                throw RunError.modeMismatch(flag: flag, config: declared, file: file)
-            }
-            eval.mode = flag
-        }
-        guard !eval.mode.isEmpty else { throw ConfigError(file: file, "mode must be set in config or --mode") }
-        guard modes.contains(eval.mode) else {
-            throw ConfigError(file: file, "unknown mode \(eval.mode) (use \(modes.joined(separator: ", ")))")
-        }
-        let section = section(of: eval.mode)
-        guard eval.sections.contains(section) else { throw RunError.missingSection(mode: eval.mode, section: section, file: file) }
-
+        precondition(request.shard == .whole, "a shard's run gives a state (EvaluationRun.state), not a report")
+        let eval = try checkedConfig(mode: request.modeFlag, eval: request.eval, file: request.configName)
         let dataset = request.dataset
         let runPrefix = eval.mode == "interleaving" ? "interleave" : eval.mode
         func metadata(read: [String: (bytes: Int, sha256: String)] = [:]) throws -> ReportMetadata {
@@ -128,9 +115,7 @@ public struct EvaluationRun {
             report = outcome.report
             decision = outcome.decision
             status = ExitStatus(rawValue: outcome.exitCode) ?? .error
-            if case .string(let action)? = report["verdict"]?["action"] {
-                messages.append("\(eval.mode == "aa-check" ? "A/A check" : "decision"): \(action)")
-            }
+            messages += decisionMessages(report, mode: eval.mode)
         }
         if let summary = loader.ingest { report = withIngest(report, summary) }
         let unknown = try unknownContextKeys(eval, reader: loader.reader)
@@ -138,9 +123,46 @@ public struct EvaluationRun {
         return Result(report: report, decision: decision, status: status, messages: messages + warnings(report), ingest: loader.ingest)
     }
 
+    /// The experiment's decision (or the A/A check's verdict) as a line for standard error.
+    static func decisionMessages(_ report: JSONValue, mode: String) -> [String] {
+        guard case .string(let action)? = report["verdict"]?["action"] else { return [] }
+        return ["\(mode == "aa-check" ? "A/A check" : "decision"): \(action)"]
+    }
+
+    /// The config with `--mode` applied, after checking that the two agree and that the config
+    /// holds the mode's section.
+    static func checkedConfig(mode modeFlag: String?, eval config: EvalConfig, file: String) throws -> EvalConfig {
+        var eval = config
+        if let flag = modeFlag?.lowercased() {
+            // An experiment config may be A/A-checked; any other disagreement is a wrong config.
+            let declared = eval.declaredMode
+            guard declared.isEmpty || declared == flag || (declared == "experiment" && flag == "aa-check") else {
+                throw RunError.modeMismatch(flag: flag, config: declared, file: file)
+            }
+            eval.mode = flag
+        }
+        guard !eval.mode.isEmpty else { throw ConfigError(file: file, "mode must be set in config or --mode") }
+        guard modes.contains(eval.mode) else {
+            throw ConfigError(file: file, "unknown mode \(eval.mode) (use \(modes.joined(separator: ", ")))")
+        }
+        let section = section(of: eval.mode)
+        guard eval.sections.contains(section) else { throw RunError.missingSection(mode: eval.mode, section: section, file: file) }
+        return eval
+    }
+
     /// Context keys the config names (slice keys, the CUPED covariate) that no exposure holds: each
     /// would give one segment of "missing" values, or no covariate, without an error.
     static func unknownContextKeys(_ eval: EvalConfig, reader: DatasetReader) throws -> [String] {
+        unknownContextKeys(eval, present: try contextKeys(reader))
+    }
+
+    /// The context keys the dataset's exposures hold.
+    static func contextKeys(_ reader: DatasetReader) throws -> [String] {
+        let dictionary = try reader.dictionary("context_key")
+        return (0..<dictionary.count).map { dictionary.string($0) }
+    }
+
+    static func unknownContextKeys(_ eval: EvalConfig, present keys: [String]) -> [String] {
         let named: [(String, [String])]
         switch eval.mode {
         case "offline": named = [("offline.slice_keys", eval.offline.sliceKeys)]
@@ -153,8 +175,7 @@ public struct EvaluationRun {
                 ("experiment.cuped.covariate_key", e.covariateKey.isEmpty ? [] : [e.covariateKey]),
             ]
         }
-        let dictionary = try reader.dictionary("context_key")
-        let present = Set((0..<dictionary.count).map { dictionary.string($0) })
+        let present = Set(keys)
         var out: [String] = []
         for (key, values) in named {
             for v in values where !present.contains(v) {

@@ -1,0 +1,161 @@
+import ColumnarFormat
+import ColumnarStorage
+
+extension ExperimentScan.Group {
+    /// Every member, in the order a state keeps them.
+    func encode(to e: inout StateEncoder) {
+        for v in [
+            exposures, clicks, conversions, errors, empties, joined, covariateExposures, clickedWithCovariate, convertedWithCovariate,
+        ] {
+            e.int(v)
+        }
+        e.int(Int(firstNanos))
+        e.int(Int(lastNanos))
+        e.exactSum(revenue)
+        e.exactSum(covariateSum)
+    }
+
+    init(from d: inout StateDecoder) throws(StateError) {
+        self.init()
+        exposures = try d.int()
+        clicks = try d.int()
+        conversions = try d.int()
+        errors = try d.int()
+        empties = try d.int()
+        joined = try d.int()
+        covariateExposures = try d.int()
+        clickedWithCovariate = try d.int()
+        convertedWithCovariate = try d.int()
+        firstNanos = Int64(try d.int())
+        lastNanos = Int64(try d.int())
+        revenue = try d.exactSum()
+        covariateSum = try d.exactSum()
+    }
+}
+
+extension ExperimentState {
+    /// The state's bytes (format-spec/state.md §4.2). Maps are written in sorted order, so a
+    /// state's bytes depend only on its contents.
+    public func encode(to e: inout StateEncoder) {
+        e.bool(covariate)
+        e.bool(requestUnits)
+        e.int(cellLimit)
+        e.strings(variants)
+        func segments<T>(_ m: [Segment: T], _ body: (T, inout StateEncoder) -> Void) {
+            let keys = m.keys.sorted { ExperimentState.precedes(("", $0), ("", $1)) }
+            e.count(keys.count)
+            for k in keys {
+                e.count(k.count)
+                for v in k { e.optionalString(v) }
+                body(m[k]!, &e)
+            }
+        }
+        segments(groups) { g, e in for x in g { x.encode(to: &e) } }
+        for c in latencies { e.valueCounts(c) }
+        e.exactSum(moments.squares)
+        e.exactSum(moments.timesClicked)
+        e.exactSum(moments.timesConverted)
+        e.ints(srmRows)
+        segments(srmGroups) { c, e in e.ints(c) }
+        counts.encode(to: &e)
+        e.int(assignmentRowsTotal)
+        e.timestamp(first)
+        e.timestamp(last)
+        e.int(bytes)
+        e.int(unitCount)
+        e.byteStrings(users)
+        e.int32s(variantOfUnit)
+        e.uint64s(requestKeys)
+        e.ints(requestRuns.map(\.partition))
+        e.ints(requestRuns.map(\.units))
+        global.encode(to: &e)
+        e.bool(segmentRows != nil)
+        if let segmentRows { segments(segmentRows) { r, e in r.encode(to: &e) } }
+        e.int32s(errors)
+        e.int32s(empties)
+        e.int32s(joined)
+        e.bool(pre != nil)
+        pre?.encode(to: &e)
+    }
+
+    /// Reads a state and checks that its parts agree: one entry per variant in every group,
+    /// per-unit arrays one per unit, codes in range.
+    public init(from d: inout StateDecoder) throws(StateError) {
+        covariate = try d.bool()
+        requestUnits = try d.bool()
+        cellLimit = try d.int()
+        variants = try d.strings()
+        let n = variants.count
+        guard zip(variants, variants.dropFirst()).allSatisfy({ Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) else {
+            throw d.invalid("variant names are not in ascending byte order")
+        }
+        groups = try ExperimentState.segments(&d) { (d) throws(StateError) in
+            var g: [ExperimentScan.Group] = []
+            for _ in 0..<n { g.append(try ExperimentScan.Group(from: &d)) }
+            return g
+        }
+        var latencies: [ValueCounts] = []
+        for _ in 0..<n { latencies.append(try d.valueCounts()) }
+        self.latencies = latencies
+        moments = ExperimentScan.CovariateMoments()
+        moments.squares = try d.exactSum()
+        moments.timesClicked = try d.exactSum()
+        moments.timesConverted = try d.exactSum()
+        srmRows = try d.ints()
+        srmGroups = try ExperimentState.segments(&d) { (d) throws(StateError) in try d.ints() }
+        guard srmRows.count == n, srmGroups.values.allSatisfy({ $0.count == n }) else {
+            throw d.invalid("SRM counts do not hold one entry per variant")
+        }
+        counts = try JoinCounts(from: &d)
+        assignmentRowsTotal = try d.int()
+        first = try d.timestamp()
+        last = try d.timestamp()
+        bytes = try d.int()
+        unitCount = try d.int()
+        users = try d.byteStrings()
+        variantOfUnit = try d.int32s()
+        requestKeys = try d.uint64s()
+        let partitions = try d.ints()
+        let runUnits = try d.ints()
+        guard partitions.count == runUnits.count, runUnits.allSatisfy({ $0 >= 0 }) else { throw d.invalid("request runs are malformed") }
+        requestRuns = zip(partitions, runUnits).map { (partition: $0, units: $1) }
+        let units = unitCount
+        guard units >= 0, units < Int(Int32.max), variantOfUnit.count == units, !variantOfUnit.contains(where: { $0 < -2 || Int($0) >= n }),
+            requestUnits
+                ? (requestKeys.count == units && runUnits.reduce(0, +) == units && users.count == 0)
+                : (users.count == units && requestKeys.isEmpty && requestRuns.isEmpty)
+        else { throw d.invalid("the units' ids, keys or variants do not match the unit count \(units)") }
+        let ids = users
+        guard zip(0..<ids.count, 1..<max(1, ids.count)).allSatisfy({ ids[$0].lexicographicallyPrecedes(ids[$1]) }) else {
+            throw d.invalid("user ids are not in ascending byte order")
+        }
+        global = try UnitRows(from: &d, unitCount: units)
+        segmentRows =
+            try d.bool() ? try ExperimentState.segments(&d) { (d) throws(StateError) in try UnitRows(from: &d, unitCount: units) } : nil
+        errors = try d.int32s()
+        empties = try d.int32s()
+        joined = try d.int32s()
+        guard errors.count == units, empties.count == units, joined.count == units else {
+            throw d.invalid("per-unit guardrail counts do not hold one entry per unit")
+        }
+        pre = try d.bool() ? try UnitRows(from: &d, unitCount: units) : nil
+        let scopes = [global] + Array(segmentRows?.values ?? [:].values)
+        guard scopes.allSatisfy({ $0.covariate == covariate }) else { throw d.invalid("scopes disagree on the covariate") }
+    }
+
+    /// Segment-keyed entries: a count, then each segment's values and its entry.
+    static func segments<T>(_ d: inout StateDecoder, _ body: (inout StateDecoder) throws(StateError) -> T) throws(StateError) -> [Segment:
+        T]
+    {
+        let count = try d.count(elementSize: 4)
+        var out: [Segment: T] = [:]
+        for _ in 0..<count {
+            let parts = try d.count(elementSize: 1)
+            var s: Segment = []
+            for _ in 0..<parts { s.append(try d.optionalString()) }
+            guard out[s] == nil else { throw d.invalid("a segment appears twice") }
+            out[s] = try body(&d)
+        }
+        return out
+    }
+}

@@ -1,0 +1,138 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// The experiment scan's state in the form that leaves the process (`--state-out`) and merges
+/// with others (`receval merge`): everything `ExperimentScan.Merged` holds, keyed by ids rather
+/// than a dataset's codes. Variants are names, segments the context values they stand for, and
+/// users their ids, so states of shards of one dataset, or of separately ingested datasets,
+/// merge exactly: counts add, money is `ExactSum`, a user's rows in several states add, and a
+/// user assigned to different variants in different states is a crossover unit, as one run
+/// over all the logs would find.
+///
+/// Finishing a merged state gives the same `ExperimentScan` as one pass over the union: variants
+/// and users are kept in byte order, as a dataset's sorted dictionaries hold them.
+public struct ExperimentState: Sendable {
+    /// A segment: the values of the slice keys, in their order (nil: the row lacks the key).
+    typealias Segment = [String?]
+
+    let covariate: Bool
+    let requestUnits: Bool
+    let cellLimit: Int
+    var variants: [String]
+    var groups: [Segment: [ExperimentScan.Group]]
+    var latencies: [ValueCounts]
+    var moments: ExperimentScan.CovariateMoments
+    var srmRows: [Int]
+    var srmGroups: [Segment: [Int]]
+    var counts: JoinCounts
+    var assignmentRowsTotal: Int
+    var first: Timestamp?
+    var last: Timestamp?
+    var bytes: Int
+    /// User units: the id of every user code (the dataset's `user_id` dictionary).
+    var users: ByteStrings
+    var unitCount: Int
+    var variantOfUnit: [Int32]
+    /// Request units: each unit's key, and how many units each partition numbered, in order.
+    var requestKeys: [UInt64]
+    var requestRuns: [(partition: Int, units: Int)]
+    var global: UnitRows
+    /// Segment scopes, while (segments + 1) × units stays within `cellLimit`.
+    var segmentRows: [Segment: UnitRows]?
+    var errors: [Int32]
+    var empties: [Int32]
+    var joined: [Int32]
+    var pre: UnitRows?
+
+    /// Units the state holds (users, or requests with request units).
+    public var units: Int { unitCount }
+    public var isRequestUnits: Bool { requestUnits }
+}
+
+extension ExperimentScan.Merged {
+    /// The state with codes replaced by ids: segment ids by their values, variant codes by names.
+    consuming func state(options: ExperimentScan.Options, variants: DictionaryIndex, users: ByteStrings, ctxValues: DictionaryIndex)
+        -> ExperimentState
+    {
+        let sliceCount = options.sliceKeys.count
+        let srmCount = options.srmSliceKeys.count
+        func segment(_ id: Int64, _ count: Int) -> ExperimentState.Segment { SegmentKeys.values(id, count: count, values: ctxValues) }
+        var groups: [ExperimentState.Segment: [ExperimentScan.Group]] = [:]
+        for (id, g) in byID { groups[segment(id, sliceCount)] = g }
+        var srmGroups: [ExperimentState.Segment: [Int]] = [:]
+        for (id, c) in srmByID { srmGroups[segment(id, srmCount)] = c }
+        var segmentRows: [ExperimentState.Segment: UnitRows]? = nil
+        if let sums = segmentSums.take() {
+            var rows: [ExperimentState.Segment: UnitRows] = [:]
+            for (id, s) in sums.byID() { rows[segment(id, sliceCount)] = UnitRows(s) }
+            segmentRows = rows
+        }
+        return ExperimentState(
+            covariate: covariate, requestUnits: requestUnits, cellLimit: cellLimit,
+            variants: (0..<nVariants).map { variants.string(Int32($0)) }, groups: groups, latencies: latencies, moments: moments,
+            srmRows: srmRows, srmGroups: srmGroups, counts: counts, assignmentRowsTotal: assignmentRowsTotal, first: first, last: last,
+            bytes: bytes, users: requestUnits ? ByteStrings(offsets: [0], data: []) : users, unitCount: unitCount,
+            variantOfUnit: variantOfUnit, requestKeys: requestKeys, requestRuns: requestRuns, global: UnitRows(global),
+            segmentRows: segmentRows, errors: errors, empties: empties, joined: joined, pre: pre.map { UnitRows($0) })
+    }
+}
+
+extension ExperimentState {
+    /// The finished scan: segments named and sorted by key, crossover units left out of the
+    /// scopes, unit keys hashed from the ids.
+    public func finish(options: ExperimentScan.Options) -> ExperimentScan {
+        func key(_ s: Segment, _ names: [String]) -> String {
+            guard !names.isEmpty else { return "__all__" }
+            return zip(names, s).map { "\($0)=" + ($1 ?? "") }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                .joined(separator: "|")
+        }
+        let nVariants = variants.count
+        let keyed = groups.map { (key: key($0.key, options.sliceKeys), segment: $0.key, groups: $0.value) }
+            .sorted { ExperimentState.precedes(($0.key, $0.segment), ($1.key, $1.segment)) }
+        var globalGroups = [ExperimentScan.Group](repeating: ExperimentScan.Group(), count: nVariants)
+        for s in keyed { for v in 0..<nVariants { globalGroups[v].merge(s.groups[v]) } }
+        let srmSegments = srmGroups.map { (key: key($0.key, options.srmSliceKeys), segment: $0.key, counts: $0.value) }
+            .sorted { ExperimentState.precedes(($0.key, $0.segment), ($1.key, $1.segment)) }
+            .map { (key: $0.key, counts: $0.counts) }
+        let owners = variantOfUnit
+        let kept: (Int32) -> Bool = { owners[Int($0)] != -2 }
+        var crossoverExposures = 0
+        for (i, u) in global.units.enumerated() where owners[Int(u)] == -2 { crossoverExposures += Int(global.exposures[i]) }
+        var scopes = [global.finished(key: "global", keep: kept)]
+        if let segmentRows {
+            for s in keyed { scopes.append((segmentRows[s.segment] ?? UnitRows(covariate: covariate)).finished(key: s.key, keep: kept)) }
+        }
+        var errors = errors
+        var empties = empties
+        var joined = joined
+        for u in owners.indices where owners[u] == -2 {
+            errors[u] = 0
+            empties[u] = 0
+            joined[u] = 0
+        }
+        let unitKeys: [UInt64] =
+            requestUnits
+            ? requestKeys
+            : users.data.withUnsafeBytes { raw in
+                (0..<unitCount).map {
+                    XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(users.offsets[$0])..<Int(users.offsets[$0 + 1])]))
+                }
+            }
+        var window: (Timestamp, Timestamp)? = nil
+        if let first, let last { window = (first, last) }
+        return ExperimentScan(
+            variants: variants, segmentKeys: keyed.map(\.key), global: globalGroups, segments: keyed.map(\.groups),
+            latencies: latencies.map { $0.sorted() }, covariateMoments: moments, assignmentRowsByVariant: srmRows,
+            srmSegments: srmSegments, counts: counts, assignmentRowsTotal: assignmentRowsTotal, window: window, unitCount: unitCount,
+            unitKeys: unitKeys, variantOfUnit: variantOfUnit, crossoverExposures: crossoverExposures, unitScopes: scopes,
+            unitErrors: errors, unitEmpties: empties, unitJoined: joined, preScope: pre?.finished(key: "pre_period"),
+            bytesTouched: bytes)
+    }
+
+    /// Segments in byte order of their keys; two segments whose keys read the same (a value
+    /// holding `|` or `=`) in order of their values, so the order never depends on a hash.
+    static func precedes(_ a: (String, Segment), _ b: (String, Segment)) -> Bool {
+        if a.0 != b.0 { return Array(a.0.utf8).lexicographicallyPrecedes(Array(b.0.utf8)) }
+        return a.1.map { $0.map { "1" + $0 } ?? "0" }.lexicographicallyPrecedes(b.1.map { $0.map { "1" + $0 } ?? "0" })
+    }
+}

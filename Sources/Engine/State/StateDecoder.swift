@@ -1,0 +1,169 @@
+import ColumnarFormat
+import ColumnarStorage
+
+/// Reads what `StateEncoder` wrote. Every read is bounds-checked, and every count that sizes an
+/// allocation is checked against the bytes left, so a damaged or crafted state is an error
+/// naming where it went wrong, never a trap or a huge allocation.
+public struct StateDecoder {
+    private let bytes: [UInt8]
+    public private(set) var position = 0
+    /// What is being read, for messages ("state a.state").
+    let context: String
+
+    public init(_ bytes: [UInt8], context: String) {
+        precondition(1.littleEndian == 1, "states are read on little-endian machines")
+        self.bytes = bytes
+        self.context = context
+    }
+
+    public var remaining: Int { bytes.count - position }
+
+    /// An error at the current position.
+    public func invalid(_ what: String) -> StateError { .invalid(context: context, what: "\(what) (at byte \(position))") }
+
+    private mutating func scalar<T: FixedWidthInteger>(_: T.Type) throws(StateError) -> T {
+        let size = MemoryLayout<T>.size
+        guard remaining >= size else { throw .truncated(context: context, at: position) }
+        let v = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: T.self) }
+        position += size
+        return T(littleEndian: v)
+    }
+
+    public mutating func u8() throws(StateError) -> UInt8 { try scalar(UInt8.self) }
+    public mutating func u32() throws(StateError) -> UInt32 { try scalar(UInt32.self) }
+    public mutating func u64() throws(StateError) -> UInt64 { try scalar(UInt64.self) }
+    public mutating func int() throws(StateError) -> Int { Int(try scalar(Int64.self)) }
+    public mutating func double() throws(StateError) -> Double { Double(bitPattern: try u64()) }
+
+    public mutating func bool() throws(StateError) -> Bool {
+        switch try u8() {
+        case 0: return false
+        case 1: return true
+        case let b: throw invalid("a flag byte holds \(b), not 0 or 1")
+        }
+    }
+
+    /// A count of elements of at least `size` bytes each, checked against what is left.
+    public mutating func count(elementSize size: Int) throws(StateError) -> Int {
+        let n = Int(try u32())
+        guard n <= remaining / max(1, size) else {
+            throw invalid("a count of \(n) elements of \(size) bytes exceeds the \(remaining) bytes left")
+        }
+        return n
+    }
+
+    /// A non-negative count that must equal `expected`.
+    public mutating func count(_ expected: Int, of what: String) throws(StateError) {
+        let n = Int(try u32())
+        guard n == expected else { throw invalid("\(what): \(n) entries where \(expected) are expected") }
+    }
+
+    public mutating func string() throws(StateError) -> String {
+        let n = try count(elementSize: 1)
+        let slice = bytes[position..<position + n]
+        guard let s = String(validating: slice, as: UTF8.self) else { throw invalid("a string is not valid UTF-8") }
+        position += n
+        return s
+    }
+
+    public mutating func strings() throws(StateError) -> [String] {
+        let n = try count(elementSize: 4)
+        var out: [String] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(try string()) }
+        return out
+    }
+
+    public mutating func optionalString() throws(StateError) -> String? { try bool() ? try string() : nil }
+
+    public mutating func int32s() throws(StateError) -> [Int32] { try array(Int32.self) }
+    public mutating func uint64s() throws(StateError) -> [UInt64] { try array(UInt64.self) }
+    public mutating func doubles() throws(StateError) -> [Double] { try array(UInt64.self).map { Double(bitPattern: $0) } }
+    public mutating func ints() throws(StateError) -> [Int] { try array(Int64.self).map { Int($0) } }
+
+    /// Ids as offsets and bytes: offsets must start at 0, never decrease and end at the bytes'
+    /// length, and every id must be valid UTF-8 (it will be printed).
+    public mutating func byteStrings() throws(StateError) -> ByteStrings {
+        let offsets = try array(UInt32.self)
+        let data = try array(UInt8.self)
+        guard let first = offsets.first, first == 0, Int(offsets.last!) == data.count,
+            zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 })
+        else { throw invalid("id offsets do not step through their \(data.count) bytes") }
+        let ids = ByteStrings(offsets: offsets, data: data)
+        for i in 0..<ids.count where String(validating: ids[i], as: UTF8.self) == nil {
+            throw invalid("id \(i) is not valid UTF-8")
+        }
+        return ids
+    }
+
+    public mutating func exactSum() throws(StateError) -> ExactSum {
+        let w0 = try u64()
+        let w1 = try u64()
+        let f0 = try u64()
+        let f1 = try u64()
+        let whole = Int128(Int64(bitPattern: w1)) << 64 | Int128(w0)
+        let fraction = Int128(Int64(bitPattern: f1)) << 64 | Int128(f0)
+        return ExactSum(limbs: (whole, fraction, try bool()))
+    }
+
+    public mutating func exactSums() throws(StateError) -> [ExactSum] {
+        let n = try count(elementSize: 33)
+        var out: [ExactSum] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(try exactSum()) }
+        return out
+    }
+
+    public mutating func timestamp() throws(StateError) -> Timestamp? {
+        guard try bool() else { return nil }
+        let micros = try scalar(Int64.self)
+        let nanos = try scalar(Int32.self)
+        let offset = try scalar(Int32.self)
+        guard (0...999).contains(nanos), abs(offset) < 24 * 60 else { throw invalid("a timestamp's parts are out of range") }
+        return Timestamp(micros: micros, nanos: nanos, offsetMinutes: offset)
+    }
+
+    public mutating func valueCounts() throws(StateError) -> ValueCounts {
+        let values = try doubles()
+        let counts = try ints()
+        guard counts.count == values.count else { throw invalid("distinct values and their counts differ in number") }
+        var out = ValueCounts()
+        for (v, c) in zip(values, counts) {
+            guard !v.isNaN, c > 0 else { throw invalid("a counted value is NaN or has no observation") }
+            out.add(v, count: c)
+        }
+        return out
+    }
+
+    /// Checks that every byte was read.
+    public func finish() throws(StateError) {
+        guard remaining == 0 else { throw invalid("\(remaining) bytes follow the state's last field") }
+    }
+
+    private mutating func array<T: FixedWidthInteger>(_: T.Type) throws(StateError) -> [T] {
+        let size = MemoryLayout<T>.size
+        let n = try count(elementSize: size)
+        let out = [T](unsafeUninitializedCapacity: n) { buffer, initialized in
+            bytes.withUnsafeBytes { raw in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: raw[position..<position + n * size]))
+            }
+            initialized = n
+        }
+        position += n * size
+        return out
+    }
+}
+
+/// A state that cannot be read: what is wrong and where.
+public enum StateError: Error, CustomStringConvertible, Equatable {
+    case truncated(context: String, at: Int)
+    case invalid(context: String, what: String)
+
+    public var description: String {
+        switch self {
+        case .truncated(let c, let at): return "\(c) is truncated: it ends at byte \(at) inside a field"
+        case .invalid(let c, let what): return "\(c) is not a valid state: \(what)"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ColumnarFormat
+import ColumnarStorage
+import Engine
+import Reports
+
+/// A run's partial state as `receval run --state-out` writes it and `receval merge` reads it
+/// (format-spec/state.md): which mode, config and dataset shard it comes from, what finishing it
+/// needs besides the mode's sums (the run's metadata, the context keys and experiment ids the
+/// data holds), and the mode's state keyed by ids.
+public struct EvaluationState {
+    /// The mode's state.
+    public enum Body {
+        case experiment(ExperimentState)
+    }
+
+    public var mode: String
+    /// `EvalConfig.digest` of the config the state was computed under.
+    public var configDigest: String
+    /// SHA-256 of the dataset's footer: the same for every shard of one dataset, different for
+    /// separately ingested ones.
+    public var datasetID: String
+    public var partitions: Int
+    public var shard: PartitionShard
+    /// The report metadata a single run over the dataset would write.
+    public var fingerprint: String
+    public var effectiveConfig: JSONValue
+    public var recevalVersion: String
+    /// Context keys the dataset's exposures hold (for warnings about slice keys no row has).
+    public var contextKeys: [String]
+    /// Experiment ids its assignments hold.
+    public var experimentIDs: [String]
+    public var body: Body
+
+    public init(
+        mode: String, configDigest: String, datasetID: String, partitions: Int, shard: PartitionShard, fingerprint: String,
+        effectiveConfig: JSONValue, recevalVersion: String, contextKeys: [String], experimentIDs: [String], body: Body
+    ) {
+        self.mode = mode
+        self.configDigest = configDigest
+        self.datasetID = datasetID
+        self.partitions = partitions
+        self.shard = shard
+        self.fingerprint = fingerprint
+        self.effectiveConfig = effectiveConfig
+        self.recevalVersion = recevalVersion
+        self.contextKeys = contextKeys
+        self.experimentIDs = experimentIDs
+        self.body = body
+    }
+
+    /// What the header says, as JSON (readable with `head -c`; format-spec/state.md §2).
+    var header: JSONValue {
+        .object([
+            ("mode", .string(mode)), ("config_sha256", .string(configDigest)),
+            (
+                "dataset",
+                .object([
+                    ("id", .string(datasetID)), ("partitions", .number(Double(partitions))), ("fingerprint", .string(fingerprint)),
+                ])
+            ),
+            ("shard", .object([("index", .number(Double(shard.index))), ("count", .number(Double(shard.count)))])),
+            ("receval_version", .string(recevalVersion)), ("effective_config", effectiveConfig),
+        ])
+    }
+
+    /// The body's bytes: the common part, then the mode's state.
+    func encodeBody() -> [UInt8] {
+        var e = StateEncoder()
+        e.strings(contextKeys)
+        e.strings(experimentIDs)
+        switch body {
+        case .experiment(let s):
+            e.u8(1)
+            s.encode(to: &e)
+        }
+        return e.bytes
+    }
+}

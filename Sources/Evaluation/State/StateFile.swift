@@ -1,0 +1,151 @@
+import ColumnarFormat
+import ColumnarStorage
+import Engine
+import Reports
+
+/// A state file (format-spec/state.md): magic, version, a JSON header, the body compressed with
+/// zstd, the XXH64 of every byte before it and an end magic. Written atomically; read with every
+/// length, the checksum and the body's structure checked, so a truncated, damaged or foreign
+/// file is an error naming the file, never a crash or a wrong merge.
+public enum StateFile {
+    static let magic = Array("RCVSTATE".utf8)
+    static let endMagic = Array("RCVSTEND".utf8)
+    static let major: UInt16 = 1
+    static let minor: UInt16 = 0
+    static let bodyExperiment: UInt8 = 1
+
+    /// The file's bytes.
+    public static func encode(_ state: EvaluationState) -> [UInt8] {
+        let body = state.encodeBody()
+        let stored = CompressionCodec.compress(body, codec: .zstd, level: 1)
+        var w = ByteWriter()
+        w.raw(magic)
+        w.u16(major)
+        w.u16(minor)
+        let header = Array(state.header.serialized(indent: false).utf8)
+        w.u32(UInt32(header.count))
+        w.raw(header)
+        w.u8(stored == nil ? 0 : 1)
+        w.u64(UInt64(body.count))
+        w.u64(UInt64((stored ?? body).count))
+        w.raw(stored ?? body)
+        var bytes = w.bytes
+        let sum = bytes.withUnsafeBytes { XXH64.hash($0) }
+        withUnsafeBytes(of: sum.littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: endMagic)
+        return bytes
+    }
+
+    /// Writes `state` to `path` atomically.
+    public static func write(_ state: EvaluationState, to path: String) throws -> Int {
+        let bytes = encode(state)
+        let file = try AtomicOutputFile(path: path)
+        try file.write(bytes)
+        try file.commit()
+        return bytes.count
+    }
+
+    /// Reads the state at `path`.
+    public static func read(path: String) throws -> EvaluationState {
+        let file = try MappedFile(path: path)
+        return try file.withBytes { b throws(StateFileError) in try decode(b, path: path) }
+    }
+
+    /// Decodes a state file's bytes; `path` names it in errors.
+    public static func decode(_ b: UnsafeRawBufferPointer, path: String) throws(StateFileError) -> EvaluationState {
+        let fixed = 8 + 4 + 4 + 1 + 16 + 8 + 8
+        guard b.count >= 8, Array(b[0..<8]) == magic else {
+            throw .notAState(path: path, reason: "it does not start with RCVSTATE (a report, a dataset or another file?)")
+        }
+        guard b.count >= fixed else { throw .damaged(path: path, reason: "\(b.count) bytes is shorter than an empty state") }
+        guard Array(b[(b.count - 8)...]) == endMagic else {
+            throw .damaged(path: path, reason: "it does not end with RCVSTEND: the file is truncated")
+        }
+        let sumAt = b.count - 16
+        let stored = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: sumAt, as: UInt64.self))
+        guard XXH64.hash(UnsafeRawBufferPointer(rebasing: b[..<sumAt])) == stored else {
+            throw .damaged(path: path, reason: "the checksum does not match its bytes (the file is corrupted)")
+        }
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: b[8..<sumAt]), context: "state \(path)")
+        do {
+            let ma = try r.u16()
+            let mi = try r.u16()
+            guard ma == major else {
+                throw StateFileError.damaged(
+                    path: path, reason: "state format version \(ma).\(mi) is not supported (this receval reads \(major).x)")
+            }
+            let headerLength = try r.count(minimumElementSize: 1)
+            let headerStart = 8 + r.position
+            let headerText = String(decoding: b[headerStart..<headerStart + headerLength], as: UTF8.self)
+            for _ in 0..<headerLength { _ = try r.u8() }
+            let codec = try r.u8()
+            let length = Int(try r.u64())
+            let storedLength = Int(try r.u64())
+            guard codec <= 1, storedLength == r.remaining, length <= 1 << 40 else {
+                throw StateFileError.damaged(path: path, reason: "the body's codec or lengths do not match the file")
+            }
+            let bodyBytes = UnsafeRawBufferPointer(rebasing: b[(8 + r.position)..<sumAt])
+            let body =
+                codec == 0
+                ? Array(bodyBytes)
+                : try CompressionCodec.decompress(bodyBytes, codec: .zstd, expectedLength: length, context: "state \(path) body")
+            guard body.count == length else { throw StateFileError.damaged(path: path, reason: "the body's length does not match") }
+            return try state(header: try JSONValue.parse(headerText), body: body, path: path)
+        } catch let e as StateFileError {
+            throw e
+        } catch let e as StateError {
+            throw .damaged(path: path, reason: e.description)
+        } catch {
+            throw .damaged(path: path, reason: "\(error)")
+        }
+    }
+
+    static func state(header h: JSONValue, body: [UInt8], path: String) throws -> EvaluationState {
+        func string(_ v: JSONValue?, _ name: String) throws -> String {
+            guard case .string(let s)? = v else { throw StateFileError.damaged(path: path, reason: "the header has no \(name)") }
+            return s
+        }
+        func int(_ v: JSONValue?, _ name: String) throws -> Int {
+            guard case .number(let x)? = v, let i = Int(exactly: x), i >= 0 else {
+                throw StateFileError.damaged(path: path, reason: "the header has no \(name)")
+            }
+            return i
+        }
+        let mode = try string(h["mode"], "mode")
+        let index = try int(h["shard"]?["index"], "shard.index")
+        let count = try int(h["shard"]?["count"], "shard.count")
+        guard count >= 1, index < count else { throw StateFileError.damaged(path: path, reason: "shard \(index)/\(count) is not a shard") }
+        var d = StateDecoder(body, context: "state \(path)")
+        let contextKeys = try d.strings()
+        let experimentIDs = try d.strings()
+        let kind = try d.u8()
+        let body: EvaluationState.Body
+        switch kind {
+        case bodyExperiment where mode == "experiment" || mode == "aa-check":
+            body = .experiment(try ExperimentState(from: &d))
+        default:
+            throw StateFileError.damaged(path: path, reason: "its body (kind \(kind)) is not a \(mode) state")
+        }
+        try d.finish()
+        return EvaluationState(
+            mode: mode, configDigest: try string(h["config_sha256"], "config_sha256"),
+            datasetID: try string(h["dataset"]?["id"], "dataset.id"),
+            partitions: try int(h["dataset"]?["partitions"], "dataset.partitions"),
+            shard: PartitionShard(index: index, count: count), fingerprint: try string(h["dataset"]?["fingerprint"], "dataset.fingerprint"),
+            effectiveConfig: h["effective_config"] ?? .null, recevalVersion: try string(h["receval_version"], "receval_version"),
+            contextKeys: contextKeys, experimentIDs: experimentIDs, body: body)
+    }
+}
+
+/// A state file that cannot be used.
+public enum StateFileError: Error, CustomStringConvertible {
+    case notAState(path: String, reason: String)
+    case damaged(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notAState(let p, let r): return "\(p) is not a receval state: \(r)"
+        case .damaged(let p, let r): return "\(p): damaged state: \(r)"
+        }
+    }
+}

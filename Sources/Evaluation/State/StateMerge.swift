@@ -1,0 +1,147 @@
+import ColumnarStorage
+import Engine
+import Reports
+
+/// `receval merge`: states of a run's shards (and of separately ingested datasets) finished into
+/// the report one run over all of them gives. The states are checked first: one mode, computed
+/// under the config given here; per dataset, every shard of one split exactly once. They are
+/// then merged in a fixed order (by dataset id, then shard), whatever order they were given in.
+public enum StateMerge {
+    public struct Request {
+        public var eval: EvalConfig
+        public var configName: String
+        public var modeFlag: String?
+        /// The states and the files they came from.
+        public var states: [(path: String, state: EvaluationState)]
+        public var threads: Int
+        public var createdAt: String
+        public var binaryVersion: String
+
+        public init(
+            eval: EvalConfig, configName: String, modeFlag: String?, states: [(path: String, state: EvaluationState)], threads: Int,
+            createdAt: String, binaryVersion: String
+        ) {
+            precondition(threads >= 1, "at least one thread")
+            self.eval = eval
+            self.configName = configName
+            self.modeFlag = modeFlag
+            self.states = states
+            self.threads = threads
+            self.createdAt = createdAt
+            self.binaryVersion = binaryVersion
+        }
+    }
+
+    public static func run(_ request: Request) throws -> EvaluationRun.Result {
+        guard let first = request.states.first else { throw MergeError.noStates }
+        let mode = first.state.mode
+        if let other = request.states.first(where: { $0.state.mode != mode }) {
+            throw MergeError.modes(first: (first.path, mode), other: (other.path, other.state.mode))
+        }
+        let eval = try EvaluationRun.checkedConfig(mode: request.modeFlag ?? mode, eval: request.eval, file: request.configName)
+        guard eval.mode == mode else { throw MergeError.modes(first: (request.configName, eval.mode), other: (first.path, mode)) }
+        for (path, s) in request.states where s.configDigest != eval.digest {
+            throw MergeError.config(path: path, state: s.configDigest, config: eval.digest, file: request.configName)
+        }
+        let ordered = try checkedShards(request.states)
+        let states = ordered.map(\.state)
+
+        // Metadata: one dataset's, or over several datasets a fingerprint of their fingerprints.
+        let datasets = Set(states.map(\.datasetID))
+        let fingerprint =
+            datasets.count == 1
+            ? states[0].fingerprint
+            : SHA256.hex(Array(Set(states.map(\.fingerprint)).sorted().joined(separator: "|").utf8))
+        let metadata = ReportMetadata(
+            runID: ReportMetadata.runID(prefix: mode, createdAt: request.createdAt), createdAt: request.createdAt,
+            binaryVersion: request.binaryVersion, gitCommit: "", effectiveConfig: states[0].effectiveConfig,
+            datasetFingerprint: fingerprint)
+        let contextKeys = Set(states.flatMap(\.contextKeys)).sorted()
+        let experimentIDs = Array(Set(states.flatMap(\.experimentIDs))).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+
+        var report: JSONValue
+        var decision: JSONValue? = nil
+        var status = ExitStatus.success
+        var messages: [String] = []
+        switch states[0].body {
+        case .experiment:
+            var merged: ExperimentState? = nil
+            for (path, s) in ordered {
+                guard case .experiment(let x) = s.body else { throw MergeError.modes(first: (first.path, mode), other: (path, s.mode)) }
+                if datasets.count > 1 && x.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
+                do {
+                    merged = try merged.map { try ExperimentState.merged($0, x) } ?? x
+                } catch {
+                    throw MergeError.incompatible(path: path, reason: "\(error)")
+                }
+            }
+            let outcome = try ExperimentEvaluation.finish(
+                merged!, experimentIDs: experimentIDs, config: eval.experiment, mode: mode, metadata: metadata, threads: request.threads)
+            report = outcome.report
+            decision = outcome.decision
+            status = ExitStatus(rawValue: outcome.exitCode) ?? .error
+            messages += EvaluationRun.decisionMessages(report, mode: mode)
+        }
+        let unknown = EvaluationRun.unknownContextKeys(eval, present: contextKeys)
+        if !unknown.isEmpty { report = EvaluationRun.withWarnings(report, unknown) }
+        return EvaluationRun.Result(
+            report: report, decision: decision, status: status, messages: messages + EvaluationRun.warnings(report), ingest: nil)
+    }
+
+    /// The states in merge order, after checking that each dataset's states are every shard of
+    /// one split of its partitions, each once.
+    static func checkedShards(_ states: [(path: String, state: EvaluationState)]) throws -> [(path: String, state: EvaluationState)] {
+        let byDataset = Dictionary(grouping: states, by: \.state.datasetID)
+        for (id, group) in byDataset {
+            let first = group[0]
+            for g in group where g.state.partitions != first.state.partitions || g.state.shard.count != first.state.shard.count {
+                throw MergeError.splits(
+                    dataset: id, first: (first.path, first.state.shard, first.state.partitions),
+                    other: (g.path, g.state.shard, g.state.partitions))
+            }
+            let byIndex = Dictionary(grouping: group, by: \.state.shard.index)
+            if let twice = byIndex.first(where: { $0.value.count > 1 }) {
+                throw MergeError.overlap(dataset: id, shard: twice.value[0].state.shard, paths: twice.value.map(\.path))
+            }
+            let n = first.state.shard.count
+            let missing = (0..<n).filter { byIndex[$0] == nil }
+            if !missing.isEmpty { throw MergeError.missing(dataset: id, count: n, missing: missing, given: group.map(\.path)) }
+        }
+        return states.sorted { ($0.state.datasetID, $0.state.shard.index) < ($1.state.datasetID, $1.state.shard.index) }
+    }
+}
+
+/// States that cannot be merged into one report.
+public enum MergeError: Error, CustomStringConvertible {
+    case noStates
+    case modes(first: (String, String), other: (String, String))
+    case config(path: String, state: String, config: String, file: String)
+    case splits(dataset: String, first: (String, PartitionShard, Int), other: (String, PartitionShard, Int))
+    case overlap(dataset: String, shard: PartitionShard, paths: [String])
+    case missing(dataset: String, count: Int, missing: [Int], given: [String])
+    case requestUnitsAcrossDatasets
+    case incompatible(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .noStates: return "give the state files to merge"
+        case .modes(let a, let b): return "\(a.0) is a \(a.1) state but \(b.0) is a \(b.1) state: merge states of one mode"
+        case .config(let p, let s, let c, let f):
+            return
+                "\(p) was computed under another config (sha256 \(s.prefix(12))…) than \(f) (sha256 \(c.prefix(12))…): merge with the config the shards ran with"
+        case .splits(let d, let a, let b):
+            return
+                "dataset \(d.prefix(12))…: \(a.0) is shard \(a.1) of \(a.2) partitions but \(b.0) is shard \(b.1) of \(b.2): one split per dataset"
+        case .overlap(let d, let s, let paths):
+            return
+                "dataset \(d.prefix(12))…: shard \(s) is given \(paths.count) times (\(paths.joined(separator: ", "))): its rows would count twice"
+        case .missing(let d, let n, let m, let given):
+            return
+                "dataset \(d.prefix(12))…: shard\(m.count == 1 ? "" : "s") \(m.map { "\($0)/\(n)" }.joined(separator: ", ")) missing (given: \(given.joined(separator: ", "))): the report would leave out its requests"
+        case .requestUnitsAcrossDatasets:
+            return
+                "states with request units (analysis.unit: request) merge only from shards of one dataset: their units are numbered in partition order"
+        case .incompatible(let p, let r): return "\(p) cannot be merged: \(r)"
+        }
+    }
+}
