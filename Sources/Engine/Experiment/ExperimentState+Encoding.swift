@@ -42,7 +42,7 @@ extension ExperimentState {
         e.int(cellLimit)
         e.strings(variants)
         func segments<T>(_ m: [Segment: T], _ body: (T, inout StateEncoder) -> Void) {
-            let keys = m.keys.sorted { ExperimentState.precedes(("", $0), ("", $1)) }
+            let keys = m.keys.sorted(by: ExperimentState.valuesPrecede)
             e.count(keys.count)
             for k in keys {
                 e.count(k.count)
@@ -149,11 +149,13 @@ extension ExperimentState {
     {
         let count = try d.count(elementSize: 4)
         var out: [Segment: T] = [:]
+        var previous: Segment? = nil
         for _ in 0..<count {
             let parts = try d.count(elementSize: 1)
             var s: Segment = []
             for _ in 0..<parts { s.append(try d.optionalString()) }
-            guard out[s] == nil else { throw d.invalid("a segment appears twice") }
+            if let p = previous, !ExperimentState.valuesPrecede(p, s) { throw d.invalid("segments are not in ascending order") }
+            previous = s
             out[s] = try body(&d)
         }
         return out

@@ -133,6 +133,16 @@ extension ExperimentState {
     /// holding `|` or `=`) in order of their values, so the order never depends on a hash.
     static func precedes(_ a: (String, Segment), _ b: (String, Segment)) -> Bool {
         if a.0 != b.0 { return Array(a.0.utf8).lexicographicallyPrecedes(Array(b.0.utf8)) }
-        return a.1.map { $0.map { "1" + $0 } ?? "0" }.lexicographicallyPrecedes(b.1.map { $0.map { "1" + $0 } ?? "0" })
+        return valuesPrecede(a.1, b.1)
+    }
+
+    /// Segments by their values, value by value: an absent value first, then byte order.
+    static func valuesPrecede(_ a: Segment, _ b: Segment) -> Bool {
+        for (x, y) in zip(a, b) where x != y {
+            guard let x else { return true }
+            guard let y else { return false }
+            return Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))
+        }
+        return a.count < b.count
     }
 }
