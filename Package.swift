@@ -60,7 +60,8 @@ let package = Package(
         .testTarget(name: "LogGeneratorTests", dependencies: ["LogGenerator"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "EvaluationTests", dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage"],
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"]),

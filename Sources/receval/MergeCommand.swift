@@ -20,6 +20,11 @@ struct MergeCommand: ParsableCommand {
             are refused with a message naming the file. Outputs and the decision artifact as for \
             `receval run`.
 
+            OPE runs in two rounds, because pass two needs the reward models and quantile plans \
+            of all the data: merge the shards' first-round states with --state-out MODEL, run \
+            every shard again with --state-in MODEL --state-out STATE2, and merge those into the \
+            report.
+
             \(ExitStatus.summary)
             """)
 
@@ -31,6 +36,11 @@ struct MergeCommand: ParsableCommand {
     var output: [String] = []
     @Option(name: .customLong("output-format"), help: "json, markdown (md) or html, for outputs whose extension names no format.")
     var outputFormat: String?
+    @Option(
+        name: .customLong("state-out"),
+        help: ArgumentHelp(
+            "OPE's first round: write the merged model here (for `receval run --state-in`) instead of a report.", valueName: "MODEL"))
+    var stateOut: String?
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
     @Flag(help: "Only errors and the decision on standard error.")
@@ -43,7 +53,8 @@ struct MergeCommand: ParsableCommand {
     var states: [String] = []
 
     func validate() throws {
-        guard !output.isEmpty else { throw ValidationError("give --output FILE (or - for standard output)") }
+        guard !output.isEmpty || stateOut != nil else { throw ValidationError("give --output FILE (or - for standard output)") }
+        guard output.isEmpty || stateOut == nil else { throw ValidationError("--state-out writes a model, not a report: drop --output") }
         guard !states.isEmpty else { throw ValidationError("give the state files to merge") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let outputFormat, ReportFormat(name: outputFormat) == nil {
@@ -58,6 +69,19 @@ struct MergeCommand: ParsableCommand {
             let request = StateMerge.Request(
                 eval: eval, configName: config, modeFlag: mode, states: loaded, threads: threads ?? defaultThreads(),
                 createdAt: createdAt ?? Terminal.utcNow(), binaryVersion: receValVersion)
+            if let stateOut {
+                let (merged, _) = try StateMerge.merge(request)
+                guard case .opeCounts = merged.body else {
+                    throw ValidationError(
+                        "--state-out writes OPE's merged first round (a model); these states finish into a report: give --output")
+                }
+                let bytes = try StateFile.write(merged, to: stateOut)
+                if !quiet {
+                    Terminal.err(
+                        "model: \(states.count) first-round states merged into \(stateOut) (\(ReadableNumber.count(bytes)) bytes)\n")
+                }
+                return
+            }
             let result = try StateMerge.run(request)
             let fallback = outputFormat.flatMap { ReportFormat(name: $0) } ?? .json
             let targets = output.map { path in (path: path, format: path == "-" ? fallback : ReportFormat(fileName: path) ?? fallback) }

@@ -96,6 +96,11 @@ struct RunCommand: ParsableCommand {
         name: .customLong("state-out"),
         help: ArgumentHelp("Write the run's partial state here instead of a report, for `receval merge`.", valueName: "FILE"))
     var stateOut: String?
+    @Option(
+        name: .customLong("state-in"),
+        help: ArgumentHelp(
+            "OPE's second round: the model (every shard's first round merged by `receval merge --state-out`).", valueName: "MODEL"))
+    var stateIn: String?
     @Flag(help: "No progress line and no ingest summary on standard error (errors and the decision still show).")
     var quiet = false
     @Option(
@@ -108,6 +113,7 @@ struct RunCommand: ParsableCommand {
             guard output.isEmpty else { throw ValidationError("--state-out writes a state, not a report: drop --output (merge writes it)") }
         } else {
             guard shard == nil else { throw ValidationError("--shard needs --state-out FILE (then `receval merge` the shards' states)") }
+            guard stateIn == nil else { throw ValidationError("--state-in needs --state-out FILE (the second round's state)") }
             guard !output.isEmpty else { throw ValidationError("give --output FILE (or - for standard output)") }
         }
         if let shard, PartitionShard(parsing: shard) == nil {
@@ -176,13 +182,16 @@ struct RunCommand: ParsableCommand {
             let observer = bar.enabled ? ProgressBar.scanObserver() : nil
             if let stateOut {
                 request.shard = shard.flatMap { PartitionShard(parsing: $0) } ?? .whole
-                let state = try EvaluationRun.state(request, observer: observer)
+                let model = try stateIn.map { (path: $0, state: try StateFile.read(path: $0)) }
+                let state = try EvaluationRun.state(request, model: model, observer: observer)
                 bar.finish()
                 if observer?.total ?? 0 > 0 { Terminal.err("\r\u{1B}[2K") }
                 let bytes = try StateFile.write(state, to: stateOut)
                 if !quiet {
+                    let round = state.body.round
+                    let which = round.of > 1 ? " round \(round.0) of \(round.of)" : ""
                     Terminal.err(
-                        "state: \(state.mode), shard \(state.shard) of \(state.partitions) partitions, written to \(stateOut) (\(ReadableNumber.count(bytes)) bytes)\n"
+                        "state: \(state.mode)\(which), shard \(state.shard) of \(state.partitions) partitions, written to \(stateOut) (\(ReadableNumber.count(bytes)) bytes)\n"
                     )
                 }
                 return

@@ -2,6 +2,7 @@ import ColumnarStorage
 import Evaluation
 import Foundation
 import Ingest
+import LogGenerator
 import Reports
 import Testing
 
@@ -110,11 +111,11 @@ import Testing
     }
 
     /// Writes the fixture's rows whose request id hashes to `slice` of `count` into a folder.
-    static func slice(_ slice: Int, of count: Int) throws -> String {
+    static func slice(_ slice: Int, of count: Int, from source: String = UnitAnalysisTests.dir) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-slice-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for table in ["exposures", "outcomes", "assignments"] {
-            let text = try String(contentsOfFile: UnitAnalysisTests.dir + "/\(table).jsonl", encoding: .utf8)
+            let text = try String(contentsOfFile: source + "/\(table).jsonl", encoding: .utf8)
             let kept = text.split(separator: "\n").filter { line in
                 guard let r = line.range(of: "\"request_id\":\"") else { return slice == 0 }
                 let id = line[r.upperBound...].prefix { $0 != "\"" }
@@ -193,5 +194,136 @@ import Testing
         #expect(
             message { _ = try report.withUnsafeBytes { try StateFile.decode($0, path: "r.json") } }.contains(
                 "r.json is not a receval state"))
+    }
+
+    // OPE: two rounds (pass one's counts merged into a model, then pass two with it).
+
+    /// Generated all-fields logs (propensities, reward estimates, contexts), written once.
+    static let generated: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-ope-logs-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var config = LogGeneratorConfig(exposures: 3000, seed: 11)
+        config.allFields = true
+        var files: [LogTable: FileHandle] = [:]
+        for t in LogTable.allCases {
+            _ = FileManager.default.createFile(atPath: dir + "/" + t.fileName, contents: nil)
+            files[t] = FileHandle(forWritingAtPath: dir + "/" + t.fileName)!
+        }
+        _ = LogGenerator(config).generate { t, bytes in files[t]!.write(Data(bytes)) }
+        for f in files.values { try? f.close() }
+        return dir
+    }()
+
+    static let opeConfigs: [String] = [
+        """
+        mode: ope
+        ope:
+          reward_event: click
+          unit: request
+          clipping: 10
+          enable_snips: true
+          enable_dr: true
+          position_discount: log2
+          analysis: {reward: click, reward_model: fitted, slice_keys: [surface, tenant_id], bootstrap: {enabled: true, iterations: 60, seed: 5}}
+        """,
+        """
+        mode: ope
+        ope:
+          reward_event: conversion
+          unit: item
+          top_k: 3
+          enable_dr: true
+          analysis: {reward: value, reward_model: logged, slice_keys: [device]}
+        """,
+        """
+        mode: ope
+        ope: {reward_event: click, unit: item, clipping: 5, enable_snips: true, analysis: {enabled: false}}
+        """,
+    ]
+
+    /// Round one of every shard, merged into a model; round two of every shard with it.
+    static func opeStates(_ yaml: String, datasets: [(path: String, shards: Int)], order: [Int]? = nil) throws -> [(
+        path: String, state: EvaluationState
+    )] {
+        var first: [(path: String, state: EvaluationState)] = []
+        for (d, (path, n)) in datasets.enumerated() {
+            for i in 0..<n {
+                first.append(try state(yaml, mode: "ope", dataset: path, shard: PartitionShard(index: i, count: n), name: "c\(d)-\(i)"))
+            }
+        }
+        let merging = StateMerge.Request(
+            eval: try EvalConfig.parse(yaml, file: "e.yaml"), configName: "e.yaml", modeFlag: nil, states: first.reversed(), threads: 2,
+            createdAt: created, binaryVersion: "test")
+        let merged = try StateMerge.merge(merging).0
+        let model = (
+            path: "model.state", state: try StateFile.encode(merged).withUnsafeBytes { try StateFile.decode($0, path: "model.state") }
+        )
+        var second: [(path: String, state: EvaluationState)] = []
+        for (d, (path, n)) in datasets.enumerated() {
+            for i in 0..<n {
+                let s = try EvaluationRun.state(
+                    try request(yaml, mode: "ope", dataset: path, shard: PartitionShard(index: i, count: n)), model: model)
+                second.append(
+                    (path: "e\(d)-\(i)", state: try StateFile.encode(s).withUnsafeBytes { try StateFile.decode($0, path: "e\(d)-\(i)") }))
+            }
+        }
+        return second
+    }
+
+    @Test(arguments: 0..<opeConfigs.count)
+    func opeShardsInTwoRoundsMergeToTheWholeRun(config: Int) throws {
+        let yaml = Self.opeConfigs[config]
+        let path = try OfflineParityTests.ingest(Self.generated, partitions: 8).path
+        let whole = try EvaluationRun.run(try Self.request(yaml, mode: "ope", dataset: path)).report.serialized()
+        for n in [1, 3] {
+            let states = try Self.opeStates(yaml, datasets: [(path, n)])
+            #expect(try Self.merge(yaml, states).serialized() == whole, "\(n) shards")
+            #expect(try Self.merge(yaml, states.reversed()).serialized() == whole, "\(n) shards, reversed")
+        }
+        #expect(whole.contains("\"ope\""))
+    }
+
+    @Test func opeSeparatelyIngestedSlicesMergeToTheWholeRun() throws {
+        let yaml = Self.opeConfigs[0]
+        let whole = try EvaluationRun.run(
+            try Self.request(yaml, mode: "ope", dataset: try OfflineParityTests.ingest(Self.generated, partitions: 4).path)
+        ).report
+        let slices = try (0..<3).map { k in
+            (
+                path: try OfflineParityTests.ingest(try Self.slice(k, of: 3, from: Self.generated), partitions: k + 2).path,
+                shards: k == 1 ? 2 : 1
+            )
+        }
+        let merged = try Self.merge(yaml, try Self.opeStates(yaml, datasets: slices))
+        guard case .object(let a) = whole, case .object(let b) = merged else { return }
+        #expect(a.count == b.count)
+        #expect(zip(a, b).filter { $0.0 != $1.0 || $0.1 != $1.1 }.map(\.0.0) == ["effective_config", "input_dataset_fingerprint"])
+    }
+
+    @Test func opeRoundsAreChecked() throws {
+        let yaml = Self.opeConfigs[0]
+        let path = try OfflineParityTests.ingest(Self.generated, partitions: 4).path
+        let first = try (0..<2).map {
+            try Self.state(yaml, mode: "ope", dataset: path, shard: PartitionShard(index: $0, count: 2), name: "c\($0)")
+        }
+        func message(_ body: () throws -> Void) -> String {
+            do {
+                try body()
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        // First rounds do not finish into a report; a shard's own first round is not a model.
+        #expect(message { _ = try Self.merge(yaml, first) }.contains("first-round states"))
+        #expect(
+            message {
+                _ = try EvaluationRun.state(
+                    try Self.request(yaml, mode: "ope", dataset: path, shard: PartitionShard(index: 0, count: 2)), model: first[0])
+            }
+            .contains("is not an OPE model"))
+        // Second rounds computed with different models do not merge.
+        let other = try Self.opeStates(
+            yaml, datasets: [(try OfflineParityTests.ingest(try Self.slice(0, of: 2, from: Self.generated)).path, 1)])
+        let second = try Self.opeStates(yaml, datasets: [(path, 2)])
+        #expect(message { _ = try Self.merge(yaml, [second[0], other[0]]) }.contains("different models"))
     }
 }

@@ -81,11 +81,7 @@ extension ExperimentState {
     /// The finished scan: segments named and sorted by key, crossover units left out of the
     /// scopes, unit keys hashed from the ids.
     public func finish(options: ExperimentScan.Options) -> ExperimentScan {
-        func key(_ s: Segment, _ names: [String]) -> String {
-            guard !names.isEmpty else { return "__all__" }
-            return zip(names, s).map { "\($0)=" + ($1 ?? "") }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-                .joined(separator: "|")
-        }
+        func key(_ s: Segment, _ names: [String]) -> String { SegmentKeys.key(s, names: names) }
         let nVariants = variants.count
         let keyed = groups.map { (key: key($0.key, options.sliceKeys), segment: $0.key, groups: $0.value) }
             .sorted { ExperimentState.precedes(($0.key, $0.segment), ($1.key, $1.segment)) }

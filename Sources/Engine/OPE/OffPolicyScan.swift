@@ -444,6 +444,60 @@ public struct OffPolicyScan: Sendable {
         var slotMeans: [Double]
         /// The target's model value per slot, d_s.
         var slotTarget: [Double]
+
+        /// The plans for the exact quantiles, recsys-eval's model and the fitted model, from what
+        /// pass one summed over `items` items (one run's, or states merged), and the plans of the
+        /// segments `segmentWeights` counted.
+        static func compute<K: Hashable>(
+            _ o: Options, slots: Int, items: Int, fitted: Bool, compatModelSums: KeyedSums.Dense, fittedSums: KeyedSums.Dense,
+            compatWeights: WeightQuantiles.Counts, globalWeights: WeightQuantiles.Counts, segmentWeights: [K: WeightQuantiles.Counts]
+        ) -> (Models, [K: WeightQuantiles.Plan]) {
+            // The ranks each quantile needs, and where they lie.
+            let compatPlan =
+                compatWeights.count > 0
+                ? WeightQuantiles.Plan(ranks: [Compat.p95Rank(samples: compatWeights.count)], counts: compatWeights) : .none
+            func scopePlan(_ c: WeightQuantiles.Counts) -> WeightQuantiles.Plan {
+                c.count > 0 ? WeightQuantiles.Plan(ranks: Scope.quantileRanks(slots: c.count), counts: c) : .none
+            }
+            let compatModel = (0..<items).map {
+                compatModelSums.value($0, 1) > 0 ? compatModelSums.value($0, 0) / compatModelSums.value($0, 1) : 0
+            }
+            // Fitted model: q̂(a, s) = (R_as + α μ_s) / (N_as + α), μ_s the slot's mean reward; the
+            // target's model value in slot s: d_s = Σ_a W_as q̂(a, s) / Σ_a W_as.
+            var fittedModel: [Double] = []
+            var slotMeans = [Double](repeating: 0, count: slots)
+            var slotTarget = [Double](repeating: 0, count: slots)
+            if fitted {
+                var n = [Double](repeating: 0, count: slots)
+                var r = [Double](repeating: 0, count: slots)
+                for a in 0..<items {
+                    for s in 0..<slots {
+                        n[s] += fittedSums.value(a, 3 * s)
+                        r[s] += fittedSums.value(a, 3 * s + 1)
+                    }
+                }
+                for s in 0..<slots { slotMeans[s] = n[s] > 0 ? r[s] / n[s] : 0 }
+                fittedModel = [Double](repeating: 0, count: items * slots)
+                var wq = [Double](repeating: 0, count: slots)
+                var w = [Double](repeating: 0, count: slots)
+                for a in 0..<items {
+                    for s in 0..<slots {
+                        let denominator = fittedSums.value(a, 3 * s) + o.smoothing
+                        let q =
+                            denominator > 0 ? (fittedSums.value(a, 3 * s + 1) + o.smoothing * slotMeans[s]) / denominator : slotMeans[s]
+                        fittedModel[a * slots + s] = q
+                        wq[s] += fittedSums.value(a, 3 * s + 2) * q
+                        w[s] += fittedSums.value(a, 3 * s + 2)
+                    }
+                }
+                for s in 0..<slots { slotTarget[s] = w[s] > 0 ? wq[s] / w[s] : slotMeans[s] }
+            }
+
+            let models = Models(
+                compatPlan: compatPlan, globalPlan: scopePlan(globalWeights), segmentPlans: [:],
+                compatModel: compatModel, qModel: fittedModel, slotMeans: slotMeans, slotTarget: slotTarget)
+            return (models, segmentWeights.mapValues(scopePlan))
+        }
     }
 
     /// Pass one: recsys-eval's model (mean reward value per item over all outcomes with the
@@ -480,51 +534,11 @@ public struct OffPolicyScan: Sendable {
 
             /// The plans for the exact quantiles, recsys-eval's model and the fitted model.
             func models(_ c: Context, fitted fittedSums: KeyedSums.Dense) -> Models {
-                let (o, items, slots) = (c.o, c.items, c.slots)
-                // The ranks each quantile needs, and where they lie.
-                let compatPlan =
-                    compatWeights.count > 0
-                    ? WeightQuantiles.Plan(ranks: [Compat.p95Rank(samples: compatWeights.count)], counts: compatWeights) : .none
-                func scopePlan(_ c: WeightQuantiles.Counts) -> WeightQuantiles.Plan {
-                    c.count > 0 ? WeightQuantiles.Plan(ranks: Scope.quantileRanks(slots: c.count), counts: c) : .none
-                }
-                let compatModel = (0..<items).map {
-                    compatModelSums.value($0, 1) > 0 ? compatModelSums.value($0, 0) / compatModelSums.value($0, 1) : 0
-                }
-                // Fitted model: q̂(a, s) = (R_as + α μ_s) / (N_as + α), μ_s the slot's mean reward; the
-                // target's model value in slot s: d_s = Σ_a W_as q̂(a, s) / Σ_a W_as.
-                var fittedModel: [Double] = []
-                var slotMeans = [Double](repeating: 0, count: slots)
-                var slotTarget = [Double](repeating: 0, count: slots)
-                if c.fitted {
-                    var n = [Double](repeating: 0, count: slots)
-                    var r = [Double](repeating: 0, count: slots)
-                    for a in 0..<items {
-                        for s in 0..<slots {
-                            n[s] += fittedSums.value(a, 3 * s)
-                            r[s] += fittedSums.value(a, 3 * s + 1)
-                        }
-                    }
-                    for s in 0..<slots { slotMeans[s] = n[s] > 0 ? r[s] / n[s] : 0 }
-                    fittedModel = [Double](repeating: 0, count: items * slots)
-                    var wq = [Double](repeating: 0, count: slots)
-                    var w = [Double](repeating: 0, count: slots)
-                    for a in 0..<items {
-                        for s in 0..<slots {
-                            let denominator = fittedSums.value(a, 3 * s) + o.smoothing
-                            let q =
-                                denominator > 0 ? (fittedSums.value(a, 3 * s + 1) + o.smoothing * slotMeans[s]) / denominator : slotMeans[s]
-                            fittedModel[a * slots + s] = q
-                            wq[s] += fittedSums.value(a, 3 * s + 2) * q
-                            w[s] += fittedSums.value(a, 3 * s + 2)
-                        }
-                    }
-                    for s in 0..<slots { slotTarget[s] = w[s] > 0 ? wq[s] / w[s] : slotMeans[s] }
-                }
-
-                return Models(
-                    compatPlan: compatPlan, globalPlan: scopePlan(globalWeights), segmentPlans: segmentWeights.mapValues(scopePlan),
-                    compatModel: compatModel, qModel: fittedModel, slotMeans: slotMeans, slotTarget: slotTarget)
+                var (m, plans) = Models.compute(
+                    c.o, slots: c.slots, items: c.items, fitted: c.fitted, compatModelSums: compatModelSums, fittedSums: fittedSums,
+                    compatWeights: compatWeights, globalWeights: globalWeights, segmentWeights: segmentWeights)
+                m.segmentPlans = plans
+                return m
             }
         }
 

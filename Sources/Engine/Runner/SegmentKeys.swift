@@ -47,9 +47,30 @@ public enum SegmentKeys {
 
     /// The text key of a packed id; `__all__` without keys.
     static func key(_ id: Int64, names: [String], values dictionary: DictionaryIndex) -> String {
+        key(values(id, count: names.count, values: dictionary), names: names)
+    }
+
+    /// The text key of a segment's values (nil: the row lacks the key); `__all__` without keys.
+    static func key(_ values: [String?], names: [String]) -> String {
         guard !names.isEmpty else { return "__all__" }
-        let parts = zip(names, values(id, count: names.count, values: dictionary)).map { "\($0)=" + ($1 ?? "") }
+        let parts = zip(names, values).map { "\($0)=" + ($1 ?? "") }
         return parts.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.joined(separator: "|")
+    }
+
+    /// The packed id of a segment's values in a dataset whose context values are `dictionary`;
+    /// nil when a value is not in it (no row of that dataset is in the segment).
+    static func id(_ values: [String?], values dictionary: DictionaryIndex) -> Int64? {
+        let nValues = Int64(dictionary.count) + 1
+        var g: Int64 = 0
+        for v in values {
+            var found: Int64 = 0
+            if let v {
+                guard let code = dictionary.code(of: v) else { return nil }
+                found = Int64(code) + 1
+            }
+            g = g * nValues + found
+        }
+        return g
     }
 
     /// Groups keyed by packed id, as (text key, group) pairs sorted byte-wise by key.

@@ -69,8 +69,8 @@ public struct KeyedSums: Sendable {
     /// A table over every key (`keyCount × width`, key-major) that partials are added into.
     public struct Dense: Sendable {
         public let width: Int
-        private var cells: [Int128]
-        private var overflowed: [Bool]
+        fileprivate var cells: [Int128]
+        fileprivate var overflowed: [Bool]
 
         public init(keyCount: Int, width: Int) {
             precondition(keyCount >= 0 && width > 0, "a key space and at least one value per key")
@@ -140,6 +140,68 @@ public struct KeyedSums: Sendable {
                 for c in 0..<width { rows.append(value(k, c)) }
             }
             return (keys, rows)
+        }
+    }
+}
+
+// State encoding (format-spec/state.md §4.3): a table's rows that hold anything, by key, with
+// the cells as they are (fixed point), so tables merged in another process are the same to the bit.
+extension KeyedSums.Dense {
+    func encode(to e: inout StateEncoder) {
+        e.int(width)
+        e.count(overflowed.count)
+        for o in overflowed { e.bool(o) }
+        var keys: [Int32] = []
+        var cells: [UInt64] = []
+        for k in 0..<keyCount {
+            let row = self.cells[(k * width)..<((k + 1) * width)]
+            guard row.contains(where: { $0 != 0 }) else { continue }
+            keys.append(Int32(k))
+            for c in row {
+                cells.append(UInt64(truncatingIfNeeded: c))
+                cells.append(UInt64(truncatingIfNeeded: c >> 64))
+            }
+        }
+        e.int32s(keys)
+        e.uint64s(cells)
+    }
+
+    /// A table over `keyCount` keys from a state.
+    init(from d: inout StateDecoder, keyCount: Int) throws(StateError) {
+        let width = try d.int()
+        guard width > 0, width <= 4096 else { throw d.invalid("a table's width \(width) is out of range") }
+        try d.count(width, of: "a table's overflow flags")
+        var overflowed: [Bool] = []
+        for _ in 0..<width { overflowed.append(try d.bool()) }
+        let keys = try d.int32s()
+        let cells = try d.uint64s()
+        guard cells.count == keys.count * width * 2, keys.allSatisfy({ $0 >= 0 && Int($0) < keyCount }),
+            zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 })
+        else { throw d.invalid("a table's keys are not ascending codes in range, or its cells do not match them") }
+        self.init(keyCount: keyCount, width: width)
+        self.overflowed = overflowed
+        for (r, k) in keys.enumerated() {
+            for c in 0..<width {
+                let lo = cells[(r * width + c) * 2]
+                let hi = cells[(r * width + c) * 2 + 1]
+                self.cells[Int(k) * width + c] = Int128(Int64(bitPattern: hi)) << 64 | Int128(lo)
+            }
+        }
+    }
+
+    /// `other`'s rows added into this table's, key k of `other` into key `map[k]`.
+    mutating func add(_ other: KeyedSums.Dense, keyMap map: [Int32]) {
+        precondition(other.width == width && map.count == other.keyCount, "tables of one width, a code for every key")
+        for c in 0..<width where other.overflowed[c] { overflowed[c] = true }
+        for k in 0..<other.keyCount {
+            let base = Int(map[k]) * width
+            for c in 0..<width {
+                let v = other.cells[k * width + c]
+                guard v != 0 else { continue }
+                let (s, o) = cells[base + c].addingReportingOverflow(v)
+                cells[base + c] = s
+                if o { overflowed[c] = true }
+            }
         }
     }
 }

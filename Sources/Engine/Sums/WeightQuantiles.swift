@@ -25,14 +25,14 @@ public enum WeightQuantiles {
     public struct Counts: Sendable, Equatable {
         /// Where the 512 counters of exponent e start in `counters` (-1 until a value lands there).
         private var start = [Int32](repeating: -1, count: 2048)
-        private var counters: [Int] = []
-        public private(set) var count = 0
+        fileprivate var counters: [Int] = []
+        public fileprivate(set) var count = 0
 
         public init() {}
 
         /// The first counter of binade `e`, made on first use.
         @inline(__always)
-        private mutating func binade(_ e: Int) -> Int {
+        fileprivate mutating func binade(_ e: Int) -> Int {
             let s = start[e]
             if s >= 0 { return Int(s) }
             start[e] = Int32(counters.count)
@@ -108,6 +108,15 @@ public enum WeightQuantiles {
             buckets = distinct
         }
 
+        /// A plan from its parts (a state file's).
+        fileprivate init(ranks: [Int], targets: [Target]) {
+            self.ranks = ranks
+            self.targets = targets
+            var distinct: [UInt32] = []
+            for t in targets where !distinct.contains(t.bucket) { distinct.append(t.bucket) }
+            buckets = distinct
+        }
+
         /// No rank wanted: collects nothing.
         public static let none = Plan()
 
@@ -125,7 +134,7 @@ public enum WeightQuantiles {
 
     /// Pass two: the values inside a plan's buckets.
     public struct Collected: Sendable, Equatable {
-        private var values: [UInt32: ValueCounts] = [:]
+        fileprivate var values: [UInt32: ValueCounts] = [:]
         /// A run of equal values not yet counted into `values` (clipped weights repeat the
         /// clipping threshold, often inside a planned bucket): counted with one lookup per run.
         private var run = 0.0
@@ -153,7 +162,7 @@ public enum WeightQuantiles {
         }
 
         /// Every value counted into `values`.
-        private var settled: [UInt32: ValueCounts] {
+        fileprivate var settled: [UInt32: ValueCounts] {
             var c = self
             c.endRun()
             return c.values
@@ -178,6 +187,70 @@ public enum WeightQuantiles {
                 out.append(sorted.value(atRank: t.rank))
             }
             return out
+        }
+    }
+}
+
+// State encoding (format-spec/state.md §4.3): what pass one counted and pass two kept, so
+// shards' passes merge in another process.
+extension WeightQuantiles.Counts {
+    /// Occupied buckets, ascending, with their counts.
+    func encode(to e: inout StateEncoder) {
+        let b = buckets
+        e.int32s(b.map { Int32(bitPattern: $0.bucket) })
+        e.ints(b.map(\.count))
+    }
+
+    init(from d: inout StateDecoder) throws(StateError) {
+        let buckets = try d.int32s()
+        let counts = try d.ints()
+        guard buckets.count == counts.count, counts.allSatisfy({ $0 > 0 }),
+            zip(buckets, buckets.dropFirst()).allSatisfy({ UInt32(bitPattern: $0) < UInt32(bitPattern: $1) }),
+            buckets.allSatisfy({ UInt32(bitPattern: $0) >> 9 < 2048 })
+        else { throw d.invalid("weight buckets are not ascending with positive counts") }
+        self.init()
+        for (b, n) in zip(buckets, counts) {
+            let bucket = UInt32(bitPattern: b)
+            let i = binade(Int(bucket >> 9)) + Int(bucket & 511)
+            counters[i] += n
+            count += n
+        }
+    }
+}
+
+extension WeightQuantiles.Plan {
+    func encode(to e: inout StateEncoder) {
+        e.ints(ranks)
+        e.int32s(targets.map { Int32(bitPattern: $0.bucket) })
+        e.ints(targets.map(\.rank))
+    }
+
+    init(from d: inout StateDecoder) throws(StateError) {
+        let ranks = try d.ints()
+        let buckets = try d.int32s()
+        let inBucket = try d.ints()
+        guard buckets.count == inBucket.count, buckets.count <= ranks.count, ranks.allSatisfy({ $0 >= 0 }), inBucket.allSatisfy({ $0 >= 0 })
+        else { throw d.invalid("a quantile plan's parts do not match") }
+        self.init(ranks: ranks, targets: zip(buckets, inBucket).map { Target(bucket: UInt32(bitPattern: $0), rank: $1) })
+    }
+}
+
+extension WeightQuantiles.Collected {
+    func encode(to e: inout StateEncoder) {
+        let s = settled
+        let keys = s.keys.sorted()
+        e.int32s(keys.map { Int32(bitPattern: $0) })
+        for k in keys { e.valueCounts(s[k]!) }
+    }
+
+    init(from d: inout StateDecoder) throws(StateError) {
+        self.init()
+        let keys = try d.int32s()
+        for k in keys {
+            let b = UInt32(bitPattern: k)
+            let v = try d.valueCounts()
+            guard v.count > 0, values[b] == nil else { throw d.invalid("collected weights repeat a bucket") }
+            values[b] = v
         }
     }
 }

@@ -9,6 +9,12 @@ import Statistics
 /// with normal (delta-method) and unit-level bootstrap intervals and weight diagnostics per segment.
 public enum OPEEvaluation {
     public static func run(reader: DatasetReader, config c: OPEConfig, metadata: ReportMetadata, threads: Int) throws -> JSONValue {
+        let scan = try OffPolicyScan.run(reader: reader, options: options(c), threads: threads)
+        return try finish(scan, config: c, metadata: metadata, threads: threads)
+    }
+
+    /// The scans' options from the config.
+    public static func options(_ c: OPEConfig) -> OffPolicyScan.Options {
         var o = OffPolicyScan.Options()
         o.compatEvent = c.rewardEvent
         o.compatItemUnit = c.unit == "item"
@@ -30,7 +36,12 @@ public enum OPEEvaluation {
         o.sliceKeys = c.analysis.sliceKeys
         o.unitSums = c.analysis.bootstrap && c.analysis.enabled
         o.analysis = c.analysis.enabled
-        var scan = try OffPolicyScan.run(reader: reader, options: o, threads: threads)
+        return o
+    }
+
+    /// The report from a finished scan: one run's, or shards' states merged.
+    public static func finish(_ scan: OffPolicyScan, config c: OPEConfig, metadata: ReportMetadata, threads: Int) throws -> JSONValue {
+        var scan = scan
         guard scan.compat.samples > 0 else {
             throw ConfigError(
                 file: "dataset",

@@ -7,9 +7,24 @@ extension EvaluationRun {
     /// `receval merge` to finish with the states of the other shards (or of other datasets).
     /// States are computed from ingested datasets (`type: receval`): a shard of JSONL logs would
     /// need every line read to find its requests.
-    public static func state(_ request: Request, observer: ScanObserver? = nil) throws -> EvaluationState {
+    ///
+    /// OPE runs in two rounds: without `model`, a shard's state is pass one's counts; with
+    /// `model` (every shard's first round merged, read from `modelPath`), pass two's sums.
+    public static func state(
+        _ request: Request, model: (path: String, state: EvaluationState)? = nil, observer: ScanObserver? = nil
+    ) throws -> EvaluationState {
         let eval = try checkedConfig(mode: request.modeFlag, eval: request.eval, file: request.configName)
-        guard ["experiment", "aa-check"].contains(eval.mode) else { throw StateRunError.modeWithoutState(mode: eval.mode) }
+        guard ["experiment", "aa-check", "ope"].contains(eval.mode) else { throw StateRunError.modeWithoutState(mode: eval.mode) }
+        if let model {
+            guard eval.mode == "ope" else { throw StateRunError.modelUnused(mode: eval.mode) }
+            guard model.state.mode == "ope", case .opeCounts = model.state.body, model.state.isWhole else {
+                throw MergeError.notAModel(path: model.path)
+            }
+            guard model.state.configDigest == eval.digest else {
+                throw MergeError.config(
+                    path: model.path, state: model.state.configDigest, config: eval.digest, file: request.configName)
+            }
+        }
         let dataset = request.dataset
         let sources = [dataset.exposures, dataset.outcomes, dataset.assignments].compactMap { $0 }
         guard let source = sources.first, sources.allSatisfy({ $0.type == "receval" }) else {
@@ -20,15 +35,27 @@ extension EvaluationRun {
             shard: request.shard)
         let reader = loader.reader
         if loader.rows(of: "exposures") == 0 { throw RunError.noExposures(source: source.path) }
-        let body = EvaluationState.Body.experiment(
-            try ExperimentEvaluation.state(reader: reader, config: eval.experiment, mode: eval.mode, threads: request.threads))
-        return EvaluationState(
+        let body: EvaluationState.Body
+        if eval.mode == "ope" {
+            let options = OPEEvaluation.options(eval.ope)
+            if case .opeCounts(let counts)? = model?.state.body {
+                body = .ope(try OffPolicyScan.estimates(reader: reader, options: options, model: counts, threads: request.threads))
+            } else {
+                body = .opeCounts(try OffPolicyScan.counts(reader: reader, options: options, threads: request.threads))
+            }
+        } else {
+            body = .experiment(
+                try ExperimentEvaluation.state(reader: reader, config: eval.experiment, mode: eval.mode, threads: request.threads))
+        }
+        var state = EvaluationState(
             mode: eval.mode, configDigest: eval.digest, datasetID: try DatasetFingerprint.contentHash(source).1,
             partitions: reader.partitionCount, shard: request.shard,
             fingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: dataset),
             effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: dataset, eval: eval),
             recevalVersion: request.binaryVersion, contextKeys: try contextKeys(reader),
             experimentIDs: try ExperimentEvaluation.experimentIDs(reader), body: body)
+        if let model { state.modelDigest = model.state.bodyDigest }
+        return state
     }
 }
 
@@ -36,12 +63,14 @@ extension EvaluationRun {
 public enum StateRunError: Error, CustomStringConvertible {
     case modeWithoutState(mode: String)
     case notADataset(types: [String])
+    case modelUnused(mode: String)
 
     public var description: String {
         switch self {
         case .modeWithoutState(let m):
             return
-                "--state-out is available for experiment and aa-check so far; \(m) runs give a report (run without --shard and --state-out)"
+                "--state-out is available for experiment, aa-check and ope so far; \(m) runs give a report (run without --shard and --state-out)"
+        case .modelUnused(let m): return "--state-in takes an OPE model; \(m) runs in one round"
         case .notADataset(let t):
             return
                 "--state-out and --shard read an ingested dataset (sources of type receval), not \(Set(t).sorted().joined(separator: ", ")) sources: run `receval ingest` first"

@@ -11,6 +11,19 @@ public struct EvaluationState {
     /// The mode's state.
     public enum Body {
         case experiment(ExperimentState)
+        /// OPE's first round (pass one's counts), a shard's or merged into a model.
+        case opeCounts(OPECountsState)
+        /// OPE's second round (pass two's sums, with a merged model).
+        case ope(OPEEstimatesState)
+
+        /// Which round of its mode the state is, and how many the mode has.
+        public var round: (Int, of: Int) {
+            switch self {
+            case .experiment: return (1, 1)
+            case .opeCounts: return (1, 2)
+            case .ope: return (2, 2)
+            }
+        }
     }
 
     public var mode: String
@@ -30,6 +43,8 @@ public struct EvaluationState {
     /// Experiment ids its assignments hold.
     public var experimentIDs: [String]
     public var body: Body
+    /// Second rounds: SHA-256 of the body of the model state (merged first rounds) they used.
+    public var modelDigest = ""
 
     public init(
         mode: String, configDigest: String, datasetID: String, partitions: Int, shard: PartitionShard, fingerprint: String,
@@ -59,9 +74,17 @@ public struct EvaluationState {
                 ])
             ),
             ("shard", .object([("index", .number(Double(shard.index))), ("count", .number(Double(shard.count)))])),
-            ("receval_version", .string(recevalVersion)), ("effective_config", effectiveConfig),
+            ("round", .number(Double(body.round.0))), ("rounds", .number(Double(body.round.of))),
+            ("model_sha256", .string(modelDigest)), ("receval_version", .string(recevalVersion)),
+            ("effective_config", effectiveConfig),
         ])
     }
+
+    /// Whether the state covers every partition of its data: one shard of one, or merged.
+    public var isWhole: Bool { shard.count == 1 }
+
+    /// SHA-256 of the body's bytes (a model's identity, for the second rounds that use it).
+    public var bodyDigest: String { SHA256.hex(encodeBody()) }
 
     /// The body's bytes: the common part, then the mode's state.
     func encodeBody() -> [UInt8] {
@@ -70,7 +93,13 @@ public struct EvaluationState {
         e.strings(experimentIDs)
         switch body {
         case .experiment(let s):
-            e.u8(1)
+            e.u8(StateFile.bodyExperiment)
+            s.encode(to: &e)
+        case .opeCounts(let s):
+            e.u8(StateFile.bodyOPECounts)
+            s.encode(to: &e)
+        case .ope(let s):
+            e.u8(StateFile.bodyOPE)
             s.encode(to: &e)
         }
         return e.bytes

@@ -13,6 +13,8 @@ public enum StateFile {
     static let major: UInt16 = 1
     static let minor: UInt16 = 0
     static let bodyExperiment: UInt8 = 1
+    static let bodyOPECounts: UInt8 = 2
+    static let bodyOPE: UInt8 = 3
 
     /// The file's bytes.
     public static func encode(_ state: EvaluationState) -> [UInt8] {
@@ -123,17 +125,23 @@ public enum StateFile {
         switch kind {
         case bodyExperiment where mode == "experiment" || mode == "aa-check":
             body = .experiment(try ExperimentState(from: &d))
+        case bodyOPECounts where mode == "ope":
+            body = .opeCounts(try OPECountsState(from: &d))
+        case bodyOPE where mode == "ope":
+            body = .ope(try OPEEstimatesState(from: &d))
         default:
             throw StateFileError.damaged(path: path, reason: "its body (kind \(kind)) is not a \(mode) state")
         }
         try d.finish()
-        return EvaluationState(
+        var state = EvaluationState(
             mode: mode, configDigest: try string(h["config_sha256"], "config_sha256"),
             datasetID: try string(h["dataset"]?["id"], "dataset.id"),
             partitions: try int(h["dataset"]?["partitions"], "dataset.partitions"),
             shard: PartitionShard(index: index, count: count), fingerprint: try string(h["dataset"]?["fingerprint"], "dataset.fingerprint"),
             effectiveConfig: h["effective_config"] ?? .null, recevalVersion: try string(h["receval_version"], "receval_version"),
             contextKeys: contextKeys, experimentIDs: experimentIDs, body: body)
+        if case .string(let m)? = h["model_sha256"] { state.modelDigest = m }
+        return state
     }
 }
 

@@ -32,60 +32,86 @@ public enum StateMerge {
         }
     }
 
+    /// The states merged and finished into the report.
     public static func run(_ request: Request) throws -> EvaluationRun.Result {
+        let (merged, eval) = try merge(request)
+        let metadata = ReportMetadata(
+            runID: ReportMetadata.runID(prefix: merged.mode, createdAt: request.createdAt), createdAt: request.createdAt,
+            binaryVersion: request.binaryVersion, gitCommit: "", effectiveConfig: merged.effectiveConfig,
+            datasetFingerprint: merged.fingerprint)
+        var report: JSONValue
+        var decision: JSONValue? = nil
+        var status = ExitStatus.success
+        var messages: [String] = []
+        switch merged.body {
+        case .experiment(let x):
+            let outcome = try ExperimentEvaluation.finish(
+                x, experimentIDs: merged.experimentIDs, config: eval.experiment, mode: merged.mode, metadata: metadata,
+                threads: request.threads)
+            report = outcome.report
+            decision = outcome.decision
+            status = ExitStatus(rawValue: outcome.exitCode) ?? .error
+            messages += EvaluationRun.decisionMessages(report, mode: merged.mode)
+        case .opeCounts:
+            throw MergeError.firstRound
+        case .ope(let x):
+            report = try OPEEvaluation.finish(
+                x.finish(sliceKeys: eval.ope.analysis.sliceKeys), config: eval.ope, metadata: metadata, threads: request.threads)
+        }
+        let unknown = EvaluationRun.unknownContextKeys(eval, present: merged.contextKeys)
+        if !unknown.isEmpty { report = EvaluationRun.withWarnings(report, unknown) }
+        return EvaluationRun.Result(
+            report: report, decision: decision, status: status, messages: messages + EvaluationRun.warnings(report), ingest: nil)
+    }
+
+    /// The states checked and merged into one, in a fixed order: by dataset id, then shard.
+    /// Its header: the one dataset's, or over several datasets a fingerprint of their
+    /// fingerprints and the id `merged`; shard 0/1 (it covers everything it was given).
+    public static func merge(_ request: Request) throws -> (EvaluationState, EvalConfig) {
         guard let first = request.states.first else { throw MergeError.noStates }
         let mode = first.state.mode
-        if let other = request.states.first(where: { $0.state.mode != mode }) {
-            throw MergeError.modes(first: (first.path, mode), other: (other.path, other.state.mode))
+        let round = first.state.body.round
+        for other in request.states where other.state.mode != mode || other.state.body.round != round {
+            throw MergeError.modes(
+                first: (first.path, "\(mode) round \(round.0)"),
+                other: (other.path, "\(other.state.mode) round \(other.state.body.round.0)"))
         }
         let eval = try EvaluationRun.checkedConfig(mode: request.modeFlag ?? mode, eval: request.eval, file: request.configName)
         guard eval.mode == mode else { throw MergeError.modes(first: (request.configName, eval.mode), other: (first.path, mode)) }
         for (path, s) in request.states where s.configDigest != eval.digest {
             throw MergeError.config(path: path, state: s.configDigest, config: eval.digest, file: request.configName)
         }
+        for (path, s) in request.states where s.modelDigest != first.state.modelDigest {
+            throw MergeError.models(first: first.path, other: path)
+        }
         let ordered = try checkedShards(request.states)
         let states = ordered.map(\.state)
-
-        // Metadata: one dataset's, or over several datasets a fingerprint of their fingerprints.
         let datasets = Set(states.map(\.datasetID))
-        let fingerprint =
-            datasets.count == 1
-            ? states[0].fingerprint
-            : SHA256.hex(Array(Set(states.map(\.fingerprint)).sorted().joined(separator: "|").utf8))
-        let metadata = ReportMetadata(
-            runID: ReportMetadata.runID(prefix: mode, createdAt: request.createdAt), createdAt: request.createdAt,
-            binaryVersion: request.binaryVersion, gitCommit: "", effectiveConfig: states[0].effectiveConfig,
-            datasetFingerprint: fingerprint)
-        let contextKeys = Set(states.flatMap(\.contextKeys)).sorted()
-        let experimentIDs = Array(Set(states.flatMap(\.experimentIDs))).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-
-        var report: JSONValue
-        var decision: JSONValue? = nil
-        var status = ExitStatus.success
-        var messages: [String] = []
-        switch states[0].body {
-        case .experiment:
-            var merged: ExperimentState? = nil
-            for (path, s) in ordered {
-                guard case .experiment(let x) = s.body else { throw MergeError.modes(first: (first.path, mode), other: (path, s.mode)) }
-                if datasets.count > 1 && x.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
-                do {
-                    merged = try merged.map { try ExperimentState.merged($0, x) } ?? x
-                } catch {
-                    throw MergeError.incompatible(path: path, reason: "\(error)")
-                }
-            }
-            let outcome = try ExperimentEvaluation.finish(
-                merged!, experimentIDs: experimentIDs, config: eval.experiment, mode: mode, metadata: metadata, threads: request.threads)
-            report = outcome.report
-            decision = outcome.decision
-            status = ExitStatus(rawValue: outcome.exitCode) ?? .error
-            messages += EvaluationRun.decisionMessages(report, mode: mode)
+        var out = states[0]
+        if datasets.count > 1 {
+            out.datasetID = "merged"
+            out.partitions = 0
+            out.fingerprint = SHA256.hex(Array(Set(states.map(\.fingerprint)).sorted().joined(separator: "|").utf8))
         }
-        let unknown = EvaluationRun.unknownContextKeys(eval, present: contextKeys)
-        if !unknown.isEmpty { report = EvaluationRun.withWarnings(report, unknown) }
-        return EvaluationRun.Result(
-            report: report, decision: decision, status: status, messages: messages + EvaluationRun.warnings(report), ingest: nil)
+        out.shard = .whole
+        out.contextKeys = Set(states.flatMap(\.contextKeys)).sorted()
+        out.experimentIDs = Array(Set(states.flatMap(\.experimentIDs))).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        for (path, s) in ordered.dropFirst() {
+            do {
+                switch (out.body, s.body) {
+                case (.experiment(let a), .experiment(let b)):
+                    if datasets.count > 1 && a.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
+                    out.body = .experiment(try ExperimentState.merged(a, b))
+                case (.opeCounts(let a), .opeCounts(let b)): out.body = .opeCounts(try OPECountsState.merged(a, b))
+                case (.ope(let a), .ope(let b)): out.body = .ope(try OPEEstimatesState.merged(a, b))
+                default: throw MergeError.modes(first: (first.path, mode), other: (path, s.mode))
+                }
+            } catch let e as ExperimentState.Mismatch {
+                throw MergeError.incompatible(path: path, reason: e.description)
+            }
+        }
+        if case .experiment(let a) = out.body, datasets.count > 1 && a.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
+        return (out, eval)
     }
 
     /// The states in merge order, after checking that each dataset's states are every shard of
@@ -121,6 +147,9 @@ public enum MergeError: Error, CustomStringConvertible {
     case missing(dataset: String, count: Int, missing: [Int], given: [String])
     case requestUnitsAcrossDatasets
     case incompatible(path: String, reason: String)
+    case firstRound
+    case models(first: String, other: String)
+    case notAModel(path: String)
 
     public var description: String {
         switch self {
@@ -142,6 +171,14 @@ public enum MergeError: Error, CustomStringConvertible {
             return
                 "states with request units (analysis.unit: request) merge only from shards of one dataset: their units are numbered in partition order"
         case .incompatible(let p, let r): return "\(p) cannot be merged: \(r)"
+        case .firstRound:
+            return
+                "these are OPE first-round states (pass one's counts): merge them into a model with `receval merge --config E.yaml --state-out MODEL STATE...`, run every shard again with `--state-in MODEL --state-out STATE2`, then merge those"
+        case .models(let a, let b):
+            return
+                "\(a) and \(b) were computed with different models (--state-in): every shard's second round must use the one merged model"
+        case .notAModel(let p):
+            return "\(p) is not an OPE model: --state-in takes the first-round states of every shard merged by `receval merge --state-out`"
         }
     }
 }
