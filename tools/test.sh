@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is needed, checks formatting (.swift-format; fix with `swift format format -i -r
-# Sources Tests`), builds with the module-boundary check on, and runs every test.
+# Sources Tests`), builds with the module-boundary check on, runs every test, then checks the
+# Spark and Ray recipes (local mode) against one box.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
 swift format lint --strict -r Sources Tests Package.swift
 swift build --build-tests --explicit-target-dependency-import-check error
 swift test --skip-build --parallel
+bash tools/distributed/deps.sh
+RECEVAL=.build/debug/receval python3 tools/distributed/check.py
