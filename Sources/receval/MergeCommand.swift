@@ -30,7 +30,7 @@ struct MergeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The eval config the shards ran with.", valueName: "FILE"))
     var config: String
-    @Option(help: "experiment or aa-check (default: the states' mode).")
+    @Option(help: "offline, experiment, aa-check or ope (default: the states' mode).")
     var mode: String?
     @Option(help: ArgumentHelp("Report file to write; repeat for several formats; - for standard output.", valueName: "FILE"))
     var output: [String] = []
@@ -41,6 +41,8 @@ struct MergeCommand: ParsableCommand {
         help: ArgumentHelp(
             "OPE's first round: write the merged model here (for `receval run --state-in`) instead of a report.", valueName: "MODEL"))
     var stateOut: String?
+    @Option(help: ArgumentHelp("Offline: a baseline report (JSON) for deltas and gates.", valueName: "FILE"))
+    var baseline: String?
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
     @Flag(help: "Only errors and the decision on standard error.")
@@ -66,9 +68,10 @@ struct MergeCommand: ParsableCommand {
         do {
             let eval = try EvalConfig.parse(try TextFile.read(config), file: config)
             let loaded = try states.map { (path: $0, state: try StateFile.read(path: $0)) }
-            let request = StateMerge.Request(
+            var request = StateMerge.Request(
                 eval: eval, configName: config, modeFlag: mode, states: loaded, threads: threads ?? defaultThreads(),
                 createdAt: createdAt ?? Terminal.utcNow(), binaryVersion: receValVersion)
+            if let baseline { request.baseline = try JSONValue.parse(try TextFile.read(baseline)) }
             if let stateOut {
                 let (merged, _) = try StateMerge.merge(request)
                 guard case .opeCounts = merged.body else {

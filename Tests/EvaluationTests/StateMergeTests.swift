@@ -326,4 +326,62 @@ import Testing
         let second = try Self.opeStates(yaml, datasets: [(path, 2)])
         #expect(message { _ = try Self.merge(yaml, [second[0], other[0]]) }.contains("different models"))
     }
+
+    // Offline: ranking sums per k and segment, the case bootstrap, distribution counts per item.
+
+    static let offlineConfigs: [String] = [
+        """
+        mode: offline
+        offline:
+          metrics:
+            - {name: ndcg, k: 10}
+            - {name: precision, k: 5}
+            - {name: map, k: 10}
+            - {name: coverage, k: 10}
+            - {name: novelty, k: 10}
+            - {name: diversity, k: 5}
+          slice_keys: [surface, device]
+          bootstrap: {enabled: true, iterations: 40, seed: 4}
+        """,
+        """
+        mode: offline
+        offline:
+          metrics: [{name: recall, k: 20}, {name: hitrate, k: 3}, {name: coverage, k: 3}]
+          time_split:
+            train: {start: "2026-01-01T00:00:00Z", end: "2026-01-27T00:00:00Z"}
+            test: {start: "2026-01-27T00:00:00Z", end: "2026-01-27T12:00:00Z"}
+        """,
+    ]
+
+    @Test(arguments: 0..<offlineConfigs.count)
+    func offlineShardsMergeToTheWholeRun(config: Int) throws {
+        let yaml = Self.offlineConfigs[config]
+        let path = try OfflineParityTests.ingest(Self.generated, partitions: 8).path
+        let whole = try EvaluationRun.run(try Self.request(yaml, mode: "offline", dataset: path)).report.serialized()
+        for n in [1, 3, 8] {
+            let states = try (0..<n).map {
+                try Self.state(yaml, mode: "offline", dataset: path, shard: PartitionShard(index: $0, count: n), name: "o\($0).state")
+            }
+            #expect(try Self.merge(yaml, states).serialized() == whole, "\(n) shards")
+            #expect(try Self.merge(yaml, states.reversed()).serialized() == whole, "\(n) shards, reversed")
+        }
+        #expect(whole.contains("\"offline\""))
+    }
+
+    @Test func offlineSeparatelyIngestedSlicesMergeToTheWholeRun() throws {
+        let yaml = Self.offlineConfigs[0]
+        let whole = try EvaluationRun.run(
+            try Self.request(yaml, mode: "offline", dataset: try OfflineParityTests.ingest(Self.generated, partitions: 4).path)
+        ).report
+        let states = try (0..<3).map { k in
+            try Self.state(
+                yaml, mode: "offline", dataset: try OfflineParityTests.ingest(try Self.slice(k, of: 3, from: Self.generated)).path,
+                shard: .whole, name: "slice\(k)")
+        }
+        let merged = try Self.merge(yaml, [states[1], states[2], states[0]])
+        guard case .object(let a) = whole, case .object(let b) = merged else { return }
+        #expect(a.count == b.count)
+        #expect(zip(a, b).filter { $0.0 != $1.0 || $0.1 != $1.1 }.map(\.0.0) == ["effective_config", "input_dataset_fingerprint"])
+        #expect(whole["offline"]?["metrics"]?.arrayItems.first?["ci"] != nil)
+    }
 }

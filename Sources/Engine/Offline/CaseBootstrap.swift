@@ -137,3 +137,45 @@ public final class CaseBootstrap: @unchecked Sendable {
         return replicates.compactMap { r in r.den[g] > 0 ? r.num[m * groups + g].nearestDouble / Self.scale / Double(r.den[g]) : nil }
     }
 }
+
+extension CaseBootstrap {
+    /// One group's replicate sums, as a state keeps them: its cases, each replicate's weight sum,
+    /// and each metric's weighted sums per replicate (`num[m * iterations + r]`).
+    struct GroupSums: Sendable, Equatable {
+        var cases: Int
+        var den: [Int64]
+        var num: [Int128]
+
+        mutating func add(_ o: GroupSums) {
+            cases += o.cases
+            for r in den.indices { den[r] &+= o.den[r] }
+            for i in num.indices { num[i] &+= o.num[i] }
+        }
+    }
+
+    /// Group `g`'s sums (0: every case).
+    func sums(group g: Int) -> GroupSums {
+        let groups = cases.count
+        var num = [Int128](repeating: 0, count: Self.metrics * iterations)
+        for (r, rep) in replicates.enumerated() { for m in 0..<Self.metrics { num[m * iterations + r] = rep.num[m * groups + g] } }
+        return GroupSums(cases: cases[g], den: replicates.map { $0.den[g] }, num: num)
+    }
+
+    /// The segment ids that have a group, with their groups.
+    var segmentGroups: [(id: Int64, group: Int)] { groupOfSegment.map { ($0.key, $0.value) } }
+
+    /// A bootstrap from groups' sums: group 0 every case, then segment `ids[i]` in group i + 1.
+    convenience init(iterations: Int, seed: UInt64, every: GroupSums, segments: [(id: Int64, sums: GroupSums)]) {
+        self.init(iterations: iterations, seed: seed)
+        let all = [every] + segments.map(\.sums)
+        let groups = all.count
+        cases = all.map(\.cases)
+        for (i, s) in segments.enumerated() { groupOfSegment[s.id] = i + 1 }
+        for (r, rep) in replicates.enumerated() {
+            rep.den = all.map { $0.den[r] }
+            var num = [Int128](repeating: 0, count: Self.metrics * groups)
+            for m in 0..<Self.metrics { for (g, s) in all.enumerated() { num[m * groups + g] = s.num[m * iterations + r] } }
+            rep.num = num
+        }
+    }
+}

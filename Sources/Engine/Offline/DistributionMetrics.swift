@@ -165,6 +165,44 @@ public struct DistributionMetrics: Sendable, Equatable {
     /// The pass over the dataset: each partition's cases counted into the group tables its
     /// worker borrows from `totals` (exact integer counts, so which partitions a table saw cannot
     /// matter); the partial and state carry only the bytes read.
+    /// The counts behind `compute(…segments:everyCase:)`, before the metrics are taken: `body`
+    /// gets each segment's (in `segments.ids` order, index i) and, with `everyCase` or without
+    /// segments, every case's (the last index), as popularity, top-k positions and catalog
+    /// membership per item code (the empty item id's counts included; callers drop them).
+    static func counts(
+        reader: DatasetReader, k: Int, threads: Int, relevantEvents: [String] = ["click", "conversion"], window: TimeWindow? = nil,
+        segments: (keys: [String], ids: [Int64])?, everyCase: Bool = false,
+        _ body: (Int, [Int64], [Int64], [Bool]) -> Void
+    ) throws {
+        precondition(k >= 1, "k must be at least 1")
+        let pass = try Pass(reader: reader, k: k, relevantEvents: relevantEvents, window: window, segments: segments, everyCase: everyCase)
+        _ = try pass.fold(threads: threads)
+        let (totals, all, groups, rest, itemCount) = (pass.totals, pass.all, pass.groups, pass.rest, pass.itemCount)
+        var every = (
+            [Int64](repeating: 0, count: all ? itemCount : 0), [Int64](repeating: 0, count: all ? itemCount : 0),
+            [Bool](repeating: false, count: all ? itemCount : 0)
+        )
+        var index = 0
+        for g in 0..<groups {
+            var pop = [Int64](repeating: 0, count: itemCount)
+            var top = pop
+            var seen = [Bool](repeating: false, count: itemCount)
+            totals.add(group: g, pop: &pop, top: &top, seen: &seen)
+            if all {
+                for i in 0..<itemCount {
+                    every.0[i] += pop[i]
+                    every.1[i] += top[i]
+                    if seen[i] { every.2[i] = true }
+                }
+            }
+            if g != rest {
+                body(index, pop, top, seen)
+                index += 1
+            }
+        }
+        if all { body(index, every.0, every.1, every.2) }
+    }
+
     struct Pass: PartitionScan {
         let reader: DatasetReader
         let k: Int

@@ -19,19 +19,8 @@ public struct OfflineEvaluation {
     public static func run(
         reader: DatasetReader, config: OfflineConfig, baseline: JSONValue?, metadata: ReportMetadata, threads: Int
     ) throws -> Outcome {
-        guard !config.metrics.isEmpty else { throw ConfigError(file: "eval config", "offline.metrics must list at least one metric") }
-        var window: TimeWindow? = nil
-        if let w = config.testWindow {
-            guard let parsed = TimeWindow(start: w.start, end: w.end) else {
-                throw ConfigError(file: "eval config", "offline.time_split.test must be two RFC 3339 times with start before end")
-            }
-            window = parsed
-            window?.excludesGoZeroTime = EmptyStrings.isRuntimeContract(reader)
-        }
-        // Per-case metrics for each k, with segments (and bootstrap replicate sums when enabled);
-        // distribution metrics per k, globally and per segment.
-        let bootstrapIterations = config.bootstrapIterations > 0 ? config.bootstrapIterations : 200
-        let bootstrapSeed = UInt64(bitPattern: Int64(config.bootstrapSeed == 0 ? 42 : config.bootstrapSeed))
+        let window = try self.window(config, runtimeContract: EmptyStrings.isRuntimeContract(reader))
+        let (bootstrapIterations, bootstrapSeed) = bootstrapSettings(config)
         var ranking: [Int: RankingMetrics] = [:]
         var distribution: [Int: DistributionMetrics] = [:]
         for m in config.metrics where ranking[m.k] == nil {
@@ -61,6 +50,67 @@ public struct OfflineEvaluation {
                 if first == 0 { distribution[k] = metrics.last! }
             }
         }
+        // Data quality on the (time-filtered) logs.
+        // One pass gives recsys-eval's join counts and the join rate by slice.
+        let quality = try DataQuality.compute(reader: reader, sliceKeys: config.sliceKeys, threads: threads, window: window)
+        return try assemble(
+            ranking: ranking, distribution: distribution, segmentDistribution: segmentDistribution, quality: quality, config: config,
+            baseline: baseline, metadata: metadata)
+    }
+
+    /// The test window of `offline.time_split.test`, checked.
+    static func window(_ config: OfflineConfig, runtimeContract: Bool) throws -> TimeWindow? {
+        guard !config.metrics.isEmpty else { throw ConfigError(file: "eval config", "offline.metrics must list at least one metric") }
+        guard let w = config.testWindow else { return nil }
+        guard var parsed = TimeWindow(start: w.start, end: w.end) else {
+            throw ConfigError(file: "eval config", "offline.time_split.test must be two RFC 3339 times with start before end")
+        }
+        parsed.excludesGoZeroTime = runtimeContract
+        return parsed
+    }
+
+    /// Replicates and seed of the case bootstrap (recsys-eval's defaults: 200 and 42).
+    static func bootstrapSettings(_ config: OfflineConfig) -> (Int, UInt64) {
+        (
+            config.bootstrapIterations > 0 ? config.bootstrapIterations : 200,
+            UInt64(bitPattern: Int64(config.bootstrapSeed == 0 ? 42 : config.bootstrapSeed))
+        )
+    }
+
+    /// The k of every metric (in config order, once each) and those of distribution metrics.
+    static func cutoffs(_ config: OfflineConfig) -> (ranking: [Int], distribution: [Int]) {
+        let ks = config.metrics.map(\.k).reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+        let distribution = Set(config.metrics.filter { ["coverage", "novelty", "diversity"].contains($0.name) }.map(\.k))
+        return (ks, distribution.sorted())
+    }
+
+    /// The partitions `reader` scans (every one, or a shard's) as a state.
+    public static func state(reader: DatasetReader, config: OfflineConfig, threads: Int) throws -> OfflineState {
+        let window = try self.window(config, runtimeContract: EmptyStrings.isRuntimeContract(reader))
+        let (iterations, seed) = bootstrapSettings(config)
+        let (ks, distributionKs) = cutoffs(config)
+        return try OfflineState.compute(
+            reader: reader, ks: ks, distributionKs: distributionKs, sliceKeys: config.sliceKeys, window: window,
+            bootstrap: config.bootstrap ? (iterations, seed) : nil, threads: threads)
+    }
+
+    /// The report from a state: one run's, or shards' states merged.
+    public static func finish(_ state: OfflineState, config: OfflineConfig, baseline: JSONValue?, metadata: ReportMetadata) throws
+        -> Outcome
+    {
+        _ = try window(config, runtimeContract: false)
+        let parts = state.finish()
+        return try assemble(
+            ranking: parts.ranking, distribution: parts.distribution, segmentDistribution: parts.segmentDistribution,
+            quality: parts.quality, config: config, baseline: baseline, metadata: metadata)
+    }
+
+    /// The report from the metrics, as one run computes them.
+    static func assemble(
+        ranking: [Int: RankingMetrics], distribution: [Int: DistributionMetrics], segmentDistribution: [[Int]: DistributionMetrics],
+        quality: DataQuality, config: OfflineConfig, baseline: JSONValue?, metadata: ReportMetadata
+    ) throws -> Outcome {
+        let segments = ranking[config.metrics[0].k]!.segments
         func value(_ m: OfflineConfig.Metric, segment: Int?) throws -> Double {
             switch m.name {
             case "coverage", "novelty", "diversity":
@@ -143,9 +193,6 @@ public struct OfflineEvaluation {
             }
         }
 
-        // Data quality on the (time-filtered) logs.
-        // One pass gives recsys-eval's join counts and the join rate by slice.
-        let quality = try DataQuality.compute(reader: reader, sliceKeys: config.sliceKeys, threads: threads, window: window)
         let join = quality.counts
         let dataQuality = DataQualitySection.json(join, assignmentRows: nil)
         let outcomeJoinRate = rate(join.outcomesJoined, join.outcomeRows)

@@ -14,7 +14,9 @@ extension EvaluationRun {
         _ request: Request, model: (path: String, state: EvaluationState)? = nil, observer: ScanObserver? = nil
     ) throws -> EvaluationState {
         let eval = try checkedConfig(mode: request.modeFlag, eval: request.eval, file: request.configName)
-        guard ["experiment", "aa-check", "ope"].contains(eval.mode) else { throw StateRunError.modeWithoutState(mode: eval.mode) }
+        guard ["offline", "experiment", "aa-check", "ope"].contains(eval.mode) else {
+            throw StateRunError.modeWithoutState(mode: eval.mode)
+        }
         if let model {
             guard eval.mode == "ope" else { throw StateRunError.modelUnused(mode: eval.mode) }
             guard model.state.mode == "ope", case .opeCounts = model.state.body, model.state.isWhole else {
@@ -43,6 +45,8 @@ extension EvaluationRun {
             } else {
                 body = .opeCounts(try OffPolicyScan.counts(reader: reader, options: options, threads: request.threads))
             }
+        } else if eval.mode == "offline" {
+            body = .offline(try OfflineEvaluation.state(reader: reader, config: eval.offline, threads: request.threads))
         } else {
             body = .experiment(
                 try ExperimentEvaluation.state(reader: reader, config: eval.experiment, mode: eval.mode, threads: request.threads))
@@ -69,7 +73,7 @@ public enum StateRunError: Error, CustomStringConvertible {
         switch self {
         case .modeWithoutState(let m):
             return
-                "--state-out is available for experiment, aa-check and ope so far; \(m) runs give a report (run without --shard and --state-out)"
+                "--state-out is available for offline, experiment, aa-check and ope so far; \(m) runs give a report (run without --shard and --state-out)"
         case .modelUnused(let m): return "--state-in takes an OPE model; \(m) runs in one round"
         case .notADataset(let t):
             return

@@ -11,6 +11,7 @@ public struct EvaluationState {
     /// The mode's state.
     public enum Body {
         case experiment(ExperimentState)
+        case offline(OfflineState)
         /// OPE's first round (pass one's counts), a shard's or merged into a model.
         case opeCounts(OPECountsState)
         /// OPE's second round (pass two's sums, with a merged model).
@@ -19,7 +20,7 @@ public struct EvaluationState {
         /// Which round of its mode the state is, and how many the mode has.
         public var round: (Int, of: Int) {
             switch self {
-            case .experiment: return (1, 1)
+            case .experiment, .offline: return (1, 1)
             case .opeCounts: return (1, 2)
             case .ope: return (2, 2)
             }
@@ -94,6 +95,9 @@ public struct EvaluationState {
         switch body {
         case .experiment(let s):
             e.u8(StateFile.bodyExperiment)
+            s.encode(to: &e)
+        case .offline(let s):
+            e.u8(StateFile.bodyOffline)
             s.encode(to: &e)
         case .opeCounts(let s):
             e.u8(StateFile.bodyOPECounts)

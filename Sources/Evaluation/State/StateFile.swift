@@ -15,6 +15,7 @@ public enum StateFile {
     static let bodyExperiment: UInt8 = 1
     static let bodyOPECounts: UInt8 = 2
     static let bodyOPE: UInt8 = 3
+    static let bodyOffline: UInt8 = 4
 
     /// The file's bytes.
     public static func encode(_ state: EvaluationState) -> [UInt8] {
@@ -125,6 +126,8 @@ public enum StateFile {
         switch kind {
         case bodyExperiment where mode == "experiment" || mode == "aa-check":
             body = .experiment(try ExperimentState(from: &d))
+        case bodyOffline where mode == "offline":
+            body = .offline(try OfflineState(from: &d))
         case bodyOPECounts where mode == "ope":
             body = .opeCounts(try OPECountsState(from: &d))
         case bodyOPE where mode == "ope":

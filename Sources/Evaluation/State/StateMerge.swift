@@ -16,6 +16,8 @@ public enum StateMerge {
         public var threads: Int
         public var createdAt: String
         public var binaryVersion: String
+        /// Offline: a baseline report for deltas and gates.
+        public var baseline: JSONValue?
 
         public init(
             eval: EvalConfig, configName: String, modeFlag: String?, states: [(path: String, state: EvaluationState)], threads: Int,
@@ -52,6 +54,13 @@ public enum StateMerge {
             decision = outcome.decision
             status = ExitStatus(rawValue: outcome.exitCode) ?? .error
             messages += EvaluationRun.decisionMessages(report, mode: merged.mode)
+        case .offline(let x):
+            let outcome = try OfflineEvaluation.finish(x, config: eval.offline, baseline: request.baseline, metadata: metadata)
+            report = outcome.report
+            if outcome.gatesFailed {
+                messages.append("one or more regression gates failed")
+                status = eval.experiment.analysis.compat == "recsys-eval" ? .error : .checkFailed
+            }
         case .opeCounts:
             throw MergeError.firstRound
         case .ope(let x):
@@ -102,6 +111,7 @@ public enum StateMerge {
                 case (.experiment(let a), .experiment(let b)):
                     if datasets.count > 1 && a.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
                     out.body = .experiment(try ExperimentState.merged(a, b))
+                case (.offline(let a), .offline(let b)): out.body = .offline(try OfflineState.merged(a, b))
                 case (.opeCounts(let a), .opeCounts(let b)): out.body = .opeCounts(try OPECountsState.merged(a, b))
                 case (.ope(let a), .ope(let b)): out.body = .ope(try OPEEstimatesState.merged(a, b))
                 default: throw MergeError.modes(first: (first.path, mode), other: (path, s.mode))
