@@ -64,16 +64,21 @@ extension ExperimentState {
         e.int(bytes)
         e.int(unitCount)
         e.byteStrings(users)
-        e.int32s(variantOfUnit)
+        // Per-unit arrays are sparse: most of a shard's users are not in it.
+        let assigned = variantOfUnit.indices.filter { variantOfUnit[$0] != -1 }
+        e.int32s(assigned.map { Int32($0) })
+        e.int32s(assigned.map { variantOfUnit[$0] })
         e.uint64s(requestKeys)
         e.ints(requestRuns.map(\.partition))
         e.ints(requestRuns.map(\.units))
         global.encode(to: &e)
         e.bool(segmentRows != nil)
         if let segmentRows { segments(segmentRows) { r, e in r.encode(to: &e) } }
-        e.int32s(errors)
-        e.int32s(empties)
-        e.int32s(joined)
+        let counted = errors.indices.filter { errors[$0] != 0 || empties[$0] != 0 || joined[$0] != 0 }
+        e.int32s(counted.map { Int32($0) })
+        e.int32s(counted.map { errors[$0] })
+        e.int32s(counted.map { empties[$0] })
+        e.int32s(counted.map { joined[$0] })
         e.bool(pre != nil)
         pre?.encode(to: &e)
     }
@@ -113,14 +118,17 @@ extension ExperimentState {
         bytes = try d.int()
         unitCount = try d.int()
         users = try d.byteStrings()
-        variantOfUnit = try d.int32s()
+        let assignedUnits = try d.int32s()
+        let assignedVariants = try d.int32s()
         requestKeys = try d.uint64s()
         let partitions = try d.ints()
         let runUnits = try d.ints()
         guard partitions.count == runUnits.count, runUnits.allSatisfy({ $0 >= 0 }) else { throw d.invalid("request runs are malformed") }
         requestRuns = zip(partitions, runUnits).map { (partition: $0, units: $1) }
         let units = unitCount
-        guard units >= 0, units < Int(Int32.max), variantOfUnit.count == units, !variantOfUnit.contains(where: { $0 < -2 || Int($0) >= n }),
+        guard units >= 0, units < Int(Int32.max), assignedUnits.count == assignedVariants.count,
+            zip(assignedUnits, assignedUnits.dropFirst()).allSatisfy({ $0 < $1 }),
+            assignedUnits.allSatisfy({ $0 >= 0 && Int($0) < units }), !assignedVariants.contains(where: { $0 < -2 || $0 == -1 || Int($0) >= n }),
             requestUnits
                 ? (requestKeys.count == units && runUnits.reduce(0, +) == units && users.count == 0)
                 : (users.count == units && requestKeys.isEmpty && requestRuns.isEmpty)
@@ -132,11 +140,23 @@ extension ExperimentState {
         global = try UnitRows(from: &d, unitCount: units)
         segmentRows =
             try d.bool() ? try ExperimentState.segments(&d) { (d) throws(StateError) in try UnitRows(from: &d, unitCount: units) } : nil
-        errors = try d.int32s()
-        empties = try d.int32s()
-        joined = try d.int32s()
-        guard errors.count == units, empties.count == units, joined.count == units else {
-            throw d.invalid("per-unit guardrail counts do not hold one entry per unit")
+        var owner = [Int32](repeating: -1, count: units)
+        for (u, v) in zip(assignedUnits, assignedVariants) { owner[Int(u)] = v }
+        variantOfUnit = owner
+        let counted = try d.int32s()
+        let errorCounts = try d.int32s()
+        let emptyCounts = try d.int32s()
+        let joinedCounts = try d.int32s()
+        guard errorCounts.count == counted.count, emptyCounts.count == counted.count, joinedCounts.count == counted.count,
+            zip(counted, counted.dropFirst()).allSatisfy({ $0 < $1 }), counted.allSatisfy({ $0 >= 0 && Int($0) < units })
+        else { throw d.invalid("per-unit guardrail counts are not ascending units in range with one count each") }
+        errors = [Int32](repeating: 0, count: units)
+        empties = errors
+        joined = errors
+        for (i, u) in counted.enumerated() {
+            errors[Int(u)] = errorCounts[i]
+            empties[Int(u)] = emptyCounts[i]
+            joined[Int(u)] = joinedCounts[i]
         }
         pre = try d.bool() ? try UnitRows(from: &d, unitCount: units) : nil
         let scopes = [global] + Array(segmentRows?.values ?? [:].values)
