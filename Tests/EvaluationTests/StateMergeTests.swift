@@ -199,11 +199,16 @@ import Testing
     // OPE: two rounds (pass one's counts merged into a model, then pass two with it).
 
     /// Generated all-fields logs (propensities, reward estimates, contexts), written once.
-    static let generated: String = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-ope-logs-\(UUID().uuidString)").path
+    static let generated = generate(teams: false)
+    /// The same with an interleaving team on every shown item.
+    static let generatedWithTeams = generate(teams: true)
+
+    static func generate(teams: Bool) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-gen-logs-\(UUID().uuidString)").path
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var config = LogGeneratorConfig(exposures: 3000, seed: 11)
         config.allFields = true
+        config.interleavingTeams = teams
         var files: [LogTable: FileHandle] = [:]
         for t in LogTable.allCases {
             _ = FileManager.default.createFile(atPath: dir + "/" + t.fileName, contents: nil)
@@ -212,7 +217,7 @@ import Testing
         _ = LogGenerator(config).generate { t, bytes in files[t]!.write(Data(bytes)) }
         for f in files.values { try? f.close() }
         return dir
-    }()
+    }
 
     static let opeConfigs: [String] = [
         """
@@ -383,5 +388,34 @@ import Testing
         #expect(a.count == b.count)
         #expect(zip(a, b).filter { $0.0 != $1.0 || $0.1 != $1.1 }.map(\.0.0) == ["effective_config", "input_dataset_fingerprint"])
         #expect(whole["offline"]?["metrics"]?.arrayItems.first?["ci"] != nil)
+    }
+
+    // Interleaving of logged team labels.
+
+    static let interleavingConfig = """
+        mode: interleaving
+        interleaving:
+          analysis: {credit: click, team_field: team, slice_keys: [surface, device], bootstrap: {iterations: 100, seed: 42}}
+        """
+
+    @Test func interleavingShardsAndSlicesMergeToTheWholeRun() throws {
+        let yaml = Self.interleavingConfig
+        let path = try OfflineParityTests.ingest(Self.generatedWithTeams, partitions: 8).path
+        let whole = try EvaluationRun.run(try Self.request(yaml, mode: "interleaving", dataset: path)).report
+        for n in [1, 3, 8] {
+            let states = try (0..<n).map {
+                try Self.state(yaml, mode: "interleaving", dataset: path, shard: PartitionShard(index: $0, count: n), name: "i\($0)")
+            }
+            #expect(try Self.merge(yaml, states.reversed()).serialized() == whole.serialized(), "\(n) shards")
+        }
+        let slices = try (0..<3).map { k in
+            try Self.state(
+                yaml, mode: "interleaving",
+                dataset: try OfflineParityTests.ingest(try Self.slice(k, of: 3, from: Self.generatedWithTeams)).path, shard: .whole,
+                name: "slice\(k)")
+        }
+        guard case .object(let a) = whole, case .object(let b) = try Self.merge(yaml, slices) else { return }
+        #expect(zip(a, b).filter { $0.0 != $1.0 || $0.1 != $1.1 }.map(\.0.0) == ["effective_config", "input_dataset_fingerprint"])
+        #expect(whole["interleaving_analysis"] != nil)
     }
 }

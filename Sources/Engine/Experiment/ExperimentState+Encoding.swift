@@ -128,7 +128,8 @@ extension ExperimentState {
         let units = unitCount
         guard units >= 0, units < Int(Int32.max), assignedUnits.count == assignedVariants.count,
             zip(assignedUnits, assignedUnits.dropFirst()).allSatisfy({ $0 < $1 }),
-            assignedUnits.allSatisfy({ $0 >= 0 && Int($0) < units }), !assignedVariants.contains(where: { $0 < -2 || $0 == -1 || Int($0) >= n }),
+            assignedUnits.allSatisfy({ $0 >= 0 && Int($0) < units }),
+            !assignedVariants.contains(where: { $0 < -2 || $0 == -1 || Int($0) >= n }),
             requestUnits
                 ? (requestKeys.count == units && runUnits.reduce(0, +) == units && users.count == 0)
                 : (users.count == units && requestKeys.isEmpty && requestRuns.isEmpty)

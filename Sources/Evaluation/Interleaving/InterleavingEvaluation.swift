@@ -107,6 +107,12 @@ public enum InterleavingEvaluation {
     /// receval's input at scale: exposures whose shown items carry the team that supplied them.
     public static func run(reader: DatasetReader, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int) throws -> JSONValue
     {
+        let scan = try InterleavingScan.run(reader: reader, options: options(c), threads: threads)
+        return try finish(scan, config: c, metadata: metadata, threads: threads)
+    }
+
+    /// The scan's options from the config.
+    public static func options(_ c: InterleavingConfig) -> InterleavingScan.Options {
         var o = InterleavingScan.Options()
         o.teamField = c.analysis.teamField
         o.teamContextKey = c.analysis.teamContextKey
@@ -114,7 +120,13 @@ public enum InterleavingEvaluation {
         o.teamB = c.analysis.teamB
         o.credit = scanCredit(c.analysis.credit)
         o.sliceKeys = c.analysis.sliceKeys
-        let scan = try InterleavingScan.run(reader: reader, options: o, threads: threads)
+        return o
+    }
+
+    /// The report from a finished scan of logged team labels: one run's, or shards' states merged.
+    public static func finish(_ scan: InterleavingScan, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int) throws
+        -> JSONValue
+    {
         guard scan.global.requests > 0 else {
             throw ConfigError(
                 file: "dataset",

@@ -14,9 +14,7 @@ extension EvaluationRun {
         _ request: Request, model: (path: String, state: EvaluationState)? = nil, observer: ScanObserver? = nil
     ) throws -> EvaluationState {
         let eval = try checkedConfig(mode: request.modeFlag, eval: request.eval, file: request.configName)
-        guard ["offline", "experiment", "aa-check", "ope"].contains(eval.mode) else {
-            throw StateRunError.modeWithoutState(mode: eval.mode)
-        }
+        guard eval.mode != "interleaving" || request.dataset.interleaving == nil else { throw StateRunError.rankLists }
         if let model {
             guard eval.mode == "ope" else { throw StateRunError.modelUnused(mode: eval.mode) }
             guard model.state.mode == "ope", case .opeCounts = model.state.body, model.state.isWhole else {
@@ -45,6 +43,10 @@ extension EvaluationRun {
             } else {
                 body = .opeCounts(try OffPolicyScan.counts(reader: reader, options: options, threads: request.threads))
             }
+        } else if eval.mode == "interleaving" {
+            body = .interleaving(
+                try InterleavingScan.state(
+                    reader: reader, options: InterleavingEvaluation.options(eval.interleaving), threads: request.threads))
         } else if eval.mode == "offline" {
             body = .offline(try OfflineEvaluation.state(reader: reader, config: eval.offline, threads: request.threads))
         } else {
@@ -65,15 +67,15 @@ extension EvaluationRun {
 
 /// Why a run cannot give a state.
 public enum StateRunError: Error, CustomStringConvertible {
-    case modeWithoutState(mode: String)
+    case rankLists
     case notADataset(types: [String])
     case modelUnused(mode: String)
 
     public var description: String {
         switch self {
-        case .modeWithoutState(let m):
+        case .rankLists:
             return
-                "--state-out is available for offline, experiment, aa-check and ope so far; \(m) runs give a report (run without --shard and --state-out)"
+                "interleaving of rank lists (dataset.interleaving) runs on one box: its rankers' lists are not a partitioned dataset; --state-out takes logged team labels in a dataset"
         case .modelUnused(let m): return "--state-in takes an OPE model; \(m) runs in one round"
         case .notADataset(let t):
             return

@@ -16,6 +16,7 @@ public enum StateFile {
     static let bodyOPECounts: UInt8 = 2
     static let bodyOPE: UInt8 = 3
     static let bodyOffline: UInt8 = 4
+    static let bodyInterleaving: UInt8 = 5
 
     /// The file's bytes.
     public static func encode(_ state: EvaluationState) -> [UInt8] {
@@ -128,6 +129,8 @@ public enum StateFile {
             body = .experiment(try ExperimentState(from: &d))
         case bodyOffline where mode == "offline":
             body = .offline(try OfflineState(from: &d))
+        case bodyInterleaving where mode == "interleaving":
+            body = .interleaving(try InterleavingState(from: &d))
         case bodyOPECounts where mode == "ope":
             body = .opeCounts(try OPECountsState(from: &d))
         case bodyOPE where mode == "ope":

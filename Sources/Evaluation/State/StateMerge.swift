@@ -38,7 +38,8 @@ public enum StateMerge {
     public static func run(_ request: Request) throws -> EvaluationRun.Result {
         let (merged, eval) = try merge(request)
         let metadata = ReportMetadata(
-            runID: ReportMetadata.runID(prefix: merged.mode, createdAt: request.createdAt), createdAt: request.createdAt,
+            runID: ReportMetadata.runID(prefix: merged.mode == "interleaving" ? "interleave" : merged.mode, createdAt: request.createdAt),
+            createdAt: request.createdAt,
             binaryVersion: request.binaryVersion, gitCommit: "", effectiveConfig: merged.effectiveConfig,
             datasetFingerprint: merged.fingerprint)
         var report: JSONValue
@@ -61,6 +62,10 @@ public enum StateMerge {
                 messages.append("one or more regression gates failed")
                 status = eval.experiment.analysis.compat == "recsys-eval" ? .error : .checkFailed
             }
+        case .interleaving(let x):
+            report = try InterleavingEvaluation.finish(
+                x.finish(sliceKeys: eval.interleaving.analysis.sliceKeys), config: eval.interleaving, metadata: metadata,
+                threads: request.threads)
         case .opeCounts:
             throw MergeError.firstRound
         case .ope(let x):
@@ -112,6 +117,7 @@ public enum StateMerge {
                     if datasets.count > 1 && a.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
                     out.body = .experiment(try ExperimentState.merged(a, b))
                 case (.offline(let a), .offline(let b)): out.body = .offline(try OfflineState.merged(a, b))
+                case (.interleaving(let a), .interleaving(let b)): out.body = .interleaving(InterleavingState.merged(a, b))
                 case (.opeCounts(let a), .opeCounts(let b)): out.body = .opeCounts(try OPECountsState.merged(a, b))
                 case (.ope(let a), .ope(let b)): out.body = .ope(try OPEEstimatesState.merged(a, b))
                 default: throw MergeError.modes(first: (first.path, mode), other: (path, s.mode))
