@@ -67,7 +67,7 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         do {
             let eval = try EvalConfig.parse(try TextFile.read(config), file: config)
-            let loaded = try states.map { (path: $0, state: try StateFile.read(path: $0)) }
+            let loaded = try states.map { try StateSource.file($0) }
             var request = StateMerge.Request(
                 eval: eval, configName: config, modeFlag: mode, states: loaded, threads: threads ?? defaultThreads(),
                 createdAt: createdAt ?? Terminal.utcNow(), binaryVersion: receValVersion)

@@ -90,7 +90,8 @@ import Testing
     static func merge(_ yaml: String, mode: String? = nil, _ states: [(path: String, state: EvaluationState)]) throws -> JSONValue {
         try StateMerge.run(
             StateMerge.Request(
-                eval: try EvalConfig.parse(yaml, file: "e.yaml"), configName: "e.yaml", modeFlag: mode, states: states, threads: 2,
+                eval: try EvalConfig.parse(yaml, file: "e.yaml"), configName: "e.yaml", modeFlag: mode,
+                states: states.map { StateSource.memory($0.state, name: $0.path) }, threads: 2,
                 createdAt: created, binaryVersion: "test")
         ).report
     }
@@ -190,6 +191,24 @@ import Testing
             flipped[at] ^= 0x20
             #expect(message { _ = try flipped.withUnsafeBytes { try StateFile.decode($0, path: "bad.state") } }.contains("bad.state"))
         }
+        // Files: headers are read first, bodies one at a time as they merge.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-states-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var files: [StateSource] = []
+        for (i, s) in states.enumerated() {
+            _ = try StateFile.write(s.state, to: dir + "/s\(i).state")
+            files.append(try StateSource.file(dir + "/s\(i).state"))
+        }
+        #expect(files.map(\.header) == states.map(\.state.header))
+        let fromFiles = try StateMerge.run(
+            StateMerge.Request(
+                eval: try EvalConfig.parse(yaml, file: "e.yaml"), configName: "e.yaml", modeFlag: nil, states: files, threads: 2,
+                createdAt: Self.created, binaryVersion: "test")
+        ).report
+        #expect(fromFiles.serialized() == (try Self.merge(yaml, states)).serialized())
+        try Array(bytes[..<(bytes.count / 3)]).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: dir + "/cut.state")) }
+        #expect(message { _ = try StateSource.file(dir + "/cut.state") }.contains("truncated"))
         let report = Array("{\"mode\":\"experiment\"}".utf8)
         #expect(
             message { _ = try report.withUnsafeBytes { try StateFile.decode($0, path: "r.json") } }.contains(
@@ -257,7 +276,8 @@ import Testing
             }
         }
         let merging = StateMerge.Request(
-            eval: try EvalConfig.parse(yaml, file: "e.yaml"), configName: "e.yaml", modeFlag: nil, states: first.reversed(), threads: 2,
+            eval: try EvalConfig.parse(yaml, file: "e.yaml"), configName: "e.yaml", modeFlag: nil,
+            states: first.reversed().map { StateSource.memory($0.state, name: $0.path) }, threads: 2,
             createdAt: created, binaryVersion: "test")
         let merged = try StateMerge.merge(merging).0
         let model = (

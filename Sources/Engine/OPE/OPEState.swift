@@ -36,6 +36,12 @@ public struct OPECountsState: Sendable {
         else { throw ExperimentState.Mismatch(description: "the states were computed with different OPE settings") }
         let u = ExperimentState.union(a.items, b.items)
         func table(_ x: KeyedSums.Dense, _ y: KeyedSums.Dense) -> KeyedSums.Dense {
+            // Shards of one dataset share the item list: add in place.
+            if u.ids.count == a.items.count && a.items.count == b.items.count && x.keyCount == y.keyCount {
+                var t = x
+                t.add(y)
+                return t
+            }
             var t = KeyedSums.Dense(keyCount: x.keyCount == 0 && y.keyCount == 0 ? 0 : u.ids.count, width: x.width)
             if x.keyCount > 0 { t.add(x, keyMap: u.mapA) }
             if y.keyCount > 0 { t.add(y, keyMap: u.mapB) }

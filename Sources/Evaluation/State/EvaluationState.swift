@@ -3,6 +3,43 @@ import ColumnarStorage
 import Engine
 import Reports
 
+/// What a state file's header says (format-spec/state.md §2): enough to check a set of states
+/// before any body is read.
+public struct StateHeader: Sendable, Equatable {
+    public var mode: String
+    public var configDigest: String
+    public var datasetID: String
+    public var partitions: Int
+    public var shard: PartitionShard
+    public var fingerprint: String
+    public var round: Int
+    public var rounds: Int
+    public var modelDigest: String
+}
+
+/// A state to merge: its file (or a name), its header, and how to read the whole state when
+/// its turn comes, so a merge holds one state besides the merged one, however many it merges.
+public struct StateSource {
+    public let path: String
+    public let header: StateHeader
+    let load: () throws -> EvaluationState
+
+    /// A state file: its header now, the rest when merged (checked against the header then).
+    public static func file(_ path: String) throws -> StateSource {
+        let header = try StateFile.readHeader(path: path)
+        return StateSource(path: path, header: header) {
+            let state = try StateFile.read(path: path)
+            guard state.header == header else { throw StateFileError.damaged(path: path, reason: "the file changed while it was merged") }
+            return state
+        }
+    }
+
+    /// A state in memory.
+    public static func memory(_ state: EvaluationState, name: String) -> StateSource {
+        StateSource(path: name, header: state.header) { state }
+    }
+}
+
 /// A run's partial state as `receval run --state-out` writes it and `receval merge` reads it
 /// (format-spec/state.md): which mode, config and dataset shard it comes from, what finishing it
 /// needs besides the mode's sums (the run's metadata, the context keys and experiment ids the
@@ -66,7 +103,7 @@ public struct EvaluationState {
     }
 
     /// What the header says, as JSON (readable with `head -c`; format-spec/state.md §2).
-    var header: JSONValue {
+    var headerJSON: JSONValue {
         .object([
             ("mode", .string(mode)), ("config_sha256", .string(configDigest)),
             (
@@ -80,6 +117,12 @@ public struct EvaluationState {
             ("model_sha256", .string(modelDigest)), ("receval_version", .string(recevalVersion)),
             ("effective_config", effectiveConfig),
         ])
+    }
+
+    public var header: StateHeader {
+        StateHeader(
+            mode: mode, configDigest: configDigest, datasetID: datasetID, partitions: partitions, shard: shard, fingerprint: fingerprint,
+            round: body.round.0, rounds: body.round.of, modelDigest: modelDigest)
     }
 
     /// Whether the state covers every partition of its data: one shard of one, or merged.

@@ -26,7 +26,7 @@ public enum StateFile {
         w.raw(magic)
         w.u16(major)
         w.u16(minor)
-        let header = Array(state.header.serialized(indent: false).utf8)
+        let header = Array(state.headerJSON.serialized(indent: false).utf8)
         w.u32(UInt32(header.count))
         w.raw(header)
         w.u8(stored == nil ? 0 : 1)
@@ -53,6 +53,59 @@ public enum StateFile {
     public static func read(path: String) throws -> EvaluationState {
         let file = try MappedFile(path: path)
         return try file.withBytes { b throws(StateFileError) in try decode(b, path: path) }
+    }
+
+    /// The header of the state at `path` (its magic, end magic and lengths checked; the checksum
+    /// and the body are checked when the whole state is read).
+    public static func readHeader(path: String) throws -> StateHeader {
+        let file = try MappedFile(path: path)
+        return try file.withBytes { b throws(StateFileError) in
+            guard b.count >= 8, Array(b[0..<8]) == magic else {
+                throw .notAState(path: path, reason: "it does not start with RCVSTATE (a report, a dataset or another file?)")
+            }
+            guard b.count >= 16 + 49, Array(b[(b.count - 8)...]) == endMagic else {
+                throw .damaged(path: path, reason: "it does not end with RCVSTEND: the file is truncated")
+            }
+            let length = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+            guard length <= b.count - 16 - 33 else { throw .damaged(path: path, reason: "the header's length does not match the file") }
+            do {
+                return try header(try JSONValue.parse(String(decoding: b[16..<(16 + length)], as: UTF8.self)), path: path)
+            } catch let e as StateFileError {
+                throw e
+            } catch {
+                throw .damaged(path: path, reason: "the header is not valid JSON: \(error)")
+            }
+        }
+    }
+
+    /// The header's members, checked.
+    static func header(_ h: JSONValue, path: String) throws -> StateHeader {
+        func string(_ v: JSONValue?, _ name: String) throws -> String {
+            guard case .string(let s)? = v else { throw StateFileError.damaged(path: path, reason: "the header has no \(name)") }
+            return s
+        }
+        func int(_ v: JSONValue?, _ name: String) throws -> Int {
+            guard case .number(let x)? = v, let i = Int(exactly: x), i >= 0 else {
+                throw StateFileError.damaged(path: path, reason: "the header has no \(name)")
+            }
+            return i
+        }
+        let index = try int(h["shard"]?["index"], "shard.index")
+        let count = try int(h["shard"]?["count"], "shard.count")
+        guard count >= 1, index < count else { throw StateFileError.damaged(path: path, reason: "shard \(index)/\(count) is not a shard") }
+        let round = try int(h["round"], "round")
+        let rounds = try int(h["rounds"], "rounds")
+        guard round >= 1, round <= rounds else {
+            throw StateFileError.damaged(path: path, reason: "round \(round) of \(rounds) is not a round")
+        }
+        var model = ""
+        if case .string(let m)? = h["model_sha256"] { model = m }
+        return StateHeader(
+            mode: try string(h["mode"], "mode"), configDigest: try string(h["config_sha256"], "config_sha256"),
+            datasetID: try string(h["dataset"]?["id"], "dataset.id"),
+            partitions: try int(h["dataset"]?["partitions"], "dataset.partitions"),
+            shard: PartitionShard(index: index, count: count), fingerprint: try string(h["dataset"]?["fingerprint"], "dataset.fingerprint"),
+            round: round, rounds: rounds, modelDigest: model)
     }
 
     /// Decodes a state file's bytes; `path` names it in errors.
@@ -105,20 +158,8 @@ public enum StateFile {
     }
 
     static func state(header h: JSONValue, body: [UInt8], path: String) throws -> EvaluationState {
-        func string(_ v: JSONValue?, _ name: String) throws -> String {
-            guard case .string(let s)? = v else { throw StateFileError.damaged(path: path, reason: "the header has no \(name)") }
-            return s
-        }
-        func int(_ v: JSONValue?, _ name: String) throws -> Int {
-            guard case .number(let x)? = v, let i = Int(exactly: x), i >= 0 else {
-                throw StateFileError.damaged(path: path, reason: "the header has no \(name)")
-            }
-            return i
-        }
-        let mode = try string(h["mode"], "mode")
-        let index = try int(h["shard"]?["index"], "shard.index")
-        let count = try int(h["shard"]?["count"], "shard.count")
-        guard count >= 1, index < count else { throw StateFileError.damaged(path: path, reason: "shard \(index)/\(count) is not a shard") }
+        let header = try self.header(h, path: path)
+        let mode = header.mode
         var d = StateDecoder(body, context: "state \(path)")
         let contextKeys = try d.strings()
         let experimentIDs = try d.strings()
@@ -139,14 +180,17 @@ public enum StateFile {
             throw StateFileError.damaged(path: path, reason: "its body (kind \(kind)) is not a \(mode) state")
         }
         try d.finish()
+        var version = ""
+        if case .string(let v)? = h["receval_version"] { version = v }
         var state = EvaluationState(
-            mode: mode, configDigest: try string(h["config_sha256"], "config_sha256"),
-            datasetID: try string(h["dataset"]?["id"], "dataset.id"),
-            partitions: try int(h["dataset"]?["partitions"], "dataset.partitions"),
-            shard: PartitionShard(index: index, count: count), fingerprint: try string(h["dataset"]?["fingerprint"], "dataset.fingerprint"),
-            effectiveConfig: h["effective_config"] ?? .null, recevalVersion: try string(h["receval_version"], "receval_version"),
-            contextKeys: contextKeys, experimentIDs: experimentIDs, body: body)
-        if case .string(let m)? = h["model_sha256"] { state.modelDigest = m }
+            mode: mode, configDigest: header.configDigest, datasetID: header.datasetID, partitions: header.partitions,
+            shard: header.shard, fingerprint: header.fingerprint, effectiveConfig: h["effective_config"] ?? .null,
+            recevalVersion: version, contextKeys: contextKeys,
+            experimentIDs: experimentIDs, body: body)
+        state.modelDigest = header.modelDigest
+        guard state.body.round.0 == header.round, state.body.round.of == header.rounds else {
+            throw StateFileError.damaged(path: path, reason: "the header's round does not match the body")
+        }
         return state
     }
 }

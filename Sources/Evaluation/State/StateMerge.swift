@@ -11,8 +11,8 @@ public enum StateMerge {
         public var eval: EvalConfig
         public var configName: String
         public var modeFlag: String?
-        /// The states and the files they came from.
-        public var states: [(path: String, state: EvaluationState)]
+        /// The states: headers now, bodies read one at a time as they are merged.
+        public var states: [StateSource]
         public var threads: Int
         public var createdAt: String
         public var binaryVersion: String
@@ -20,7 +20,7 @@ public enum StateMerge {
         public var baseline: JSONValue?
 
         public init(
-            eval: EvalConfig, configName: String, modeFlag: String?, states: [(path: String, state: EvaluationState)], threads: Int,
+            eval: EvalConfig, configName: String, modeFlag: String?, states: [StateSource], threads: Int,
             createdAt: String, binaryVersion: String
         ) {
             precondition(threads >= 1, "at least one thread")
@@ -83,73 +83,94 @@ public enum StateMerge {
     /// fingerprints and the id `merged`; shard 0/1 (it covers everything it was given).
     public static func merge(_ request: Request) throws -> (EvaluationState, EvalConfig) {
         guard let first = request.states.first else { throw MergeError.noStates }
-        let mode = first.state.mode
-        let round = first.state.body.round
-        for other in request.states where other.state.mode != mode || other.state.body.round != round {
+        let mode = first.header.mode
+        let round = first.header.round
+        for other in request.states where other.header.mode != mode || other.header.round != round {
             throw MergeError.modes(
-                first: (first.path, "\(mode) round \(round.0)"),
-                other: (other.path, "\(other.state.mode) round \(other.state.body.round.0)"))
+                first: (first.path, "\(mode) round \(round)"), other: (other.path, "\(other.header.mode) round \(other.header.round)"))
         }
         let eval = try EvaluationRun.checkedConfig(mode: request.modeFlag ?? mode, eval: request.eval, file: request.configName)
         guard eval.mode == mode else { throw MergeError.modes(first: (request.configName, eval.mode), other: (first.path, mode)) }
-        for (path, s) in request.states where s.configDigest != eval.digest {
-            throw MergeError.config(path: path, state: s.configDigest, config: eval.digest, file: request.configName)
+        for s in request.states where s.header.configDigest != eval.digest {
+            throw MergeError.config(path: s.path, state: s.header.configDigest, config: eval.digest, file: request.configName)
         }
-        for (path, s) in request.states where s.modelDigest != first.state.modelDigest {
-            throw MergeError.models(first: first.path, other: path)
+        for s in request.states where s.header.modelDigest != first.header.modelDigest {
+            throw MergeError.models(first: first.path, other: s.path)
         }
         let ordered = try checkedShards(request.states)
-        let states = ordered.map(\.state)
-        let datasets = Set(states.map(\.datasetID))
-        var out = states[0]
-        if datasets.count > 1 {
-            out.datasetID = "merged"
-            out.partitions = 0
-            out.fingerprint = SHA256.hex(Array(Set(states.map(\.fingerprint)).sorted().joined(separator: "|").utf8))
-        }
-        out.shard = .whole
-        out.contextKeys = Set(states.flatMap(\.contextKeys)).sorted()
-        out.experimentIDs = Array(Set(states.flatMap(\.experimentIDs))).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        for (path, s) in ordered.dropFirst() {
+        let datasets = Set(ordered.map(\.header.datasetID))
+        // States are read one at a time and combined like a binary counter: two merged states of
+        // the same size are merged again, so each unit's rows are merged about log2(N) times
+        // (not N times, as adding every state into one running total does), and at most about
+        // log2(N) merged states are held at once. Every sum is exact: the grouping cannot
+        // change the result.
+        var contextKeys = Set<String>()
+        var experimentIDs = Set<String>()
+        var stack: [(size: Int, state: EvaluationState)] = []
+        func combine(_ a: EvaluationState, _ b: EvaluationState, _ path: String) throws -> EvaluationState {
+            var out = a
             do {
-                switch (out.body, s.body) {
-                case (.experiment(let a), .experiment(let b)):
-                    if datasets.count > 1 && a.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
-                    out.body = .experiment(try ExperimentState.merged(a, b))
-                case (.offline(let a), .offline(let b)): out.body = .offline(try OfflineState.merged(a, b))
-                case (.interleaving(let a), .interleaving(let b)): out.body = .interleaving(InterleavingState.merged(a, b))
-                case (.opeCounts(let a), .opeCounts(let b)): out.body = .opeCounts(try OPECountsState.merged(a, b))
-                case (.ope(let a), .ope(let b)): out.body = .ope(try OPEEstimatesState.merged(a, b))
-                default: throw MergeError.modes(first: (first.path, mode), other: (path, s.mode))
+                switch (a.body, b.body) {
+                case (.experiment(let x), .experiment(let y)):
+                    if datasets.count > 1 && x.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
+                    out.body = .experiment(try ExperimentState.merged(x, y))
+                case (.offline(let x), .offline(let y)): out.body = .offline(try OfflineState.merged(x, y))
+                case (.interleaving(let x), .interleaving(let y)): out.body = .interleaving(InterleavingState.merged(x, y))
+                case (.opeCounts(let x), .opeCounts(let y)): out.body = .opeCounts(try OPECountsState.merged(x, y))
+                case (.ope(let x), .ope(let y)): out.body = .ope(try OPEEstimatesState.merged(x, y))
+                default: throw MergeError.modes(first: (first.path, mode), other: (path, b.mode))
                 }
             } catch let e as ExperimentState.Mismatch {
                 throw MergeError.incompatible(path: path, reason: e.description)
             }
+            return out
         }
+        for source in ordered {
+            let s = try source.load()
+            contextKeys.formUnion(s.contextKeys)
+            experimentIDs.formUnion(s.experimentIDs)
+            stack.append((1, s))
+            while stack.count >= 2 && stack[stack.count - 1].size == stack[stack.count - 2].size {
+                let b = stack.removeLast()
+                let a = stack.removeLast()
+                stack.append((a.size + b.size, try combine(a.state, b.state, source.path)))
+            }
+        }
+        var out = stack.removeLast().state
+        while let a = stack.popLast() { out = try combine(a.state, out, ordered.last!.path) }
         if case .experiment(let a) = out.body, datasets.count > 1 && a.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
+        if datasets.count > 1 {
+            out.datasetID = "merged"
+            out.partitions = 0
+            out.fingerprint = SHA256.hex(Array(Set(ordered.map(\.header.fingerprint)).sorted().joined(separator: "|").utf8))
+        }
+        out.shard = .whole
+        out.datasetID = datasets.count > 1 ? "merged" : ordered[0].header.datasetID
+        out.contextKeys = contextKeys.sorted()
+        out.experimentIDs = experimentIDs.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         return (out, eval)
     }
 
     /// The states in merge order, after checking that each dataset's states are every shard of
     /// one split of its partitions, each once.
-    static func checkedShards(_ states: [(path: String, state: EvaluationState)]) throws -> [(path: String, state: EvaluationState)] {
-        let byDataset = Dictionary(grouping: states, by: \.state.datasetID)
+    static func checkedShards(_ states: [StateSource]) throws -> [StateSource] {
+        let byDataset = Dictionary(grouping: states, by: \.header.datasetID)
         for (id, group) in byDataset {
             let first = group[0]
-            for g in group where g.state.partitions != first.state.partitions || g.state.shard.count != first.state.shard.count {
+            for g in group where g.header.partitions != first.header.partitions || g.header.shard.count != first.header.shard.count {
                 throw MergeError.splits(
-                    dataset: id, first: (first.path, first.state.shard, first.state.partitions),
-                    other: (g.path, g.state.shard, g.state.partitions))
+                    dataset: id, first: (first.path, first.header.shard, first.header.partitions),
+                    other: (g.path, g.header.shard, g.header.partitions))
             }
-            let byIndex = Dictionary(grouping: group, by: \.state.shard.index)
+            let byIndex = Dictionary(grouping: group, by: \.header.shard.index)
             if let twice = byIndex.first(where: { $0.value.count > 1 }) {
-                throw MergeError.overlap(dataset: id, shard: twice.value[0].state.shard, paths: twice.value.map(\.path))
+                throw MergeError.overlap(dataset: id, shard: twice.value[0].header.shard, paths: twice.value.map(\.path))
             }
-            let n = first.state.shard.count
+            let n = first.header.shard.count
             let missing = (0..<n).filter { byIndex[$0] == nil }
             if !missing.isEmpty { throw MergeError.missing(dataset: id, count: n, missing: missing, given: group.map(\.path)) }
         }
-        return states.sorted { ($0.state.datasetID, $0.state.shard.index) < ($1.state.datasetID, $1.state.shard.index) }
+        return states.sorted { ($0.header.datasetID, $0.header.shard.index) < ($1.header.datasetID, $1.header.shard.index) }
     }
 }
 
