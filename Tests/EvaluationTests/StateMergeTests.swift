@@ -1,4 +1,5 @@
 import ColumnarStorage
+import Engine
 import Evaluation
 import Foundation
 import Ingest
@@ -437,5 +438,33 @@ import Testing
         guard case .object(let a) = whole, case .object(let b) = try Self.merge(yaml, slices) else { return }
         #expect(zip(a, b).filter { $0.0 != $1.0 || $0.1 != $1.1 }.map(\.0.0) == ["effective_config", "input_dataset_fingerprint"])
         #expect(whole["interleaving_analysis"] != nil)
+    }
+
+    /// Ids in a state: each valid UTF-8 on its own (not only their concatenation) and, where a
+    /// merge relies on it, strictly ascending.
+    @Test func stateIdsAreChecked() throws {
+        func decode(_ ids: [[UInt8]], sorted: Bool) -> String {
+            var offsets: [UInt32] = [0]
+            var data: [UInt8] = []
+            for id in ids {
+                data += id
+                offsets.append(UInt32(data.count))
+            }
+            var e = StateEncoder()
+            e.byteStrings(ByteStrings(offsets: offsets, data: data))
+            var d = StateDecoder(e.bytes, context: "t")
+            do {
+                _ = sorted ? try d.sortedByteStrings("ids") : try d.byteStrings()
+                return "ok"
+            } catch { return "\(error)" }
+        }
+        #expect(decode([Array("a".utf8), Array("b\u{E9}".utf8), []], sorted: false) == "ok")
+        #expect(decode([Array("a".utf8), Array("b\u{E9}".utf8)], sorted: true) == "ok")
+        // "é" split across two ids: the concatenation is valid UTF-8, the ids are not.
+        #expect(decode([[0x61, 0xC3], [0xA9, 0x62]], sorted: false).contains("id 0 is not valid UTF-8"))
+        #expect(decode([[0x61, 0xFF]], sorted: false).contains("not valid UTF-8"))
+        #expect(decode([Array("b".utf8), Array("a".utf8)], sorted: true).contains("not in ascending byte order"))
+        #expect(decode([Array("a".utf8), Array("a".utf8)], sorted: true).contains("not in ascending byte order"))
+        #expect(decode([Array("ab".utf8), Array("a".utf8)], sorted: true).contains("not in ascending byte order"))
     }
 }

@@ -79,7 +79,7 @@ def main():
                 model_time = timed([receval, "merge", "--config", cfg, "--state-out", model] + base + states)
                 w2, c2, rss2, states2 = shards(["--state-in", model], "second")
                 first_sizes = sum(os.path.getsize(p) for p in states)
-                r_wall, r_cpu, r_rss = r_wall + w2 + model_time[0], r_cpu + c2 + model_time[1], max(r_rss, rss2, model_time[2])
+                r_wall, r_cpu, r_rss = r_wall + w2, r_cpu + c2, max(r_rss, rss2)
                 states = states2
             else:
                 first_sizes = 0
@@ -100,8 +100,9 @@ def main():
     for (mode, s_wall, s_cpu, s_rss, r_wall, r_cpu, r_rss, sizes, first_sizes, model_time, m_wall, m_cpu, m_rss, equal) in rows:
         states = f"{sum(sizes) / 2**20:.1f} MiB (mean {sum(sizes) / len(sizes) / 2**20:.2f})"
         if first_sizes:
-            states += f"; first rounds {first_sizes / 2**20:.1f} MiB, model merge {model_time[0]:.2f} s"
-        lines.append(f"| {mode} | {s_wall:.2f} s, {s_cpu:.1f} CPU s, {s_rss / 1024:.0f} MiB | {r_wall:.1f} s, {r_cpu:.1f} CPU s | "
+            states += (f"; first rounds {first_sizes / 2**20:.1f} MiB, merged into the model in {model_time[0]:.2f} s, "
+                       f"{model_time[2] / 1024:.0f} MiB")
+        lines.append(f"| {mode} | {s_wall:.2f} s, {s_cpu:.1f} CPU s, {s_rss / 1024:.0f} MiB | {r_wall:.1f} s, {r_cpu:.1f} CPU s{' (both rounds)' if first_sizes else ''} | "
                      f"{r_rss / 1024:.0f} MiB | {states} | {m_wall:.2f} s, {m_cpu:.2f} CPU s | {m_rss / 1024:.0f} MiB | "
                      f"{m_wall / s_wall:.2f}x | {'equal' if equal else 'DIFFERENT'} |")
     text = "\n".join(lines) + "\n"

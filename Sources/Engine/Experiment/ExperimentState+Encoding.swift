@@ -117,7 +117,7 @@ extension ExperimentState {
         last = try d.timestamp()
         bytes = try d.int()
         unitCount = try d.int()
-        users = try d.byteStrings()
+        users = try d.sortedByteStrings("user ids")
         let assignedUnits = try d.int32s()
         let assignedVariants = try d.int32s()
         requestKeys = try d.uint64s()
@@ -134,10 +134,6 @@ extension ExperimentState {
                 ? (requestKeys.count == units && runUnits.reduce(0, +) == units && users.count == 0)
                 : (users.count == units && requestKeys.isEmpty && requestRuns.isEmpty)
         else { throw d.invalid("the units' ids, keys or variants do not match the unit count \(units)") }
-        let ids = users
-        guard zip(0..<ids.count, 1..<max(1, ids.count)).allSatisfy({ ids[$0].lexicographicallyPrecedes(ids[$1]) }) else {
-            throw d.invalid("user ids are not in ascending byte order")
-        }
         global = try UnitRows(from: &d, unitCount: units)
         segmentRows =
             try d.bool() ? try ExperimentState.segments(&d) { (d) throws(StateError) in try UnitRows(from: &d, unitCount: units) } : nil

@@ -41,67 +41,101 @@ struct UnitRows: Sendable, Equatable {
 
     var count: Int { units.count }
 
-    /// Appends one row (units must arrive in ascending order).
-    private mutating func append(from o: UnitRows, row i: Int, unit: Int32, revenueIndex: inout Int) {
-        units.append(unit)
-        exposures.append(o.exposures[i])
-        clicks.append(o.clicks[i])
-        clickedRequests.append(o.clickedRequests[i])
-        conversions.append(o.conversions[i])
-        if revenueIndex < o.revenueRows.count && o.revenueRows[revenueIndex] == Int32(i) {
-            revenueRows.append(Int32(units.count - 1))
-            revenue.append(o.revenue[revenueIndex])
-            revenueIndex += 1
-        }
-        if covariate {
-            covariateCount.append(o.covariateCount[i])
-            covariateSum.append(o.covariateSum[i])
-        }
-    }
-
-    /// Adds row `i` of `o` into the last row (the same unit).
-    private mutating func addToLast(from o: UnitRows, row i: Int, revenueIndex: inout Int) {
-        let last = units.count - 1
-        exposures[last] += o.exposures[i]
-        clicks[last] += o.clicks[i]
-        clickedRequests[last] += o.clickedRequests[i]
-        conversions[last] += o.conversions[i]
-        if revenueIndex < o.revenueRows.count && o.revenueRows[revenueIndex] == Int32(i) {
-            if revenueRows.last == Int32(last) {
-                revenue[revenue.count - 1].add(o.revenue[revenueIndex])
-            } else {
-                revenueRows.append(Int32(last))
-                revenue.append(o.revenue[revenueIndex])
-            }
-            revenueIndex += 1
-        }
-        if covariate {
-            covariateCount[last] += o.covariateCount[i]
-            covariateSum[last].add(o.covariateSum[i])
-        }
-    }
-
     /// The rows of `a` and `b`, their unit codes mapped by `mapA` and `mapB` (each increasing, so
-    /// both stay in ascending order), with the rows of a unit both hold added.
+    /// both stay in ascending order), with the rows of a unit both hold added. One pass over both,
+    /// with every column read through local arrays (no per-row calls that retain the scopes).
     static func merged(_ a: UnitRows, _ mapA: [Int32], _ b: UnitRows, _ mapB: [Int32]) -> UnitRows {
         precondition(a.covariate == b.covariate, "scopes of one configuration")
-        var out = UnitRows(covariate: a.covariate)
-        var (i, j, ra, rb) = (0, 0, 0, 0)
-        while i < a.count || j < b.count {
-            let ua = i < a.count ? mapA[Int(a.units[i])] : Int32.max
-            let ub = j < b.count ? mapB[Int(b.units[j])] : Int32.max
-            if ua <= ub {
-                out.append(from: a, row: i, unit: ua, revenueIndex: &ra)
-                i += 1
-                if ua == ub {
-                    out.addToLast(from: b, row: j, revenueIndex: &rb)
-                    j += 1
+        let covariate = a.covariate
+        let capacity = a.count + b.count
+        var units: [Int32] = []
+        var exposures: [Int32] = []
+        var clicks: [Int32] = []
+        var clicked: [Int32] = []
+        var conversions: [Int32] = []
+        var covariateCount: [Int32] = []
+        var covariateSum: [ExactSum] = []
+        units.reserveCapacity(capacity)
+        exposures.reserveCapacity(capacity)
+        clicks.reserveCapacity(capacity)
+        clicked.reserveCapacity(capacity)
+        conversions.reserveCapacity(capacity)
+        if covariate {
+            covariateCount.reserveCapacity(capacity)
+            covariateSum.reserveCapacity(capacity)
+        }
+        // Each side's row of the merged row it went to (revenue is sparse: mapped afterwards).
+        var rowOfA = [Int32](repeating: 0, count: a.count)
+        var rowOfB = [Int32](repeating: 0, count: b.count)
+        let (au, bu) = (a.units, b.units)
+        var (i, j) = (0, 0)
+        while i < au.count || j < bu.count {
+            let x = i < au.count ? mapA[Int(au[i])] : Int32.max
+            let y = j < bu.count ? mapB[Int(bu[j])] : Int32.max
+            let row = Int32(units.count)
+            units.append(min(x, y))
+            var (e, c, k, v) = (Int32(0), Int32(0), Int32(0), Int32(0))
+            var n = Int32(0)
+            var sum = ExactSum()
+            if x <= y {
+                (e, c, k, v) = (a.exposures[i], a.clicks[i], a.clickedRequests[i], a.conversions[i])
+                if covariate {
+                    n = a.covariateCount[i]
+                    sum = a.covariateSum[i]
                 }
-            } else {
-                out.append(from: b, row: j, unit: ub, revenueIndex: &rb)
+                rowOfA[i] = row
+                i += 1
+            }
+            if y <= x {
+                e += b.exposures[j]
+                c += b.clicks[j]
+                k += b.clickedRequests[j]
+                v += b.conversions[j]
+                if covariate {
+                    n += b.covariateCount[j]
+                    sum.add(b.covariateSum[j])
+                }
+                rowOfB[j] = row
                 j += 1
             }
+            exposures.append(e)
+            clicks.append(c)
+            clicked.append(k)
+            conversions.append(v)
+            if covariate {
+                covariateCount.append(n)
+                covariateSum.append(sum)
+            }
         }
+        // Revenue rows of both sides, in merged-row order, a row both hold added once.
+        var revenueRows: [Int32] = []
+        var revenue: [ExactSum] = []
+        var (p, q) = (0, 0)
+        while p < a.revenueRows.count || q < b.revenueRows.count {
+            let x = p < a.revenueRows.count ? rowOfA[Int(a.revenueRows[p])] : Int32.max
+            let y = q < b.revenueRows.count ? rowOfB[Int(b.revenueRows[q])] : Int32.max
+            var sum = ExactSum()
+            if x <= y {
+                sum = a.revenue[p]
+                p += 1
+            }
+            if y <= x {
+                sum.add(b.revenue[q])
+                q += 1
+            }
+            revenueRows.append(min(x, y))
+            revenue.append(sum)
+        }
+        var out = UnitRows(covariate: covariate)
+        out.units = units
+        out.exposures = exposures
+        out.clicks = clicks
+        out.clickedRequests = clicked
+        out.conversions = conversions
+        out.revenueRows = revenueRows
+        out.revenue = revenue
+        out.covariateCount = covariateCount
+        out.covariateSum = covariateSum
         return out
     }
 

@@ -94,11 +94,8 @@ extension InterleavingState {
     public init(from d: inout StateDecoder) throws(StateError) {
         global = try InterleavingState.tally(from: &d)
         segments = try ExperimentState.segments(&d) { (d) throws(StateError) in try InterleavingState.tally(from: &d) }
-        users = try d.byteStrings()
+        users = try d.sortedByteStrings("user ids")
         let ids = users
-        guard zip(0..<ids.count, 1..<max(1, ids.count)).allSatisfy({ ids[$0].lexicographicallyPrecedes(ids[$1]) }) else {
-            throw d.invalid("user ids are not in ascending byte order")
-        }
         let counted = try d.int32s()
         let r = try d.int32s()
         let a = try d.int32s()

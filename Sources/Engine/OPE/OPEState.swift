@@ -242,11 +242,8 @@ extension OPECountsState {
         fitted = try d.bool()
         slots = try d.int()
         guard (1...1024).contains(slots) else { throw d.invalid("the fitted model's slot count \(slots) is out of range") }
-        items = try d.byteStrings()
+        items = try d.sortedByteStrings("item ids")
         let ids = items
-        guard zip(0..<ids.count, 1..<max(1, ids.count)).allSatisfy({ ids[$0].lexicographicallyPrecedes(ids[$1]) }) else {
-            throw d.invalid("item ids are not in ascending byte order")
-        }
         compatModel = try KeyedSums.Dense(from: &d, keyCount: ids.count)
         fittedSums = try d.bool() ? try KeyedSums.Dense(from: &d, keyCount: ids.count) : KeyedSums.Dense(keyCount: 0, width: 3 * slots)
         guard compatModel.width == 2, fittedSums.width == 3 * slots, fitted == (fittedSums.keyCount > 0) || ids.count == 0 || !fitted
@@ -272,11 +269,8 @@ extension OPEEstimatesState {
         let plans = segmentPlans
         segments = try ExperimentState.segments(&d) { (d) throws(StateError) in try OffPolicyScan.Scope(from: &d) }
         for s in segments.keys { segments[s]!.plan = plans[s] ?? .none }
-        users = try d.byteStrings()
+        users = try d.sortedByteStrings("user ids")
         let ids = users
-        guard zip(0..<ids.count, 1..<max(1, ids.count)).allSatisfy({ ids[$0].lexicographicallyPrecedes(ids[$1]) }) else {
-            throw d.invalid("user ids are not in ascending byte order")
-        }
         unitSums = try d.bool()
         if unitSums {
             unitDense = try KeyedSums.Dense(from: &d, keyCount: ids.count)

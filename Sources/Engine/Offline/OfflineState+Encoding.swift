@@ -135,10 +135,7 @@ extension OfflineState {
         distribution = []
         for _ in 0..<(try d.count(elementSize: 8)) {
             let k = try d.int()
-            let items = try d.byteStrings()
-            guard zip(0..<items.count, 1..<max(1, items.count)).allSatisfy({ items[$0].lexicographicallyPrecedes(items[$1]) }) else {
-                throw d.invalid("item ids are not in ascending byte order")
-            }
+            let items = try d.sortedByteStrings("item ids")
             var groups: [Segment?: Distribution.Counts] = [:]
             for _ in 0..<(try d.count(elementSize: 1)) {
                 let g = try OfflineState.segment(from: &d, parts: parts)

@@ -1,6 +1,10 @@
 import ColumnarFormat
 import ColumnarStorage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Reads what `StateEncoder` wrote. Every read is bounds-checked, and every count that sizes an
 /// allocation is checked against the bytes left, so a damaged or crafted state is an error
 /// naming where it went wrong, never a trap or a huge allocation.
@@ -90,9 +94,33 @@ public struct StateDecoder {
             zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 })
         else { throw invalid("id offsets do not step through their \(data.count) bytes") }
         let ids = ByteStrings(offsets: offsets, data: data)
-        for i in 0..<ids.count where String(validating: ids[i], as: UTF8.self) == nil {
-            throw invalid("id \(i) is not valid UTF-8")
+        // Every id is valid UTF-8. In one pass: the ids' concatenation is valid and no id starts
+        // with a continuation byte (then every id boundary is a character boundary, so each id is
+        // valid on its own); the failing id is looked for only when that fails.
+        let whole = data.withUnsafeBytes { UTF8Validation.firstInvalidOffset($0) } == nil
+        let boundaries = offsets.dropLast().allSatisfy { Int($0) == data.count || data[Int($0)] & 0xC0 != 0x80 }
+        if !whole || !boundaries {
+            for i in 0..<ids.count where String(validating: ids[i], as: UTF8.self) == nil { throw invalid("id \(i) is not valid UTF-8") }
         }
+        return ids
+    }
+
+    /// Ids as `byteStrings()` reads them, also checked to be strictly ascending in byte order
+    /// (a dictionary's order, which merges rely on).
+    public mutating func sortedByteStrings(_ what: String) throws(StateError) -> ByteStrings {
+        let ids = try byteStrings()
+        let ascending = ids.data.withUnsafeBytes { raw -> Bool in
+            let o = ids.offsets
+            for i in 1..<max(1, ids.count) {
+                let a = UnsafeRawBufferPointer(rebasing: raw[Int(o[i - 1])..<Int(o[i])])
+                let b = UnsafeRawBufferPointer(rebasing: raw[Int(o[i])..<Int(o[i + 1])])
+                let n = min(a.count, b.count)
+                let c = n == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, n)
+                if c > 0 || (c == 0 && a.count >= b.count) { return false }
+            }
+            return true
+        }
+        guard ascending else { throw invalid("\(what) are not in ascending byte order") }
         return ids
     }
 
