@@ -18,9 +18,9 @@ public struct OPECountsState: Sendable {
     var fitted: Bool
     var slots: Int
     /// recsys-eval's model sums per item (reward value, outcomes).
-    var compatModel: KeyedSums.Dense
+    var compatModel: KeyedSums.Sparse
     /// The fitted model's sums per item and slot (impressions, rewards, target weight), when fitted.
-    var fittedSums: KeyedSums.Dense
+    var fittedSums: KeyedSums.Sparse
     var compatWeights: WeightQuantiles.Counts
     var globalWeights: WeightQuantiles.Counts
     var segmentWeights: [Segment: WeightQuantiles.Counts]
@@ -35,18 +35,7 @@ public struct OPECountsState: Sendable {
             a.fittedSums.width == b.fittedSums.width
         else { throw ExperimentState.Mismatch(description: "the states were computed with different OPE settings") }
         let u = ExperimentState.union(a.items, b.items)
-        func table(_ x: KeyedSums.Dense, _ y: KeyedSums.Dense) -> KeyedSums.Dense {
-            // Shards of one dataset share the item list: add in place.
-            if u.ids.count == a.items.count && a.items.count == b.items.count && x.keyCount == y.keyCount {
-                var t = x
-                t.add(y)
-                return t
-            }
-            var t = KeyedSums.Dense(keyCount: x.keyCount == 0 && y.keyCount == 0 ? 0 : u.ids.count, width: x.width)
-            if x.keyCount > 0 { t.add(x, keyMap: u.mapA) }
-            if y.keyCount > 0 { t.add(y, keyMap: u.mapB) }
-            return t
-        }
+        func table(_ x: KeyedSums.Sparse, _ y: KeyedSums.Sparse) -> KeyedSums.Sparse { KeyedSums.Sparse.merged(x, u.mapA, y, u.mapB) }
         var out = a
         out.items = u.ids
         out.compatModel = table(a.compatModel, b.compatModel)
@@ -63,8 +52,8 @@ public struct OPECountsState: Sendable {
         e.int(slots)
         e.byteStrings(items)
         compatModel.encode(to: &e)
-        e.bool(fittedSums.keyCount > 0)
-        if fittedSums.keyCount > 0 { fittedSums.encode(to: &e) }
+        e.bool(fitted)
+        if fitted { fittedSums.encode(to: &e) }
         compatWeights.encode(to: &e)
         globalWeights.encode(to: &e)
         OPECountsState.encodeSegments(segmentWeights, to: &e) { c, e in c.encode(to: &e) }
@@ -100,7 +89,7 @@ public struct OPEEstimatesState: Sendable {
     var users: ByteStrings
     var unitSums: Bool
     /// Per-user request counts and term sums (with the bootstrap), or the users seen.
-    var unitDense: KeyedSums.Dense
+    var unitDense: KeyedSums.Sparse
     var seenUsers: [UInt64]
     var counts: JoinCounts
     var touched: Int
@@ -117,10 +106,7 @@ public struct OPEEstimatesState: Sendable {
         out.global.merge(b.global)
         for (s, scope) in b.segments { out.segments[s, default: OffPolicyScan.Scope(plan: a.segmentPlans[s] ?? .none)].merge(scope) }
         if a.unitSums {
-            var t = KeyedSums.Dense(keyCount: u.ids.count, width: a.unitDense.width)
-            t.add(a.unitDense, keyMap: u.mapA)
-            t.add(b.unitDense, keyMap: u.mapB)
-            out.unitDense = t
+            out.unitDense = KeyedSums.Sparse.merged(a.unitDense, u.mapA, b.unitDense, u.mapB)
         } else {
             var seen = [UInt64](repeating: 0, count: (u.ids.count + 63) / 64)
             for (side, map) in [(a, u.mapA), (b, u.mapB)] {
@@ -244,10 +230,12 @@ extension OPECountsState {
         guard (1...1024).contains(slots) else { throw d.invalid("the fitted model's slot count \(slots) is out of range") }
         items = try d.sortedByteStrings("item ids")
         let ids = items
-        compatModel = try KeyedSums.Dense(from: &d, keyCount: ids.count)
-        fittedSums = try d.bool() ? try KeyedSums.Dense(from: &d, keyCount: ids.count) : KeyedSums.Dense(keyCount: 0, width: 3 * slots)
-        guard compatModel.width == 2, fittedSums.width == 3 * slots, fitted == (fittedSums.keyCount > 0) || ids.count == 0 || !fitted
-        else { throw d.invalid("the model tables' shapes do not match the slots") }
+        compatModel = try KeyedSums.Sparse(from: &d, keyCount: ids.count)
+        guard try d.bool() == fitted else { throw d.invalid("the fitted model's sums are present without a fitted model, or missing") }
+        fittedSums = fitted ? try KeyedSums.Sparse(from: &d, keyCount: ids.count) : KeyedSums.Sparse(width: 3 * slots)
+        guard compatModel.width == 2, fittedSums.width == 3 * slots else {
+            throw d.invalid("the model tables' shapes do not match the slots")
+        }
         compatWeights = try WeightQuantiles.Counts(from: &d)
         globalWeights = try WeightQuantiles.Counts(from: &d)
         segmentWeights = try ExperimentState.segments(&d) { (d) throws(StateError) in try WeightQuantiles.Counts(from: &d) }
@@ -273,11 +261,11 @@ extension OPEEstimatesState {
         let ids = users
         unitSums = try d.bool()
         if unitSums {
-            unitDense = try KeyedSums.Dense(from: &d, keyCount: ids.count)
+            unitDense = try KeyedSums.Sparse(from: &d, keyCount: ids.count)
             guard unitDense.width == OffPolicyScan.termCount + 1 else { throw d.invalid("per-user sums have the wrong width") }
             seenUsers = []
         } else {
-            unitDense = KeyedSums.Dense(keyCount: 0, width: OffPolicyScan.termCount + 1)
+            unitDense = KeyedSums.Sparse(width: OffPolicyScan.termCount + 1)
             seenUsers = try d.uint64s()
             guard seenUsers.count == (ids.count + 63) / 64 else { throw d.invalid("the users-seen bits do not match the users") }
         }

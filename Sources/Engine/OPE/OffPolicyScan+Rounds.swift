@@ -12,8 +12,8 @@ extension OffPolicyScan {
         for (id, c) in counted.segmentWeights { segments[SegmentKeys.values(id, count: names, values: context.ctxValues)] = c }
         return OPECountsState(
             items: try reader.dictionary("item_id"), fitted: context.fitted, slots: context.slots,
-            compatModel: counted.compatModelSums,
-            fittedSums: context.fitted ? counting.fittedPool.merged() : KeyedSums.Dense(keyCount: 0, width: 3 * context.slots),
+            compatModel: KeyedSums.Sparse(counted.compatModelSums),
+            fittedSums: context.fitted ? KeyedSums.Sparse(counting.fittedPool.merged()) : KeyedSums.Sparse(width: 3 * context.slots),
             compatWeights: counted.compatWeights, globalWeights: counted.globalWeights, segmentWeights: segments, touched: counted.touched)
     }
 
@@ -25,8 +25,11 @@ extension OffPolicyScan {
         let context = try Context(reader: reader, options: options)
         guard model.fitted == context.fitted, model.slots == context.slots else { throw ModelMismatch.settings }
         let (global, plans) = Models.compute(
-            options, slots: model.slots, items: model.items.count, fitted: model.fitted, compatModelSums: model.compatModel,
-            fittedSums: model.fittedSums, compatWeights: model.compatWeights, globalWeights: model.globalWeights,
+            options, slots: model.slots, items: model.items.count, fitted: model.fitted,
+            compatModelSums: model.compatModel.dense(keyCount: model.items.count),
+            fittedSums: model.fitted
+                ? model.fittedSums.dense(keyCount: model.items.count) : KeyedSums.Dense(keyCount: 0, width: 3 * model.slots),
+            compatWeights: model.compatWeights, globalWeights: model.globalWeights,
             segmentWeights: model.segmentWeights)
         // The models over this dataset's item codes: each item's row in the merged model.
         let items = try reader.dictionary("item_id")
@@ -58,7 +61,7 @@ extension OffPolicyScan {
             compatPlan: global.compatPlan, globalPlan: global.globalPlan, segmentPlans: plans,
             slotMeans: context.fitted ? global.slotMeans : [], slotTarget: context.fitted ? global.slotTarget : [],
             compat: state.scan.compat, global: state.scan.global, segments: segments, users: try reader.dictionary("user_id"),
-            unitSums: options.unitSums, unitDense: state.unitDense, seenUsers: state.seenUsers, counts: state.scan.counts,
+            unitSums: options.unitSums, unitDense: KeyedSums.Sparse(state.unitDense), seenUsers: state.seenUsers, counts: state.scan.counts,
             touched: state.scan.bytesTouched + model.touched)
     }
 

@@ -146,62 +146,116 @@ public struct KeyedSums: Sendable {
 
 // State encoding (format-spec/state.md §4.3): a table's rows that hold anything, by key, with
 // the cells as they are (fixed point), so tables merged in another process are the same to the bit.
-extension KeyedSums.Dense {
-    func encode(to e: inout StateEncoder) {
-        e.int(width)
-        e.count(overflowed.count)
-        for o in overflowed { e.bool(o) }
+extension KeyedSums {
+    /// A table's nonzero rows, by ascending key: what a state keeps and merges (a dense table
+    /// over every item would cost its whole size per state, where a shard touches a part).
+    public struct Sparse: Sendable, Equatable {
+        public let width: Int
+        var overflowed: [Bool]
         var keys: [Int32] = []
-        var cells: [UInt64] = []
-        for k in 0..<keyCount {
-            let row = self.cells[(k * width)..<((k + 1) * width)]
-            guard row.contains(where: { $0 != 0 }) else { continue }
-            keys.append(Int32(k))
-            for c in row {
-                cells.append(UInt64(truncatingIfNeeded: c))
-                cells.append(UInt64(truncatingIfNeeded: c >> 64))
+        var cells: [Int128] = []
+
+        public init(width: Int) {
+            self.width = width
+            overflowed = [Bool](repeating: false, count: width)
+        }
+
+        /// The nonzero rows of `dense`.
+        public init(_ dense: Dense) {
+            self.init(width: dense.width)
+            overflowed = dense.overflowed
+            for k in 0..<dense.keyCount {
+                let row = dense.cells[(k * width)..<((k + 1) * width)]
+                guard row.contains(where: { $0 != 0 }) else { continue }
+                keys.append(Int32(k))
+                cells.append(contentsOf: row)
             }
         }
-        e.int32s(keys)
-        e.uint64s(cells)
+
+        /// The keys whose first column is positive (a count), with their rows side by side, as
+        /// `Dense.compacted` gives them.
+        public func compacted() -> (keys: [UInt64], rows: [Double]) {
+            var out: (keys: [UInt64], rows: [Double]) = ([], [])
+            for (r, k) in keys.enumerated() where cells[r * width] > 0 {
+                out.keys.append(UInt64(k))
+                for c in 0..<width { out.rows.append(overflowed[c] ? .nan : cells[r * width + c].nearestDouble / KeyedSums.scale) }
+            }
+            return out
+        }
+
+        /// The table over `keyCount` keys.
+        public func dense(keyCount: Int) -> Dense {
+            var d = Dense(keyCount: keyCount, width: width)
+            d.overflowed = overflowed
+            for (r, k) in keys.enumerated() {
+                for c in 0..<width { d.cells[Int(k) * width + c] = cells[r * width + c] }
+            }
+            return d
+        }
+
+        /// The rows of `a` and `b`, keys mapped by `mapA` and `mapB` (each increasing), a key both
+        /// hold added cell by cell.
+        public static func merged(_ a: Sparse, _ mapA: [Int32], _ b: Sparse, _ mapB: [Int32]) -> Sparse {
+            precondition(a.width == b.width, "tables of one width")
+            let width = a.width
+            var out = Sparse(width: width)
+            for c in 0..<width { out.overflowed[c] = a.overflowed[c] || b.overflowed[c] }
+            out.keys.reserveCapacity(a.keys.count + b.keys.count)
+            out.cells.reserveCapacity(a.cells.count + b.cells.count)
+            var (i, j) = (0, 0)
+            while i < a.keys.count || j < b.keys.count {
+                let x = i < a.keys.count ? mapA[Int(a.keys[i])] : Int32.max
+                let y = j < b.keys.count ? mapB[Int(b.keys[j])] : Int32.max
+                out.keys.append(min(x, y))
+                if x == y {
+                    for c in 0..<width {
+                        let (v, o) = a.cells[i * width + c].addingReportingOverflow(b.cells[j * width + c])
+                        out.cells.append(v)
+                        if o { out.overflowed[c] = true }
+                    }
+                    i += 1
+                    j += 1
+                } else if x < y {
+                    out.cells.append(contentsOf: a.cells[(i * width)..<((i + 1) * width)])
+                    i += 1
+                } else {
+                    out.cells.append(contentsOf: b.cells[(j * width)..<((j + 1) * width)])
+                    j += 1
+                }
+            }
+            return out
+        }
+
+        func encode(to e: inout StateEncoder) {
+            e.int(width)
+            e.count(overflowed.count)
+            for o in overflowed { e.bool(o) }
+            e.int32s(keys)
+            e.uint64s(cells.flatMap { [UInt64(truncatingIfNeeded: $0), UInt64(truncatingIfNeeded: $0 >> 64)] })
+        }
+
+        /// A table over `keyCount` keys from a state.
+        init(from d: inout StateDecoder, keyCount: Int) throws(StateError) {
+            let width = try d.int()
+            guard width > 0, width <= 4096 else { throw d.invalid("a table's width \(width) is out of range") }
+            try d.count(width, of: "a table's overflow flags")
+            self.init(width: width)
+            for c in 0..<width { overflowed[c] = try d.bool() }
+            keys = try d.int32s()
+            let halves = try d.uint64s()
+            guard halves.count == keys.count * width * 2, keys.allSatisfy({ $0 >= 0 && Int($0) < keyCount }),
+                zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 })
+            else { throw d.invalid("a table's keys are not ascending codes in range, or its cells do not match them") }
+            cells = (0..<(halves.count / 2)).map { Int128(Int64(bitPattern: halves[2 * $0 + 1])) << 64 | Int128(halves[2 * $0]) }
+        }
     }
+}
+
+extension KeyedSums.Dense {
+    func encode(to e: inout StateEncoder) { KeyedSums.Sparse(self).encode(to: &e) }
 
     /// A table over `keyCount` keys from a state.
     init(from d: inout StateDecoder, keyCount: Int) throws(StateError) {
-        let width = try d.int()
-        guard width > 0, width <= 4096 else { throw d.invalid("a table's width \(width) is out of range") }
-        try d.count(width, of: "a table's overflow flags")
-        var overflowed: [Bool] = []
-        for _ in 0..<width { overflowed.append(try d.bool()) }
-        let keys = try d.int32s()
-        let cells = try d.uint64s()
-        guard cells.count == keys.count * width * 2, keys.allSatisfy({ $0 >= 0 && Int($0) < keyCount }),
-            zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 })
-        else { throw d.invalid("a table's keys are not ascending codes in range, or its cells do not match them") }
-        self.init(keyCount: keyCount, width: width)
-        self.overflowed = overflowed
-        for (r, k) in keys.enumerated() {
-            for c in 0..<width {
-                let lo = cells[(r * width + c) * 2]
-                let hi = cells[(r * width + c) * 2 + 1]
-                self.cells[Int(k) * width + c] = Int128(Int64(bitPattern: hi)) << 64 | Int128(lo)
-            }
-        }
-    }
-
-    /// `other`'s rows added into this table's, key k of `other` into key `map[k]`.
-    mutating func add(_ other: KeyedSums.Dense, keyMap map: [Int32]) {
-        precondition(other.width == width && map.count == other.keyCount, "tables of one width, a code for every key")
-        for c in 0..<width where other.overflowed[c] { overflowed[c] = true }
-        for k in 0..<other.keyCount {
-            let base = Int(map[k]) * width
-            for c in 0..<width {
-                let v = other.cells[k * width + c]
-                guard v != 0 else { continue }
-                let (s, o) = cells[base + c].addingReportingOverflow(v)
-                cells[base + c] = s
-                if o { overflowed[c] = true }
-            }
-        }
+        self = try KeyedSums.Sparse(from: &d, keyCount: keyCount).dense(keyCount: keyCount)
     }
 }
