@@ -19,7 +19,8 @@ public struct OPECountsState: Sendable {
     var slots: Int
     /// recsys-eval's model sums per item (reward value, outcomes).
     var compatModel: KeyedSums.Sparse
-    /// The fitted model's sums per item and slot (impressions, rewards, target weight), when fitted.
+    /// The fitted model's sums per occupied (item, slot), key `item × slots + slot`
+    /// (impressions, rewards, target weight), when fitted.
     var fittedSums: KeyedSums.Sparse
     var compatWeights: WeightQuantiles.Counts
     var globalWeights: WeightQuantiles.Counts
@@ -35,11 +36,12 @@ public struct OPECountsState: Sendable {
             a.fittedSums.width == b.fittedSums.width
         else { throw ExperimentState.Mismatch(description: "the states were computed with different OPE settings") }
         let u = ExperimentState.union(a.items, b.items)
-        func table(_ x: KeyedSums.Sparse, _ y: KeyedSums.Sparse) -> KeyedSums.Sparse { KeyedSums.Sparse.merged(x, u.mapA, y, u.mapB) }
         var out = a
         out.items = u.ids
-        out.compatModel = table(a.compatModel, b.compatModel)
-        out.fittedSums = table(a.fittedSums, b.fittedSums)
+        out.compatModel = KeyedSums.Sparse.merged(a.compatModel, u.mapA, b.compatModel, u.mapB)
+        let slots = Int32(a.slots)
+        out.fittedSums = KeyedSums.Sparse.merged(
+            a.fittedSums, { u.mapA[Int($0 / slots)] * slots + $0 % slots }, b.fittedSums, { u.mapB[Int($0 / slots)] * slots + $0 % slots })
         out.compatWeights.merge(b.compatWeights)
         out.globalWeights.merge(b.globalWeights)
         for (s, c) in b.segmentWeights { out.segmentWeights[s, default: WeightQuantiles.Counts()].merge(c) }
@@ -232,8 +234,8 @@ extension OPECountsState {
         let ids = items
         compatModel = try KeyedSums.Sparse(from: &d, keyCount: ids.count)
         guard try d.bool() == fitted else { throw d.invalid("the fitted model's sums are present without a fitted model, or missing") }
-        fittedSums = fitted ? try KeyedSums.Sparse(from: &d, keyCount: ids.count) : KeyedSums.Sparse(width: 3 * slots)
-        guard compatModel.width == 2, fittedSums.width == 3 * slots else {
+        fittedSums = fitted ? try KeyedSums.Sparse(from: &d, keyCount: ids.count * slots) : KeyedSums.Sparse(width: 3)
+        guard compatModel.width == 2, fittedSums.width == 3 else {
             throw d.invalid("the model tables' shapes do not match the slots")
         }
         compatWeights = try WeightQuantiles.Counts(from: &d)

@@ -13,7 +13,7 @@ extension OffPolicyScan {
         return OPECountsState(
             items: try reader.dictionary("item_id"), fitted: context.fitted, slots: context.slots,
             compatModel: KeyedSums.Sparse(counted.compatModelSums),
-            fittedSums: context.fitted ? KeyedSums.Sparse(counting.fittedPool.merged()) : KeyedSums.Sparse(width: 3 * context.slots),
+            fittedSums: context.fitted ? KeyedSums.Sparse(counting.fittedPool.merged(), width: 3) : KeyedSums.Sparse(width: 3),
             compatWeights: counted.compatWeights, globalWeights: counted.globalWeights, segmentWeights: segments, touched: counted.touched)
     }
 
@@ -28,7 +28,8 @@ extension OffPolicyScan {
             options, slots: model.slots, items: model.items.count, fitted: model.fitted,
             compatModelSums: model.compatModel.dense(keyCount: model.items.count),
             fittedSums: model.fitted
-                ? model.fittedSums.dense(keyCount: model.items.count) : KeyedSums.Dense(keyCount: 0, width: 3 * model.slots),
+                ? model.fittedSums.dense(keyCount: model.items.count, width: 3 * model.slots)
+                : KeyedSums.Dense(keyCount: 0, width: 3 * model.slots),
             compatWeights: model.compatWeights, globalWeights: model.globalWeights,
             segmentWeights: model.segmentWeights)
         // The models over this dataset's item codes: each item's row in the merged model.

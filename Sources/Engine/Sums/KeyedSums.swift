@@ -160,12 +160,16 @@ extension KeyedSums {
             overflowed = [Bool](repeating: false, count: width)
         }
 
-        /// The nonzero rows of `dense`.
-        public init(_ dense: Dense) {
-            self.init(width: dense.width)
-            overflowed = dense.overflowed
-            for k in 0..<dense.keyCount {
-                let row = dense.cells[(k * width)..<((k + 1) * width)]
+        /// The nonzero rows of `dense`, cut into rows of `width` cells (a divisor of the table's
+        /// width: a table of 3 sums per (item, slot) keeps the occupied (item, slot) pairs, key
+        /// `item × slots + slot`, rather than every slot of every item it touches).
+        public init(_ dense: Dense, width rowWidth: Int? = nil) {
+            let w = rowWidth ?? dense.width
+            precondition(w > 0 && dense.width % w == 0, "rows divide the table's rows")
+            self.init(width: w)
+            for c in 0..<dense.width where dense.overflowed[c] { overflowed[c % w] = true }
+            for k in 0..<(dense.cells.count / w) {
+                let row = dense.cells[(k * w)..<((k + 1) * w)]
                 guard row.contains(where: { $0 != 0 }) else { continue }
                 keys.append(Int32(k))
                 cells.append(contentsOf: row)
@@ -183,10 +187,13 @@ extension KeyedSums {
             return out
         }
 
-        /// The table over `keyCount` keys.
-        public func dense(keyCount: Int) -> Dense {
-            var d = Dense(keyCount: keyCount, width: width)
-            d.overflowed = overflowed
+        /// The table over `keyCount` keys of `width` cells (by default this table's width; a
+        /// multiple of it joins consecutive keys into one row, undoing `init(_:width:)`).
+        public func dense(keyCount: Int, width tableWidth: Int? = nil) -> Dense {
+            let w = tableWidth ?? width
+            precondition(w % width == 0, "a table row holds whole rows")
+            var d = Dense(keyCount: keyCount, width: w)
+            for c in 0..<w { d.overflowed[c] = overflowed[c % width] }
             for (r, k) in keys.enumerated() {
                 for c in 0..<width { d.cells[Int(k) * width + c] = cells[r * width + c] }
             }
@@ -196,6 +203,11 @@ extension KeyedSums {
         /// The rows of `a` and `b`, keys mapped by `mapA` and `mapB` (each increasing), a key both
         /// hold added cell by cell.
         public static func merged(_ a: Sparse, _ mapA: [Int32], _ b: Sparse, _ mapB: [Int32]) -> Sparse {
+            merged(a, { mapA[Int($0)] }, b, { mapB[Int($0)] })
+        }
+
+        /// The same with the key maps as functions (increasing).
+        public static func merged(_ a: Sparse, _ mapA: (Int32) -> Int32, _ b: Sparse, _ mapB: (Int32) -> Int32) -> Sparse {
             precondition(a.width == b.width, "tables of one width")
             let width = a.width
             var out = Sparse(width: width)
@@ -204,8 +216,8 @@ extension KeyedSums {
             out.cells.reserveCapacity(a.cells.count + b.cells.count)
             var (i, j) = (0, 0)
             while i < a.keys.count || j < b.keys.count {
-                let x = i < a.keys.count ? mapA[Int(a.keys[i])] : Int32.max
-                let y = j < b.keys.count ? mapB[Int(b.keys[j])] : Int32.max
+                let x = i < a.keys.count ? mapA(a.keys[i]) : Int32.max
+                let y = j < b.keys.count ? mapB(b.keys[j]) : Int32.max
                 out.keys.append(min(x, y))
                 if x == y {
                     for c in 0..<width {
@@ -231,7 +243,15 @@ extension KeyedSums {
             e.count(overflowed.count)
             for o in overflowed { e.bool(o) }
             e.int32s(keys)
-            e.uint64s(cells.flatMap { [UInt64(truncatingIfNeeded: $0), UInt64(truncatingIfNeeded: $0 >> 64)] })
+            // Cells that all fit 64 bits (counts, probabilities: nearly always) are written as
+            // Int64, else as 128-bit pairs.
+            let narrow = cells.allSatisfy { Int64(exactly: $0) != nil }
+            e.bool(narrow)
+            if narrow {
+                e.ints(cells.map { Int(truncatingIfNeeded: $0) })
+            } else {
+                e.uint64s(cells.flatMap { [UInt64(truncatingIfNeeded: $0), UInt64(truncatingIfNeeded: $0 >> 64)] })
+            }
         }
 
         /// A table over `keyCount` keys from a state.
@@ -242,11 +262,16 @@ extension KeyedSums {
             self.init(width: width)
             for c in 0..<width { overflowed[c] = try d.bool() }
             keys = try d.int32s()
-            let halves = try d.uint64s()
-            guard halves.count == keys.count * width * 2, keys.allSatisfy({ $0 >= 0 && Int($0) < keyCount }),
+            if try d.bool() {
+                cells = try d.ints().map { Int128($0) }
+            } else {
+                let halves = try d.uint64s()
+                guard halves.count % 2 == 0 else { throw d.invalid("a table's 128-bit cells come in pairs") }
+                cells = (0..<(halves.count / 2)).map { Int128(Int64(bitPattern: halves[2 * $0 + 1])) << 64 | Int128(halves[2 * $0]) }
+            }
+            guard cells.count == keys.count * width, keys.allSatisfy({ $0 >= 0 && Int($0) < keyCount }),
                 zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 })
             else { throw d.invalid("a table's keys are not ascending codes in range, or its cells do not match them") }
-            cells = (0..<(halves.count / 2)).map { Int128(Int64(bitPattern: halves[2 * $0 + 1])) << 64 | Int128(halves[2 * $0]) }
         }
     }
 }
