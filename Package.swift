@@ -50,7 +50,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Fuzz targets for the readers of untrusted bytes (tools/fuzz/run.sh); built normally, a replayer.
-        .executableTarget(name: "receval-fuzz", dependencies: ["ColumnarFormat", "ColumnarStorage", "Ingest", "Export"]),
+        .executableTarget(
+            name: "receval-fuzz", dependencies: ["ColumnarFormat", "ColumnarStorage", "Ingest", "Export", "Engine", "Evaluation"]),
         .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .testTarget(
             name: "IngestTests",

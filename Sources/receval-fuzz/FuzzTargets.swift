@@ -1,5 +1,7 @@
 import ColumnarFormat
 import ColumnarStorage
+import Engine
+import Evaluation
 import Export
 import Foundation
 import Ingest
@@ -8,7 +10,7 @@ import Ingest
 /// (the format reader's unsafe kernels), whole dataset files, and the JSONL scanner and record
 /// parser. Every input must end in a result or a thrown error; a crash, a trap or a sanitizer
 /// report is a finding. The first byte of an input picks the target, so one corpus and one
-/// binary cover all three.
+/// binary cover all four (bytes 240 and above: a state file).
 enum FuzzTargets {
     /// Scratch files live in memory-backed /dev/shm when it exists.
     static let scratch: String = {
@@ -19,6 +21,7 @@ enum FuzzTargets {
     static func run(_ input: UnsafeRawBufferPointer) {
         guard let selector = input.first else { return }
         let rest = UnsafeRawBufferPointer(rebasing: input[1...])
+        if selector >= 240 { return state(rest) }
         switch selector % 3 {
         case 0: decoder(rest)
         case 1: dataset(rest)
@@ -82,6 +85,32 @@ enum FuzzTargets {
                 try? exporter.export(table: table, format: .jsonl) { _ in }
             }
         } catch {}
+    }
+
+    /// The input as a state file (`receval run --state-out`; its checksum set to match, so the
+    /// fuzzer reaches the header and body decoders), then merged with itself and finished as a
+    /// merge would: a crafted state must be an error, never a trap.
+    static func state(_ b: UnsafeRawBufferPointer) {
+        var bytes = Array(b)
+        if bytes.count >= 24 {
+            let at = bytes.count - 16
+            let sum = bytes.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[..<at])) }
+            withUnsafeBytes(of: sum.littleEndian) { for i in 0..<8 { bytes[at + i] = $0[i] } }
+        }
+        guard let state = try? bytes.withUnsafeBytes({ try StateFile.decode($0, path: "fuzz") }) else { return }
+        switch state.body {
+        case .experiment(let x):
+            guard let m = try? ExperimentState.merged(x, x) else { return }
+            _ = m.finish(options: ExperimentScan.Options(experiment: ""))
+        case .offline(let x):
+            guard let m = try? OfflineState.merged(x, x) else { return }
+            _ = m.finish()
+        case .interleaving(let x): _ = InterleavingState.merged(x, x).finish(sliceKeys: [])
+        case .opeCounts(let x): _ = try? OPECountsState.merged(x, x)
+        case .ope(let x):
+            guard let m = try? OPEEstimatesState.merged(x, x) else { return }
+            _ = m.finish(sliceKeys: [])
+        }
     }
 
     /// The input as a JSONL file of one table, validated as ingest parses it.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the readers of untrusted bytes: the column decoders, whole dataset
-# files and the JSONL scanner/parser (Sources/receval-fuzz), with libFuzzer and AddressSanitizer
+# files, the JSONL scanner/parser and state files (Sources/receval-fuzz), with libFuzzer and AddressSanitizer
 # through the Swift toolchain (`-sanitize=fuzzer,address`).
 #
 #   bash tools/fuzz/run.sh [SECONDS (3600)] [WORK (/tmp/receval-fuzz)]
@@ -31,6 +31,17 @@ if [ ! -e "$work/seeds/.done" ]; then
   seed 2 "$work/logs/exposures.jsonl" exposures
   seed 5 "$work/logs/outcomes.jsonl" outcomes
   seed 8 "$work/logs/assignments.jsonl" assignments
+  printf 'mode: experiment\nexperiment: {experiment_id: exp_1, control_variant: control, slice_keys: [surface], analysis: {bootstrap: {enabled: true, iterations: 20}}}\n' > "$work/logs/e.yaml"
+  printf 'mode: ope\nope: {reward_event: click, analysis: {slice_keys: [surface], bootstrap: {enabled: true, iterations: 20}}}\n' > "$work/logs/o.yaml"
+  printf 'mode: offline\noffline: {metrics: [{name: ndcg, k: 5}, {name: coverage, k: 5}], slice_keys: [surface], bootstrap: {enabled: true, iterations: 10}}\n' > "$work/logs/f.yaml"
+  printf 'exposures: {type: receval, path: d.rcv}\noutcomes: {type: receval, path: d.rcv}\nassignments: {type: receval, path: d.rcv}\n' > "$work/logs/d.yaml"
+  for c in e o f; do
+    "$receval" run --dataset "$work/logs/d.yaml" --config "$work/logs/$c.yaml" --state-out "$work/logs/$c.state" --quiet
+    seed 240 "$work/logs/$c.state" "state-$c"
+  done
+  "$receval" run --dataset "$work/logs/d.yaml" --config "$work/logs/o.yaml" --state-in "$work/logs/o.state" \
+    --state-out "$work/logs/o2.state" --quiet
+  seed 240 "$work/logs/o2.state" state-o2
   printf '\x00\x01\x01\x00\x10\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x12\x34\x56\x78' \
     > "$work/seeds/int32-plain"
   touch "$work/seeds/.done"
