@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ColumnarStorage", targets: ["ColumnarStorage"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "Export", targets: ["Export"]),
+        .library(name: "ParquetFormat", targets: ["ParquetFormat"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Statistics", targets: ["Statistics"]),
         .library(name: "Reports", targets: ["Reports"]),
@@ -32,7 +33,8 @@ let package = Package(
         .target(name: "ColumnarFormat", dependencies: ["CZstd", "CLZ4"]),
         .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib"]),
         .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage", "CPrefetch"]),
-        .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
+        .target(name: "ParquetFormat", dependencies: ["ColumnarFormat"]),
+        .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage", "ParquetFormat"]),
         .target(name: "Engine", dependencies: ["ColumnarFormat", "ColumnarStorage", "CPrefetch"]),
         .target(name: "Statistics"),
         .target(name: "Reports", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
+        .testTarget(name: "ParquetFormatTests", dependencies: ["ParquetFormat"]),
     ],
     swiftLanguageModes: [.v6]
 )

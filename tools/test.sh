@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is needed, checks formatting (.swift-format; fix with `swift format format -i -r
 # Sources Tests`), builds with the module-boundary check on, runs every test, then checks the
-# Spark and Ray recipes (local mode) against one box.
+# Spark and Ray recipes (local mode) against one box, and the Parquet export against pyarrow and
+# DuckDB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -10,3 +11,5 @@ swift build --build-tests --explicit-target-dependency-import-check error
 swift test --skip-build --parallel
 bash tools/distributed/deps.sh
 RECEVAL=.build/debug/receval python3 tools/distributed/check.py
+bash tools/interop/deps.sh
+RECEVAL=.build/debug/receval python3 tools/interop/check_parquet.py

@@ -40,6 +40,19 @@ public enum CompressionCodec {
         }
     }
 
+    /// One zstd frame of `input`, whatever it saves (formats whose codec is fixed per column, such
+    /// as Parquet's, cannot fall back to storing a page raw).
+    public static func zstdFrame(_ input: [UInt8], level: Int32 = 3) -> [UInt8] {
+        let bound = ZSTD_compressBound(input.count)
+        var out = [UInt8](repeating: 0, count: bound)
+        let n = out.withUnsafeMutableBytes { o in
+            input.withUnsafeBytes { i in ZSTD_compress(o.baseAddress, bound, i.baseAddress, i.count, level) }
+        }
+        precondition(ZSTD_isError(n) == 0, "zstd compresses into its own bound")
+        out.removeSubrange(n...)
+        return out
+    }
+
     /// Decompresses a stored chunk into exactly `expectedLength` bytes or throws.
     public static func decompress(_ stored: UnsafeRawBufferPointer, codec: Codec, expectedLength: Int, context: String) throws(FormatError)
         -> [UInt8]

@@ -1,0 +1,181 @@
+import ColumnarFormat
+
+/// Writes a Parquet file (format version 1; `parquet-format`'s specification): `PAR1`, row
+/// groups of column chunks of data pages (v1: repetition and definition levels as RLE, values
+/// PLAIN, the page compressed with zstd), and the Thrift footer with the schema, every chunk's
+/// offsets, sizes and statistics, then its length and `PAR1`. Pages hold about `pageBytes` of
+/// values and start at a record boundary (repetition level 0). Bytes go to `sink` as they are
+/// made; the caller makes the file atomic.
+public final class ParquetFileWriter {
+    public let schema: ParquetSchema
+    let sink: ([UInt8]) throws -> Void
+    let level: Int32
+    let pageBytes: Int
+    let createdBy: String
+    private var offset = 0
+    private var rowGroups: [(rows: Int, bytes: Int, chunks: [ChunkMeta])] = []
+    private var rows = 0
+
+    struct ChunkMeta {
+        var column: ParquetSchema.Column
+        var offset: Int
+        var values: Int
+        var compressed: Int
+        var uncompressed: Int
+        var statistics: [UInt8]
+    }
+
+    public init(
+        schema: ParquetSchema, createdBy: String, zstdLevel: Int32 = 3, pageBytes: Int = 1 << 20, sink: @escaping ([UInt8]) throws -> Void
+    ) throws {
+        self.schema = schema
+        self.sink = sink
+        level = zstdLevel
+        self.pageBytes = pageBytes
+        self.createdBy = createdBy
+        try emit(Array("PAR1".utf8))
+    }
+
+    private func emit(_ b: [UInt8]) throws {
+        try sink(b)
+        offset += b.count
+    }
+
+    /// Writes one row group: one buffer per schema column, in schema order, all of `rows` records.
+    public func writeRowGroup(_ columns: [ParquetColumnBuffer], rows n: Int) throws {
+        precondition(columns.count == schema.columns.count, "one buffer per column")
+        var chunks: [ChunkMeta] = []
+        var total = 0
+        for c in columns {
+            precondition(c.defs.count == c.reps.count, "levels per entry")
+            let start = offset
+            var compressed = 0
+            var uncompressed = 0
+            for page in pages(c) {
+                let (header, body, rawSize) = try encodePage(c, page)
+                try emit(header)
+                try emit(body)
+                compressed += header.count + body.count
+                uncompressed += header.count + rawSize
+            }
+            var stats = ThriftCompactWriter()
+            stats.structBody { c.writeStatistics(&$0) }
+            chunks.append(
+                ChunkMeta(
+                    column: c.column, offset: start, values: c.entries, compressed: compressed, uncompressed: uncompressed,
+                    statistics: stats.bytes))
+            total += uncompressed
+        }
+        rowGroups.append((n, total, chunks))
+        rows += n
+    }
+
+    /// Entry ranges of the pages: cut at a record boundary once a page holds `pageBytes` of values.
+    func pages(_ c: ParquetColumnBuffer) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        var valueIndex = 0
+        var pageStartOffset = 0
+        var lastEnd = 0
+        for e in 0..<c.entries {
+            if e > start && c.reps[e] == 0 && lastEnd - pageStartOffset >= pageBytes {
+                out.append(start..<e)
+                start = e
+                pageStartOffset = lastEnd
+            }
+            if Int(c.defs[e]) == c.column.maxDefinition {
+                lastEnd = c.column.type == .boolean ? c.valueEnds[valueIndex] / 8 : c.valueEnds[valueIndex]
+                valueIndex += 1
+            }
+        }
+        out.append(start..<c.entries)
+        return out
+    }
+
+    /// A data page's header and compressed body, and the body's size before compression.
+    func encodePage(_ c: ParquetColumnBuffer, _ entries: Range<Int>) throws -> ([UInt8], [UInt8], Int) {
+        var body: [UInt8] = []
+        for (levels, max) in [(c.reps, c.column.maxRepetition), (c.defs, c.column.maxDefinition)] where max > 0 {
+            var encoded: [UInt8] = []
+            RLEHybrid.encode(levels[entries], bitWidth: RLEHybrid.bitWidth(max), into: &encoded)
+            withUnsafeBytes(of: UInt32(encoded.count).littleEndian) { body.append(contentsOf: $0) }
+            body += encoded
+        }
+        // The values of the entries defined down to the leaf, in order.
+        let first = c.defs[..<entries.lowerBound].filter { Int($0) == c.column.maxDefinition }.count
+        let count = c.defs[entries].filter { Int($0) == c.column.maxDefinition }.count
+        if c.column.type == .boolean {
+            var byte: UInt8 = 0
+            for k in 0..<count {
+                if c.bits[first + k] { byte |= 1 << UInt8(k % 8) }
+                if k % 8 == 7 {
+                    body.append(byte)
+                    byte = 0
+                }
+            }
+            if count % 8 != 0 { body.append(byte) }
+        } else if count > 0 {
+            let from = first == 0 ? 0 : c.valueEnds[first - 1]
+            body += c.values[from..<c.valueEnds[first + count - 1]]
+        }
+        // Every page of a chunk is one zstd frame (the codec is per chunk), even where zstd saves
+        // nothing.
+        let payload = CompressionCodec.zstdFrame(body, level: level)
+        var h = ThriftCompactWriter()
+        h.structBody { w in
+            w.i32(1, 0)
+            w.i32(2, Int32(body.count))
+            w.i32(3, Int32(payload.count))
+            w.structure(5) { d in
+                d.i32(1, Int32(entries.count))
+                d.i32(2, ParquetEncoding.plain.rawValue)
+                d.i32(3, ParquetEncoding.rle.rawValue)
+                d.i32(4, ParquetEncoding.rle.rawValue)
+            }
+        }
+        return (h.bytes, payload, body.count)
+    }
+
+    /// Writes the footer: schema, row groups with their chunks' metadata, column orders.
+    public func finish() throws {
+        var w = ThriftCompactWriter()
+        w.structBody { f in
+            f.i32(1, 1)
+            schema.write(&f, listID: 2)
+            f.i64(3, Int64(rows))
+            f.listHeader(4, .structure, count: rowGroups.count)
+            for g in rowGroups {
+                f.structBody { r in
+                    r.listHeader(1, .structure, count: g.chunks.count)
+                    for c in g.chunks {
+                        r.structBody { cc in
+                            cc.i64(2, Int64(c.offset))
+                            cc.structure(3) { m in
+                                m.i32(1, c.column.type.rawValue)
+                                m.i32List(2, [ParquetEncoding.plain.rawValue, ParquetEncoding.rle.rawValue])
+                                m.stringList(3, c.column.path)
+                                m.i32(4, ParquetCodec.zstd.rawValue)
+                                m.i64(5, Int64(c.values))
+                                m.i64(6, Int64(c.uncompressed))
+                                m.i64(7, Int64(c.compressed))
+                                m.i64(9, Int64(c.offset))
+                                m.fieldHeader(12, .structure)
+                                m.appendRaw(c.statistics)
+                            }
+                        }
+                    }
+                    r.i64(2, Int64(g.bytes))
+                    r.i64(3, Int64(g.rows))
+                }
+            }
+            f.string(6, createdBy)
+            f.listHeader(7, .structure, count: schema.columns.count)
+            for _ in schema.columns { f.structBody { o in o.structure(1) { _ in } } }
+        }
+        try emit(w.bytes)
+        var tail: [UInt8] = []
+        withUnsafeBytes(of: UInt32(w.bytes.count).littleEndian) { tail.append(contentsOf: $0) }
+        tail += Array("PAR1".utf8)
+        try emit(tail)
+    }
+}
