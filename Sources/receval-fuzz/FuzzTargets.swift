@@ -105,7 +105,9 @@ enum FuzzTargets {
         case .offline(let x):
             guard let m = try? OfflineState.merged(x, x) else { return }
             _ = m.finish()
-        case .interleaving(let x): _ = InterleavingState.merged(x, x).finish(sliceKeys: [])
+        case .interleaving(let x):
+            guard let m = try? InterleavingState.merged(x, x) else { return }
+            _ = m.finish(sliceKeys: [])
         case .opeCounts(let x): _ = try? OPECountsState.merged(x, x)
         case .ope(let x):
             guard let m = try? OPEEstimatesState.merged(x, x) else { return }

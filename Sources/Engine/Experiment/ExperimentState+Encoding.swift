@@ -17,15 +17,15 @@ extension ExperimentScan.Group {
 
     init(from d: inout StateDecoder) throws(StateError) {
         self.init()
-        exposures = try d.int()
-        clicks = try d.int()
-        conversions = try d.int()
-        errors = try d.int()
-        empties = try d.int()
-        joined = try d.int()
-        covariateExposures = try d.int()
-        clickedWithCovariate = try d.int()
-        convertedWithCovariate = try d.int()
+        exposures = try d.tally()
+        clicks = try d.tally()
+        conversions = try d.tally()
+        errors = try d.tally()
+        empties = try d.tally()
+        joined = try d.tally()
+        covariateExposures = try d.tally()
+        clickedWithCovariate = try d.tally()
+        convertedWithCovariate = try d.tally()
         firstNanos = Int64(try d.int())
         lastNanos = Int64(try d.int())
         revenue = try d.exactSum()
@@ -106,23 +106,23 @@ extension ExperimentState {
         moments.squares = try d.exactSum()
         moments.timesClicked = try d.exactSum()
         moments.timesConverted = try d.exactSum()
-        srmRows = try d.ints()
-        srmGroups = try ExperimentState.segments(&d) { (d) throws(StateError) in try d.ints() }
+        srmRows = try d.tallies()
+        srmGroups = try ExperimentState.segments(&d) { (d) throws(StateError) in try d.tallies() }
         guard srmRows.count == n, srmGroups.values.allSatisfy({ $0.count == n }) else {
             throw d.invalid("SRM counts do not hold one entry per variant")
         }
         counts = try JoinCounts(from: &d)
-        assignmentRowsTotal = try d.int()
+        assignmentRowsTotal = try d.tally()
         first = try d.timestamp()
         last = try d.timestamp()
-        bytes = try d.int()
-        unitCount = try d.int()
+        bytes = try d.tally()
+        unitCount = try d.tally()
         users = try d.sortedByteStrings("user ids")
         let assignedUnits = try d.int32s()
         let assignedVariants = try d.int32s()
         requestKeys = try d.uint64s()
         let partitions = try d.ints()
-        let runUnits = try d.ints()
+        let runUnits = try d.tallies()
         guard partitions.count == runUnits.count, runUnits.allSatisfy({ $0 >= 0 }) else { throw d.invalid("request runs are malformed") }
         requestRuns = zip(partitions, runUnits).map { (partition: $0, units: $1) }
         let units = unitCount
@@ -141,9 +141,9 @@ extension ExperimentState {
         for (u, v) in zip(assignedUnits, assignedVariants) { owner[Int(u)] = v }
         variantOfUnit = owner
         let counted = try d.int32s()
-        let errorCounts = try d.int32s()
-        let emptyCounts = try d.int32s()
-        let joinedCounts = try d.int32s()
+        let errorCounts = try d.tallies32()
+        let emptyCounts = try d.tallies32()
+        let joinedCounts = try d.tallies32()
         guard errorCounts.count == counted.count, emptyCounts.count == counted.count, joinedCounts.count == counted.count,
             zip(counted, counted.dropFirst()).allSatisfy({ $0 < $1 }), counted.allSatisfy({ $0 >= 0 && Int($0) < units })
         else { throw d.invalid("per-unit guardrail counts are not ascending units in range with one count each") }

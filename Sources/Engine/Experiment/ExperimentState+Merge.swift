@@ -96,22 +96,28 @@ extension ExperimentState {
             }
         }
         out.variantOfUnit = owner
-        func addPerUnit(_ x: [Int32], _ y: [Int32]) -> [Int32] {
+        func addPerUnit(_ x: [Int32], _ y: [Int32]) throws(Mismatch) -> [Int32] {
             var r = [Int32](repeating: 0, count: units)
-            for (u, c) in x.enumerated() where c != 0 { r[Int(ua[u])] += c }
-            for (u, c) in y.enumerated() where c != 0 { r[Int(ub[u])] += c }
+            var overflow = false
+            for (u, c) in x.enumerated() where c != 0 { r[Int(ua[u])] = c }
+            for (u, c) in y.enumerated() where c != 0 {
+                let (s, o) = r[Int(ub[u])].addingReportingOverflow(c)
+                r[Int(ub[u])] = s
+                overflow = overflow || o
+            }
+            guard !overflow else { throw Mismatch(description: "a unit's guardrail counts overflow 32 bits") }
             return r
         }
-        out.errors = addPerUnit(a.errors, b.errors)
-        out.empties = addPerUnit(a.empties, b.empties)
-        out.joined = addPerUnit(a.joined, b.joined)
-        out.global = UnitRows.merged(a.global, ua, b.global, ub)
-        if let pa = a.pre, let pb = b.pre { out.pre = UnitRows.merged(pa, ua, pb, ub) }
+        out.errors = try addPerUnit(a.errors, b.errors)
+        out.empties = try addPerUnit(a.empties, b.empties)
+        out.joined = try addPerUnit(a.joined, b.joined)
+        out.global = try UnitRows.merged(a.global, ua, b.global, ub)
+        if let pa = a.pre, let pb = b.pre { out.pre = try UnitRows.merged(pa, ua, pb, ub) }
         if let sa = a.segmentRows, let sb = b.segmentRows, (groups.count + 1) * units <= a.cellLimit {
             var rows: [Segment: UnitRows] = [:]
             for s in Set(sa.keys).union(sb.keys) {
                 let empty = UnitRows(covariate: a.covariate)
-                rows[s] = UnitRows.merged(sa[s] ?? empty, ua, sb[s] ?? empty, ub)
+                rows[s] = try UnitRows.merged(sa[s] ?? empty, ua, sb[s] ?? empty, ub)
             }
             out.segmentRows = rows
         } else {

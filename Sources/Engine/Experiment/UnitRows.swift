@@ -44,7 +44,7 @@ struct UnitRows: Sendable, Equatable {
     /// The rows of `a` and `b`, their unit codes mapped by `mapA` and `mapB` (each increasing, so
     /// both stay in ascending order), with the rows of a unit both hold added. One pass over both,
     /// with every column read through local arrays (no per-row calls that retain the scopes).
-    static func merged(_ a: UnitRows, _ mapA: [Int32], _ b: UnitRows, _ mapB: [Int32]) -> UnitRows {
+    static func merged(_ a: UnitRows, _ mapA: [Int32], _ b: UnitRows, _ mapB: [Int32]) throws(ExperimentState.Mismatch) -> UnitRows {
         precondition(a.covariate == b.covariate, "scopes of one configuration")
         let covariate = a.covariate
         let capacity = a.count + b.count
@@ -69,6 +69,7 @@ struct UnitRows: Sendable, Equatable {
         var rowOfB = [Int32](repeating: 0, count: b.count)
         let (au, bu) = (a.units, b.units)
         var (i, j) = (0, 0)
+        var overflow = false
         while i < au.count || j < bu.count {
             let x = i < au.count ? mapA[Int(au[i])] : Int32.max
             let y = j < bu.count ? mapB[Int(bu[j])] : Int32.max
@@ -87,12 +88,18 @@ struct UnitRows: Sendable, Equatable {
                 i += 1
             }
             if y <= x {
-                e += b.exposures[j]
-                c += b.clicks[j]
-                k += b.clickedRequests[j]
-                v += b.conversions[j]
+                var o = false
+                (e, o) = e.addingReportingOverflow(b.exposures[j])
+                overflow = overflow || o
+                (c, o) = c.addingReportingOverflow(b.clicks[j])
+                overflow = overflow || o
+                (k, o) = k.addingReportingOverflow(b.clickedRequests[j])
+                overflow = overflow || o
+                (v, o) = v.addingReportingOverflow(b.conversions[j])
+                overflow = overflow || o
                 if covariate {
-                    n += b.covariateCount[j]
+                    (n, o) = n.addingReportingOverflow(b.covariateCount[j])
+                    overflow = overflow || o
                     sum.add(b.covariateSum[j])
                 }
                 rowOfB[j] = row
@@ -107,6 +114,7 @@ struct UnitRows: Sendable, Equatable {
                 covariateSum.append(sum)
             }
         }
+        guard !overflow else { throw ExperimentState.Mismatch(description: "a unit's counts overflow 32 bits") }
         // Revenue rows of both sides, in merged-row order, a row both hold added once.
         var revenueRows: [Int32] = []
         var revenue: [ExactSum] = []
@@ -177,14 +185,14 @@ struct UnitRows: Sendable, Equatable {
     init(from d: inout StateDecoder, unitCount: Int) throws(StateError) {
         covariate = try d.bool()
         units = try d.int32s()
-        exposures = try d.int32s()
-        clicks = try d.int32s()
-        clickedRequests = try d.int32s()
-        conversions = try d.int32s()
+        exposures = try d.tallies32()
+        clicks = try d.tallies32()
+        clickedRequests = try d.tallies32()
+        conversions = try d.tallies32()
         revenueRows = try d.int32s()
         revenue = try d.exactSums()
         if covariate {
-            covariateCount = try d.int32s()
+            covariateCount = try d.tallies32()
             covariateSum = try d.exactSums()
         }
         let n = units.count

@@ -21,21 +21,27 @@ public struct InterleavingState: Sendable {
     var counts: JoinCounts
 
     /// `a` and `b` combined.
-    public static func merged(_ a: InterleavingState, _ b: InterleavingState) -> InterleavingState {
+    public static func merged(_ a: InterleavingState, _ b: InterleavingState) throws(ExperimentState.Mismatch) -> InterleavingState {
         let u = ExperimentState.union(a.users, b.users)
         var out = a
         out.users = u.ids
         out.global.merge(b.global)
         for (s, t) in b.segments { out.segments[s, default: InterleavingScan.Tally()].merge(t) }
-        func add(_ x: [Int32], _ y: [Int32]) -> [Int32] {
+        func add(_ x: [Int32], _ y: [Int32]) throws(ExperimentState.Mismatch) -> [Int32] {
             var r = [Int32](repeating: 0, count: u.ids.count)
-            for (i, c) in x.enumerated() where c != 0 { r[Int(u.mapA[i])] += c }
-            for (i, c) in y.enumerated() where c != 0 { r[Int(u.mapB[i])] += c }
+            var overflow = false
+            for (i, c) in x.enumerated() where c != 0 { r[Int(u.mapA[i])] = c }
+            for (i, c) in y.enumerated() where c != 0 {
+                let (s, o) = r[Int(u.mapB[i])].addingReportingOverflow(c)
+                r[Int(u.mapB[i])] = s
+                overflow = overflow || o
+            }
+            guard !overflow else { throw ExperimentState.Mismatch(description: "a user's counts overflow 32 bits") }
             return r
         }
-        out.requests = add(a.requests, b.requests)
-        out.winsA = add(a.winsA, b.winsA)
-        out.winsB = add(a.winsB, b.winsB)
+        out.requests = try add(a.requests, b.requests)
+        out.winsA = try add(a.winsA, b.winsA)
+        out.winsB = try add(a.winsB, b.winsB)
         out.unlabelledRequests += b.unlabelledRequests
         out.unknownTeamItems += b.unknownTeamItems
         out.unlabelledItems += b.unlabelledItems
@@ -81,7 +87,7 @@ public struct InterleavingState: Sendable {
     }
 
     static func tally(from d: inout StateDecoder) throws(StateError) -> InterleavingScan.Tally {
-        let v = try d.ints()
+        let v = try d.tallies()
         guard v.count == 8, v.allSatisfy({ $0 >= 0 }) else { throw d.invalid("a tally holds \(v.count) counts, 8 expected") }
         var t = InterleavingScan.Tally()
         (t.requests, t.winsA, t.winsB, t.ties) = (v[0], v[1], v[2], v[3])
@@ -97,9 +103,9 @@ extension InterleavingState {
         users = try d.sortedByteStrings("user ids")
         let ids = users
         let counted = try d.int32s()
-        let r = try d.int32s()
-        let a = try d.int32s()
-        let b = try d.int32s()
+        let r = try d.tallies32()
+        let a = try d.tallies32()
+        let b = try d.tallies32()
         guard r.count == counted.count, a.count == counted.count, b.count == counted.count,
             zip(counted, counted.dropFirst()).allSatisfy({ $0 < $1 }), counted.allSatisfy({ $0 >= 0 && Int($0) < ids.count })
         else { throw d.invalid("per-user counts are not ascending users in range") }
@@ -111,9 +117,9 @@ extension InterleavingState {
             winsA[Int(u)] = a[i]
             winsB[Int(u)] = b[i]
         }
-        unlabelledRequests = try d.int()
-        unknownTeamItems = try d.int()
-        unlabelledItems = try d.int()
+        unlabelledRequests = try d.tally()
+        unknownTeamItems = try d.tally()
+        unlabelledItems = try d.tally()
         counts = try JoinCounts(from: &d)
     }
 }

@@ -174,16 +174,16 @@ extension OffPolicyScan.Compat {
 
     init(from d: inout StateDecoder) throws(StateError) {
         self.init()
-        samples = try d.int()
+        samples = try d.tally()
         ips = try d.exactSum()
         ipsSquares = try d.exactSum()
         weights = try d.exactSum()
         weightSquares = try d.exactSum()
         dr = try d.exactSum()
         drSquares = try d.exactSum()
-        clipped = try d.int()
-        missingTarget = try d.int()
-        nearZero = try d.int()
+        clipped = try d.tally()
+        missingTarget = try d.tally()
+        nearZero = try d.tally()
         maxWeight = try d.double()
         weightValues = try WeightQuantiles.Collected(from: &d)
     }
@@ -204,7 +204,7 @@ extension OffPolicyScan.Scope {
 
     init(from d: inout StateDecoder) throws(StateError) {
         self.init()
-        requests = try d.int()
+        requests = try d.tally()
         sums = try d.exactSums()
         products = try d.exactSums()
         let n = OffPolicyScan.termCount
@@ -212,14 +212,14 @@ extension OffPolicyScan.Scope {
         weightTotal = try d.exactSum()
         weightSquareTotal = try d.exactSum()
         maxWeight = try d.double()
-        clipped = try d.int()
-        supportViolations = try d.int()
-        missingTarget = try d.int()
-        missingLogging = try d.int()
-        nearZeroLogging = try d.int()
-        missingEstimates = try d.int()
-        slots = try d.int()
-        histogram = try d.ints()
+        clipped = try d.tally()
+        supportViolations = try d.tally()
+        missingTarget = try d.tally()
+        missingLogging = try d.tally()
+        nearZeroLogging = try d.tally()
+        missingEstimates = try d.tally()
+        slots = try d.tally()
+        histogram = try d.tallies()
         guard histogram.count == OffPolicyScan.histogramBins else { throw d.invalid("a scope's histogram has the wrong number of bins") }
         weightValues = try WeightQuantiles.Collected(from: &d)
     }
@@ -241,7 +241,7 @@ extension OPECountsState {
         compatWeights = try WeightQuantiles.Counts(from: &d)
         globalWeights = try WeightQuantiles.Counts(from: &d)
         segmentWeights = try ExperimentState.segments(&d) { (d) throws(StateError) in try WeightQuantiles.Counts(from: &d) }
-        touched = try d.int()
+        touched = try d.tally()
     }
 }
 
@@ -272,6 +272,6 @@ extension OPEEstimatesState {
             guard seenUsers.count == (ids.count + 63) / 64 else { throw d.invalid("the users-seen bits do not match the users") }
         }
         counts = try JoinCounts(from: &d)
-        touched = try d.int()
+        touched = try d.tally()
     }
 }

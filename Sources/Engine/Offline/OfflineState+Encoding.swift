@@ -9,13 +9,24 @@ extension RankingMetrics.Sums {
 
     init(from d: inout StateDecoder) throws(StateError) {
         self.init()
-        cases = try d.int()
+        cases = try d.tally()
         sums = try d.exactSums()
         guard cases >= 0, sums.count == RankingMetric.allCases.count else { throw d.invalid("ranking sums have the wrong shape") }
     }
 }
 
 extension OfflineState {
+    /// Whether counts (each within the state count limit) total at most that limit, so the
+    /// metrics' sums over items cannot overflow.
+    static func totalWithinLimit(_ counts: [Int64]) -> Bool {
+        var total: Int64 = 0
+        for c in counts {
+            total += c
+            if total > Int64(StateDecoder.countLimit) { return false }
+        }
+        return true
+    }
+
     /// Optional segments (nil: every case) in a fixed order: nil first, then by values.
     static func ordered<T>(_ m: [Segment?: T]) -> [(Segment?, T)] {
         m.sorted { a, b in
@@ -104,7 +115,7 @@ extension OfflineState {
             let k = try d.int()
             let recsysEval = try RankingMetrics.Sums(from: &d)
             let ir = try RankingMetrics.Sums(from: &d)
-            let bytes = try d.int()
+            let bytes = try d.tally()
             let segments = try ExperimentState.segments(&d) { (d) throws(StateError) in
                 (try RankingMetrics.Sums(from: &d), try RankingMetrics.Sums(from: &d))
             }
@@ -119,7 +130,7 @@ extension OfflineState {
                 var groups: [Segment?: CaseBootstrap.GroupSums] = [:]
                 for _ in 0..<(try d.count(elementSize: 1)) {
                     let g = try OfflineState.segment(from: &d, parts: parts)
-                    let cases = try d.int()
+                    let cases = try d.tally()
                     let den = try d.ints().map { Int64($0) }
                     let halves = try d.uint64s()
                     guard den.count == iterations, halves.count == 2 * CaseBootstrap.metrics * iterations, groups[g] == nil else {
@@ -141,14 +152,14 @@ extension OfflineState {
                 let g = try OfflineState.segment(from: &d, parts: parts)
                 var c = Distribution.Counts()
                 c.item = try d.int32s()
-                c.pop = try d.ints().map { Int64($0) }
-                c.top = try d.ints().map { Int64($0) }
+                c.pop = try d.tallies().map { Int64($0) }
+                c.top = try d.tallies().map { Int64($0) }
                 let catalog = try d.int32s()
                 c.catalog = catalog.map { $0 != 0 }
                 let n = c.item.count
                 guard c.pop.count == n, c.top.count == n, catalog.count == n, catalog.allSatisfy({ $0 == 0 || $0 == 1 }),
                     c.item.allSatisfy({ $0 >= 0 && Int($0) < items.count }), zip(c.item, c.item.dropFirst()).allSatisfy({ $0 < $1 }),
-                    c.pop.allSatisfy({ $0 >= 0 }), c.top.allSatisfy({ $0 >= 0 }), groups[g] == nil
+                    OfflineState.totalWithinLimit(c.pop), OfflineState.totalWithinLimit(c.top), groups[g] == nil
                 else { throw d.invalid("distribution counts have the wrong shape") }
                 groups[g] = c
             }
@@ -160,7 +171,7 @@ extension OfflineState {
             var values: [String?: [Int]] = [:]
             for _ in 0..<(try d.count(elementSize: 1)) {
                 let v = try d.optionalString()
-                let c = try d.ints()
+                let c = try d.tallies()
                 guard c.count == 3, c.allSatisfy({ $0 >= 0 }), values[v] == nil else {
                     throw d.invalid("slice counts have the wrong shape")
                 }

@@ -10,7 +10,7 @@ extension JoinCounts {
     public func encode(to e: inout StateEncoder) { e.ints(JoinCounts.fields.map { self[keyPath: $0] }) }
 
     public init(from d: inout StateDecoder) throws(StateError) {
-        let values = try d.ints()
+        let values = try d.tallies()
         guard values.count == JoinCounts.fields.count, values.allSatisfy({ $0 >= 0 }) else {
             throw d.invalid("join counts hold \(values.count) values, \(JoinCounts.fields.count) non-negative ones expected")
         }

@@ -39,6 +39,35 @@ public struct StateDecoder {
     public mutating func int() throws(StateError) -> Int { Int(try scalar(Int64.self)) }
     public mutating func double() throws(StateError) -> Double { Double(bitPattern: try u64()) }
 
+    /// The largest count a state may hold (2⁴⁸): counts of real logs stay far below it, and any
+    /// number of states up to 2¹⁵ add without overflowing 64 bits.
+    public static let countLimit = 1 << 48
+    /// The largest per-unit 32-bit count (2²⁴): merges add them with overflow checks.
+    public static let count32Limit: Int32 = 1 << 24
+
+    /// A count: 0 up to `countLimit`.
+    public mutating func tally() throws(StateError) -> Int {
+        let v = try int()
+        guard v >= 0 && v <= StateDecoder.countLimit else { throw invalid("a count of \(v) is negative or beyond 2^48") }
+        return v
+    }
+
+    /// Counts, each 0 up to `countLimit`.
+    public mutating func tallies() throws(StateError) -> [Int] {
+        let v = try ints()
+        guard !v.contains(where: { $0 < 0 || $0 > StateDecoder.countLimit }) else { throw invalid("a count is negative or beyond 2^48") }
+        return v
+    }
+
+    /// 32-bit per-unit counts, each 0 up to `count32Limit`.
+    public mutating func tallies32() throws(StateError) -> [Int32] {
+        let v = try int32s()
+        guard !v.contains(where: { $0 < 0 || $0 > StateDecoder.count32Limit }) else {
+            throw invalid("a per-unit count is negative or beyond 2^24")
+        }
+        return v
+    }
+
     public mutating func bool() throws(StateError) -> Bool {
         switch try u8() {
         case 0: return false
@@ -153,7 +182,7 @@ public struct StateDecoder {
 
     public mutating func valueCounts() throws(StateError) -> ValueCounts {
         let values = try doubles()
-        let counts = try ints()
+        let counts = try tallies()
         guard counts.count == values.count else { throw invalid("distinct values and their counts differ in number") }
         var out = ValueCounts()
         for (v, c) in zip(values, counts) {

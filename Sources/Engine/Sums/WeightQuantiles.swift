@@ -203,7 +203,7 @@ extension WeightQuantiles.Counts {
 
     init(from d: inout StateDecoder) throws(StateError) {
         let buckets = try d.int32s()
-        let counts = try d.ints()
+        let counts = try d.tallies()
         guard buckets.count == counts.count, counts.allSatisfy({ $0 > 0 }),
             zip(buckets, buckets.dropFirst()).allSatisfy({ UInt32(bitPattern: $0) < UInt32(bitPattern: $1) }),
             buckets.allSatisfy({ UInt32(bitPattern: $0) >> 9 < 2048 })

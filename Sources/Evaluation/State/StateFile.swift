@@ -136,9 +136,9 @@ public enum StateFile {
             let headerText = String(decoding: b[headerStart..<headerStart + headerLength], as: UTF8.self)
             for _ in 0..<headerLength { _ = try r.u8() }
             let codec = try r.u8()
-            let length = Int(try r.u64())
-            let storedLength = Int(try r.u64())
-            guard codec <= 1, storedLength == r.remaining, length <= 1 << 40 else {
+            let length = Int(truncatingIfNeeded: try r.u64())
+            let storedLength = Int(truncatingIfNeeded: try r.u64())
+            guard codec <= 1, storedLength == r.remaining, length >= 0, length <= 1 << 40 else {
                 throw StateFileError.damaged(path: path, reason: "the body's codec or lengths do not match the file")
             }
             let bodyBytes = UnsafeRawBufferPointer(rebasing: b[(8 + r.position)..<sumAt])

@@ -115,7 +115,7 @@ public enum StateMerge {
                     if datasets.count > 1 && x.isRequestUnits { throw MergeError.requestUnitsAcrossDatasets }
                     out.body = .experiment(try ExperimentState.merged(x, y))
                 case (.offline(let x), .offline(let y)): out.body = .offline(try OfflineState.merged(x, y))
-                case (.interleaving(let x), .interleaving(let y)): out.body = .interleaving(InterleavingState.merged(x, y))
+                case (.interleaving(let x), .interleaving(let y)): out.body = .interleaving(try InterleavingState.merged(x, y))
                 case (.opeCounts(let x), .opeCounts(let y)): out.body = .opeCounts(try OPECountsState.merged(x, y))
                 case (.ope(let x), .ope(let y)): out.body = .ope(try OPEEstimatesState.merged(x, y))
                 default: throw MergeError.modes(first: (first.path, mode), other: (path, b.mode))
