@@ -467,4 +467,103 @@ import Testing
         #expect(decode([Array("a".utf8), Array("a".utf8)], sorted: true).contains("not in ascending byte order"))
         #expect(decode([Array("ab".utf8), Array("a".utf8)], sorted: true).contains("not in ascending byte order"))
     }
+
+    /// Logs made to hit the merge's edges: segments whose keys read the same (`surface` absent
+    /// and ""), the first and last instants logged twice with different offsets, a user assigned
+    /// in one shard and exposed in another, and more shards than requests.
+    static func edgeLogs() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-edge-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var exposures = ""
+        var outcomes = ""
+        var assignments = ""
+        for i in 0..<12 {
+            let ctx = i % 3 == 0 ? "" : (i % 3 == 1 ? ",\"context\":{\"surface\":\"\"}" : ",\"context\":{\"surface\":\"home\"}")
+            let ts =
+                i == 0 || i == 5 ? "2026-01-01T05:30:00+05:30" : (i == 1 || i == 7 ? "2026-01-01T00:00:00Z" : "2026-01-01T0\(i % 9):00:00Z")
+            let last = i == 2 || i == 9 ? (i == 2 ? "2026-01-02T00:00:00Z" : "2026-01-01T19:00:00-05:00") : ts
+            exposures +=
+                "{\"request_id\":\"r\(i)\",\"user_id\":\"u\(i % 4)\",\"ts\":\"\(last)\",\"items\":[{\"item_id\":\"i\(i % 5)\",\"rank\":1,\"logging_propensity\":0.5,\"target_propensity\":0.25},{\"item_id\":\"i\(i % 3)\",\"rank\":2,\"logging_propensity\":0.4,\"target_propensity\":0.6}]\(ctx),\"latency_ms\":\(10 + i)}\n"
+            if i % 2 == 0 {
+                outcomes +=
+                    "{\"request_id\":\"r\(i)\",\"user_id\":\"u\(i % 4)\",\"item_id\":\"i\(i % 5)\",\"event_type\":\"click\",\"ts\":\"2026-01-01T10:00:00Z\"}\n"
+            }
+            assignments +=
+                "{\"experiment_id\":\"e\",\"variant\":\"\(i % 2 == 0 ? "control" : "treat")\",\"request_id\":\"r\(i)\",\"user_id\":\"u\(i % 4)\",\"ts\":\"2026-01-01T00:00:00Z\"}\n"
+        }
+        try exposures.write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
+        try outcomes.write(toFile: dir + "/outcomes.jsonl", atomically: true, encoding: .utf8)
+        try assignments.write(toFile: dir + "/assignments.jsonl", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func edgesMergeToTheWholeRun() throws {
+        let logs = try Self.edgeLogs()
+        let configs: [(String, String)] = [
+            (
+                "experiment",
+                """
+                mode: experiment
+                experiment:
+                  experiment_id: e
+                  control_variant: control
+                  slice_keys: [surface]
+                  decision: {enabled: true}
+                """
+            ),
+            ("offline", "mode: offline\noffline: {metrics: [{name: ndcg, k: 2}, {name: coverage, k: 2}], slice_keys: [surface]}\n"),
+            ("ope", "mode: ope\nope: {reward_event: click, analysis: {slice_keys: [surface]}}\n"),
+        ]
+        for (mode, yaml) in configs {
+            var reports: Set<String> = []
+            var decisions: Set<String> = []
+            for partitions in [1, 5, 16] {
+                let path = try OfflineParityTests.ingest(logs, partitions: partitions).path
+                let r = try EvaluationRun.run(try Self.request(yaml, mode: mode, dataset: path))
+                reports.insert(Self.withoutDataset(r.report))
+                if let d = r.decision { decisions.insert(d.serialized()) }
+                // More shards than requests: empty shards give empty states.
+                let n = 16
+                let states =
+                    mode == "ope"
+                    ? try Self.opeStates(yaml, datasets: [(path, n)])
+                    : try (0..<n).map {
+                        try Self.state(yaml, mode: mode, dataset: path, shard: PartitionShard(index: $0, count: n), name: "s\($0)")
+                    }
+                reports.insert(Self.withoutDataset(try Self.merge(yaml, states)))
+            }
+            #expect(reports.count == 1, "\(mode): \(reports.count) different reports")
+            #expect(decisions.count <= 1, "\(mode): \(decisions.count) different decisions")
+            #expect(reports.first?.contains("surface=") == true)
+        }
+    }
+
+    /// A report without the members that name the dataset file (its path and fingerprint).
+    static func withoutDataset(_ report: JSONValue) -> String {
+        guard case .object(let top) = report else { return report.serialized() }
+        return JSONValue.object(top.filter { $0.0 != "effective_config" && $0.0 != "input_dataset_fingerprint" }).serialized()
+    }
+
+    /// A state whose body was computed under another config is refused even when its header
+    /// names this config; a second round's merge must cover every dataset of its model.
+    @Test func bodiesAndModelsAreChecked() throws {
+        let (_, mode, yaml) = Self.configs[0]
+        let path = try UnitAnalysisTests.ingest(partitions: 4).path
+        let plain = Self.configs[0].yaml.replacingOccurrences(of: "  cuped: {enabled: true, covariate_key: pre_period_ctr}\n", with: "")
+        var forged = try Self.state(plain, mode: mode, dataset: path, shard: .whole, name: "forged")
+        forged.state.configDigest = try EvalConfig.parse(yaml, file: "e.yaml").digest
+        #expect(throws: (any Error).self) { _ = try Self.merge(yaml, [forged]) }
+
+        let ope = Self.opeConfigs[0]
+        let slices = try (0..<2).map { k in
+            (path: try OfflineParityTests.ingest(try Self.slice(k, of: 2, from: Self.generated)).path, shards: 1)
+        }
+        let second = try Self.opeStates(ope, datasets: slices)
+        do {
+            _ = try Self.merge(ope, [second[0]])
+            Issue.record("a second round missing a dataset of its model was merged")
+        } catch {
+            #expect("\(error)".contains("their model was merged from 2"))
+        }
+    }
 }

@@ -79,9 +79,11 @@ def file_lines(data: bytes, path: str) -> Iterable[Tuple[int, bytes]]:
             import zstandard
         except ImportError:
             raise SystemExit(f"{path} is zstd-compressed: pip install zstandard, or decompress it first")
-        data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+        # Every frame (concatenated, pzstd and streaming writers write several), as ingest reads them.
+        data = zstandard.ZstdDecompressor().decompressobj(read_across_frames=True).decompress(data)
     for index, line in enumerate(data.split(b"\n")):
-        if line.strip() != b"":
+        # Blank as ingest counts it: only spaces, tabs and a carriage return.
+        if line.strip(b" \t\r") != b"":
             yield index, line
 
 
@@ -96,7 +98,7 @@ def request_id(line: bytes) -> str:
         value = json.loads(text)
         rid = value.get("request_id") if isinstance(value, dict) else None
         return rid if isinstance(rid, str) else ""
-    except ValueError:
+    except Exception:  # not JSON, nested too deeply, ...: ingest rejects the line in whichever shard
         m = _REQUEST_ID.search(text)
         return m.group(1) if m else ""
 
@@ -104,7 +106,9 @@ def request_id(line: bytes) -> str:
 def shard_of(rid: str, shards: int) -> int:
     """The shard of a request id: CRC-32 of its UTF-8 bytes modulo the shard count (the same in
     every engine and every process)."""
-    return zlib.crc32(rid.encode("utf-8")) % shards
+    # surrogatepass: an id holding an unpaired surrogate escape (or bytes that are not UTF-8) still
+    # has bytes to hash, the same in every process.
+    return zlib.crc32(rid.encode("utf-8", "surrogatepass")) % shards
 
 
 class ShardResult(NamedTuple):

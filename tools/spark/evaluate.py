@@ -57,8 +57,12 @@ def main():
         config, mode, contract = args.config, args.mode, args.contract
 
         def run(model):
+            # The model goes to the executors once, as a broadcast, and each task reads it there.
+            shared = sc.broadcast(model) if model is not None else None
+
             def task(index, lines):
-                yield shards.run_shard(index, lines, receval, config, sources, mode=mode, contract=contract, model=model)
+                yield shards.run_shard(index, lines, receval, config, sources, mode=mode, contract=contract,
+                                       model=shared.value if shared is not None else None)
             return sorted(keyed.mapPartitionsWithIndex(task).collect(), key=lambda r: r.shard)
 
         results = run(None)
@@ -67,7 +71,7 @@ def main():
         states = [r.state for r in results]
         if shards.needs_second_round(states):
             _, model = shards.merge(receval, config, states, [], mode=mode, model_out=True)
-            states = [r.state for r in run(sc.broadcast(model).value)]
+            states = [r.state for r in run(model)]
         code, _ = shards.merge(receval, config, states, args.output, mode=mode, output_format=args.output_format)
         return code
     finally:

@@ -74,8 +74,8 @@ extension ExperimentScan {
             }
             counts = counts + part.counts
             assignmentRowsTotal += part.assignmentRowsTotal
-            if let f = part.first, first.map({ Timestamp.instantLess(f, $0) }) ?? true { first = f }
-            if let l = part.last, last.map({ Timestamp.instantLess($0, l) }) ?? true { last = l }
+            if let f = part.first, first.map({ Timestamp.windowLess(f, $0) }) ?? true { first = f }
+            if let l = part.last, last.map({ Timestamp.windowLess($0, l) }) ?? true { last = l }
             bytes += part.bytes
 
             // Units: a user's variant from every matching assignment row (two variants: crossover);

@@ -450,8 +450,8 @@ extension ExperimentScan.Partial {
     /// (`EmptyStrings.zeroTimeIsMissing`).
     mutating func widen(_ t: Timestamp, zeroIsMissing: Bool) {
         if zeroIsMissing && t.isGoZero { return }
-        if first.map({ Timestamp.instantLess(t, $0) }) ?? true { first = t }
-        if last.map({ Timestamp.instantLess($0, t) }) ?? true { last = t }
+        if first.map({ Timestamp.windowLess(t, $0) }) ?? true { first = t }
+        if last.map({ Timestamp.windowLess($0, t) }) ?? true { last = t }
     }
 }
 
@@ -459,6 +459,13 @@ extension Timestamp {
     /// Whether `a` is an earlier instant than `b` (offsets do not matter).
     static func instantLess(_ a: Timestamp, _ b: Timestamp) -> Bool {
         a.micros < b.micros || (a.micros == b.micros && a.nanos < b.nanos)
+    }
+
+    /// The order the dataset window's ends are chosen by: the instant, then the offset (so of
+    /// two rows at one instant written with different offsets, the same one ends the window
+    /// whatever order partitions, shards or states arrive in).
+    static func windowLess(_ a: Timestamp, _ b: Timestamp) -> Bool {
+        instantLess(a, b) || (!instantLess(b, a) && a.offsetMinutes < b.offsetMinutes)
     }
 }
 

@@ -123,7 +123,9 @@ extension ExperimentState {
         requestKeys = try d.uint64s()
         let partitions = try d.ints()
         let runUnits = try d.tallies()
-        guard partitions.count == runUnits.count, runUnits.allSatisfy({ $0 >= 0 }) else { throw d.invalid("request runs are malformed") }
+        guard partitions.count == runUnits.count, StateDecoder.totalWithinLimit(runUnits),
+            zip(partitions, partitions.dropFirst()).allSatisfy({ $0 < $1 })
+        else { throw d.invalid("request runs are not in ascending partition order, or their units pass the limit") }
         requestRuns = zip(partitions, runUnits).map { (partition: $0, units: $1) }
         let units = unitCount
         guard units >= 0, units < Int(Int32.max), assignedUnits.count == assignedVariants.count,
@@ -156,6 +158,8 @@ extension ExperimentState {
             joined[Int(u)] = joinedCounts[i]
         }
         pre = try d.bool() ? try UnitRows(from: &d, unitCount: units) : nil
+        // The pre-period scope sums no covariate.
+        guard pre?.covariate != true else { throw d.invalid("the pre-period scope claims a covariate") }
         let scopes = [global] + Array(segmentRows?.values ?? [:].values)
         guard scopes.allSatisfy({ $0.covariate == covariate }) else { throw d.invalid("scopes disagree on the covariate") }
     }

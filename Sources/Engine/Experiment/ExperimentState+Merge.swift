@@ -46,8 +46,8 @@ extension ExperimentState {
         out.moments.merge(b.moments)
         out.counts = a.counts + b.counts
         out.assignmentRowsTotal = a.assignmentRowsTotal + b.assignmentRowsTotal
-        if let f = b.first, a.first.map({ Timestamp.instantLess(f, $0) }) ?? true { out.first = f }
-        if let l = b.last, a.last.map({ Timestamp.instantLess($0, l) }) ?? true { out.last = l }
+        if let f = b.first, a.first.map({ Timestamp.windowLess(f, $0) }) ?? true { out.first = f }
+        if let l = b.last, a.last.map({ Timestamp.windowLess($0, l) }) ?? true { out.last = l }
         out.bytes = a.bytes + b.bytes
 
         // Units: the union of the ids (users), or the runs of both in partition order (requests).

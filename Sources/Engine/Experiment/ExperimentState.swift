@@ -44,6 +44,9 @@ public struct ExperimentState: Sendable {
     var joined: [Int32]
     var pre: UnitRows?
 
+    /// Exposure rows the state counted.
+    public var exposureRows: Int { counts.exposureRows }
+
     /// Units the state holds (users, or requests with request units).
     public var units: Int { unitCount }
     public var isRequestUnits: Bool { requestUnits }
@@ -140,5 +143,19 @@ extension ExperimentState {
             return Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))
         }
         return a.count < b.count
+    }
+}
+
+extension ExperimentState {
+    /// Checks that the state was computed with `options` (a state's header names its config by
+    /// digest; this checks the body agrees, so a crafted or mislabelled state is refused rather
+    /// than finished into a wrong report).
+    public func check(options: ExperimentScan.Options) throws(Mismatch) {
+        guard covariate == (options.covariateKey != nil), requestUnits == options.requestUnits,
+            (pre != nil) == (options.prePeriod != nil), cellLimit == options.unitCellLimit,
+            groups.keys.allSatisfy({ $0.count == options.sliceKeys.count }),
+            (segmentRows ?? [:]).keys.allSatisfy({ $0.count == options.sliceKeys.count }),
+            srmGroups.keys.allSatisfy({ $0.count == options.srmSliceKeys.count })
+        else { throw Mismatch(description: "the state's settings (covariate, units, pre-period, segments) are not the config's") }
     }
 }

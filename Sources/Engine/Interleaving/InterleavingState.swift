@@ -20,6 +20,9 @@ public struct InterleavingState: Sendable {
     var unlabelledItems: Int
     var counts: JoinCounts
 
+    /// Exposure rows the state counted.
+    public var exposureRows: Int { counts.exposureRows }
+
     /// `a` and `b` combined.
     public static func merged(_ a: InterleavingState, _ b: InterleavingState) throws(ExperimentState.Mismatch) -> InterleavingState {
         let u = ExperimentState.union(a.users, b.users)
@@ -135,5 +138,14 @@ extension InterleavingScan {
             global: state.global, segments: segments, users: try reader.dictionary("user_id"), requests: state.requests,
             winsA: state.winsA, winsB: state.winsB, unlabelledRequests: state.unlabelledRequests,
             unknownTeamItems: state.unknownTeamItems, unlabelledItems: state.unlabelledItems, counts: state.counts)
+    }
+}
+
+extension InterleavingState {
+    /// Checks that the state's segments are those of `sliceKeys`.
+    public func check(sliceKeys: [String]) throws(ExperimentState.Mismatch) {
+        guard segments.keys.allSatisfy({ $0.count == sliceKeys.count }) else {
+            throw ExperimentState.Mismatch(description: "the state's segments are not the config's slice keys")
+        }
     }
 }

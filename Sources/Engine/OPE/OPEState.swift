@@ -96,10 +96,16 @@ public struct OPEEstimatesState: Sendable {
     var counts: JoinCounts
     var touched: Int
 
+    /// Exposure rows the state counted.
+    public var exposureRows: Int { counts.exposureRows }
+
     /// `a` and `b` combined; both must come from one model.
     public static func merged(_ a: OPEEstimatesState, _ b: OPEEstimatesState) throws(ExperimentState.Mismatch) -> OPEEstimatesState {
-        guard a.compatPlan == b.compatPlan, a.globalPlan == b.globalPlan, a.segmentPlans == b.segmentPlans, a.slotMeans == b.slotMeans,
-            a.slotTarget == b.slotTarget, a.unitSums == b.unitSums, a.unitDense.width == b.unitDense.width
+        // Slot values compare by bits: a NaN (an overflowed fitted column) equals itself.
+        guard a.compatPlan == b.compatPlan, a.globalPlan == b.globalPlan, a.segmentPlans == b.segmentPlans,
+            a.slotMeans.map(\.bitPattern) == b.slotMeans.map(\.bitPattern),
+            a.slotTarget.map(\.bitPattern) == b.slotTarget.map(\.bitPattern),
+            a.unitSums == b.unitSums, a.unitDense.width == b.unitDense.width
         else { throw ExperimentState.Mismatch(description: "the states were computed with different models or settings") }
         let u = ExperimentState.union(a.users, b.users)
         var out = a
@@ -273,5 +279,14 @@ extension OPEEstimatesState {
         }
         counts = try JoinCounts(from: &d)
         touched = try d.tally()
+    }
+}
+
+extension OPEEstimatesState {
+    /// Checks that the state's segments and per-user sums are what `options` ask for.
+    public func check(options: OffPolicyScan.Options) throws(ExperimentState.Mismatch) {
+        guard unitSums == options.unitSums, segments.keys.allSatisfy({ $0.count == options.sliceKeys.count }),
+            segmentPlans.keys.allSatisfy({ $0.count == options.sliceKeys.count })
+        else { throw ExperimentState.Mismatch(description: "the state's segments or per-user sums are not the config's") }
     }
 }

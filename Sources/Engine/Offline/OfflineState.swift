@@ -43,6 +43,8 @@ public struct OfflineState: Sendable {
     }
 
     var sliceKeys: [String]
+    /// Exposure rows the state counted.
+    public var exposureRows: Int { quality.counts.exposureRows }
     var ranking: [Ranking]
     var distribution: [Distribution]
     var quality: Quality
@@ -258,5 +260,26 @@ extension OfflineState {
             }
         }
         return (rankings, distribution, segmentDistribution, DataQuality(counts: quality.counts, slices: slices))
+    }
+}
+
+extension OfflineState {
+    /// Checks that the state was computed for these cut-offs, slice keys and bootstrap, with one
+    /// set of segments for every cut-off (what finishing it relies on).
+    public func check(ks: [Int], distributionKs: [Int], sliceKeys: [String], bootstrap: (iterations: Int, seed: UInt64)?)
+        throws(ExperimentState.Mismatch)
+    {
+        let segments = ranking.first.map { Set($0.segments.keys) } ?? []
+        guard ranking.map(\.k) == ks, distribution.map(\.k) == distributionKs, self.sliceKeys == sliceKeys,
+            ranking.allSatisfy({ Set($0.segments.keys) == segments }),
+            ranking.allSatisfy({ r in
+                switch (r.bootstrap, bootstrap) {
+                case (nil, nil): return true
+                case (let b?, let want?): return b.iterations == want.iterations && b.seed == want.seed
+                default: return false
+                }
+            }),
+            quality.slices.count == sliceKeys.count
+        else { throw ExperimentState.Mismatch(description: "the state's cut-offs, slice keys, segments or bootstrap are not the config's") }
     }
 }

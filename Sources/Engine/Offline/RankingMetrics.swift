@@ -97,7 +97,7 @@ public struct RankingMetrics: Sendable {
                         values: SegmentKeys.values(id, count: sliceKeys.count, values: pass.ctxValues), id: id, recsysEval: sums.0.means,
                         ir: sums.1.means))
             }
-            result.segments.sort { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            result.segments.sort { ExperimentState.precedes(($0.key, $0.values), ($1.key, $1.values)) }
         }
         result.bootstrap = state.cases
         return result

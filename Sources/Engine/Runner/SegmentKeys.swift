@@ -73,9 +73,17 @@ public enum SegmentKeys {
         return g
     }
 
-    /// Groups keyed by packed id, as (text key, group) pairs sorted byte-wise by key.
+    /// Groups keyed by packed id, as (text key, group) pairs sorted byte-wise by key; two
+    /// segments whose keys read the same (an absent value and "", or values holding `|` or `=`)
+    /// in the order of their values (`ExperimentState.precedes`), never a hash table's order.
     static func named<T>(_ groups: [Int64: T], names: [String], values: DictionaryIndex) -> [(key: String, value: T)] {
-        groups.map { (key($0.key, names: names, values: values), $0.value) }
-            .sorted { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
+        groups.map {
+            (
+                key: key($0.key, names: names, values: values), segment: self.values($0.key, count: names.count, values: values),
+                value: $0.value
+            )
+        }
+        .sorted { ExperimentState.precedes(($0.key, $0.segment), ($1.key, $1.segment)) }
+        .map { (key: $0.key, value: $0.value) }
     }
 }

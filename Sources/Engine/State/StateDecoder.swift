@@ -52,6 +52,16 @@ public struct StateDecoder {
         return v
     }
 
+    /// Whether counts total at most `countLimit` (so their sums cannot overflow).
+    public static func totalWithinLimit(_ counts: [Int]) -> Bool {
+        var total = 0
+        for c in counts {
+            total += c
+            if total > countLimit { return false }
+        }
+        return true
+    }
+
     /// Counts, each 0 up to `countLimit`.
     public mutating func tallies() throws(StateError) -> [Int] {
         let v = try ints()
@@ -176,14 +186,18 @@ public struct StateDecoder {
         let micros = try scalar(Int64.self)
         let nanos = try scalar(Int32.self)
         let offset = try scalar(Int32.self)
-        guard (0...999).contains(nanos), abs(offset) < 24 * 60 else { throw invalid("a timestamp's parts are out of range") }
+        // Years 0001 to 9999, as ingest accepts them; an offset within a day.
+        guard (0...999).contains(nanos), offset > -24 * 60, offset < 24 * 60, micros >= -62_135_596_800_000_000,
+            micros <= 253_402_300_799_999_999
+        else { throw invalid("a timestamp's parts are out of range") }
         return Timestamp(micros: micros, nanos: nanos, offsetMinutes: offset)
     }
 
     public mutating func valueCounts() throws(StateError) -> ValueCounts {
         let values = try doubles()
         let counts = try tallies()
-        guard counts.count == values.count else { throw invalid("distinct values and their counts differ in number") }
+        guard counts.count == values.count, zip(values, values.dropFirst()).allSatisfy({ $0 < $1 }), Self.totalWithinLimit(counts)
+        else { throw invalid("distinct values are not ascending with one count each, or their counts pass 2^48 in total") }
         var out = ValueCounts()
         for (v, c) in zip(values, counts) {
             guard !v.isNaN, c > 0 else { throw invalid("a counted value is NaN or has no observation") }

@@ -204,7 +204,7 @@ extension WeightQuantiles.Counts {
     init(from d: inout StateDecoder) throws(StateError) {
         let buckets = try d.int32s()
         let counts = try d.tallies()
-        guard buckets.count == counts.count, counts.allSatisfy({ $0 > 0 }),
+        guard buckets.count == counts.count, counts.allSatisfy({ $0 > 0 }), StateDecoder.totalWithinLimit(counts),
             zip(buckets, buckets.dropFirst()).allSatisfy({ UInt32(bitPattern: $0) < UInt32(bitPattern: $1) }),
             buckets.allSatisfy({ UInt32(bitPattern: $0) >> 9 < 2048 })
         else { throw d.invalid("weight buckets are not ascending with positive counts") }
@@ -246,6 +246,9 @@ extension WeightQuantiles.Collected {
     init(from d: inout StateDecoder) throws(StateError) {
         self.init()
         let keys = try d.int32s()
+        guard zip(keys, keys.dropFirst()).allSatisfy({ UInt32(bitPattern: $0) < UInt32(bitPattern: $1) }) else {
+            throw d.invalid("collected weights' buckets are not ascending")
+        }
         for k in keys {
             let b = UInt32(bitPattern: k)
             let v = try d.valueCounts()

@@ -92,6 +92,7 @@ public struct ExperimentEvaluation {
         let options = try options(eval, mode: mode, runtimeContract: false)
         let compatMode = eval.analysis.compat == "recsys-eval"
         var warnings = try experimentWarnings(eval, present: experimentIDs)
+        try state.check(options: options)
         let scan = state.finish(options: options)
         var compat = RecsysEvalExperiment(scan: scan, config: eval)
         if compat.controlChoice == .fallback {

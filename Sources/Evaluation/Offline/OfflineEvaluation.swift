@@ -99,6 +99,10 @@ public struct OfflineEvaluation {
         -> Outcome
     {
         _ = try window(config, runtimeContract: false)
+        let (iterations, seed) = bootstrapSettings(config)
+        let (ks, distributionKs) = cutoffs(config)
+        try state.check(
+            ks: ks, distributionKs: distributionKs, sliceKeys: config.sliceKeys, bootstrap: config.bootstrap ? (iterations, seed) : nil)
         let parts = state.finish()
         return try assemble(
             ranking: parts.ranking, distribution: parts.distribution, segmentDistribution: parts.segmentDistribution,

@@ -34,7 +34,13 @@ extension EvaluationRun {
             config: dataset, scratchDirectory: request.scratchDirectory, threads: request.threads, observer: observer,
             shard: request.shard)
         let reader = loader.reader
-        if loader.rows(of: "exposures") == 0 { throw RunError.noExposures(source: source.path) }
+        let datasetID = try DatasetFingerprint.contentHash(source).1
+        if let model, !model.state.header.datasets.contains(datasetID) {
+            throw StateRunError.modelOfOtherData(path: model.path)
+        }
+        // A shard may hold no exposure (a few requests, or only their outcomes): its state is
+        // empty, and the merge refuses states that hold no exposure at all.
+        _ = source
         let body: EvaluationState.Body
         if eval.mode == "ope" {
             let options = OPEEvaluation.options(eval.ope)
@@ -54,13 +60,16 @@ extension EvaluationRun {
                 try ExperimentEvaluation.state(reader: reader, config: eval.experiment, mode: eval.mode, threads: request.threads))
         }
         var state = EvaluationState(
-            mode: eval.mode, configDigest: eval.digest, datasetID: try DatasetFingerprint.contentHash(source).1,
+            mode: eval.mode, configDigest: eval.digest, datasetID: datasetID,
             partitions: reader.partitionCount, shard: request.shard,
             fingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: dataset),
             effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: dataset, eval: eval),
             recevalVersion: request.binaryVersion, contextKeys: try contextKeys(reader),
             experimentIDs: try ExperimentEvaluation.experimentIDs(reader), body: body)
-        if let model { state.modelDigest = model.state.bodyDigest }
+        if let model {
+            state.modelDigest = model.state.bodyDigest
+            state.modelDatasets = model.state.header.datasets
+        }
         return state
     }
 }
@@ -70,6 +79,7 @@ public enum StateRunError: Error, CustomStringConvertible {
     case rankLists
     case notADataset(types: [String])
     case modelUnused(mode: String)
+    case modelOfOtherData(path: String)
 
     public var description: String {
         switch self {
@@ -77,6 +87,9 @@ public enum StateRunError: Error, CustomStringConvertible {
             return
                 "interleaving of rank lists (dataset.interleaving) runs on one box: its rankers' lists are not a partitioned dataset; --state-out takes logged team labels in a dataset"
         case .modelUnused(let m): return "--state-in takes an OPE model; \(m) runs in one round"
+        case .modelOfOtherData(let p):
+            return
+                "\(p) was merged from other datasets' first rounds, not this dataset's: merge this dataset's first-round states into the model too"
         case .notADataset(let t):
             return
                 "--state-out and --shard read an ingested dataset (sources of type receval), not \(Set(t).sorted().joined(separator: ", ")) sources: run `receval ingest` first"

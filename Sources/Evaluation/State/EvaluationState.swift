@@ -15,6 +15,10 @@ public struct StateHeader: Sendable, Equatable {
     public var round: Int
     public var rounds: Int
     public var modelDigest: String
+    /// The datasets the state covers (one, or several once merged).
+    public var datasets: [String]
+    /// Second rounds: the datasets their model was merged from.
+    public var modelDatasets: [String]
 }
 
 /// A state to merge: its file (or a name), its header, and how to read the whole state when
@@ -84,6 +88,10 @@ public struct EvaluationState {
     public var body: Body
     /// Second rounds: SHA-256 of the body of the model state (merged first rounds) they used.
     public var modelDigest = ""
+    /// The ids of the datasets the state covers: its own, or every merged state's.
+    public var datasets: [String] = []
+    /// Second rounds: the datasets their model covers, which their merge must cover too.
+    public var modelDatasets: [String] = []
 
     public init(
         mode: String, configDigest: String, datasetID: String, partitions: Int, shard: PartitionShard, fingerprint: String,
@@ -114,7 +122,10 @@ public struct EvaluationState {
             ),
             ("shard", .object([("index", .number(Double(shard.index))), ("count", .number(Double(shard.count)))])),
             ("round", .number(Double(body.round.0))), ("rounds", .number(Double(body.round.of))),
-            ("model_sha256", .string(modelDigest)), ("receval_version", .string(recevalVersion)),
+            ("model_sha256", .string(modelDigest)),
+            ("datasets", .array((datasets.isEmpty ? [datasetID] : datasets).map { .string($0) })),
+            ("model_datasets", .array(modelDatasets.map { .string($0) })),
+            ("receval_version", .string(recevalVersion)),
             ("effective_config", effectiveConfig),
         ])
     }
@@ -122,7 +133,8 @@ public struct EvaluationState {
     public var header: StateHeader {
         StateHeader(
             mode: mode, configDigest: configDigest, datasetID: datasetID, partitions: partitions, shard: shard, fingerprint: fingerprint,
-            round: body.round.0, rounds: body.round.of, modelDigest: modelDigest)
+            round: body.round.0, rounds: body.round.of, modelDigest: modelDigest, datasets: datasets.isEmpty ? [datasetID] : datasets,
+            modelDatasets: modelDatasets)
     }
 
     /// Whether the state covers every partition of its data: one shard of one, or merged.

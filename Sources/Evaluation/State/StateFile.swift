@@ -100,12 +100,21 @@ public enum StateFile {
         }
         var model = ""
         if case .string(let m)? = h["model_sha256"] { model = m }
+        let id = try string(h["dataset"]?["id"], "dataset.id")
+        func ids(_ name: String) throws -> [String]? {
+            try h[name]?.arrayItems.map { v in
+                guard case .string(let s) = v else { throw StateFileError.damaged(path: path, reason: "the header's \(name) are not ids") }
+                return s
+            }
+        }
+        let datasets = try ids("datasets") ?? [id]
+        let modelDatasets = try ids("model_datasets") ?? []
         return StateHeader(
             mode: try string(h["mode"], "mode"), configDigest: try string(h["config_sha256"], "config_sha256"),
             datasetID: try string(h["dataset"]?["id"], "dataset.id"),
             partitions: try int(h["dataset"]?["partitions"], "dataset.partitions"),
             shard: PartitionShard(index: index, count: count), fingerprint: try string(h["dataset"]?["fingerprint"], "dataset.fingerprint"),
-            round: round, rounds: rounds, modelDigest: model)
+            round: round, rounds: rounds, modelDigest: model, datasets: datasets, modelDatasets: modelDatasets)
     }
 
     /// Decodes a state file's bytes; `path` names it in errors.
@@ -138,7 +147,9 @@ public enum StateFile {
             let codec = try r.u8()
             let length = Int(truncatingIfNeeded: try r.u64())
             let storedLength = Int(truncatingIfNeeded: try r.u64())
-            guard codec <= 1, storedLength == r.remaining, length >= 0, length <= 1 << 40 else {
+            // A body decompresses to at most 1,024 times its stored size (states compress 3 to 20
+            // times): a larger claim is a crafted or damaged length, not memory to allocate.
+            guard codec <= 1, storedLength == r.remaining, length >= 0, length <= max(1 << 20, storedLength * 1024) else {
                 throw StateFileError.damaged(path: path, reason: "the body's codec or lengths do not match the file")
             }
             let bodyBytes = UnsafeRawBufferPointer(rebasing: b[(8 + r.position)..<sumAt])
@@ -188,6 +199,8 @@ public enum StateFile {
             recevalVersion: version, contextKeys: contextKeys,
             experimentIDs: experimentIDs, body: body)
         state.modelDigest = header.modelDigest
+        state.datasets = header.datasets
+        state.modelDatasets = header.modelDatasets
         guard state.body.round.0 == header.round, state.body.round.of == header.rounds else {
             throw StateFileError.damaged(path: path, reason: "the header's round does not match the body")
         }

@@ -37,6 +37,15 @@ public enum StateMerge {
     /// The states merged and finished into the report.
     public static func run(_ request: Request) throws -> EvaluationRun.Result {
         let (merged, eval) = try merge(request)
+        let exposures: Int? =
+            switch merged.body {
+            case .experiment(let x): x.exposureRows
+            case .offline(let x): x.exposureRows
+            case .interleaving(let x): x.exposureRows
+            case .ope(let x): x.exposureRows
+            case .opeCounts: nil
+            }
+        if exposures == 0 { throw RunError.noExposures(source: "the merged states") }
         let metadata = ReportMetadata(
             runID: ReportMetadata.runID(prefix: merged.mode == "interleaving" ? "interleave" : merged.mode, createdAt: request.createdAt),
             createdAt: request.createdAt,
@@ -63,12 +72,14 @@ public enum StateMerge {
                 status = eval.experiment.analysis.compat == "recsys-eval" ? .error : .checkFailed
             }
         case .interleaving(let x):
+            try x.check(sliceKeys: eval.interleaving.analysis.sliceKeys)
             report = try InterleavingEvaluation.finish(
                 x.finish(sliceKeys: eval.interleaving.analysis.sliceKeys), config: eval.interleaving, metadata: metadata,
                 threads: request.threads)
         case .opeCounts:
             throw MergeError.firstRound
         case .ope(let x):
+            try x.check(options: OPEEvaluation.options(eval.ope))
             report = try OPEEvaluation.finish(
                 x.finish(sliceKeys: eval.ope.analysis.sliceKeys), config: eval.ope, metadata: metadata, threads: request.threads)
         }
@@ -99,6 +110,11 @@ public enum StateMerge {
         }
         let ordered = try checkedShards(request.states)
         let datasets = Set(ordered.map(\.header.datasetID))
+        // Second rounds cover every dataset their model was merged from, and only those.
+        let modelDatasets = Set(first.header.modelDatasets)
+        if round == 2 && Set(ordered.flatMap(\.header.datasets)) != modelDatasets {
+            throw MergeError.modelCoverage(states: Set(ordered.flatMap(\.header.datasets)).count, model: modelDatasets.count)
+        }
         // States are read one at a time and combined like a binary counter: two merged states of
         // the same size are merged again, so each unit's rows are merged about log2(N) times
         // (not N times, as adding every state into one running total does), and at most about
@@ -146,6 +162,7 @@ public enum StateMerge {
         }
         out.shard = .whole
         out.datasetID = datasets.count > 1 ? "merged" : ordered[0].header.datasetID
+        out.datasets = Set(ordered.flatMap(\.header.datasets)).sorted()
         out.contextKeys = contextKeys.sorted()
         out.experimentIDs = experimentIDs.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         return (out, eval)
@@ -187,6 +204,7 @@ public enum MergeError: Error, CustomStringConvertible {
     case firstRound
     case models(first: String, other: String)
     case notAModel(path: String)
+    case modelCoverage(states: Int, model: Int)
 
     public var description: String {
         switch self {
@@ -214,6 +232,9 @@ public enum MergeError: Error, CustomStringConvertible {
         case .models(let a, let b):
             return
                 "\(a) and \(b) were computed with different models (--state-in): every shard's second round must use the one merged model"
+        case .modelCoverage(let s, let m):
+            return
+                "the second-round states cover \(s) dataset(s) but their model was merged from \(m): every dataset's second round must be merged, and only theirs"
         case .notAModel(let p):
             return "\(p) is not an OPE model: --state-in takes the first-round states of every shard merged by `receval merge --state-out`"
         }
