@@ -90,7 +90,7 @@ struct RunCommand: ParsableCommand {
     var threads: Int?
     @Option(
         help: ArgumentHelp(
-            "Scan only the dataset's partitions p with p mod N = I (with --state-out; experiment and aa-check).", valueName: "I/N"))
+            "Scan only the dataset's partitions p with p mod N = I (with --state-out; every mode).", valueName: "I/N"))
     var shard: String?
     @Option(
         name: .customLong("state-out"),

@@ -136,7 +136,9 @@ def run_shard(shard: int, lines: Iterable[Line], receval: str, config: str, sour
         origin: Dict[str, List[Line]] = {}
         for table, rows in by_table.items():
             rows.sort(key=lambda r: (r.file, r.index))
-            path = os.path.join(tmp, f"{table}.jsonl")
+            # Named for the shard: two shards with the same lines (both empty, say) are still two
+            # datasets, and a shard's dataset is the same in both OPE rounds.
+            path = os.path.join(tmp, f"{table}-{shard}.jsonl")
             with open(path, "wb") as f:
                 for r in rows:
                     f.write(r.text)
@@ -145,11 +147,13 @@ def run_shard(shard: int, lines: Iterable[Line], receval: str, config: str, sour
             origin[path] = rows
         dataset = os.path.join(tmp, "d.rcv")
         rejects_path = os.path.join(tmp, "rejects.jsonl")
-        command = [receval, "ingest", "-o", dataset, "--contract", contract, "--rejects", rejects_path,
+        # Relative input names (run in the task's folder): the dataset records its inputs' names,
+        # which must not hold the temporary folder's random name.
+        command = [receval, "ingest", "-o", "d.rcv", "--contract", contract, "--rejects", "rejects.jsonl",
                    "--max-reject-rate", "1", "--threads", "1"]
         for table, path in files.items():
-            command += [f"--{table}", path]
-        done = subprocess.run(command, capture_output=True, text=True)
+            command += [f"--{table}", os.path.basename(path)]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp)
         if done.returncode != 0:
             raise RuntimeError(f"shard {shard}: receval ingest failed ({done.returncode}): {done.stderr.strip()}")
         counts = {m.group(1): (int(m.group(2)), int(m.group(3)), int(m.group(4))) for m in _COUNTS.finditer(done.stderr)}
@@ -266,7 +270,7 @@ def add_arguments(parser):
     parser.add_argument("--output", action="append", required=True, help="report file (repeatable)")
     parser.add_argument("--output-format", help="json, markdown or html for outputs without an extension")
     parser.add_argument("--partitions", type=int, default=4, help="shards: tasks that each ingest and scan their requests")
-    parser.add_argument("--mode", help="offline, experiment, aa-check or ope (default: the config's)")
+    parser.add_argument("--mode", help="offline, experiment, aa-check, ope or interleaving (default: the config's)")
     parser.add_argument("--receval", help="receval binary on every worker (default: $RECEVAL or .build/release/receval)")
     parser.add_argument("--contract", default="recsys-eval-runtime", help="ingest contract, as receval run uses for JSONL")
     parser.add_argument("--max-reject-rate", type=float, default=0.05)
