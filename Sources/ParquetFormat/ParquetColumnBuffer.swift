@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One leaf column's entries for a row group, as the Dremel encoding has them: a repetition and
 /// a definition level per entry, and a value for each entry defined down to the leaf. Also keeps
 /// the statistics the footer holds (min, max, nulls).
@@ -11,8 +15,10 @@ public struct ParquetColumnBuffer: Sendable {
     var valueEnds: [Int] = []
     var bits: [Bool] = []
     var nulls = 0
-    var minBytes: [UInt8]? = nil
-    var maxBytes: [UInt8]? = nil
+    /// Where the smallest and largest byte-array values lie in `values` (their bytes, after the
+    /// length): ranges, not copies, compared with memcmp.
+    var minRange: Range<Int>? = nil
+    var maxRange: Range<Int>? = nil
     var minNumber: Double? = nil
     var maxNumber: Double? = nil
     var minInt: Int64? = nil
@@ -74,14 +80,35 @@ public struct ParquetColumnBuffer: Sendable {
         maxInt = max(maxInt ?? (v ? 1 : 0), v ? 1 : 0)
     }
 
-    public mutating func append<C: Collection>(bytes v: C, repetition r: Int = 0) where C.Element == UInt8 {
+    public mutating func append(bytes v: ArraySlice<UInt8>, repetition r: Int = 0) {
         precondition(column.type == .byteArray, "a BYTE_ARRAY column")
         defined(r)
         withUnsafeBytes(of: UInt32(v.count).littleEndian) { values.append(contentsOf: $0) }
+        let start = values.count
         values.append(contentsOf: v)
         valueEnds.append(values.count)
-        if minBytes == nil || v.lexicographicallyPrecedes(minBytes!) { minBytes = Array(v) }
-        if maxBytes == nil || maxBytes!.lexicographicallyPrecedes(v) { maxBytes = Array(v) }
+        let range = start..<values.count
+        if let m = minRange {
+            if compare(range, m) < 0 { minRange = range }
+        } else {
+            minRange = range
+        }
+        if let m = maxRange {
+            if compare(range, m) > 0 { maxRange = range }
+        } else {
+            maxRange = range
+        }
+    }
+
+    public mutating func append(bytes v: [UInt8], repetition r: Int = 0) { append(bytes: v[...], repetition: r) }
+
+    /// Unsigned byte-wise order of two values in `values`.
+    private func compare(_ a: Range<Int>, _ b: Range<Int>) -> Int {
+        values.withUnsafeBytes { raw in
+            let n = min(a.count, b.count)
+            let c = n == 0 ? 0 : memcmp(raw.baseAddress! + a.lowerBound, raw.baseAddress! + b.lowerBound, n)
+            return c != 0 ? Int(c) : a.count - b.count
+        }
     }
 
     /// The footer's `Statistics`: null count (flat columns), min and max as PLAIN values
@@ -92,8 +119,8 @@ public struct ParquetColumnBuffer: Sendable {
         var hi: [UInt8]? = nil
         switch column.type {
         case .byteArray:
-            lo = minBytes
-            hi = maxBytes
+            lo = minRange.map { Array(values[$0]) }
+            hi = maxRange.map { Array(values[$0]) }
         case .double:
             if var a = minNumber, var b = maxNumber {
                 if a == 0 { a = -0.0 }

@@ -51,8 +51,8 @@ public final class ParquetFileWriter {
             let start = offset
             var compressed = 0
             var uncompressed = 0
-            for page in pages(c) {
-                let (header, body, rawSize) = try encodePage(c, page)
+            for (page, firstValue) in pages(c) {
+                let (header, body, rawSize) = try encodePage(c, page, firstValue: firstValue)
                 try emit(header)
                 try emit(body)
                 compressed += header.count + body.count
@@ -70,30 +70,34 @@ public final class ParquetFileWriter {
         rows += n
     }
 
-    /// Entry ranges of the pages: cut at a record boundary once a page holds `pageBytes` of values.
-    func pages(_ c: ParquetColumnBuffer) -> [Range<Int>] {
-        var out: [Range<Int>] = []
+    /// Entry ranges of the pages, with the index of each page's first value: cut at a record
+    /// boundary once a page holds `pageBytes` of values.
+    func pages(_ c: ParquetColumnBuffer) -> [(Range<Int>, Int)] {
+        var out: [(Range<Int>, Int)] = []
         var start = 0
+        var startValue = 0
         var valueIndex = 0
         var pageStartOffset = 0
         var lastEnd = 0
+        let maxDefinition = UInt8(c.column.maxDefinition)
         for e in 0..<c.entries {
             if e > start && c.reps[e] == 0 && lastEnd - pageStartOffset >= pageBytes {
-                out.append(start..<e)
+                out.append((start..<e, startValue))
                 start = e
+                startValue = valueIndex
                 pageStartOffset = lastEnd
             }
-            if Int(c.defs[e]) == c.column.maxDefinition {
+            if c.defs[e] == maxDefinition {
                 lastEnd = c.column.type == .boolean ? c.valueEnds[valueIndex] / 8 : c.valueEnds[valueIndex]
                 valueIndex += 1
             }
         }
-        out.append(start..<c.entries)
+        out.append((start..<c.entries, startValue))
         return out
     }
 
     /// A data page's header and compressed body, and the body's size before compression.
-    func encodePage(_ c: ParquetColumnBuffer, _ entries: Range<Int>) throws -> ([UInt8], [UInt8], Int) {
+    func encodePage(_ c: ParquetColumnBuffer, _ entries: Range<Int>, firstValue first: Int) throws -> ([UInt8], [UInt8], Int) {
         var body: [UInt8] = []
         for (levels, max) in [(c.reps, c.column.maxRepetition), (c.defs, c.column.maxDefinition)] where max > 0 {
             var encoded: [UInt8] = []
@@ -102,8 +106,9 @@ public final class ParquetFileWriter {
             body += encoded
         }
         // The values of the entries defined down to the leaf, in order.
-        let first = c.defs[..<entries.lowerBound].filter { Int($0) == c.column.maxDefinition }.count
-        let count = c.defs[entries].filter { Int($0) == c.column.maxDefinition }.count
+        let maxDefinition = UInt8(c.column.maxDefinition)
+        var count = 0
+        for e in entries where c.defs[e] == maxDefinition { count += 1 }
         if c.column.type == .boolean {
             var byte: UInt8 = 0
             for k in 0..<count {
