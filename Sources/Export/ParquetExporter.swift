@@ -84,21 +84,25 @@ public struct ParquetExporter {
         }
     }
 
-    /// Writes `table` to `sink` as Parquet.
-    public func export(table: String, layout: Layout = .records, createdBy: String, sink: @escaping ([UInt8]) throws -> Void) throws {
+    /// Writes `table` to `sink` as Parquet: partitions are read and encoded on `threads` threads,
+    /// at most two per thread at once, and written in order.
+    public func export(
+        table: String, layout: Layout = .records, createdBy: String, threads: Int = 1, sink: @escaping ([UInt8]) throws -> Void
+    ) throws {
         guard let t = reader.tableIndex(table) else { throw StorageError.corrupt(path: reader.path, reason: "no table named \(table)") }
         precondition(layout == .records || table == "exposures", "the items layout is for exposures")
         let schema = Self.schema(table: table, layout: layout)
         let writer = try ParquetFileWriter(schema: schema, createdBy: createdBy, sink: sink)
         var dicts: [String: ByteStrings] = [:]
-        func dict(_ name: String) throws -> ByteStrings {
-            if let d = dicts[name] { return d }
-            let d = try reader.dictionary(name)
-            dicts[name] = d
-            return d
+        for name in ["user_id", "item_id", "context_key", "context_value", "event_type", "experiment_id", "variant"] {
+            dicts[name] = try reader.dictionary(name)
         }
-        for p in 0..<reader.partitionCount {
+        let dictionaries = dicts
+        @Sendable func dict(_ name: String) throws -> ByteStrings { dictionaries[name]! }
+        let reader = self.reader
+        try Morsels.fold(count: reader.partitionCount, threads: threads) { p -> ParquetFileWriter.EncodedRowGroup? in
             let requests = try reader.requestDictionary(partition: p)
+            defer { reader.release(partition: p) }
             var columns = schema.columns.map { ParquetColumnBuffer($0) }
             var rows = 0
             for g in 0..<reader.footer.partitions[p].tables[t].count {
@@ -116,7 +120,9 @@ public struct ParquetExporter {
                         keys: dict("context_key"), values: dict("context_value"))
                 }
             }
-            if rows > 0 { try writer.writeRowGroup(columns, rows: rows) }
+            return rows > 0 ? writer.encode(columns, rows: rows) : nil
+        } combine: { group in
+            if let group { try writer.write(group) }
         }
         try writer.finish()
     }

@@ -6,17 +6,19 @@ import ColumnarFormat
 /// offsets, sizes and statistics, then its length and `PAR1`. Pages hold about `pageBytes` of
 /// values and start at a record boundary (repetition level 0). Bytes go to `sink` as they are
 /// made; the caller makes the file atomic.
-public final class ParquetFileWriter {
+public final class ParquetFileWriter: @unchecked Sendable {
     public let schema: ParquetSchema
     let sink: ([UInt8]) throws -> Void
     let level: Int32
     let pageBytes: Int
     let createdBy: String
+    // Written only by `write`, `finish` and `init`, which the caller runs one at a time;
+    // `encode` reads only the immutable members, which is what makes `@unchecked Sendable` sound.
     private var offset = 0
     private var rowGroups: [(rows: Int, bytes: Int, chunks: [ChunkMeta])] = []
     private var rows = 0
 
-    struct ChunkMeta {
+    struct ChunkMeta: Sendable {
         var column: ParquetSchema.Column
         var offset: Int
         var values: Int
@@ -41,34 +43,54 @@ public final class ParquetFileWriter {
         offset += b.count
     }
 
-    /// Writes one row group: one buffer per schema column, in schema order, all of `rows` records.
-    public func writeRowGroup(_ columns: [ParquetColumnBuffer], rows n: Int) throws {
+    /// A row group's column chunks, encoded and compressed, not yet placed in the file: made on
+    /// any thread (`encode`), written in order (`write`).
+    public struct EncodedRowGroup: Sendable {
+        var rows: Int
+        var bytes: [UInt8]
+        /// Chunks with offsets relative to the start of `bytes`.
+        var chunks: [ChunkMeta]
+    }
+
+    /// Encodes one row group: one buffer per schema column, in schema order, all of `rows` records.
+    public func encode(_ columns: [ParquetColumnBuffer], rows n: Int) -> EncodedRowGroup {
         precondition(columns.count == schema.columns.count, "one buffer per column")
-        var chunks: [ChunkMeta] = []
-        var total = 0
+        var out = EncodedRowGroup(rows: n, bytes: [], chunks: [])
         for c in columns {
             precondition(c.defs.count == c.reps.count, "levels per entry")
-            let start = offset
-            var compressed = 0
+            let start = out.bytes.count
             var uncompressed = 0
             for (page, firstValue) in pages(c) {
-                let (header, body, rawSize) = try encodePage(c, page, firstValue: firstValue)
-                try emit(header)
-                try emit(body)
-                compressed += header.count + body.count
+                let (header, body, rawSize) = encodePage(c, page, firstValue: firstValue)
+                out.bytes += header
+                out.bytes += body
                 uncompressed += header.count + rawSize
             }
             var stats = ThriftCompactWriter()
             stats.structBody { c.writeStatistics(&$0) }
-            chunks.append(
+            out.chunks.append(
                 ChunkMeta(
-                    column: c.column, offset: start, values: c.entries, compressed: compressed, uncompressed: uncompressed,
+                    column: c.column, offset: start, values: c.entries, compressed: out.bytes.count - start, uncompressed: uncompressed,
                     statistics: stats.bytes))
-            total += uncompressed
         }
-        rowGroups.append((n, total, chunks))
-        rows += n
+        return out
     }
+
+    /// Writes an encoded row group after the ones written so far.
+    public func write(_ group: EncodedRowGroup) throws {
+        let base = offset
+        try emit(group.bytes)
+        let chunks = group.chunks.map { c -> ChunkMeta in
+            var c = c
+            c.offset += base
+            return c
+        }
+        rowGroups.append((group.rows, chunks.reduce(0) { $0 + $1.uncompressed }, chunks))
+        rows += group.rows
+    }
+
+    /// Encodes and writes one row group.
+    public func writeRowGroup(_ columns: [ParquetColumnBuffer], rows n: Int) throws { try write(encode(columns, rows: n)) }
 
     /// Entry ranges of the pages, with the index of each page's first value: cut at a record
     /// boundary once a page holds `pageBytes` of values.
@@ -97,7 +119,7 @@ public final class ParquetFileWriter {
     }
 
     /// A data page's header and compressed body, and the body's size before compression.
-    func encodePage(_ c: ParquetColumnBuffer, _ entries: Range<Int>, firstValue first: Int) throws -> ([UInt8], [UInt8], Int) {
+    func encodePage(_ c: ParquetColumnBuffer, _ entries: Range<Int>, firstValue first: Int) -> ([UInt8], [UInt8], Int) {
         var body: [UInt8] = []
         for (levels, max) in [(c.reps, c.column.maxRepetition), (c.defs, c.column.maxDefinition)] where max > 0 {
             var encoded: [UInt8] = []

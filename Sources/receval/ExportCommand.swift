@@ -31,6 +31,8 @@ struct ExportCommand: ParsableCommand {
     @Option(
         name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Output file (default: standard output).", valueName: "FILE"))
     var output: String?
+    @Option(help: "Threads for Parquet (default: all cores).")
+    var threads: Int?
 
     func validate() throws {
         guard DatasetExporter.tables.contains(table) else { throw ValidationError("--table must be exposures, outcomes or assignments") }
@@ -53,7 +55,8 @@ struct ExportCommand: ParsableCommand {
             if format == "parquet", let output {
                 let file = try AtomicOutputFile(path: output)
                 try ParquetExporter(reader: reader).export(
-                    table: table, layout: ParquetExporter.Layout(rawValue: layout)!, createdBy: "receval \(receValVersion)"
+                    table: table, layout: ParquetExporter.Layout(rawValue: layout)!, createdBy: "receval \(receValVersion)",
+                    threads: threads ?? defaultThreads()
                 ) { try file.write($0) }
                 try file.commit()
             } else if let output {
