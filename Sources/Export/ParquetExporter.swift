@@ -84,6 +84,16 @@ public struct ParquetExporter {
         }
     }
 
+    /// The dataset dictionary a column's values are codes of (nil: written PLAIN).
+    static func dictionaryName(_ path: [String]) -> String? {
+        switch path.last {
+        case "user_id", "item_id", "event_type", "experiment_id", "variant": path.last
+        case "key" where path.first == "context": "context_key"
+        case "value" where path.first == "context": "context_value"
+        default: nil
+        }
+    }
+
     /// Writes `table` to `sink` as Parquet: partitions are read and encoded on `threads` threads,
     /// at most two per thread at once, and written in order.
     public func export(
@@ -98,12 +108,16 @@ public struct ParquetExporter {
             dicts[name] = try reader.dictionary(name)
         }
         let dictionaries = dicts
+        let parquetDictionaries = dicts.mapValues { ParquetDictionary(offsets: $0.offsets, data: $0.data) }
         @Sendable func dict(_ name: String) throws -> ByteStrings { dictionaries[name]! }
         let reader = self.reader
         try Morsels.fold(count: reader.partitionCount, threads: threads) { p -> ParquetFileWriter.EncodedRowGroup? in
             let requests = try reader.requestDictionary(partition: p)
             defer { reader.release(partition: p) }
-            var columns = schema.columns.map { ParquetColumnBuffer($0) }
+            // Id columns are dictionary-coded with the dataset's own (sorted) dictionaries.
+            var columns = schema.columns.map { c in
+                ParquetColumnBuffer(c, dictionary: Self.dictionaryName(c.path).flatMap { parquetDictionaries[$0] })
+            }
             var rows = 0
             for g in 0..<reader.footer.partitions[p].tables[t].count {
                 let w = RecordWriter(reader: reader, partition: p, table: t, rowGroup: g, requests: requests, format: .jsonl)
@@ -154,8 +168,8 @@ extension RecordWriter {
             columns[i + 1].appendNull(repetition: base, definition: 1)
         } else {
             for (n, j) in range.enumerated() {
-                columns[i].append(bytes: keys[Int(k[j])], repetition: n == 0 ? base : 1)
-                columns[i + 1].append(bytes: values[Int(v[j])], repetition: n == 0 ? base : 1)
+                columns[i].append(code: k[j], repetition: n == 0 ? base : 1)
+                columns[i + 1].append(code: v[j], repetition: n == 0 ? base : 1)
             }
         }
     }
@@ -199,11 +213,11 @@ extension RecordWriter {
             ci = pairs.upperBound
             func head() {
                 columns[0].append(bytes: requests[Int(req[r])])
-                columns[1].append(bytes: users[Int(user[r])])
+                columns[1].append(code: user[r])
                 Self.appendTimestamp(ts[r], &columns, at: 2)
             }
             func item(_ j: Int, at i: Int, repetition rep: Int, definition d: Int) {
-                columns[i].append(bytes: items[Int(itemCode[j])], repetition: rep)
+                columns[i].append(code: itemCode[j], repetition: rep)
                 columns[i + 1].append(rank[j], repetition: rep)
                 for (k, (present, value)) in optional.enumerated() {
                     if present[j] != 0 {
@@ -259,9 +273,9 @@ extension RecordWriter {
         let ts = try timestamps()
         for r in 0..<n {
             columns[0].append(bytes: requests[Int(req[r])])
-            columns[1].append(bytes: users[Int(user[r])])
-            columns[2].append(bytes: items[Int(item[r])])
-            columns[3].append(bytes: events[Int(ev[r])])
+            columns[1].append(code: user[r])
+            columns[2].append(code: item[r])
+            columns[3].append(code: ev[r])
             if vP[r] != 0 { columns[4].append(v[r]) } else { columns[4].appendNull(repetition: 0, definition: 0) }
             Self.appendTimestamp(ts[r], &columns, at: 5)
         }
@@ -285,10 +299,10 @@ extension RecordWriter {
         let cv = try codes("context_value", values.count)
         var ci = 0
         for r in 0..<n {
-            columns[0].append(bytes: experiments[Int(exp[r])])
-            columns[1].append(bytes: variants[Int(variant[r])])
+            columns[0].append(code: exp[r])
+            columns[1].append(code: variant[r])
             columns[2].append(bytes: requests[Int(req[r])])
-            columns[3].append(bytes: users[Int(user[r])])
+            columns[3].append(code: user[r])
             Self.appendTimestamp(ts[r], &columns, at: 4)
             let pairs = ci..<(ci + Int(ctxCount[r]))
             ci = pairs.upperBound

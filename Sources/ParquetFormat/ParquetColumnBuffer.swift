@@ -23,8 +23,25 @@ public struct ParquetColumnBuffer: Sendable {
     var maxNumber: Double? = nil
     var minInt: Int64? = nil
     var maxInt: Int64? = nil
+    /// Dictionary-coded byte arrays: each value a code into `dictionary` (strings in ascending
+    /// byte order, such as a dataset's dictionary); written as a dictionary page of the codes
+    /// the chunk uses and RLE_DICTIONARY data pages.
+    public let dictionary: ParquetDictionary?
+    var codes: [Int32] = []
 
-    public init(_ column: ParquetSchema.Column) { self.column = column }
+    public init(_ column: ParquetSchema.Column, dictionary: ParquetDictionary? = nil) {
+        precondition(dictionary == nil || column.type == .byteArray, "dictionaries code byte arrays")
+        self.column = column
+        self.dictionary = dictionary
+    }
+
+    /// A value given by its code in the column's dictionary.
+    public mutating func append(code: Int32, repetition r: Int = 0) {
+        precondition(dictionary != nil && code >= 0 && Int(code) < dictionary!.count, "a code of the column's dictionary")
+        defined(r)
+        codes.append(code)
+        valueEnds.append((valueEnds.last ?? 0) + 4)
+    }
 
     public var entries: Int { defs.count }
 
@@ -119,8 +136,16 @@ public struct ParquetColumnBuffer: Sendable {
         var hi: [UInt8]? = nil
         switch column.type {
         case .byteArray:
-            lo = minRange.map { Array(values[$0]) }
-            hi = maxRange.map { Array(values[$0]) }
+            if let dictionary {
+                // The dictionary is sorted: the smallest and largest codes used are the bounds.
+                if let a = codes.min(), let b = codes.max() {
+                    lo = Array(dictionary[Int(a)])
+                    hi = Array(dictionary[Int(b)])
+                }
+            } else {
+                lo = minRange.map { Array(values[$0]) }
+                hi = maxRange.map { Array(values[$0]) }
+            }
         case .double:
             if var a = minNumber, var b = maxNumber {
                 if a == 0 { a = -0.0 }

@@ -21,6 +21,9 @@ public final class ParquetFileWriter: @unchecked Sendable {
     struct ChunkMeta: Sendable {
         var column: ParquetSchema.Column
         var offset: Int
+        /// Where the first data page starts (after the dictionary page, if any).
+        var dataOffset: Int
+        var dictionary: Bool
         var values: Int
         var compressed: Int
         var uncompressed: Int
@@ -60,8 +63,44 @@ public final class ParquetFileWriter: @unchecked Sendable {
             precondition(c.defs.count == c.reps.count, "levels per entry")
             let start = out.bytes.count
             var uncompressed = 0
+            // Dictionary columns: a dictionary page of the codes the chunk uses, in code order,
+            // and each value's index among them.
+            var local: [Int32] = []
+            var indexBits = 1
+            if let dictionary = c.dictionary {
+                var used = [Bool](repeating: false, count: dictionary.count)
+                for code in c.codes { used[Int(code)] = true }
+                var index = [Int32](repeating: -1, count: dictionary.count)
+                var body: [UInt8] = []
+                var n: Int32 = 0
+                for code in 0..<dictionary.count where used[code] {
+                    index[code] = n
+                    n += 1
+                    let v = dictionary[code]
+                    withUnsafeBytes(of: UInt32(v.count).littleEndian) { body.append(contentsOf: $0) }
+                    body += v
+                }
+                local = c.codes.map { index[Int($0)] }
+                indexBits = max(1, RLEHybrid.bitWidth(max(0, Int(n) - 1)))
+                let payload = CompressionCodec.zstdFrame(body, level: level)
+                var h = ThriftCompactWriter()
+                h.structBody { w in
+                    w.i32(1, 2)
+                    w.i32(2, Int32(body.count))
+                    w.i32(3, Int32(payload.count))
+                    w.structure(7) { d in
+                        d.i32(1, n)
+                        d.i32(2, ParquetEncoding.plain.rawValue)
+                        d.bool(3, true)
+                    }
+                }
+                out.bytes += h.bytes
+                out.bytes += payload
+                uncompressed += h.bytes.count + body.count
+            }
+            let dataStart = out.bytes.count
             for (page, firstValue) in pages(c) {
-                let (header, body, rawSize) = encodePage(c, page, firstValue: firstValue)
+                let (header, body, rawSize) = encodePage(c, page, firstValue: firstValue, local: local, indexBits: indexBits)
                 out.bytes += header
                 out.bytes += body
                 uncompressed += header.count + rawSize
@@ -70,8 +109,8 @@ public final class ParquetFileWriter: @unchecked Sendable {
             stats.structBody { c.writeStatistics(&$0) }
             out.chunks.append(
                 ChunkMeta(
-                    column: c.column, offset: start, values: c.entries, compressed: out.bytes.count - start, uncompressed: uncompressed,
-                    statistics: stats.bytes))
+                    column: c.column, offset: start, dataOffset: dataStart, dictionary: c.dictionary != nil, values: c.entries,
+                    compressed: out.bytes.count - start, uncompressed: uncompressed, statistics: stats.bytes))
         }
         return out
     }
@@ -83,6 +122,7 @@ public final class ParquetFileWriter: @unchecked Sendable {
         let chunks = group.chunks.map { c -> ChunkMeta in
             var c = c
             c.offset += base
+            c.dataOffset += base
             return c
         }
         rowGroups.append((group.rows, chunks.reduce(0) { $0 + $1.uncompressed }, chunks))
@@ -119,7 +159,9 @@ public final class ParquetFileWriter: @unchecked Sendable {
     }
 
     /// A data page's header and compressed body, and the body's size before compression.
-    func encodePage(_ c: ParquetColumnBuffer, _ entries: Range<Int>, firstValue first: Int) -> ([UInt8], [UInt8], Int) {
+    func encodePage(_ c: ParquetColumnBuffer, _ entries: Range<Int>, firstValue first: Int, local: [Int32] = [], indexBits: Int = 1) -> (
+        [UInt8], [UInt8], Int
+    ) {
         var body: [UInt8] = []
         for (levels, max) in [(c.reps, c.column.maxRepetition), (c.defs, c.column.maxDefinition)] where max > 0 {
             var encoded: [UInt8] = []
@@ -131,7 +173,11 @@ public final class ParquetFileWriter: @unchecked Sendable {
         let maxDefinition = UInt8(c.column.maxDefinition)
         var count = 0
         for e in entries where c.defs[e] == maxDefinition { count += 1 }
-        if c.column.type == .boolean {
+        if c.dictionary != nil {
+            // RLE_DICTIONARY: the indices' bit width (the chunk's), then the indices bit-packed.
+            body.append(UInt8(indexBits))
+            RLEHybrid.bitPacked(local[first..<(first + count)], bitWidth: indexBits, into: &body)
+        } else if c.column.type == .boolean {
             var byte: UInt8 = 0
             for k in 0..<count {
                 if c.bits[first + k] { byte |= 1 << UInt8(k % 8) }
@@ -155,7 +201,7 @@ public final class ParquetFileWriter: @unchecked Sendable {
             w.i32(3, Int32(payload.count))
             w.structure(5) { d in
                 d.i32(1, Int32(entries.count))
-                d.i32(2, ParquetEncoding.plain.rawValue)
+                d.i32(2, c.dictionary != nil ? ParquetEncoding.rleDictionary.rawValue : ParquetEncoding.plain.rawValue)
                 d.i32(3, ParquetEncoding.rle.rawValue)
                 d.i32(4, ParquetEncoding.rle.rawValue)
             }
@@ -179,13 +225,17 @@ public final class ParquetFileWriter: @unchecked Sendable {
                             cc.i64(2, Int64(c.offset))
                             cc.structure(3) { m in
                                 m.i32(1, c.column.type.rawValue)
-                                m.i32List(2, [ParquetEncoding.plain.rawValue, ParquetEncoding.rle.rawValue])
+                                m.i32List(
+                                    2,
+                                    [ParquetEncoding.plain.rawValue, ParquetEncoding.rle.rawValue]
+                                        + (c.dictionary ? [ParquetEncoding.rleDictionary.rawValue] : []))
                                 m.stringList(3, c.column.path)
                                 m.i32(4, ParquetCodec.zstd.rawValue)
                                 m.i64(5, Int64(c.values))
                                 m.i64(6, Int64(c.uncompressed))
                                 m.i64(7, Int64(c.compressed))
-                                m.i64(9, Int64(c.offset))
+                                m.i64(9, Int64(c.dataOffset))
+                                if c.dictionary { m.i64(11, Int64(c.offset)) }
                                 m.fieldHeader(12, .structure)
                                 m.appendRaw(c.statistics)
                             }

@@ -16,6 +16,7 @@ enum ParquetRepetition: Int32 {
 enum ParquetEncoding: Int32 {
     case plain = 0
     case rle = 3
+    case rleDictionary = 8
 }
 
 enum ParquetCodec: Int32 {

@@ -23,4 +23,40 @@ enum RLEHybrid {
             i = j
         }
     }
+
+    /// Values in bit-packed runs (groups of 8, least significant bit first, the last group
+    /// padded with zeros: readers take the page's value count), for dictionary indices, which
+    /// rarely repeat in runs.
+    static func bitPacked(_ values: ArraySlice<Int32>, bitWidth: Int, into out: inout [UInt8]) {
+        precondition(bitWidth >= 1 && bitWidth <= 32, "a bit width of 1 to 32")
+        let groups = (values.count + 7) / 8
+        guard groups > 0 else { return }
+        var header = UInt64(groups) << 1 | 1
+        while header >= 0x80 {
+            out.append(UInt8(header & 0x7F) | 0x80)
+            header >>= 7
+        }
+        out.append(UInt8(header))
+        var acc: UInt64 = 0
+        var bits = 0
+        var written = 0
+        for v in values {
+            acc |= UInt64(UInt32(bitPattern: v)) << UInt64(bits)
+            bits += bitWidth
+            while bits >= 8 {
+                out.append(UInt8(truncatingIfNeeded: acc))
+                acc >>= 8
+                bits -= 8
+            }
+            written += 1
+        }
+        for _ in written..<(groups * 8) {
+            bits += bitWidth
+            while bits >= 8 {
+                out.append(UInt8(truncatingIfNeeded: acc))
+                acc >>= 8
+                bits -= 8
+            }
+        }
+    }
 }

@@ -40,6 +40,16 @@ import Testing
         #expect(RLEHybrid.bitWidth(0) == 0 && RLEHybrid.bitWidth(1) == 1 && RLEHybrid.bitWidth(2) == 2 && RLEHybrid.bitWidth(3) == 2)
     }
 
+    @Test func bitPackedRuns() {
+        var out: [UInt8] = []
+        RLEHybrid.bitPacked([1, 2, 3][...], bitWidth: 2, into: &out)
+        // One group of 8: header (1 << 1) | 1, then 8 × 2 bits: 1, 2, 3 and zeros.
+        #expect(out == [0x03, 0x39, 0x00])
+        var nine: [UInt8] = []
+        RLEHybrid.bitPacked(ArraySlice((0..<9).map { Int32($0) }), bitWidth: 4, into: &nine)
+        #expect(nine == [0x05, 0x10, 0x32, 0x54, 0x76, 0x08, 0x00, 0x00, 0x00])
+    }
+
     @Test func nestedLevels() {
         let s = ParquetSchema([
             .leaf(name: "a", type: .int64, repetition: .required, annotation: nil),
