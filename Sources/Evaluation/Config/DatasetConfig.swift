@@ -3,10 +3,21 @@ public struct DatasetConfig: Sendable, Equatable {
     public struct Source: Sendable, Equatable {
         public var type: String
         public var path: String
+        /// `type: postgres`: the connection string (its password never shown) and the query
+        /// whose first column holds one JSON record per row.
+        public var dsn = ""
+        public var query = ""
 
         public init(type: String, path: String) {
             self.type = type
             self.path = path
+        }
+
+        public init(postgres dsn: String, query: String) {
+            type = "postgres"
+            path = ""
+            self.dsn = dsn
+            self.query = query
         }
     }
 
@@ -35,9 +46,23 @@ public struct DatasetConfig: Sendable, Equatable {
             guard let node = root[key] else { return nil }
             let f = try node.mapping(allowed: ["type", "path", "dsn", "query"])
             let type = try f["type"]?.string().lowercased() ?? ""
+            if type == "duckdb" {
+                throw ConfigError(
+                    file: file,
+                    "`\(key).type` duckdb is not read by receval: export the query's records from DuckDB as JSON lines (COPY (SELECT ...) TO 'records.jsonl' (FORMAT json)) and name the file with type: jsonl"
+                )
+            }
+            if type == "postgres" && !key.hasPrefix("interleaving.") {
+                let dsn = try f["dsn"]?.string() ?? ""
+                let query = try f["query"]?.string() ?? ""
+                guard !query.isEmpty else { throw ConfigError(file: file, "`\(key).query` is required for a postgres source") }
+                guard !dsn.isEmpty else { throw ConfigError(file: file, "`\(key).dsn` is required for a postgres source") }
+                return Source(postgres: dsn, query: query)
+            }
             guard type == "jsonl" || (type == "receval" && !key.hasPrefix("interleaving.")) else {
                 throw ConfigError(
-                    file: file, "`\(key).type` \"\(type)\" is not supported here (use jsonl, or receval for an ingested dataset)")
+                    file: file,
+                    "`\(key).type` \"\(type)\" is not supported here (use jsonl, postgres, or receval for an ingested dataset)")
             }
             var path = try f["path"]?.string() ?? ""
             guard !path.isEmpty else { throw ConfigError(file: file, "`\(key).path` is required") }

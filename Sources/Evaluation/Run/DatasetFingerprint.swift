@@ -1,4 +1,5 @@
 import ColumnarStorage
+import Ingest
 import Reports
 
 /// `input_dataset_fingerprint`: SHA-256 over the mode and, for each configured source, its name,
@@ -9,9 +10,11 @@ import Reports
 public enum DatasetFingerprint {
     /// `read` holds the size and SHA-256 of files already read whole (by ingest, in the same read
     /// as the parse); other sources are hashed here.
-    public static func compute(mode: String, dataset: DatasetConfig, read: [String: (bytes: Int, sha256: String)] = [:]) throws
-        -> String
-    {
+    /// A PostgreSQL source counts by its DSN without the password, its query, and the size and
+    /// SHA-256 of the rows it gave (`postgresRows`: the JSON lines they were read into).
+    public static func compute(
+        mode: String, dataset: DatasetConfig, read: [String: (bytes: Int, sha256: String)] = [:], postgresRows: [String: String] = [:]
+    ) throws -> String {
         var parts = [mode.lowercased()]
         var hashed: [String: (Int, String)] = [:]
         var sources = [("exposures", dataset.exposures), ("outcomes", dataset.outcomes), ("assignments", dataset.assignments)]
@@ -20,6 +23,11 @@ public enum DatasetFingerprint {
         }
         for (name, source) in sources {
             guard let source else { continue }
+            if source.type == "postgres" {
+                parts += [name, "postgres", PostgresConnection.redacted(source.dsn), source.query]
+                if let file = postgresRows[name], let d = read[file] { parts += [String(d.bytes), d.sha256] }
+                continue
+            }
             parts.append(name)
             parts.append(source.type.lowercased())
             parts.append(String(source.path.split(separator: "/").last ?? ""))
@@ -47,11 +55,16 @@ public enum DatasetFingerprint {
     }
 
     /// The configuration as run, for `effective_config`: only what receval reads, and never a
-    /// secret (database sources, which carry DSNs, are not accepted).
+    /// secret (a PostgreSQL DSN is shown with its password replaced by `***`).
     public static func effectiveConfig(mode: String, dataset: DatasetConfig, eval config: EvalConfig) -> JSONValue {
         let eval = config.offline
         func source(_ s: DatasetConfig.Source?) -> JSONValue {
             guard let s else { return .null }
+            if s.type == "postgres" {
+                return .object([
+                    ("type", .string(s.type)), ("dsn", .string(PostgresConnection.redacted(s.dsn))), ("query", .string(s.query)),
+                ])
+            }
             return .object([("type", .string(s.type)), ("path", .string(s.path))])
         }
         var offline: [(String, JSONValue)] = [

@@ -33,6 +33,8 @@ public final class DatasetLoader {
     public let reader: DatasetReader
     /// What ingesting the JSONL sources read, wrote and rejected; nil for a `receval` dataset.
     public let ingest: IngestSummary?
+    /// The JSON lines each PostgreSQL source was streamed into (by table), for the fingerprint.
+    public private(set) var postgresRows: [String: String] = [:]
     private let temporary: String?
 
     public init(
@@ -52,10 +54,33 @@ public final class DatasetLoader {
         }
         precondition(shard == .whole, "shards are scanned from ingested datasets")
         let path = scratchDirectory + "/.receval-run-\(UInt64.random(in: 0...UInt64.max)).rcv"
+        // PostgreSQL sources are streamed row by row into JSON lines next to the dataset (each
+        // row's first column one line: row N is line N in messages), then ingested like files.
+        var fetched: [String: String] = [:]
+        var inputs: [String: String] = [:]
+        for (name, source) in [("exposures", config.exposures), ("outcomes", config.outcomes), ("assignments", config.assignments)] {
+            guard let source else { continue }
+            if source.type == "postgres" {
+                let file = path + ".\(name).postgres-rows.jsonl"
+                do {
+                    try PostgresRows.fetch(dsn: source.dsn, query: source.query, to: file)
+                } catch {
+                    for f in fetched.values { FileSystem.removeIfExists(f) }
+                    FileSystem.removeIfExists(file)
+                    throw error
+                }
+                fetched[name] = file
+                inputs[name] = file
+            } else {
+                inputs[name] = source.path
+            }
+        }
+        defer { for f in fetched.values { FileSystem.removeIfExists(f) } }
+        postgresRows = fetched
         var o = IngestOptions(output: path, threads: threads)
-        o.exposures = config.exposures.map { [$0.path] } ?? []
-        o.outcomes = config.outcomes.map { [$0.path] } ?? []
-        o.assignments = config.assignments.map { [$0.path] } ?? []
+        o.exposures = inputs["exposures"].map { [$0] } ?? []
+        o.outcomes = inputs["outcomes"].map { [$0] } ?? []
+        o.assignments = inputs["assignments"].map { [$0] } ?? []
         o.rejectsPath = policy.rejectsPath ?? path + ".rejects.jsonl"
         o.maxRejectRate = policy.maxRejectRate
         o.contract = policy.contract

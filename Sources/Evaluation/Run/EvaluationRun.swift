@@ -67,12 +67,13 @@ public struct EvaluationRun {
         let eval = try checkedConfig(mode: request.modeFlag, eval: request.eval, file: request.configName)
         let dataset = request.dataset
         let runPrefix = eval.mode == "interleaving" ? "interleave" : eval.mode
-        func metadata(read: [String: (bytes: Int, sha256: String)] = [:]) throws -> ReportMetadata {
+        func metadata(read: [String: (bytes: Int, sha256: String)] = [:], postgresRows: [String: String] = [:]) throws -> ReportMetadata {
             ReportMetadata(
                 runID: ReportMetadata.runID(prefix: runPrefix, createdAt: request.createdAt), createdAt: request.createdAt,
                 binaryVersion: request.binaryVersion, gitCommit: "",
                 effectiveConfig: DatasetFingerprint.effectiveConfig(mode: eval.mode, dataset: dataset, eval: eval),
-                datasetFingerprint: try DatasetFingerprint.compute(mode: eval.mode, dataset: dataset, read: read))
+                datasetFingerprint: try DatasetFingerprint.compute(
+                    mode: eval.mode, dataset: dataset, read: read, postgresRows: postgresRows))
         }
 
         if eval.mode == "interleaving", let lists = dataset.interleaving {
@@ -87,7 +88,7 @@ public struct EvaluationRun {
         let loader = try DatasetLoader(
             config: dataset, scratchDirectory: request.scratchDirectory, threads: request.threads, policy: request.ingest,
             observer: observer, inputObserver: digests, progress: progress)
-        let metadata = try metadata(read: digests.digests())
+        let metadata = try metadata(read: digests.digests(), postgresRows: loader.postgresRows)
         var messages = loader.ingest.map(ingestMessages) ?? []
         if loader.rows(of: "exposures") == 0 {
             throw RunError.noExposures(source: dataset.exposures?.path ?? "the dataset")
