@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the C libraries receval links (Debian: libzstd-dev, liblz4-dev, zlib1g-dev, libpq-dev)
-# when absent.
+# Installs the C libraries receval links (Debian: libzstd-dev, liblz4-dev, zlib1g-dev, libpq-dev,
+# libsnappy-dev) when absent.
 set -euo pipefail
 missing=()
-for p in libzstd-dev liblz4-dev zlib1g-dev libpq-dev pkg-config; do
+for p in libzstd-dev liblz4-dev zlib1g-dev libpq-dev libsnappy-dev pkg-config; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

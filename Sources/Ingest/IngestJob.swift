@@ -86,6 +86,17 @@ public final class IngestJob {
                 for path in try InputPaths.expand(argument) { files.append(ChunkStream.File(table: t, path: path)) }
             }
         }
+        // Parquet inputs (by content) become JSON lines next to the output, read like JSONL
+        // (row N of the file is line N of its `.rows.jsonl` in messages).
+        var converted: [String] = []
+        defer { for f in converted { FileSystem.removeIfExists(f) } }
+        for (i, f) in files.enumerated() where ParquetRows.isParquet(path: f.path) {
+            let name = f.path.split(separator: "/").last.map(String.init) ?? "input"
+            let rows = AtomicOutputFile.directory(of: options.output) + "/.receval-\(UInt32.random(in: 0...UInt32.max))-\(name).rows.jsonl"
+            converted.append(rows)
+            try ParquetRows.convert(path: f.path, to: rows)
+            files[i] = ChunkStream.File(table: f.table, path: rows)
+        }
         var knownBytes: UInt64 = 0
         var diskBytes: UInt64 = 0
         var unknownSize = false

@@ -22,6 +22,7 @@ enum FuzzTargets {
         guard let selector = input.first else { return }
         let rest = UnsafeRawBufferPointer(rebasing: input[1...])
         if selector >= 240 { return state(rest) }
+        if selector >= 230 { return parquet(rest) }
         switch selector % 3 {
         case 0: decoder(rest)
         case 1: dataset(rest)
@@ -113,6 +114,17 @@ enum FuzzTargets {
             guard let m = try? OPEEstimatesState.merged(x, x) else { return }
             _ = m.finish(sliceKeys: [])
         }
+    }
+
+    /// The input as a Parquet file, turned into JSON lines as ingest reads Parquet inputs.
+    static func parquet(_ b: UnsafeRawBufferPointer) {
+        let path = scratch + ".parquet"
+        guard FileManager.default.createFile(atPath: path, contents: Data(b)) else { return }
+        defer {
+            unlink(path)
+            unlink(path + ".rows.jsonl")
+        }
+        try? ParquetRows.convert(path: path, to: path + ".rows.jsonl")
     }
 
     /// The input as a JSONL file of one table, validated as ingest parses it.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the readers of untrusted bytes: the column decoders, whole dataset
-# files, the JSONL scanner/parser and state files (Sources/receval-fuzz), with libFuzzer and AddressSanitizer
+# files, the JSONL scanner/parser, state files and Parquet inputs (Sources/receval-fuzz), with libFuzzer and AddressSanitizer
 # through the Swift toolchain (`-sanitize=fuzzer,address`).
 #
 #   bash tools/fuzz/run.sh [SECONDS (3600)] [WORK (/tmp/receval-fuzz)]
@@ -42,6 +42,10 @@ if [ ! -e "$work/seeds/.done" ]; then
   "$receval" run --dataset "$work/logs/d.yaml" --config "$work/logs/o.yaml" --state-in "$work/logs/o.state" \
     --state-out "$work/logs/o2.state" --quiet
   seed 240 "$work/logs/o2.state" state-o2
+  for t in exposures outcomes assignments; do
+    "$receval" export "$work/logs/d.rcv" --table "$t" --format parquet -o "$work/logs/$t.parquet"
+    seed 230 "$work/logs/$t.parquet" "parquet-$t"
+  done
   printf '\x00\x01\x01\x00\x10\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x12\x34\x56\x78' \
     > "$work/seeds/int32-plain"
   touch "$work/seeds/.done"

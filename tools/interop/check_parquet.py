@@ -148,6 +148,92 @@ def check(receval, dataset, work, failures):
         print(f"{dataset} {table}: {len(want)} rows equal in pyarrow and DuckDB", file=sys.stderr)
 
 
+def semantic(rec):
+    """A record as what it means: the instant of ts (offsets are a writer's choice: DuckDB and
+    pyarrow keep the instant only), members that are present, context as a mapping."""
+    out = {k: v for k, v in rec.items() if v is not None and k not in ("ts", "items", "context")}
+    micros, nanos, _ = instant(rec["ts"])
+    out["ts"] = (micros, nanos)
+    if rec.get("items") is not None:
+        out["items"] = [{k: v for k, v in i.items() if v is not None} for i in rec["items"]]
+    if rec.get("context") is not None:
+        out["context"] = dict(rec["context"])
+    return out
+
+
+def check_ingest(receval, work, failures):
+    """`receval ingest` of Parquet: receval's own export, DuckDB's (zstd, MAP contexts,
+    TIMESTAMPTZ) and pyarrow's (snappy, struct contexts) give the records they came from."""
+    import duckdb
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    # receval's export, read back: the same JSONL export, byte for byte.
+    src = f"{work}/d.rcv"
+    pqs = {}
+    for t in ("exposures", "outcomes", "assignments"):
+        pqs[t] = f"{work}/rt-{t}.parquet"
+        subprocess.run([receval, "export", src, "--table", t, "--format", "parquet", "-o", pqs[t]], check=True)
+    subprocess.run([receval, "ingest", "-o", f"{work}/rt.rcv", "--quiet", "--max-reject-rate", "0"]
+                   + [x for t in pqs for x in (f"--{t}", pqs[t])], check=True)
+    for t in pqs:
+        a = subprocess.run([receval, "export", src, "--table", t], check=True, capture_output=True).stdout
+        b = subprocess.run([receval, "export", f"{work}/rt.rcv", "--table", t], check=True, capture_output=True).stdout
+        if a != b:
+            failures.append(f"receval Parquet -> ingest: {t} differs from the dataset it came from")
+        else:
+            print(f"receval Parquet {t} ingests to the same records", file=sys.stderr)
+
+    logs = f"{work}/plain"
+    subprocess.run([receval, "gen", "--exposures", "1500", "--seed", "4", "--out", logs], check=True, capture_output=True)
+    columns = {
+        "exposures": "{'request_id': 'VARCHAR', 'user_id': 'VARCHAR', 'ts': 'TIMESTAMPTZ', "
+                     "'items': 'STRUCT(item_id VARCHAR, rank BIGINT, propensity DOUBLE)[]', "
+                     "'context': 'MAP(VARCHAR, VARCHAR)', 'latency_ms': 'DOUBLE', 'error': 'BOOLEAN'}",
+        "outcomes": "{'request_id': 'VARCHAR', 'user_id': 'VARCHAR', 'item_id': 'VARCHAR', 'event_type': 'VARCHAR', "
+                    "'value': 'DOUBLE', 'ts': 'TIMESTAMPTZ'}",
+        "assignments": "{'request_id': 'VARCHAR', 'user_id': 'VARCHAR', 'experiment_id': 'VARCHAR', 'variant': 'VARCHAR', "
+                       "'ts': 'TIMESTAMPTZ', 'context': 'MAP(VARCHAR, VARCHAR)'}",
+    }
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    writers = {}
+    for t, cols in columns.items():
+        f = f"{work}/duckdb-{t}.parquet"
+        con.execute(f"COPY (SELECT * FROM read_json('{logs}/{t}.jsonl', columns={cols})) TO '{f}' (FORMAT parquet, COMPRESSION zstd)")
+        writers.setdefault("DuckDB (zstd, MAP, TIMESTAMPTZ)", {})[t] = f
+        # Parquet v2 from DuckDB: DELTA_BINARY_PACKED integers, DELTA_LENGTH_BYTE_ARRAY strings.
+        f2 = f"{work}/duckdb-v2-{t}.parquet"
+        con.execute(f"COPY (SELECT * FROM read_json('{logs}/{t}.jsonl', columns={cols})) TO '{f2}' "
+                    "(FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION V2)")
+        writers.setdefault("DuckDB v2 (snappy, DELTA encodings)", {})[t] = f2
+        g = f"{work}/pyarrow-{t}.parquet"
+        table = pj.read_json(f"{logs}/{t}.jsonl")
+        pq.write_table(table, g, compression="snappy")
+        writers.setdefault("pyarrow (snappy, structs)", {})[t] = g
+        # Data page v2, no dictionaries, the DELTA encodings, gzip and lz4_raw.
+        h = f"{work}/pyarrow-v2-{t}.parquet"
+        delta = {c: ("DELTA_BYTE_ARRAY" if c == "request_id" else "DELTA_LENGTH_BYTE_ARRAY") for c in ("request_id", "user_id")}
+        pq.write_table(table, h, compression="gzip" if t == "exposures" else "lz4", data_page_version="2.0", use_dictionary=False,
+                       column_encoding=delta, data_page_size=4096)
+        writers.setdefault("pyarrow (page v2, DELTA, gzip/lz4_raw)", {})[t] = h
+    for name, files in writers.items():
+        out = f"{work}/{name.split()[0]}-{len(name)}.rcv"
+        subprocess.run([receval, "ingest", "-o", out, "--quiet", "--max-reject-rate", "0"]
+                       + [x for t in files for x in (f"--{t}", files[t])], check=True)
+        for t in files:
+            with open(f"{logs}/{t}.jsonl", encoding="utf-8") as f:
+                want = [semantic(json.loads(line)) for line in f if line.strip()]
+            text = subprocess.run([receval, "export", out, "--table", t], check=True, capture_output=True, text=True).stdout
+            got = [semantic(json.loads(line)) for line in text.splitlines()]
+            key = lambda r: (r.get("request_id", ""), r["ts"], json.dumps(r, sort_keys=True))
+            if sorted(want, key=key) != sorted(got, key=key):
+                diff = next(((a, b) for a, b in zip(sorted(want, key=key), sorted(got, key=key)) if a != b), (len(want), len(got)))
+                failures.append(f"{name} Parquet -> ingest: {t} differs: {str(diff)[:600]}")
+            else:
+                print(f"{name} Parquet {t}: {len(got)} records as in the JSONL", file=sys.stderr)
+
+
 def main():
     receval = os.environ.get("RECEVAL") or ".build/debug/receval"
     failures = []
@@ -177,6 +263,7 @@ def main():
                         "--assignments", f"{edge}/assignments.jsonl"], check=True)
         for d in [dataset, f"{edge}/d.rcv"] + sys.argv[1:]:
             check(receval, d, work, failures)
+        check_ingest(receval, work, failures)
     for f in failures:
         print("FAIL " + f, file=sys.stderr)
     return 1 if failures else 0

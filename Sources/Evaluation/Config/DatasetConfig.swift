@@ -59,10 +59,10 @@ public struct DatasetConfig: Sendable, Equatable {
                 guard !dsn.isEmpty else { throw ConfigError(file: file, "`\(key).dsn` is required for a postgres source") }
                 return Source(postgres: dsn, query: query)
             }
-            guard type == "jsonl" || (type == "receval" && !key.hasPrefix("interleaving.")) else {
+            guard type == "jsonl" || ((type == "receval" || type == "parquet") && !key.hasPrefix("interleaving.")) else {
                 throw ConfigError(
                     file: file,
-                    "`\(key).type` \"\(type)\" is not supported here (use jsonl, postgres, or receval for an ingested dataset)")
+                    "`\(key).type` \"\(type)\" is not supported here (use jsonl, parquet, postgres, or receval for an ingested dataset)")
             }
             var path = try f["path"]?.string() ?? ""
             guard !path.isEmpty else { throw ConfigError(file: file, "`\(key).path` is required") }

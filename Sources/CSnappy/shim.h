@@ -1,0 +1,2 @@
+// Snappy (Debian libsnappy-dev), for Parquet pages compressed with SNAPPY.
+#include <snappy-c.h>

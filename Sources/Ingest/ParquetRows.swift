@@ -1,0 +1,249 @@
+import ColumnarFormat
+import ColumnarStorage
+import ParquetFormat
+
+/// Parquet inputs of `receval ingest` (detected by content: `PAR1`): each row becomes the JSON
+/// record the log contracts describe, one line per row in file order, and those lines are
+/// ingested like JSONL, under the same validation, counts and rejects (row N of the file is line
+/// N of `<file>.rows.jsonl` in messages). Row groups are read one at a time.
+///
+/// Columns map to members by name: top-level scalars (strings, numbers, booleans; a `JSON`
+/// annotated string as its JSON value); `ts` as a timestamp (millis, micros, nanos, or Spark's
+/// INT96; with receval's `ts_nanos` and `ts_offset_minutes` when present) or as a string;
+/// `items` as a list of structs (its members by their names; receval's `extra` JSON spliced in);
+/// `context` as a map or a struct of strings.
+public enum ParquetRows {
+    /// Whether the file at `path` is Parquet (starts with `PAR1`).
+    public static func isParquet(path: String) -> Bool {
+        guard let file = try? MappedFile(path: path) else { return false }
+        return file.withBytes { $0.count >= 8 && Array($0[0..<4]) == Array("PAR1".utf8) }
+    }
+
+    /// Writes the rows of the Parquet file at `path` as JSON lines to `output`.
+    public static func convert(path: String, to output: String) throws {
+        let file = try MappedFile(path: path)
+        let out = try AtomicOutputFile(path: output)
+        try file.withBytes { bytes in
+            let reader: ParquetFileReader
+            do { reader = try ParquetFileReader(bytes: bytes) } catch { throw StorageError.input(path: path, reason: "\(error)") }
+            for g in reader.rowGroups.indices {
+                do {
+                    try out.write(try rows(reader, group: g))
+                } catch let e as ParquetError {
+                    throw StorageError.input(path: path, reason: "row group \(g): \(e)")
+                }
+            }
+        }
+        try out.commit()
+    }
+
+    /// A column's entries, split into rows: for each row, the indices of its entries, and each
+    /// entry's value index (-1: no value at this entry).
+    struct Column {
+        let leaf: ParquetFileReader.Leaf
+        let data: ParquetColumnData
+        var rowStart: [Int] = []
+        var valueOf: [Int] = []
+
+        init(_ leaf: ParquetFileReader.Leaf, _ data: ParquetColumnData) {
+            self.leaf = leaf
+            self.data = data
+            var v = 0
+            for e in 0..<data.defs.count {
+                if data.reps[e] == 0 { rowStart.append(e) }
+                if Int(data.defs[e]) == leaf.maxDefinition {
+                    valueOf.append(v)
+                    v += 1
+                } else {
+                    valueOf.append(-1)
+                }
+            }
+            rowStart.append(data.defs.count)
+        }
+
+        func entries(row r: Int) -> Range<Int> { rowStart[r]..<rowStart[r + 1] }
+
+        /// The value at entry `e` as JSON text, nil when absent.
+        func json(_ e: Int, into out: inout [UInt8]) -> Bool {
+            let i = valueOf[e]
+            guard i >= 0 else { return false }
+            switch data.values {
+            case .bool(let a): out += Array((a[i] ? "true" : "false").utf8)
+            case .int32(let a): out += Array(String(a[i]).utf8)
+            case .int64(let a): out += Array(String(a[i]).utf8)
+            case .float(let a): out += Array(Double(a[i]).description.utf8)
+            case .double(let a): out += Array(a[i].description.utf8)
+            case .int96: out += Array("null".utf8)
+            case .bytes(let o, let d):
+                if leaf.isJSON { out += d[o[i]..<o[i + 1]] } else { JSONTextWriter.appendString(d[o[i]..<o[i + 1]], to: &out) }
+            }
+            return true
+        }
+
+        /// The value at entry `e` as an integer (ts parts), nil when absent.
+        func int(_ e: Int) -> Int64? {
+            let i = valueOf[e]
+            guard i >= 0 else { return nil }
+            switch data.values {
+            case .int32(let a): return Int64(a[i])
+            case .int64(let a): return a[i]
+            default: return nil
+            }
+        }
+    }
+
+    static func rows(_ reader: ParquetFileReader, group g: Int) throws -> [UInt8] {
+        let n = reader.rowGroups[g].rows
+        var columns: [Column] = []
+        for (i, leaf) in reader.leaves.enumerated() {
+            let c = Column(leaf, try reader.column(group: g, leaf: i))
+            guard c.rowStart.count == n + 1 else {
+                throw ParquetError.invalid(
+                    "column \(leaf.path.joined(separator: ".")) holds \(c.rowStart.count - 1) rows, the row group \(n)")
+            }
+            columns.append(c)
+        }
+        let top = Dictionary(grouping: columns.indices, by: { columns[$0].leaf.path[0] })
+        let order = columns.map(\.leaf.path[0]).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        var out: [UInt8] = []
+        for r in 0..<n {
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            func member(_ name: String) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                JSONTextWriter.appendString(ArraySlice(name.utf8), to: &out)
+                out.append(UInt8(ascii: ":"))
+            }
+            for name in order where name != "ts_nanos" && name != "ts_offset_minutes" {
+                let idx = top[name]!
+                let cs = idx.map { columns[$0] }
+                if name == "ts", cs.count == 1, cs[0].leaf.path.count == 1 {
+                    let c = cs[0]
+                    let e = c.entries(row: r).lowerBound
+                    if let t = timestamp(
+                        c, e, nanos: top["ts_nanos"].map { columns[$0[0]] }, offset: top["ts_offset_minutes"].map { columns[$0[0]] }, row: r
+                    ) {
+                        member(name)
+                        JSONTextWriter.appendString(ArraySlice(t.utf8), to: &out)
+                    } else {
+                        var text: [UInt8] = []
+                        if c.json(e, into: &text) {
+                            member(name)
+                            out += text
+                        }
+                    }
+                    continue
+                }
+                if cs.count == 1 && cs[0].leaf.path.count == 1 && cs[0].leaf.maxRepetition == 0 {
+                    var text: [UInt8] = []
+                    if cs[0].json(cs[0].entries(row: r).lowerBound, into: &text) {
+                        member(name)
+                        out += text
+                    }
+                    continue
+                }
+                if cs.allSatisfy({ $0.leaf.maxRepetition == 0 }) {
+                    // A struct: its members that are present.
+                    var text: [UInt8] = [UInt8(ascii: "{")]
+                    var any = false
+                    for c in cs {
+                        var v: [UInt8] = []
+                        guard c.json(c.entries(row: r).lowerBound, into: &v) else { continue }
+                        if any { text.append(UInt8(ascii: ",")) }
+                        any = true
+                        JSONTextWriter.appendString(ArraySlice(c.leaf.path.last!.utf8), to: &text)
+                        text.append(UInt8(ascii: ":"))
+                        text += v
+                    }
+                    text.append(UInt8(ascii: "}"))
+                    if any {
+                        member(name)
+                        out += text
+                    }
+                    continue
+                }
+                guard cs.allSatisfy({ $0.leaf.maxRepetition == 1 }), let level = cs[0].leaf.repeatedDefinition else {
+                    throw ParquetError.unsupported("column \(name): nesting deeper than a list or map of scalars")
+                }
+                // A list or a map: entries of the row where the repeated level is defined.
+                let entries = cs[0].entries(row: r)
+                guard cs.allSatisfy({ $0.entries(row: r).count == entries.count }) else {
+                    throw ParquetError.invalid("the columns of \(name) disagree on a row's entries")
+                }
+                let present = Int(cs[0].data.defs[entries.lowerBound])
+                if present < level - 1 { continue }  // the list or map itself is absent
+                member(name)
+                let isMap = cs.count == 2 && cs[0].leaf.path.last == "key" && cs[1].leaf.path.last == "value"
+                out.append(UInt8(ascii: isMap ? "{" : "["))
+                var k = 0
+                for e in entries where Int(cs[0].data.defs[e]) >= level {
+                    if k > 0 { out.append(UInt8(ascii: ",")) }
+                    k += 1
+                    if isMap {
+                        var key: [UInt8] = []
+                        _ = cs[0].json(e, into: &key)
+                        out += key
+                        out.append(UInt8(ascii: ":"))
+                        if !cs[1].json(e, into: &out) { out += Array("null".utf8) }
+                    } else {
+                        out.append(UInt8(ascii: "{"))
+                        var any = false
+                        for c in cs {
+                            let memberName = c.leaf.path.last!
+                            var v: [UInt8] = []
+                            guard c.json(e, into: &v) else { continue }
+                            if memberName == "extra" && c.leaf.isJSON {
+                                // receval's export: the item's other members, as an object.
+                                let inner = v.dropFirst().dropLast()
+                                guard v.first == UInt8(ascii: "{"), !inner.allSatisfy({ $0 == 0x20 }) else { continue }
+                                if any { out.append(UInt8(ascii: ",")) }
+                                any = true
+                                out += inner
+                                continue
+                            }
+                            if any { out.append(UInt8(ascii: ",")) }
+                            any = true
+                            JSONTextWriter.appendString(ArraySlice(memberName.utf8), to: &out)
+                            out.append(UInt8(ascii: ":"))
+                            out += v
+                        }
+                        out.append(UInt8(ascii: "}"))
+                    }
+                }
+                out.append(UInt8(ascii: isMap ? "}" : "]"))
+            }
+            out.append(UInt8(ascii: "}"))
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    /// An RFC 3339 time from a timestamp column (with receval's nanoseconds and offset columns
+    /// when the file has them); nil when the column is not a timestamp or the row has none.
+    static func timestamp(_ c: Column, _ e: Int, nanos: Column?, offset: Column?, row r: Int) -> String? {
+        var micros: Int64
+        var sub: Int64 = 0
+        switch c.data.values {
+        case .int96(let a):
+            let i = c.valueOf[e]
+            guard i >= 0 else { return nil }
+            let (n, day) = a[i]
+            micros = (Int64(day) - 2_440_588) * 86_400_000_000 + n / 1000
+            sub = n % 1000
+        default:
+            guard let unit = c.leaf.timestampUnit, let v = c.int(e) else { return nil }
+            switch unit {
+            case 1: micros = v * 1000
+            case 3:
+                micros = v >= 0 ? v / 1000 : (v - 999) / 1000
+                sub = v - micros * 1000
+            default: micros = v
+            }
+        }
+        if let nanos, let extra = nanos.int(nanos.entries(row: r).lowerBound), (0...999).contains(extra) { sub = extra }
+        var minutes: Int32 = 0
+        if let offset, let o = offset.int(offset.entries(row: r).lowerBound), abs(o) < 24 * 60 { minutes = Int32(o) }
+        return Timestamp(micros: micros, nanos: Int32(sub), offsetMinutes: minutes).formatted()
+    }
+}
