@@ -2,6 +2,10 @@ import ColumnarFormat
 import ColumnarStorage
 import ParquetFormat
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Parquet inputs of `receval ingest` (detected by content: `PAR1`): each row becomes the JSON
 /// record the log contracts describe, one line per row in file order, and those lines are
 /// ingested like JSONL, under the same validation, counts and rejects (row N of the file is line
@@ -13,10 +17,16 @@ import ParquetFormat
 /// `items` as a list of structs (its members by their names; receval's `extra` JSON spliced in);
 /// `context` as a map or a struct of strings.
 public enum ParquetRows {
-    /// Whether the file at `path` is Parquet (starts with `PAR1`).
+    /// Whether the file at `path` is Parquet: a regular file (a pipe or standard input is
+    /// never opened here: its writer would lose its reader) that starts with `PAR1`.
     public static func isParquet(path: String) -> Bool {
-        guard let file = try? MappedFile(path: path) else { return false }
-        return file.withBytes { $0.count >= 8 && Array($0[0..<4]) == Array("PAR1".utf8) }
+        var info = stat()
+        guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size >= 12 else { return false }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        return read(fd, &magic, 4) == 4 && magic == Array("PAR1".utf8)
     }
 
     /// Writes the rows of the Parquet file at `path` as JSON lines to `output`.
