@@ -2,7 +2,7 @@ import ColumnarFormat
 import ColumnarStorage
 import ParquetFormat
 
-/// `receval export --format parquet`: a table as Parquet (format-spec/parquet-export.md), one row
+/// `receval export --format parquet`: a table as Parquet (format-spec/parquet.md), one row
 /// group per dataset partition, zstd pages, statistics per chunk. Exposures nest as they are
 /// logged (`items` a list of structs, `context` a map of strings), or flat with one row per shown
 /// item (`Layout.items`, what analysts query). Timestamps are UTC microseconds with the offset

@@ -13,7 +13,7 @@ struct ExportCommand: ParsableCommand {
             statistics per column chunk) nests exposures as logged: items a list of structs \
             (item_id, rank, the propensities, the other members as JSON text in `extra`), context \
             a map of strings; ts is UTC microseconds with ts_nanos and ts_offset_minutes beside it \
-            (format-spec/parquet-export.md). --layout items writes one row per shown item instead \
+            (format-spec/parquet.md). --layout items writes one row per shown item instead \
             (position, item_count and the item's fields next to the exposure's). Writes to \
             standard output unless --output is given (written atomically; Parquet needs --output).
 
