@@ -94,7 +94,7 @@ public final class IngestJob {
             let name = f.path.split(separator: "/").last.map(String.init) ?? "input"
             let rows = AtomicOutputFile.directory(of: options.output) + "/.receval-\(UInt32.random(in: 0...UInt32.max))-\(name).rows.jsonl"
             converted.append(rows)
-            try ParquetRows.convert(path: f.path, to: rows)
+            try ParquetRows.convert(path: f.path, to: rows, threads: options.threads)
             files[i] = ChunkStream.File(table: f.table, path: rows)
         }
         var knownBytes: UInt64 = 0

@@ -29,19 +29,23 @@ public enum ParquetRows {
         return read(fd, &magic, 4) == 4 && magic == Array("PAR1".utf8)
     }
 
-    /// Writes the rows of the Parquet file at `path` as JSON lines to `output`.
-    public static func convert(path: String, to output: String) throws {
+    /// Writes the rows of the Parquet file at `path` as JSON lines to `output`: row groups are
+    /// read on `threads` threads (a window of them at a time) and written in order.
+    public static func convert(path: String, to output: String, threads: Int = 1) throws {
         let file = try MappedFile(path: path)
         let out = try AtomicOutputFile(path: output)
         try file.withBytes { bytes in
             let reader: ParquetFileReader
             do { reader = try ParquetFileReader(bytes: bytes) } catch { throw StorageError.input(path: path, reason: "\(error)") }
-            for g in reader.rowGroups.indices {
+            let shared = UncheckedBox(value: reader)
+            try Morsels.fold(count: reader.rowGroups.count, threads: threads) { g -> UncheckedBox<[UInt8]> in
                 do {
-                    try out.write(try rows(reader, group: g))
+                    return UncheckedBox(value: try rows(shared.value, group: g))
                 } catch let e as ParquetError {
                     throw StorageError.input(path: path, reason: "row group \(g): \(e)")
                 }
+            } combine: {
+                try out.write($0.value)
             }
         }
         try out.commit()

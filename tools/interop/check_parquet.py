@@ -261,7 +261,22 @@ def main():
         subprocess.run([receval, "ingest", "-o", f"{edge}/d.rcv", "--contract", "recsys-eval-runtime", "--quiet",
                         "--exposures", f"{edge}/exposures.jsonl", "--outcomes", f"{edge}/outcomes.jsonl",
                         "--assignments", f"{edge}/assignments.jsonl"], check=True)
-        for d in [dataset, f"{edge}/d.rcv"] + sys.argv[1:]:
+        # recsys-eval's fixtures (Tests/IngestTests/Fixtures/recsys-eval), as the runtime reads them.
+        fixtures = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "Tests", "IngestTests", "Fixtures", "recsys-eval")
+        extra = []
+        for name in sorted(os.listdir(fixtures)) if os.path.isdir(fixtures) else []:
+            folder = os.path.join(fixtures, name)
+            if not os.path.exists(os.path.join(folder, "exposures.jsonl")):
+                continue
+            out = f"{work}/fixture-{name}.rcv"
+            cmd = [receval, "ingest", "-o", out, "--contract", "recsys-eval-runtime", "--quiet", "--max-reject-rate", "1"]
+            for t in ("exposures", "outcomes", "assignments"):
+                if os.path.exists(os.path.join(folder, f"{t}.jsonl")):
+                    cmd += [f"--{t}", os.path.join(folder, f"{t}.jsonl")]
+            subprocess.run(cmd, check=True)
+            extra.append(out)
+        for d in [dataset, f"{edge}/d.rcv"] + extra + sys.argv[1:]:
             check(receval, d, work, failures)
         check_ingest(receval, work, failures)
     for f in failures:
