@@ -117,115 +117,133 @@ public enum ParquetRows {
             }
             columns.append(c)
         }
+        // How each top-level member is made, decided once per row group.
+        enum Plan {
+            case timestamp(Int, nanos: Int?, offset: Int?)
+            case scalar(Int)
+            case structure([Int])
+            case repeated([Int], level: Int, isMap: Bool)
+        }
         let top = Dictionary(grouping: columns.indices, by: { columns[$0].leaf.path[0] })
         let order = columns.map(\.leaf.path[0]).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        var plans: [(name: [UInt8], plan: Plan)] = []
+        for name in order where name != "ts_nanos" && name != "ts_offset_minutes" {
+            let idx = top[name]!
+            let key = { () -> [UInt8] in
+                var k: [UInt8] = []
+                JSONTextWriter.appendString(ArraySlice(name.utf8), to: &k)
+                k.append(UInt8(ascii: ":"))
+                return k
+            }()
+            let first = columns[idx[0]].leaf
+            if idx.count == 1 && first.path.count == 1 && first.maxRepetition == 0 {
+                let isTime = name == "ts" && (first.timestampUnit != nil || first.type == 3)
+                plans.append(
+                    (
+                        key,
+                        isTime
+                            ? .timestamp(idx[0], nanos: top["ts_nanos"]?.first, offset: top["ts_offset_minutes"]?.first) : .scalar(idx[0])
+                    ))
+            } else if idx.allSatisfy({ columns[$0].leaf.maxRepetition == 0 }) {
+                plans.append((key, .structure(idx)))
+            } else if idx.allSatisfy({ columns[$0].leaf.maxRepetition == 1 }), let level = first.repeatedDefinition {
+                let isMap = idx.count == 2 && columns[idx[0]].leaf.path.last == "key" && columns[idx[1]].leaf.path.last == "value"
+                plans.append((key, .repeated(idx, level: level, isMap: isMap)))
+            } else {
+                throw ParquetError.unsupported("column \(name): nesting deeper than a list or map of scalars")
+            }
+        }
+        let memberKeys = columns.map { c -> [UInt8] in
+            var k: [UInt8] = []
+            JSONTextWriter.appendString(ArraySlice(c.leaf.path.last!.utf8), to: &k)
+            k.append(UInt8(ascii: ":"))
+            return k
+        }
         var out: [UInt8] = []
+        out.reserveCapacity(n * 256)
+        var text: [UInt8] = []
         for r in 0..<n {
             out.append(UInt8(ascii: "{"))
             var first = true
-            func member(_ name: String) {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                JSONTextWriter.appendString(ArraySlice(name.utf8), to: &out)
-                out.append(UInt8(ascii: ":"))
-            }
-            for name in order where name != "ts_nanos" && name != "ts_offset_minutes" {
-                let idx = top[name]!
-                let cs = idx.map { columns[$0] }
-                if name == "ts", cs.count == 1, cs[0].leaf.path.count == 1 {
-                    let c = cs[0]
-                    let e = c.entries(row: r).lowerBound
-                    if let t = timestamp(
-                        c, e, nanos: top["ts_nanos"].map { columns[$0[0]] }, offset: top["ts_offset_minutes"].map { columns[$0[0]] }, row: r
-                    ) {
-                        member(name)
-                        JSONTextWriter.appendString(ArraySlice(t.utf8), to: &out)
-                    } else {
-                        var text: [UInt8] = []
-                        if c.json(e, into: &text) {
-                            member(name)
-                            out += text
-                        }
-                    }
-                    continue
-                }
-                if cs.count == 1 && cs[0].leaf.path.count == 1 && cs[0].leaf.maxRepetition == 0 {
-                    var text: [UInt8] = []
-                    if cs[0].json(cs[0].entries(row: r).lowerBound, into: &text) {
-                        member(name)
-                        out += text
-                    }
-                    continue
-                }
-                if cs.allSatisfy({ $0.leaf.maxRepetition == 0 }) {
-                    // A struct: its members that are present.
-                    var text: [UInt8] = [UInt8(ascii: "{")]
-                    var any = false
-                    for c in cs {
-                        var v: [UInt8] = []
-                        guard c.json(c.entries(row: r).lowerBound, into: &v) else { continue }
-                        if any { text.append(UInt8(ascii: ",")) }
-                        any = true
-                        JSONTextWriter.appendString(ArraySlice(c.leaf.path.last!.utf8), to: &text)
-                        text.append(UInt8(ascii: ":"))
-                        text += v
-                    }
-                    text.append(UInt8(ascii: "}"))
-                    if any {
-                        member(name)
-                        out += text
-                    }
-                    continue
-                }
-                guard cs.allSatisfy({ $0.leaf.maxRepetition == 1 }), let level = cs[0].leaf.repeatedDefinition else {
-                    throw ParquetError.unsupported("column \(name): nesting deeper than a list or map of scalars")
-                }
-                // A list or a map: entries of the row where the repeated level is defined.
-                let entries = cs[0].entries(row: r)
-                guard cs.allSatisfy({ $0.entries(row: r).count == entries.count }) else {
-                    throw ParquetError.invalid("the columns of \(name) disagree on a row's entries")
-                }
-                let present = Int(cs[0].data.defs[entries.lowerBound])
-                if present < level - 1 { continue }  // the list or map itself is absent
-                member(name)
-                let isMap = cs.count == 2 && cs[0].leaf.path.last == "key" && cs[1].leaf.path.last == "value"
-                out.append(UInt8(ascii: isMap ? "{" : "["))
-                var k = 0
-                for e in entries where Int(cs[0].data.defs[e]) >= level {
-                    if k > 0 { out.append(UInt8(ascii: ",")) }
-                    k += 1
-                    if isMap {
-                        var key: [UInt8] = []
-                        _ = cs[0].json(e, into: &key)
+            for (key, plan) in plans {
+                switch plan {
+                case .timestamp(let i, let nanos, let offset):
+                    let e = columns[i].entries(row: r).lowerBound
+                    if let t = timestamp(columns[i], e, nanos: nanos.map { columns[$0] }, offset: offset.map { columns[$0] }, row: r) {
+                        if !first { out.append(UInt8(ascii: ",")) }
+                        first = false
                         out += key
-                        out.append(UInt8(ascii: ":"))
-                        if !cs[1].json(e, into: &out) { out += Array("null".utf8) }
-                    } else {
+                        JSONTextWriter.appendString(ArraySlice(t.utf8), to: &out)
+                    }
+                case .scalar(let i):
+                    text.removeAll(keepingCapacity: true)
+                    if columns[i].json(columns[i].rowStart[r], into: &text) {
+                        if !first { out.append(UInt8(ascii: ",")) }
+                        first = false
+                        out += key
+                        out += text
+                    }
+                case .structure(let idx):
+                    var any = false
+                    for i in idx {
+                        text.removeAll(keepingCapacity: true)
+                        guard columns[i].json(columns[i].rowStart[r], into: &text) else { continue }
+                        if !any {
+                            if !first { out.append(UInt8(ascii: ",")) }
+                            first = false
+                            out += key
+                            out.append(UInt8(ascii: "{"))
+                        } else {
+                            out.append(UInt8(ascii: ","))
+                        }
+                        any = true
+                        out += memberKeys[i]
+                        out += text
+                    }
+                    if any { out.append(UInt8(ascii: "}")) }
+                case .repeated(let idx, let level, let isMap):
+                    let entries = columns[idx[0]].entries(row: r)
+                    for i in idx.dropFirst() where columns[i].entries(row: r).count != entries.count {
+                        throw ParquetError.invalid("the columns of a list or map disagree on a row's entries")
+                    }
+                    // The list or map itself absent (its optional group undefined): no member.
+                    if Int(columns[idx[0]].data.defs[entries.lowerBound]) < level - 1 { continue }
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    out += key
+                    out.append(UInt8(ascii: isMap ? "{" : "["))
+                    var k = 0
+                    for e in entries where Int(columns[idx[0]].data.defs[e]) >= level {
+                        if k > 0 { out.append(UInt8(ascii: ",")) }
+                        k += 1
+                        if isMap {
+                            _ = columns[idx[0]].json(e, into: &out)
+                            out.append(UInt8(ascii: ":"))
+                            if !columns[idx[1]].json(e, into: &out) { out += Array("null".utf8) }
+                            continue
+                        }
                         out.append(UInt8(ascii: "{"))
                         var any = false
-                        for c in cs {
-                            let memberName = c.leaf.path.last!
-                            var v: [UInt8] = []
-                            guard c.json(e, into: &v) else { continue }
-                            if memberName == "extra" && c.leaf.isJSON {
+                        for i in idx {
+                            text.removeAll(keepingCapacity: true)
+                            guard columns[i].json(e, into: &text) else { continue }
+                            if columns[i].leaf.isJSON && columns[i].leaf.path.last == "extra" {
                                 // receval's export: the item's other members, as an object.
-                                let inner = v.dropFirst().dropLast()
-                                guard v.first == UInt8(ascii: "{"), !inner.allSatisfy({ $0 == 0x20 }) else { continue }
+                                guard text.first == UInt8(ascii: "{"), text.count > 2 else { continue }
                                 if any { out.append(UInt8(ascii: ",")) }
                                 any = true
-                                out += inner
+                                out += text.dropFirst().dropLast()
                                 continue
                             }
                             if any { out.append(UInt8(ascii: ",")) }
                             any = true
-                            JSONTextWriter.appendString(ArraySlice(memberName.utf8), to: &out)
-                            out.append(UInt8(ascii: ":"))
-                            out += v
+                            out += memberKeys[i]
+                            out += text
                         }
                         out.append(UInt8(ascii: "}"))
                     }
+                    out.append(UInt8(ascii: isMap ? "}" : "]"))
                 }
-                out.append(UInt8(ascii: isMap ? "}" : "]"))
             }
             out.append(UInt8(ascii: "}"))
             out.append(0x0A)
