@@ -53,15 +53,20 @@ public enum ParquetRows {
 
     /// A column's entries, split into rows: for each row, the indices of its entries, and each
     /// entry's value index (-1: no value at this entry).
-    struct Column {
+    /// A class, not a struct: rows read members column by column, and a reference is one
+    /// retain where a copy of the struct would be one per array.
+    final class Column {
         let leaf: ParquetFileReader.Leaf
         let data: ParquetColumnData
-        var rowStart: [Int] = []
-        var valueOf: [Int] = []
+        let rowStart: [Int]
+        let valueOf: [Int]
 
         init(_ leaf: ParquetFileReader.Leaf, _ data: ParquetColumnData) {
             self.leaf = leaf
             self.data = data
+            var rowStart: [Int] = []
+            var valueOf: [Int] = []
+            valueOf.reserveCapacity(data.defs.count)
             var v = 0
             for e in 0..<data.defs.count {
                 if data.reps[e] == 0 { rowStart.append(e) }
@@ -73,6 +78,8 @@ public enum ParquetRows {
                 }
             }
             rowStart.append(data.defs.count)
+            self.rowStart = rowStart
+            self.valueOf = valueOf
         }
 
         func entries(row r: Int) -> Range<Int> { rowStart[r]..<rowStart[r + 1] }
