@@ -89,12 +89,13 @@ public final class IngestJob {
         // Parquet inputs (by content) become JSON lines next to the output, read like JSONL
         // (row N of the file is line N of its `.rows.jsonl` in messages).
         var converted: [String] = []
+        var parquetInputs: [String: (file: String, groupStarts: [Int])] = [:]
         defer { for f in converted { FileSystem.removeIfExists(f) } }
         for (i, f) in files.enumerated() where ParquetRows.isParquet(path: f.path) {
             let name = f.path.split(separator: "/").last.map(String.init) ?? "input"
             let rows = AtomicOutputFile.directory(of: options.output) + "/.receval-\(UInt32.random(in: 0...UInt32.max))-\(name).rows.jsonl"
             converted.append(rows)
-            try ParquetRows.convert(path: f.path, to: rows, threads: options.threads)
+            parquetInputs[rows] = (f.path, try ParquetRows.convert(path: f.path, to: rows, threads: options.threads))
             files[i] = ChunkStream.File(table: f.table, path: rows)
         }
         var knownBytes: UInt64 = 0
@@ -116,6 +117,7 @@ public final class IngestJob {
         let store = PartitionStore(
             partitions: partitions, budget: options.memoryLimit / 2, spillDirectory: directory, threads: options.threads)
         let rejects = RejectsWriter(path: options.resolvedRejectsPath)
+        rejects.parquet = parquetInputs
         let totalDisk: UInt64? = unknownSize ? nil : diskBytes
         var rowsSoFar = 0
 

@@ -31,12 +31,20 @@ public enum ParquetRows {
 
     /// Writes the rows of the Parquet file at `path` as JSON lines to `output`: row groups are
     /// read on `threads` threads (a window of them at a time) and written in order.
-    public static func convert(path: String, to output: String, threads: Int = 1) throws {
+    /// Returns the first row (0-based) of each row group.
+    @discardableResult
+    public static func convert(path: String, to output: String, threads: Int = 1) throws -> [Int] {
+        var starts: [Int] = []
         let file = try MappedFile(path: path)
         let out = try AtomicOutputFile(path: output)
         try file.withBytes { bytes in
             let reader: ParquetFileReader
             do { reader = try ParquetFileReader(bytes: bytes) } catch { throw StorageError.input(path: path, reason: "\(error)") }
+            var next = 0
+            for g in reader.rowGroups {
+                starts.append(next)
+                next += g.rows
+            }
             let shared = UncheckedBox(value: reader)
             try Morsels.fold(count: reader.rowGroups.count, threads: threads) { g -> UncheckedBox<[UInt8]> in
                 do {
@@ -49,6 +57,7 @@ public enum ParquetRows {
             }
         }
         try out.commit()
+        return starts
     }
 
     /// A column's entries, split into rows: for each row, the indices of its entries, and each

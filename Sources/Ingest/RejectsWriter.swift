@@ -10,6 +10,9 @@ final class RejectsWriter {
     /// The first rejects of each table, in input order, for messages and reports.
     private(set) var samples: [RejectSample] = []
     static let samplesPerTable = 5
+    /// Parquet inputs read as JSON lines: each lines file's Parquet file and the first row of
+    /// each of its row groups, so a reject names the file, row group and row.
+    var parquet: [String: (file: String, groupStarts: [Int])] = [:]
 
     init(path: String) { self.path = path }
 
@@ -17,12 +20,23 @@ final class RejectsWriter {
         throws(StorageError)
     {
         if file == nil { file = try AtomicOutputFile(path: path) }
+        var source = source
+        var reason = error.reason
+        var location = ""
+        if let p = parquet[source] {
+            // Line N of the lines file is row N of the Parquet file.
+            let group = max(0, (p.groupStarts.lastIndex { $0 < line } ?? 0))
+            let row = line - p.groupStarts[group]
+            source = p.file
+            reason = "row group \(group), row \(row): " + reason
+            location = ",\"row_group\":\(group),\"row_in_group\":\(row)"
+        }
         var s = "{\"source\":"
         JSONText.appendString(source, to: &s)
-        s += ",\"line\":\(line),\"table\":\"\(table)\",\"field\":"
+        s += ",\"line\":\(line)\(location),\"table\":\"\(table)\",\"field\":"
         JSONText.appendString(error.field, to: &s)
         s += ",\"reason\":"
-        JSONText.appendString(error.reason, to: &s)
+        JSONText.appendString(reason, to: &s)
         s += ",\"raw\":"
         let valid = String(validating: raw, as: UTF8.self)
         JSONText.appendString(valid ?? String(decoding: raw, as: UTF8.self), to: &s)
@@ -32,7 +46,7 @@ final class RejectsWriter {
         try file!.write(s)
         count += 1
         if samples.lazy.filter({ $0.table == table }).count < Self.samplesPerTable {
-            samples.append(RejectSample(table: table, source: source, line: line, field: error.field, reason: error.reason))
+            samples.append(RejectSample(table: table, source: source, line: line, field: error.field, reason: reason))
         }
     }
 

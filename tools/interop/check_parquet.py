@@ -217,6 +217,21 @@ def check_ingest(receval, work, failures):
         pq.write_table(table, h, compression="gzip" if t == "exposures" else "lz4", data_page_version="2.0", use_dictionary=False,
                        column_encoding=delta, data_page_size=4096)
         writers.setdefault("pyarrow (page v2, DELTA, gzip/lz4_raw)", {})[t] = h
+    # A rejected row is named by its Parquet file, row group and row.
+    bad = f"{work}/bad-outcomes.parquet"
+    rows = [json.loads(line) for line in open(f"{logs}/outcomes.jsonl", encoding="utf-8")][:6]
+    rows[4]["event_type"] = None  # required: ingest rejects it
+    import pyarrow as pa
+    pq.write_table(pa.Table.from_pylist(rows), bad, row_group_size=3)
+    rej = f"{work}/bad.rejects.jsonl"
+    subprocess.run([receval, "ingest", "-o", f"{work}/bad.rcv", "--quiet", "--max-reject-rate", "1", "--rejects", rej,
+                    "--exposures", f"{logs}/exposures.jsonl", "--outcomes", bad], check=True)
+    got = [json.loads(line) for line in open(rej, encoding="utf-8")]
+    if len(got) != 1 or got[0]["source"] != bad or got[0]["line"] != 5 or got[0].get("row_group") != 1 \
+            or got[0].get("row_in_group") != 2 or "row group 1, row 2" not in got[0]["reason"]:
+        failures.append(f"a rejected Parquet row is not named by file, row group and row: {got}")
+    else:
+        print("a rejected Parquet row names its file, row group and row", file=sys.stderr)
     for name, files in writers.items():
         out = f"{work}/{name.split()[0]}-{len(name)}.rcv"
         subprocess.run([receval, "ingest", "-o", out, "--quiet", "--max-reject-rate", "0"]
