@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 bash tools/deps.sh
 swift format lint --strict -r Sources Tests Package.swift
 swift build --build-tests --explicit-target-dependency-import-check error
-# `type: postgres` sources are tested against a real server (tools/postgres.sh starts one).
-RECEVAL_TEST_PG_DSN=$(bash tools/postgres.sh) swift test --skip-build --parallel
+# `type: postgres` sources are tested against a real server (tools/postgres.sh starts one; if it
+# cannot, the script stops here rather than running those tests without a server).
+pg_dsn=$(bash tools/postgres.sh)
+RECEVAL_TEST_PG_DSN=$pg_dsn swift test --skip-build --parallel
 bash tools/distributed/deps.sh
 RECEVAL=.build/debug/receval python3 tools/distributed/check.py
 bash tools/interop/deps.sh
