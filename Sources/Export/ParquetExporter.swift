@@ -178,30 +178,12 @@ extension RecordWriter {
         _ columns: inout [ParquetColumnBuffer], layout: ParquetExporter.Layout, users: ByteStrings, items: ByteStrings,
         keys: ByteStrings, values: ByteStrings
     ) throws -> Int {
-        let n = Int(rg.rows)
-        let nItems = try groupRows("items")
-        let nCtx = try groupRows("context")
-        let req = try codes("request_id", requests.count)
-        let user = try codes("user_id", users.count)
-        let ts = try timestamps()
-        let itemCount = try reader.countColumn(partition: partition, table: table, rowGroup: rowGroup, "item_count", total: nItems)
-        let ctxPresent = try bools("context_present")
-        let ctxCount = try reader.countColumn(partition: partition, table: table, rowGroup: rowGroup, "context_count", total: nCtx)
-        let latP = try bools("latency_ms_present")
-        let lat = try doubles("latency_ms")
-        let errP = try bools("error_present")
-        let err = try bools("error")
-        let itemCode = try codes("item_id", items.count)
-        let rank = try ints("rank")
-        let optional = [
-            (try bools("propensity_present"), try doubles("propensity")),
-            (try bools("logging_propensity_present"), try doubles("logging_propensity")),
-            (try bools("target_propensity_present"), try doubles("target_propensity")),
-        ]
-        let xP = try bools("extra_present")
-        let extra = try reader.extraColumn(partition: partition, table: table, rowGroup: rowGroup)
-        let ck = try codes("context_key", keys.count)
-        let cv = try codes("context_value", values.count)
+        let c = try ExposureColumns(self, users: users.count, items: items.count, keys: keys.count, values: values.count)
+        let (n, req, user, ts, itemCount, ctxPresent, ctxCount) = (
+            c.rows, c.request, c.user, c.ts, c.itemCount, c.contextPresent, c.contextCount
+        )
+        let (latP, lat, errP, err, itemCode, rank) = (c.latencyPresent, c.latency, c.errorPresent, c.error, c.item, c.rank)
+        let (optional, xP, extra, ck, cv) = (c.propensities, c.extraPresent, c.extra, c.contextKey, c.contextValue)
         var ii = 0
         var ci = 0
         var rows = 0

@@ -115,31 +115,13 @@ struct RecordWriter {
     // MARK: Tables
 
     mutating func exposures(users: ByteStrings, items: ByteStrings, keys: ByteStrings, values: ByteStrings, _ out: inout [UInt8]) throws {
-        let n = Int(rg.rows)
-        let nItems = try groupRows("items")
-        let nCtx = try groupRows("context")
-        let req = try codes("request_id", requests.count)
-        let user = try codes("user_id", users.count)
-        let ts = try timestamps()
-        let itemCount = try reader.countColumn(partition: partition, table: table, rowGroup: rowGroup, "item_count", total: nItems)
-        let ctxPresent = try bools("context_present")
-        let ctxCount = try reader.countColumn(partition: partition, table: table, rowGroup: rowGroup, "context_count", total: nCtx)
-        let latP = try bools("latency_ms_present")
-        let lat = try doubles("latency_ms")
-        let errP = try bools("error_present")
-        let err = try bools("error")
-        let item = try codes("item_id", items.count)
-        let rank = try ints("rank")
-        let pP = try bools("propensity_present")
-        let prop = try doubles("propensity")
-        let lP = try bools("logging_propensity_present")
-        let lprop = try doubles("logging_propensity")
-        let tP = try bools("target_propensity_present")
-        let tprop = try doubles("target_propensity")
-        let xP = try bools("extra_present")
-        let extra = try reader.extraColumn(partition: partition, table: table, rowGroup: rowGroup)
-        let ck = try codes("context_key", keys.count)
-        let cv = try codes("context_value", values.count)
+        let c = try ExposureColumns(self, users: users.count, items: items.count, keys: keys.count, values: values.count)
+        let (n, req, user, ts, itemCount, ctxPresent, ctxCount) = (
+            c.rows, c.request, c.user, c.ts, c.itemCount, c.contextPresent, c.contextCount
+        )
+        let (latP, lat, errP, err, item, rank) = (c.latencyPresent, c.latency, c.errorPresent, c.error, c.item, c.rank)
+        let ((pP, prop), (lP, lprop), (tP, tprop)) = (c.propensities[0], c.propensities[1], c.propensities[2])
+        let (xP, extra, ck, cv) = (c.extraPresent, c.extra, c.contextKey, c.contextValue)
         var ii = 0
         var ci = 0
         for r in 0..<n {
