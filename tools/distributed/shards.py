@@ -263,6 +263,21 @@ def report_ingest(results: List[ShardResult], rejects_path: Optional[str], max_r
     return ok
 
 
+def drive(args, receval, run):
+    """The rounds of a recipe: `run(model)` runs every shard's task (with OPE's model in the
+    second round) and returns their results; the ingest counts are reported, the states merged
+    (first rounds into a model, then the report). Returns the exit code."""
+    results = run(None)
+    if not report_ingest(results, rejects_path(args), args.max_reject_rate):
+        return 5
+    states = [r.state for r in results]
+    if needs_second_round(states):
+        _, model = merge(receval, args.config, states, [], mode=args.mode, model_out=True)
+        states = [r.state for r in run(model)]
+    code, _ = merge(receval, args.config, states, args.output, mode=args.mode, output_format=args.output_format)
+    return code
+
+
 def add_arguments(parser):
     """The flags both recipes take."""
     parser.add_argument("--dataset", required=True, help="dataset config YAML naming JSONL sources")

@@ -67,15 +67,7 @@ def main():
             tasks = [task.remote(i, model_ref, *[refs[i] for refs in splits]) for i in range(n)]
             return sorted(ray.get(tasks), key=lambda r: r.shard)
 
-        results = run(None)
-        if not shards.report_ingest(results, shards.rejects_path(args), args.max_reject_rate):
-            return 5
-        states = [r.state for r in results]
-        if shards.needs_second_round(states):
-            _, model = shards.merge(receval, config, states, [], mode=mode, model_out=True)
-            states = [r.state for r in run(model)]
-        code, _ = shards.merge(receval, config, states, args.output, mode=mode, output_format=args.output_format)
-        return code
+        return shards.drive(args, receval, run)
     finally:
         ray.shutdown()
 
