@@ -95,6 +95,9 @@ public struct ParquetFileReader {
         if let d = meta[11]?.int, d > 0, Int(d) < start { start = Int(d) }
         let size = Int(meta[7]?.int ?? 0)
         guard start >= 4, size >= 0, start + size <= bytes.count - 8 else { throw .invalid("a column chunk lies outside the file") }
+        // Entries are bounded by the chunk's count, itself bounded (a crafted count must not
+        // size the level arrays).
+        guard total >= 0, total <= 1 << 31 else { throw .invalid("a column chunk claims \(total) values") }
         var out = ParquetColumnData(values: .bool([]))
         var dictionary: ParquetColumnData.Values? = nil
         var collected: [ParquetColumnData.Values] = []
@@ -114,6 +117,7 @@ public struct ParquetFileReader {
             case 2:
                 let body = try Self.decompress(page, codec: codec, size: raw)
                 let n = Int(header[7]?[1]?.int ?? 0)
+                guard n >= 0, n <= raw * 8 + 8 else { throw .invalid("a dictionary page claims \(n) values") }
                 var d = ParquetDecoder(body)
                 dictionary = try Self.plain(&d, leaf: l, count: n)
             case 0:
@@ -121,6 +125,7 @@ public struct ParquetFileReader {
                 let body = try Self.decompress(page, codec: codec, size: raw)
                 var d = ParquetDecoder(body)
                 let n = Int(h[1]?.int ?? 0)
+                guard n >= 0, n <= total - out.defs.count else { throw .invalid("a data page claims \(n) values") }
                 if l.maxRepetition > 0 {
                     let len = Int(try d.u32())
                     let e = d.position + len
@@ -146,6 +151,7 @@ public struct ParquetFileReader {
             case 3:
                 guard let h = header[8] else { throw .invalid("a v2 data page has no header") }
                 let n = Int(h[1]?.int ?? 0)
+                guard n >= 0, n <= total - out.defs.count else { throw .invalid("a data page claims \(n) values") }
                 let defLength = Int(h[5]?.int ?? 0)
                 let repLength = Int(h[6]?.int ?? 0)
                 guard defLength >= 0, repLength >= 0, defLength + repLength <= stored else { throw .invalid("a v2 page's level lengths") }
