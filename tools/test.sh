@@ -11,6 +11,10 @@ swift build --build-tests --explicit-target-dependency-import-check error
 # `type: postgres` sources are tested against a real server (tools/postgres.sh starts one; if it
 # cannot, the script stops here rather than running those tests without a server).
 pg_dsn=$(bash tools/postgres.sh)
+case "$pg_dsn" in
+  postgres://*) ;;
+  *) echo "tools/postgres.sh printed no DSN: $pg_dsn" >&2; exit 1 ;;
+esac
 RECEVAL_TEST_PG_DSN=$pg_dsn swift test --skip-build --parallel
 bash tools/distributed/deps.sh
 RECEVAL=.build/debug/receval python3 tools/distributed/check.py
