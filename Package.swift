@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
+            dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage", "LogGenerator", "Statistics"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"]),

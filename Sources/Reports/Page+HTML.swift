@@ -60,6 +60,8 @@ extension Page {
             out += "</table>\n"
         case .charts(let charts):
             out += "<div class=\"charts\">\n" + charts.map { $0.figure() }.joined() + "</div>\n"
+        case .series(let charts):
+            out += "<div class=\"charts\">\n" + charts.map { $0.figure() }.joined() + "</div>\n"
         case .details(let summary, let open, let blocks):
             out += "<details\(open ? " open" : "")><summary>\(htmlText(summary))</summary>\n"
             for b in blocks { html(b, into: &out) }

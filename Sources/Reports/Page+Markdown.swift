@@ -29,6 +29,8 @@ extension Page {
             out += "\n"
         case .charts(let charts):
             out += "```\n" + charts.map { $0.text() }.joined(separator: "\n") + "```\n\n"
+        case .series(let charts):
+            out += "```\n" + charts.map { $0.text() }.joined(separator: "\n") + "```\n\n"
         case .details(let summary, let open, let blocks):
             // GitHub renders Markdown inside <details> only after a blank line.
             out += "<details\(open ? " open" : "")><summary>" + ReportRenderer.htmlEscape(ReadableNumber.text(summary)) + "</summary>\n\n"

@@ -35,6 +35,8 @@ indirect enum Block {
     case table(Table)
     /// Small multiples: one chart per metric, each on its own scale.
     case charts([IntervalChart])
+    /// Time series: one chart per indicator, groups as lines.
+    case series([SeriesChart])
     /// A folded section (`<details>`), open when `open`.
     case details(summary: String, open: Bool, blocks: [Block])
 

@@ -18,6 +18,7 @@ enum PageBuilder {
         case "ope": content = OPEPage.content(report)
         case "offline": content = OfflinePage.content(report)
         case "interleaving": content = InterleavingPage.content(report)
+        case "monitor": content = MonitorPage.content(report)
         default: content = Content(blocks: [], shownKeys: [])
         }
         var blocks = warnings(report) + rejected(report) + keptAsRuntimeReads(report) + content.blocks
@@ -37,6 +38,7 @@ enum PageBuilder {
         case "ope": return "Off-policy evaluation"
         case "offline": return "Offline evaluation"
         case "interleaving": return "Interleaving"
+        case "monitor": return "Monitor"
         default: return "receval report"
         }
     }
@@ -123,19 +125,19 @@ enum PageBuilder {
 
 extension JSONValue {
     /// The text of a string (nil for anything else).
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
     /// The value of a boolean (nil for anything else).
-    var boolValue: Bool? {
+    public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
     /// The members of an object (empty for anything else).
-    var objectMembers: [(String, JSONValue)] {
+    public var objectMembers: [(String, JSONValue)] {
         if case .object(let m) = self { return m }
         return []
     }

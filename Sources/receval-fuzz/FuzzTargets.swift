@@ -109,6 +109,12 @@ enum FuzzTargets {
         case .interleaving(let x):
             guard let m = try? InterleavingState.merged(x, x) else { return }
             _ = m.finish(sliceKeys: [])
+        case .monitor(let x):
+            guard let m = try? MonitorState.merged(x, x) else { return }
+            for (_, c) in m.sortedCells {
+                _ = c.latency.sorted()
+                _ = c.items?.estimate
+            }
         case .opeCounts(let x): _ = try? OPECountsState.merged(x, x)
         case .ope(let x):
             guard let m = try? OPEEstimatesState.merged(x, x) else { return }

@@ -67,6 +67,12 @@ struct GenCommand: ParsableCommand {
         help: "Label every shown item with an interleaving team (\"team\": \"A\" or \"B\"), for `run --mode interleaving`.")
     var interleavingTeams = false
 
+    @Flag(
+        name: .customLong("monitor-fields"),
+        help:
+            "Add the context keys `run --mode monitor` reads: model_version (v1, then a canary v2 with higher latencies) and exploration.")
+    var monitorFields = false
+
     @Option(help: "none, or zstd to write .jsonl.zst files.")
     var compress: String = "none"
 
@@ -92,6 +98,7 @@ struct GenCommand: ParsableCommand {
         config.malformedRate = malformedRate
         config.allFields = allFields
         config.interleavingTeams = interleavingTeams
+        config.monitorFields = monitorFields
 
         let chosen = tables.isEmpty ? LogTable.allCases : LogTable.allCases.filter { tables.contains($0.rawValue) }
         // One output per table written: plain or zstd-compressed, written as generated, shown

@@ -8,15 +8,27 @@ public enum SegmentKeys {
     static func ids(
         _ load: inout ColumnLoader, table: String, rows: Int, keys: [Int32], keyCount: Int, valueCount: Int
     ) throws -> [Int64] {
-        let nValues = Int64(valueCount) + 1
         let nPairs = try load.counts(table, "context_count")
         let key = try load.int32(table, "context_key", bound: keyCount)
         let value = try load.int32(table, "context_value", bound: valueCount)
+        return try ids(
+            counts: nPairs, keys: key, values: value, rows: rows, of: keys, valueCount: valueCount, path: load.reader.path,
+            partition: load.partition, table: table)
+    }
+
+    /// The packed id of every row from its context columns, loaded already (`counts` pairs per
+    /// row, their `keys` and `values`), for the context keys `of`.
+    static func ids(
+        counts nPairs: [Int32], keys key: [Int32], values value: [Int32], rows: Int, of keys: [Int32], valueCount: Int, path: String,
+        partition: Int, table: String
+    ) throws -> [Int64] {
+        let nValues = Int64(valueCount) + 1
         var out = [Int64](repeating: 0, count: rows)
         var pair = 0
         for row in 0..<rows {
             let pairs = pair..<(pair + Int(nPairs[row]))
             pair += Int(nPairs[row])
+            guard pair <= key.count else { break }
             var g: Int64 = 0
             for kc in keys {
                 var found: Int64 = 0
@@ -25,9 +37,8 @@ public enum SegmentKeys {
             }
             out[row] = g
         }
-        guard pair == key.count else {
-            throw StorageError.corrupt(
-                path: load.reader.path, reason: "partition \(load.partition) \(table): context counts do not match the pairs")
+        guard pair == key.count, value.count == key.count else {
+            throw StorageError.corrupt(path: path, reason: "partition \(partition) \(table): context counts do not match the pairs")
         }
         return out
     }

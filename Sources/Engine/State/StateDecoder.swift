@@ -119,6 +119,7 @@ public struct StateDecoder {
 
     public mutating func optionalString() throws(StateError) -> String? { try bool() ? try string() : nil }
 
+    public mutating func rawBytes() throws(StateError) -> [UInt8] { try array(UInt8.self) }
     public mutating func int32s() throws(StateError) -> [Int32] { try array(Int32.self) }
     public mutating func uint64s() throws(StateError) -> [UInt64] { try array(UInt64.self) }
     public mutating func doubles() throws(StateError) -> [Double] { try array(UInt64.self).map { Double(bitPattern: $0) } }

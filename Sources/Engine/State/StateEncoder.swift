@@ -40,6 +40,7 @@ public struct StateEncoder: Sendable {
         if let s { string(s) }
     }
 
+    public mutating func bytes(_ a: [UInt8]) { array(a) }
     public mutating func int32s(_ a: [Int32]) { array(a) }
     public mutating func uint64s(_ a: [UInt64]) { array(a) }
     public mutating func doubles(_ a: [Double]) { array(a.map(\.bitPattern)) }

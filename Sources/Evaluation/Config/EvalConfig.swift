@@ -7,6 +7,7 @@ public struct EvalConfig: Sendable {
     public var experiment = ExperimentConfig()
     public var ope = OPEConfig()
     public var interleaving = InterleavingConfig()
+    public var monitor = MonitorConfig()
     /// The `mode:` the file itself declares ("" when absent), whatever `--mode` later says.
     public var declaredMode = ""
     /// The top-level sections the file holds (`offline`, `experiment`, ...).
@@ -20,7 +21,7 @@ public struct EvalConfig: Sendable {
     public static func parse(_ text: String, file: String) throws -> EvalConfig {
         let document = try YAMLNode.load(text, file: file)
         let root = try document.mapping(allowed: [
-            "mode", "offline", "experiment", "ope", "interleaving", "scale", "artifacts",
+            "mode", "offline", "experiment", "ope", "interleaving", "monitor", "scale", "artifacts",
         ])
         var c = EvalConfig(mode: try root["mode"]?.string().lowercased() ?? "", offline: OfflineConfig())
         c.declaredMode = c.mode
@@ -30,6 +31,7 @@ public struct EvalConfig: Sendable {
         if let e = root["experiment"] { c.experiment = try ExperimentConfig.parse(e, file: file) }
         if let o = root["ope"] { c.ope = try OPEConfig.parse(o, file: file) }
         if let i = root["interleaving"] { c.interleaving = try InterleavingConfig.parse(i, file: file) }
+        if let m = root["monitor"] { c.monitor = try MonitorConfig.parse(m, file: file) }
         return c
     }
 }

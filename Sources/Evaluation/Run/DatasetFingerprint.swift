@@ -83,7 +83,13 @@ public enum DatasetFingerprint {
                     ("assignments", source(dataset.assignments)),
                 ])
             ),
-            ("eval", .object(mode == "offline" ? [("offline", .object(offline))] : [("experiment", experimentJSON(config.experiment))])),
+            (
+                "eval",
+                .object(
+                    mode == "offline"
+                        ? [("offline", .object(offline))]
+                        : mode == "monitor" ? [("monitor", config.monitor.json)] : [("experiment", experimentJSON(config.experiment))])
+            ),
         ])
     }
 

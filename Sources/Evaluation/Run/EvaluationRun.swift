@@ -53,7 +53,7 @@ public struct EvaluationRun {
         public var ingest: IngestSummary?
     }
 
-    public static let modes = ["offline", "experiment", "aa-check", "ope", "interleaving"]
+    public static let modes = ["offline", "experiment", "aa-check", "ope", "interleaving", "monitor"]
 
     /// The section of the eval config each mode reads.
     static func section(of mode: String) -> String { mode == "aa-check" ? "experiment" : mode }
@@ -102,6 +102,12 @@ public struct EvaluationRun {
                 reader: loader.reader, config: eval.interleaving, metadata: metadata, threads: request.threads)
         case "ope":
             report = try OPEEvaluation.run(reader: loader.reader, config: eval.ope, metadata: metadata, threads: request.threads)
+        case "monitor":
+            let outcome = try MonitorEvaluation.run(
+                reader: loader.reader, config: eval.monitor, metadata: metadata, threads: request.threads)
+            report = outcome.report
+            messages += outcome.messages
+            if outcome.breaches > 0 { status = .checkFailed }
         case "offline":
             let outcome = try OfflineEvaluation.run(
                 reader: loader.reader, config: eval.offline, baseline: request.baseline, metadata: metadata, threads: request.threads)
@@ -169,6 +175,14 @@ public struct EvaluationRun {
         case "offline": named = [("offline.slice_keys", eval.offline.sliceKeys)]
         case "ope": named = [("ope.analysis.slice_keys", eval.ope.analysis.sliceKeys)]
         case "interleaving": named = [("interleaving.analysis.slice_keys", eval.interleaving.analysis.sliceKeys)]
+        case "monitor":
+            let m = eval.monitor
+            var exploration: [String] = []
+            if case .contextKey(let k) = m.exploration { exploration = [k] }
+            named = [
+                ("monitor.group_by", m.groupBy), ("monitor.fairness.key", m.fairnessKey.map { [$0] } ?? []),
+                ("monitor.drift.keys", m.driftKeys), ("monitor.exploration.context_key", exploration),
+            ]
         default:
             let e = eval.experiment
             named = [

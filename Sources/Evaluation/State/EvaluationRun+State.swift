@@ -53,6 +53,8 @@ extension EvaluationRun {
             body = .interleaving(
                 try InterleavingScan.state(
                     reader: reader, options: InterleavingEvaluation.options(eval.interleaving), threads: request.threads))
+        } else if eval.mode == "monitor" {
+            body = .monitor(try MonitorEvaluation.state(reader: reader, config: eval.monitor, threads: request.threads))
         } else if eval.mode == "offline" {
             body = .offline(try OfflineEvaluation.state(reader: reader, config: eval.offline, threads: request.threads))
         } else {

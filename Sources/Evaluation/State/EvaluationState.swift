@@ -54,6 +54,7 @@ public struct EvaluationState {
         case experiment(ExperimentState)
         case offline(OfflineState)
         case interleaving(InterleavingState)
+        case monitor(MonitorState)
         /// OPE's first round (pass one's counts), a shard's or merged into a model.
         case opeCounts(OPECountsState)
         /// OPE's second round (pass two's sums, with a merged model).
@@ -62,7 +63,7 @@ public struct EvaluationState {
         /// Which round of its mode the state is, and how many the mode has.
         public var round: (Int, of: Int) {
             switch self {
-            case .experiment, .offline, .interleaving: return (1, 1)
+            case .experiment, .offline, .interleaving, .monitor: return (1, 1)
             case .opeCounts: return (1, 2)
             case .ope: return (2, 2)
             }
@@ -157,6 +158,9 @@ public struct EvaluationState {
             s.encode(to: &e)
         case .interleaving(let s):
             e.u8(StateFile.bodyInterleaving)
+            s.encode(to: &e)
+        case .monitor(let s):
+            e.u8(StateFile.bodyMonitor)
             s.encode(to: &e)
         case .opeCounts(let s):
             e.u8(StateFile.bodyOPECounts)

@@ -17,6 +17,7 @@ public enum StateFile {
     static let bodyOPE: UInt8 = 3
     static let bodyOffline: UInt8 = 4
     static let bodyInterleaving: UInt8 = 5
+    static let bodyMonitor: UInt8 = 6
 
     /// The file's bytes.
     public static func encode(_ state: EvaluationState) -> [UInt8] {
@@ -183,6 +184,8 @@ public enum StateFile {
             body = .offline(try OfflineState(from: &d))
         case bodyInterleaving where mode == "interleaving":
             body = .interleaving(try InterleavingState(from: &d))
+        case bodyMonitor where mode == "monitor":
+            body = .monitor(try MonitorState(from: &d))
         case bodyOPECounts where mode == "ope":
             body = .opeCounts(try OPECountsState(from: &d))
         case bodyOPE where mode == "ope":

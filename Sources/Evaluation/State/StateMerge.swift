@@ -42,6 +42,7 @@ public enum StateMerge {
             case .experiment(let x): x.exposureRows
             case .offline(let x): x.exposureRows
             case .interleaving(let x): x.exposureRows
+            case .monitor(let x): x.exposureRows
             case .ope(let x): x.exposureRows
             case .opeCounts: nil
             }
@@ -71,6 +72,11 @@ public enum StateMerge {
                 messages.append("one or more regression gates failed")
                 status = eval.experiment.analysis.compat == "recsys-eval" ? .error : .checkFailed
             }
+        case .monitor(let x):
+            let outcome = try MonitorEvaluation.finish(x, config: eval.monitor, metadata: metadata)
+            report = outcome.report
+            messages += outcome.messages
+            if outcome.breaches > 0 { status = .checkFailed }
         case .interleaving(let x):
             try x.check(sliceKeys: eval.interleaving.analysis.sliceKeys)
             report = try InterleavingEvaluation.finish(
@@ -132,6 +138,7 @@ public enum StateMerge {
                     out.body = .experiment(try ExperimentState.merged(x, y))
                 case (.offline(let x), .offline(let y)): out.body = .offline(try OfflineState.merged(x, y))
                 case (.interleaving(let x), .interleaving(let y)): out.body = .interleaving(try InterleavingState.merged(x, y))
+                case (.monitor(let x), .monitor(let y)): out.body = .monitor(try MonitorState.merged(x, y))
                 case (.opeCounts(let x), .opeCounts(let y)): out.body = .opeCounts(try OPECountsState.merged(x, y))
                 case (.ope(let x), .ope(let y)): out.body = .ope(try OPEEstimatesState.merged(x, y))
                 default: throw MergeError.modes(first: (first.path, mode), other: (path, b.mode))
