@@ -298,11 +298,11 @@ public enum MonitorEvaluation {
             }
             rows.append(.object(row))
         }
-        var reference_: [(String, JSONValue)] = [("reference", .string(c.referenceText))]
-        if s.reference == nil, let first = windows.first { reference_.append(("reference_window", .string(time(first)))) }
-        if let r = s.reference { reference_.append(("reference_requests", .number(Double(r.requests)))) }
+        var head: [(String, JSONValue)] = [("reference", .string(c.referenceText))]
+        if s.reference == nil, let first = windows.first { head.append(("headwindow", .string(time(first)))) }
+        if let r = s.reference { head.append(("headrequests", .number(Double(r.requests)))) }
         return .object(
-            reference_ + [
+            head + [
                 ("items", .bool(c.driftItems)), ("item_bins", .number(Double(MonitorScan.Options.driftBins))),
                 ("keys", .array(c.driftKeys.map { .string($0) })), ("windows", .array(rows)),
             ])
