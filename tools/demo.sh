@@ -2,8 +2,8 @@
 # The quick start: builds receval, generates a small deterministic sample of logs (with a few
 # malformed lines), ingests it, inspects the dataset, exports rows back, joins the three tables
 # (join statistics and click-through per variant), runs an offline evaluation and an A/B
-# experiment analysis with a decision (HTML report with a forest plot), an off-policy evaluation, and
-# validates a file.
+# experiment analysis with a decision (HTML report with a forest plot), an off-policy evaluation, a
+# monitor report (SLIs per hour and model version with SLOs, fairness and drift), and validates a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
@@ -88,6 +88,28 @@ for w in r.get("warnings", []): print("warning:", w)
 PY
 echo "== join and per-variant click-through"
 "$bin" bench join "$work/sample.rcv" --experiment exp_1 --repeat 1
+echo "== monitor: SLIs per hour and model version, with SLOs, fairness and drift (logs with a canary model v2 whose latencies regressed)"
+"$bin" gen --exposures 20000 --seed 42 --monitor-fields --out "$work/monitor-logs"
+cat > "$work/monitor-dataset.yaml" <<YAML
+exposures: {type: jsonl, path: monitor-logs/exposures.jsonl}
+outcomes: {type: jsonl, path: monitor-logs/outcomes.jsonl}
+YAML
+cat > "$work/monitor.yaml" <<'YAML'
+mode: monitor
+monitor:
+  window: 1h
+  group_by: [model_version]
+  slo: {latency_p95_ms: 130, error_rate: 0.02, empty_rate: 0.01}
+  min_requests: 100
+  fairness: {key: device, metric: ctr}
+  drift: {reference: first, keys: [surface], items: true}
+  exploration: {context_key: exploration}
+YAML
+status=0
+"$bin" run --dataset "$work/monitor-dataset.yaml" --config "$work/monitor.yaml" --output "$work/monitor.html" --output-format html || status=$?
+"$bin" run --dataset "$work/monitor-dataset.yaml" --config "$work/monitor.yaml" --output "$work/monitor.md" --output-format markdown >/dev/null 2>&1 || true
+echo "exit code $status (0 every objective held, 4 a breach); the report's first screen:"
+head -n 16 "$work/monitor.md"
 echo "== validate the outcomes file"
 "$bin" validate --schema outcome.v1 --input "$work/logs/outcomes.jsonl" --max-errors 3 || true
 echo "demo files are in $work"

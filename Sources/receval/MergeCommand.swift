@@ -30,7 +30,7 @@ struct MergeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The eval config the shards ran with.", valueName: "FILE"))
     var config: String
-    @Option(help: "offline, experiment, aa-check, ope or interleaving (default: the states' mode).")
+    @Option(help: "offline, experiment, aa-check, ope, interleaving or monitor (default: the states' mode).")
     var mode: String?
     @Option(help: ArgumentHelp("Report file to write; repeat for several formats; - for standard output.", valueName: "FILE"))
     var output: [String] = []

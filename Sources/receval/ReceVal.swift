@@ -15,7 +15,7 @@ struct ReceVal: ParsableCommand {
             `receval inspect` and `receval export` look inside it; `receval validate` checks JSONL \
             against the exposure.v1 / outcome.v1 / assignment.v1 contracts; `receval gen` makes \
             synthetic logs to try it all on; `receval run` evaluates (offline, experiment, \
-            aa-check, ope, interleaving).
+            aa-check, ope, interleaving, monitor).
 
             \(ExitStatus.summary)
             """,

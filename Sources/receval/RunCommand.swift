@@ -11,12 +11,13 @@ import Reports
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run an evaluation (offline, experiment, aa-check, ope or interleaving) and write its report.",
+        abstract: "Run an evaluation (offline, experiment, aa-check, ope, interleaving or monitor) and write its report.",
         discussion: """
             Modes: offline (ranking metrics, segments, baseline gates), experiment (A/B analysis \
             and decision), aa-check (A/A check of the split and the analysis), ope (off-policy \
             estimates of a target policy from logged propensities), interleaving (team draft and \
-            logged team labels).
+            logged team labels), monitor (SLIs per time window and group with SLOs, fairness and \
+            drift; exit 4 on a breached objective).
 
             Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key); \
             relative paths resolve against the config file's folder. --mode must agree with the \
@@ -52,7 +53,7 @@ struct RunCommand: ParsableCommand {
             experiment.decision.output_path or next to the first output file as FILE.decision.json.
             """)
 
-    @Option(help: "offline, experiment, aa-check, ope or interleaving (default: the config's mode).")
+    @Option(help: "offline, experiment, aa-check, ope, interleaving or monitor (default: the config's mode).")
     var mode: String?
     @Option(
         help: ArgumentHelp(

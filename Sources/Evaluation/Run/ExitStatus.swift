@@ -12,8 +12,9 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case hold = 2
     /// Experiment decision rollback (decision.v1 `fail`; the report is written).
     case rollback = 3
-    /// A check failed on good input: an offline regression gate or an A/A check (the report is
-    /// written), or lines invalid against their contract (`validate`). With `--compat
+    /// A check failed on good input: an offline regression gate, an A/A check or a monitor's
+    /// service-level objective (the report is written), or lines invalid against their contract
+    /// (`validate`). With `--compat
     /// recsys-eval`, a failed gate exits 1 and an A/A check 0, as recsys-eval does.
     case checkFailed = 4
     /// More than `--max-reject-rate` of a table's rows were rejected: nothing is evaluated or
@@ -23,6 +24,6 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     /// One line per status, for `--help` texts and the README.
     public static let summary =
         "Exit codes (all commands): 0 success (experiment: ship); 1 error, nothing written; 2 experiment hold or inconclusive; "
-        + "3 experiment rollback (fail); 4 a check failed on good input (offline regression gate, failed A/A check, invalid lines in validate); "
+        + "3 experiment rollback (fail); 4 a check failed on good input (offline regression gate, failed A/A check, SLO breach in monitor, invalid lines in validate); "
         + "5 more than --max-reject-rate of a table's rows rejected."
 }
