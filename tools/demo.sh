@@ -109,7 +109,7 @@ status=0
 "$bin" run --dataset "$work/monitor-dataset.yaml" --config "$work/monitor.yaml" --output "$work/monitor.html" --output-format html || status=$?
 "$bin" run --dataset "$work/monitor-dataset.yaml" --config "$work/monitor.yaml" --output "$work/monitor.md" --output-format markdown >/dev/null 2>&1 || true
 echo "exit code $status (0 every objective held, 4 a breach); the report's first screen:"
-head -n 16 "$work/monitor.md"
+head -n 18 "$work/monitor.md"
 echo "== validate the outcomes file"
 "$bin" validate --schema outcome.v1 --input "$work/logs/outcomes.jsonl" --max-errors 3 || true
 echo "demo files are in $work"

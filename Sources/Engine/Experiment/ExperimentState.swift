@@ -64,6 +64,11 @@ extension ExperimentScan.Merged {
         for (id, g) in byID { groups[segment(id, sliceCount)] = g }
         var srmGroups: [ExperimentState.Segment: [Int]] = [:]
         for (id, c) in srmByID { srmGroups[segment(id, srmCount)] = c }
+        // Each table of sums is released once its rows are made, so the two are not both held whole.
+        let globalRows = UnitRows(global)
+        global = UnitSums(covariate: covariate)
+        let preRows = pre.map { UnitRows($0) }
+        pre = nil
         var segmentRows: [ExperimentState.Segment: UnitRows]? = nil
         if let sums = segmentSums.take() {
             var rows: [ExperimentState.Segment: UnitRows] = [:]
@@ -75,15 +80,17 @@ extension ExperimentScan.Merged {
             variants: (0..<nVariants).map { variants.string(Int32($0)) }, groups: groups, latencies: latencies, moments: moments,
             srmRows: srmRows, srmGroups: srmGroups, counts: counts, assignmentRowsTotal: assignmentRowsTotal, first: first, last: last,
             bytes: bytes, users: requestUnits ? ByteStrings(offsets: [0], data: []) : users, unitCount: unitCount,
-            variantOfUnit: variantOfUnit, requestKeys: requestKeys, requestRuns: requestRuns, global: UnitRows(global),
-            segmentRows: segmentRows, errors: errors, empties: empties, joined: joined, pre: pre.map { UnitRows($0) })
+            variantOfUnit: variantOfUnit, requestKeys: requestKeys, requestRuns: requestRuns, global: globalRows,
+            segmentRows: segmentRows, errors: errors, empties: empties, joined: joined, pre: preRows)
     }
 }
 
 extension ExperimentState {
     /// The finished scan: segments named and sorted by key, crossover units left out of the
-    /// scopes, unit keys hashed from the ids.
-    public func finish(options: ExperimentScan.Options) -> ExperimentScan {
+    /// scopes, unit keys hashed from the ids. Consuming: each scope's rows are released as soon as
+    /// they are finished, so the state's per-unit rows and the scan's scopes are not both held
+    /// whole (about a quarter of a 10M-exposure experiment's peak).
+    public consuming func finish(options: ExperimentScan.Options) -> ExperimentScan {
         func key(_ s: Segment, _ names: [String]) -> String { SegmentKeys.key(s, names: names) }
         let nVariants = variants.count
         let keyed = groups.map { (key: key($0.key, options.sliceKeys), segment: $0.key, groups: $0.value) }
@@ -98,8 +105,12 @@ extension ExperimentState {
         var crossoverExposures = 0
         for (i, u) in global.units.enumerated() where owners[Int(u)] == -2 { crossoverExposures += Int(global.exposures[i]) }
         var scopes = [global.finished(key: "global", keep: kept)]
-        if let segmentRows {
-            for s in keyed { scopes.append((segmentRows[s.segment] ?? UnitRows(covariate: covariate)).finished(key: s.key, keep: kept)) }
+        global = UnitRows(covariate: covariate)
+        if var rows = segmentRows {
+            segmentRows = nil
+            for s in keyed {
+                scopes.append((rows.removeValue(forKey: s.segment) ?? UnitRows(covariate: covariate)).finished(key: s.key, keep: kept))
+            }
         }
         var errors = errors
         var empties = empties

@@ -24,7 +24,7 @@ public struct ExperimentEvaluation {
         // A wrong experiment id stops the run before the scan.
         _ = try experimentWarnings(eval, present: ids)
         let state = try self.state(reader: reader, config: eval, mode: mode, threads: threads)
-        return try finish(state, experimentIDs: ids, config: eval, mode: mode, metadata: metadata, threads: threads)
+        return try finish(consume state, experimentIDs: ids, config: eval, mode: mode, metadata: metadata, threads: threads)
     }
 
     /// The experiment ids the dataset's assignments hold.
@@ -84,7 +84,7 @@ public struct ExperimentEvaluation {
     /// The report from a state: one run's, or states merged (`experimentIDs`: the experiment
     /// ids the assignments of every dataset hold).
     public static func finish(
-        _ state: ExperimentState, experimentIDs: [String], config eval: ExperimentConfig, mode: String, metadata: ReportMetadata,
+        _ state: consuming ExperimentState, experimentIDs: [String], config eval: ExperimentConfig, mode: String, metadata: ReportMetadata,
         threads: Int
     ) throws -> Outcome {
         let aa = mode == "aa-check"
@@ -93,7 +93,7 @@ public struct ExperimentEvaluation {
         let compatMode = eval.analysis.compat == "recsys-eval"
         var warnings = try experimentWarnings(eval, present: experimentIDs)
         try state.check(options: options)
-        let scan = state.finish(options: options)
+        let scan = (consume state).finish(options: options)
         var compat = RecsysEvalExperiment(scan: scan, config: eval)
         if compat.controlChoice == .fallback {
             // recsys-eval would silently measure every lift against another variant.
