@@ -27,7 +27,7 @@ struct SeriesChart {
     /// The objective's threshold and its label.
     var objective: (value: Double, label: String)?
 
-    static let plotWidth = 430.0
+    static let plotWidth = 396.0
     static let plotHeight = 120.0
     static let left = 52.0
     static let right = 84.0
@@ -63,8 +63,12 @@ struct SeriesChart {
         // Y axis: the bottom and the top value.
         s +=
             "<text x=\"\(c(Self.left - 4))\" y=\"\(c(y(lo) + 3.5))\" text-anchor=\"end\">\(ReportRenderer.htmlEscape(style.format(lo)))</text>"
-        s +=
-            "<text x=\"\(c(Self.left - 4))\" y=\"\(c(y(hi) + 8))\" text-anchor=\"end\">\(ReportRenderer.htmlEscape(style.format(hi)))</text>\n"
+        // The top value, unless the objective's label would overlap it.
+        if objective.map({ abs(y($0.value) - y(hi) - 4.5) > 11 }) ?? true {
+            s += "<text x=\"\(c(Self.left - 4))\" y=\"\(c(y(hi) + 8))\" text-anchor=\"end\">"
+            s += "\(ReportRenderer.htmlEscape(style.format(hi)))</text>"
+        }
+        s += "\n"
         if let o = objective {
             s += "<line x1=\"\(c(Self.left))\" y1=\"\(c(y(o.value)))\" x2=\"\(c(Self.left + w))\" y2=\"\(c(y(o.value)))\" "
             s += "stroke=\"#cf222e\" stroke-dasharray=\"5,3\"><title>\(ReportRenderer.htmlEscape(o.label))</title></line>"
@@ -100,10 +104,16 @@ struct SeriesChart {
                 s +=
                     "<title>\(ReportRenderer.htmlEscape("\(line.label), \(windows[k]): \(style.format(v)) breaches the objective"))</title></circle>"
             }
-            // The label at the line's last value, nudged apart from labels already placed.
+            // The label at the line's last value, or the nearest place above or below it clear of
+            // the labels already placed.
             if let last = line.values.lastIndex(where: { $0 != nil }), let v = line.values[last] {
-                var ly = y(v) + 3.5
-                while labelYs.contains(where: { abs($0 - ly) < 11 }) { ly += 11 }
+                let wanted = y(v) + 3.5
+                var ly = wanted
+                var step = 1
+                while labelYs.contains(where: { abs($0 - ly) < 11 }) {
+                    ly = wanted + Double(step % 2 == 1 ? (step + 1) / 2 : -(step / 2)) * 11
+                    step += 1
+                }
                 labelYs.append(ly)
                 s += "<text x=\"\(c(Self.left + w + 4))\" y=\"\(c(ly))\" fill=\"\(colour)\">"
                 s += "\(ReportRenderer.htmlEscape(IntervalChart.shorten(line.label, 13)))</text>\n"
