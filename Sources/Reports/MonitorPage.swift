@@ -43,8 +43,14 @@ enum MonitorPage {
         }
         let windowIndex = Dictionary(windowStarts.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let labels = windowStarts.map { short($0, days: days) }
+        // Groups by their values (two groups may read the same as labels), in series order.
+        func groupKey(_ g: JSONValue?) -> String { g?.serialized(indent: false) ?? "{}" }
         var groups: [String] = []
-        for row in series where !groups.contains(label(row["group"])) { groups.append(label(row["group"])) }
+        var groupLabels: [String] = []
+        for row in series where !groups.contains(groupKey(row["group"])) {
+            groups.append(groupKey(row["group"]))
+            groupLabels.append(label(row["group"]))
+        }
 
         var blocks: [Block] = []
         // The verdict.
@@ -117,15 +123,16 @@ enum MonitorPage {
             let objective = objectives.first { $0["sli"]?.stringValue == key }
             guard series.contains(where: { $0[key] != nil || (key.hasPrefix("latency") && $0["latency_ms"] != nil) }) else { continue }
             if (key == "latency_p50_ms" || key == "latency_p99_ms") && objective == nil { continue }
-            var lines = groups.map { SeriesChart.Line(label: $0, values: [Double?](repeating: nil, count: windowStarts.count)) }
+            var lines = groupLabels.map { SeriesChart.Line(label: $0, values: [Double?](repeating: nil, count: windowStarts.count)) }
             for row in series {
                 guard let w = row["window_start"]?.stringValue.flatMap({ windowIndex[$0] }),
-                    let g = groups.firstIndex(of: label(row["group"]))
+                    let g = groups.firstIndex(of: groupKey(row["group"]))
                 else { continue }
                 lines[g].values[w] = value(row, key)
             }
             for b in breaches where b["sli"]?.stringValue == key {
-                if let w = b["window_start"]?.stringValue.flatMap({ windowIndex[$0] }), let g = groups.firstIndex(of: label(b["group"])) {
+                if let w = b["window_start"]?.stringValue.flatMap({ windowIndex[$0] }), let g = groups.firstIndex(of: groupKey(b["group"]))
+                {
                     lines[g].breaches.insert(w)
                 }
             }

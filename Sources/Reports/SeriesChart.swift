@@ -40,7 +40,8 @@ struct SeriesChart {
         if let o = objective?.value { values.append(o) }
         let lo = min(values.min() ?? 0, 0)
         let hi = max(values.max() ?? 1, lo + 1e-12)
-        return (lo, hi + (hi - lo) * 0.08)
+        let padded = hi + (hi - lo) * 0.08
+        return (lo, padded.isFinite ? padded : hi)
     }
 
     func figure() -> String {
@@ -153,4 +154,10 @@ struct SeriesChart {
     }
 }
 
-private func c(_ v: Double) -> String { String(Double(Int((v * 10).rounded())) / 10) }
+/// A coordinate to one decimal; a value that is not a finite pixel position (an axis spanning
+/// more than a double holds) is drawn at 0.
+private func c(_ v: Double) -> String {
+    let x = (v * 10).rounded()
+    guard x.isFinite, abs(x) < 1e15 else { return "0" }
+    return String(Double(Int(x)) / 10)
+}

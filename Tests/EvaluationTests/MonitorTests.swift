@@ -226,6 +226,9 @@ import Testing
         let html = ReportRenderer.html(result.report)
         #expect(html.contains("SLO breach"))
         #expect(html.contains("latency p95 (ms)"))
+        // An objective near the largest double still draws (the axis is not padded past it).
+        let huge = try Self.run("mode: monitor\nmonitor: {window: 1d, slo: {latency_p95_ms: 1.7e308}}\n", dataset: bad)
+        #expect(ReportRenderer.html(huge.report).contains("<svg"))
     }
 
     static let everything = """
@@ -244,6 +247,7 @@ import Testing
         let path = try OfflineParityTests.ingest(dir, partitions: 8).path
         let whole = try Self.run(Self.everything, dataset: path).report
         #expect(whole["monitor"]?["drift"]?["windows"]?.arrayItems.count == 12)
+        #expect(whole["monitor"]?["drift"]?["reference_window"]?.stringValue == "2026-03-01T00:00:00Z")
         for n in [1, 3, 8] {
             let states = try (0..<n).map {
                 try StateMergeTests.state(
@@ -311,4 +315,69 @@ import Testing
         #expect(a == sketch(0..<9000))
         #expect(HyperLogLog(registers: [UInt8](repeating: 70, count: 4096)) == nil)
     }
+
+    /// Cohorts with equal rates: the highest and the lowest are two different cohorts (the first
+    /// and the last in byte order), never one cohort against itself.
+    @Test func fairnessTiesCompareTwoCohorts() throws {
+        let requests = (0..<6).map { i in
+            Request(
+                id: "t\(i)", seconds: 1_772_323_200 + Int64(i), offsetMinutes: 0, surface: "home", device: i < 2 ? "a" : "b",
+                version: "v1", latency: 10, error: false, items: [1])
+        }
+        let dir = try Self.write(requests, seed: 1)
+        // Clicks on t0 (a: 1 of 2) and t2, t3 (b: 2 of 4): both 0.5.
+        let outcomes = ["t0", "t2", "t3"].map {
+            "{\"request_id\":\"\($0)\",\"user_id\":\"u1\",\"item_id\":\"i1\",\"event_type\":\"click\",\"ts\":\"2026-03-01T00:00:09Z\"}"
+        }
+        try (outcomes.joined(separator: "\n") + "\n").write(toFile: dir + "/outcomes.jsonl", atomically: true, encoding: .utf8)
+        let yaml = "mode: monitor\nmonitor: {window: 1d, fairness: {key: device, metric: ctr}}\n"
+        let w = try Self.run(yaml, dataset: try OfflineParityTests.ingest(dir).path).report["monitor"]?["fairness"]?["windows"]?
+            .arrayItems.first
+        #expect(w?["delta"]?.numberValue == 0)
+        #expect(w?["max_cohort"]?.stringValue == "a")
+        #expect(w?["min_cohort"]?.stringValue == "b")
+    }
+
+    /// A crafted monitor state body: decoding refuses what finishing could not handle.
+    @Test func craftedStatesAreRefused() throws {
+        func body(window: Int64, latency: Double = 5, driftBins: Int = 0) -> [UInt8] {
+            var e = StateEncoder()
+            e.int(3600)
+            e.count(1)
+            e.int(Int(window))
+            e.u8(0)
+            e.count(0)
+            e.ints([1, 0, 0, 0, 0, 0, 1, 0])
+            var counts = ValueCounts()
+            counts.add(latency)
+            e.valueCounts(counts)
+            e.bool(false)
+            e.count(1)
+            e.int(Int(window))
+            e.ints([Int](repeating: 0, count: driftBins))
+            e.int(1)
+            e.count(0)
+            e.bool(false)
+            e.int(0)
+            JoinCounts().encode(to: &e)
+            return e.bytes
+        }
+        func decodes(_ b: [UInt8]) -> Bool {
+            var d = StateDecoder(b, context: "test")
+            return (try? MonitorState(from: &d)) != nil
+        }
+        let hour: Int64 = 1_772_323_200_000_000
+        #expect(decodes(body(window: hour)))
+        #expect(!decodes(body(window: Int64.max - 5)))
+        #expect(!decodes(body(window: Int64.min)))
+        #expect(!decodes(body(window: hour + 1)))
+        #expect(!decodes(body(window: hour, latency: .infinity)))
+        // Two states whose drift counts have other shapes do not merge.
+        var d1 = StateDecoder(body(window: hour), context: "a")
+        var d2 = StateDecoder(body(window: hour, driftBins: 1024), context: "b")
+        let a = try MonitorState(from: &d1)
+        let b = try MonitorState(from: &d2)
+        #expect(throws: ExperimentState.Mismatch.self) { try MonitorState.merged(a, b) }
+    }
+
 }

@@ -30,6 +30,8 @@ public struct MonitorState: Sendable {
         public var requests: Int
         public var values: [[String?: Int]]
 
+        var shape: (bins: Int, keys: Int) { (bins.count, values.count) }
+
         mutating func merge(_ o: Drift) {
             for i in o.bins.indices { bins[i] += o.bins[i] }
             requests += o.requests
@@ -61,6 +63,13 @@ public struct MonitorState: Sendable {
     public static func merged(_ a: MonitorState, _ b: MonitorState) throws(ExperimentState.Mismatch) -> MonitorState {
         guard a.windowSeconds == b.windowSeconds, (a.reference == nil) == (b.reference == nil) else {
             throw ExperimentState.Mismatch(description: "the states have other windows or drift references")
+        }
+        // Drift counts of one config have one shape; a crafted state with another is refused here,
+        // before the counts are added bin by bin.
+        let shapes =
+            (a.drift.values.map { $0.shape } + b.drift.values.map { $0.shape } + [a.reference, b.reference].compactMap { $0?.shape })
+        guard Set(shapes.map { "\($0.bins)/\($0.keys)" }).count <= 1 else {
+            throw ExperimentState.Mismatch(description: "the states' drift counts have other bins or keys")
         }
         var out = a
         for (k, c) in b.cells {
@@ -157,7 +166,9 @@ extension MonitorState {
                 previous = .some(v)
                 m[v] = try d.tally()
             }
-            guard m.values.reduce(0, +) <= requests else { throw d.invalid("drift values count more requests than the window") }
+            guard StateDecoder.totalWithinLimit(Array(m.values)), m.values.reduce(0, +) <= requests else {
+                throw d.invalid("drift values count more requests than the window")
+            }
             values.append(m)
         }
         return Drift(bins: bins, requests: requests, values: values)
@@ -165,12 +176,19 @@ extension MonitorState {
 
     public init(from d: inout StateDecoder) throws(StateError) {
         windowSeconds = Int64(try d.int())
-        guard windowSeconds > 0 else { throw d.invalid("the window length is \(windowSeconds) s") }
+        guard windowSeconds > 0, windowSeconds <= 10 * 366 * 86_400 else { throw d.invalid("the window length is \(windowSeconds) s") }
+        let windowMicros = windowSeconds * 1_000_000
+        // Windows start on the grid of their length, around the instants a timestamp can hold.
+        let origin = MonitorScan.Options.originSeconds * 1_000_000
+        let lowest = Timestamp.goZero.micros - windowMicros
+        let highest: Int64 = 253_402_300_799_999_999
+        func onGrid(_ w: Int64) -> Bool { w >= lowest && w <= highest && (w - origin) % windowMicros == 0 }
         let n = try d.count(elementSize: 16)
         cells = [:]
         var previous: Key? = nil
         for _ in 0..<n {
             let window = Int64(try d.int())
+            guard onGrid(window) else { throw d.invalid("a cell's window \(window) is not a window start") }
             guard let scope = MonitorScan.Scope(rawValue: try d.u8()) else { throw d.invalid("a cell's scope is unknown") }
             let parts = try d.count(elementSize: 1)
             var values: Segment = []
@@ -180,6 +198,7 @@ extension MonitorState {
             previous = key
             let tallies = try d.tallies()
             let latency = try d.valueCounts()
+            guard latency.sorted().values.allSatisfy(\.isFinite) else { throw d.invalid("a latency is not finite") }
             var sketch: HyperLogLog? = nil
             if try d.bool() {
                 guard let s = HyperLogLog(registers: try d.rawBytes()) else { throw d.invalid("a distinct-item sketch is malformed") }
@@ -196,6 +215,7 @@ extension MonitorState {
         for i in 0..<windows {
             let w = Int64(try d.int())
             guard i == 0 || w > last else { throw d.invalid("drift windows are not in ascending order") }
+            guard onGrid(w) else { throw d.invalid("a drift window \(w) is not a window start") }
             last = w
             drift[w] = try MonitorState.drift(from: &d)
         }

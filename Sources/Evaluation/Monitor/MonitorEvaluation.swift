@@ -31,7 +31,7 @@ public enum MonitorEvaluation {
     /// arithmetic, so 95% of 20 values is the 19th, never the 20th by a rounding error).
     static func percentile(_ s: ValueCounts.Sorted, permille: Int) -> Double? {
         guard s.count > 0 else { return nil }
-        let rank = max((permille * s.count + 999) / 1000 - 1, 0)
+        let rank = max(Int((Int128(permille) * Int128(s.count) + 999) / 1000) - 1, 0)
         return s.value(atRank: min(rank, s.count - 1))
     }
 
@@ -60,7 +60,12 @@ public enum MonitorEvaluation {
         }
     }
 
-    static func time(_ micros: Int64) -> String { Timestamp(micros: micros, nanos: 0, offsetMinutes: 0).formatted() }
+    /// A window bound as RFC 3339 UTC, within years 1 to 9999 (a window of years that starts
+    /// before year 1 or ends after 9999 is shown from or to those ends).
+    static func time(_ micros: Int64) -> String {
+        let last: Int64 = 253_402_300_799_999_999  // 9999-12-31T23:59:59.999999Z
+        return Timestamp(micros: min(max(micros, Timestamp.goZero.micros), last), nanos: 0, offsetMinutes: 0).formatted()
+    }
 
     static func group(_ key: MonitorState.Key, _ c: MonitorConfig) -> JSONValue {
         let names = key.scope == .group ? c.groupBy : key.scope == .cohort ? [c.fairnessKey ?? ""] : []
@@ -240,10 +245,11 @@ public enum MonitorEvaluation {
             var row: [(String, JSONValue)] = [
                 ("window_start", .string(time(w))), ("window_end", .string(time(w + windowMicros))), ("cohorts", .array(list)),
             ]
-            // Highest, then lowest rate; ties go to the value first in byte order, so the choice is fixed.
+            // Highest and lowest rate; among equal rates the highest is the value first in byte
+            // order and the lowest the last, so the choice is fixed and two cohorts are compared.
             if rated.count >= 2,
                 let hi = rated.max(by: { ($0.rate, $1.value) < ($1.rate, $0.value) }),
-                let lo = rated.min(by: { ($0.rate, $0.value) < ($1.rate, $1.value) })
+                let lo = rated.min(by: { ($0.rate, $1.value) < ($1.rate, $0.value) })
             {
                 let cmp = TwoSampleTests.twoProportion(control: lo.share, treatment: hi.share, level: c.level)
                 row += [
@@ -299,8 +305,8 @@ public enum MonitorEvaluation {
             rows.append(.object(row))
         }
         var head: [(String, JSONValue)] = [("reference", .string(c.referenceText))]
-        if s.reference == nil, let first = windows.first { head.append(("headwindow", .string(time(first)))) }
-        if let r = s.reference { head.append(("headrequests", .number(Double(r.requests)))) }
+        if s.reference == nil, let first = windows.first { head.append(("reference_window", .string(time(first)))) }
+        if let r = s.reference { head.append(("reference_requests", .number(Double(r.requests)))) }
         return .object(
             head + [
                 ("items", .bool(c.driftItems)), ("item_bins", .number(Double(MonitorScan.Options.driftBins))),
