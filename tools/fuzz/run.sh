@@ -34,8 +34,9 @@ if [ ! -e "$work/seeds/.done" ]; then
   printf 'mode: experiment\nexperiment: {experiment_id: exp_1, control_variant: control, slice_keys: [surface], analysis: {bootstrap: {enabled: true, iterations: 20}}}\n' > "$work/logs/e.yaml"
   printf 'mode: ope\nope: {reward_event: click, analysis: {slice_keys: [surface], bootstrap: {enabled: true, iterations: 20}}}\n' > "$work/logs/o.yaml"
   printf 'mode: offline\noffline: {metrics: [{name: ndcg, k: 5}, {name: coverage, k: 5}], slice_keys: [surface], bootstrap: {enabled: true, iterations: 10}}\n' > "$work/logs/f.yaml"
+  printf 'mode: monitor\nmonitor: {window: 6h, group_by: [surface], slo: {latency_p95_ms: 100}, fairness: {key: device}, drift: {keys: [surface], items: true}}\n' > "$work/logs/m.yaml"
   printf 'exposures: {type: receval, path: d.rcv}\noutcomes: {type: receval, path: d.rcv}\nassignments: {type: receval, path: d.rcv}\n' > "$work/logs/d.yaml"
-  for c in e o f; do
+  for c in e o f m; do
     "$receval" run --dataset "$work/logs/d.yaml" --config "$work/logs/$c.yaml" --state-out "$work/logs/$c.state" --quiet
     seed 240 "$work/logs/$c.state" "state-$c"
   done
