@@ -352,6 +352,7 @@ import Testing
             counts.add(latency)
             e.valueCounts(counts)
             e.bool(false)
+            e.bool(false)
             e.count(1)
             e.int(Int(window))
             e.ints([Int](repeating: 0, count: driftBins))
@@ -378,6 +379,32 @@ import Testing
         let a = try MonitorState(from: &d1)
         let b = try MonitorState(from: &d2)
         #expect(throws: ExperimentState.Mismatch.self) { try MonitorState.merged(a, b) }
+    }
+
+    /// Latencies logged at high precision: a cell beyond 4,096 distinct values is rounded to 3
+    /// significant digits (p95 within 0.5% of the exact nearest rank, `exact: false`), and shards
+    /// that each stay below the limit merge into the same rounded cell as one run.
+    @Test func preciseLatenciesAreBoundedAndStillMerge() throws {
+        var g = SplitMix(77)
+        let requests = (0..<6000).map { i in
+            Request(
+                id: "p\(i)", seconds: 1_772_323_200 + Int64(g.int(86_400)), offsetMinutes: 0, surface: "home", device: "ios",
+                version: "v1", latency: 20 + Double(g.int(1_000_000)) / 7919, error: false, items: [1])
+        }
+        let dir = try Self.write(requests, seed: 2)
+        let path = try OfflineParityTests.ingest(dir, partitions: 8).path
+        let yaml = "mode: monitor\nmonitor: {window: 1d}\n"
+        let whole = try Self.run(yaml, dataset: path).report
+        let row = whole["monitor"]?["series"]?.arrayItems.first
+        #expect(row?["latency_ms"]?["exact"]?.boolValue == false)
+        let sorted = requests.compactMap(\.latency).sorted()
+        let exact = sorted[Int((Double(sorted.count) * 0.95).rounded(.up)) - 1]
+        let p95 = row?["latency_ms"]?["p95"]?.numberValue ?? 0
+        #expect(abs(p95 - exact) / exact <= 0.005, "\(p95) against \(exact)")
+        let states = try (0..<3).map {
+            try StateMergeTests.state(yaml, mode: "monitor", dataset: path, shard: PartitionShard(index: $0, count: 3), name: "p\($0)")
+        }
+        #expect(try StateMergeTests.merge(yaml, states).serialized() == whole.serialized())
     }
 
 }

@@ -121,6 +121,7 @@ extension MonitorState {
             for v in k.values { e.optionalString(v) }
             e.ints(c.tallies)
             e.valueCounts(c.latency)
+            e.bool(c.latencyRounded)
             e.bool(c.items != nil)
             if let s = c.items { e.bytes(s.registers) }
         }
@@ -199,12 +200,13 @@ extension MonitorState {
             let tallies = try d.tallies()
             let latency = try d.valueCounts()
             guard latency.sorted().values.allSatisfy(\.isFinite) else { throw d.invalid("a latency is not finite") }
+            let rounded = try d.bool()
             var sketch: HyperLogLog? = nil
             if try d.bool() {
                 guard let s = HyperLogLog(registers: try d.rawBytes()) else { throw d.invalid("a distinct-item sketch is malformed") }
                 sketch = s
             }
-            guard let cell = MonitorCell(tallies: tallies, latency: latency, items: sketch) else {
+            guard let cell = MonitorCell(tallies: tallies, latency: latency, rounded: rounded, items: sketch) else {
                 throw d.invalid("a cell's counts are inconsistent")
             }
             cells[key] = cell

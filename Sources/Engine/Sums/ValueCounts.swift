@@ -35,6 +35,14 @@ public struct ValueCounts: Sendable, Equatable {
 
     public var distinctValues: Int { counts.count }
 
+    /// The distribution with every value replaced by `f(value)` (counts of values that become
+    /// equal add).
+    public func mapped(_ f: (Double) -> Double) -> ValueCounts {
+        var out = ValueCounts()
+        for (v, n) in counts { out.add(f(v), count: n) }
+        return out
+    }
+
     /// The ascending distinct values and, for each, how many observations are at most it.
     public func sorted() -> Sorted {
         let values = counts.keys.sorted()

@@ -104,6 +104,7 @@ public enum MonitorEvaluation {
                         .object([
                             ("p50", .number(percentile(sorted, permille: 500)!)), ("p95", .number(percentile(sorted, permille: 950)!)),
                             ("p99", .number(percentile(sorted, permille: 990)!)), ("samples", .number(Double(sorted.count))),
+                            ("exact", .bool(!cell.latencyRounded)),
                         ])
                     ))
             } else {
