@@ -50,9 +50,10 @@ public struct DistributionMetrics: Sendable, Equatable {
                 }
                 for g in 0..<groups where c.used[g] {
                     for i in (g * items)..<((g + 1) * items) {
-                        popularity[i] += Int64(c.pop[i])
-                        topK[i] += Int64(c.top[i])
-                        if c.catalog[i] { catalog[i] = true }
+                        let cell = c.cells[i]
+                        popularity[i] += Int64(cell & 0xFFFF_FFFF)
+                        topK[i] += Int64(cell >> 32)
+                        if cell != 0 || c.relevant[i] { catalog[i] = true }
                     }
                 }
             }
@@ -65,9 +66,10 @@ public struct DistributionMetrics: Sendable, Equatable {
             let r = (g * items)..<((g + 1) * items)
             for t in idle where t.used[g] {
                 for (i, j) in r.enumerated() {
-                    pop[i] += Int64(t.pop[j])
-                    top[i] += Int64(t.top[j])
-                    if t.catalog[j] { seen[i] = true }
+                    let cell = t.cells[j]
+                    pop[i] += Int64(cell & 0xFFFF_FFFF)
+                    top[i] += Int64(cell >> 32)
+                    if cell != 0 || t.relevant[j] { seen[i] = true }
                 }
             }
             if !popularity.isEmpty {
@@ -83,25 +85,27 @@ public struct DistributionMetrics: Sendable, Equatable {
     /// One worker's counts, `[g * items + i]`, filled over several partitions. Counts are 32-bit;
     /// `added` bounds every cell (no cell grows by more than the items added), and the table is
     /// flushed into the 64-bit totals before that bound could overflow.
+    ///
+    /// A cell holds an item's popularity in its low 32 bits and its top-k positions in the high 32
+    /// (never more than the popularity), so counting a shown item touches one cache line of the
+    /// large table, not two or three; the catalog is the items shown (a cell not zero) and the
+    /// items of relevant outcomes (`relevant`, rarely written).
     struct Counts {
-        var pop: [UInt32]
-        var top: [UInt32]
-        var catalog: [Bool]
+        var cells: [UInt64]
+        var relevant: [Bool]
         var used: [Bool]
         var added = 0
 
         init(groups: Int, items: Int) {
-            pop = [UInt32](repeating: 0, count: groups * items)
-            top = pop
-            catalog = [Bool](repeating: false, count: groups * items)
+            cells = [UInt64](repeating: 0, count: groups * items)
+            relevant = [Bool](repeating: false, count: groups * items)
             used = [Bool](repeating: false, count: groups)
         }
 
         mutating func reset() {
-            for i in pop.indices {
-                pop[i] = 0
-                top[i] = 0
-                catalog[i] = false
+            for i in cells.indices {
+                cells[i] = 0
+                relevant[i] = false
             }
             for g in used.indices { used[g] = false }
             added = 0
@@ -316,16 +320,13 @@ public struct DistributionMetrics: Sendable, Equatable {
             defer { totals.giveBack(counts) }
             if counts.added > Int(UInt32.max) - items.count { totals.flush(&counts) }
             counts.added += items.count
-            var pop = counts.pop
-            var top = counts.top
-            var catalog = counts.catalog
-            counts.pop = []
-            counts.top = []
-            counts.catalog = []
+            var cells = counts.cells
+            var relevant = counts.relevant
+            counts.cells = []
+            counts.relevant = []
             defer {
-                counts.pop = pop
-                counts.top = top
-                counts.catalog = catalog
+                counts.cells = cells
+                counts.relevant = relevant
             }
             var first = [Bool](repeating: false, count: requests)
             // The group of each case's request (-1: the case is in no wanted group).
@@ -353,12 +354,9 @@ public struct DistributionMetrics: Sendable, Equatable {
                     // The counters of a later row's items: random cells of tables larger than the
                     // caches, so their misses overlap with this row's work (a hint only).
                     let base = Int(groupOfRow[row + ahead]) * itemCount
-                    pop.withUnsafeBufferPointer { p in
-                        catalog.withUnsafeBufferPointer { c in
-                            for j in itemStart[row + ahead]..<itemStart[row + ahead + 1] {
-                                receval_prefetch_write(p.baseAddress! + base + Int(items[j]))
-                                receval_prefetch_write(c.baseAddress! + base + Int(items[j]))
-                            }
+                    cells.withUnsafeBufferPointer { p in
+                        for j in itemStart[row + ahead]..<itemStart[row + ahead + 1] {
+                            receval_prefetch_write(p.baseAddress! + base + Int(items[j]))
                         }
                     }
                 }
@@ -367,11 +365,7 @@ public struct DistributionMetrics: Sendable, Equatable {
                 let (a, b) = (itemStart[row], itemStart[row + 1])
                 counts.used[g] = true
                 let base = g * itemCount
-                for j in a..<b {
-                    let item = base + Int(items[j])
-                    pop[item] += 1
-                    catalog[item] = true
-                }
+                for j in a..<b { cells[base + Int(items[j])] &+= 1 }
                 var sorted = true
                 if b - a > 1 {
                     for j in (a + 1)..<b where ranks[j] < ranks[j - 1] {
@@ -380,17 +374,17 @@ public struct DistributionMetrics: Sendable, Equatable {
                     }
                 }
                 if sorted {
-                    for j in a..<min(b, a + k) { top[base + Int(items[j])] += 1 }
+                    for j in a..<min(b, a + k) { cells[base + Int(items[j])] &+= 1 << 32 }
                 } else {
                     order = Array(a..<b)
                     order.sort { ranks[$0] < ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1) }
-                    for j in order.prefix(k) { top[base + Int(items[j])] += 1 }
+                    for j in order.prefix(k) { cells[base + Int(items[j])] &+= 1 << 32 }
                 }
             }
             // Relevant items of cases join their groups' catalogs.
             for i in 0..<ocReq.count where isRelevant[Int(ocEvent[i])] && (ocIn.isEmpty || ocIn[i]) {
                 let g = Int(groupOfCase[Int(ocReq[i])])
-                if g >= 0 { catalog[g * itemCount + Int(ocItem[i])] = true }
+                if g >= 0 { relevant[g * itemCount + Int(ocItem[i])] = true }
             }
             return Partial(bytes: load.bytesTouched)
         }
