@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Checks the Spark and Ray recipes against one box, on generated logs (run by tools/test.sh).
 
-For an experiment (user bootstrap, segments, CUPED) and for OPE (fitted reward model, segments,
-user bootstrap): the report of tools/spark/evaluate.py (local mode) and of tools/ray/evaluate.py
+For an experiment (user bootstrap, segments, CUPED), for OPE (fitted reward model, segments,
+user bootstrap) and for a monitor (windows by model version, a breached SLO, fairness, drift): the report of tools/spark/evaluate.py (local mode) and of tools/ray/evaluate.py
 (a local Ray cluster) must equal `receval ingest` + `receval run` on one box, key for key and
 value for value, except run_id, created_at, input_dataset_fingerprint and effective_config (which
 name the shards' datasets); and the recipes' ingest counts (read, written, rejected per table,
-with malformed lines in the logs) must equal the single ingest's.
+with malformed lines in the logs) must equal the single ingest's, and their exit status the single
+run's (the monitor's 4 for a breach included).
 
     RECEVAL=.build/debug/receval python3 tools/distributed/check.py [--only spark|ray]
 """
@@ -41,6 +42,15 @@ ope:
   enable_snips: true
   enable_dr: true
   analysis: {reward: click, reward_model: fitted, slice_keys: [surface], bootstrap: {enabled: true, iterations: 50, seed: 3}}
+"""
+MONITOR = """mode: monitor
+monitor:
+  window: 6h
+  group_by: [model_version]
+  slo: {latency_p95_ms: 130}
+  fairness: {key: device, metric: ctr}
+  drift: {reference: first, keys: [surface], items: true}
+  exploration: {context_key: exploration}
 """
 IGNORED = {"run_id", "created_at", "input_dataset_fingerprint", "effective_config"}
 COUNTS = re.compile(r"(exposures|outcomes|assignments)\s+read (\d+), written (\d+), rejected (\d+)")
@@ -80,7 +90,7 @@ def main():
     failures = []
     with tempfile.TemporaryDirectory(prefix="receval-recipes-") as tmp:
         subprocess.run([receval, "gen", "--exposures", str(args.exposures), "--seed", "21", "--all-fields",
-                        "--malformed-rate", "0.002", "--out", f"{tmp}/logs"], check=True, capture_output=True)
+                        "--malformed-rate", "0.002", "--monitor-fields", "--out", f"{tmp}/logs"], check=True, capture_output=True)
         with open(f"{tmp}/jsonl.yaml", "w") as f:
             for t in shards.TABLES:
                 f.write(f"{t}: {{type: jsonl, path: logs/{t}.jsonl}}\n")
@@ -94,15 +104,17 @@ def main():
         with open(f"{tmp}/d.yaml", "w") as f:
             for t in shards.TABLES:
                 f.write(f"{t}: {{type: receval, path: d.rcv}}\n")
-        for name, text in [("experiment", EXPERIMENT), ("ope", OPE)]:
+        for name, text in [("experiment", EXPERIMENT), ("ope", OPE), ("monitor", MONITOR)]:
             config = f"{tmp}/{name}.yaml"
             with open(config, "w") as f:
                 f.write(text)
             single = f"{tmp}/{name}-one.json"
             done = subprocess.run([receval, "run", "--dataset", f"{tmp}/d.yaml", "--config", config, "--output", single,
                                    "--quiet"], capture_output=True, text=True)
-            if done.returncode not in (0, 2):
+            if done.returncode not in (0, 2, 4):
                 raise SystemExit(f"single-box {name} run failed: {done.stderr}")
+            if name == "monitor" and done.returncode != 4:
+                failures.append(f"the single-box monitor run exited {done.returncode}: its SLO breach is not exercised")
             for engine in ["spark", "ray"]:
                 if args.only and engine != args.only:
                     continue
@@ -110,8 +122,8 @@ def main():
                 run = subprocess.run([sys.executable, os.path.join(TOOLS, engine, "evaluate.py"), "--dataset",
                                       f"{tmp}/jsonl.yaml", "--config", config, "--output", out, "--partitions", "3"],
                                      capture_output=True, text=True, env=env)
-                if run.returncode not in (0, 2) or not os.path.exists(out):
-                    failures.append(f"{engine} {name}: exit {run.returncode}: {run.stderr[-2000:]}")
+                if run.returncode != done.returncode or not os.path.exists(out):
+                    failures.append(f"{engine} {name}: exit {run.returncode} (one box {done.returncode}): {run.stderr[-2000:]}")
                     continue
                 got = counts(run.stderr)
                 if got != single_counts:

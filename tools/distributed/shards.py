@@ -285,7 +285,7 @@ def add_arguments(parser):
     parser.add_argument("--output", action="append", required=True, help="report file (repeatable)")
     parser.add_argument("--output-format", help="json, markdown or html for outputs without an extension")
     parser.add_argument("--partitions", type=int, default=4, help="shards: tasks that each ingest and scan their requests")
-    parser.add_argument("--mode", help="offline, experiment, aa-check, ope or interleaving (default: the config's)")
+    parser.add_argument("--mode", help="offline, experiment, aa-check, ope, interleaving or monitor (default: the config's)")
     parser.add_argument("--receval", help="receval binary on every worker (default: $RECEVAL or .build/release/receval)")
     parser.add_argument("--contract", default="recsys-eval-runtime", help="ingest contract, as receval run uses for JSONL")
     parser.add_argument("--max-reject-rate", type=float, default=0.05)
