@@ -63,12 +63,22 @@ public enum ParquetRows {
     /// A column's entries, split into rows: for each row, the indices of its entries, and each
     /// entry's value index (-1: no value at this entry).
     /// A class, not a struct: rows read members column by column, and a reference is one
-    /// retain where a copy of the struct would be one per array.
+    /// retain where a copy of the struct would be one per array. The values are held in typed
+    /// arrays (not the reader's enum), so reading one binds no payload, and numbers are written
+    /// as digits straight into the line, without a `String` per value.
     final class Column {
+        enum Kind { case bool, integer, float, double, int96, bytes }
+
         let leaf: ParquetFileReader.Leaf
         let data: ParquetColumnData
         let rowStart: [Int]
         let valueOf: [Int]
+        let kind: Kind
+        let bools: [Bool]
+        let integers: [Int64]
+        let doubles: [Double]
+        let offsets: [Int]
+        let bytes: [UInt8]
 
         init(_ leaf: ParquetFileReader.Leaf, _ data: ParquetColumnData) {
             self.leaf = leaf
@@ -89,6 +99,29 @@ public enum ParquetRows {
             rowStart.append(data.defs.count)
             self.rowStart = rowStart
             self.valueOf = valueOf
+            var (bools, integers, doubles, offsets, bytes) = ([Bool](), [Int64](), [Double](), [Int](), [UInt8]())
+            switch data.values {
+            case .bool(let a):
+                kind = .bool
+                bools = a
+            case .int32(let a):
+                kind = .integer
+                integers = a.map { Int64($0) }
+            case .int64(let a):
+                kind = .integer
+                integers = a
+            case .float(let a):
+                kind = .float
+                doubles = a.map { Double($0) }
+            case .double(let a):
+                kind = .double
+                doubles = a
+            case .int96: kind = .int96
+            case .bytes(let o, let d):
+                kind = .bytes
+                (offsets, bytes) = (o, d)
+            }
+            (self.bools, self.integers, self.doubles, self.offsets, self.bytes) = (bools, integers, doubles, offsets, bytes)
         }
 
         func entries(row r: Int) -> Range<Int> { rowStart[r]..<rowStart[r + 1] }
@@ -97,17 +130,50 @@ public enum ParquetRows {
         func json(_ e: Int, into out: inout [UInt8]) -> Bool {
             let i = valueOf[e]
             guard i >= 0 else { return false }
-            switch data.values {
-            case .bool(let a): out += Array((a[i] ? "true" : "false").utf8)
-            case .int32(let a): out += Array(String(a[i]).utf8)
-            case .int64(let a): out += Array(String(a[i]).utf8)
-            case .float(let a): out += Array(Double(a[i]).description.utf8)
-            case .double(let a): out += Array(a[i].description.utf8)
-            case .int96: out += Array("null".utf8)
-            case .bytes(let o, let d):
-                if leaf.isJSON { out += d[o[i]..<o[i + 1]] } else { JSONTextWriter.appendString(d[o[i]..<o[i + 1]], to: &out) }
+            switch kind {
+            case .bool: out.append(contentsOf: bools[i] ? "true".utf8 : "false".utf8)
+            case .integer: Column.appendInteger(integers[i], to: &out)
+            case .float, .double: Column.appendDouble(doubles[i], to: &out)
+            case .int96: out.append(contentsOf: "null".utf8)
+            case .bytes:
+                let slice = bytes[offsets[i]..<offsets[i + 1]]
+                if leaf.isJSON { out.append(contentsOf: slice) } else { JSONTextWriter.appendString(slice, to: &out) }
             }
             return true
+        }
+
+        /// `x` as Swift's `description` writes it (the shortest text that reads back as `x`); whole
+        /// values below 10¹⁵ as digits and `.0` without making a `String`.
+        static func appendDouble(_ x: Double, to out: inout [UInt8]) {
+            guard x == x.rounded(), abs(x) < 1e15 else {
+                out.append(contentsOf: x.description.utf8)
+                return
+            }
+            if x == 0 && x.sign == .minus { out.append(UInt8(ascii: "-")) }
+            appendInteger(Int64(x), to: &out)
+            out.append(contentsOf: ".0".utf8)
+        }
+
+        /// `v` in decimal digits.
+        static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
+            if v < 0 { out.append(UInt8(ascii: "-")) }
+            var m = v.magnitude
+            var digits:
+                (
+                    UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                    UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+                ) = (
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+                )
+            var n = 0
+            withUnsafeMutableBytes(of: &digits) { d in
+                repeat {
+                    d[19 - n] = UInt8(ascii: "0") + UInt8(m % 10)
+                    m /= 10
+                    n += 1
+                } while m > 0
+                out.append(contentsOf: d[(20 - n)...])
+            }
         }
 
         /// The value at entry `e` as an integer (ts parts), nil when absent.
@@ -175,9 +241,13 @@ public enum ParquetRows {
             k.append(UInt8(ascii: ":"))
             return k
         }
+        // receval's `extra` member of items: spliced into the item, decided once per column.
+        let isExtra = columns.map { $0.leaf.isJSON && $0.leaf.path.last == "extra" }
+        let col = Borrowed(columns)
         var out: [UInt8] = []
         out.reserveCapacity(n * 256)
         var text: [UInt8] = []
+        defer { withExtendedLifetime(columns) {} }
         for r in 0..<n {
             out.append(UInt8(ascii: "{"))
             var first = true
@@ -193,7 +263,7 @@ public enum ParquetRows {
                     }
                 case .scalar(let i):
                     text.removeAll(keepingCapacity: true)
-                    if columns[i].json(columns[i].rowStart[r], into: &text) {
+                    if col(i, { $0.json($0.rowStart[r], into: &text) }) {
                         if !first { out.append(UInt8(ascii: ",")) }
                         first = false
                         out += key
@@ -203,7 +273,7 @@ public enum ParquetRows {
                     var any = false
                     for i in idx {
                         text.removeAll(keepingCapacity: true)
-                        guard columns[i].json(columns[i].rowStart[r], into: &text) else { continue }
+                        guard col(i, { $0.json($0.rowStart[r], into: &text) }) else { continue }
                         if !any {
                             if !first { out.append(UInt8(ascii: ",")) }
                             first = false
@@ -218,32 +288,32 @@ public enum ParquetRows {
                     }
                     if any { out.append(UInt8(ascii: "}")) }
                 case .repeated(let idx, let level, let isMap):
-                    let entries = columns[idx[0]].entries(row: r)
-                    for i in idx.dropFirst() where columns[i].entries(row: r).count != entries.count {
+                    let entries = col(idx[0]) { $0.entries(row: r) }
+                    for i in idx.dropFirst() where col(i, { $0.entries(row: r).count }) != entries.count {
                         throw ParquetError.invalid("the columns of a list or map disagree on a row's entries")
                     }
                     // The list or map itself absent (its optional group undefined): no member.
-                    if Int(columns[idx[0]].data.defs[entries.lowerBound]) < level - 1 { continue }
+                    if col(idx[0], { Int($0.data.defs[entries.lowerBound]) }) < level - 1 { continue }
                     if !first { out.append(UInt8(ascii: ",")) }
                     first = false
                     out += key
                     out.append(UInt8(ascii: isMap ? "{" : "["))
                     var k = 0
-                    for e in entries where Int(columns[idx[0]].data.defs[e]) >= level {
+                    for e in entries where col(idx[0], { Int($0.data.defs[e]) }) >= level {
                         if k > 0 { out.append(UInt8(ascii: ",")) }
                         k += 1
                         if isMap {
-                            _ = columns[idx[0]].json(e, into: &out)
+                            _ = col(idx[0]) { $0.json(e, into: &out) }
                             out.append(UInt8(ascii: ":"))
-                            if !columns[idx[1]].json(e, into: &out) { out += Array("null".utf8) }
+                            if !col(idx[1], { $0.json(e, into: &out) }) { out.append(contentsOf: "null".utf8) }
                             continue
                         }
                         out.append(UInt8(ascii: "{"))
                         var any = false
                         for i in idx {
                             text.removeAll(keepingCapacity: true)
-                            guard columns[i].json(e, into: &text) else { continue }
-                            if columns[i].leaf.isJSON && columns[i].leaf.path.last == "extra" {
+                            guard col(i, { $0.json(e, into: &text) }) else { continue }
+                            if isExtra[i] {
                                 // receval's export: the item's other members, as an object.
                                 guard text.first == UInt8(ascii: "{"), text.count > 2 else { continue }
                                 if any { out.append(UInt8(ascii: ",")) }
@@ -265,6 +335,21 @@ public enum ParquetRows {
             out.append(0x0A)
         }
         return out
+    }
+
+    /// The row group's columns, read in the per-value loops without reference counting: each
+    /// access borrows the column for the length of a closure. Sound because `rows` keeps the
+    /// columns array alive (`withExtendedLifetime`) for as long as it uses these references,
+    /// and nothing else holds or releases them (retain/release had been a fifth of the work).
+    struct Borrowed {
+        private let refs: [Unmanaged<Column>]
+
+        init(_ columns: [Column]) { refs = columns.map { Unmanaged.passUnretained($0) } }
+
+        @inline(__always)
+        func callAsFunction<R>(_ i: Int, _ body: (Column) throws -> R) rethrows -> R {
+            try refs[i]._withUnsafeGuaranteedRef(body)
+        }
     }
 
     /// An RFC 3339 time from a timestamp column (with receval's nanoseconds and offset columns
