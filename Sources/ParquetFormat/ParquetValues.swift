@@ -57,6 +57,13 @@ struct ParquetDecoder {
         return v
     }
 
+    /// A varint that must be a count: at most 2^40 (no page holds more).
+    mutating func count() throws(ParquetError) -> Int {
+        let v = try varint()
+        guard v <= 1 << 40 else { throw .invalid("a count of \(v) is larger than any page") }
+        return Int(v)
+    }
+
     mutating func varint() throws(ParquetError) -> UInt64 {
         var v: UInt64 = 0
         var shift: UInt64 = 0
@@ -83,6 +90,8 @@ struct ParquetDecoder {
         while out.count < count {
             guard position < end else { throw .invalid("RLE runs end before their \(count) values") }
             let header = try varint()
+            // A run longer than any page is malformed (and would overflow the counts below).
+            guard header >> 1 <= 1 << 40 else { throw .invalid("an RLE run of \(header >> 1) is longer than any page") }
             if header & 1 == 0 {
                 let run = Int(header >> 1)
                 var v: UInt32 = 0
@@ -116,9 +125,10 @@ struct ParquetDecoder {
 
     /// DELTA_BINARY_PACKED integers.
     mutating func deltaBinaryPacked() throws(ParquetError) -> [Int64] {
-        let blockSize = Int(try varint())
-        let miniblocks = Int(try varint())
-        let total = Int(try varint())
+        // Read as counts: a varint past Int's range is a malformed header, not a trap.
+        let blockSize = try count()
+        let miniblocks = try count()
+        let total = try count()
         var last = try zigzag()
         guard miniblocks > 0, blockSize > 0, blockSize % miniblocks == 0, total <= bytes.count * 8 + 1 else {
             throw .invalid("a DELTA_BINARY_PACKED header is malformed")

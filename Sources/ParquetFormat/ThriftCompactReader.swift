@@ -84,14 +84,20 @@ struct ThriftCompactReader {
             for i in 0..<8 { v |= UInt64(try byte()) << UInt64(8 * i) }
             return .double(Double(bitPattern: v))
         case 8:
-            let n = Int(try varint())
-            guard n <= bytes.count - position else { throw .invalid("a Thrift binary runs past the footer") }
+            let length = try varint()
+            guard length <= UInt64(bytes.count - position) else { throw .invalid("a Thrift binary runs past the footer") }
+            let n = Int(length)
             defer { position += n }
             return .binary(Array(bytes[position..<position + n]))
         case 9, 10:
             let header = try byte()
             var n = Int(header >> 4)
-            if n == 15 { n = Int(try varint()) }
+            if n == 15 {
+                // Compared as read: a count past Int's range must not trap on the conversion.
+                let count = try varint()
+                guard count <= UInt64(bytes.count - position) else { throw .invalid("a Thrift list is longer than the footer") }
+                n = Int(count)
+            }
             guard n <= bytes.count - position else { throw .invalid("a Thrift list is longer than the footer") }
             let element = header & 0x0F
             var out: [ThriftValue] = []
