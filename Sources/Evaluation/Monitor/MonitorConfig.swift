@@ -17,9 +17,10 @@ public struct MonitorConfig: Sendable {
         case coverage
         case explorationRate = "exploration_rate"
 
-        /// Whether a cohort's value is a share of its requests (what fairness compares, with an
-        /// interval for the difference of two proportions).
-        var isRequestShare: Bool { [.errorRate, .emptyRate, .ctr, .cvr].contains(self) || self == .explorationRate }
+        /// Whether the SLI is a share (of requests, or of shown items for an item-field
+        /// exploration rate): what fairness compares, with an interval for the difference of two
+        /// proportions.
+        var isShare: Bool { [.errorRate, .emptyRate, .ctr, .cvr, .explorationRate].contains(self) }
     }
 
     /// An objective: the SLI stays at most (`max`) or at least (`min`) the threshold.
@@ -103,7 +104,7 @@ public struct MonitorConfig: Sendable {
             }
             c.fairnessKey = key
             if let m = try g["metric"]?.string() {
-                guard let sli = SLI(rawValue: m), sli.isRequestShare else {
+                guard let sli = SLI(rawValue: m), sli.isShare else {
                     throw ConfigError(
                         file: file,
                         "monitor.fairness.metric must be a share of requests (ctr, cvr, error_rate, empty_rate, exploration_rate), not \(m)"

@@ -214,6 +214,9 @@ public enum MonitorEvaluation {
     static func fairness(_ s: MonitorState, key: String, config c: MonitorConfig, windowMicros: Int64) -> JSONValue {
         var byWindow: [Int64: [(value: String?, cell: MonitorCell)]] = [:]
         for (k, cell) in s.sortedCells where k.scope == .cohort { byWindow[k.window, default: []].append((k.values[0], cell)) }
+        // What a cohort's share counts: shown items for an item-field exploration rate, else requests.
+        var trials = "requests"
+        if c.fairnessMetric == .explorationRate, case .itemField = c.exploration { trials = "shown items" }
         var rows: [JSONValue] = []
         for w in byWindow.keys.sorted() {
             let cohorts = byWindow[w]!
@@ -234,7 +237,7 @@ public enum MonitorEvaluation {
                             (
                                 "note",
                                 .string(
-                                    "fewer than \(c.minCohort) \(c.fairnessMetric == .explorationRate && c.exploration != .none ? "trials" : "requests"): too few to compare"
+                                    "fewer than \(c.minCohort) \(trials): too few to compare"
                                 )
                             ))
                     }
