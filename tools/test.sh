@@ -15,7 +15,12 @@ case "$pg_dsn" in
   postgres://*) ;;
   *) echo "tools/postgres.sh printed no DSN: $pg_dsn" >&2; exit 1 ;;
 esac
-RECEVAL_TEST_PG_DSN=$pg_dsn swift test --skip-build --parallel
+# The tests write their datasets, logs and states under one temporary folder of this run
+# (TMPDIR), removed at the end, so repeated runs do not fill /tmp (the Python checks clean up
+# after themselves).
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/receval-test-run.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+RECEVAL_TEST_PG_DSN=$pg_dsn TMPDIR=$scratch swift test --skip-build --parallel
 bash tools/distributed/deps.sh
 RECEVAL=.build/debug/receval python3 tools/distributed/check.py
 bash tools/interop/deps.sh
