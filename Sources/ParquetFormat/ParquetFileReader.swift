@@ -68,18 +68,32 @@ public struct ParquetFileReader {
                     }
                     leaves.append(
                         Leaf(
-                            path: path + [name], type: e[1]?.int ?? -1, typeLength: Int(e[2]?.int ?? 0), maxDefinition: d2,
+                            path: path + [name], type: e[1]?.int ?? -1, typeLength: try Self.typeLength(e[2]?.int), maxDefinition: d2,
                             maxRepetition: r2, timestampUnit: unit, isJSON: e[6]?.int == 19 || e[10]?[12] != nil,
                             repeatedDefinition: repeated2))
                 }
             }
         }
-        try walk([], 0, 0, nil, children: Int(elements[0][5]?.int ?? 0))
-        self.leaves = leaves
-        rows = Int(meta[3]?.int ?? 0)
-        rowGroups = (meta[4]?.list ?? []).map { g in
-            (rows: Int(g[3]?.int ?? 0), chunks: (g[1]?.list ?? []).map { ThriftValueBox(value: $0) })
+        let rootChildren = elements[0][5]?.int ?? 0
+        guard rootChildren >= 0, rootChildren < Int64(elements.count) else {
+            throw .invalid("the schema's root claims \(rootChildren) columns")
         }
+        try walk([], 0, 0, nil, children: Int(rootChildren))
+        self.leaves = leaves
+        // Row counts bound every loop over rows: negative or beyond 2^31 per group is malformed.
+        func rowCount(_ v: Int64?) throws(ParquetError) -> Int {
+            let n = v ?? 0
+            guard n >= 0, n <= 1 << 31 else { throw .invalid("a row group claims \(n) rows") }
+            return Int(n)
+        }
+        var groups: [(rows: Int, chunks: [ThriftValueBox])] = []
+        for g in meta[4]?.list ?? [] {
+            groups.append((rows: try rowCount(g[3]?.int), chunks: (g[1]?.list ?? []).map { ThriftValueBox(value: $0) }))
+        }
+        rowGroups = groups
+        let total = meta[3]?.int ?? 0
+        guard total >= 0 else { throw .invalid("the file claims \(total) rows") }
+        rows = Int(total)
         for g in rowGroups where g.chunks.count != leaves.count {
             throw .invalid("a row group has \(g.chunks.count) column chunks for \(leaves.count) columns")
         }
@@ -94,7 +108,9 @@ public struct ParquetFileReader {
         var start = Int(meta[9]?.int ?? 0)
         if let d = meta[11]?.int, d > 0, Int(d) < start { start = Int(d) }
         let size = Int(meta[7]?.int ?? 0)
-        guard start >= 4, size >= 0, start + size <= bytes.count - 8 else { throw .invalid("a column chunk lies outside the file") }
+        guard start >= 4, size >= 0, start <= bytes.count - 8, size <= bytes.count - 8 - start else {
+            throw .invalid("a column chunk lies outside the file")
+        }
         // Entries are bounded by the chunk's count, itself bounded (a crafted count must not
         // size the level arrays).
         guard total >= 0, total <= 1 << 31 else { throw .invalid("a column chunk claims \(total) values") }
@@ -154,7 +170,9 @@ public struct ParquetFileReader {
                 guard n >= 0, n <= total - out.defs.count else { throw .invalid("a data page claims \(n) values") }
                 let defLength = Int(h[5]?.int ?? 0)
                 let repLength = Int(h[6]?.int ?? 0)
-                guard defLength >= 0, repLength >= 0, defLength + repLength <= stored else { throw .invalid("a v2 page's level lengths") }
+                guard defLength >= 0, repLength >= 0, defLength <= stored, repLength <= stored - defLength,
+                    raw >= defLength + repLength
+                else { throw .invalid("a v2 page's level lengths") }
                 let levels = Array(page[..<(repLength + defLength)])
                 var lv = ParquetDecoder(levels)
                 out.reps +=
@@ -182,6 +200,14 @@ public struct ParquetFileReader {
         }
         out.values = try Self.concatenate(collected, leaf: l)
         return out
+    }
+
+    /// A FIXED_LEN_BYTE_ARRAY's length from the schema: absent is 0; negative, or past any
+    /// page, is malformed.
+    static func typeLength(_ v: Int64?) throws(ParquetError) -> Int {
+        let n = v ?? 0
+        guard n >= 0, n <= 1 << 31 else { throw .invalid("a column's type length is \(n)") }
+        return Int(n)
     }
 
     static func width(_ max: Int) -> Int { max == 0 ? 0 : Int.bitWidth - max.leadingZeroBitCount }

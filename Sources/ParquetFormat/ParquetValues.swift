@@ -105,7 +105,9 @@ struct ParquetDecoder {
                 var bits = 0
                 var taken = 0
                 var k = 0
-                while taken < values {
+                // Values past the `count` wanted are skipped with the run (`position += n`): a run of
+                // width 0 reads no byte, and must not spin through a count no page holds.
+                while taken < values && out.count < count {
                     while bits < bitWidth {
                         acc |= UInt64(bytes[position + k]) << UInt64(bits)
                         k += 1
@@ -114,7 +116,7 @@ struct ParquetDecoder {
                     let v = UInt32(truncatingIfNeeded: acc & ((1 << UInt64(bitWidth)) - 1))
                     acc >>= UInt64(bitWidth)
                     bits -= bitWidth
-                    if out.count < count { out.append(v) }
+                    out.append(v)
                     taken += 1
                 }
                 position += n
@@ -149,7 +151,9 @@ struct ParquetDecoder {
                 var acc: UInt64 = 0
                 var bits = 0
                 var k = 0
-                for _ in 0..<perMini {
+                // Only the values still wanted are decoded (the miniblock is then skipped whole):
+                // a miniblock of width 0 reads no byte and must not spin through its length.
+                for _ in 0..<min(perMini, total - out.count) {
                     var v: UInt64 = 0
                     var got = 0
                     while got < w {
@@ -164,10 +168,8 @@ struct ParquetDecoder {
                         bits -= take
                         got += take
                     }
-                    if out.count < total {
-                        last = last &+ minDelta &+ Int64(bitPattern: v)
-                        out.append(last)
-                    }
+                    last = last &+ minDelta &+ Int64(bitPattern: v)
+                    out.append(last)
                 }
                 position += n
             }

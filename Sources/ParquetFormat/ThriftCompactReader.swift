@@ -90,6 +90,8 @@ struct ThriftCompactReader {
             defer { position += n }
             return .binary(Array(bytes[position..<position + n]))
         case 9, 10:
+            // Lists nest through `value` as structures do through `structure`: the same bound.
+            guard depth < 32 else { throw .invalid("Thrift lists nest too deeply") }
             let header = try byte()
             var n = Int(header >> 4)
             if n == 15 {
