@@ -175,7 +175,12 @@ enum MonitorPage {
                 if !cohorts.contains(v) { cohorts.append(v) }
             }
         }
-        var lines = cohorts.map { SeriesChart.Line(label: $0, values: [Double?](repeating: nil, count: labels.count)) }
+        // Cohorts in the palette's colours after black, which stands for a whole window elsewhere.
+        var lines = cohorts.enumerated().map { j, c in
+            SeriesChart.Line(
+                label: c, values: [Double?](repeating: nil, count: labels.count),
+                colour: SeriesChart.palette[1 + j % (SeriesChart.palette.count - 1)])
+        }
         var delta = SeriesChart.Line(label: "max − min", values: [Double?](repeating: nil, count: labels.count))
         var rows: [[Cell]] = []
         for w in windows {

@@ -91,7 +91,7 @@ struct SeriesChart {
                 pen = true
             }
             if !path.isEmpty {
-                s += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(i == 0 ? 2.2 : 1.5)\">"
+                s += "<path d=\"\(path)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"\(i == 0 && line.colour == nil ? 2.2 : 1.5)\">"
                 s += "<title>\(ReportRenderer.htmlEscape(line.label))</title></path>\n"
             }
             if n == 1 || line.values.filter({ $0 != nil }).count == 1 {
