@@ -407,4 +407,19 @@ import Testing
         #expect(try StateMergeTests.merge(yaml, states).serialized() == whole.serialized())
     }
 
+    /// `monitor.range`: only requests whose exposure time lies in the range are monitored.
+    @Test func aRangeKeepsItsRequestsOnly() throws {
+        let requests = Self.requests(seed: 5, regression: false)
+        let path = try OfflineParityTests.ingest(try Self.write(requests, seed: 5), partitions: 2).path
+        let yaml = """
+            mode: monitor
+            monitor: {window: 1d, range: {start: "2026-03-02T00:00:00Z", end: "2026-03-02T23:59:59.999999999Z"}}
+            """
+        let series = try Self.run(yaml, dataset: path).report["monitor"]?["series"]?.arrayItems ?? []
+        #expect(series.count == 1)
+        #expect(series.first?["window_start"]?.stringValue == "2026-03-02T00:00:00Z")
+        let day: Int64 = 1_772_323_200 + 86_400
+        #expect(series.first?["requests"]?.numberValue == Double(requests.filter { $0.seconds / 86_400 * 86_400 == day }.count))
+    }
+
 }

@@ -33,6 +33,8 @@ public enum MonitorScan {
         public var driftItems = false
         /// The drift reference as a time range; nil: the first window.
         public var reference: TimeWindow?
+        /// Only requests in this time range (inclusive) are monitored; nil: all.
+        public var range: TimeWindow?
         public var exploration = Exploration.none
 
         public init() {}
@@ -255,6 +257,7 @@ public enum MonitorScan {
                     out.untimed += 1
                     continue
                 }
+                if let range = o.range, !range.contains(micros: exUs[row], nanos: exNs[row]) { continue }
                 let window = MonitorScan.windowStart(micros: exUs[row], windowMicros: windowMicros)
                 hashes.removeAll(keepingCapacity: true)
                 var exploredItems = 0

@@ -51,6 +51,9 @@ public struct MonitorConfig: Sendable {
     public var reference: TimeWindow?
     public var referenceText = "first"
     public var exploration = MonitorScan.Options.Exploration.none
+    /// Only requests whose exposure time is in this range (inclusive) are monitored.
+    public var range: TimeWindow?
+    public var rangeText = ""
 
     public init() {}
 
@@ -65,13 +68,22 @@ public struct MonitorConfig: Sendable {
     }
 
     static func parse(_ node: YAMLNode, file: String) throws -> MonitorConfig {
-        let o = try node.mapping(allowed: ["window", "group_by", "slo", "min_requests", "fairness", "drift", "exploration", "ci_level"])
+        let o = try node.mapping(allowed: [
+            "window", "group_by", "slo", "min_requests", "fairness", "drift", "exploration", "ci_level", "range",
+        ])
         var c = MonitorConfig()
         if let w = try o["window"]?.string() {
             guard let s = seconds(w) else {
                 throw ConfigError(file: file, "monitor.window must be a whole number and a unit (5m, 1h, 1d, 7d), not \(w)")
             }
             (c.window, c.windowSeconds) = (w, s)
+        }
+        if let r = o["range"] {
+            let g = try r.mapping(allowed: ["start", "end"])
+            guard let start = try g["start"]?.string(), let end = try g["end"]?.string(), let window = TimeWindow(start: start, end: end)
+            else { throw ConfigError(file: file, "monitor.range needs start and end as RFC 3339 times, start not after end") }
+            c.range = window
+            c.rangeText = "\(start) to \(end)"
         }
         c.groupBy = try (o["group_by"]?.list() ?? []).map { try $0.string() }
         guard Set(c.groupBy).count == c.groupBy.count else { throw ConfigError(file: file, "monitor.group_by names a key twice") }
@@ -163,6 +175,7 @@ public struct MonitorConfig: Sendable {
             ("slo", .object(objectives.map { ($0.key, .number($0.threshold)) })), ("min_requests", .number(Double(minRequests))),
             ("ci_level", .number(level)),
         ]
+        if range != nil { m.append(("range", .string(rangeText))) }
         if let k = fairnessKey {
             m.append(
                 (
@@ -198,6 +211,7 @@ public struct MonitorConfig: Sendable {
         o.driftItems = driftItems
         o.reference = reference
         o.exploration = exploration
+        o.range = range
         return o
     }
 }
