@@ -34,13 +34,16 @@ struct SeriesChart {
     static let palette = ["#24292f", "#0969da", "#bf8700", "#8250df", "#1a7f37", "#bc4c00", "#57606a", "#0598bc"]
 
     /// The y axis: from zero (or the lowest value, if negative) to the highest value or the
-    /// objective, padded by 8%.
+    /// objective, padded by 8%; a share never past 100%, and a flat zero line on an axis of one
+    /// unit (1% for shares) rather than a sliver.
     var range: (lower: Double, upper: Double) {
         var values = lines.flatMap { $0.values.compactMap { $0 } }.filter(\.isFinite)
         if let o = objective?.value { values.append(o) }
         let lo = min(values.min() ?? 0, 0)
-        let hi = max(values.max() ?? 1, lo + 1e-12)
-        let padded = hi + (hi - lo) * 0.08
+        var hi = values.max() ?? 1
+        if hi - lo < 1e-9 { hi = lo + (style == .percent ? 0.01 : 1) }
+        var padded = hi + (hi - lo) * 0.08
+        if style == .percent && hi <= 1 { padded = min(padded, 1) }
         return (lo, padded.isFinite ? padded : hi)
     }
 
