@@ -422,4 +422,29 @@ import Testing
         #expect(series.first?["requests"]?.numberValue == Double(requests.filter { $0.seconds / 86_400 * 86_400 == day }.count))
     }
 
+    /// Under recsys-eval's runtime contract (`receval run` over JSONL), an exposure without `ts`
+    /// is kept with Go's zero time, which means no time: the monitor counts it in
+    /// `untimed_requests`, warns, and puts it in no window.
+    @Test func exposuresWithoutTimeAreInNoWindow() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-monitor-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let exposures = [
+            #"{"request_id":"a","user_id":"u","ts":"2026-03-01T10:00:00Z","items":[{"item_id":"i","rank":1}],"latency_ms":5}"#,
+            #"{"request_id":"b","user_id":"u","items":[{"item_id":"i","rank":1}],"latency_ms":7}"#,
+        ]
+        try (exposures.joined(separator: "\n") + "\n").write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
+        try "".write(toFile: dir + "/outcomes.jsonl", atomically: true, encoding: .utf8)
+        let dataset = try DatasetConfig.parse(
+            "exposures: {type: jsonl, path: exposures.jsonl}\noutcomes: {type: jsonl, path: outcomes.jsonl}\n", file: "d.yaml",
+            directory: dir)
+        var r = EvaluationRun.Request(
+            eval: try EvalConfig.parse("mode: monitor\nmonitor: {window: 1d}\n", file: "m.yaml"), configName: "m.yaml", modeFlag: nil,
+            dataset: dataset, threads: 2, createdAt: "2025-01-01T00:00:00Z", binaryVersion: "test", scratchDirectory: dir)
+        r.ingest = .init(maxRejectRate: 1, rejectsPath: nil, contract: .recsysEvalRuntime)
+        let report = try EvaluationRun.run(r).report
+        #expect(report["monitor"]?["summary"]?["untimed_requests"]?.numberValue == 1)
+        #expect(report["monitor"]?["series"]?.arrayItems.map { $0["requests"]?.numberValue } == [1])
+        #expect(report["warnings"]?.arrayItems.contains { $0.stringValue?.contains("no time") == true } == true)
+    }
+
 }
