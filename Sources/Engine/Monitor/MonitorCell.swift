@@ -4,7 +4,7 @@
 
 /// The monitor's counts for one cell (a window, or a window and a group or cohort): what its SLIs
 /// are computed from. About 100 bytes, plus 16 bytes per distinct latency value and, in window
-/// and group cells, a 4 KiB HyperLogLog of the items shown.
+/// and group cells, a 4 KiB HyperLogLog of the items shown (cohort cells keep only the counts).
 ///
 /// Latencies are kept exactly while a cell holds at most `exactLatencies` distinct values (logs
 /// write them with a few decimals, so a cell rarely holds more); beyond that every latency of the

@@ -283,8 +283,11 @@ public enum MonitorScan {
                         request, items: hashes)
                 }
                 if !cohortOf.isEmpty {
+                    // Cohorts compare shares: their cells keep no latencies and no sketch.
+                    var shares = request
+                    shares.latency = nil
                     out.cells[CellKey(window: window, scope: .cohort, segment: cohortOf[row]), default: MonitorCell(sketch: false)].add(
-                        request, items: [])
+                        shares, items: [])
                 }
                 if o.driftEnabled {
                     if window != lastWindow, out.drift[window] == nil { out.drift[window] = CodeDrift(options: o) }
