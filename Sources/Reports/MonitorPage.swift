@@ -83,10 +83,17 @@ enum MonitorPage {
                         ))
                 }
             }
+            // Windows where the group's objective was checked: it had rows, at least min_requests.
+            let minRequests = m["slo"]?["min_requests"]?.numberValue ?? 1
+            func checked(_ group: String) -> Int {
+                series.filter { label($0["group"]) == group && ($0["requests"]?.numberValue ?? 0) >= minRequests }.count
+            }
             let lines = found.map { f in
                 let style = style(f.sli)
+                let of = checked(f.group)
+                let windows = of == windowCount ? "\(of) windows" : "\(of) windows checked"
                 return
-                    "\(f.sli) \(f.objective) \(style.format(f.threshold)) in \(f.count) of \(windowCount) windows for \(f.group == "all" ? "all requests" : f.group); worst \(style.format(f.worst)) in the window from \(short(f.at, days: days))"
+                    "\(f.sli) \(f.objective) \(style.format(f.threshold)) in \(f.count) of \(windows) for \(f.group == "all" ? "all requests" : f.group); worst \(style.format(f.worst)) in the window from \(short(f.at, days: days))"
             }
             blocks.append(
                 .banner(
