@@ -361,6 +361,10 @@ public struct ExperimentScan: Sendable {
                 }
             }
             var slotOf: [Int64: Int] = [:]
+            // Segment ids below 2^16 (two slice keys over a few hundred context values) find
+            // their slot in an array, not a hashed dictionary (a hash per row when segments
+            // alternate).
+            var denseSlot = [Int32](repeating: -1, count: sliceCodes.isEmpty ? 0 : 1 << 16)
             var lastSeg: Int64 = -1
             var lastSlot = -1
             for row in 0..<exReq.count {
@@ -379,11 +383,13 @@ public struct ExperimentScan: Sendable {
                 guard v >= 0 else { continue }
                 let seg = segmentOf.isEmpty ? 0 : segmentOf[row]
                 if seg != lastSeg {
-                    if let s = slotOf[seg] {
+                    if seg >= 0 && seg < denseSlot.count && denseSlot[Int(seg)] >= 0 {
+                        lastSlot = Int(denseSlot[Int(seg)])
+                    } else if let s = slotOf[seg] {
                         lastSlot = s
                     } else {
                         lastSlot = out.groups.count
-                        slotOf[seg] = lastSlot
+                        if seg >= 0 && seg < denseSlot.count { denseSlot[Int(seg)] = Int32(lastSlot) } else { slotOf[seg] = lastSlot }
                         out.groups.append([Group](repeating: Group(), count: nVariants))
                         out.segmentOrder.append(seg)
                     }

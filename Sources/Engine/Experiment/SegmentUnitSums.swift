@@ -10,6 +10,8 @@ struct SegmentUnitSums {
     private(set) var scopes: [UnitSums] = []
     private(set) var ids: [Int64] = []
     private var ordinalOfID: [Int64: Int32] = [:]
+    /// Ordinals of segment ids below 2^16 (made on the first segment), without hashing.
+    private var denseOrdinal: [Int32] = []
     /// The table: key (unit code << 20 | segment ordinal, +1; 0: empty) and slot of each entry.
     private var keys: [UInt64] = []
     private var slots: [Int32] = []
@@ -58,13 +60,17 @@ struct SegmentUnitSums {
 
     private mutating func ordinal(of id: Int64) -> Int32 {
         if id == lastID { return lastOrdinal }
+        if denseOrdinal.isEmpty { denseOrdinal = [Int32](repeating: -1, count: 1 << 16) }
+        let dense = id >= 0 && id < Int64(denseOrdinal.count)
         let o: Int32
-        if let known = ordinalOfID[id] {
+        if dense && denseOrdinal[Int(id)] >= 0 {
+            o = denseOrdinal[Int(id)]
+        } else if !dense, let known = ordinalOfID[id] {
             o = known
         } else {
             o = Int32(scopes.count)
             precondition(o < 1 << 20, "at most 2^20 segments")
-            ordinalOfID[id] = o
+            if dense { denseOrdinal[Int(id)] = o } else { ordinalOfID[id] = o }
             ids.append(id)
             scopes.append(UnitSums(covariate: covariate, slotMap: false))
         }
