@@ -100,18 +100,27 @@ extension ExperimentScan {
             // The cell limit is checked on every segment of recsys-eval's groups, so it gives the
             // same answer as a check at the end: both counts only grow.
             if segmentSums != nil && (byID.count + 1) * unitCount > cellLimit { segmentSums = nil }
+            // Scope by scope, each table taken out of `self` for its loop, so the loops write
+            // through no optional and touch one table at a time.
+            var global = self.global
+            self.global = UnitSums(covariate: covariate)
             for i in 0..<unitOfRow.count {
                 let u = unitOfRow[i]
-                let x = part.covariate[i]
-                global.add(unit: u, clicks: part.clicks[i], conversions: part.conversions[i], revenue: part.revenue[i], covariate: x)
-                if segmentSums != nil {
-                    segmentSums!.add(
-                        segment: part.segment[i], unit: u, clicks: part.clicks[i], conversions: part.conversions[i],
-                        revenue: part.revenue[i], covariate: x)
-                }
+                global.add(
+                    unit: u, clicks: part.clicks[i], conversions: part.conversions[i], revenue: part.revenue[i],
+                    covariate: part.covariate[i])
                 if part.error[i] { errors[Int(u)] += 1 }
                 if part.empty[i] { empties[Int(u)] += 1 }
                 if part.joined[i] { joined[Int(u)] += 1 }
+            }
+            self.global = global
+            if var segments = segmentSums.take() {
+                for i in 0..<unitOfRow.count {
+                    segments.add(
+                        segment: part.segment[i], unit: unitOfRow[i], clicks: part.clicks[i], conversions: part.conversions[i],
+                        revenue: part.revenue[i], covariate: part.covariate[i])
+                }
+                segmentSums = segments
             }
             if pre != nil {
                 for i in 0..<part.preUnit.count {
