@@ -21,7 +21,18 @@ struct UnitRows: Sendable, Equatable {
     /// The rows of `sums`, sorted by unit code.
     init(_ sums: UnitSums) {
         covariate = sums.covariate
-        let order = sums.units.indices.sorted { sums.units[$0] < sums.units[$1] }
+        // Slots in ascending unit code: placed through a table by code when the scope holds at
+        // least an eighth of the codes below its largest (a unit has one slot per scope), else
+        // sorted.
+        let top = Int(sums.units.max() ?? -1) + 1
+        let order: [Int]
+        if sums.units.count * 8 >= top {
+            var slotOfCode = [Int32](repeating: -1, count: top)
+            for (slot, u) in sums.units.enumerated() { slotOfCode[Int(u)] = Int32(slot) }
+            order = slotOfCode.compactMap { $0 >= 0 ? Int($0) : nil }
+        } else {
+            order = sums.units.indices.sorted { sums.units[$0] < sums.units[$1] }
+        }
         units = order.map { sums.units[$0] }
         exposures = order.map { sums.exposures[$0] }
         clicks = order.map { sums.clicks[$0] }
