@@ -292,6 +292,11 @@ public struct ExperimentScan: Sendable {
                 srmSegmentOf = try SegmentKeys.ids(
                     &load, table: "assignments", rows: asReq.count, keys: srmCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
             }
+            // SRM segments below 2^16 count in a flat table (a row per segment seen, found through
+            // an array by id), larger ids in the dictionary: no hashing per assignment row.
+            var srmRowOfID = [Int32](repeating: -1, count: srmSegmentOf.isEmpty ? 0 : 1 << 16)
+            var srmIDs: [Int64] = []
+            var srmCounts: [Int] = []
             for i in 0..<asReq.count {
                 // recsys-eval's missing assignments: no request id or no variant; assigned to nothing.
                 if asReq[i] == emptyRequest || asVariant[i] == emptyVariant { continue }
@@ -300,12 +305,24 @@ public struct ExperimentScan: Sendable {
                 out.srmRows[Int(asVariant[i])] += 1
                 if !srmSegmentOf.isEmpty {
                     let s = srmSegmentOf[i]
-                    if out.srmSegments[s] == nil { out.srmSegments[s] = [Int](repeating: 0, count: nVariants) }
-                    out.srmSegments[s]![Int(asVariant[i])] += 1
+                    if s >= 0 && s < Int64(srmRowOfID.count) {
+                        var k = Int(srmRowOfID[Int(s)])
+                        if k < 0 {
+                            k = srmIDs.count
+                            srmRowOfID[Int(s)] = Int32(k)
+                            srmIDs.append(s)
+                            srmCounts += [Int](repeating: 0, count: nVariants)
+                        }
+                        srmCounts[k * nVariants + Int(asVariant[i])] += 1
+                    } else {
+                        if out.srmSegments[s] == nil { out.srmSegments[s] = [Int](repeating: 0, count: nVariants) }
+                        out.srmSegments[s]![Int(asVariant[i])] += 1
+                    }
                 }
                 out.assignedUnit.append(asUser[i])
                 out.assignedVariant.append(asVariant[i])
             }
+            for (k, id) in srmIDs.enumerated() { out.srmSegments[id] = Array(srmCounts[(k * nVariants)..<((k + 1) * nVariants)]) }
             // Outcomes per request: clicks, conversions, revenue (in file order).
             let ocReq = try load.int32("outcomes", "request_id", bound: requests)
             let ocEvent = try load.int32("outcomes", "event_type", bound: max(events.count, 1))
