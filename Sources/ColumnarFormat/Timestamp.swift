@@ -20,6 +20,9 @@ public struct Timestamp: Sendable, Equatable {
     /// without `ts`, and everywhere treats as no time at all (SPEC §1.1).
     public static let goZero = Timestamp(micros: -62_135_596_800_000_000, nanos: 0, offsetMinutes: 0)
 
+    /// The last microsecond RFC 3339 can write, 9999-12-31T23:59:59.999999Z.
+    public static let latestMicros: Int64 = 253_402_300_799_999_999
+
     /// Whether this is Go's zero instant (written in any offset): recsys-eval's "no timestamp".
     public var isGoZero: Bool { Self.isGoZero(micros: micros, nanos: Int64(nanos)) }
 

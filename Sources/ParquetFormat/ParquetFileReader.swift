@@ -264,6 +264,13 @@ public struct ParquetFileReader {
         }
     }
 
+    /// `count` little-endian integers from `at`, `stride` bytes apart (bounds checked by the caller).
+    static func littleEndian<T: FixedWidthInteger>(_ bytes: [UInt8], at: Int, count: Int, stride: Int) -> [T] {
+        bytes.withUnsafeBytes { raw in
+            (0..<count).map { T(littleEndian: raw.loadUnaligned(fromByteOffset: at + stride * $0, as: T.self)) }
+        }
+    }
+
     /// `count` PLAIN values of the leaf's type.
     static func plain(_ d: inout ParquetDecoder, leaf l: Leaf, count: Int) throws(ParquetError) -> ParquetColumnData.Values {
         func fixed(_ size: Int) throws(ParquetError) -> Int {
@@ -278,45 +285,19 @@ public struct ParquetFileReader {
             for i in 0..<count { out.append(d.bytes[d.position + i / 8] >> UInt8(i % 8) & 1 == 1) }
             d.position += (count + 7) / 8
             return .bool(out)
-        case 1:
-            let at = try fixed(4)
-            return .int32(
-                (0..<count).map { i in
-                    d.bytes.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(fromByteOffset: at + 4 * i, as: Int32.self)) }
-                })
-        case 2:
-            let at = try fixed(8)
-            return .int64(
-                (0..<count).map { i in
-                    d.bytes.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: at + 8 * i, as: Int64.self)) }
-                })
+        case 1: return .int32(Self.littleEndian(d.bytes, at: try fixed(4), count: count, stride: 4))
+        case 2: return .int64(Self.littleEndian(d.bytes, at: try fixed(8), count: count, stride: 8))
         case 3:
             let at = try fixed(12)
-            return .int96(
-                (0..<count).map { i in
-                    d.bytes.withUnsafeBytes {
-                        (
-                            Int64(littleEndian: $0.loadUnaligned(fromByteOffset: at + 12 * i, as: Int64.self)),
-                            Int32(littleEndian: $0.loadUnaligned(fromByteOffset: at + 12 * i + 8, as: Int32.self))
-                        )
-                    }
-                })
+            let nanos: [Int64] = Self.littleEndian(d.bytes, at: at, count: count, stride: 12)
+            let days: [Int32] = Self.littleEndian(d.bytes, at: at + 8, count: count, stride: 12)
+            return .int96(zip(nanos, days).map { ($0, $1) })
         case 4:
-            let at = try fixed(4)
-            return .float(
-                (0..<count).map { i in
-                    d.bytes.withUnsafeBytes {
-                        Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: at + 4 * i, as: UInt32.self)))
-                    }
-                })
+            let bits: [UInt32] = Self.littleEndian(d.bytes, at: try fixed(4), count: count, stride: 4)
+            return .float(bits.map { Float(bitPattern: $0) })
         case 5:
-            let at = try fixed(8)
-            return .double(
-                (0..<count).map { i in
-                    d.bytes.withUnsafeBytes {
-                        Double(bitPattern: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: at + 8 * i, as: UInt64.self)))
-                    }
-                })
+            let bits: [UInt64] = Self.littleEndian(d.bytes, at: try fixed(8), count: count, stride: 8)
+            return .double(bits.map { Double(bitPattern: $0) })
         case 6:
             let b = try d.byteArrays(encoding: 0, count: count)
             return .bytes(offsets: b.offsets, data: b.data)

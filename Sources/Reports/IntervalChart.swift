@@ -113,39 +113,45 @@ struct IntervalChart {
         var s =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(lw + pw + Self.valueWidth))\" height=\"\(Int(height))\" role=\"img\">"
         s += "<title>\(ReportRenderer.htmlEscape(title))</title>\n"
-        s += "<rect x=\"\(c(lw))\" y=\"0\" width=\"\(c(pw))\" height=\"\(c(height - 20))\" fill=\"#f6f8fa\"/>\n"
+        s += "<rect x=\"\(svgNumber(lw))\" y=\"0\" width=\"\(svgNumber(pw))\" height=\"\(svgNumber(height - 20))\" fill=\"#f6f8fa\"/>\n"
         if let ref = reference, a.contains(ref.value) {
-            s += "<line class=\"reference\" x1=\"\(c(x(ref.value)))\" y1=\"0\" x2=\"\(c(x(ref.value)))\" y2=\"\(c(height - 20))\" "
+            s +=
+                "<line class=\"reference\" x1=\"\(svgNumber(x(ref.value)))\" y1=\"0\" x2=\"\(svgNumber(x(ref.value)))\" y2=\"\(svgNumber(height - 20))\" "
             s += "stroke=\"#8250df\" stroke-dasharray=\"4,2\"><title>\(ReportRenderer.htmlEscape(ref.label))</title></line>\n"
         }
         for (i, r) in drawn.enumerated() {
             let y = Double(i) * rh + 3
             let mid = y + rh / 2 - 1
-            s += "<text x=\"0\" y=\"\(c(mid + 3.5))\"><title>\(ReportRenderer.htmlEscape(r.label))</title>"
+            s += "<text x=\"0\" y=\"\(svgNumber(mid + 3.5))\"><title>\(ReportRenderer.htmlEscape(r.label))</title>"
             s += "\(ReportRenderer.htmlEscape(Self.shorten(r.label, 21)))</text>"
             guard let e = r.estimate, e.isFinite else {
-                s += "<text x=\"\(c(lw + 4))\" y=\"\(c(mid + 3.5))\" fill=\"#8c959f\">n/a</text>\n"
+                s += "<text x=\"\(svgNumber(lw + 4))\" y=\"\(svgNumber(mid + 3.5))\" fill=\"#8c959f\">n/a</text>\n"
                 continue
             }
             let xe = x(e)
             let negative = e < 0
-            s += "<rect class=\"bar\(negative ? " negative" : "")\" x=\"\(c(min(zero, xe)))\" y=\"\(c(y + 2))\" "
-            s += "width=\"\(c(abs(xe - zero)))\" height=\"\(c(rh - 6))\" fill=\"\(negative ? "#f5b7ae" : "#a8c7f0")\"/>"
+            s += "<rect class=\"bar\(negative ? " negative" : "")\" x=\"\(svgNumber(min(zero, xe)))\" y=\"\(svgNumber(y + 2))\" "
+            s += "width=\"\(svgNumber(abs(xe - zero)))\" height=\"\(svgNumber(rh - 6))\" fill=\"\(negative ? "#f5b7ae" : "#a8c7f0")\"/>"
             if let l = r.lower, let u = r.upper, l.isFinite, u.isFinite {
-                s += "<line x1=\"\(c(x(l)))\" y1=\"\(c(mid))\" x2=\"\(c(x(u)))\" y2=\"\(c(mid))\" stroke=\"#24292f\" stroke-width=\"1.5\"/>"
+                s +=
+                    "<line x1=\"\(svgNumber(x(l)))\" y1=\"\(svgNumber(mid))\" x2=\"\(svgNumber(x(u)))\" y2=\"\(svgNumber(mid))\" stroke=\"#24292f\" stroke-width=\"1.5\"/>"
                 if l < a.lower { s += arrow(at: lw, y: mid, left: true) }
                 if u > a.upper { s += arrow(at: lw + pw, y: mid, left: false) }
             }
-            s += "<circle cx=\"\(c(xe))\" cy=\"\(c(mid))\" r=\"3.2\" fill=\"\(r.emphasis ? "#24292f" : "#fff")\" stroke=\"#24292f\"/>"
-            s += "<text x=\"\(c(lw + pw + 4))\" y=\"\(c(mid + 3.5))\">\(ReportRenderer.htmlEscape(style.format(e)))</text>\n"
+            s +=
+                "<circle cx=\"\(svgNumber(xe))\" cy=\"\(svgNumber(mid))\" r=\"3.2\" fill=\"\(r.emphasis ? "#24292f" : "#fff")\" stroke=\"#24292f\"/>"
+            s +=
+                "<text x=\"\(svgNumber(lw + pw + 4))\" y=\"\(svgNumber(mid + 3.5))\">\(ReportRenderer.htmlEscape(style.format(e)))</text>\n"
         }
         let axisY = height - 20
-        s += "<line class=\"zero\" x1=\"\(c(zero))\" y1=\"0\" x2=\"\(c(zero))\" y2=\"\(c(axisY))\" stroke=\"#57606a\"/>\n"
-        s += "<text x=\"\(c(lw))\" y=\"\(c(axisY + 13))\">\(ReportRenderer.htmlEscape(axisLabel(a.lower)))</text>"
+        s +=
+            "<line class=\"zero\" x1=\"\(svgNumber(zero))\" y1=\"0\" x2=\"\(svgNumber(zero))\" y2=\"\(svgNumber(axisY))\" stroke=\"#57606a\"/>\n"
+        s += "<text x=\"\(svgNumber(lw))\" y=\"\(svgNumber(axisY + 13))\">\(ReportRenderer.htmlEscape(axisLabel(a.lower)))</text>"
         if zero - lw > 34 && lw + pw - zero > 34 {
-            s += "<text x=\"\(c(zero))\" y=\"\(c(axisY + 13))\" text-anchor=\"middle\">0</text>"
+            s += "<text x=\"\(svgNumber(zero))\" y=\"\(svgNumber(axisY + 13))\" text-anchor=\"middle\">0</text>"
         }
-        s += "<text x=\"\(c(lw + pw))\" y=\"\(c(axisY + 13))\" text-anchor=\"end\">\(ReportRenderer.htmlEscape(axisLabel(a.upper)))</text>"
+        s +=
+            "<text x=\"\(svgNumber(lw + pw))\" y=\"\(svgNumber(axisY + 13))\" text-anchor=\"end\">\(ReportRenderer.htmlEscape(axisLabel(a.upper)))</text>"
         return s + "</svg>\n"
     }
 
@@ -162,7 +168,8 @@ struct IntervalChart {
     func arrow(at x: Double, y: Double, left: Bool) -> String {
         let tip = left ? x - 1 : x + 1
         let back = left ? x + 5 : x - 5
-        return "<polygon class=\"cut\" points=\"\(c(tip)),\(c(y)) \(c(back)),\(c(y - 4)) \(c(back)),\(c(y + 4))\" fill=\"#24292f\"/>"
+        return
+            "<polygon class=\"cut\" points=\"\(svgNumber(tip)),\(svgNumber(y)) \(svgNumber(back)),\(svgNumber(y - 4)) \(svgNumber(back)),\(svgNumber(y + 4))\" fill=\"#24292f\"/>"
     }
 
     // MARK: Text
@@ -259,7 +266,10 @@ struct IntervalChart {
 }
 
 /// An SVG coordinate with one decimal.
-private func c(_ v: Double) -> String {
+/// An SVG coordinate to one decimal (`12`, `12.5`), for every chart. A value that is no finite
+/// pixel position (an axis spanning more than a double holds) is drawn at 0.
+func svgNumber(_ v: Double) -> String {
     let r = (v * 10).rounded() / 10
+    guard r.isFinite, abs(r) < 1e14 else { return "0" }
     return r == r.rounded() ? String(Int(r)) : String(r)
 }

@@ -63,20 +63,21 @@ struct SeriesChart {
         var s =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(Self.left + w + Self.right))\" height=\"\(Int(h + 28))\" role=\"img\">"
         s += "<title>\(ReportRenderer.htmlEscape(title))</title>\n"
-        s += "<rect x=\"\(c(Self.left))\" y=\"6\" width=\"\(c(w))\" height=\"\(c(h))\" fill=\"#f6f8fa\"/>\n"
+        s += "<rect x=\"\(svgNumber(Self.left))\" y=\"6\" width=\"\(svgNumber(w))\" height=\"\(svgNumber(h))\" fill=\"#f6f8fa\"/>\n"
         // Y axis: the bottom and the top value.
         s +=
-            "<text x=\"\(c(Self.left - 4))\" y=\"\(c(y(lo) + 3.5))\" text-anchor=\"end\">\(ReportRenderer.htmlEscape(style.format(lo)))</text>"
+            "<text x=\"\(svgNumber(Self.left - 4))\" y=\"\(svgNumber(y(lo) + 3.5))\" text-anchor=\"end\">\(ReportRenderer.htmlEscape(style.format(lo)))</text>"
         // The top value, unless the objective's label would overlap it.
         if objective.map({ abs(y($0.value) - y(hi) - 4.5) > 11 }) ?? true {
-            s += "<text x=\"\(c(Self.left - 4))\" y=\"\(c(y(hi) + 8))\" text-anchor=\"end\">"
+            s += "<text x=\"\(svgNumber(Self.left - 4))\" y=\"\(svgNumber(y(hi) + 8))\" text-anchor=\"end\">"
             s += "\(ReportRenderer.htmlEscape(style.format(hi)))</text>"
         }
         s += "\n"
         if let o = objective {
-            s += "<line x1=\"\(c(Self.left))\" y1=\"\(c(y(o.value)))\" x2=\"\(c(Self.left + w))\" y2=\"\(c(y(o.value)))\" "
+            s +=
+                "<line x1=\"\(svgNumber(Self.left))\" y1=\"\(svgNumber(y(o.value)))\" x2=\"\(svgNumber(Self.left + w))\" y2=\"\(svgNumber(y(o.value)))\" "
             s += "stroke=\"#cf222e\" stroke-dasharray=\"5,3\"><title>\(ReportRenderer.htmlEscape(o.label))</title></line>"
-            s += "<text x=\"\(c(Self.left - 4))\" y=\"\(c(y(o.value) + 3.5))\" text-anchor=\"end\" fill=\"#cf222e\">"
+            s += "<text x=\"\(svgNumber(Self.left - 4))\" y=\"\(svgNumber(y(o.value) + 3.5))\" text-anchor=\"end\" fill=\"#cf222e\">"
             s += "\(ReportRenderer.htmlEscape(style.format(o.value)))</text>\n"
         }
         // Lines, the whole window last so that it is drawn on top.
@@ -90,7 +91,7 @@ struct SeriesChart {
                     pen = false
                     continue
                 }
-                path += (pen ? " L" : " M") + "\(c(x(k))),\(c(y(v)))"
+                path += (pen ? " L" : " M") + "\(svgNumber(x(k))),\(svgNumber(y(v)))"
                 pen = true
             }
             if !path.isEmpty {
@@ -99,12 +100,13 @@ struct SeriesChart {
             }
             if n == 1 || line.values.filter({ $0 != nil }).count == 1 {
                 for (k, v) in line.values.enumerated() {
-                    if let v { s += "<circle cx=\"\(c(x(k)))\" cy=\"\(c(y(v)))\" r=\"2.5\" fill=\"\(colour)\"/>" }
+                    if let v { s += "<circle cx=\"\(svgNumber(x(k)))\" cy=\"\(svgNumber(y(v)))\" r=\"2.5\" fill=\"\(colour)\"/>" }
                 }
             }
             for k in line.breaches.sorted() {
                 guard k < line.values.count, let v = line.values[k] else { continue }
-                s += "<circle cx=\"\(c(x(k)))\" cy=\"\(c(y(v)))\" r=\"4\" fill=\"none\" stroke=\"#cf222e\" stroke-width=\"2\">"
+                s +=
+                    "<circle cx=\"\(svgNumber(x(k)))\" cy=\"\(svgNumber(y(v)))\" r=\"4\" fill=\"none\" stroke=\"#cf222e\" stroke-width=\"2\">"
                 s +=
                     "<title>\(ReportRenderer.htmlEscape("\(line.label), \(windows[k]): \(style.format(v)) breaches the objective"))</title></circle>"
             }
@@ -119,7 +121,7 @@ struct SeriesChart {
                     step += 1
                 }
                 labelYs.append(ly)
-                s += "<text x=\"\(c(Self.left + w + 4))\" y=\"\(c(ly))\" fill=\"\(colour)\">"
+                s += "<text x=\"\(svgNumber(Self.left + w + 4))\" y=\"\(svgNumber(ly))\" fill=\"\(colour)\">"
                 s += "\(ReportRenderer.htmlEscape(IntervalChart.shorten(line.label, 13)))</text>\n"
             }
         }
@@ -127,7 +129,8 @@ struct SeriesChart {
         let ticks = Set([0, (n - 1) / 2, n - 1]).sorted()
         for k in ticks where k < windows.count {
             let anchor = k == 0 ? "start" : k == n - 1 ? "end" : "middle"
-            s += "<text x=\"\(c(x(k)))\" y=\"\(c(h + 22))\" text-anchor=\"\(anchor)\">\(ReportRenderer.htmlEscape(windows[k]))</text>"
+            s +=
+                "<text x=\"\(svgNumber(x(k)))\" y=\"\(svgNumber(h + 22))\" text-anchor=\"\(anchor)\">\(ReportRenderer.htmlEscape(windows[k]))</text>"
         }
         return s + "</svg>\n"
     }
@@ -155,12 +158,4 @@ struct SeriesChart {
         }
         return out
     }
-}
-
-/// A coordinate to one decimal; a value that is not a finite pixel position (an axis spanning
-/// more than a double holds) is drawn at 0.
-private func c(_ v: Double) -> String {
-    let x = (v * 10).rounded()
-    guard x.isFinite, abs(x) < 1e15 else { return "0" }
-    return String(Double(Int(x)) / 10)
 }

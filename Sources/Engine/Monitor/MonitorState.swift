@@ -182,7 +182,7 @@ extension MonitorState {
         // Windows start on the grid of their length, around the instants a timestamp can hold.
         let origin = MonitorScan.Options.originSeconds * 1_000_000
         let lowest = Timestamp.goZero.micros - windowMicros
-        let highest: Int64 = 253_402_300_799_999_999
+        let highest = Timestamp.latestMicros
         func onGrid(_ w: Int64) -> Bool { w >= lowest && w <= highest && (w - origin) % windowMicros == 0 }
         let n = try d.count(elementSize: 16)
         cells = [:]

@@ -189,7 +189,7 @@ public struct StateDecoder {
         let offset = try scalar(Int32.self)
         // Years 0001 to 9999, as ingest accepts them; an offset within a day.
         guard (0...999).contains(nanos), offset > -24 * 60, offset < 24 * 60, micros >= -62_135_596_800_000_000,
-            micros <= 253_402_300_799_999_999
+            micros <= Timestamp.latestMicros
         else { throw invalid("a timestamp's parts are out of range") }
         return Timestamp(micros: micros, nanos: nanos, offsetMinutes: offset)
     }

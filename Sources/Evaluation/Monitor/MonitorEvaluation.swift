@@ -35,15 +35,18 @@ public enum MonitorEvaluation {
         return s.value(atRank: min(rank, s.count - 1))
     }
 
-    /// An SLI's value in a cell, with the share's counts where it is one (nil: the cell has none).
-    static func value(_ sli: MonitorConfig.SLI, _ cell: MonitorCell, catalog: Double, config c: MonitorConfig) -> (
+    /// An SLI's value in a cell, with the share's counts where it is one (nil: the cell has none);
+    /// `latencies` is the cell's latency counts sorted, made once per cell for every percentile.
+    static func value(
+        _ sli: MonitorConfig.SLI, _ cell: MonitorCell, latencies: ValueCounts.Sorted, catalog: Double, config c: MonitorConfig
+    ) -> (
         value: Double, share: (successes: Int, trials: Int)?
     )? {
         func share(_ a: Int, _ n: Int) -> (Double, (successes: Int, trials: Int)?)? { n == 0 ? nil : (Double(a) / Double(n), (a, n)) }
         switch sli {
         case .latencyP50, .latencyP95, .latencyP99:
             let p = sli == .latencyP50 ? 500 : sli == .latencyP95 ? 950 : 990
-            return percentile(cell.latency.sorted(), permille: p).map { ($0, nil) }
+            return percentile(latencies, permille: p).map { ($0, nil) }
         case .errorRate: return share(cell.errors, cell.requests)
         case .emptyRate: return share(cell.empties, cell.requests)
         case .ctr: return share(cell.clicked, cell.requests)
@@ -63,8 +66,7 @@ public enum MonitorEvaluation {
     /// A window bound as RFC 3339 UTC, within years 1 to 9999 (a window of years that starts
     /// before year 1 or ends after 9999 is shown from or to those ends).
     static func time(_ micros: Int64) -> String {
-        let last: Int64 = 253_402_300_799_999_999  // 9999-12-31T23:59:59.999999Z
-        return Timestamp(micros: min(max(micros, Timestamp.goZero.micros), last), nanos: 0, offsetMinutes: 0).formatted()
+        Timestamp(micros: min(max(micros, Timestamp.goZero.micros), Timestamp.latestMicros), nanos: 0, offsetMinutes: 0).formatted()
     }
 
     static func group(_ key: MonitorState.Key, _ c: MonitorConfig) -> JSONValue {
@@ -112,13 +114,14 @@ public enum MonitorEvaluation {
             }
             for sli in [MonitorConfig.SLI.errorRate, .emptyRate, .ctr, .cvr, .coverage, .explorationRate] {
                 if sli == .explorationRate && c.exploration == .none { continue }
-                row.append((sli.rawValue, value(sli, cell, catalog: catalog, config: c).map { .number($0.value) } ?? .null))
+                row.append(
+                    (sli.rawValue, value(sli, cell, latencies: sorted, catalog: catalog, config: c).map { .number($0.value) } ?? .null))
             }
             if let items = cell.items { row.append(("distinct_items", .number(items.estimate.rounded()))) }
             series.append(.object(row))
             guard cell.requests >= c.minRequests else { continue }
             for objective in c.objectives {
-                guard let v = value(objective.sli, cell, catalog: catalog, config: c)?.value else { continue }
+                guard let v = value(objective.sli, cell, latencies: sorted, catalog: catalog, config: c)?.value else { continue }
                 let breached = objective.isMinimum ? v < objective.threshold : v > objective.threshold
                 guard breached else { continue }
                 breaches.append(
@@ -224,7 +227,7 @@ public enum MonitorEvaluation {
             var rated: [(value: String, rate: Double, share: (successes: Int, trials: Int))] = []
             var small: [String] = []
             for (v, cell) in cohorts {
-                let r = value(c.fairnessMetric, cell, catalog: 0, config: c)
+                let r = value(c.fairnessMetric, cell, latencies: cell.latency.sorted(), catalog: 0, config: c)
                 var member: [(String, JSONValue)] = [
                     ("value", v.map { .string($0) } ?? .null), ("requests", .number(Double(cell.requests))),
                     (c.fairnessMetric.rawValue, r.map { .number($0.value) } ?? .null),
