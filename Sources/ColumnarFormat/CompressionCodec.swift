@@ -4,9 +4,11 @@ import CZstd
 /// The general-purpose compressors (zstd frames and lz4 blocks) applied to encoded chunks.
 /// This file and the input decoders in storage are the only code that touches the C libraries.
 public enum CompressionCodec {
-    /// Compresses `input` with `codec`. Returns nil when compression does not save at least 3%,
-    /// in which case the writer stores the chunk uncompressed (codec `none`).
-    public static func compress(_ input: [UInt8], codec: Codec, level: Int32 = 3) -> [UInt8]? {
+    /// Compresses `input` with `codec`. Returns nil when compression does not save at least
+    /// `1/minSavingDivisor` of it (3% by default), in which case the writer stores the chunk
+    /// uncompressed (codec `none`).
+    public static func compress(_ input: [UInt8], codec: Codec, level: Int32 = 3, minSavingDivisor: Int = 32) -> [UInt8]? {
+        precondition(minSavingDivisor >= 1, "a saving is a fraction 1/d of the input, d >= 1")
         if input.isEmpty { return nil }
         switch codec {
         case .none:
@@ -20,7 +22,7 @@ public enum CompressionCodec {
                 }
             }
             if ZSTD_isError(n) != 0 { return nil }
-            if n >= input.count - input.count / 32 { return nil }
+            if n >= input.count - input.count / minSavingDivisor { return nil }
             out.removeSubrange(n...)
             return out
         case .lz4:
@@ -34,7 +36,7 @@ public enum CompressionCodec {
                         o.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(i.count), Int32(bound))
                 }
             }
-            if n <= 0 || Int(n) >= input.count - input.count / 32 { return nil }
+            if n <= 0 || Int(n) >= input.count - input.count / minSavingDivisor { return nil }
             out.removeSubrange(Int(n)...)
             return out
         }

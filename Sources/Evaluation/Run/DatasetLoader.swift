@@ -78,6 +78,9 @@ public final class DatasetLoader {
         defer { for f in fetched.values { FileSystem.removeIfExists(f) } }
         postgresRows = fetched
         var o = IngestOptions(output: path, threads: threads)
+        // The dataset lives for this run only: lz4 compresses several times faster than zstd,
+        // and the file's size does not matter.
+        o.codec = .lz4
         o.exposures = inputs["exposures"].map { [$0] } ?? []
         o.outcomes = inputs["outcomes"].map { [$0] } ?? []
         o.assignments = inputs["assignments"].map { [$0] } ?? []
