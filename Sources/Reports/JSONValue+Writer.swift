@@ -51,7 +51,13 @@ extension JSONValue {
     public static func goNumber(_ x: Double) -> String {
         precondition(x.isFinite, "JSON cannot represent \(x)")
         if x == 0 { return x.sign == .minus ? "-0" : "0" }
-        // Swift's description gives the shortest round-trip digits; re-render them.
+        // Swift's description gives the shortest round-trip digits. Without an exponent it is
+        // already Go's form, but for the ".0" of an integer (the common case, taken first).
+        let plain = x.description
+        if !plain.utf8.contains(UInt8(ascii: "e")) {
+            return plain.utf8.count > 2 && plain.hasSuffix(".0") ? String(plain.dropLast(2)) : plain
+        }
+        // Otherwise re-render its digits.
         let (negative, digits, pointPosition) = shortestDigits(x)
         let a = abs(x)
         var s = negative ? "-" : ""
@@ -103,6 +109,12 @@ extension JSONValue {
     /// A string as Go writes it: `"`, `\` and control characters escaped (`\n`, `\r`, `\t`,
     /// otherwise `\u00XX`), `<`, `>`, `&`, U+2028 and U+2029 escaped as `\uXXXX`.
     public static func goString(_ s: String) -> String {
+        // Most strings (keys, names, ids) need no escape: one scan of the bytes decides.
+        let needsEscape = s.utf8.contains { b in
+            b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">")
+                || b == UInt8(ascii: "&") || b == 0xE2  // U+2028 and U+2029 start with 0xE2
+        }
+        if !needsEscape { return "\"" + s + "\"" }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

@@ -20,6 +20,9 @@ import Testing
         (1e-7, "1e-7"), (1.2441921148543578e-15, "1.2441921148543578e-15"), (0.000001, "0.000001"), (1e21, "1e+21"),
         (1e20, "100000000000000000000"), (123456.789, "123456.789"), (-2.5, "-2.5"), (5e-324, "5e-324"),
         (1.7976931348623157e308, "1.7976931348623157e+308"), (0.1, "0.1"), (2.220446049250313e-16, "2.220446049250313e-16"),
+        // Swift's description switches to an exponent below 1e-4 and from 2^53; Go's plain range is wider.
+        (0.0001, "0.0001"), (0.00001, "0.00001"), (1e16, "10000000000000000"), (12345678.0, "12345678"),
+        (-1234.5, "-1234.5"), (9007199254740993.0, "9007199254740992"),
     ])
     func goNumbers(value: Double, expected: String) {
         #expect(JSONValue.goNumber(value) == expected)
@@ -27,6 +30,8 @@ import Testing
 
     @Test func goStringsEscapeHTML() {
         #expect(JSONValue.goString("<script>&\"\\\n\u{1}\u{2028}é") == #""\u003cscript\u003e\u0026\"\\\n\u0001\u2028é""#)
+        #expect(JSONValue.goString("tenant_id=t1, ünï €") == #""tenant_id=t1, ünï €""#)
+        #expect(JSONValue.goString("a\u{2029}") == #""a\u2029""#)
     }
 
     @Test func writtenDocumentsParseBack() throws {

@@ -199,7 +199,8 @@ public struct ExperimentScan: Sendable {
     public static func state(reader: DatasetReader, options: Options, threads: Int) throws -> ExperimentState {
         let pass = try Pass(reader: reader, options: options)
         let merged = try pass.fold(threads: threads)
-        return merged.state(options: options, variants: pass.variantDict, users: pass.users, ctxValues: pass.codes.ctxValues)
+        return merged.state(
+            options: options, variants: pass.variantDict, users: pass.users, ctxValues: pass.codes.ctxValues, threads: threads)
     }
 
     /// The pass over the dataset: per partition, the join's cases reduced to recsys-eval's

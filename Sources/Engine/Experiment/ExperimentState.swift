@@ -54,7 +54,9 @@ public struct ExperimentState: Sendable {
 
 extension ExperimentScan.Merged {
     /// The state with codes replaced by ids: segment ids by their values, variant codes by names.
-    consuming func state(options: ExperimentScan.Options, variants: DictionaryIndex, users: ByteStrings, ctxValues: DictionaryIndex)
+    consuming func state(
+        options: ExperimentScan.Options, variants: DictionaryIndex, users: ByteStrings, ctxValues: DictionaryIndex, threads: Int = 1
+    )
         -> ExperimentState
     {
         let sliceCount = options.sliceKeys.count
@@ -71,8 +73,14 @@ extension ExperimentScan.Merged {
         pre = nil
         var segmentRows: [ExperimentState.Segment: UnitRows]? = nil
         if let sums = segmentSums.take() {
+            // Segment by segment on every thread; each segment's sums are released once its rows
+            // are made.
+            let bySegment = sums.byID().sorted { $0.key < $1.key }
+            let ids = bySegment.map(\.key)
+            let pending = SegmentSumsQueue(bySegment.map(\.value))
+            let made = Morsels.run(count: ids.count, threads: threads) { i in pending.rows(i) }
             var rows: [ExperimentState.Segment: UnitRows] = [:]
-            for (id, s) in sums.byID() { rows[segment(id, sliceCount)] = UnitRows(s) }
+            for (id, r) in zip(ids, made) { rows[segment(id, sliceCount)] = r }
             segmentRows = rows
         }
         return ExperimentState(
@@ -168,5 +176,29 @@ extension ExperimentState {
             (segmentRows ?? [:]).keys.allSatisfy({ $0.count == options.sliceKeys.count }),
             srmGroups.keys.allSatisfy({ $0.count == options.srmSliceKeys.count })
         else { throw Mismatch(description: "the state's settings (covariate, units, pre-period, segments) are not the config's") }
+    }
+}
+
+/// Segments' unit sums waiting to become rows, in memory of their own: morsel `i` moves slot `i`
+/// out (each slot is taken by exactly one morsel, and no two morsels touch the same memory, which
+/// is what makes the `@unchecked Sendable` sound), so every table is released as soon as its rows
+/// are made.
+private final class SegmentSumsQueue: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<UnitSums?>
+
+    init(_ sums: [UnitSums]) {
+        slots = .allocate(capacity: sums.count)
+        _ = slots.initialize(from: sums.map { Optional($0) })
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func rows(_ i: Int) -> UnitRows {
+        precondition(slots[i] != nil, "each segment is taken once")
+        let s = slots[i].take()!
+        return UnitRows(s)
     }
 }

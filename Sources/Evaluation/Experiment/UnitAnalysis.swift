@@ -1,3 +1,4 @@
+import ColumnarStorage
 import Engine
 import Reports
 import Statistics
@@ -8,7 +9,7 @@ import Statistics
 /// per-unit means, two proportions for per-unit indicators), with CUPED, a Poisson bootstrap over
 /// units, a multiple-comparison correction over a stated family, SRM on units, power, and
 /// guardrails relative to control.
-struct UnitAnalysis {
+struct UnitAnalysis: Sendable {
     enum Kind: String {
         case ratio, mean, proportion
     }
@@ -78,15 +79,21 @@ struct UnitAnalysis {
         let name = config.analysis.correction.isEmpty ? config.recsysEvalCorrection : config.analysis.correction
         correction = MultipleComparisons.Method(rawValue: name) ?? .fdrBH
         guard let control else { return }
-        for (s, scope) in scan.unitScopes.enumerated() {
-            let arms = arms(scope: scope)
-            for v in scan.variants.indices where v != control && arms[v].units.count >= 2 && arms[control].units.count >= 2 {
+        // Scopes are independent: their rows are computed on every thread and kept in scope order.
+        let analysis = self
+        rows = Morsels.run(count: scan.unitScopes.count, threads: threads) { s in
+            let a = analysis
+            let scope = a.scan.unitScopes[s]
+            let arms = a.arms(scope: scope)
+            var rows: [Row] = []
+            for v in a.scan.variants.indices where v != control && arms[v].units.count >= 2 && arms[control].units.count >= 2 {
                 for m in Self.metrics {
                     rows.append(
-                        compare(scope: s == 0 ? "global" : scope.key, metric: m, control: arms[control], treatment: arms[v], variant: v))
+                        a.compare(scope: s == 0 ? "global" : scope.key, metric: m, control: arms[control], treatment: arms[v], variant: v))
                 }
             }
-        }
+            return rows
+        }.flatMap { $0 }
         if config.analysis.family == "primary" {
             let primary = Set(Decision.primaryNames(config))
             for i in rows.indices {
