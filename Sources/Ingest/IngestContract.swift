@@ -17,11 +17,10 @@ public enum IngestContract: String, Sendable, CaseIterable, CustomStringConverti
     /// schemas it accepts, and how the row is kept): member names matched ignoring case, unknown
     /// members and `null` values ignored, missing or empty strings kept as `""`, any
     /// `event_type` kept as written, a missing `ts` read as Go's zero time, a missing `items` as
-    /// an empty list, any integer `rank`, a negative `latency_ms`. Rows recsys-eval's runtime
-    /// itself cannot read (invalid JSON, a value of the wrong JSON type, a `rank` written with a
-    /// fraction or exponent, a `ts` that is not RFC 3339, a non-string context value) are still
-    /// rejected; so are negative propensities,
-    /// which would give negative importance weights. Used by `receval run` over JSONL sources.
+    /// an empty list, any integer `rank`, a negative `latency_ms` or propensity. Rows recsys-eval's
+    /// runtime itself cannot read (invalid JSON, a value of the wrong JSON type, a `rank` written
+    /// with a fraction or exponent, a `ts` that is not RFC 3339, a non-string context value) are
+    /// still rejected. Used by `receval run` over JSONL sources.
     case recsysEvalRuntime = "recsys-eval-runtime"
 
     public var description: String { rawValue }

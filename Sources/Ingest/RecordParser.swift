@@ -227,6 +227,15 @@ struct RecordParser {
         return n.double
     }
 
+    /// A propensity: `>= 0` under the schemas; any number under the runtime contract, where a
+    /// negative one is counted (recsys-eval's runtime reads it, and its OPE uses it).
+    mutating func propensity(_ c: inout JSONCursor, _ f: @autoclosure () -> String) throws(RowError) -> Double {
+        guard lenient else { return try nonNegative(&c, f()) }
+        let n = try c.number(f()).double
+        if n < 0 { readings.note(.negativePropensity, f()) }
+        return n
+    }
+
     mutating func parseContext(_ c: inout JSONCursor, _ f: String) throws(RowError) {
         c.skipWhitespace()
         guard c.consumeIf(UInt8(ascii: "{")) else { throw RowError(field: f, reason: "must be an object of strings, got \(c.typeHere())") }
@@ -453,12 +462,9 @@ struct RecordParser {
                     reason: "must be written as an integer (recsys-eval's runtime cannot read \(n.double) into an int)")
             }
             it.rank = r
-        case .propensity:
-            it.propensity = try nonNegative(&c, "items[\(i)].propensity")
-        case .logging:
-            it.logging = try nonNegative(&c, "items[\(i)].logging_propensity")
-        case .target:
-            it.target = try nonNegative(&c, "items[\(i)].target_propensity")
+        case .propensity: it.propensity = try propensity(&c, "items[\(i)].propensity")
+        case .logging: it.logging = try propensity(&c, "items[\(i)].logging_propensity")
+        case .target: it.target = try propensity(&c, "items[\(i)].target_propensity")
         }
     }
 

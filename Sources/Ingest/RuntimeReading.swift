@@ -31,6 +31,10 @@ public enum RuntimeReading: Int, Sendable, CaseIterable, CustomStringConvertible
     case nullMember
     /// A line that is `null`: a record of defaults (Go decodes it into a zero struct).
     case nullRecord
+    /// An item's `propensity`, `logging_propensity` or `target_propensity` below 0: kept (Go reads
+    /// any number); recsys-eval's OPE skips an item whose logging propensity is not positive and
+    /// weighs one with a negative target propensity by it (a negative weight).
+    case negativePropensity
 
     /// What the runtime contract did with such a row, for messages and reports.
     public var description: String {
@@ -47,6 +51,7 @@ public enum RuntimeReading: Int, Sendable, CaseIterable, CustomStringConvertible
         case .unknownMember: "a member the record type does not have, ignored"
         case .nullMember: "a member with value null, read as absent"
         case .nullRecord: "a null line, read as a record of defaults"
+        case .negativePropensity: "an item propensity below 0, kept"
         }
     }
 
@@ -64,6 +69,7 @@ public enum RuntimeReading: Int, Sendable, CaseIterable, CustomStringConvertible
         case .unknownMember: "unknown_member"
         case .nullMember: "null_member"
         case .nullRecord: "null_record"
+        case .negativePropensity: "negative_propensity"
         }
     }
 }

@@ -37,10 +37,10 @@ struct IngestCommand: ParsableCommand {
             item_id, experiment_id or variant kept as "", any event_type kept as written (Click \
             and CONVERSION compare as click and conversion; other types join but no metric reads \
             them), a missing ts as 0001-01-01T00:00:00Z (no time), a missing items list as empty, \
-            any integer rank, a negative latency_ms. Each kind is counted per table with its first \
-            row. Lines recsys-eval cannot read either (invalid JSON, wrong JSON types, a ts that is \
-            not RFC 3339, non-string context values) and negative propensities are still \
-            rejected. `receval run` reads JSONL sources this way by default.
+            any integer rank, a negative latency_ms or propensity. Each kind is counted per table \
+            with its first row. Lines recsys-eval cannot read either (invalid JSON, wrong JSON \
+            types, a ts that is not RFC 3339, non-string context values) are still rejected. \
+            `receval run` reads JSONL sources this way by default.
 
             Policy: if more than --max-reject-rate of a table's rows are rejected, no dataset is \
             written (the rejects file still is) and the exit code is 5.

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 
 /// The two-pass selection against sorting: random weights of several shapes (spread over orders
-/// of magnitude, point masses, a dense cluster inside one bucket, zeros), split into random
+/// of magnitude, point masses, a dense cluster inside one bucket, zeros, negative ones), split into random
 /// partitions whose counts and values are merged in shuffled order.
 @Suite struct WeightQuantilesTests {
     struct Generator {
@@ -24,12 +24,15 @@ import Testing
             case 0: return exp2(g.unit() * 20 - 10)  // 2^-10 ... 2^10
             case 1: return [0.5, 1, 1, 2, 4][Int(g.next() % 5)]  // point masses
             case 2: return 1 + g.unit() * 1e-4  // all within one bucket
-            default: return g.unit() < 0.3 ? 0 : g.unit() * 3  // zeros and a spread
+            case 3: return g.unit() < 0.3 ? 0 : g.unit() * 3  // zeros and a spread
+            default:  // negative weights (recsys-eval's samples of a runtime-contract dataset), -0, 0 and positive ones
+                let u = g.unit()
+                return u < 0.1 ? -0.0 : u < 0.2 ? 0 : (u < 0.6 ? -1 : 1) * exp2(g.unit() * 20 - 10)
             }
         }
     }
 
-    @Test(arguments: [0, 1, 2, 3])
+    @Test(arguments: [0, 1, 2, 3, 4])
     func matchesSorting(shape: Int) {
         var g = Generator(state: UInt64(shape) &+ 17)
         let values = Self.sample(shape, 20_000, &g)

@@ -231,6 +231,56 @@ import Testing
         #expect(out.report["data_quality"]?["join_integrity"]?["outcome_join_rate"] == .number(1))
     }
 
+    /// Negative propensities, which recsys-eval's runtime reads (SPEC §9.1): an item whose logging
+    /// propensity is not positive is skipped silently; a negative target propensity counts as near
+    /// zero and weighs its sample by the negative ratio. receval's own estimators leave both slots
+    /// out (a support violation, a missing target) and say so.
+    @Test func opeWeighsNegativePropensitiesAsRecsysEval() throws {
+        let dir = RunTrapTests.tempDir()
+        try """
+        {"request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.5,"target_propensity":-0.25},{"item_id":"b","rank":2,"logging_propensity":0.5,"target_propensity":1}]}
+        {"request_id":"r2","user_id":"u2","ts":"2025-01-01T00:00:10Z","items":[{"item_id":"a","rank":1,"logging_propensity":-0.5,"target_propensity":0.5}]}
+        {"request_id":"r3","user_id":"u3","ts":"2025-01-01T00:00:20Z","items":[{"item_id":"c","rank":1,"logging_propensity":0.25,"target_propensity":0.5}]}
+
+        """.write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
+        try """
+        {"request_id":"r1","user_id":"u1","item_id":"a","event_type":"click","ts":"2025-01-01T00:00:01Z"}
+        {"request_id":"r3","user_id":"u3","item_id":"c","event_type":"click","ts":"2025-01-01T00:00:21Z"}
+
+        """.write(toFile: dir + "/outcomes.jsonl", atomically: true, encoding: .utf8)
+        let dataset = DatasetConfig(
+            exposures: .init(type: "jsonl", path: dir + "/exposures.jsonl"), outcomes: .init(type: "jsonl", path: dir + "/outcomes.jsonl"),
+            assignments: nil)
+        let eval = try EvalConfig.parse("mode: ope\nope: {reward_event: click, unit: item}\n", file: "ope.yaml")
+        var r = EvaluationRun.Request(
+            eval: eval, configName: "ope.yaml", modeFlag: nil, dataset: dataset, threads: 2, createdAt: "2025-01-01T00:00:00Z",
+            binaryVersion: "test", scratchDirectory: dir)
+        r.ingest = .init(maxRejectRate: 0, rejectsPath: nil)
+        let out = try EvaluationRun.run(r)
+        // Samples: r1 a: w = -0.25/0.5 = -0.5 (target below min_propensity: near zero), reward 1;
+        // r1 b: w = 1/0.5 = 2, reward 0; r2 a: logging propensity -0.5, skipped; r3 c: w = 0.5/0.25
+        // = 2, reward 1. IPS = (-0.5 + 0 + 2) / 3 = 0.5, variance of w·r: deviations -1, -0.5, 1.5
+        // -> 3.5 / 2 = 1.75; weights: mean 3.5/3, p95 = sorted[-0.5, 2, 2][round(2 · 0.95)] = 2,
+        // ESS = 3.5² / (0.25 + 4 + 4).
+        let ope = out.report["ope"]
+        #expect(ope?["estimators"]?.arrayItems.first == (try Self.json(#"{"name": "ips", "value": 0.5, "variance": 1.75}"#)))
+        #expect(
+            ope?["weight_stats"]
+                == (try Self.json(
+                    #"{"count": 3, "mean": \#(3.5 / 3), "p95": 2, "max": 2, "effective_sample_size": \#(3.5 * 3.5 / 8.25), "clipped_fraction": 0}"#
+                )))
+        #expect(ope?["diagnostics"] == (try Self.json(#"{"missing_target_propensity": 0, "near_zero_propensity": 1, "total_items": 3}"#)))
+        // receval's estimators: r1 b and r3 c are the valid slots; r1 a's target is no probability
+        // (counted as missing), r2 a's logging propensity is negative under a positive target.
+        let d = out.report["ope_analysis"]?["diagnostics"]
+        #expect(d?["slots"] == .number(2))
+        #expect(d?["missing_target_propensity"] == .number(1))
+        #expect(d?["support_violations"] == .number(1))
+        // Both rows are counted as read the runtime's way.
+        let readings = out.report["data_quality"]?["ingest"]?["runtime_readings"]?.arrayItems ?? []
+        #expect(readings.contains { $0["reading"] == .string("negative_propensity") && $0["rows"] == .number(2) })
+    }
+
     /// recsys-eval's interleaving input (rank lists and outcomes) written the way its runtime
     /// still reads it (member names in other cases, unknown members, no ts, `CLICK`) gives its
     /// golden interleaving report; the strict contract stops at the first such line.

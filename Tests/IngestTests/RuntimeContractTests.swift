@@ -19,6 +19,8 @@ import Testing
         "{\"request_id\":\"r5\",\"user_id\":\"u5\",\(ts),\"items\":[{\"rank\":0}],\"latency_ms\":-1}",  // 5 no item_id, rank 0, latency < 0
         "{\"request_id\":\"r6\",\"user_id\":null,\(ts),\"items\":null,\"context\":null,\"error\":null}",  // 6 nulls
         "null",  // 7 a null line
+        // 8 a negative propensity
+        "{\"request_id\":\"r8\",\"user_id\":\"u8\",\(ts),\"items\":[{\"item_id\":\"a\",\"rank\":1,\"logging_propensity\":0.5,\"target_propensity\":-0.25}]}",
     ]
     static let outcomes = [
         "{\"request_id\":\"r1\",\"user_id\":\"u1\",\"item_id\":\"a\",\"event_type\":\"Click\",\(ts)}",  // 1
@@ -58,7 +60,7 @@ import Testing
 
     @Test func strictRejectsEachWithFileLineAndField() throws {
         let (s, dir) = try Self.ingest(.strict)
-        #expect(s.counts(.exposures).written == 1 && s.counts(.exposures).rejected == 6)
+        #expect(s.counts(.exposures).written == 1 && s.counts(.exposures).rejected == 7)
         #expect(s.counts(.outcomes).written == 0 && s.counts(.outcomes).rejected == 5)
         #expect(s.counts(.assignments).written == 0 && s.counts(.assignments).rejected == 3)
         #expect(s.runtimeReadings.isEmpty)
@@ -70,6 +72,7 @@ import Testing
             "e.jsonl:5 items[0].rank: must be an integer >= 1, got 0",
             "e.jsonl:6 user_id: must be a string, got null",
             "e.jsonl:7 : invalid JSON: expected a JSON object, found 'n' at column 1",
+            "e.jsonl:8 items[0].target_propensity: must be >= 0, got -0.25",
             "o.jsonl:1 event_type: must be \"click\" or \"conversion\", got \"Click\"",
             "o.jsonl:2 event_type: must be \"click\" or \"conversion\", got \"CONVERSION\"",
             "o.jsonl:3 event_type: must be \"click\" or \"conversion\", got \"purchase\"",
@@ -101,6 +104,7 @@ import Testing
             "exposures unknown_member 1 e.jsonl:4 debug",
             "exposures null_member 1 e.jsonl:6 user_id",
             "exposures null_record 1 e.jsonl:7 ",
+            "exposures negative_propensity 1 e.jsonl:8 items[0].target_propensity",
             "outcomes empty_string 1 o.jsonl:5 item_id",
             "outcomes event_type_case 2 o.jsonl:1 event_type",
             "outcomes other_event_type 2 o.jsonl:3 event_type",
@@ -119,6 +123,7 @@ import Testing
                 "{\"request_id\":\"r5\",\"user_id\":\"u5\",\(Self.ts),\"items\":[{\"item_id\":\"\",\"rank\":0}],\"latency_ms\":-1}",
                 "{\"request_id\":\"r6\",\"user_id\":\"\",\(Self.ts),\"items\":[]}",
                 "{\"request_id\":\"\",\"user_id\":\"\",\"ts\":\"0001-01-01T00:00:00Z\",\"items\":[]}",
+                "{\"request_id\":\"r8\",\"user_id\":\"u8\",\(Self.ts),\"items\":[{\"item_id\":\"a\",\"rank\":1,\"logging_propensity\":0.5,\"target_propensity\":-0.25}]}",
             ].joined(separator: "\n"))
         #expect(ex == exWant)
         let oc = try Support.export(dir + "/d.rcv", table: "outcomes")
@@ -129,7 +134,7 @@ import Testing
     }
 
     /// What recsys-eval's runtime cannot read aborts its run; under the runtime contract such a
-    /// line is still rejected, with its reason. So is a negative propensity (a negative weight).
+    /// line is still rejected, with its reason.
     @Test(arguments: [
         ("{\"request_id\":\"r\",\"user_id\":\"u\",\"ts\":\"yesterday\",\"items\":[]}", "ts"),
         ("{\"request_id\":\"r\",\"user_id\":\"u\",\"ts\":\"\",\"items\":[]}", "ts"),
@@ -140,7 +145,7 @@ import Testing
         ("{\"request_id\":\"r\",\"context\":{\"tenant\":1}}", "context.tenant"),
         ("{\"request_id\":5}", "request_id"),
         ("{\"request_id\":\"r\",\"error\":\"yes\"}", "error"),
-        ("{\"request_id\":\"r\",\"items\":[{\"item_id\":\"a\",\"rank\":1,\"target_propensity\":-0.5}]}", "items[0].target_propensity"),
+        ("{\"request_id\":\"r\",\"items\":[{\"item_id\":\"a\",\"rank\":1,\"target_propensity\":\"0.5\"}]}", "items[0].target_propensity"),
         ("{\"request_id\":\"r\",\"items\":{}}", "items"),
         ("{\"request_id\":", "request_id"),
         ("[1,2]", ""),

@@ -61,7 +61,9 @@ extension OffPolicyScan {
 
     /// receval's valid slots of a request's slate (docs/ope.md): a slot needs a target propensity
     /// (or, with `allowMissingTarget`, the logging one) and a positive logging propensity; a
-    /// positive target where the logging propensity is zero or missing is a support violation.
+    /// positive target where the logging propensity is zero, negative or missing is a support
+    /// violation. A negative target propensity (kept only in recsys-eval-runtime datasets) is no
+    /// probability: the slot is left out and counted with the missing targets.
     /// For each valid slot, its weight goes to `diagnostics` and `slot(k, j, w)` gets the slot's
     /// position, item index and weight π_e/π_0.
     @inline(__always)
@@ -72,6 +74,10 @@ extension OffPolicyScan {
         for (k, j) in slate.enumerated() {
             let lpOpt = logging(d, j)
             var tpOpt: Double? = d.tgtPresent[j] != 0 ? d.tgt[j] : nil
+            if let tp = tpOpt, tp < 0 {
+                diagnostics.missingTarget += 1
+                continue
+            }
             if tpOpt == nil {
                 diagnostics.missingTarget += 1
                 if o.allowMissingTarget, let lp = lpOpt, lp > 0 { tpOpt = lp } else { continue }

@@ -622,7 +622,9 @@ public struct OffPolicyScan: Sendable {
                             OffPolicyScan.reward(
                                 d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
                     }
-                    if let lp = OffPolicyScan.logging(d, j), lp > 0, d.tgtPresent[j] != 0 { model!.add(a, s + 2, d.tgt[j] / lp) }
+                    if let lp = OffPolicyScan.logging(d, j), lp > 0, d.tgtPresent[j] != 0, d.tgt[j] >= 0 {
+                        model!.add(a, s + 2, d.tgt[j] / lp)
+                    }
                 }
             }
             OffPolicyScan.addCompatModel(d.outcomeColumns, isCompatEvent: isCompatEvent, into: &out.compatModel)

@@ -1,8 +1,10 @@
-/// Exact order statistics of non-negative values (importance weights) without keeping every
-/// value: a two-pass selection.
+/// Exact order statistics of importance weights without keeping every value: a two-pass
+/// selection. Weights are non-negative but for recsys-eval's samples of a recsys-eval-runtime
+/// dataset, where a negative target propensity gives a negative weight (as in recsys-eval).
 ///
 /// Pass one counts values per bucket: the top 21 bits of the IEEE 754 bit pattern, which orders
-/// non-negative doubles, so a bucket spans a relative width of 2⁻⁹ (about 0.2%). A `Plan` then
+/// non-negative doubles (negative ones in reverse: bucket order is value order once the sign's
+/// binades are walked from the top down), so a bucket spans a relative width of 2⁻⁹ (about 0.2%). A `Plan` then
 /// finds the bucket that holds each wanted rank and the rank inside it. Pass two keeps, as
 /// counts of distinct values, only the values that fall into those buckets, and reads each
 /// rank off them exactly. Both stages add counts, so partitions merge in any order and the
@@ -12,19 +14,25 @@
 /// a few orders of magnitude), plus the distinct values inside the planned buckets: a
 /// small share of the values unless most of them lie within 0.2% of a quantile.
 public enum WeightQuantiles {
-    /// The bucket of a non-negative value (-0 counts as +0).
+    /// The bucket of a value (-0 counts as +0). Non-negative values have buckets below 2²⁰, in
+    /// value order; negative ones at and above it, in reverse value order.
     @inline(__always)
     static func bucket(_ x: Double) -> UInt32 {
         UInt32(truncatingIfNeeded: (x + 0).bitPattern >> 43)
     }
+
+    /// Binades (the top 12 bits of a bucket: the sign and the exponent) in value order: negative
+    /// ones (sign bit set) from the largest magnitude down, then non-negative ones upwards.
+    static let binadesInValueOrder: [Int] = Array((2048..<4096).reversed()) + Array(0..<2048)
 
     /// Pass one: how many values fall into each bucket. Buckets are grouped by binade (the
     /// exponent, the top 12 bits): each binade that holds a value gets a run of 512 counters
     /// (4 KiB) in one flat array, so counting is an index lookup and an increment; weights
     /// spread over a few dozen binades take a few hundred KiB.
     public struct Counts: Sendable, Equatable {
-        /// Where the 512 counters of exponent e start in `counters` (-1 until a value lands there).
-        private var start = [Int32](repeating: -1, count: 2048)
+        /// Where the 512 counters of binade e (sign and exponent) start in `counters` (-1 until a
+        /// value lands there).
+        private var start = [Int32](repeating: -1, count: 4096)
         fileprivate var counters: [Int] = []
         public fileprivate(set) var count = 0
 
@@ -42,7 +50,7 @@ public enum WeightQuantiles {
 
         @inline(__always)
         public mutating func add(_ x: Double) {
-            precondition(x >= 0, "weights are non-negative")
+            precondition(!x.isNaN, "weights are numbers")
             let b = WeightQuantiles.bucket(x)
             let i = binade(Int(b >> 9)) + Int(b & 511)
             counters[i] += 1
@@ -54,7 +62,7 @@ public enum WeightQuantiles {
         }
 
         public mutating func merge(_ o: Counts) {
-            for e in 0..<2048 where o.start[e] >= 0 {
+            for e in 0..<4096 where o.start[e] >= 0 {
                 let mine = binade(e)
                 let theirs = Int(o.start[e])
                 for i in 0..<512 { counters[mine + i] += o.counters[theirs + i] }
@@ -62,12 +70,14 @@ public enum WeightQuantiles {
             count += o.count
         }
 
-        /// Occupied buckets in ascending order, with their counts.
+        /// Occupied buckets in the order of their values, with their counts.
         var buckets: [(bucket: UInt32, count: Int)] {
             var out: [(UInt32, Int)] = []
-            for e in 0..<2048 where start[e] >= 0 {
+            for e in WeightQuantiles.binadesInValueOrder where start[e] >= 0 {
                 let s = Int(start[e])
-                for i in 0..<512 where counters[s + i] > 0 { out.append((UInt32(e << 9 | i), counters[s + i])) }
+                // Inside a negative binade, a larger bucket holds smaller values.
+                let inside: [Int] = e >= 2048 ? Array((0..<512).reversed()) : Array(0..<512)
+                for i in inside where counters[s + i] > 0 { out.append((UInt32(e << 9 | i), counters[s + i])) }
             }
             return out
         }
@@ -196,7 +206,7 @@ public enum WeightQuantiles {
 extension WeightQuantiles.Counts {
     /// Occupied buckets, ascending, with their counts.
     func encode(to e: inout StateEncoder) {
-        let b = buckets
+        let b = buckets.sorted { $0.bucket < $1.bucket }
         e.int32s(b.map { Int32(bitPattern: $0.bucket) })
         e.ints(b.map(\.count))
     }
@@ -206,7 +216,7 @@ extension WeightQuantiles.Counts {
         let counts = try d.tallies()
         guard buckets.count == counts.count, counts.allSatisfy({ $0 > 0 }), StateDecoder.totalWithinLimit(counts),
             zip(buckets, buckets.dropFirst()).allSatisfy({ UInt32(bitPattern: $0) < UInt32(bitPattern: $1) }),
-            buckets.allSatisfy({ UInt32(bitPattern: $0) >> 9 < 2048 })
+            buckets.allSatisfy({ UInt32(bitPattern: $0) >> 9 < 4096 })
         else { throw d.invalid("weight buckets are not ascending with positive counts") }
         self.init()
         for (b, n) in zip(buckets, counts) {

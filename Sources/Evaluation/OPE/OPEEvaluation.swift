@@ -308,11 +308,12 @@ public enum OPEEvaluation {
         let g = scan.global
         if g.supportViolations > 0 {
             warnings.append(
-                "\(g.supportViolations) shown items have a positive target propensity but a zero or missing logging propensity (support violations): they are left out, so every estimate misses the target's value on them"
+                "\(g.supportViolations) shown items have a positive target propensity but a zero, negative or missing logging propensity (support violations): they are left out, so every estimate misses the target's value on them"
             )
         }
         if g.missingTarget > 0 {
-            warnings.append("\(g.missingTarget) shown items have no target_propensity and are left out of receval's estimators")
+            warnings.append(
+                "\(g.missingTarget) shown items have no target_propensity (or a negative one) and are left out of receval's estimators")
         }
         if g.missingEstimates > 0 {
             warnings.append("\(g.missingEstimates) shown items lack reward_estimate or target_reward_estimate; their model terms are 0")
