@@ -240,7 +240,10 @@ struct RecordParser {
         c.skipWhitespace()
         guard c.consumeIf(UInt8(ascii: "{")) else { throw RowError(field: f, reason: "must be an object of strings, got \(c.typeHere())") }
         contextPresent = true
-        context.removeAll(keepingCapacity: true)
+        // A second `context` member replaces the first under the schemas (as JSON parsers read
+        // duplicate members); Go's decoder fills the map it already has, so under the runtime
+        // contract the two merge key by key, the later value winning.
+        if !lenient { context.removeAll(keepingCapacity: true) }
         if c.consumeIf(UInt8(ascii: "}")) { return }
         repeat {
             let k = try c.string(f)

@@ -164,6 +164,30 @@ import Testing
         #expect(findings.first?.1.field == field, "\(findings.first?.1.reason ?? "")")
     }
 
+    /// A second `context` member: Go's decoder fills the map the first one made (keys merge, the
+    /// later value wins); under the schemas, as JSON parsers read duplicate members, it replaces
+    /// the first. The same for assignments.
+    @Test(arguments: [IngestContract.recsysEvalRuntime, .strict])
+    func duplicateContextsMergeAsGoDoes(contract: IngestContract) throws {
+        let dir = Support.tempDir()
+        let contexts = "\"context\":{\"a\":\"1\",\"b\":\"2\"},\"context\":{\"b\":\"3\",\"c\":\"4\"}"
+        Support.write(["{\"request_id\":\"r1\",\"user_id\":\"u1\",\(Self.ts),\"items\":[],\(contexts)}"], to: dir + "/e.jsonl")
+        Support.write(
+            ["{\"experiment_id\":\"e\",\"variant\":\"A\",\"request_id\":\"r1\",\"user_id\":\"u1\",\(Self.ts),\(contexts)}"],
+            to: dir + "/a.jsonl")
+        var o = IngestOptions(output: dir + "/d.rcv", threads: 1)
+        o.exposures = [dir + "/e.jsonl"]
+        o.assignments = [dir + "/a.jsonl"]
+        o.contract = contract
+        _ = try IngestJob(options: o).run()
+        let want = contract == .strict ? ["b": "3", "c": "4"] : ["a": "1", "b": "3", "c": "4"]
+        for table in ["exposures", "assignments"] {
+            let line = try Support.export(dir + "/d.rcv", table: table)
+            let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            #expect(record["context"] as? [String: String] == want, "\(table)")
+        }
+    }
+
     /// Go matches member names with strings.EqualFold: U+212A KELVIN SIGN folds to k and U+017F
     /// LONG S to s; U+0130 (İ) does not fold to i.
     @Test func memberNamesFoldAsGoDoes() throws {
