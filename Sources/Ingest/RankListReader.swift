@@ -26,6 +26,28 @@ public struct InterleavingOutcome: Sendable, Equatable {
     }
 }
 
+/// The lines of one interleaving input that the runtime contract read the runtime's way, by
+/// kind, each with its first line and field (as ingest counts them per table).
+public struct InputReadings: Sendable, Equatable {
+    public struct Kind: Sendable, Equatable {
+        public var reading: RuntimeReading
+        public var lines: Int
+        public var firstLine: Int
+        public var firstField: String
+    }
+
+    public private(set) var kinds: [Kind] = []
+
+    public init() {}
+
+    init(_ t: ReadingTally) {
+        for r in RuntimeReading.allCases where t.rows[r.rawValue] > 0 {
+            let f = t.first[r.rawValue]!
+            kinds.append(Kind(reading: r, lines: t.rows[r.rawValue], firstLine: f.line, firstField: f.field))
+        }
+    }
+}
+
 /// An input line that could not be read, with its file, 1-based line and field.
 public struct RankListError: Error, CustomStringConvertible {
     public var path: String
@@ -62,12 +84,21 @@ enum RankListMember: RecordMember {
 /// skipped.
 public enum RankListReader {
     public static func rankLists(path: String, contract: IngestContract = .strict) throws -> [RankList] {
+        try readRankLists(path: path, contract: contract).lists
+    }
+
+    /// The rank lists of `path`, and the lines the runtime contract read the runtime's way.
+    public static func readRankLists(path: String, contract: IngestContract = .strict) throws -> (
+        lists: [RankList], readings: InputReadings
+    ) {
         var out: [RankList] = []
+        var tally = ReadingTally()
         let lenient = contract == .recsysEvalRuntime
         // One parser for every line (reset per line), not a fresh one and its buffers per line.
         var p = RecordParser()
         p.contract = contract
-        try lines(path) { c, _ throws(RowError) in
+        try lines(path) { c, line throws(RowError) in
+            defer { if !p.readings.isEmpty { tally.add(p.readings, piece: 0, line: line) } }
             var request: String?
             var user: String?
             var ts = false
@@ -117,8 +148,11 @@ public enum RankListReader {
                                         continue
                                     }
                                     let s = try c.string("items[\(list.count)]")
-                                    guard s.count > 0 || lenient else {
-                                        throw RowError(field: "items[\(list.count)]", reason: "must be a non-empty string")
+                                    if s.count == 0 {
+                                        guard lenient else {
+                                            throw RowError(field: "items[\(list.count)]", reason: "must be a non-empty string")
+                                        }
+                                        p.readings.note(.emptyString, "items[\(list.count)]")
                                     }
                                     list.append(String(decoding: s.buffer, as: UTF8.self))
                                 } while try c.nextMember(close: UInt8(ascii: "]"), "items")
@@ -130,7 +164,13 @@ public enum RankListReader {
                 }
                 try c.expectEnd()
             }
-            if !lenient {
+            if lenient {
+                // Counted as ingest counts them for exposures.
+                if (request ?? "").isEmpty { p.readings.note(.emptyString, "request_id") }
+                if (user ?? "").isEmpty { p.readings.note(.emptyString, "user_id") }
+                if !ts { p.readings.note(.missingTimestamp, "ts") }
+                if items == nil { p.readings.note(.missingItems, "items") }
+            } else {
                 guard let request else { throw RecordParser.missing("request_id") }
                 guard !request.isEmpty else { throw RowError(field: "request_id", reason: "must be a non-empty string") }
                 guard let user else { throw RecordParser.missing("user_id") }
@@ -140,21 +180,30 @@ public enum RankListReader {
             }
             out.append(RankList(requestID: request ?? "", userID: user ?? "", items: items ?? []))
         }
-        return out
+        return (out, InputReadings(tally))
     }
 
     public static func outcomes(path: String, contract: IngestContract = .strict) throws -> [InterleavingOutcome] {
+        try readOutcomes(path: path, contract: contract).outcomes
+    }
+
+    /// The outcomes of `path`, and the lines the runtime contract read the runtime's way.
+    public static func readOutcomes(path: String, contract: IngestContract = .strict) throws -> (
+        outcomes: [InterleavingOutcome], readings: InputReadings
+    ) {
         var out: [InterleavingOutcome] = []
+        var tally = ReadingTally()
         var p = RecordParser()
         p.contract = contract
-        try lines(path) { c, _ throws(RowError) in
+        try lines(path) { c, line throws(RowError) in
             try p.parseOutcome(&c)  // resets the parser first
+            if !p.readings.isEmpty { tally.add(p.readings, piece: 0, line: line) }
             out.append(
                 InterleavingOutcome(
                     requestID: String(decoding: p.request!.buffer, as: UTF8.self), itemID: String(decoding: p.item!.buffer, as: UTF8.self),
                     eventType: String(decoding: p.eventType!.buffer, as: UTF8.self)))
         }
-        return out
+        return (out, InputReadings(tally))
     }
 
     /// Calls `body` with a cursor over each non-blank line (a trailing `\r` removed).

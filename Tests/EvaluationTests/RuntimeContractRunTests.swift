@@ -308,6 +308,20 @@ import Testing
             rankerA: a, rankerB: b, outcomes: o, config: eval.interleaving, metadata: InterleavingTests.metadata, threads: 2)
         let want = try OfflineParityTests.read(OfflineParityTests.fixtures + "/expected/golden_interleaving.json")
         #expect(OfflineParityTests.differences(InterleavingTests.compatOnly(report), want) == [])
+        // What was read the runtime's way is counted per input, with its first line.
+        // Every line is renamed and has the unknown member; the first loses its ts.
+        let lines = try String(contentsOfFile: a, encoding: .utf8).split(separator: "\n").count
+        let readings = (report["interleaving_data_quality"]?["runtime_readings"]?.arrayItems ?? []).map {
+            "\($0["input"]?.stringValue ?? "") \($0["reading"]?.stringValue ?? "") \($0["rows"]?.numberValue ?? -1) \($0["first_line"]?.numberValue ?? -1) \($0["first_field"]?.stringValue ?? "")"
+        }
+        #expect(
+            readings == [
+                "ranker_a missing_ts 1.0 1.0 ts", "ranker_a member_name_case \(Double(lines)) 1.0 Request_ID",
+                "ranker_a unknown_member \(Double(lines)) 1.0 ranker",
+                "ranker_b missing_ts 1.0 1.0 ts", "ranker_b member_name_case \(Double(lines)) 1.0 Request_ID",
+                "ranker_b unknown_member \(Double(lines)) 1.0 ranker",
+                "outcomes event_type_case \(Double(try String(contentsOfFile: o, encoding: .utf8).split(separator: "\n").count)) 1.0 event_type",
+            ], "\(readings)")
         do {
             _ = try InterleavingEvaluation.run(
                 rankerA: a, rankerB: b, outcomes: o, config: eval.interleaving, metadata: InterleavingTests.metadata, threads: 2,

@@ -17,9 +17,9 @@ public enum InterleavingEvaluation {
         rankerA: String, rankerB: String, outcomes: String, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int,
         contract: IngestContract = .recsysEvalRuntime
     ) throws -> JSONValue {
-        let listsA = try RankListReader.rankLists(path: rankerA, contract: contract)
-        let listsB = try RankListReader.rankLists(path: rankerB, contract: contract)
-        let events = try RankListReader.outcomes(path: outcomes, contract: contract)
+        let (listsA, readingsA) = try RankListReader.readRankLists(path: rankerA, contract: contract)
+        let (listsB, readingsB) = try RankListReader.readRankLists(path: rankerB, contract: contract)
+        let (events, readingsO) = try RankListReader.readOutcomes(path: outcomes, contract: contract)
         var a: [String: RankList] = [:]
         var b: [String: RankList] = [:]
         for l in listsA { a[l.requestID] = l }
@@ -82,17 +82,21 @@ public enum InterleavingEvaluation {
         top.append(
             (
                 "interleaving_data_quality",
-                .object([
-                    ("lists_a", .number(Double(listsA.count))), ("lists_b", .number(Double(listsB.count))),
-                    ("duplicate_request_ids_a", .number(Double(listsA.count - a.count))),
-                    ("duplicate_request_ids_b", .number(Double(listsB.count - b.count))),
-                    ("requests_in_both", .number(Double(requests.count))),
-                    ("requests_only_in_a", .number(Double(a.count - requests.count))),
-                    ("requests_only_in_b", .number(Double(b.count - requests.count))),
-                    ("outcomes", .number(Double(events.count))), ("outcomes_credited", .number(Double(outcomesCredited))),
-                    ("outcomes_on_items_not_shown", .number(Double(outcomesOffList))),
-                    ("outcomes_on_requests_not_interleaved", .number(Double(events.count - outcomesCredited - outcomesOffList))),
-                ])
+                .object(
+                    [
+                        ("lists_a", .number(Double(listsA.count))), ("lists_b", .number(Double(listsB.count))),
+                        ("duplicate_request_ids_a", .number(Double(listsA.count - a.count))),
+                        ("duplicate_request_ids_b", .number(Double(listsB.count - b.count))),
+                        ("requests_in_both", .number(Double(requests.count))),
+                        ("requests_only_in_a", .number(Double(a.count - requests.count))),
+                        ("requests_only_in_b", .number(Double(b.count - requests.count))),
+                        ("outcomes", .number(Double(events.count))), ("outcomes_credited", .number(Double(outcomesCredited))),
+                        ("outcomes_on_items_not_shown", .number(Double(outcomesOffList))),
+                        ("outcomes_on_requests_not_interleaved", .number(Double(events.count - outcomesCredited - outcomesOffList))),
+                    ]
+                        + runtimeReadings(
+                            [("ranker_a", rankerA, readingsA), ("ranker_b", rankerB, readingsB), ("outcomes", outcomes, readingsO)],
+                            contract: contract))
             ))
         var warnings: [String] = []
         if hangsAvoided > 0 {
@@ -102,6 +106,24 @@ public enum InterleavingEvaluation {
         }
         if !warnings.isEmpty { top.append(("warnings", .array(warnings.map { .string($0) }))) }
         return .object(top)
+    }
+
+    /// Under the runtime contract, the inputs' lines read the runtime's way, by kind, as
+    /// `data_quality.ingest.runtime_readings` counts them for logs that are ingested.
+    static func runtimeReadings(_ inputs: [(name: String, path: String, readings: InputReadings)], contract: IngestContract)
+        -> [(String, JSONValue)]
+    {
+        guard contract == .recsysEvalRuntime else { return [] }
+        let kinds = inputs.flatMap { input in
+            input.readings.kinds.map { k -> JSONValue in
+                .object([
+                    ("input", .string(input.name)), ("reading", .string(k.reading.key)), ("rows", .number(Double(k.lines))),
+                    ("what", .string(k.reading.description)), ("first_source", .string(input.path)),
+                    ("first_line", .number(Double(k.firstLine))), ("first_field", .string(k.firstField)),
+                ])
+            }
+        }
+        return [("runtime_readings", .array(kinds))]
     }
 
     /// receval's input at scale: exposures whose shown items carry the team that supplied them.
