@@ -140,6 +140,66 @@ import Testing
         #expect(out.decision?["dataset_window"]?["end"] == .string("2025-01-01T00:02:00Z"))
     }
 
+    /// Distribution metrics per segment leave the empty item id out too (SPEC §6.3, §6.4), in
+    /// segments whose lists (t1: r1's third item) or relevant sets (t2: r4's click) hold it.
+    @Test func segmentDistributionMetricsIgnoreEmptyItems() throws {
+        let out = try EvaluationRun.run(try Self.request("offline-segments.yaml"))
+        // tenant=t1: r1 [a, b, ""], r2 [a], r6 []; catalog {a, b}, covered {a, b}: 1 (2/3 with "").
+        //   Popularity a 2, b 1 (N = 3); top-2 positions a, b, a: novelty (2·log2(3/2) + log2(3)) / 3
+        //   = log2(3) − 2/3; diversity H(2/3, 1/3) / log2(2), the same number.
+        // tenant=t2: r3 [e, c], r4 [a] (relevant {""}), r5 [b]: catalog and covered {a, b, c, e}: 1
+        //   (4/5 with ""); every item once: novelty log2(4) = 2, diversity H = 2 over log2(4) = 1.
+        // tenant= (the empty request id, no context): [a]: coverage 1, novelty log2(1) = 0,
+        //   diversity 0 (fewer than 2 distinct items).
+        let segments = out.report["offline"]?["by_segment"]
+        func value(_ segment: String, _ metric: String) -> Double? {
+            segments?[segment]?.arrayItems.first { $0["name"] == .string(metric) }?["value"]?.numberValue
+        }
+        let t1 = log2(3.0) - 2.0 / 3
+        let want: [(String, String, Double)] = [
+            ("tenant=t1", "coverage@2", 1), ("tenant=t1", "novelty@2", t1), ("tenant=t1", "diversity@2", t1),
+            ("tenant=t2", "coverage@2", 1), ("tenant=t2", "novelty@2", 2), ("tenant=t2", "diversity@2", 1),
+            ("tenant=", "coverage@2", 1), ("tenant=", "novelty@2", 0), ("tenant=", "diversity@2", 0),
+        ]
+        for (segment, metric, v) in want {
+            let got = value(segment, metric)
+            #expect(got.map { abs($0 - v) <= 1e-12 } == true, "\(segment) \(metric): \(String(describing: got)) against \(v)")
+        }
+    }
+
+    /// aa-check on the same logs (SPEC §8): the experiment's joins and data quality, with the
+    /// assignments recsys-eval counts as missing (empty request id or variant) left out of the
+    /// cases, and the z-tests' raw p-values counted under each threshold.
+    @Test func aaCheckCountsAsRecsysEval() throws {
+        let out = try EvaluationRun.run(try Self.request("aa-check.yaml"))
+        let quality = try Self.json(
+            """
+            {\(Self.exposureAndOutcomeQuality)
+             "assignment_completeness": {"total": 9, "missing": 3, "missing_rate": 0.3333333333333333},
+             "join_integrity": {"exposure_count": 7, "outcome_count": 7, "assignments_count": 5,
+               "exposure_join_rate": 0.5714285714285714, "outcome_join_rate": 0.8571428571428571, "assignment_join_rate": 0.8}}
+            """)
+        #expect(OfflineParityTests.differences(Self.without(out.report["data_quality"], ["ingest"]), quality) == [])
+        #expect(out.report["summary"]?["cases_evaluated"] == .number(4))
+        // A: r1 (1 exposure, a click, a conversion); B: r2, r4, r5 (2 clicks, no conversion).
+        // conversion_rate: 1/1 against 0/3, pooled 1/4, se = sqrt(1/4 · 3/4 · (1 + 1/3)) = 1/2,
+        // z = 2, p = 0.0455: below 0.05 only. ctr: 1 against 2/3, pooled 3/4, se = 1/2,
+        // z = 2/3, p = 0.505. Without slice keys the one segment repeats the global rows.
+        let counts = { (p05: Int, p01: Int) in
+            "{\"0.05\": \(p05), \"0.01\": \(p01), \"0.001\": 0}"
+        }
+        let want = try Self.json(
+            """
+            {"metrics": [
+              {"metric": "conversion_rate", "by_segment": false, "counts": \(counts(1, 0))},
+              {"metric": "ctr", "by_segment": false, "counts": \(counts(0, 0))},
+              {"metric": "conversion_rate", "by_segment": true, "counts": \(counts(1, 0))},
+              {"metric": "ctr", "by_segment": true, "counts": \(counts(0, 0))}],
+             "thresholds": [0.05, 0.01, 0.001], "total_tests": 4, "uniformish": true}
+            """)
+        #expect(OfflineParityTests.differences(out.report["aa_check"] ?? .null, want) == [])
+    }
+
     /// The same logs under the strict contract: each row the schema rejects is rejected with
     /// its file, line, field and reason, and read = written + rejected.
     @Test func strictContractRejectsThemWithReasons() throws {
