@@ -246,6 +246,7 @@ public final class IngestJob {
         let encoder = configured
         let writer = try DatasetWriter(path: options.output)
         var partitionDescriptors: [PartitionDescriptor] = []
+        var emptyRequestIDs = false
         var p0 = 0
         while p0 < partitions {
             let wave = min(options.threads, partitions - p0)
@@ -262,6 +263,7 @@ public final class IngestJob {
             }
             for i in 0..<wave {
                 let prepared = try prepared[i].value.get()
+                emptyRequestIDs = emptyRequestIDs || prepared.hasEmptyRequestID
                 store.release(partition: base + i)
                 partitionDescriptors.append(try place(prepared, writer))
             }
@@ -281,7 +283,12 @@ public final class IngestJob {
         ]
         // Only the runtime contract is recorded (format-spec §12): without the key, a reader may
         // rely on the strict contract's guarantees (non-empty strings, click or conversion, ...).
-        if options.contract != .strict { meta.append(("ingest.contract", options.contract.rawValue)) }
+        if options.contract != .strict {
+            meta.append(("ingest.contract", options.contract.rawValue))
+            // Whether any request dictionary holds "": readers that count missing request ids
+            // skip decoding every partition's dictionary when none does.
+            meta.append(("ingest.empty_request_ids", emptyRequestIDs ? "some" : "none"))
+        }
         for t in TableKind.allCases {
             let c = counts[t.rawValue]
             meta.append(("ingest.\(t).rows_read", String(c.read)))

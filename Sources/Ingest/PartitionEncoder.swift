@@ -23,6 +23,8 @@ struct PreparedRowGroup: Sendable {
 struct PreparedPartition: Sendable {
     var requestDictionary: PreparedChunk
     var requestCount: Int
+    /// Whether the request dictionary holds `""` (sorted first, so code 0).
+    var hasEmptyRequestID: Bool
     var tables: [[PreparedRowGroup]]
     var rows: [Int]
 }
@@ -112,7 +114,7 @@ struct PartitionEncoder {
             &asg, asReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: AssignmentBatch(),
             emit: { b, req, n in assignmentGroups(b, req, limit: n) })
         return PreparedPartition(
-            requestDictionary: requestChunk, requestCount: sorted.count,
+            requestDictionary: requestChunk, requestCount: sorted.count, hasEmptyRequestID: sorted.count > 0 && sorted.offsets[1] == 0,
             tables: [exGroups, ocGroups, asGroups], rows: rows)
     }
 

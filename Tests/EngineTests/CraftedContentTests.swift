@@ -110,6 +110,32 @@ import Testing
         _ = try OffPolicyScan.run(reader: try DatasetReader(path: path), options: o, threads: 2)
     }
 
+    /// A runtime-contract dataset whose footer says no request id is empty (format-spec §12)
+    /// while a partition holds one: every pass would then count it as an ordinary id, so the
+    /// content check that inspect and quality run refuses the file.
+    @Test func footerThatHidesAnEmptyRequestID() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-crafted-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "{\"request_id\":\"\",\"user_id\":\"u\",\"ts\":\"2025-01-01T00:00:00Z\",\"items\":[]}\n".write(
+            toFile: dir + "/e.jsonl", atomically: true, encoding: .utf8)
+        var o = IngestOptions(output: dir + "/data.rcv", threads: 1)
+        o.exposures = [dir + "/e.jsonl"]
+        o.partitions = 1
+        o.contract = .recsysEvalRuntime
+        _ = try IngestJob(options: o).run()
+        let path = dir + "/data.rcv"
+        #expect(try DatasetReader(path: path).footer.metadataValue("ingest.empty_request_ids") == "some")
+        try ContentCheck.run(reader: try DatasetReader(path: path), threads: 2)
+        try Self.rewriteFooter(path) { f in
+            f.metadata = f.metadata.map { $0.0 == "ingest.empty_request_ids" ? ($0.0, "none") : $0 }
+        }
+        let reader = try DatasetReader(path: path)
+        let expected = "partition 0's request dictionary holds the empty request id, but the footer says ingest.empty_request_ids = none"
+        #expect(Self.message { try ContentCheck.run(reader: reader, threads: 2) }?.contains(expected) == true)
+        #expect(
+            Self.message { try DataQuality.check(reader: reader, sliceKeys: [], experiment: nil, threads: 2) }?.contains(expected) == true)
+    }
+
     @Test func intactDatasetPassesEveryPath() throws {
         let path = try Self.dataset()
         #expect(String(decoding: try Self.export(path, "exposures"), as: UTF8.self).contains("\"team\":\"A\""))

@@ -84,6 +84,7 @@ import Testing
         ]
         #expect(got == want)
         #expect(try DatasetReader(path: dir + "/d.rcv").footer.metadataValue("ingest.contract") == nil)
+        #expect(try DatasetReader(path: dir + "/d.rcv").footer.metadataValue("ingest.empty_request_ids") == nil)
     }
 
     @Test func runtimeContractKeepsEachAsTheRuntimeReadsIt() throws {
@@ -112,6 +113,8 @@ import Testing
         ]
         #expect(got == want)
         #expect(try DatasetReader(path: dir + "/d.rcv").footer.metadataValue("ingest.contract") == "recsys-eval-runtime")
+        // Line 2 has an empty request id: the footer says so (format-spec §12).
+        #expect(try DatasetReader(path: dir + "/d.rcv").footer.metadataValue("ingest.empty_request_ids") == "some")
         // The rows as stored: the JSON values Go's decoder would have filled its structs with.
         let ex = Support.records(try Support.export(dir + "/d.rcv", table: "exposures"))
         let exWant = Support.records(
@@ -180,6 +183,9 @@ import Testing
         o.assignments = [dir + "/a.jsonl"]
         o.contract = contract
         _ = try IngestJob(options: o).run()
+        #expect(
+            try DatasetReader(path: dir + "/d.rcv").footer.metadataValue("ingest.empty_request_ids") == (contract == .strict ? nil : "none")
+        )
         let want = contract == .strict ? ["b": "3", "c": "4"] : ["a": "1", "b": "3", "c": "4"]
         for table in ["exposures", "assignments"] {
             let line = try Support.export(dir + "/d.rcv", table: table)

@@ -1,8 +1,8 @@
 import ColumnarStorage
 
 /// Checks the text a dataset stores, beyond what its checksums prove: every global and request
-/// dictionary entry is UTF-8 and every item `extra` is a JSON object with members (format-spec
-/// §13.3). A file written by a buggy writer, or crafted, can pass every checksum and still break
+/// dictionary entry is UTF-8, every item `extra` is a JSON object with members (format-spec
+/// §13.3), and no request dictionary holds `""` when the footer says none does (§12). A file written by a buggy writer, or crafted, can pass every checksum and still break
 /// these rules.
 ///
 /// Commands that read such text check it as they read it (`DatasetReader.dictionary`,
@@ -16,8 +16,17 @@ public enum ContentCheck {
     public static func run(reader: DatasetReader, threads: Int) throws {
         for d in reader.footer.dictionaries { _ = try reader.dictionary(d.name) }
         let extras = reader.tableIndex("exposures").flatMap { t in reader.footer.tables[t].columnIndex("extra") == nil ? nil : t }
+        // A footer that says no request id is "" is what every pass then relies on (§12).
+        let noEmptyRequestIDs = reader.footer.metadataValue("ingest.empty_request_ids") == "none"
         _ = try Morsels.partitions(of: reader, threads: threads) { p in
-            _ = try reader.requestDictionary(partition: p)
+            let requests = try reader.requestDictionary(partition: p)
+            if noEmptyRequestIDs && requests.count > 0 && requests.offsets[1] == 0 {
+                throw StorageError.corrupt(
+                    path: reader.path,
+                    reason:
+                        "partition \(p)'s request dictionary holds the empty request id, but the footer says ingest.empty_request_ids = none"
+                )
+            }
             guard let extras else { return }
             for g in reader.footer.partitions[p].tables[extras].indices {
                 _ = try reader.extraColumn(partition: p, table: extras, rowGroup: g)

@@ -19,15 +19,16 @@ public struct EmptyStrings: Sendable {
     /// Whether the dataset was read under the runtime contract, where Go's zero time
     /// (`Timestamp.goZero`) stands for a missing `ts` ("no time"); under the strict contract
     /// every row had its `ts`, and the year-1 instant is a time like any other.
-    public var zeroTimeIsMissing: Bool { requests }
+    public let zeroTimeIsMissing: Bool
 
     /// None: for datasets that cannot hold empty strings.
-    public static let none = EmptyStrings(item: -1, variant: -1, requests: false)
+    public static let none = EmptyStrings(item: -1, variant: -1, requests: false, runtime: false)
 
-    init(item: Int32, variant: Int32, requests: Bool) {
+    init(item: Int32, variant: Int32, requests: Bool, runtime: Bool) {
         self.item = item
         self.variant = variant
         self.requests = requests
+        zeroTimeIsMissing = runtime
     }
 
     /// Whether the dataset was read under the recsys-eval runtime contract (format-spec §5.7).
@@ -42,7 +43,10 @@ public struct EmptyStrings: Sendable {
         }
         item = Self.code(try reader.dictionary("item_id"))
         variant = Self.code(try reader.dictionary("variant"))
-        requests = true
+        // A dataset that says no partition holds "" spares every pass the request dictionaries
+        // (format-spec §12; older datasets do not say, and are read).
+        requests = reader.footer.metadataValue("ingest.empty_request_ids") != "none"
+        zeroTimeIsMissing = true
     }
 
     /// The code of `""` in partition `p`'s request dictionary (-1: none).
