@@ -255,20 +255,12 @@ import Testing
 
     /// OPE (SPEC §9.1, item unit): an item's reward is its request's last outcome on it, of any
     /// event type, compared with the reward event through strings.ToLower.
-    @Test func opeReadsEventTypesAsRecsysEval() throws {
+    /// An OPE run from recsys-eval's item-unit config over JSONL `exposures` and `outcomes` (read
+    /// under the runtime contract, nothing rejected).
+    static func opeRun(exposures: String, outcomes: String) throws -> EvaluationRun.Result {
         let dir = RunTrapTests.tempDir()
-        try """
-        {"request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.5,"target_propensity":0.25},{"item_id":"b","rank":2,"logging_propensity":0.5,"target_propensity":1}]}
-        {"request_id":"r2","user_id":"u2","ts":"2025-01-01T00:00:10Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.25,"target_propensity":0.5}]}
-
-        """.write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
-        try """
-        {"request_id":"r1","user_id":"u1","item_id":"a","event_type":"Click","ts":"2025-01-01T00:00:01Z"}
-        {"request_id":"r1","user_id":"u1","item_id":"b","event_type":"CLICK","ts":"2025-01-01T00:00:02Z"}
-        {"request_id":"r1","user_id":"u1","item_id":"b","event_type":"view","ts":"2025-01-01T00:00:03Z"}
-        {"request_id":"r2","user_id":"u2","item_id":"a","event_type":"click","ts":"2025-01-01T00:00:11Z"}
-
-        """.write(toFile: dir + "/outcomes.jsonl", atomically: true, encoding: .utf8)
+        try exposures.write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
+        try outcomes.write(toFile: dir + "/outcomes.jsonl", atomically: true, encoding: .utf8)
         let dataset = DatasetConfig(
             exposures: .init(type: "jsonl", path: dir + "/exposures.jsonl"), outcomes: .init(type: "jsonl", path: dir + "/outcomes.jsonl"),
             assignments: nil)
@@ -277,7 +269,23 @@ import Testing
             eval: eval, configName: "ope.yaml", modeFlag: nil, dataset: dataset, threads: 2, createdAt: "2025-01-01T00:00:00Z",
             binaryVersion: "test", scratchDirectory: dir)
         r.ingest = .init(maxRejectRate: 0, rejectsPath: nil)
-        let out = try EvaluationRun.run(r)
+        return try EvaluationRun.run(r)
+    }
+
+    @Test func opeReadsEventTypesAsRecsysEval() throws {
+        let out = try Self.opeRun(
+            exposures: """
+                {"request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.5,"target_propensity":0.25},{"item_id":"b","rank":2,"logging_propensity":0.5,"target_propensity":1}]}
+                {"request_id":"r2","user_id":"u2","ts":"2025-01-01T00:00:10Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.25,"target_propensity":0.5}]}
+
+                """,
+            outcomes: """
+                {"request_id":"r1","user_id":"u1","item_id":"a","event_type":"Click","ts":"2025-01-01T00:00:01Z"}
+                {"request_id":"r1","user_id":"u1","item_id":"b","event_type":"CLICK","ts":"2025-01-01T00:00:02Z"}
+                {"request_id":"r1","user_id":"u1","item_id":"b","event_type":"view","ts":"2025-01-01T00:00:03Z"}
+                {"request_id":"r2","user_id":"u2","item_id":"a","event_type":"click","ts":"2025-01-01T00:00:11Z"}
+
+                """)
         // Samples: r1 a: w = 0.25/0.5 = 0.5, last outcome Click -> reward 1 (value 0 reads 1);
         // r1 b: w = 1/0.5 = 2, last outcome `view` -> reward 0 (the earlier CLICK is replaced);
         // r2 a: w = 0.5/0.25 = 2, reward 1. IPS = (0.5·1 + 2·0 + 2·1) / 3 = 2.5/3;
@@ -296,27 +304,18 @@ import Testing
     /// zero and weighs its sample by the negative ratio. receval's own estimators leave both slots
     /// out (a support violation, a missing target) and say so.
     @Test func opeWeighsNegativePropensitiesAsRecsysEval() throws {
-        let dir = RunTrapTests.tempDir()
-        try """
-        {"request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.5,"target_propensity":-0.25},{"item_id":"b","rank":2,"logging_propensity":0.5,"target_propensity":1}]}
-        {"request_id":"r2","user_id":"u2","ts":"2025-01-01T00:00:10Z","items":[{"item_id":"a","rank":1,"logging_propensity":-0.5,"target_propensity":0.5}]}
-        {"request_id":"r3","user_id":"u3","ts":"2025-01-01T00:00:20Z","items":[{"item_id":"c","rank":1,"logging_propensity":0.25,"target_propensity":0.5}]}
+        let out = try Self.opeRun(
+            exposures: """
+                {"request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.5,"target_propensity":-0.25},{"item_id":"b","rank":2,"logging_propensity":0.5,"target_propensity":1}]}
+                {"request_id":"r2","user_id":"u2","ts":"2025-01-01T00:00:10Z","items":[{"item_id":"a","rank":1,"logging_propensity":-0.5,"target_propensity":0.5}]}
+                {"request_id":"r3","user_id":"u3","ts":"2025-01-01T00:00:20Z","items":[{"item_id":"c","rank":1,"logging_propensity":0.25,"target_propensity":0.5}]}
 
-        """.write(toFile: dir + "/exposures.jsonl", atomically: true, encoding: .utf8)
-        try """
-        {"request_id":"r1","user_id":"u1","item_id":"a","event_type":"click","ts":"2025-01-01T00:00:01Z"}
-        {"request_id":"r3","user_id":"u3","item_id":"c","event_type":"click","ts":"2025-01-01T00:00:21Z"}
+                """,
+            outcomes: """
+                {"request_id":"r1","user_id":"u1","item_id":"a","event_type":"click","ts":"2025-01-01T00:00:01Z"}
+                {"request_id":"r3","user_id":"u3","item_id":"c","event_type":"click","ts":"2025-01-01T00:00:21Z"}
 
-        """.write(toFile: dir + "/outcomes.jsonl", atomically: true, encoding: .utf8)
-        let dataset = DatasetConfig(
-            exposures: .init(type: "jsonl", path: dir + "/exposures.jsonl"), outcomes: .init(type: "jsonl", path: dir + "/outcomes.jsonl"),
-            assignments: nil)
-        let eval = try EvalConfig.parse("mode: ope\nope: {reward_event: click, unit: item}\n", file: "ope.yaml")
-        var r = EvaluationRun.Request(
-            eval: eval, configName: "ope.yaml", modeFlag: nil, dataset: dataset, threads: 2, createdAt: "2025-01-01T00:00:00Z",
-            binaryVersion: "test", scratchDirectory: dir)
-        r.ingest = .init(maxRejectRate: 0, rejectsPath: nil)
-        let out = try EvaluationRun.run(r)
+                """)
         // Samples: r1 a: w = -0.25/0.5 = -0.5 (target below min_propensity: near zero), reward 1;
         // r1 b: w = 1/0.5 = 2, reward 0; r2 a: logging propensity -0.5, skipped; r3 c: w = 0.5/0.25
         // = 2, reward 1. IPS = (-0.5 + 0 + 2) / 3 = 0.5, variance of w·r: deviations -1, -0.5, 1.5
