@@ -22,8 +22,10 @@ struct RunCommand: ParsableCommand {
             Reads recsys-eval's YAML configs unchanged (unknown keys are errors naming the key); \
             relative paths resolve against the config file's folder. --mode must agree with the \
             config's `mode:` (an experiment config may be run as aa-check), and the config must \
-            hold the mode's section. JSONL sources are ingested into a temporary dataset; a source \
-            of type `receval` names an ingested dataset.
+            hold the mode's section. JSONL sources are ingested into a temporary dataset (only \
+            the tables the mode reads: assignments only for experiment and aa-check, as recsys-eval \
+            does; every configured source counts in the fingerprint); a source of type `receval` \
+            names an ingested dataset.
 
             Outputs: --output is repeatable (one run, several formats); each file's format follows \
             its extension (.json, .md or .markdown, .html), else --output-format (default json). \

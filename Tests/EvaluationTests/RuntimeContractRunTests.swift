@@ -101,8 +101,7 @@ import Testing
             readings == [
                 "exposures empty_string 2", "exposures missing_ts 1", "exposures rank_below_one 1", "exposures member_name_case 1",
                 "exposures unknown_member 1", "outcomes empty_string 1", "outcomes event_type_case 2", "outcomes other_event_type 2",
-                "assignments empty_string 3",
-            ])
+            ])  // offline reads no assignments (experimentCountsAsRecsysEval counts theirs)
         #expect(out.messages.contains { $0.contains("kept as recsys-eval's runtime reads it") && $0.contains("exposures.jsonl:6") })
     }
 
@@ -121,6 +120,10 @@ import Testing
             """)
         #expect(OfflineParityTests.differences(Self.without(out.report["data_quality"], ["ingest"]), quality) == [])
         #expect(out.report["summary"]?["cases_evaluated"] == .number(4))
+        let readings = (out.report["data_quality"]?["ingest"]?["runtime_readings"]?.arrayItems ?? []).filter {
+            $0["table"] == .string("assignments")
+        }
+        #expect(readings.map { "\($0["reading"]?.stringValue ?? "") \($0["rows"]?.numberValue ?? -1)" } == ["empty_string 3.0"])
         // Per variant (SPEC §7.1, event types through strings.ToLower):
         //   A: r1 — Click is a click, CONVERSION a conversion with revenue 10: ctr 1/1, cvr 1/1.
         //   B: r2 (click; add_to_cart is neither), r4 (a click, on the empty item id), r5 (none):
@@ -200,10 +203,40 @@ import Testing
         #expect(OfflineParityTests.differences(out.report["aa_check"] ?? .null, want) == [])
     }
 
+    /// Offline and OPE read exposures and outcomes only, as recsys-eval does (SPEC §3.1): an
+    /// assignments source in the dataset config is not ingested, so lines it could not read do
+    /// not fail the run, while the experiment, which reads it, stops on them. The source still
+    /// counts in the fingerprint.
+    @Test func modesThatReadNoAssignmentsLeaveThemAlone() throws {
+        let dir = RunTrapTests.tempDir()
+        for f in ["exposures", "outcomes"] {
+            try FileManager.default.copyItem(atPath: Self.logs + "/\(f).jsonl", toPath: dir + "/\(f).jsonl")
+        }
+        try "not json\n{\"experiment_id\":\n".write(toFile: dir + "/assignments.jsonl", atomically: true, encoding: .utf8)
+        let dataset = DatasetConfig(
+            exposures: .init(type: "jsonl", path: dir + "/exposures.jsonl"), outcomes: .init(type: "jsonl", path: dir + "/outcomes.jsonl"),
+            assignments: .init(type: "jsonl", path: dir + "/assignments.jsonl"))
+        var offline = try Self.request("offline.yaml", dataset: dataset)
+        offline.ingest = .init(maxRejectRate: 0, rejectsPath: nil)
+        let out = try EvaluationRun.run(offline)
+        #expect(out.report["data_quality"]?["ingest"]?["tables"]?["assignments"] == nil)
+        #expect(out.report["data_quality"]?["ingest"]?["tables"]?["exposures"]?["read"] == .number(7))
+        #expect(out.messages.contains { $0.contains("assignments (\(dir)/assignments.jsonl) not read: offline does not use them") })
+        let withoutAssignments = try EvaluationRun.run(
+            try Self.request(
+                "offline.yaml", dataset: DatasetConfig(exposures: dataset.exposures, outcomes: dataset.outcomes, assignments: nil)))
+        #expect(out.report["input_dataset_fingerprint"] != withoutAssignments.report["input_dataset_fingerprint"])
+        var experiment = try Self.request("experiment.yaml", dataset: dataset)
+        experiment.ingest = .init(maxRejectRate: 0, rejectsPath: nil)
+        #expect(throws: IngestError.self) { try EvaluationRun.run(experiment) }
+    }
+
     /// The same logs under the strict contract: each row the schema rejects is rejected with
     /// its file, line, field and reason, and read = written + rejected.
     @Test func strictContractRejectsThemWithReasons() throws {
-        let out = try EvaluationRun.run(try Self.request("offline.yaml", contract: .strict))
+        // The experiment reads all three tables (offline leaves the assignments alone); under the
+        // strict contract only variant B keeps assigned exposures, so it is the control here.
+        let out = try EvaluationRun.run(try Self.request("experiment-strict.yaml", contract: .strict))
         let ingest = out.report["data_quality"]?["ingest"]
         // The strict contract is not named: strict runs keep the section they always had.
         #expect(ingest?["contract"] == nil)

@@ -37,10 +37,16 @@ public final class DatasetLoader {
     public private(set) var postgresRows: [String: String] = [:]
     private let temporary: String?
 
+    /// The tables every mode may read; `init`'s `tables` names the ones a run reads.
+    public static let allTables: Set<String> = ["exposures", "outcomes", "assignments"]
+
+    /// `tables`: the JSONL or PostgreSQL sources to ingest (a mode that reads no assignments
+    /// leaves that source alone, as recsys-eval does: it is neither read nor can its lines fail
+    /// the run; the fingerprint still hashes it). A receval dataset is opened whole either way.
     public init(
         config: DatasetConfig, scratchDirectory: String, threads: Int, policy: IngestPolicy = IngestPolicy(),
         observer: ScanObserver? = nil, inputObserver: InputObserver? = nil, shard: PartitionShard = .whole,
-        progress: (IngestProgress) -> Void = { _ in }
+        tables: Set<String> = DatasetLoader.allTables, progress: (IngestProgress) -> Void = { _ in }
     ) throws {
         let sources = [config.exposures, config.outcomes, config.assignments].compactMap { $0 }
         if let direct = sources.first(where: { $0.type == "receval" }) {
@@ -59,7 +65,7 @@ public final class DatasetLoader {
         var fetched: [String: String] = [:]
         var inputs: [String: String] = [:]
         for (name, source) in [("exposures", config.exposures), ("outcomes", config.outcomes), ("assignments", config.assignments)] {
-            guard let source else { continue }
+            guard let source, tables.contains(name) else { continue }
             if source.type == "postgres" {
                 let file = path + ".\(name).postgres-rows.jsonl"
                 do {

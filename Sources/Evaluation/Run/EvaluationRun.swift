@@ -54,6 +54,8 @@ public struct EvaluationRun {
     }
 
     public static let modes = ["offline", "experiment", "aa-check", "ope", "interleaving", "monitor"]
+    /// The modes that read assignments.
+    static let assignmentModes: Set<String> = ["experiment", "aa-check"]
 
     /// The section of the eval config each mode reads.
     static func section(of mode: String) -> String { mode == "aa-check" ? "experiment" : mode }
@@ -85,11 +87,18 @@ public struct EvaluationRun {
         }
         // JSONL sources are hashed for the fingerprint as ingest reads them, not in a pass of their own.
         let digests = InputDigests()
+        // Assignments are read by the modes that analyse arms; the others leave the source alone,
+        // as recsys-eval's offline and OPE modes do (SPEC §3.1).
+        let tables = Self.assignmentModes.contains(eval.mode) ? DatasetLoader.allTables : ["exposures", "outcomes"]
         let loader = try DatasetLoader(
             config: dataset, scratchDirectory: request.scratchDirectory, threads: request.threads, policy: request.ingest,
-            observer: observer, inputObserver: digests, progress: progress)
+            observer: observer, inputObserver: digests, tables: tables, progress: progress)
         let metadata = try metadata(read: digests.digests(), postgresRows: loader.postgresRows)
         var messages = loader.ingest.map(ingestMessages) ?? []
+        if loader.ingest != nil, let a = dataset.assignments, !tables.contains("assignments") {
+            let source = a.type == "postgres" ? "a PostgreSQL query" : a.path
+            messages.append("ingest: assignments (\(source)) not read: \(eval.mode) does not use them")
+        }
         if loader.rows(of: "exposures") == 0 {
             throw RunError.noExposures(source: dataset.exposures?.path ?? "the dataset")
         }
