@@ -2,8 +2,8 @@ import ColumnarStorage
 
 /// Checks the text a dataset stores, beyond what its checksums prove: every global and request
 /// dictionary entry is UTF-8, every item `extra` is a JSON object with members (format-spec
-/// §13.3), and no request dictionary holds `""` when the footer says none does (§12). A file written by a buggy writer, or crafted, can pass every checksum and still break
-/// these rules.
+/// §13.3), and no request dictionary holds `""` when the footer says none does (§12). A file
+/// written by a buggy writer, or crafted, can pass every checksum and still break these rules.
 ///
 /// Commands that read such text check it as they read it (`DatasetReader.dictionary`,
 /// `extraColumn`), so exports and reports never print it. `inspect` and `quality` describe the
