@@ -483,7 +483,12 @@ class Dataset:
 
     def request_dictionary(self, p):
         what = f"partition {p} request dictionary"
-        return utf8_entries(self.values(self.footer.partitions[p].request_dictionary.chunk, what), what)
+        entries = utf8_entries(self.values(self.footer.partitions[p].request_dictionary.chunk, what), what)
+        # README §12, §13.3: a footer that says no request id is empty must not hide one.
+        claim = next((v for k, v in self.footer.metadata if k == "ingest.empty_request_ids"), None)
+        if claim == "none" and entries and entries[0] == b"":
+            raise FormatError(f"{what} holds the empty request id, but the footer says ingest.empty_request_ids = none")
+        return entries
 
     def table_index(self, name):
         for i, t in enumerate(self.footer.tables):
