@@ -23,10 +23,16 @@ enum FuzzTargets {
         let rest = UnsafeRawBufferPointer(rebasing: input[1...])
         if selector >= 240 { return state(rest) }
         if selector >= 230 { return parquet(rest) }
+        if selector >= 220 { return rankLists(rest, contract: selector % 2 == 0 ? .strict : .recsysEvalRuntime) }
         switch selector % 3 {
         case 0: decoder(rest)
         case 1: dataset(rest)
-        default: jsonl(rest, table: TableKind.allCases[Int(selector / 3) % TableKind.allCases.count])
+        default:
+            // Selectors 2, 5, 8 (the seeds') read the schemas' contract; 11, 14, 17 the same
+            // tables under recsys-eval's runtime contract, and so on alternately.
+            jsonl(
+                rest, table: TableKind.allCases[Int(selector / 3) % TableKind.allCases.count],
+                contract: (selector / 9) % 2 == 0 ? .strict : .recsysEvalRuntime)
         }
     }
 
@@ -133,11 +139,20 @@ enum FuzzTargets {
         try? ParquetRows.convert(path: path, to: path + ".rows.jsonl")
     }
 
-    /// The input as a JSONL file of one table, validated as ingest parses it.
-    static func jsonl(_ b: UnsafeRawBufferPointer, table: TableKind) {
+    /// The input as a JSONL file of one table, validated as ingest parses it under `contract`.
+    static func jsonl(_ b: UnsafeRawBufferPointer, table: TableKind, contract: IngestContract) {
         let path = scratch + ".jsonl"
         guard FileManager.default.createFile(atPath: path, contents: Data(b)) else { return }
         defer { unlink(path) }
-        _ = try? LineValidator(table: table, maxLineBytes: 1 << 16, chunkSize: 1 << 12).validate(path: path) { _ in }
+        _ = try? LineValidator(table: table, maxLineBytes: 1 << 16, chunkSize: 1 << 12, contract: contract).validate(path: path) { _ in }
+    }
+
+    /// The input as interleaving rank lists, then as its outcomes, read under `contract`.
+    static func rankLists(_ b: UnsafeRawBufferPointer, contract: IngestContract) {
+        let path = scratch + ".ranklists.jsonl"
+        guard FileManager.default.createFile(atPath: path, contents: Data(b)) else { return }
+        defer { unlink(path) }
+        _ = try? RankListReader.readRankLists(path: path, contract: contract)
+        _ = try? RankListReader.readOutcomes(path: path, contract: contract)
     }
 }

@@ -5,8 +5,9 @@
 #
 #   bash tools/fuzz/run.sh [SECONDS (3600)] [WORK (/tmp/receval-fuzz)]
 #
-# Seeds: a small all-fields dataset and its three JSONL files from `receval gen` + `ingest`,
-# each prefixed with the byte that selects its target (see FuzzTargets.run). The corpus grows in
+# Seeds: a small all-fields dataset and its three JSONL files from `receval gen` + `ingest`
+# (the JSONL under both contracts), and interleaving rank lists, each prefixed with the byte
+# that selects its target (see FuzzTargets.run). The corpus grows in
 # WORK/corpus; a crashing input lands in WORK/artifacts and reruns without the fuzzer:
 #   swift run receval-fuzz WORK/artifacts/crash-...
 # Not part of the tests: it runs for as long as it is given, by hand.
@@ -31,6 +32,13 @@ if [ ! -e "$work/seeds/.done" ]; then
   seed 2 "$work/logs/exposures.jsonl" exposures
   seed 5 "$work/logs/outcomes.jsonl" outcomes
   seed 8 "$work/logs/assignments.jsonl" assignments
+  # The same logs under recsys-eval's runtime contract (selectors 11, 14, 17).
+  seed 11 "$work/logs/exposures.jsonl" exposures-runtime
+  seed 14 "$work/logs/outcomes.jsonl" outcomes-runtime
+  seed 17 "$work/logs/assignments.jsonl" assignments-runtime
+  printf '{"request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z","items":["a","b"]}\n{"Request_ID":"r2","items":["","c"],"x":null}\n' \
+    > "$work/logs/ranklists.jsonl"
+  seed 221 "$work/logs/ranklists.jsonl" ranklists-runtime
   printf 'mode: experiment\nexperiment: {experiment_id: exp_1, control_variant: control, slice_keys: [surface], analysis: {bootstrap: {enabled: true, iterations: 20}}}\n' > "$work/logs/e.yaml"
   printf 'mode: ope\nope: {reward_event: click, analysis: {slice_keys: [surface], bootstrap: {enabled: true, iterations: 20}}}\n' > "$work/logs/o.yaml"
   printf 'mode: offline\noffline: {metrics: [{name: ndcg, k: 5}, {name: coverage, k: 5}], slice_keys: [surface], bootstrap: {enabled: true, iterations: 10}}\n' > "$work/logs/f.yaml"
