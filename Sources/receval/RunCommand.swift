@@ -24,8 +24,8 @@ struct RunCommand: ParsableCommand {
             config's `mode:` (an experiment config may be run as aa-check), and the config must \
             hold the mode's section. JSONL sources are ingested into a temporary dataset (only \
             the tables the mode reads: assignments only for experiment and aa-check, as recsys-eval \
-            does; every configured source counts in the fingerprint); a source of type `receval` \
-            names an ingested dataset.
+            does; every configured source counts in the fingerprint, an unread PostgreSQL source by \
+            its DSN and query); a source of type `receval` names an ingested dataset.
 
             Outputs: --output is repeatable (one run, several formats); each file's format follows \
             its extension (.json, .md or .markdown, .html), else --output-format (default json). \

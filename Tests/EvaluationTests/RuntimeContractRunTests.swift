@@ -373,6 +373,38 @@ import Testing
         #expect(readings.contains { $0["reading"] == .string("negative_propensity") && $0["rows"] == .number(2) })
     }
 
+    /// Weights no report can print are refused with a message, not a trap: a negative target over
+    /// a subnormal logging propensity (−∞), and a weight whose square leaves the exact sums' range.
+    @Test(arguments: [("1e-310", "-1"), ("1e-20", "1")])
+    func unprintableWeightsAreRefused(logging: String, target: String) throws {
+        let exposure = { (r: String, lp: String, tp: String) in
+            #"{"request_id":"\#(r)","user_id":"u","ts":"2025-01-01T00:00:00Z","items":[{"item_id":"a","rank":1,"logging_propensity":\#(lp),"target_propensity":\#(tp)}]}"#
+        }
+        #expect {
+            _ = try Self.opeRun(
+                exposures: [exposure("r1", logging, target), exposure("r2", "0.5", "0.5")].joined(separator: "\n") + "\n",
+                outcomes: "")
+        } throws: { error in
+            "\(error)".contains("importance weight π_e/π_0 is infinite, or so large")
+        }
+    }
+
+    /// recsys-eval's largest weight is the largest sample weight, also when every one is
+    /// negative (targets -0.25 and -0.5 over 0.5: weights -0.5 and -1).
+    @Test func largestWeightOfNegativeWeights() throws {
+        let out = try Self.opeRun(
+            exposures: """
+                {"request_id":"r1","user_id":"u1","ts":"2025-01-01T00:00:00Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.5,"target_propensity":-0.25}]}
+                {"request_id":"r2","user_id":"u2","ts":"2025-01-01T00:00:10Z","items":[{"item_id":"a","rank":1,"logging_propensity":0.5,"target_propensity":-0.5}]}
+
+                """,
+            outcomes: "")
+        let stats = out.report["ope"]?["weight_stats"]
+        #expect(stats?["max"] == .number(-0.5))
+        #expect(stats?["p95"] == .number(-0.5))
+        #expect(stats?["mean"] == .number(-0.75))
+    }
+
     /// recsys-eval's interleaving input (rank lists and outcomes) written the way its runtime
     /// still reads it (member names in other cases, unknown members, no ts, `CLICK`) gives its
     /// golden interleaving report; the strict contract stops at the first such line.

@@ -60,7 +60,9 @@ public struct OffPolicyScan: Sendable {
         public var clipped = 0
         public var missingTarget = 0
         public var nearZero = 0
-        public var maxWeight = 0.0
+        /// The largest sample weight (−∞ before the first: in a recsys-eval-runtime dataset every
+        /// weight may be negative).
+        public var maxWeight = -Double.infinity
         /// The samples' weights in the buckets of `plan` (for the exact p95).
         public var weightValues = WeightQuantiles.Collected()
         public var plan = WeightQuantiles.Plan.none
@@ -87,6 +89,14 @@ public struct OffPolicyScan: Sendable {
 
         /// The p95 of the samples' weights (pass one planned its bucket, pass two kept it).
         public var p95: Double? { weightValues.values(for: plan)?.first }
+
+        /// Whether every sum the report prints is a number: a weight can be infinite (a negative
+        /// target propensity over a subnormal logging one) or so large that its square leaves
+        /// the exact sums' range.
+        public var isFinite: Bool {
+            [ips, ipsSquares, weights, weightSquares, dr, drSquares].allSatisfy { $0.value.isFinite }
+                && (samples == 0 || maxWeight.isFinite)
+        }
     }
 
     /// The per-request terms receval's estimators are means of (docs/ope.md). Slot k has
@@ -152,6 +162,13 @@ public struct OffPolicyScan: Sendable {
 
         /// The exact weight quantiles (`quantiles`), nil without slots.
         public var weightQuantiles: [Double]? { slots == 0 ? nil : weightValues.values(for: plan) }
+
+        /// Whether every sum the report reads is a number (the largest weight finite, and no
+        /// sum of terms, squares or co-moments beyond the exact sums' range).
+        public var isFinite: Bool {
+            maxWeight.isFinite && weightTotal.value.isFinite && weightSquareTotal.value.isFinite
+                && sums.allSatisfy { $0.value.isFinite } && products.allSatisfy { $0.value.isFinite }
+        }
 
         /// Σ w and Σ w² over the scope's slots.
         public var weightSum: Double { weightTotal.value }

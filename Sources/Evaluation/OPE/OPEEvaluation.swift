@@ -48,12 +48,13 @@ public enum OPEEvaluation {
                 "no valid samples for OPE: no exposure item has a positive logging propensity (logging_propensity or propensity) and a target_propensity"
             )
         }
-        guard scan.global.maxWeight.isFinite, scan.compat.maxWeight.isFinite else {
-            // A positive logging propensity so small (subnormal) that π_e/π_0 overflows: no
+        guard scan.global.isFinite, scan.segments.allSatisfy({ $0.scope.isFinite }), scan.compat.isFinite else {
+            // A positive logging propensity so small (subnormal) that π_e/π_0 overflows (either
+            // sign), or weights so large that their squares leave the exact sums' range: no
             // estimator is defined, and no report could print the infinite weight.
             throw ConfigError(
                 file: "dataset",
-                "an importance weight π_e/π_0 is infinite: some logging propensity is too close to 0 for its target propensity; set ope.min_propensity and filter such rows, or clip (ope.clipping)"
+                "an importance weight π_e/π_0 is infinite, or so large (beyond about 1e19) that its square cannot be summed: some logging propensity is too close to 0 for its target propensity; set ope.min_propensity and filter such rows, or clip (ope.clipping)"
             )
         }
         let (section, compatWarnings) = compatSection(&scan.compat, config: c)
