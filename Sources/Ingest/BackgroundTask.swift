@@ -6,18 +6,18 @@ import Dispatch
 ///
 /// The value is written by the worker before it signals and read by the caller after it waits,
 /// so the semaphore orders the two accesses; that is what makes the `@unchecked Sendable` sound.
-final class BackgroundTask<T>: @unchecked Sendable {
+public final class BackgroundTask<T>: @unchecked Sendable {
     private var value: T?
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ body: @escaping @Sendable () -> T) {
+    public init(_ body: @escaping @Sendable () -> T) {
         DispatchQueue.global().async {
             self.value = body()
             self.done.signal()
         }
     }
 
-    func wait() -> T {
+    public func wait() -> T {
         done.wait()
         guard let v = value else { preconditionFailure("BackgroundTask.wait() called twice") }
         value = nil

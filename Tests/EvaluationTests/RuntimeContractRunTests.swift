@@ -229,6 +229,14 @@ import Testing
         var experiment = try Self.request("experiment.yaml", dataset: dataset)
         experiment.ingest = .init(maxRejectRate: 0, rejectsPath: nil)
         #expect(throws: IngestError.self) { try EvaluationRun.run(experiment) }
+        // A configured file that is missing is still an error (recsys-eval's fingerprint needs it too).
+        let missing = DatasetConfig(
+            exposures: dataset.exposures, outcomes: dataset.outcomes, assignments: .init(type: "jsonl", path: dir + "/absent.jsonl"))
+        #expect {
+            try EvaluationRun.run(try Self.request("offline.yaml", dataset: missing))
+        } throws: { error in
+            "\(error)".contains("absent.jsonl")
+        }
     }
 
     /// The same logs under the strict contract: each row the schema rejects is rejected with

@@ -90,10 +90,17 @@ public struct EvaluationRun {
         // Assignments are read by the modes that analyse arms; the others leave the source alone,
         // as recsys-eval's offline and OPE modes do (SPEC §3.1).
         let tables = Self.assignmentModes.contains(eval.mode) ? DatasetLoader.allTables : ["exposures", "outcomes"]
+        // A file left unread still counts in the fingerprint by its contents: hashed while ingest runs.
+        let unread = [dataset.assignments].compactMap { $0 }.filter {
+            !tables.contains("assignments") && $0.type != "postgres" && $0.type != "receval"
+        }
+        let hashing = BackgroundTask { unread.map { s in (s.path, Swift.Result { try DatasetFingerprint.contentHash(s) }) } }
         let loader = try DatasetLoader(
             config: dataset, scratchDirectory: request.scratchDirectory, threads: request.threads, policy: request.ingest,
             observer: observer, inputObserver: digests, tables: tables, progress: progress)
-        let metadata = try metadata(read: digests.digests(), postgresRows: loader.postgresRows)
+        var read = digests.digests()
+        for (path, hash) in hashing.wait() { read[path] = try hash.get() }
+        let metadata = try metadata(read: read, postgresRows: loader.postgresRows)
         var messages = loader.ingest.map(ingestMessages) ?? []
         if loader.ingest != nil, let a = dataset.assignments, !tables.contains("assignments") {
             let source = a.type == "postgres" ? "a PostgreSQL query" : a.path
