@@ -83,10 +83,6 @@ enum RankListMember: RecordMember {
 /// file, line and field (recsys-eval stops at the first line it cannot decode); blank lines are
 /// skipped.
 public enum RankListReader {
-    public static func rankLists(path: String, contract: IngestContract = .strict) throws -> [RankList] {
-        try readRankLists(path: path, contract: contract).lists
-    }
-
     /// The rank lists of `path`, and the lines the runtime contract read the runtime's way.
     public static func readRankLists(path: String, contract: IngestContract = .strict) throws -> (
         lists: [RankList], readings: InputReadings
@@ -181,10 +177,6 @@ public enum RankListReader {
             out.append(RankList(requestID: request ?? "", userID: user ?? "", items: items ?? []))
         }
         return (out, InputReadings(tally))
-    }
-
-    public static func outcomes(path: String, contract: IngestContract = .strict) throws -> [InterleavingOutcome] {
-        try readOutcomes(path: path, contract: contract).outcomes
     }
 
     /// The outcomes of `path`, and the lines the runtime contract read the runtime's way.

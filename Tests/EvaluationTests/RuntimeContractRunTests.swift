@@ -105,19 +105,21 @@ import Testing
         #expect(out.messages.contains { $0.contains("kept as recsys-eval's runtime reads it") && $0.contains("exposures.jsonl:6") })
     }
 
+    /// The data quality of the experiment and aa-check over these logs (SPEC §5.3, §5.4):
+    /// assignments 9 rows; missing (empty request id or variant) r3, r6 and the empty request
+    /// id: 3, counted before the experiment filter: 3/9. Of the rest, `other` is skipped (r2
+    /// stays B); EXP matches exp ignoring case. By request: r1 A, r2 B, r4 B, r5 B, r8 A:
+    /// assignments_count 5. Assigned exposures r1, r2, r4, r5: 4 cases, 4/5 = 0.8.
+    static let assignedQuality = """
+        {\(exposureAndOutcomeQuality)
+         "assignment_completeness": {"total": 9, "missing": 3, "missing_rate": 0.3333333333333333},
+         "join_integrity": {"exposure_count": 7, "outcome_count": 7, "assignments_count": 5,
+           "exposure_join_rate": 0.5714285714285714, "outcome_join_rate": 0.8571428571428571, "assignment_join_rate": 0.8}}
+        """
+
     @Test func experimentCountsAsRecsysEval() throws {
         let out = try EvaluationRun.run(try Self.request("experiment.yaml"))
-        // Assignments (SPEC §5.3): 9 rows; missing (empty request id or variant) r3, r6 and the
-        // empty request id: 3, counted before the experiment filter: 3/9. Of the rest, `other`
-        // is skipped (r2 stays B); EXP matches exp ignoring case. By request: r1 A, r2 B, r4 B,
-        // r5 B, r8 A: assignments_count 5. Assigned exposures r1, r2, r4, r5: 4 cases, 4/5 = 0.8.
-        let quality = try Self.json(
-            """
-            {\(Self.exposureAndOutcomeQuality)
-             "assignment_completeness": {"total": 9, "missing": 3, "missing_rate": 0.3333333333333333},
-             "join_integrity": {"exposure_count": 7, "outcome_count": 7, "assignments_count": 5,
-               "exposure_join_rate": 0.5714285714285714, "outcome_join_rate": 0.8571428571428571, "assignment_join_rate": 0.8}}
-            """)
+        let quality = try Self.json(Self.assignedQuality)
         #expect(OfflineParityTests.differences(Self.without(out.report["data_quality"], ["ingest"]), quality) == [])
         #expect(out.report["summary"]?["cases_evaluated"] == .number(4))
         let readings = (out.report["data_quality"]?["ingest"]?["runtime_readings"]?.arrayItems ?? []).filter {
@@ -175,13 +177,7 @@ import Testing
     /// cases, and the z-tests' raw p-values counted under each threshold.
     @Test func aaCheckCountsAsRecsysEval() throws {
         let out = try EvaluationRun.run(try Self.request("aa-check.yaml"))
-        let quality = try Self.json(
-            """
-            {\(Self.exposureAndOutcomeQuality)
-             "assignment_completeness": {"total": 9, "missing": 3, "missing_rate": 0.3333333333333333},
-             "join_integrity": {"exposure_count": 7, "outcome_count": 7, "assignments_count": 5,
-               "exposure_join_rate": 0.5714285714285714, "outcome_join_rate": 0.8571428571428571, "assignment_join_rate": 0.8}}
-            """)
+        let quality = try Self.json(Self.assignedQuality)
         #expect(OfflineParityTests.differences(Self.without(out.report["data_quality"], ["ingest"]), quality) == [])
         #expect(out.report["summary"]?["cases_evaluated"] == .number(4))
         // A: r1 (1 exposure, a click, a conversion); B: r2, r4, r5 (2 clicks, no conversion).

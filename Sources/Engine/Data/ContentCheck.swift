@@ -20,7 +20,7 @@ public enum ContentCheck {
         let noEmptyRequestIDs = reader.footer.metadataValue("ingest.empty_request_ids") == "none"
         _ = try Morsels.partitions(of: reader, threads: threads) { p in
             let requests = try reader.requestDictionary(partition: p)
-            if noEmptyRequestIDs && requests.count > 0 && requests.offsets[1] == 0 {
+            if noEmptyRequestIDs && EmptyStrings.code(requests) == 0 {
                 throw StorageError.corrupt(
                     path: reader.path,
                     reason:

@@ -76,7 +76,7 @@ public enum WeightQuantiles {
             for e in WeightQuantiles.binadesInValueOrder where start[e] >= 0 {
                 let s = Int(start[e])
                 // Inside a negative binade, a larger bucket holds smaller values.
-                let inside: [Int] = e >= 2048 ? Array((0..<512).reversed()) : Array(0..<512)
+                let inside = e >= 2048 ? stride(from: 511, through: 0, by: -1) : stride(from: 0, through: 511, by: 1)
                 for i in inside where counters[s + i] > 0 { out.append((UInt32(e << 9 | i), counters[s + i])) }
             }
             return out

@@ -115,12 +115,9 @@ public enum InterleavingEvaluation {
     {
         guard contract == .recsysEvalRuntime else { return [] }
         let kinds = inputs.flatMap { input in
-            input.readings.kinds.map { k -> JSONValue in
-                .object([
-                    ("input", .string(input.name)), ("reading", .string(k.reading.key)), ("rows", .number(Double(k.lines))),
-                    ("what", .string(k.reading.description)), ("first_source", .string(input.path)),
-                    ("first_line", .number(Double(k.firstLine))), ("first_field", .string(k.firstField)),
-                ])
+            input.readings.kinds.map { k in
+                EvaluationRun.runtimeReading(
+                    ("input", input.name), k.reading, rows: k.lines, source: input.path, line: k.firstLine, field: k.firstField)
             }
         }
         return [("runtime_readings", .array(kinds))]

@@ -54,6 +54,20 @@ public struct EvaluationRun {
     }
 
     public static let modes = ["offline", "experiment", "aa-check", "ope", "interleaving", "monitor"]
+
+    /// One kind of row read the runtime's way, as every report lists it: where (`table` or
+    /// `input` and its name), the kind, how many rows, and the first of them.
+    static func runtimeReading(
+        _ place: (key: String, name: String), _ r: RuntimeReading, rows: Int, source: String, line: Int, field: String
+    )
+        -> JSONValue
+    {
+        .object([
+            (place.key, .string(place.name)), ("reading", .string(r.key)), ("rows", .number(Double(rows))),
+            ("what", .string(r.description)), ("first_source", .string(source)), ("first_line", .number(Double(line))),
+            ("first_field", .string(field)),
+        ])
+    }
     /// The modes that read assignments.
     static let assignmentModes: Set<String> = ["experiment", "aa-check"]
 
@@ -89,11 +103,11 @@ public struct EvaluationRun {
         let digests = InputDigests()
         // Assignments are read by the modes that analyse arms; the others leave the source alone,
         // as recsys-eval's offline and OPE modes do (SPEC §3.1).
-        let tables = Self.assignmentModes.contains(eval.mode) ? DatasetLoader.allTables : ["exposures", "outcomes"]
+        let readsAssignments = Self.assignmentModes.contains(eval.mode)
+        let tables = readsAssignments ? DatasetLoader.allTables : ["exposures", "outcomes"]
         // A file left unread still counts in the fingerprint by its contents: hashed while ingest runs.
-        let unread = [dataset.assignments].compactMap { $0 }.filter {
-            !tables.contains("assignments") && $0.type != "postgres" && $0.type != "receval"
-        }
+        let unread =
+            readsAssignments ? [] : [dataset.assignments].compactMap { $0 }.filter { $0.type != "postgres" && $0.type != "receval" }
         let hashing = BackgroundTask { unread.map { s in (s.path, Swift.Result { try DatasetFingerprint.contentHash(s) }) } }
         let loader = try DatasetLoader(
             config: dataset, scratchDirectory: request.scratchDirectory, threads: request.threads, policy: request.ingest,
@@ -102,7 +116,7 @@ public struct EvaluationRun {
         for (path, hash) in hashing.wait() { read[path] = try hash.get() }
         let metadata = try metadata(read: read, postgresRows: loader.postgresRows)
         var messages = loader.ingest.map(ingestMessages) ?? []
-        if loader.ingest != nil, let a = dataset.assignments, !tables.contains("assignments") {
+        if loader.ingest != nil, let a = dataset.assignments, !readsAssignments {
             let source = a.type == "postgres" ? "a PostgreSQL query" : a.path
             messages.append("ingest: assignments (\(source)) not read: \(eval.mode) does not use them")
         }
@@ -285,12 +299,9 @@ public struct EvaluationRun {
                     "runtime_readings",
                     .array(
                         s.runtimeReadings.map {
-                            .object([
-                                ("table", .string($0.table.description)), ("reading", .string($0.reading.key)),
-                                ("rows", .number(Double($0.rows))), ("what", .string($0.reading.description)),
-                                ("first_source", .string($0.source)), ("first_line", .number(Double($0.line))),
-                                ("first_field", .string($0.field)),
-                            ])
+                            runtimeReading(
+                                ("table", $0.table.description), $0.reading, rows: $0.rows, source: $0.source, line: $0.line,
+                                field: $0.field)
                         })
                 ))
         }
