@@ -56,7 +56,7 @@ enum OPEPage {
         }
         for (key, what) in [
             ("support_violations", "slots where the target policy acts but the logging policy never does"),
-            ("missing_target_propensity", "slots without a target propensity"),
+            ("missing_target_propensity", "slots without a usable target propensity (missing or negative)"),
             ("missing_logging_propensity", "slots without a logging propensity"),
         ] {
             if let n = d[key]?.numberValue, n > 0 {

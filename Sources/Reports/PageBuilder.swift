@@ -72,16 +72,24 @@ enum PageBuilder {
     }
 
     /// Rows kept under recsys-eval's runtime contract although its schemas reject them
-    /// (`data_quality.ingest.runtime_readings`): one short blue banner, a line per table, so that
-    /// a reader sees that the logs held empty variants, other event types or missing fields
-    /// before the numbers computed from them, with the decision still on the first screen.
+    /// (`data_quality.ingest.runtime_readings` by table, or, for interleaving's inputs,
+    /// `interleaving_data_quality.runtime_readings` by input): one short blue banner, a line per
+    /// table or input, so that a reader sees that the logs held empty variants, other event types
+    /// or missing fields before the numbers computed from them, with the decision still on the
+    /// first screen.
     static func keptAsRuntimeReads(_ report: JSONValue) -> [Block] {
-        let readings = report["data_quality"]?["ingest"]?["runtime_readings"]?.arrayItems ?? []
+        let ingest = report["data_quality"]?["ingest"]?["runtime_readings"]?.arrayItems ?? []
+        let (readings, by, path) =
+            ingest.isEmpty
+            ? (
+                report["interleaving_data_quality"]?["runtime_readings"]?.arrayItems ?? [], "input",
+                "interleaving_data_quality.runtime_readings"
+            ) : (ingest, "table", "data_quality.ingest.runtime_readings")
         guard !readings.isEmpty else { return [] }
         var tables: [String] = []
-        for r in readings where !tables.contains(r["table"]?.stringValue ?? "?") { tables.append(r["table"]?.stringValue ?? "?") }
+        for r in readings where !tables.contains(r[by]?.stringValue ?? "?") { tables.append(r[by]?.stringValue ?? "?") }
         var lines = tables.map { table -> String in
-            let kinds = readings.filter { $0["table"]?.stringValue == table }
+            let kinds = readings.filter { $0[by]?.stringValue == table }
             let total = kinds.reduce(0.0) { $0 + ($1["rows"]?.numberValue ?? 0) }
             let first = kinds[0]
             let file = (first["first_source"]?.stringValue ?? "?").split(separator: "/").last.map(String.init) ?? "?"
@@ -89,7 +97,7 @@ enum PageBuilder {
             return "\(table): \(ReadableNumber.count(total)) readings of \(kinds.count) kind(s), e.g. \(file):\(line) "
                 + "\(first["first_field"]?.stringValue ?? ""): \(first["what"]?.stringValue ?? "")"
         }
-        lines.append("Each kind, its rows and its first line: data_quality.ingest.runtime_readings")
+        lines.append("Each kind, its rows and its first line: " + path)
         return [.banner(.info, title: "Rows kept as recsys-eval's runtime reads them", lines: lines)]
     }
 

@@ -120,6 +120,28 @@ import Testing
             #expect(page.contains("outcomes: 1 readings of 1 kind(s)"))
         }
         #expect(!ReportRenderer.html(report([])).contains("runtime reads them"))
+        // Interleaving's inputs are listed by input, from their own section.
+        let interleaving = JSONValue.object([
+            ("mode", .string("interleaving")),
+            (
+                "interleaving_data_quality",
+                .object([
+                    (
+                        "runtime_readings",
+                        .array([
+                            .object([
+                                ("input", .string("ranker_a")), ("reading", .string("member_name_case")), ("rows", .number(2)),
+                                ("what", .string("a member name in other letter cases")), ("first_source", .string("/logs/a.jsonl")),
+                                ("first_line", .number(1)), ("first_field", .string("Request_ID")),
+                            ])
+                        ])
+                    )
+                ])
+            ),
+        ])
+        let page = ReportRenderer.html(interleaving)
+        #expect(page.contains("ranker_a: 2 readings of 1 kind(s), e.g. a.jsonl:1 Request_ID: a member name in other letter cases"))
+        #expect(page.contains("interleaving_data_quality.runtime_readings"))
     }
 
     /// Rows rejected while ingesting a run's JSONL sources show above the decision, with the
