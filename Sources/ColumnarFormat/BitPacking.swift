@@ -64,6 +64,38 @@ public enum BitPacking {
         }
     }
 
+    /// Unpacks only the values at the positions in `ranges` (each within `0..<count`), range by
+    /// range, calling `sink(value)` for each: selective decoding, which reads just the words those
+    /// values occupy. The caller has checked that `payload` holds `byteCount(count:width:)` bytes.
+    @inlinable
+    public static func gather(
+        _ payload: UnsafeRawBufferPointer, count: Int, width: Int, ranges: some Sequence<Range<Int>>, _ sink: (UInt64) -> Void
+    ) {
+        precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
+        let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
+        let nwords = payload.count / 8
+        let base = payload.baseAddress
+        for r in ranges {
+            precondition(r.lowerBound >= 0 && r.upperBound <= count, "positions outside the packed values")
+            if width == 0 {
+                for _ in r { sink(0) }
+                continue
+            }
+            var bit = r.lowerBound &* width
+            for _ in r {
+                let word = bit &>> 6
+                let shift = bit & 63
+                var v = UInt64(littleEndian: base!.loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self)) &>> UInt64(shift)
+                if shift &+ width > 64 && word &+ 1 < nwords {
+                    v |=
+                        UInt64(littleEndian: base!.loadUnaligned(fromByteOffset: (word &+ 1) &* 8, as: UInt64.self)) &<< UInt64(64 &- shift)
+                }
+                sink(v & mask)
+                bit &+= width
+            }
+        }
+    }
+
     /// Unpacks `count` values and writes `base + value` as Int32 into `out` (which holds `count`
     /// elements); the caller has checked the payload size and that results fit Int32. Returns
     /// the smallest and largest value written.

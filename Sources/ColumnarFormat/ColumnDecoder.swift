@@ -154,6 +154,69 @@ public enum ColumnDecoder {
         return (lo, hi)
     }
 
+    /// Decodes only the values at the positions in `ranges` (each within `0..<d.count`) of an
+    /// integer chunk, range by range, into `out` (exactly as many elements as the ranges cover).
+    /// A bit-packed chunk is read only where those values lie; other encodings (a delta chunk's
+    /// values depend on every earlier one) are decoded whole first. Values of an int32 chunk are
+    /// checked to fit int32, as whole decoding does.
+    public static func gatherInt64(
+        _ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, ranges: [Range<Int>],
+        into out: UnsafeMutableBufferPointer<Int64>, context ctx: String
+    ) throws(FormatError) {
+        let n = Int(d.count)
+        guard d.physicalType == .int32 || d.physicalType == .int64 else {
+            throw .invalid("\(ctx): expected an integer chunk, found \(d.physicalType)")
+        }
+        precondition(ranges.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= n }, "positions within the chunk")
+        precondition(out.count == ranges.reduce(0) { $0 + $1.count }, "output buffer must hold the gathered values")
+        var at = 0
+        if d.encoding == .bitPacked {
+            let w = Int(d.bitWidth)
+            try checkBitPacked(payload, count: n, width: w, ctx)
+            let base = d.paramA
+            BitPacking.gather(payload, count: n, width: w, ranges: ranges) { u in
+                out[at] = base &+ Int64(bitPattern: u)
+                at &+= 1
+            }
+            if d.physicalType == .int32 {
+                for x in out where x < Int64(Int32.min) || x > Int64(Int32.max) {
+                    throw .invalid("\(ctx): value \(x) does not fit int32")
+                }
+            }
+            return
+        }
+        let all = UnsafeMutableBufferPointer<Int64>.allocate(capacity: n)
+        defer { all.deallocate() }
+        try decodeInt64(payload, d, into: all, context: ctx)
+        for r in ranges {
+            for i in r {
+                out[at] = all[i]
+                at += 1
+            }
+        }
+    }
+
+    /// `gatherInt64` for an int32 chunk, into int32 values; returns the smallest and largest
+    /// value gathered, so callers can range-check dictionary codes.
+    @discardableResult
+    public static func gatherInt32(
+        _ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, ranges: [Range<Int>],
+        into out: UnsafeMutableBufferPointer<Int32>, context ctx: String
+    ) throws(FormatError) -> (min: Int64, max: Int64) {
+        guard d.physicalType == .int32 else { throw .invalid("\(ctx): expected int32, found \(d.physicalType)") }
+        let wide = UnsafeMutableBufferPointer<Int64>.allocate(capacity: out.count)
+        defer { wide.deallocate() }
+        try gatherInt64(payload, d, ranges: ranges, into: wide, context: ctx)
+        var lo = Int64.max
+        var hi = Int64.min
+        for (i, v) in wide.enumerated() {
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+            out[i] = Int32(truncatingIfNeeded: v)
+        }
+        return out.isEmpty ? (0, -1) : (lo, hi)
+    }
+
     public static func decodeFloat64(_ payload: UnsafeRawBufferPointer, _ d: ChunkDescriptor, context ctx: String) throws(FormatError)
         -> [Double]
     {

@@ -222,6 +222,31 @@ public final class DatasetReader: Sendable {
         try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeInt64(raw, c, into: out, context: ctx) }
     }
 
+    /// Decodes only the values at `ranges` (positions within the chunk) of an int32 chunk into
+    /// `out`, range by range (`ColumnDecoder.gatherInt32`), the chunk checksum-verified as a
+    /// whole. With `bound`, every value is checked to lie in `0..<bound`.
+    public func int32s(
+        _ c: ChunkDescriptor, gathering ranges: [Range<Int>], into out: UnsafeMutableBufferPointer<Int32>, bound: Int?,
+        context ctx: String
+    ) throws(StorageError) {
+        let range = try decode(c, ctx) { (raw) throws(FormatError) in
+            try ColumnDecoder.gatherInt32(raw, c, ranges: ranges, into: out, context: ctx)
+        }
+        if let bound, range.min < 0 || range.max >= Int64(bound) {
+            let x = range.min < 0 ? range.min : range.max
+            throw .corrupt(path: path, reason: "\(ctx): code \(x) is outside the dictionary (size \(bound))")
+        }
+    }
+
+    /// Decodes only the values at `ranges` (positions within the chunk) of an integer chunk into
+    /// `out`, range by range (`ColumnDecoder.gatherInt64`), the chunk checksum-verified as a whole.
+    public func int64s(
+        _ c: ChunkDescriptor, gathering ranges: [Range<Int>], into out: UnsafeMutableBufferPointer<Int64>,
+        context ctx: String
+    ) throws(StorageError) {
+        try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.gatherInt64(raw, c, ranges: ranges, into: out, context: ctx) }
+    }
+
     /// Decodes a float64 chunk into `out` (exactly `c.count` elements).
     public func float64s(_ c: ChunkDescriptor, into out: UnsafeMutableBufferPointer<Double>, context ctx: String) throws(StorageError) {
         try decode(c, ctx) { (raw) throws(FormatError) in try ColumnDecoder.decodeFloat64(raw, c, into: out, context: ctx) }

@@ -83,6 +83,79 @@ import Testing
         if shape == 3 && n > 0 { #expect(e.payload.isEmpty) }
     }
 
+    /// Ascending, disjoint ranges over `0..<n`: empty ones, single values, runs that start and end
+    /// anywhere (so inside and across 64-bit words), adjacent ones when `touching`.
+    static func ranges(_ n: Int, _ rng: inout SplitMix, touching: Bool) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var at = 0
+        while at < n {
+            let lo = min(n, at + Int(rng.next() % 40))
+            let hi = min(n, lo + Int(rng.next() % 24))
+            out.append(lo..<hi)
+            at = hi + (touching ? 0 : 1)
+        }
+        return out
+    }
+
+    /// Selective decoding against the whole chunk decoded, for every integer encoding (plain,
+    /// frame of reference, delta, width 0): the values at the ranges, in order.
+    @Test(arguments: 0..<30)
+    func gatherMatchesWholeDecode(seed: Int) throws {
+        var rng = SplitMix(seed: UInt64(seed) &+ 31)
+        let n = Int(rng.next() % 2000)
+        var v: [Int64] = []
+        var x = Int64(rng.next() % 1000)
+        for i in 0..<n {
+            switch seed % 4 {
+            case 0: v.append(Int64(bitPattern: rng.next()))  // plain
+            case 1: v.append(Int64(rng.next() % 100_000) - 7)  // frame of reference
+            case 2:
+                x &+= Int64(rng.next() % 16)
+                v.append(x)  // delta
+            default: v.append(i % 2 == 0 ? 5 : 5)  // width 0
+            }
+        }
+        let e = ColumnEncoder.encode(int64: v)
+        let d = try decode(e)
+        let ranges = Self.ranges(n, &rng, touching: seed % 3 == 0)
+        let expected = ranges.flatMap { v[$0] }
+        var out = [Int64](repeating: -1, count: expected.count)
+        try out.withUnsafeMutableBufferPointer { o in
+            try e.payload.withUnsafeBytes { try ColumnDecoder.gatherInt64($0, d, ranges: ranges, into: o, context: "t") }
+        }
+        #expect(out == expected, "encoding \(e.encoding)")
+
+        let v32 = v.map { Int32(truncatingIfNeeded: $0 % 70_000) }
+        let e32 = ColumnEncoder.encode(int32: v32)
+        let expected32 = ranges.flatMap { v32[$0] }
+        var out32 = [Int32](repeating: -1, count: expected32.count)
+        let range = try out32.withUnsafeMutableBufferPointer { o in
+            try e32.payload.withUnsafeBytes { try ColumnDecoder.gatherInt32($0, try decode(e32), ranges: ranges, into: o, context: "t") }
+        }
+        #expect(out32 == expected32, "encoding \(e32.encoding)")
+        if let lo = expected32.min(), let hi = expected32.max() { #expect(range == (Int64(lo), Int64(hi))) }
+    }
+
+    /// A gathered value of an int32 chunk that does not fit int32 (a frame of reference moved up
+    /// by a damaged descriptor) is an error, as in whole decoding, not a truncated code.
+    @Test func gatherRejectsValuesBeyondInt32() throws {
+        let e = ColumnEncoder.encode(int32: [0, 200, 7])
+        #expect(e.encoding == .bitPacked)
+        var d = try decode(e)
+        d.paramA = Int64(Int32.max) - 10
+        var out = [Int32](repeating: 0, count: 1)
+        #expect(throws: FormatError.self) {
+            try out.withUnsafeMutableBufferPointer { o in
+                try e.payload.withUnsafeBytes { try ColumnDecoder.gatherInt32($0, d, ranges: [1..<2], into: o, context: "t") }
+            }
+        }
+        // The value below the limit is read as it is.
+        try out.withUnsafeMutableBufferPointer { o in
+            try e.payload.withUnsafeBytes { try ColumnDecoder.gatherInt32($0, d, ranges: [2..<3], into: o, context: "t") }
+        }
+        #expect(out == [Int32.max - 3])
+    }
+
     @Test(arguments: 0..<20)
     func int32RoundTrip(seed: Int) throws {
         var rng = SplitMix(seed: UInt64(seed) &+ 7)

@@ -220,34 +220,15 @@ public struct RankingMetrics: Sendable {
             var load = ColumnLoader(reader: reader, partition: p)
             let exReq = try load.int32("exposures", "request_id", bound: requests)
             let nItems = try load.counts("exposures", "item_count")
-            let items = try load.int32("exposures", "item_id", bound: itemCount)
-            let ranks = try load.int64("exposures", "rank")
             let ocReq = try load.int32("outcomes", "request_id", bound: requests)
             let ocItem = try load.int32("outcomes", "item_id", bound: itemCount)
             let ocEvent = try load.int32("outcomes", "event_type", bound: events.count)
-            var start = [Int](repeating: 0, count: exReq.count + 1)
-            for i in 0..<exReq.count { start[i + 1] = start[i] + Int(nItems[i]) }
-            guard start[exReq.count] == items.count, items.count == ranks.count else {
-                throw StorageError.corrupt(path: reader.path, reason: "partition \(p): item counts do not match the item list")
-            }
             // With a time window, rows outside it do not exist for the evaluation.
             var exIn: [Bool] = []
             var ocIn: [Bool] = []
             if let window {
                 exIn = window.mask(micros: try load.int64("exposures", "ts_us"), nanos: try load.int64("exposures", "ts_ns"))
                 ocIn = window.mask(micros: try load.int64("outcomes", "ts_us"), nanos: try load.int64("outcomes", "ts_ns"))
-            }
-            var first = [Int32](repeating: -1, count: requests)
-            for (row, code) in exReq.enumerated() where first[Int(code)] < 0 && (exIn.isEmpty || exIn[row]) {
-                first[Int(code)] = Int32(row)
-            }
-            // Segment of each exposure row: the value codes (+1, 0 when absent) of the slice keys.
-            var segmentOf: [Int64] = []
-            var segments: [Int64: (Sums, Sums)] = [:]
-            if !keyCodes.isEmpty {
-                segmentOf = try SegmentKeys.ids(
-                    &load, table: "exposures", rows: exReq.count, keys: keyCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
-                for row32 in first where row32 >= 0 { segments[segmentOf[Int(row32)], default: (Sums(), Sums())].0.cases += 1 }
             }
             // Relevant items per request (CSR by request code, duplicates removed per request).
             var relStart = [Int32](repeating: 0, count: requests + 1)
@@ -262,15 +243,50 @@ public struct RankingMetrics: Sendable {
                 relGain[Int(fill[r])] = gainOfEvent[Int(ocEvent[i])]
                 fill[r] += 1
             }
+            // One pass over the exposures: each request's first row (in the window) is its case.
+            // A case without relevant items scores 0 on every metric under both definitions: it
+            // only counts as a recsys-eval case. Only requests with relevant outcomes are scored,
+            // so only their lists' item ids and ranks are decoded: a scored request's items are
+            // `listAt[code]...` of the gathered columns (late materialisation; a few percent of
+            // the items when outcomes are sparse).
+            var first = [Int32](repeating: -1, count: requests)
+            var listAt = [Int32](repeating: -1, count: requests)
+            var lists: [Range<Int>] = []
             var rs = Sums()
+            first.withUnsafeMutableBufferPointer { first in
+                listAt.withUnsafeMutableBufferPointer { listAt in
+                    relStart.withUnsafeBufferPointer { relStart in
+                        var item = 0
+                        var gathered = 0
+                        for row in 0..<exReq.count {
+                            let code = Int(exReq[row])
+                            let n = Int(nItems[row])
+                            defer { item += n }
+                            guard first[code] < 0 && (exIn.isEmpty || exIn[row]) else { continue }
+                            first[code] = Int32(row)
+                            rs.cases += 1
+                            guard relStart[code + 1] > relStart[code] else { continue }
+                            listAt[code] = Int32(gathered)
+                            lists.append(item..<(item + n))
+                            gathered += n
+                        }
+                    }
+                }
+            }
+            let items = try load.int32("exposures", "item_id", bound: itemCount, gathering: lists)
+            let ranks = try load.int64("exposures", "rank", gathering: lists)
+            // Segment of each exposure row: the value codes (+1, 0 when absent) of the slice keys.
+            var segmentOf: [Int64] = []
+            var segments: [Int64: (Sums, Sums)] = [:]
+            if !keyCodes.isEmpty {
+                segmentOf = try SegmentKeys.ids(
+                    &load, table: "exposures", rows: exReq.count, keys: keyCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
+                for row32 in first where row32 >= 0 { segments[segmentOf[Int(row32)], default: (Sums(), Sums())].0.cases += 1 }
+            }
             var irs = Sums()
             var order: [Int] = []
-            // A case without relevant items scores 0 on every metric under both definitions:
-            // it only counts as a recsys-eval case. Only requests with relevant outcomes are scored.
-            for code32 in first where code32 >= 0 {
-                _ = code32
-                rs.cases += 1
-            }
+            var rset: [Int32] = []
+            var rgain: [Double] = []
             var pc = PartCases()
             var caseOfCode: [Int32] = []
             if collectCases {
@@ -288,8 +304,8 @@ public struct RankingMetrics: Sendable {
             for code in 0..<requests where first[code] >= 0 && relStart[code + 1] > relStart[code] {
                 let row = Int(first[code])
                 // The relevant set: distinct items (lists are short; a linear check suffices).
-                var rset: [Int32] = []
-                var rgain: [Double] = []
+                rset.removeAll(keepingCapacity: true)
+                rgain.removeAll(keepingCapacity: true)
                 for j in Int(relStart[code])..<Int(relStart[code + 1]) {
                     if let at = rset.firstIndex(of: rel[j]) {
                         rgain[at] = max(rgain[at], relGain[j])
@@ -298,8 +314,8 @@ public struct RankingMetrics: Sendable {
                         rgain.append(relGain[j])
                     }
                 }
-                let a = start[row]
-                let b = start[row + 1]
+                let a = Int(listAt[code])
+                let b = a + Int(nItems[row])
                 // Positions in rank order (stable); the identity when ranks are already sorted.
                 var sorted = true
                 if b - a > 1 {

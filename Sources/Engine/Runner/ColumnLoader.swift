@@ -77,6 +77,92 @@ public struct ColumnLoader {
         return out
     }
 
+    /// Only the rows of `ranges` of an int32 column (positions in the partition's column,
+    /// ascending and disjoint, e.g. the items of chosen exposures), in order: late
+    /// materialisation. Row groups holding none of them are not read at all; the others are
+    /// checksum-verified whole and, when bit-packed, decoded only where the rows lie.
+    public mutating func int32(_ table: String, _ column: String, bound: Int? = nil, gathering ranges: [Range<Int>]) throws -> [Int32] {
+        let reader = self.reader
+        return try gatherAll(table, column, ranges, as: Int32.self) { local, c, slice, ctx throws(StorageError) in
+            try reader.int32s(c, gathering: local, into: slice, bound: bound, context: ctx)
+        }
+    }
+
+    /// Only the rows of `ranges` of an integer column (see `int32(_:_:bound:gathering:)`).
+    public mutating func int64(_ table: String, _ column: String, gathering ranges: [Range<Int>]) throws -> [Int64] {
+        let reader = self.reader
+        return try gatherAll(table, column, ranges, as: Int64.self) { local, c, slice, ctx throws(StorageError) in
+            try reader.int64s(c, gathering: local, into: slice, context: ctx)
+        }
+    }
+
+    /// Splits `ranges` (partition positions) at the row groups' bounds and decodes each row
+    /// group's share, shifted to positions within its chunk, into consecutive slices of one array.
+    mutating func gatherAll<T: BitwiseCopyable>(
+        _ table: String, _ column: String, _ ranges: [Range<Int>], as: T.Type,
+        _ decode: ([Range<Int>], ChunkDescriptor, UnsafeMutableBufferPointer<T>, String) throws(StorageError) -> Void
+    ) throws -> [T] {
+        let t = try self.table(table)
+        let groups = reader.footer.partitions[partition].tables[t]
+        guard let ci = reader.footer.tables[t].columnIndex(column) else {
+            throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
+        }
+        let rows = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
+        var total = 0
+        var last = 0
+        for r in ranges {
+            precondition(r.lowerBound >= last && r.upperBound <= rows, "ranges ascending, disjoint and within the column")
+            last = r.upperBound
+            total += r.count
+        }
+        let partition = self.partition
+        var failure: StorageError? = nil
+        let out = [T](unsafeUninitializedCapacity: total) { buf, initialized in
+            var at = 0
+            var next = 0
+            var groupStart = 0
+            var local: [Range<Int>] = []
+            for (g, rg) in groups.enumerated() where next < ranges.count {
+                let c = rg.chunks[ci]
+                let groupEnd = groupStart + Int(c.count)
+                local.removeAll(keepingCapacity: true)
+                var n = 0
+                while next < ranges.count && ranges[next].lowerBound < groupEnd {
+                    let r = ranges[next]
+                    let lo = max(r.lowerBound, groupStart)
+                    let hi = min(r.upperBound, groupEnd)
+                    if lo < hi {
+                        local.append((lo - groupStart)..<(hi - groupStart))
+                        n += hi - lo
+                    }
+                    if r.upperBound > groupEnd { break }
+                    next += 1
+                }
+                if n > 0 {
+                    do throws(StorageError) {
+                        try decode(
+                            local, c, UnsafeMutableBufferPointer(rebasing: buf[at..<(at + n)]),
+                            "partition \(partition) \(table) row group \(g) column \(column)")
+                    } catch {
+                        failure = error
+                        break
+                    }
+                    at += n
+                }
+                groupStart = groupEnd
+            }
+            if at < total {
+                // Zero what is left (after a failure) so the array is fully initialised before it is discarded.
+                UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buf)[(at * MemoryLayout<T>.stride)...])
+                    .initializeMemory(as: UInt8.self, repeating: 0)
+            }
+            initialized = total
+        }
+        if let failure { throw failure }
+        bytesTouched += out.count * MemoryLayout<T>.stride
+        return out
+    }
+
     public mutating func bool(_ table: String, _ column: String) throws -> [UInt8] {
         let reader = self.reader
         return try decodeAll(table, column, as: UInt8.self) { c, slice, ctx throws(StorageError) in
