@@ -120,6 +120,50 @@ public enum BitPacking {
         var hi = UInt64.min
         var bit = 0
         var i = 0
+        if width <= 32 {
+            // Blocks of 8 values, each starting on a byte boundary (8 × width bits = width bytes),
+            // unpacked by a loop specialised for the width: every shift and offset a constant.
+            // Block k reads bytes [k·width, k·width + 7·width/8 + 8), so only whole blocks whose
+            // reads stay inside the payload are done here; the loops below finish the rest.
+            let room = payload.count - 8 - (7 * width) / 8
+            let blocks = room < 0 ? 0 : min(count / 8, room / width + 1)
+            switch width {
+            case 1: unpackBlocks(words, blocks, 1, b, out, &lo, &hi)
+            case 2: unpackBlocks(words, blocks, 2, b, out, &lo, &hi)
+            case 3: unpackBlocks(words, blocks, 3, b, out, &lo, &hi)
+            case 4: unpackBlocks(words, blocks, 4, b, out, &lo, &hi)
+            case 5: unpackBlocks(words, blocks, 5, b, out, &lo, &hi)
+            case 6: unpackBlocks(words, blocks, 6, b, out, &lo, &hi)
+            case 7: unpackBlocks(words, blocks, 7, b, out, &lo, &hi)
+            case 8: unpackBlocks(words, blocks, 8, b, out, &lo, &hi)
+            case 9: unpackBlocks(words, blocks, 9, b, out, &lo, &hi)
+            case 10: unpackBlocks(words, blocks, 10, b, out, &lo, &hi)
+            case 11: unpackBlocks(words, blocks, 11, b, out, &lo, &hi)
+            case 12: unpackBlocks(words, blocks, 12, b, out, &lo, &hi)
+            case 13: unpackBlocks(words, blocks, 13, b, out, &lo, &hi)
+            case 14: unpackBlocks(words, blocks, 14, b, out, &lo, &hi)
+            case 15: unpackBlocks(words, blocks, 15, b, out, &lo, &hi)
+            case 16: unpackBlocks(words, blocks, 16, b, out, &lo, &hi)
+            case 17: unpackBlocks(words, blocks, 17, b, out, &lo, &hi)
+            case 18: unpackBlocks(words, blocks, 18, b, out, &lo, &hi)
+            case 19: unpackBlocks(words, blocks, 19, b, out, &lo, &hi)
+            case 20: unpackBlocks(words, blocks, 20, b, out, &lo, &hi)
+            case 21: unpackBlocks(words, blocks, 21, b, out, &lo, &hi)
+            case 22: unpackBlocks(words, blocks, 22, b, out, &lo, &hi)
+            case 23: unpackBlocks(words, blocks, 23, b, out, &lo, &hi)
+            case 24: unpackBlocks(words, blocks, 24, b, out, &lo, &hi)
+            case 25: unpackBlocks(words, blocks, 25, b, out, &lo, &hi)
+            case 26: unpackBlocks(words, blocks, 26, b, out, &lo, &hi)
+            case 27: unpackBlocks(words, blocks, 27, b, out, &lo, &hi)
+            case 28: unpackBlocks(words, blocks, 28, b, out, &lo, &hi)
+            case 29: unpackBlocks(words, blocks, 29, b, out, &lo, &hi)
+            case 30: unpackBlocks(words, blocks, 30, b, out, &lo, &hi)
+            case 31: unpackBlocks(words, blocks, 31, b, out, &lo, &hi)
+            default: unpackBlocks(words, blocks, 32, b, out, &lo, &hi)
+            }
+            i = blocks * 8
+            bit = i * width
+        }
         if width <= 56 && payload.count >= 8 {
             // One unaligned load per value: its bits start inside the loaded word's first byte and
             // span at most 7 + 56 bits, while 8 bytes remain from that byte.
@@ -164,6 +208,53 @@ public enum BitPacking {
         return (Int32(truncatingIfNeeded: lo &+ b), Int32(truncatingIfNeeded: hi &+ b))
     }
 
+    /// `blocks` blocks of 8 values of `width` (1...32) bits from `p` into `out`, as `base &+ value`
+    /// truncated to Int32, tracking the smallest and largest value. Inlined (it is transparent)
+    /// into a call with a
+    /// literal width, every offset, shift and mask below is a constant, and each value costs one
+    /// load, shift, mask and store.
+    @_transparent
+    @usableFromInline
+    static func unpackBlocks(
+        _ p: UnsafeRawPointer, _ blocks: Int, _ width: Int, _ base: UInt64, _ out: UnsafeMutablePointer<Int32>,
+        _ lo: inout UInt64, _ hi: inout UInt64
+    ) {
+        let mask: UInt64 = (1 << UInt64(width)) - 1
+        var low = lo
+        var high = hi
+        for k in 0..<blocks {
+            let q = p + k &* width
+            let o = out + k &* 8
+            for j in 0..<8 {
+                let bit = j &* width
+                let v = (UInt64(littleEndian: q.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self)) &>> UInt64(bit & 7)) & mask
+                low = Swift.min(low, v)
+                high = Swift.max(high, v)
+                o[j] = Int32(truncatingIfNeeded: v &+ base)
+            }
+        }
+        lo = low
+        hi = high
+    }
+
+    /// `blocks` blocks of 8 values of `width` (1...56) bits from `p` into `out`, as `base &+ value`:
+    /// `unpackBlocks` for Int64 values (8 values start on a byte boundary, and a value's bits
+    /// lie within the 8 bytes loaded from its first byte).
+    @_transparent
+    @usableFromInline
+    static func unpackBlocks(_ p: UnsafeRawPointer, _ blocks: Int, _ width: Int, _ base: Int64, _ out: UnsafeMutablePointer<Int64>) {
+        let mask: UInt64 = (1 << UInt64(width)) - 1
+        for k in 0..<blocks {
+            let q = p + k &* width
+            let o = out + k &* 8
+            for j in 0..<8 {
+                let bit = j &* width
+                let v = (UInt64(littleEndian: q.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self)) &>> UInt64(bit & 7)) & mask
+                o[j] = base &+ Int64(bitPattern: v)
+            }
+        }
+    }
+
     /// Unpacks `count` values and writes `base &+ value` into `out` (which holds `count` elements);
     /// the caller has checked the payload size.
     @inlinable
@@ -182,6 +273,71 @@ public enum BitPacking {
         let nwords = payload.count / 8
         var bit = 0
         var i = 0
+        if width <= 56 {
+            // Blocks of 8 values by a loop specialised for the width, as in `unpackInt32`.
+            let room = payload.count - 8 - (7 * width) / 8
+            let blocks = room < 0 ? 0 : min(count / 8, room / width + 1)
+            switch width {
+            case 1: unpackBlocks(words, blocks, 1, base, out)
+            case 2: unpackBlocks(words, blocks, 2, base, out)
+            case 3: unpackBlocks(words, blocks, 3, base, out)
+            case 4: unpackBlocks(words, blocks, 4, base, out)
+            case 5: unpackBlocks(words, blocks, 5, base, out)
+            case 6: unpackBlocks(words, blocks, 6, base, out)
+            case 7: unpackBlocks(words, blocks, 7, base, out)
+            case 8: unpackBlocks(words, blocks, 8, base, out)
+            case 9: unpackBlocks(words, blocks, 9, base, out)
+            case 10: unpackBlocks(words, blocks, 10, base, out)
+            case 11: unpackBlocks(words, blocks, 11, base, out)
+            case 12: unpackBlocks(words, blocks, 12, base, out)
+            case 13: unpackBlocks(words, blocks, 13, base, out)
+            case 14: unpackBlocks(words, blocks, 14, base, out)
+            case 15: unpackBlocks(words, blocks, 15, base, out)
+            case 16: unpackBlocks(words, blocks, 16, base, out)
+            case 17: unpackBlocks(words, blocks, 17, base, out)
+            case 18: unpackBlocks(words, blocks, 18, base, out)
+            case 19: unpackBlocks(words, blocks, 19, base, out)
+            case 20: unpackBlocks(words, blocks, 20, base, out)
+            case 21: unpackBlocks(words, blocks, 21, base, out)
+            case 22: unpackBlocks(words, blocks, 22, base, out)
+            case 23: unpackBlocks(words, blocks, 23, base, out)
+            case 24: unpackBlocks(words, blocks, 24, base, out)
+            case 25: unpackBlocks(words, blocks, 25, base, out)
+            case 26: unpackBlocks(words, blocks, 26, base, out)
+            case 27: unpackBlocks(words, blocks, 27, base, out)
+            case 28: unpackBlocks(words, blocks, 28, base, out)
+            case 29: unpackBlocks(words, blocks, 29, base, out)
+            case 30: unpackBlocks(words, blocks, 30, base, out)
+            case 31: unpackBlocks(words, blocks, 31, base, out)
+            case 32: unpackBlocks(words, blocks, 32, base, out)
+            case 33: unpackBlocks(words, blocks, 33, base, out)
+            case 34: unpackBlocks(words, blocks, 34, base, out)
+            case 35: unpackBlocks(words, blocks, 35, base, out)
+            case 36: unpackBlocks(words, blocks, 36, base, out)
+            case 37: unpackBlocks(words, blocks, 37, base, out)
+            case 38: unpackBlocks(words, blocks, 38, base, out)
+            case 39: unpackBlocks(words, blocks, 39, base, out)
+            case 40: unpackBlocks(words, blocks, 40, base, out)
+            case 41: unpackBlocks(words, blocks, 41, base, out)
+            case 42: unpackBlocks(words, blocks, 42, base, out)
+            case 43: unpackBlocks(words, blocks, 43, base, out)
+            case 44: unpackBlocks(words, blocks, 44, base, out)
+            case 45: unpackBlocks(words, blocks, 45, base, out)
+            case 46: unpackBlocks(words, blocks, 46, base, out)
+            case 47: unpackBlocks(words, blocks, 47, base, out)
+            case 48: unpackBlocks(words, blocks, 48, base, out)
+            case 49: unpackBlocks(words, blocks, 49, base, out)
+            case 50: unpackBlocks(words, blocks, 50, base, out)
+            case 51: unpackBlocks(words, blocks, 51, base, out)
+            case 52: unpackBlocks(words, blocks, 52, base, out)
+            case 53: unpackBlocks(words, blocks, 53, base, out)
+            case 54: unpackBlocks(words, blocks, 54, base, out)
+            case 55: unpackBlocks(words, blocks, 55, base, out)
+            default: unpackBlocks(words, blocks, 56, base, out)
+            }
+            i = blocks * 8
+            bit = i * width
+        }
         let safe = max(0, min(count, ((nwords - 1) * 64) / width))
         while i < safe {
             let word = bit &>> 6

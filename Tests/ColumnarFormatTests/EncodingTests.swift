@@ -57,6 +57,28 @@ import Testing
         }
     }
 
+    /// The Int64 unpacker (blocks of 8 specialised per width up to 56 bits, then one or two word
+    /// loads per value) against the packed values, for every width and counts around block and
+    /// word boundaries.
+    @Test(arguments: 0...64)
+    func unpackInt64MatchesPacked(width: Int) {
+        var rng = SplitMix(seed: UInt64(width) &+ 99)
+        for count in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200, 1001] {
+            let mask: UInt64 = width == 64 ? ~0 : (width == 0 ? 0 : (1 << UInt64(width)) - 1)
+            let values = (0..<count).map { _ in rng.next() & mask }
+            var packed: [UInt8] = []
+            BitPacking.pack(count: count, width: width, into: &packed) { values[$0] }
+            let base: Int64 = -1_000_003
+            var out = [Int64](repeating: 7, count: count)
+            packed.withUnsafeBytes { raw in
+                out.withUnsafeMutableBufferPointer {
+                    BitPacking.unpackInt64(raw, count: count, width: width, base: base, into: $0.baseAddress!)
+                }
+            }
+            #expect(out == values.map { base &+ Int64(bitPattern: $0) }, "width \(width) count \(count)")
+        }
+    }
+
     @Test(arguments: 0..<30)
     func integersRoundTrip(seed: Int) throws {
         var rng = SplitMix(seed: UInt64(seed) &+ 100)
