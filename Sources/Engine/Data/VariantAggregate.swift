@@ -80,43 +80,63 @@ public struct VariantAggregate {
             let value = try load.int32("exposures", "context_value", bound: ctxValues.count)
             var out = Partial()
             out.rows = exReq.count
-            var pair = 0
-            var denseAcc = [Int](repeating: 0, count: dense * 4)
-            for row in 0..<exReq.count {
-                let code = Int(exReq[row])
-                let pairs = pair..<(pair + Int(nPairs[row]))
-                pair += Int(nPairs[row])
-                let v = variantOf[code]
-                if v < 0 { continue }
-                var g = Int64(v)
-                for kc in keyCodes {
-                    var found: Int64 = 0  // 0: key absent; value code + 1 otherwise
-                    if kc >= 0 {
-                        for j in pairs where key[j] == kc { found = Int64(value[j]) + 1 }
-                    }
-                    g = g * nValues + found
-                }
-                let c = Int(clicks[code])
-                if dense > 0 {
-                    let k = Int(g) * 4
-                    if denseAcc[k] == 0 { out.order.append(g) }
-                    denseAcc[k] += 1
-                    denseAcc[k + 1] += Int(nItems[row])
-                    denseAcc[k + 2] += c > 0 ? 1 : 0
-                    denseAcc[k + 3] += c
-                } else if var acc = out.groups[g] {
-                    acc.requests += 1
-                    acc.items += Int(nItems[row])
-                    acc.clicked += c > 0 ? 1 : 0
-                    acc.clicks += c
-                    out.groups[g] = acc
-                } else {
-                    out.groups[g] = (1, Int(nItems[row]), c > 0 ? 1 : 0, c)
-                    out.order.append(g)
-                }
-            }
-            guard pair == key.count else {
+            // `counts` checked that the pair counts add up to the pairs, so every range below
+            // lies inside `key` and `value`.
+            guard nPairs.reduce(0, { $0 + Int($1) }) == key.count, key.count == value.count else {
                 throw StorageError.corrupt(path: reader.path, reason: "partition \(p): context counts do not match the pairs")
+            }
+            var denseAcc = [Int](repeating: 0, count: dense * 4)
+            // The loop reads through buffer pointers: no bounds or uniqueness checks per row.
+            exReq.withUnsafeBufferPointer { exReq in
+                nItems.withUnsafeBufferPointer { nItems in
+                    nPairs.withUnsafeBufferPointer { nPairs in
+                        key.withUnsafeBufferPointer { key in
+                            value.withUnsafeBufferPointer { value in
+                                variantOf.withUnsafeBufferPointer { variantOf in
+                                    clicks.withUnsafeBufferPointer { clicks in
+                                        denseAcc.withUnsafeMutableBufferPointer { denseAcc in
+                                            var pair = 0
+                                            for row in 0..<exReq.count {
+                                                let code = Int(exReq[row])
+                                                let first = pair
+                                                pair += Int(nPairs[row])
+                                                let v = variantOf[code]
+                                                if v < 0 { continue }
+                                                var g = Int64(v)
+                                                for kc in keyCodes {
+                                                    var found: Int64 = 0  // 0: key absent; value code + 1 otherwise
+                                                    if kc >= 0 {
+                                                        for j in first..<pair where key[j] == kc { found = Int64(value[j]) + 1 }
+                                                    }
+                                                    g = g * nValues + found
+                                                }
+                                                let c = Int(clicks[code])
+                                                let n = Int(nItems[row])
+                                                if dense > 0 {
+                                                    let k = Int(g) * 4
+                                                    if denseAcc[k] == 0 { out.order.append(g) }
+                                                    denseAcc[k] += 1
+                                                    denseAcc[k + 1] += n
+                                                    denseAcc[k + 2] += c > 0 ? 1 : 0
+                                                    denseAcc[k + 3] += c
+                                                } else if var acc = out.groups[g] {
+                                                    acc.requests += 1
+                                                    acc.items += n
+                                                    acc.clicked += c > 0 ? 1 : 0
+                                                    acc.clicks += c
+                                                    out.groups[g] = acc
+                                                } else {
+                                                    out.groups[g] = (1, n, c > 0 ? 1 : 0, c)
+                                                    out.order.append(g)
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
             if dense > 0 {
                 for g in out.order {
