@@ -25,13 +25,31 @@ public struct PreparedChunk: Sendable {
         public var paramB: Int64
     }
 
-    /// Compresses `chunk` with `codec` (falling back to `none` when that does not pay) and checksums it.
+    /// Under `zstd`, a chunk is stored with lz4 instead when zstd's output is smaller than lz4's
+    /// by less than `1/lz4Divisor` of the payload: the same rule as compressing at all (a saving
+    /// under a quarter of the payload costs every scan more than it saves), applied to zstd's
+    /// saving over lz4, which decompresses several times faster. Measured on the generated 1M
+    /// logs: `items.rank` (4-bit ranks) 2.8 MiB under lz4 against 1.7 MiB under zstd, of 7.2 MiB
+    /// encoded; the dataset 2% larger and the ranking-metrics pass, which reads the ranks, about
+    /// 18% faster.
+    public static let lz4Divisor = 4
+
+    /// Compresses `chunk` with `codec` (falling back to `none` when that does not pay, and from
+    /// zstd to lz4 when zstd saves little more, `lz4Divisor`) and checksums it.
     public init(_ chunk: EncodedChunk, codec: Codec, level: Int32 = 3) {
         precondition(chunk.count <= Int(UInt32.max), "a chunk holds at most 2^32-1 values")
-        let compressed = CompressionCodec.compress(
+        var compressed = CompressionCodec.compress(
             chunk.payload, codec: codec, level: level, minSavingDivisor: PreparedChunk.minSavingDivisor)
+        var used = codec
+        if codec == .zstd, let z = compressed,
+            let l = CompressionCodec.compress(chunk.payload, codec: .lz4, minSavingDivisor: PreparedChunk.minSavingDivisor),
+            l.count - z.count < chunk.payload.count / PreparedChunk.lz4Divisor
+        {
+            compressed = l
+            used = .lz4
+        }
         stored = compressed ?? chunk.payload
-        self.codec = compressed == nil ? .none : codec
+        self.codec = compressed == nil ? .none : used
         encodedLength = chunk.payload.count
         checksum = XXH64.hash(stored)
         encoded = EncodedChunkHeader(

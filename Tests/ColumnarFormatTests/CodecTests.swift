@@ -1,4 +1,5 @@
 import ColumnarFormat
+import ColumnarStorage
 import Testing
 
 @Suite struct CodecTests {
@@ -19,6 +20,31 @@ import Testing
             let back = try stored.withUnsafeBytes { try CompressionCodec.decompress($0, codec: codec, expectedLength: n, context: "t") }
             #expect(back == input)
         }
+    }
+
+    /// The writer's choice per chunk under `zstd`: `none` when compression saves under a quarter,
+    /// `lz4` when zstd saves under a quarter of the payload more than lz4 (ranks 1..15 repeated),
+    /// `zstd` when only zstd pays (bytes half random), and every stored chunk decodes to its payload.
+    @Test func writerChoosesTheCodecByWhatItSaves() throws {
+        var rng = SplitMix(seed: 5)
+        let noise = EncodedChunk(
+            payload: (0..<16_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, count: 2_000, physicalType: .int64, encoding: .plain)
+        let ranks = ColumnEncoder.encode(int64: (0..<16_384 * 15).map { Int64($0 % 15 + 1) })
+        // Bytes of which about half are random: zstd saves about half, not seven eighths.
+        let half = EncodedChunk(
+            payload: (0..<32_000).map { i in i % 2 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : 0 }, count: 4_000,
+            physicalType: .int64, encoding: .plain)
+        for (chunk, expected) in [(noise, Codec.none), (ranks, .lz4), (half, .zstd)] {
+            let p = PreparedChunk(chunk, codec: .zstd, level: 1)
+            #expect(p.codec == expected, "\(chunk.payload.count) bytes stored as \(p.codec) in \(p.stored.count)")
+            let back = try p.stored.withUnsafeBytes {
+                try CompressionCodec.decompress($0, codec: p.codec, expectedLength: chunk.payload.count, context: "t")
+            }
+            #expect(back == chunk.payload)
+        }
+        // Asked for lz4 or none, the writer keeps to it.
+        #expect(PreparedChunk(ranks, codec: .lz4).codec == .lz4)
+        #expect(PreparedChunk(ranks, codec: .none).codec == .none)
     }
 
     @Test func incompressibleDataIsStoredRaw() {
