@@ -56,20 +56,26 @@ let package = Package(
         // Fuzz targets for the readers of untrusted bytes (tools/fuzz/run.sh); built normally, a replayer.
         .executableTarget(
             name: "receval-fuzz", dependencies: ["ColumnarFormat", "ColumnarStorage", "Ingest", "Export", "Engine", "Evaluation"]),
+        // Shared by the test targets: temporary directories removed when the test process exits.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ColumnarFormatTests", dependencies: ["ColumnarFormat", "ColumnarStorage"]),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"],
+            dependencies: ["Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator", "TestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "ReceValCLITests", dependencies: ["receval"]),
+        .testTarget(name: "ReceValCLITests", dependencies: ["receval", "TestSupport"]),
         .testTarget(name: "LogGeneratorTests", dependencies: ["LogGenerator"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Fixtures"]),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage", "LogGenerator", "Statistics"],
+            dependencies: [
+                "Evaluation", "Reports", "Ingest", "Engine", "ColumnarFormat", "ColumnarStorage", "LogGenerator", "Statistics",
+                "TestSupport",
+            ],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator"]),
+            name: "EngineTests",
+            dependencies: ["Engine", "Ingest", "Export", "ColumnarFormat", "ColumnarStorage", "LogGenerator", "TestSupport"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
         .testTarget(name: "ParquetFormatTests", dependencies: ["ParquetFormat"]),
     ],

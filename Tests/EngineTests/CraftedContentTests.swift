@@ -4,6 +4,7 @@ import Engine
 import Export
 import Foundation
 import Ingest
+import TestSupport
 import Testing
 
 /// Datasets whose checksums all match but whose contents break the format's rules (a writer bug or
@@ -13,8 +14,7 @@ import Testing
 @Suite struct CraftedContentTests {
     /// Three requests; items carry a team label and logged reward estimates (kept in `extra`).
     static func dataset() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-crafted-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("crafted")
         func item(_ id: String, _ rank: Int, _ team: String) -> String {
             "{\"item_id\":\"\(id)\",\"rank\":\(rank),\"logging_propensity\":0.5,\"target_propensity\":0.25,"
                 + "\"team\":\"\(team)\",\"reward_estimate\":0.1,\"target_reward_estimate\":0.2}"
@@ -114,8 +114,7 @@ import Testing
     /// while a partition holds one: every pass would then count it as an ordinary id, so the
     /// content check that inspect and quality run refuses the file.
     @Test func footerThatHidesAnEmptyRequestID() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-crafted-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("crafted")
         try "{\"request_id\":\"\",\"user_id\":\"u\",\"ts\":\"2025-01-01T00:00:00Z\",\"items\":[]}\n".write(
             toFile: dir + "/e.jsonl", atomically: true, encoding: .utf8)
         var o = IngestOptions(output: dir + "/data.rcv", threads: 1)

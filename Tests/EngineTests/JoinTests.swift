@@ -3,16 +3,14 @@ import Engine
 import Foundation
 import Ingest
 import LogGenerator
+import TestSupport
 import Testing
 
 /// The engine's join and per-variant aggregate against a naive reference computed from the
 /// JSONL with Foundation, on data it has not seen, for several thread and partition counts.
 @Suite struct JoinTests {
-    static func tempDir() -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("receval-engine-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    /// A new directory that lasts until the test process exits (see `TestDirectory`).
+    static func tempDir() -> String { try! TestDirectory.make("engine") }
 
     static func objects(_ path: String) -> [[String: Any]] {
         try! String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {

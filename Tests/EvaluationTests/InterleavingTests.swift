@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Reports
 import Statistics
+import TestSupport
 import Testing
 
 /// Interleaving: recsys-eval parity (golden, extra scenarios, CLI run), its measured reference
@@ -79,8 +80,7 @@ import Testing
     /// r2 (context labels) B clicked ⇒ B; r3 no clicks ⇒ tie; r4 a conversion on A with credit
     /// click ⇒ tie, with credit both ⇒ A; r5 a duplicate exposure of r1 is ignored; r6 has no labels.
     @Test func loggedTeamLabels() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-interleaving-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("interleaving")
         func item(_ id: String, _ rank: Int, _ team: String?) -> String {
             "{\"item_id\":\"\(id)\",\"rank\":\(rank)" + (team.map { ",\"team\":\"\($0)\"" } ?? "") + "}"
         }

@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import Reports
 import Statistics
+import TestSupport
 import Testing
 
 /// `--mode monitor` on logs written here (not the generator's): requests, error, empty and click
@@ -69,8 +70,7 @@ import Testing
     /// The logs as JSONL in a new folder; clicks and conversions for some requests, and outcomes
     /// of unknown requests.
     static func write(_ requests: [Request], seed: UInt64) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-monitor-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("monitor")
         var g = SplitMix(seed ^ 0xABCD)
         func line(_ r: Request, latency: Double?) -> String {
             var context = ["\"device\":\"\(r.device)\"", "\"model_version\":\"\(r.version)\""]
@@ -426,8 +426,7 @@ import Testing
     /// is kept with Go's zero time, which means no time: the monitor counts it in
     /// `untimed_requests`, warns, and puts it in no window.
     @Test func exposuresWithoutTimeAreInNoWindow() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-monitor-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("monitor")
         let exposures = [
             #"{"request_id":"a","user_id":"u","ts":"2026-03-01T10:00:00Z","items":[{"item_id":"i","rank":1}],"latency_ms":5}"#,
             #"{"request_id":"b","user_id":"u","items":[{"item_id":"i","rank":1}],"latency_ms":7}"#,

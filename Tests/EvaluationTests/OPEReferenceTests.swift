@@ -2,6 +2,7 @@ import ColumnarStorage
 import Evaluation
 import Foundation
 import Reports
+import TestSupport
 import Testing
 
 /// receval's estimators against obp (Open Bandit Pipeline 0.5.7) on data receval has not seen:
@@ -118,8 +119,7 @@ import Testing
     /// With the target equal to the logging policy every weight is 1: IPS, SNIPS and every slate
     /// estimator equal the logged (on-policy) mean, and recsys-eval's IPS the mean reward.
     @Test func targetEqualToLoggingGivesTheOnPolicyMean() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-ope-onpolicy-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("ope-onpolicy")
         let lines = try String(contentsOfFile: Self.folder + "/slate/exposures.jsonl", encoding: .utf8).split(separator: "\n")
         var out = ""
         for line in lines {

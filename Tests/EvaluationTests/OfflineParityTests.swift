@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Ingest
 import Reports
+import TestSupport
 import Testing
 
 /// recsys-eval parity in offline mode: its golden report, its extra offline scenarios and its
@@ -24,8 +25,7 @@ import Testing
 
     /// Ingests the three JSONL files of `directory` (no reject allowed) into a temporary dataset.
     static func ingest(_ directory: String, partitions: Int? = nil) throws -> DatasetReader {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-eval-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("eval")
         var o = IngestOptions(output: dir + "/d.rcv", threads: 2)
         o.exposures = [directory + "/exposures.jsonl"]
         o.outcomes = [directory + "/outcomes.jsonl"]

@@ -2,6 +2,7 @@ import Evaluation
 import Foundation
 import Ingest
 import Reports
+import TestSupport
 import Testing
 
 /// Configurations that would silently analyse the wrong thing stop with an error naming what
@@ -11,11 +12,8 @@ import Testing
 @Suite struct RunTrapTests {
     static let tiny = OfflineParityTests.datasets + "/tiny"
 
-    static func tempDir() -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("receval-trap-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    /// A new directory that lasts until the test process exits (see `TestDirectory`).
+    static func tempDir() -> String { try! TestDirectory.make("trap") }
 
     static func request(
         _ yaml: String, mode: String? = nil, exposures: String = tiny + "/exposures.jsonl",

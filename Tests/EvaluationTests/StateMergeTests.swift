@@ -5,6 +5,7 @@ import Foundation
 import Ingest
 import LogGenerator
 import Reports
+import TestSupport
 import Testing
 
 /// `run --shard I/N --state-out` and `merge`: states of shards, written and read back as files,
@@ -114,8 +115,7 @@ import Testing
 
     /// Writes the fixture's rows whose request id hashes to `slice` of `count` into a folder.
     static func slice(_ slice: Int, of count: Int, from source: String = UnitAnalysisTests.dir) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-slice-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("slice")
         for table in ["exposures", "outcomes", "assignments"] {
             let text = try String(contentsOfFile: source + "/\(table).jsonl", encoding: .utf8)
             let kept = text.split(separator: "\n").filter { line in
@@ -193,8 +193,7 @@ import Testing
             #expect(message { _ = try flipped.withUnsafeBytes { try StateFile.decode($0, path: "bad.state") } }.contains("bad.state"))
         }
         // Files: headers are read first, bodies one at a time as they merge.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-states-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("states")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var files: [StateSource] = []
         for (i, s) in states.enumerated() {
@@ -224,8 +223,7 @@ import Testing
     static let generatedWithTeams = generate(teams: true)
 
     static func generate(teams: Bool) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-gen-logs-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try! TestDirectory.make("gen-logs")
         var config = LogGeneratorConfig(exposures: 3000, seed: 11)
         config.allFields = true
         config.interleavingTeams = teams
@@ -472,8 +470,7 @@ import Testing
     /// and ""), the first and last instants logged twice with different offsets, a user assigned
     /// in one shard and exposed in another, and more shards than requests.
     static func edgeLogs() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("receval-edge-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestDirectory.make("edge")
         var exposures = ""
         var outcomes = ""
         var assignments = ""

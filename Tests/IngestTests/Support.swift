@@ -3,17 +3,15 @@ import ColumnarStorage
 import Export
 import Foundation
 import Ingest
+import TestSupport
 import Testing
 
 /// Paths and helpers shared by the ingest tests.
 enum Support {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
-    static func tempDir() -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("receval-tests-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    /// A new directory that lasts until the test process exits (see `TestDirectory`).
+    static func tempDir() -> String { try! TestDirectory.make("tests") }
 
     static func write(_ lines: [String], to path: String) {
         try! lines.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The `receval` binary end to end: exit codes, messages, and behaviour on damaged files.
@@ -39,11 +40,8 @@ import Testing
         return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
-    static func tempDir() -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("receval-cli-\(UUID().uuidString)").path
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    /// A new directory that lasts until the test process exits (see `TestDirectory`).
+    static func tempDir() -> String { try! TestDirectory.make("cli") }
 
     static func ingestMini(_ dir: String) throws -> String {
         let m = fixtures + "/ecommerce-mini"
