@@ -67,3 +67,17 @@ import Testing
         }
     }
 }
+
+/// Tables asked for with huge pages hold what an ordinary array holds, below and above the size
+/// from which the advice is given, and stay ordinary arrays (copies are independent).
+@Suite struct LargeTableTests {
+    @Test(arguments: [0, 1, 1000, LargeTable.minimumBytes / 16 - 1, LargeTable.minimumBytes / 16 * 3 + 5])
+    func sameContentsAsAnOrdinaryArray(count: Int) {
+        var table = [Int128](largeTableRepeating: 7, count: count)
+        #expect(table == [Int128](repeating: 7, count: count))
+        guard count > 0 else { return }
+        let copy = table
+        table[count - 1] = -1
+        #expect(copy[count - 1] == 7 && table[count - 1] == -1)
+    }
+}
