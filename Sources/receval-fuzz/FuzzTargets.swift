@@ -56,8 +56,28 @@ enum FuzzTargets {
             let result = payload.withUnsafeBytes { raw in
                 Result { () throws(FormatError) in
                     switch type {
-                    case .int64: _ = try ColumnDecoder.decodeIntegers(raw, d, context: "fuzz")
-                    case .int32: _ = try ColumnDecoder.decodeInt32(raw, d, context: "fuzz")
+                    case .int64:
+                        let all = try ColumnDecoder.decodeIntegers(raw, d, context: "fuzz")
+                        // The fast whole decoder and selective decoding must agree with it.
+                        var fast = [Int64](repeating: 0, count: all.count)
+                        try fast.withUnsafeMutableBufferPointer { (o) throws(FormatError) in
+                            try ColumnDecoder.decodeInt64(raw, d, into: o, context: "fuzz")
+                        }
+                        precondition(fast == all, "decodeInt64 differs from decodeIntegers")
+                        let ranges = gatherRanges(count: all.count, salt: b[3])
+                        var some = [Int64](repeating: 0, count: ranges.reduce(0) { $0 + $1.count })
+                        try some.withUnsafeMutableBufferPointer { (o) throws(FormatError) in
+                            try ColumnDecoder.gatherInt64(raw, d, ranges: ranges, into: o, context: "fuzz")
+                        }
+                        precondition(some == ranges.flatMap { all[$0] }, "gatherInt64 differs from the whole decode")
+                    case .int32:
+                        let all = try ColumnDecoder.decodeInt32(raw, d, context: "fuzz")
+                        let ranges = gatherRanges(count: all.count, salt: b[3])
+                        var some = [Int32](repeating: 0, count: ranges.reduce(0) { $0 + $1.count })
+                        try some.withUnsafeMutableBufferPointer { (o) throws(FormatError) in
+                            _ = try ColumnDecoder.gatherInt32(raw, d, ranges: ranges, into: o, context: "fuzz")
+                        }
+                        precondition(some == ranges.flatMap { all[$0] }, "gatherInt32 differs from the whole decode")
                     case .float64: _ = try ColumnDecoder.decodeFloat64(raw, d, context: "fuzz")
                     case .bool: _ = try ColumnDecoder.decodeBool(raw, d, context: "fuzz")
                     case .bytes: _ = try ColumnDecoder.decodeBytes(raw, d, context: "fuzz")
@@ -66,6 +86,20 @@ enum FuzzTargets {
             }
             try result.get()
         } catch {}
+    }
+
+    /// Ascending, disjoint ranges over `0..<count` whose lengths and gaps follow `salt`.
+    static func gatherRanges(count: Int, salt: UInt8) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var at = Int(salt % 5)
+        var k = Int(salt)
+        while at < count {
+            let hi = min(count, at + 1 + k % 9)
+            out.append(at..<hi)
+            k = k &* 31 &+ 7
+            at = hi + k % 4
+        }
+        return out
     }
 
     /// The input as a dataset file (with its trailer's footer checksum set to match, so the
