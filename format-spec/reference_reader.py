@@ -129,6 +129,53 @@ def xxh64(data, seed=0):
 
 
 # ---------------------------------------------------------------------------------------------
+# The tables of format v1 (README §5): (lists as (name, count column), columns as
+# (name, physical type id, list, dictionary)). A file may add tables, lists and columns
+# (§13.1) but not redeclare these.
+
+_TS = [("ts_us", 2, "", ""), ("ts_ns", 1, "", ""), ("ts_offset_min", 1, "", "")]
+V1_TABLES = {
+    "exposures": (
+        [("items", "item_count"), ("context", "context_count")],
+        [("request_id", 1, "", "request_id"), ("user_id", 1, "", "user_id")] + _TS + [
+            ("item_count", 1, "", ""), ("context_present", 4, "", ""), ("context_count", 1, "", ""),
+            ("latency_ms_present", 4, "", ""), ("latency_ms", 3, "", ""), ("error_present", 4, "", ""),
+            ("error", 4, "", ""), ("item_id", 1, "items", "item_id"), ("rank", 2, "items", ""),
+            ("propensity_present", 4, "items", ""), ("propensity", 3, "items", ""),
+            ("logging_propensity_present", 4, "items", ""), ("logging_propensity", 3, "items", ""),
+            ("target_propensity_present", 4, "items", ""), ("target_propensity", 3, "items", ""),
+            ("extra_present", 4, "items", ""), ("extra", 5, "items", ""),
+            ("context_key", 1, "context", "context_key"), ("context_value", 1, "context", "context_value")]),
+    "outcomes": (
+        [],
+        [("request_id", 1, "", "request_id"), ("user_id", 1, "", "user_id"), ("item_id", 1, "", "item_id"),
+         ("event_type", 1, "", "event_type"), ("value_present", 4, "", ""), ("value", 3, "", "")] + _TS),
+    "assignments": (
+        [("context", "context_count")],
+        [("request_id", 1, "", "request_id"), ("user_id", 1, "", "user_id"),
+         ("experiment_id", 1, "", "experiment_id"), ("variant", 1, "", "variant")] + _TS + [
+            ("context_present", 4, "", ""), ("context_count", 1, "", ""),
+            ("context_key", 1, "context", "context_key"), ("context_value", 1, "context", "context_value")]),
+}
+
+
+def check_v1_tables(tables):
+    """Refuses a footer whose tables of §5 redeclare their lists or columns (§13.3)."""
+    for t in tables:
+        if t.name not in V1_TABLES:
+            continue
+        groups, columns = V1_TABLES[t.name]
+        have = [(g.name, g.count_column) for g in t.groups]
+        if have[:len(groups)] != groups:
+            raise FormatError(f"table {t.name}: lists {have}, format v1 begins with {groups} (§5)")
+        declared = {c.name: (c.physical_type, c.group, c.dictionary) for c in t.columns}
+        for name, ptype, group, dictionary in columns:
+            if name in declared and declared[name] != (ptype, group, dictionary):
+                raise FormatError(f"table {t.name} column {name}: declared as {declared[name]}, "
+                                  f"format v1 has {(ptype, group, dictionary)} (§5)")
+
+
+# ---------------------------------------------------------------------------------------------
 # Footer (README §4)
 
 Chunk = collections.namedtuple(
@@ -440,6 +487,7 @@ class Dataset:
 
     def _validate(self):
         f = self.footer
+        check_v1_tables(f.tables)
         for d in f.dictionaries:
             self._check_extent(d.chunk, f"dictionary {d.name}")
             check_dictionary(d, f"dictionary {d.name}")

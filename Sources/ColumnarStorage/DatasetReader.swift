@@ -63,6 +63,29 @@ public final class DatasetReader: Sendable {
         return (try DatasetFooter.parse(fb), offset)
     }
 
+    /// The tables of format v1 (§5), where present, keep their groups first and in order and
+    /// their columns' physical types, groups and dictionaries (§13.1, §13.3): the scans rely on
+    /// them, and a list column declared as one of the table's own would be read out of step with
+    /// its count column.
+    static func checkV1Tables(_ f: DatasetFooter) throws(FormatError) {
+        func describe(_ c: ColumnSchema) -> String {
+            "\(c.physicalType)" + (c.group.isEmpty ? " of the table's rows" : " in list \(c.group)")
+                + (c.dictionary.isEmpty ? "" : " coded by dictionary \(c.dictionary)")
+        }
+        for t in f.tables {
+            guard let v1 = DatasetSchema.tables.first(where: { $0.name == t.name }) else { continue }
+            guard t.groups.count >= v1.groups.count, zip(t.groups, v1.groups).allSatisfy({ $0 == $1 }) else {
+                let have = t.groups.map { "\($0.name) (\($0.countColumn))" }.joined(separator: ", ")
+                let want = v1.groups.map { "\($0.name) (\($0.countColumn))" }.joined(separator: ", ")
+                throw .invalid("table \(t.name): lists [\(have)], format v1 begins with [\(want)] (§5)")
+            }
+            for c in v1.columns {
+                guard let i = t.columnIndex(c.name), t.columns[i] != c else { continue }
+                throw .invalid("table \(t.name) column \(c.name): \(describe(t.columns[i])), format v1 has \(describe(c)) (§5)")
+            }
+        }
+    }
+
     static func validate(_ f: DatasetFooter, limit: UInt64) throws(FormatError) {
         func check(_ c: ChunkDescriptor, _ what: @autoclosure () -> String) throws(FormatError) {
             guard c.offset >= UInt64(DatasetFormat.headerSize), c.offset % UInt64(DatasetFormat.alignment) == 0,
@@ -83,6 +106,7 @@ public final class DatasetReader: Sendable {
             try check(d.chunk, "dictionary \(d.name)")
             try checkDictionary(d, "dictionary \(d.name)")
         }
+        try checkV1Tables(f)
         for (pi, p) in f.partitions.enumerated() {
             try check(p.requestDictionary.chunk, "partition \(pi) request dictionary")
             try checkDictionary(p.requestDictionary, "partition \(pi) request dictionary")

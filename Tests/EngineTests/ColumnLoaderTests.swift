@@ -61,5 +61,9 @@ import Testing
             _ = try load.int32("exposures", "item_id", bound: Int(items[big]), gathering: [big..<(big + 1)])
         }
         #expect(try load.int32("exposures", "item_id", bound: Int(items[big]) + 1, gathering: [big..<(big + 1)]) == [items[big]])
+        // Rows beyond the column, or ranges out of order, are an error (they would come from a
+        // count column that disagrees with its list), not a trap.
+        #expect(throws: StorageError.self) { _ = try load.int32("exposures", "item_id", gathering: [0..<(items.count + 1)]) }
+        #expect(throws: StorageError.self) { _ = try load.int64("exposures", "rank", gathering: [5..<6, 2..<3]) }
     }
 }

@@ -204,6 +204,77 @@ import Testing
         #expect(!(try Self.export(path, "outcomes")).isEmpty)
     }
 
+    /// Replaces the footer with `edit`'s, of any length: the new footer and a new trailer take
+    /// the old footer's place (the chunks before it are untouched).
+    static func replaceFooter(_ path: String, _ edit: (inout DatasetFooter) -> Void) throws {
+        let reader = try DatasetReader(path: path)
+        let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var footer = reader.footer
+        edit(&footer)
+        let serialized = footer.serialized()
+        var out = Array(file[..<Int(reader.footerOffset)]) + serialized
+        for word in [reader.footerOffset, UInt64(serialized.count), XXH64.hash(serialized)] {
+            withUnsafeBytes(of: word.littleEndian) { out += $0 }
+        }
+        out += Array(file[(file.count - 8)...])  // the trailer magic
+        try Data(out).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// A footer whose v1 tables depart from §5 (a list column declared as one of the table's own,
+    /// another physical type, another dictionary, the lists out of order) is refused when the
+    /// file is opened, naming the table and column; before, a list column declared as a table
+    /// column reached a scan with counts that did not match its rows.
+    @Test func footerThatRedeclaresAV1Column() throws {
+        let exposures = DatasetSchema.tables.firstIndex { $0.name == "exposures" }!
+        func column(_ f: DatasetFooter, _ name: String) -> Int { f.tables[exposures].columnIndex(name)! }
+        let edits: [(String, (inout DatasetFooter) -> Void)] = [
+            (
+                "column rank: int64 of the table's rows, format v1 has int64 in list items",
+                { f in
+                    // `rank` as a column of the exposures' own rows, its chunks sized to match.
+                    let c = column(f, "rank")
+                    f.tables[exposures].columns[c].group = ""
+                    for p in f.partitions.indices {
+                        for g in f.partitions[p].tables[exposures].indices {
+                            f.partitions[p].tables[exposures][g].chunks[c].count = UInt32(f.partitions[p].tables[exposures][g].rows)
+                        }
+                    }
+                }
+            ),
+            (
+                "column rank: int32 in list items, format v1 has int64 in list items",
+                { f in
+                    let c = column(f, "rank")
+                    f.tables[exposures].columns[c].physicalType = .int32
+                    for p in f.partitions.indices {
+                        for g in f.partitions[p].tables[exposures].indices {
+                            f.partitions[p].tables[exposures][g].chunks[c].physicalType = .int32
+                        }
+                    }
+                }
+            ),
+            (
+                "column item_id: int32 in list items coded by dictionary user_id, format v1 has int32 in list items coded by dictionary item_id",
+                { f in f.tables[exposures].columns[column(f, "item_id")].dictionary = "user_id" }
+            ),
+            ("table exposures: lists [context (context_count), items (item_count)]", { f in f.tables[exposures].groups.reverse() }),
+        ]
+        for (message, edit) in edits {
+            let path = try Self.dataset()
+            try Self.replaceFooter(path, edit)
+            do {
+                _ = try DatasetReader(path: path)
+                Issue.record("a footer with \(message) was accepted")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+        // The same rewrite without such a change (a metadata key more) is accepted.
+        let path = try Self.dataset()
+        try Self.replaceFooter(path) { f in f.metadata.append(("note", "unchanged tables")) }
+        #expect(try DatasetReader(path: path).partitionCount == 1)
+    }
+
     @Test func dictionaryDescriptorOfTheWrongType() throws {
         let path = try Self.dataset()
         try Self.rewriteFooter(path) { f in

@@ -250,7 +250,7 @@ public struct RankingMetrics: Sendable {
             // `listAt[code]...` of the gathered columns (late materialisation; a few percent of
             // the items when outcomes are sparse).
             var first = [Int32](repeating: -1, count: requests)
-            var listAt = [Int32](repeating: -1, count: requests)
+            var listAt = [Int](repeating: -1, count: requests)
             var lists: [Range<Int>] = []
             var rs = Sums()
             first.withUnsafeMutableBufferPointer { first in
@@ -266,7 +266,7 @@ public struct RankingMetrics: Sendable {
                             first[code] = Int32(row)
                             rs.cases += 1
                             guard relStart[code + 1] > relStart[code] else { continue }
-                            listAt[code] = Int32(gathered)
+                            listAt[code] = gathered
                             lists.append(item..<(item + n))
                             gathered += n
                         }
@@ -314,7 +314,7 @@ public struct RankingMetrics: Sendable {
                         rgain.append(relGain[j])
                     }
                 }
-                let a = Int(listAt[code])
+                let a = listAt[code]
                 let b = a + Int(nItems[row])
                 // Positions in rank order (stable); the identity when ranks are already sorted.
                 var sorted = true

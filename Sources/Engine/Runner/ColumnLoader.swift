@@ -78,7 +78,7 @@ public struct ColumnLoader {
     }
 
     /// Only the rows of `ranges` of an int32 column (positions in the partition's column,
-    /// ascending and disjoint, e.g. the items of chosen exposures), in order: late
+    /// ascending and disjoint, e.g. the items of chosen exposures; others are an error), in order: late
     /// materialisation. Row groups holding none of them are not read at all; the others are
     /// checksum-verified whole and, when bit-packed, decoded only where the rows lie.
     public mutating func int32(_ table: String, _ column: String, bound: Int? = nil, gathering ranges: [Range<Int>]) throws -> [Int32] {
@@ -111,7 +111,15 @@ public struct ColumnLoader {
         var total = 0
         var last = 0
         for r in ranges {
-            precondition(r.lowerBound >= last && r.upperBound <= rows, "ranges ascending, disjoint and within the column")
+            // The ranges come from a count column: rows beyond the column mean the file's lists
+            // and counts disagree.
+            guard r.lowerBound >= last && r.upperBound <= rows else {
+                throw StorageError.corrupt(
+                    path: reader.path,
+                    reason:
+                        "partition \(partition) \(table).\(column): rows \(r.lowerBound)..<\(r.upperBound) wanted, the column holds \(rows)"
+                )
+            }
             last = r.upperBound
             total += r.count
         }
