@@ -186,11 +186,22 @@ public final class DatasetReader: Sendable {
         }
     }
 
+    /// The most values this reader decodes from one chunk (2²⁸): a row group of the writer's
+    /// default 16,384 rows with lists of 16,384 items each. The format allows up to 2³² − 1, and
+    /// a crafted chunk of constant values (bit width 0) can claim that many in no bytes at all;
+    /// decoding them would end the process in a failed allocation instead of an error.
+    public static let maxChunkValues = 1 << 28
+
     /// Runs `f` on a chunk's encoded payload, checksum verified: an uncompressed chunk straight
     /// from the mapped file (no copy), a compressed one decompressed first.
     private func decode<T>(_ c: ChunkDescriptor, _ ctx: String, _ f: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(StorageError)
         -> T
     {
+        guard Int(c.count) <= DatasetReader.maxChunkValues else {
+            throw .corrupt(
+                path: path,
+                reason: "\(ctx): \(c.count) values in one chunk, more than this reader decodes (\(DatasetReader.maxChunkValues))")
+        }
         if c.codec == Codec.none {
             observer?.add(c.storedLength)
             do {

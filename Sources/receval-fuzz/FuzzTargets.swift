@@ -92,12 +92,12 @@ enum FuzzTargets {
     static func gatherRanges(count: Int, salt: UInt8) -> [Range<Int>] {
         var out: [Range<Int>] = []
         var at = Int(salt % 5)
-        var k = Int(salt)
+        var k = UInt(salt)
         while at < count {
-            let hi = min(count, at + 1 + k % 9)
+            let hi = min(count, at + 1 + Int(k % 9))
             out.append(at..<hi)
             k = k &* 31 &+ 7
-            at = hi + k % 4
+            at = hi + Int(k % 4)
         }
         return out
     }

@@ -275,6 +275,32 @@ import Testing
         #expect(try DatasetReader(path: path).partitionCount == 1)
     }
 
+    /// A row group that claims 2³² − 1 outcomes (a few bytes can describe that many constant
+    /// values) is refused with an error naming the chunk, before anything is allocated for it:
+    /// such a file used to end the process in a failed allocation of tens of gigabytes.
+    @Test func chunkThatClaimsBillionsOfValues() throws {
+        let path = try Self.dataset()
+        let outcomes = DatasetSchema.tables.firstIndex { $0.name == "outcomes" }!
+        try Self.rewriteFooter(path) { f in
+            f.partitions[0].tables[outcomes][0].rows = UInt64(UInt32.max)
+            for c in f.partitions[0].tables[outcomes][0].chunks.indices {
+                f.partitions[0].tables[outcomes][0].chunks[c].count = UInt32.max
+            }
+        }
+        let reader = try DatasetReader(path: path)
+        for read in [
+            { _ = try RankingMetrics.compute(reader: reader, k: 2, threads: 1) },
+            { try DatasetExporter(reader: reader).export(table: "outcomes", format: .jsonl) { _ in } },
+        ] as [() throws -> Void] {
+            do {
+                try read()
+                Issue.record("a chunk of 2^32 - 1 values was read")
+            } catch {
+                #expect("\(error)".contains("more than"), "\(error)")
+            }
+        }
+    }
+
     @Test func dictionaryDescriptorOfTheWrongType() throws {
         let path = try Self.dataset()
         try Self.rewriteFooter(path) { f in

@@ -39,6 +39,22 @@ public struct ColumnLoader {
         }
     }
 
+    /// The most values of one column a partition may hold here (2³¹ − 1): ingest sizes partitions
+    /// to a sixth of its memory limit, far below, while a crafted footer can claim billions of
+    /// constant values in a few bytes (bit width 0), which would otherwise end the process in a
+    /// failed allocation instead of an error.
+    public static let maxValues = Int(Int32.max)
+
+    func checkSize(_ values: Int, _ table: String, _ column: String) throws {
+        guard values <= ColumnLoader.maxValues else {
+            throw StorageError.corrupt(
+                path: reader.path,
+                reason:
+                    "partition \(partition) \(table).\(column) holds \(values) values, more than a partition may (\(ColumnLoader.maxValues))"
+            )
+        }
+    }
+
     /// Decodes every row group's chunk of `column` into consecutive slices of one array.
     mutating func decodeAll<T: BitwiseCopyable>(
         _ table: String, _ column: String, as: T.Type,
@@ -50,6 +66,7 @@ public struct ColumnLoader {
             throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
         }
         let total = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
+        try checkSize(total, table, column)
         let partition = self.partition
         var failure: StorageError? = nil
         let out = [T](unsafeUninitializedCapacity: total) { buf, initialized in
@@ -108,6 +125,7 @@ public struct ColumnLoader {
             throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
         }
         let rows = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
+        try checkSize(rows, table, column)
         var total = 0
         var last = 0
         for r in ranges {
