@@ -6,7 +6,8 @@ the header, trailer, footer checksum and structure, every chunk extent and check
 every encoding, and rebuilds the exposure.v1 / outcome.v1 / assignment.v1 records as JSON.
 
 Chunks compressed with zstd or lz4 need the optional `zstandard` / `lz4` modules
-(`pip install zstandard lz4`); without them such chunks are skipped with a message.
+(`pip install zstandard lz4`); without them such chunks are skipped with a message. A dataset
+written with `--codec zstd` also holds lz4 chunks (README §8), so it needs both.
 
 Usage:
     python3 format-spec/reference_reader.py DATASET.rcv --table exposures
@@ -51,6 +52,7 @@ ENCODINGS = {0: "plain", 1: "bitpacked", 2: "delta", 3: "bitmap", 4: "rle", 5: "
 CODECS = {0: "none", 1: "lz4", 2: "zstd"}
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+MAX_CHUNK_VALUES = 1 << 28
 U64 = (1 << 64) - 1
 
 
@@ -517,6 +519,10 @@ class Dataset:
         return decompress(stored, c)
 
     def values(self, c, what):
+        # Like the receval reader (README §13.2): constant values take no payload bytes, so a
+        # chunk may claim billions of them; refuse rather than run out of memory.
+        if c.count > MAX_CHUNK_VALUES:
+            raise FormatError(f"{what}: {c.count} values in one chunk, more than this reader decodes ({MAX_CHUNK_VALUES})")
         payload = self.payload(c, what)
         try:
             return DECODERS[c.physical_type](payload, c)
