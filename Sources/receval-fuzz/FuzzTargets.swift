@@ -72,6 +72,9 @@ enum FuzzTargets {
                         precondition(some == ranges.flatMap { all[$0] }, "gatherInt64 differs from the whole decode")
                     case .int32:
                         let all = try ColumnDecoder.decodeInt32(raw, d, context: "fuzz")
+                        // The int32 fast path (blocks unpacked per width) against the general decoder.
+                        let general = try ColumnDecoder.decodeIntegers(raw, d, context: "fuzz")
+                        precondition(general.map { Int32(truncatingIfNeeded: $0) } == all, "decodeInt32 differs from decodeIntegers")
                         let ranges = gatherRanges(count: all.count, salt: b[3])
                         var some = [Int32](repeating: 0, count: ranges.reduce(0) { $0 + $1.count })
                         try some.withUnsafeMutableBufferPointer { (o) throws(FormatError) in
