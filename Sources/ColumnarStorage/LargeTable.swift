@@ -8,11 +8,14 @@ extension Array where Element: BitwiseCopyable {
     /// `count` copies of `value` in memory the kernel may back with 2 MiB pages (Linux's
     /// transparent huge pages, asked for with `madvise(MADV_HUGEPAGE)` before the first write).
     ///
-    /// For tables of many megabytes read and written at random (a fitted model's cells per item
-    /// and slot, an interner's slots, per-unit sums): with 4 KiB pages nearly every access also
+    /// For tables of many megabytes, allocated once and read and written at random (a fitted
+    /// model's cells per item and slot, per-unit sums): with 4 KiB pages nearly every access also
     /// misses the TLB, and a page walk costs about as much as the cache miss itself. Smaller
     /// tables, and systems without huge pages, get an ordinary array; the contents are the same
-    /// either way.
+    /// either way. Not for tables that grow by reallocation under memory pressure: when free
+    /// memory is short (a page cache full of input), each huge-page fault may wait for the kernel
+    /// to compact memory; ingest's interners did, and a 10M ingest under `--memory-limit 1G` went
+    /// from 35 to 51 s, 22 s of it in the kernel.
     public init(largeTableRepeating value: Element, count: Int) {
         precondition(count >= 0, "a count of at least 0")
         let bytes = count * MemoryLayout<Element>.stride

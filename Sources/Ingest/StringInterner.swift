@@ -1,5 +1,4 @@
 import CPrefetch
-import ColumnarStorage
 
 /// Maps byte strings to dense `Int32` codes in order of first appearance (exact: keys are compared
 /// byte for byte, never by hash alone).
@@ -38,7 +37,7 @@ public struct StringInterner: Sendable {
     public init(capacity: Int = 1024) {
         var n = 16
         while n < capacity * 2 { n <<= 1 }
-        slots = [Slot](largeTableRepeating: StringInterner.empty, count: n)
+        slots = [Slot](repeating: StringInterner.empty, count: n)
         mask = n - 1
     }
 
@@ -159,7 +158,7 @@ public struct StringInterner: Sendable {
 
     private mutating func grow() {
         let n = slots.count * 2
-        var fresh = [Slot](largeTableRepeating: StringInterner.empty, count: n)
+        var fresh = [Slot](repeating: StringInterner.empty, count: n)
         let m = n - 1
         for old in slots where old.code != 0 {
             let code = Int(old.code - 1)
