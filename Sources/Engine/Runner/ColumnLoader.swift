@@ -55,18 +55,25 @@ public struct ColumnLoader {
         }
     }
 
-    /// Decodes every row group's chunk of `column` into consecutive slices of one array.
-    mutating func decodeAll<T: BitwiseCopyable>(
-        _ table: String, _ column: String, as: T.Type,
-        _ decode: (ChunkDescriptor, UnsafeMutableBufferPointer<T>, String) throws(StorageError) -> Void
-    ) throws -> [T] {
+    /// The partition's row groups of `table`, the index of `column` among their chunks, and the
+    /// column's values in the partition (checked against `maxValues`).
+    func chunks(_ table: String, _ column: String) throws -> (groups: [RowGroupDescriptor], column: Int, values: Int) {
         let t = try self.table(table)
         let groups = reader.footer.partitions[partition].tables[t]
         guard let ci = reader.footer.tables[t].columnIndex(column) else {
             throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
         }
-        let total = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
-        try checkSize(total, table, column)
+        let values = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
+        try checkSize(values, table, column)
+        return (groups, ci, values)
+    }
+
+    /// Decodes every row group's chunk of `column` into consecutive slices of one array.
+    mutating func decodeAll<T: BitwiseCopyable>(
+        _ table: String, _ column: String, as: T.Type,
+        _ decode: (ChunkDescriptor, UnsafeMutableBufferPointer<T>, String) throws(StorageError) -> Void
+    ) throws -> [T] {
+        let (groups, ci, total) = try chunks(table, column)
         let partition = self.partition
         var failure: StorageError? = nil
         let out = [T](unsafeUninitializedCapacity: total) { buf, initialized in
@@ -119,13 +126,7 @@ public struct ColumnLoader {
         _ table: String, _ column: String, _ ranges: [Range<Int>], as: T.Type,
         _ decode: ([Range<Int>], ChunkDescriptor, UnsafeMutableBufferPointer<T>, String) throws(StorageError) -> Void
     ) throws -> [T] {
-        let t = try self.table(table)
-        let groups = reader.footer.partitions[partition].tables[t]
-        guard let ci = reader.footer.tables[t].columnIndex(column) else {
-            throw StorageError.corrupt(path: reader.path, reason: "table \(table) has no column \(column)")
-        }
-        let rows = groups.reduce(0) { $0 + Int($1.chunks[ci].count) }
-        try checkSize(rows, table, column)
+        let (groups, ci, rows) = try chunks(table, column)
         var total = 0
         var last = 0
         for r in ranges {
