@@ -190,6 +190,28 @@ def main():
     write("unknown-physical-type.rcv", with_footer(m, mds, f._replace(tables=tables)))
     case("unknown-physical-type.rcv", "minimal", "schema type of outcomes.value 3 -> 9", "reject-open",
          "unknown physical type id")
+    # The tables of §5 keep their lists and columns (§13.1): a redeclaration is refused on open.
+    ex = [t.name for t in f.tables].index("exposures")
+    tables = list(f.tables)
+    tables[ex] = tables[ex]._replace(columns=[c._replace(group="") if c.name == "rank" else c for c in tables[ex].columns])
+    regrouped = f._replace(tables=tables)
+    ri = [c.name for c in tables[ex].columns].index("rank")
+    parts = []
+    for p in regrouped.partitions:
+        pt = list(p.tables)
+        pt[ex] = [rg._replace(chunks=[c._replace(count=rg.rows) if i == ri else c for i, c in enumerate(rg.chunks)])
+                  for rg in pt[ex]]
+        parts.append(p._replace(tables=pt))
+    write("v1-list-column-as-row-column.rcv", with_footer(m, mds, regrouped._replace(partitions=parts)))
+    case("v1-list-column-as-row-column.rcv", "minimal",
+         "exposures.rank declared in the table's own rows (list items -> none), its chunks' counts set to the rows",
+         "reject-open", "a column of §5 redeclared (its list)")
+    tables = list(f.tables)
+    tables[1] = oc._replace(columns=[c._replace(physical_type=2) if c.name == "value" else c for c in oc.columns])
+    retyped = replace_chunk(f._replace(tables=tables), "outcomes", "value", physical_type=2, encoding=1)
+    write("v1-column-retyped.rcv", with_footer(m, mds, retyped))
+    case("v1-column-retyped.rcv", "minimal", "outcomes.value declared int64, its chunk int64 bit-packed",
+         "reject-open", "a column of §5 redeclared (its physical type)")
     write("code-outside-dictionary.rcv", with_footer(m, mds, replace_chunk(f, "outcomes", "user_id", param_a=1)))
     case("code-outside-dictionary.rcv", "minimal", "outcomes.user_id reference value 0 -> 1 (dictionary has 1 entry)",
          "reject-read:outcomes", "dictionary code outside the dictionary")
