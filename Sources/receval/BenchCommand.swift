@@ -191,7 +191,7 @@ struct BenchRankCommand: ParsableCommand {
             let med = times.sorted()[times.count / 2]
             var s = "dataset \(dataset): \(reader.partitionCount) partition(s), \(n) thread(s)\n"
             s +=
-                "ranking metrics @\(k): median \((med * 1000).rounded() / 1000) s (of \(times.count)), \(((Double(m!.bytesTouched) / med / 1e9) * 100).rounded() / 100) GB/s of columns\n"
+                "ranking metrics @\(k): median \((med * 1000).rounded() / 1000) s (of \(times.count)), \(((Double(m!.bytesTouched) / med / 1e9) * 100).rounded() / 100) GB/s of decoded values (only the scored lists' items)\n"
             for (name, v) in [("recsys-eval", m!.recsysEval), ("ir", m!.ir)] {
                 s +=
                     "\(name.padding(12)) cases \(v.cases)  precision \(v.precision)  recall \(v.recall)  hitrate \(v.hitrate)  map \(v.map)  ndcg \(v.ndcg)  mrr \(v.mrr)\n"
