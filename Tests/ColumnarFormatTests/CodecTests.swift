@@ -1,6 +1,5 @@
 import ColumnarFormat
 import ColumnarStorage
-import Foundation
 import Testing
 
 @Suite struct CodecTests {
@@ -66,48 +65,5 @@ import Testing
         #expect(throws: FormatError.self) {
             try stored.withUnsafeBytes { try CompressionCodec.decompress($0, codec: codec, expectedLength: input.count + 1, context: "t") }
         }
-    }
-}
-
-/// Tables asked for with huge pages hold what an ordinary array holds, below and above the size
-/// from which the advice is given, and stay ordinary arrays (copies are independent).
-@Suite struct LargeTableTests {
-    @Test(arguments: [0, 1, 1000, LargeTable.minimumBytes / 16 - 1, LargeTable.minimumBytes / 16 * 3 + 5])
-    func sameContentsAsAnOrdinaryArray(count: Int) {
-        var table = [Int128](largeTableRepeating: 7, count: count)
-        #expect(table == [Int128](repeating: 7, count: count))
-        guard count > 0 else { return }
-        let copy = table
-        table[count - 1] = -1
-        #expect(copy[count - 1] == 7 && table[count - 1] == -1)
-    }
-
-    /// On Linux with transparent huge pages available, a large table's memory carries the advice
-    /// (`hg` among the mapping's VmFlags in /proc/self/smaps).
-    @Test func largeTablesAreAdvised() throws {
-        #if os(Linux)
-            guard let mode = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8),
-                !mode.contains("[never]")
-            else { return }
-            let table = [UInt64](largeTableRepeating: 1, count: 3 * LargeTable.minimumBytes / 8)
-            let address = table.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress!) + UInt(LargeTable.minimumBytes) }
-            // Read to the end: /proc files report a size of 0.
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/smaps"))
-            defer { try? handle.close() }
-            let smaps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
-            var inside = false
-            var flags: String? = nil
-            for line in smaps.split(separator: "\n") {
-                let fields = line.split(separator: " ")
-                if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
-                    let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
-                    inside = bounds.count == 2 && bounds[0] <= address && address < bounds[1]
-                } else if inside && line.hasPrefix("VmFlags:") {
-                    flags = String(line)
-                }
-            }
-            #expect(flags?.split(separator: " ").contains("hg") == true, "\(flags ?? "no mapping in \(smaps.count) bytes")")
-            #expect(table[5] == 1)
-        #endif
     }
 }

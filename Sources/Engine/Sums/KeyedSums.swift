@@ -1,5 +1,4 @@
 import CPrefetch
-import ColumnarStorage
 
 /// Sums of `width` values per key of a large key space (items, users) gathered in one
 /// partition. Only the keys the partition touches get a row, so a partial stays as small as its
@@ -76,7 +75,7 @@ public struct KeyedSums: Sendable {
         public init(keyCount: Int, width: Int) {
             precondition(keyCount >= 0 && width > 0, "a key space and at least one value per key")
             self.width = width
-            cells = [Int128](largeTableRepeating: 0, count: keyCount * width)
+            cells = [Int128](repeating: 0, count: keyCount * width)
             overflowed = [Bool](repeating: false, count: width)
         }
 
