@@ -239,7 +239,9 @@ public enum BitPacking {
 
     /// `blocks` blocks of 8 values of `width` (1...56) bits from `p` into `out`, as `base &+ value`:
     /// `unpackBlocks` for Int64 values (8 values start on a byte boundary, and a value's bits
-    /// lie within the 8 bytes loaded from its first byte).
+    /// lie within the 8 bytes loaded from its first byte). The two loops and their per-width
+    /// switches stay written out: one generic loop with a store closure, dispatched through one
+    /// shared switch, made the join's decoding 5-10% slower (the closure was not specialised).
     @_transparent
     @usableFromInline
     static func unpackBlocks(_ p: UnsafeRawPointer, _ blocks: Int, _ width: Int, _ base: Int64, _ out: UnsafeMutablePointer<Int64>) {
