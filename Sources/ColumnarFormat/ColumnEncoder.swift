@@ -181,6 +181,33 @@ public enum ColumnEncoder {
         return EncodedChunk(payload: out, count: n, physicalType: .bool, encoding: .bitmap)
     }
 
+    /// What `encode` gives for `count` values that are all zero (`false`, `0.0`, the empty string):
+    /// the chunks of an optional column that no row has, built without a pass over `count`
+    /// zeros. Defined for `.bool`, `.float64` and `.bytes`; equal, byte for byte, to the scanning
+    /// encoders' output (tested).
+    public static func zeros(_ type: PhysicalType, count n: Int) -> EncodedChunk {
+        precondition(n >= 0, "a count of values")
+        switch type {
+        case .bool:
+            // One run of zeros, as `encodeBools` writes when four bytes beat the bitmap.
+            let bitmapBytes = (n + 7) / 8
+            if 4 < bitmapBytes {
+                return EncodedChunk(
+                    payload: withUnsafeBytes(of: UInt32(n).littleEndian) { Array($0) }, count: n, physicalType: .bool, encoding: .runLength)
+            }
+            return EncodedChunk(payload: [UInt8](repeating: 0, count: bitmapBytes), count: n, physicalType: .bool, encoding: .bitmap)
+        case .float64:
+            // Exact decimals with exponent 0, all equal to the minimum: zero bits each.
+            if n == 0 { return EncodedChunk(payload: [], count: 0, physicalType: .float64, encoding: .plain) }
+            return EncodedChunk(
+                payload: [], count: n, physicalType: .float64, encoding: .decimalBitPacked, bitWidth: 0, paramA: 0, paramB: 0)
+        case .bytes:
+            return EncodedChunk(payload: [UInt8](repeating: 0, count: (n + 1) * 4), count: n, physicalType: .bytes, encoding: .plain)
+        default:
+            preconditionFailure("zeros(\(type)): only bool, float64 and bytes columns are optional")
+        }
+    }
+
     /// Byte strings: `count + 1` UInt32 LE offsets, then the concatenated bytes.
     /// `offsets` has `count + 1` entries starting at 0.
     public static func encode(offsets: [UInt32], data: [UInt8]) -> EncodedChunk {

@@ -247,27 +247,24 @@ public final class IngestJob {
         let writer = try DatasetWriter(path: options.output)
         var partitionDescriptors: [PartitionDescriptor] = []
         var emptyRequestIDs = false
-        var p0 = 0
-        while p0 < partitions {
-            let wave = min(options.threads, partitions - p0)
-            let base = p0
-            let prepared = Morsels.run(count: wave, threads: options.threads) { i in
-                UncheckedBox(
-                    value: Result { () throws(StorageError) -> PreparedPartition in
-                        let p = base + i
-                        let e = try store.load(partition: p, table: TableKind.exposures)
-                        let o = try store.load(partition: p, table: TableKind.outcomes)
-                        let a = try store.load(partition: p, table: TableKind.assignments)
-                        return encoder.encode(exposures: e, outcomes: o, assignments: a)
-                    })
-            }
-            for i in 0..<wave {
-                let prepared = try prepared[i].value.get()
-                emptyRequestIDs = emptyRequestIDs || prepared.hasEmptyRequestID
-                store.release(partition: base + i)
-                partitionDescriptors.append(try place(prepared, writer))
-            }
-            p0 += wave
+        // Partitions are encoded on every worker and placed in partition order as soon as each one
+        // and all before it are ready, so writing overlaps encoding and no worker waits for a
+        // slower partition of its wave (at most `2 * threads` encoded partitions wait at once).
+        var placed = 0
+        try Morsels.fold(count: partitions, threads: options.threads) { p in
+            UncheckedBox(
+                value: Result { () throws(StorageError) -> PreparedPartition in
+                    let e = try store.load(partition: p, table: TableKind.exposures)
+                    let o = try store.load(partition: p, table: TableKind.outcomes)
+                    let a = try store.load(partition: p, table: TableKind.assignments)
+                    return encoder.encode(exposures: e, outcomes: o, assignments: a)
+                })
+        } combine: { result in
+            let prepared = try result.value.get()
+            emptyRequestIDs = emptyRequestIDs || prepared.hasEmptyRequestID
+            store.release(partition: placed)
+            partitionDescriptors.append(try place(prepared, writer))
+            placed += 1
             progress(IngestProgress(phase: "encoding", bytesRead: diskDone, bytesTotal: totalDisk, rows: rowsSoFar))
         }
         var dictDescriptors: [DictionaryDescriptor] = []

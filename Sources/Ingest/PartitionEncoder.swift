@@ -169,11 +169,21 @@ struct PartitionEncoder {
     func float64(_ a: ArraySlice<Double>) -> PreparedChunk { prepare(ColumnEncoder.encode(float64: a)) }
     func bool(_ a: ArraySlice<UInt8>) -> PreparedChunk { prepare(ColumnEncoder.encode(bool: a)) }
 
-    func bytes(_ c: ByteColumn, _ r: Range<Int>) -> PreparedChunk {
-        let base = c.offsets[r.lowerBound]
-        let offs = c.offsets[r.lowerBound...r.upperBound].map { $0 - base }
-        let data = Array(c.data[Int(base)..<Int(c.offsets[r.upperBound])])
-        return prepare(ColumnEncoder.encode(offsets: offs, data: data))
+    /// An optional field's flag and value chunks; a column no row has is written without a pass
+    /// over its zeros.
+    func optional(_ c: OptionalColumn<Double>, _ r: Range<Int>) -> [PreparedChunk] {
+        guard c.isMaterialised else {
+            return [prepare(ColumnEncoder.zeros(.bool, count: r.count)), prepare(ColumnEncoder.zeros(.float64, count: r.count))]
+        }
+        return [bool(c.flags[r]), float64(c.values[r])]
+    }
+
+    func optional(_ c: OptionalByteColumn, _ r: Range<Int>) -> [PreparedChunk] {
+        guard c.isMaterialised else {
+            return [prepare(ColumnEncoder.zeros(.bool, count: r.count)), prepare(ColumnEncoder.zeros(.bytes, count: r.count))]
+        }
+        let s = c.strings(r)
+        return [bool(c.flags[r]), prepare(ColumnEncoder.encode(offsets: s.offsets, data: s.data))]
     }
 
     func exposureGroups(_ b: ExposureBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
@@ -182,15 +192,14 @@ struct PartitionEncoder {
         return parallelMap(ranges(limit)) { r in
             let ir = itemPrefix[r.lowerBound]..<itemPrefix[r.upperBound]
             let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
-            let chunks = [
+            var chunks = [
                 int32(req[r]), int32(b.user[r]), int64(b.tsMicros[r]), int32(b.tsNanos[r]), int32(b.tsOffset[r]),
                 int32(b.itemCount[r]), bool(b.contextPresent[r]), int32(b.contextCount[r]),
                 bool(b.latencyPresent[r]), float64(b.latency[r]), bool(b.errorPresent[r]), bool(b.error[r]),
-                int32(b.item[ir]), int64(b.rank[ir]), bool(b.propensityPresent[ir]), float64(b.propensity[ir]),
-                bool(b.loggingPresent[ir]), float64(b.logging[ir]), bool(b.targetPresent[ir]), float64(b.target[ir]),
-                bool(b.extraPresent[ir]), bytes(b.extra, ir),
-                int32(b.contextKey[cr]), int32(b.contextValue[cr]),
+                int32(b.item[ir]), int64(b.rank[ir]),
             ]
+            chunks += optional(b.propensity, ir) + optional(b.logging, ir) + optional(b.target, ir) + optional(b.extra, ir)
+            chunks += [int32(b.contextKey[cr]), int32(b.contextValue[cr])]
             precondition(chunks.count == DatasetSchema.exposures.columns.count, "exposure columns out of sync with the schema")
             return PreparedRowGroup(rows: r.count, groupRows: [ir.count, cr.count], chunks: chunks)
         }

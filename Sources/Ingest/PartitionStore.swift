@@ -5,10 +5,12 @@ import ColumnarStorage
 /// in-memory total passes the budget.
 final class PartitionStore: @unchecked Sendable {
     // Invariant for @unchecked Sendable: mutated only by the single committing thread during
-    // phase 1; during phase 2 it is read-only (runs) and the spill file is read with pread,
-    // which is safe from several threads.
+    // phase 1; during phase 2 workers load partitions while another partition is released, so
+    // `runs` and `inMemory` are then reached under `phase2` only, and the spill file is read
+    // with pread, which is safe from several threads.
     let partitions: Int
     private(set) var runs: [[[StoredRun]]]  // [partition][table][i]
+    private let phase2 = Mutex()
     private var inMemory = 0
     let budget: Int
     let spillDirectory: String
@@ -129,7 +131,8 @@ final class PartitionStore: @unchecked Sendable {
     /// if needed.
     func load(partition p: Int, table: TableKind) throws(StorageError) -> [(worker: Int, batch: TableBatch)] {
         var out: [(Int, TableBatch)] = []
-        for run in runs[p][table.rawValue] {
+        let list = phase2.withLock { runs[p][table.rawValue] }
+        for run in list {
             switch run {
             case .memory(let w, let b): out.append((w, b))
             case .spilled(let s):
@@ -150,6 +153,8 @@ final class PartitionStore: @unchecked Sendable {
     /// spilled records: the spill file shrinks as the dataset grows, so the two together take
     /// about the dataset's size on disk, not twice it.
     func release(partition p: Int) {
+        phase2.lock()
+        defer { phase2.unlock() }
         for t in 0..<runs[p].count {
             for run in runs[p][t] {
                 switch run {

@@ -19,14 +19,10 @@ struct ExposureBatch {
     // items
     var item: [Int32] = []
     var rank: [Int64] = []
-    var propensityPresent: [UInt8] = []
-    var propensity: [Double] = []
-    var loggingPresent: [UInt8] = []
-    var logging: [Double] = []
-    var targetPresent: [UInt8] = []
-    var target: [Double] = []
-    var extraPresent: [UInt8] = []
-    var extra = ByteColumn()
+    var propensity = OptionalColumn<Double>()
+    var logging = OptionalColumn<Double>()
+    var target = OptionalColumn<Double>()
+    var extra = OptionalByteColumn()
     // context pairs
     var contextKey: [Int32] = []
     var contextValue: [Int32] = []
@@ -51,14 +47,9 @@ struct ExposureBatch {
         error.reserveCapacity(rows)
         item.reserveCapacity(items)
         rank.reserveCapacity(items)
-        propensityPresent.reserveCapacity(items)
-        propensity.reserveCapacity(items)
-        loggingPresent.reserveCapacity(items)
-        logging.reserveCapacity(items)
-        targetPresent.reserveCapacity(items)
-        target.reserveCapacity(items)
-        extraPresent.reserveCapacity(items)
-        extra.offsets.reserveCapacity(items + 1)
+        propensity.reserve(items)
+        logging.reserve(items)
+        target.reserve(items)
         contextKey.reserveCapacity(pairs)
         contextValue.reserveCapacity(pairs)
     }
@@ -78,13 +69,9 @@ struct ExposureBatch {
         error += o.error
         item += o.item
         rank += o.rank
-        propensityPresent += o.propensityPresent
-        propensity += o.propensity
-        loggingPresent += o.loggingPresent
-        logging += o.logging
-        targetPresent += o.targetPresent
-        target += o.target
-        extraPresent += o.extraPresent
+        propensity.append(contentsOf: o.propensity)
+        logging.append(contentsOf: o.logging)
+        target.append(contentsOf: o.target)
         extra.append(contentsOf: o.extra)
         contextKey += o.contextKey
         contextValue += o.contextValue
@@ -105,14 +92,12 @@ struct ExposureBatch {
         p.put(error)
         p.put(item)
         p.put(rank)
-        p.put(propensityPresent)
-        p.put(propensity)
-        p.put(loggingPresent)
-        p.put(logging)
-        p.put(targetPresent)
-        p.put(target)
-        p.put(extraPresent)
-        p.put(extra)
+        for c in [propensity, logging, target] {
+            p.put(c.flags)
+            p.put(c.values)
+        }
+        p.put(extra.flags)
+        p.put(extra.strings)
         p.put(contextKey)
         p.put(contextValue)
     }
@@ -133,16 +118,20 @@ struct ExposureBatch {
         b.error = try u.get()
         b.item = try u.get()
         b.rank = try u.get()
-        b.propensityPresent = try u.get()
-        b.propensity = try u.get()
-        b.loggingPresent = try u.get()
-        b.logging = try u.get()
-        b.targetPresent = try u.get()
-        b.target = try u.get()
-        b.extraPresent = try u.get()
-        b.extra = try u.get()
+        var optional: [(flags: [UInt8], values: [Double])] = []
+        for _ in 0..<3 { optional.append((try u.get(), try u.get())) }
+        let extraFlags: [UInt8] = try u.get()
+        let extraStrings: ByteColumn = try u.get()
         b.contextKey = try u.get()
         b.contextValue = try u.get()
+        // The optional columns' row count is the items', known once the counts are read.
+        let items = b.item.count
+        guard let p = OptionalColumn(count: items, flags: optional[0].flags, values: optional[0].values),
+            let l = OptionalColumn(count: items, flags: optional[1].flags, values: optional[1].values),
+            let t = OptionalColumn(count: items, flags: optional[2].flags, values: optional[2].values),
+            let x = OptionalByteColumn(count: items, flags: extraFlags, strings: extraStrings)
+        else { throw .invalid("spilled exposure batch: an optional item column disagrees with its \(items) items") }
+        (b.propensity, b.logging, b.target, b.extra) = (p, l, t, x)
         try b.checkShape()
         return b
     }
@@ -158,8 +147,7 @@ struct ExposureBatch {
             contextCount.count, latencyPresent.count, latency.count, errorPresent.count, error.count,
         ]
         let itemArrays = [
-            item.count, rank.count, propensityPresent.count, propensity.count, loggingPresent.count, logging.count,
-            targetPresent.count, target.count, extraPresent.count, extra.count,
+            item.count, rank.count, propensity.count, logging.count, target.count, extra.count,
         ]
         guard itemCount.allSatisfy({ $0 >= 0 }), contextCount.allSatisfy({ $0 >= 0 }), rowArrays.allSatisfy({ $0 == n }),
             itemArrays.allSatisfy({ $0 == items }), contextKey.count == pairs, contextValue.count == pairs
@@ -173,8 +161,7 @@ struct ExposureBatch {
         requestID.byteSize + heapBytes(user) + heapBytes(tsMicros) + heapBytes(tsNanos) + heapBytes(tsOffset)
             + heapBytes(itemCount) + heapBytes(contextPresent) + heapBytes(contextCount) + heapBytes(latencyPresent)
             + heapBytes(latency) + heapBytes(errorPresent) + heapBytes(error) + heapBytes(item) + heapBytes(rank)
-            + heapBytes(propensityPresent) + heapBytes(propensity) + heapBytes(loggingPresent) + heapBytes(logging)
-            + heapBytes(targetPresent) + heapBytes(target) + heapBytes(extraPresent) + extra.byteSize + heapBytes(contextKey)
+            + propensity.byteSize + logging.byteSize + target.byteSize + extra.byteSize + heapBytes(contextKey)
             + heapBytes(contextValue)
     }
 
@@ -208,13 +195,9 @@ struct ExposureBatch {
         let ir = i0..<i1
         b.item = Array(item[ir])
         b.rank = Array(rank[ir])
-        b.propensityPresent = Array(propensityPresent[ir])
-        b.propensity = Array(propensity[ir])
-        b.loggingPresent = Array(loggingPresent[ir])
-        b.logging = Array(logging[ir])
-        b.targetPresent = Array(targetPresent[ir])
-        b.target = Array(target[ir])
-        b.extraPresent = Array(extraPresent[ir])
+        b.propensity = propensity.slice(ir)
+        b.logging = logging.slice(ir)
+        b.target = target.slice(ir)
         b.extra = extra.slice(ir)
         b.contextKey = Array(contextKey[c0..<c1])
         b.contextValue = Array(contextValue[c0..<c1])

@@ -147,6 +147,8 @@ struct RecordParser {
     var experiment: ByteRef?
     var variant: ByteRef?
     var extras: [UInt8] = []
+    /// The item ids' hashes while a row is appended.
+    var itemHashes: [UInt64] = []
 
     @inline(__always)
     var lenient: Bool { contract == .recsysEvalRuntime }
@@ -604,7 +606,7 @@ struct RecordParser {
 
     // MARK: Appending a validated line
 
-    func append(to b: inout ExposureBatch, _ d: inout WorkerInterners) {
+    mutating func append(to b: inout ExposureBatch, _ d: inout WorkerInterners) {
         b.requestID.append(request!.buffer)
         b.user.append(d.user.intern(user!.buffer))
         b.tsMicros.append(ts!.micros)
@@ -619,28 +621,24 @@ struct RecordParser {
         b.error.append(error == true ? 1 : 0)
         // The item ids' table lookups are mostly cache misses (100,000s of distinct items): ask
         // for every item's lines first, then intern them while those misses are in flight.
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: items.count) { hashes in
-            for (j, it) in items.enumerated() {
-                let h = StringInterner.hash(of: it.id!.buffer)
-                hashes[j] = h
-                d.item.prefetch(hash: h)
-            }
-            for (j, it) in items.enumerated() { b.item.append(d.item.intern(it.id!.buffer, hash: hashes[j])) }
+        // (Plain loops over a hash array the parser keeps: the same loops inside a closure over a
+        // temporary allocation were outlined and retained the arrays they touched on every item.)
+        if itemHashes.count < items.count { itemHashes = [UInt64](repeating: 0, count: max(64, items.count * 2)) }
+        for j in items.indices {
+            let h = StringInterner.hash(of: items[j].id!.buffer)
+            itemHashes[j] = h
+            d.item.prefetch(hash: h)
         }
+        for j in items.indices { b.item.append(d.item.intern(items[j].id!.buffer, hash: itemHashes[j])) }
         for it in items {
             b.rank.append(it.rank!)
-            b.propensityPresent.append(it.propensity == nil ? 0 : 1)
-            b.propensity.append(it.propensity ?? 0)
-            b.loggingPresent.append(it.logging == nil ? 0 : 1)
-            b.logging.append(it.logging ?? 0)
-            b.targetPresent.append(it.target == nil ? 0 : 1)
-            b.target.append(it.target ?? 0)
+            b.propensity.append(it.propensity)
+            b.logging.append(it.logging)
+            b.target.append(it.target)
             if it.extraEnd >= 0 {
-                b.extraPresent.append(1)
                 extras.withUnsafeBytes { b.extra.append(UnsafeRawBufferPointer(rebasing: $0[it.extraStart..<it.extraEnd])) }
             } else {
-                b.extraPresent.append(0)
-                b.extra.offsets.append(UInt32(b.extra.data.count))
+                b.extra.appendAbsent()
             }
         }
         for (k, v) in context {

@@ -250,6 +250,20 @@ import Testing
         #expect(back == v)
     }
 
+    /// `zeros` is the chunk the scanning encoders give for all-zero values, byte for byte, at
+    /// every size around the bitmap / run-length switch and at a row group of items.
+    @Test(arguments: [0, 1, 7, 8, 31, 32, 33, 40, 41, 1000, 245_760])
+    func zerosAreWhatTheEncodersWrite(count n: Int) {
+        func same(_ a: EncodedChunk, _ b: EncodedChunk) -> Bool {
+            a.payload == b.payload && a.count == b.count && a.physicalType == b.physicalType && a.encoding == b.encoding
+                && a.bitWidth == b.bitWidth && a.paramA == b.paramA && a.paramB == b.paramB
+        }
+        #expect(same(ColumnEncoder.zeros(.bool, count: n), ColumnEncoder.encode(bool: [UInt8](repeating: 0, count: n))))
+        #expect(same(ColumnEncoder.zeros(.float64, count: n), ColumnEncoder.encode(float64: [Double](repeating: 0, count: n))))
+        #expect(
+            same(ColumnEncoder.zeros(.bytes, count: n), ColumnEncoder.encode(offsets: [UInt32](repeating: 0, count: n + 1), data: [])))
+    }
+
     @Test func bytesRoundTrip() throws {
         var rng = SplitMix(seed: 5)
         var offsets: [UInt32] = [0]

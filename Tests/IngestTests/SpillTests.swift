@@ -17,6 +17,10 @@ import Testing
         }
         return Mirror(reflecting: value).children.map { child in
             if let d = child.value as? [Double] { return "\(child.label!)=\(d.map(\.bitPattern))" }
+            if let o = child.value as? OptionalColumn<Double> {
+                return "\(child.label!)=\(o.count) \(o.flags) \(o.values.map(\.bitPattern))"
+            }
+            if let o = child.value as? OptionalByteColumn { return "\(child.label!)=\(o.count) \(o.flags) \(o.strings)" }
             return "\(child.label!)=\(child.value)"
         }.joined(separator: "\n")
     }
@@ -54,15 +58,17 @@ import Testing
         for i in 0..<items {
             b.item.append(Int32(i % 503))
             b.rank.append(i == 5 ? Int64.max : Int64(i % 20 + 1))
-            b.propensityPresent.append(1)
             b.propensity.append(Double(1 + i % 9999) / 10_000)
-            b.loggingPresent.append(i % 2 == 0 ? 1 : 0)
-            b.logging.append(i % 2 == 0 ? 0.1 + 0.2 : 0)
-            b.targetPresent.append(i % 3 == 0 ? 0 : 1)
-            b.target.append(i % 3 == 0 ? 0 : 1 / Double(i + 3))
-            b.extraPresent.append(i % 5 == 0 ? 1 : 0)
+            // Seed 7: no logging propensity in any row (the column is never materialised); the
+            // others get their first one part way through.
+            b.logging.append(i % 2 == 1 && seed != 7 ? 0.1 + 0.2 : nil)
+            b.target.append(i % 3 == 0 ? nil : 1 / Double(i + 3))
+            if i % 5 == 4 {
+                Array(#"{"team":"A","meta":{"x":[1,2.5e-3]}}"#.utf8).withUnsafeBytes { b.extra.append($0) }
+            } else {
+                b.extra.appendAbsent()
+            }
         }
-        b.extra = strings((0..<items).map { $0 % 5 == 0 ? #"{"team":"A","meta":{"x":[1,2.5e-3]}}"# : "" })
         for p in 0..<pairs {
             b.contextKey.append(Int32(p % 4))
             b.contextValue.append(Int32(p % 11))
@@ -196,12 +202,50 @@ import Testing
     }
 
     /// A batch costs the budget what it holds, reserved room included: an empty batch with room
-    /// for 1,000 rows and 10,000 items counts at least that room.
+    /// for 1,000 rows and 10,000 items counts at least that room. An optional column takes its
+    /// room only when its first value arrives, and then all of it.
     @Test func batchesCountByCapacity() {
         var e = ExposureBatch()
         e.reserve(rows: 1000, items: 10_000, pairs: 0, requestBytes: 32_000)
         #expect(e.rows == 0)
-        // Timestamps alone (8 B a row) and ranks and the three propensities (8 B an item each).
-        #expect(TableBatch.exposures(e).byteSize >= 1000 * 8 + 10_000 * 32 + 32_000)
+        // Timestamps alone (8 B a row) and ranks (8 B an item).
+        let reserved = TableBatch.exposures(e).byteSize
+        #expect(reserved >= 1000 * 8 + 10_000 * 8 + 32_000)
+        #expect(e.propensity.byteSize == 0 && e.logging.byteSize == 0 && e.target.byteSize == 0)
+        e.propensity.append(0.5)
+        // A flag and a value (9 B) for each of the 10,000 items reserved.
+        #expect(TableBatch.exposures(e).byteSize >= reserved + 10_000 * 9)
+    }
+
+    /// Optional columns: absent until a first value (rows before it read as absent, value 0), the
+    /// same values whichever batches they are appended or sliced through.
+    @Test func optionalColumnsMaterialiseOnTheirFirstValue() {
+        var a = OptionalColumn<Double>()
+        for _ in 0..<5 { a.append(nil) }
+        #expect(!a.isMaterialised && a.count == 5 && a.byteSize == 0)
+        a.append(-0.0)
+        a.append(nil)
+        #expect(a.flags == [0, 0, 0, 0, 0, 1, 0] && a.values.map(\.bitPattern) == [0, 0, 0, 0, 0, (-0.0).bitPattern, 0])
+        var b = OptionalColumn<Double>()
+        b.append(nil)
+        b.append(contentsOf: a)  // absent then materialised
+        a.append(contentsOf: OptionalColumn<Double>())  // nothing
+        var c = OptionalColumn<Double>()
+        c.append(nil)
+        b.append(contentsOf: c)  // materialised then absent
+        #expect(b.count == 9 && b.flags == [0, 0, 0, 0, 0, 0, 1, 0, 0])
+        #expect(b.slice(6..<8).flags == [1, 0] && b.slice(0..<3).count == 3)
+        #expect(c.slice(0..<1).count == 1 && !c.slice(0..<1).isMaterialised)
+        #expect(OptionalColumn<Double>(count: 3, flags: [1], values: [2]) == nil)
+        var x = OptionalByteColumn()
+        x.appendAbsent()
+        Array("{}".utf8).withUnsafeBytes { x.append($0) }
+        x.appendAbsent()
+        var y = OptionalByteColumn()
+        y.appendAbsent()
+        y.append(contentsOf: x)
+        #expect(y.count == 4 && y.flags == [0, 0, 1, 0])
+        let s = y.strings(1..<4)
+        #expect(s.offsets == [0, 0, 2, 2] && s.data == Array("{}".utf8))
     }
 }
