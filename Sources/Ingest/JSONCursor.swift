@@ -107,6 +107,66 @@ public struct JSONCursor {
         return false
     }
 
+    // MARK: Fast paths: exact shapes, no validation beyond what they accept
+
+    /// Consumes `literal` when the next bytes are exactly it (no whitespace is skipped).
+    @inline(__always)
+    mutating func consumeLiteral(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard end - pos >= n, memcmp(base + pos, literal.utf8Start, n) == 0 else { return false }
+        pos += n
+        return true
+    }
+
+    /// The rest of a string whose opening quote is consumed, when it is printable ASCII without
+    /// escapes (as most ids are): its bytes, the cursor after the closing quote. Nil, with the
+    /// cursor unmoved, for anything else, which `string` then reads, validates or rejects.
+    @inline(__always)
+    mutating func plainASCIIStringRest() -> ByteRef? {
+        var p = pos
+        while p < end {
+            let c = base[p]
+            if c == 0x22 {
+                let r = ByteRef(start: base + pos, count: p - pos)
+                pos = p + 1
+                return r
+            }
+            if c < 0x20 || c >= 0x7F || c == 0x5C { return nil }
+            p += 1
+        }
+        return nil
+    }
+
+    /// A positive integer written plainly (a digit 1-9, at most 18 digits, no fraction or
+    /// exponent) and followed by `,` or `}`. Nil, with the cursor unmoved, for anything else.
+    @inline(__always)
+    mutating func plainPositiveInteger() -> Int64? {
+        var p = pos
+        guard p < end, base[p] >= 0x31, base[p] <= 0x39 else { return nil }
+        var v: Int64 = 0
+        while p < end, base[p] >= 0x30, base[p] <= 0x39 {
+            if p - pos == 18 { return nil }
+            v = v &* 10 &+ Int64(base[p] &- 0x30)
+            p += 1
+        }
+        guard p < end, base[p] == 0x2C || base[p] == 0x7D else { return nil }
+        pos = p
+        return v
+    }
+
+    /// A number that starts with a digit (so it is not negative), read by `number`. Nil, with the
+    /// cursor unmoved, when it does not start with a digit or is not a valid JSON number.
+    @inline(__always)
+    mutating func nonNegativeNumber() -> Double? {
+        guard pos < end, base[pos] >= 0x30, base[pos] <= 0x39 else { return nil }
+        let start = pos
+        guard let n = try? number("") else {
+            pos = start
+            return nil
+        }
+        return n.double
+    }
+
     /// The JSON type name of the value at the cursor, for "expected X, got Y" messages.
     func typeHere() -> String {
         var p = pos

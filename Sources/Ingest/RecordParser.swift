@@ -369,6 +369,11 @@ struct RecordParser {
         if c.consumeIf(UInt8(ascii: "]")) { return }
         var index = 0
         repeat {
+            if let it = Self.canonicalItem(&c) {
+                items.append(it)
+                index += 1
+                continue
+            }
             var it = ItemFields()
             let i = index
             c.skipWhitespace()
@@ -447,6 +452,52 @@ struct RecordParser {
             items.append(it)
             index += 1
         } while try c.nextMember(close: UInt8(ascii: "]"), "items")
+    }
+
+    /// The usual item, `{"item_id":"…","rank":N,"propensity":P}` with the logging and target
+    /// propensities optional after it, in that order and without whitespace, read without the
+    /// general member loop: an id of printable ASCII without escapes, a plain positive rank and
+    /// non-negative propensities, which both contracts read alike and neither notes. Anything
+    /// else (another order, whitespace, `extra` members, nulls, escapes, a value either contract
+    /// would reject or note) returns nil with the cursor unmoved, and the general loop reads it.
+    @inline(__always)
+    static func canonicalItem(_ c: inout JSONCursor) -> ItemFields? {
+        let start = c.pos
+        var it = ItemFields()
+        guard c.consumeLiteral(#"{"item_id":""#), let id = c.plainASCIIStringRest(), id.count > 0, c.consumeLiteral(#","rank":"#),
+            let rank = c.plainPositiveInteger()
+        else {
+            c.pos = start
+            return nil
+        }
+        it.id = id
+        it.rank = rank
+        if c.consumeLiteral(#","propensity":"#) {
+            guard let p = c.nonNegativeNumber() else {
+                c.pos = start
+                return nil
+            }
+            it.propensity = p
+        }
+        if c.consumeLiteral(#","logging_propensity":"#) {
+            guard let p = c.nonNegativeNumber() else {
+                c.pos = start
+                return nil
+            }
+            it.logging = p
+        }
+        if c.consumeLiteral(#","target_propensity":"#) {
+            guard let p = c.nonNegativeNumber() else {
+                c.pos = start
+                return nil
+            }
+            it.target = p
+        }
+        guard c.consumeLiteral("}") else {
+            c.pos = start
+            return nil
+        }
+        return it
     }
 
     mutating func parseItemMember(_ member: ItemMember, _ c: inout JSONCursor, _ it: inout ItemFields, _ i: Int) throws(RowError) {

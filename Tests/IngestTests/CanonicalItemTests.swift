@@ -1,0 +1,113 @@
+import Testing
+
+@testable import Ingest
+
+/// The items fast path (`RecordParser.canonicalItem`) reads exactly what the general member loop
+/// reads, under both contracts: every item text here is parsed once as written (the fast path
+/// takes it when it can) and once with a space before it (which the fast path never takes), and
+/// the two parses must agree on every field, on the error and on the runtime readings.
+@Suite struct CanonicalItemTests {
+    static let items: [String] = [
+        #"{"item_id":"sku_97379","rank":1,"propensity":0.6927}"#,
+        #"{"item_id":"a","rank":123456789012345678}"#,
+        #"{"item_id":"a","rank":1234567890123456789}"#,  // 19 digits: general path
+        #"{"item_id":"a","rank":2,"propensity":0,"logging_propensity":1e-3,"target_propensity":0.25}"#,
+        #"{"item_id":"a","rank":2,"target_propensity":0.5}"#,
+        #"{"item_id":"a","rank":2,"logging_propensity":0.5,"propensity":0.1}"#,  // other order
+        #"{"item_id":"a","rank":2,"propensity":0.1,"propensity":0.2}"#,  // duplicate
+        #"{"item_id":"a","rank":2,"propensity":-0.1}"#,
+        #"{"item_id":"a","rank":2,"propensity":-0}"#,
+        #"{"item_id":"a","rank":2,"propensity":01}"#,
+        #"{"item_id":"a","rank":2,"propensity":1.}"#,
+        #"{"item_id":"a","rank":2,"propensity":"0.5"}"#,
+        #"{"item_id":"a","rank":2,"propensity":null}"#,
+        #"{"item_id":"a","rank":0}"#,
+        #"{"item_id":"a","rank":01}"#,
+        #"{"item_id":"a","rank":1.0}"#,
+        #"{"item_id":"a","rank":1e0}"#,
+        #"{"item_id":"a","rank":-1}"#,
+        #"{"item_id":"a","rank":1 }"#,
+        #"{"item_id":"a"}"#,
+        #"{"item_id":"","rank":1}"#,
+        #"{"item_id":"a\"b","rank":1}"#,
+        #"{"item_id":"caf\u00e9","rank":1}"#,
+        #"{"item_id":"café","rank":1}"#,
+        #"{"item_id":"tab\there","rank":1}"#,
+        #"{"item_id":"a","rank":1,"meta":{"x":1}}"#,
+        #"{"Item_ID":"a","rank":1}"#,
+        #"{"item_id":"a","rank":1,"propensity":0.5"#,
+        #"{"item_id":"a","rank":1}x"#,
+        #"{"rank":1,"item_id":"a"}"#,
+        #"{ "item_id":"a","rank":1}"#,
+        #"{"item_id" :"a","rank":1}"#,
+        "null",
+    ]
+
+    struct Parsed: Equatable {
+        var error: RowError?
+        var fields: [String] = []
+        var readings: [String] = []
+    }
+
+    static func parse(_ line: String, _ contract: IngestContract) -> Parsed {
+        var parser = RecordParser()
+        parser.contract = contract
+        var bytes = Array(line.utf8)
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 16)
+        defer { scratch.deallocate() }
+        return bytes.withUnsafeMutableBufferPointer { buf in
+            var c = JSONCursor(base: UnsafePointer(buf.baseAddress!), count: buf.count, scratch: scratch)
+            var out = Parsed()
+            do throws(RowError) {
+                try parser.parseExposure(&c)
+            } catch {
+                // The spaces the general-path twin holds shift error columns; the rest must agree.
+                var e = error
+                if let r = e.reason.range(of: " at column ") { e.reason = String(e.reason[..<r.lowerBound]) }
+                out.error = e
+                return out
+            }
+            for it in parser.items {
+                let id = it.id.map { String(decoding: $0.buffer, as: UTF8.self) } ?? "nil"
+                let numbers = [it.propensity, it.logging, it.target].map { $0.map { String($0.bitPattern) } ?? "-" }
+                out.fields.append("\(id) \(it.rank.map(String.init) ?? "nil") \(numbers.joined(separator: " "))")
+            }
+            for r in RuntimeReading.allCases where parser.readings.contains(r) {
+                out.readings.append("\(r) \(parser.readings.fields[r.rawValue])")
+            }
+            return out
+        }
+    }
+
+    static func line(_ items: [String]) -> String {
+        #"{"request_id":"r","user_id":"u","ts":"2026-01-27T00:00:00Z","items":["# + items.joined(separator: ",") + "]}"
+    }
+
+    @Test(arguments: IngestContract.allCases)
+    func fastAndGeneralPathsAgree(contract: IngestContract) {
+        for item in Self.items {
+            // Alone, second after a canonical item, and in the general path (a space before it).
+            let fast = Self.parse(Self.line([item]), contract)
+            let general = Self.parse(Self.line([" " + item]), contract)
+            #expect(fast == general, "\(contract) \(item)")
+            let pairFast = Self.parse(Self.line([Self.items[0], item]), contract)
+            let pairGeneral = Self.parse(Self.line([" " + Self.items[0], " " + item]), contract)
+            #expect(pairFast == pairGeneral, "\(contract) second \(item)")
+        }
+    }
+
+    /// The fast path does take the usual shapes (so the test above compares two paths).
+    @Test func takesTheUsualItems() {
+        for (text, taken) in [(Self.items[0], true), (Self.items[3], true), (Self.items[5], false), (Self.items[21], false)] {
+            var bytes = Array(text.utf8)
+            let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 16)
+            defer { scratch.deallocate() }
+            bytes.withUnsafeMutableBufferPointer { buf in
+                var c = JSONCursor(base: UnsafePointer(buf.baseAddress!), count: buf.count, scratch: scratch)
+                let it = RecordParser.canonicalItem(&c)
+                #expect((it != nil) == taken, "\(text)")
+                #expect(c.pos == (taken ? buf.count : 0), "\(text)")
+            }
+        }
+    }
+}
