@@ -44,6 +44,8 @@ struct WorkerInterners {
 
 struct ItemFields {
     var id: ByteRef?
+    /// `StringInterner.hash(of:)` of the id, taken as the item is read.
+    var hash: UInt64 = 0
     var rank: Int64?
     var propensity: Double?
     var logging: Double?
@@ -147,8 +149,11 @@ struct RecordParser {
     var experiment: ByteRef?
     var variant: ByteRef?
     var extras: [UInt8] = []
-    /// The item ids' hashes while a row is appended.
-    var itemHashes: [UInt64] = []
+    /// The dictionaries the rows will be appended to, when set: the table lines of user and item
+    /// ids are asked for as soon as each id is read, so that those cache misses overlap the rest
+    /// of the line's parsing instead of stalling `append`. Hints only.
+    var userTarget: StringInterner.PrefetchTarget? = nil
+    var itemTarget: StringInterner.PrefetchTarget? = nil
 
     @inline(__always)
     var lenient: Bool { contract == .recsysEvalRuntime }
@@ -312,7 +317,9 @@ struct RecordParser {
                     }
                     switch member {
                     case .requestID: request = try c.string("request_id")
-                    case .userID: user = try c.string("user_id")
+                    case .userID:
+                        user = try c.string("user_id")
+                        userTarget?.prefetch(hash: StringInterner.hash(of: user!.buffer))
                     case .ts: ts = try timestamp(&c, "ts")
                     case .items: try parseItems(&c)
                     case .context: try parseContext(&c, "context")
@@ -369,7 +376,9 @@ struct RecordParser {
         if c.consumeIf(UInt8(ascii: "]")) { return }
         var index = 0
         repeat {
-            if let it = Self.canonicalItem(&c) {
+            if var it = Self.canonicalItem(&c) {
+                it.hash = StringInterner.hash(of: it.id!.buffer)
+                itemTarget?.prefetch(hash: it.hash)
                 items.append(it)
                 index += 1
                 continue
@@ -449,6 +458,8 @@ struct RecordParser {
             } else {
                 guard it.rank != nil else { throw RecordParser.missing("items[\(i)].rank") }
             }
+            it.hash = StringInterner.hash(of: it.id!.buffer)
+            itemTarget?.prefetch(hash: it.hash)
             items.append(it)
             index += 1
         } while try c.nextMember(close: UInt8(ascii: "]"), "items")
@@ -557,8 +568,12 @@ struct RecordParser {
                     if skippedNull(&c, String(describing: member.name)) { continue }
                     switch member {
                     case .requestID: request = try c.string("request_id")
-                    case .userID: user = try c.string("user_id")
-                    case .itemID: item = try c.string("item_id")
+                    case .userID:
+                        user = try c.string("user_id")
+                        userTarget?.prefetch(hash: StringInterner.hash(of: user!.buffer))
+                    case .itemID:
+                        item = try c.string("item_id")
+                        itemTarget?.prefetch(hash: StringInterner.hash(of: item!.buffer))
                     case .eventType: eventType = try c.string("event_type")
                     case .value: value = try c.number("value").double
                     case .ts: ts = try timestamp(&c, "ts")
@@ -640,7 +655,9 @@ struct RecordParser {
                     case .experimentID: experiment = try c.string("experiment_id")
                     case .variant: variant = try c.string("variant")
                     case .requestID: request = try c.string("request_id")
-                    case .userID: user = try c.string("user_id")
+                    case .userID:
+                        user = try c.string("user_id")
+                        userTarget?.prefetch(hash: StringInterner.hash(of: user!.buffer))
                     case .ts: ts = try timestamp(&c, "ts")
                     case .context: try parseContext(&c, "context")
                     }
@@ -670,17 +687,8 @@ struct RecordParser {
         b.latency.append(latency ?? 0)
         b.errorPresent.append(error == nil ? 0 : 1)
         b.error.append(error == true ? 1 : 0)
-        // The item ids' table lookups are mostly cache misses (100,000s of distinct items): ask
-        // for every item's lines first, then intern them while those misses are in flight.
-        // (Plain loops over a hash array the parser keeps: the same loops inside a closure over a
-        // temporary allocation were outlined and retained the arrays they touched on every item.)
-        if itemHashes.count < items.count { itemHashes = [UInt64](repeating: 0, count: max(64, items.count * 2)) }
-        for j in items.indices {
-            let h = StringInterner.hash(of: items[j].id!.buffer)
-            itemHashes[j] = h
-            d.item.prefetch(hash: h)
-        }
-        for j in items.indices { b.item.append(d.item.intern(items[j].id!.buffer, hash: itemHashes[j])) }
+        // The ids' hashes were taken, and their table lines asked for, as the items were read.
+        for it in items { b.item.append(d.item.intern(it.id!.buffer, hash: it.hash)) }
         for it in items {
             b.rank.append(it.rank!)
             b.propensity.append(it.propensity)

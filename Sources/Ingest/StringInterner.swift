@@ -121,6 +121,32 @@ public struct StringInterner: Sendable {
         slots.withUnsafeBufferPointer { receval_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: h) & mask)) }
     }
 
+    /// Where `intern` first looks for a hash, as bare addresses for prefetch hints: held by a
+    /// parser while it reads a chunk, so that it can ask for an id's lines as soon as it reads the
+    /// id without holding (and retaining) the table. The addresses are never dereferenced, only
+    /// passed to the prefetch instruction, which cannot fault: once the table grows they point at
+    /// freed memory and the hints are merely wasted until the next chunk takes a fresh target.
+    public struct PrefetchTarget {
+        let cache: UInt
+        let slots: UInt
+        let mask: Int
+
+        @inline(__always)
+        public func prefetch(hash h: UInt64) {
+            receval_prefetch(
+                UnsafeRawPointer(bitPattern: cache &+ UInt(truncatingIfNeeded: h >> 50) &* UInt(MemoryLayout<CacheEntry>.stride)))
+            receval_prefetch(
+                UnsafeRawPointer(bitPattern: slots &+ UInt(Int(truncatingIfNeeded: h) & mask) &* UInt(MemoryLayout<Slot>.stride)))
+        }
+    }
+
+    /// The table's current prefetch target (see `PrefetchTarget`).
+    public var prefetchTarget: PrefetchTarget {
+        PrefetchTarget(
+            cache: cache.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
+            slots: slots.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }, mask: mask)
+    }
+
     /// The code of `key`, inserting it if new.
     @inline(__always)
     public mutating func intern(_ key: UnsafeRawBufferPointer) -> Int32 {
