@@ -33,20 +33,22 @@ enum OPEPage {
     }
 
     /// Warnings about the importance weights: a low effective sample size, a mean weight far from
-    /// 1 (the report's own `warnings` may already say so: then it is not repeated), missing
-    /// propensities and support violations.
+    /// 1, missing propensities and support violations. Each is left out when one of the report's
+    /// own `warnings` (shown as banners above it) already says it, so that no page says the same
+    /// thing twice; the phrases below are the ones the OPE evaluation writes.
     static func weightWarnings(_ d: JSONValue?, report: JSONValue) -> [Block] {
         guard let d else { return [] }
+        let said = (report["warnings"]?.arrayItems ?? []).compactMap(\.stringValue)
+        func alreadySaid(_ phrase: String) -> Bool { said.contains { $0.contains(phrase) } }
         var blocks: [Block] = []
-        if let share = d["ess_share"]?.numberValue, share < 0.1 {
+        if let share = d["ess_share"]?.numberValue, share < 0.1, !alreadySaid("effective sample size") {
             let ess = d["effective_sample_size"]?.numberValue.map { " (" + ReadableNumber.count($0.rounded()) + ")" } ?? ""
             blocks.append(
                 .banner(
                     .warn, title: "Effective sample size is \(ReadableNumber.percent(share)) of the slots\(ess)",
                     lines: ["A few heavily weighted events carry the estimates: read every interval with caution."]))
         }
-        let alreadyWarned = (report["warnings"]?.arrayItems ?? []).contains { $0.stringValue?.contains("mean importance weight") == true }
-        if let mean = d["weight_mean"]?.numberValue, mean > 1.5 || mean < 0.67, !alreadyWarned {
+        if let mean = d["weight_mean"]?.numberValue, mean > 1.5 || mean < 0.67, !alreadySaid("mean importance weight") {
             blocks.append(
                 .banner(
                     .warn, title: "The mean importance weight is \(ReadableNumber.value(mean)), not about 1",
@@ -54,12 +56,12 @@ enum OPEPage {
                         "The target and logging propensities may not describe the same slots; all but self-normalised estimators are biased."
                     ]))
         }
-        for (key, what) in [
-            ("support_violations", "slots where the target policy acts but the logging policy never does"),
-            ("missing_target_propensity", "slots without a usable target propensity (missing or negative)"),
-            ("missing_logging_propensity", "slots without a logging propensity"),
+        for (key, what, phrase) in [
+            ("support_violations", "slots where the target policy acts but the logging policy never does", "support violations"),
+            ("missing_target_propensity", "slots without a usable target propensity (missing or negative)", "have no target_propensity"),
+            ("missing_logging_propensity", "slots without a logging propensity", "have no logging_propensity"),
         ] {
-            if let n = d[key]?.numberValue, n > 0 {
+            if let n = d[key]?.numberValue, n > 0, !alreadySaid(phrase) {
                 blocks.append(.banner(.warn, title: "\(ReadableNumber.count(n)) \(what)", lines: []))
             }
         }

@@ -72,7 +72,9 @@ enum PageFixtures {
             """)
     }
 
-    static let ope = parse(
+    static let ope = parse(opeText)
+
+    static let opeText =
         """
         {"run_id": "ope-20261206T162131Z", "mode": "ope", "created_at": "2026-12-06T16:21:31.221296966Z",
          "summary": {"cases_evaluated": 300035, "executive": {"decision": "not_configured"}},
@@ -101,7 +103,7 @@ enum PageFixtures {
              "absolute": {"estimate": 0.05783557229104459, "lower": 0.04241631588992132, "upper": 0.07325482869216787}}]},
              {"segment": "surface=", "estimators": [{"name": "dr", "value": -0.013228496750754706}]}]},
          "warnings": []}
-        """)
+        """
 
     static let offline = parse(
         """

@@ -199,6 +199,38 @@ import Testing
         #expect(drRow.contains("+6.9%") && !drRow.contains("off scale"))
     }
 
+    /// A warning the report already holds is not said again by the page's own weight banners;
+    /// one it does not hold still gets its banner.
+    @Test func opeWarningsAreNotRepeated() throws {
+        var text = PageFixtures.opeText
+        text = text.replacingOccurrences(
+            of: #""support_violations": 0}"#,
+            with: #""support_violations": 12, "missing_target_propensity": 7, "missing_logging_propensity": 3}"#)
+        text = text.replacingOccurrences(
+            of: #""warnings": []}"#,
+            with:
+                #""warnings": ["missing_target_propensity", "low_effective_sample_size", "high_clipping_fraction", "12 shown items have a positive target propensity but a zero, negative or missing logging propensity (support violations): they are left out", "7 shown items have no target_propensity (or a negative one) and are left out of receval's estimators", "the effective sample size is 1656.1 of 300035 slots: unreliable"]}"#
+        )
+        // The banners and sections, without the report's keys folded in full at the end.
+        let html = Self.visibleText(ReportRenderer.html(try JSONValue.parse(text)))
+        let page = try #require(html.components(separatedBy: "Everything else").first)
+        func count(_ s: String) -> Int { page.components(separatedBy: s).count - 1 }
+        #expect(count("support violations") == 1)
+        #expect(count("slots where the target policy acts") == 0)
+        #expect(count("have no target_propensity") == 1)
+        #expect(count("slots without a usable target propensity") == 0)
+        #expect(count("3 slots without a logging propensity") == 1)
+        #expect(count("Effective sample size is") == 0 && count("effective sample size is 1656.1") == 1)
+        #expect(count("The mean importance weight is 4.358") == 1)
+        // recsys-eval's codes: in words, or not at all when receval's sentence covers them.
+        let words = page.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(!words.contains("Warning missing_target_propensity") && !words.contains("Warning low_effective_sample_size"))
+        #expect(!words.contains("recsys-eval's warning missing_target_propensity"))
+        #expect(!words.contains("recsys-eval's warning low_effective_sample_size"))
+        #expect(count("More than a tenth of the importance weights were clipped (recsys-eval's warning high_clipping_fraction)") == 1)
+        #expect(!words.contains("Warning high_clipping_fraction"))
+    }
+
     /// Each metric's chart has its own scale: a segment 5,000% off does not squash the others.
     @Test func chartsKeepTheirOwnScale() throws {
         let html = ReportRenderer.html(PageFixtures.experiment(verdict: false))
