@@ -1,3 +1,5 @@
+import CBitUnpack
+
 /// Packs unsigned integers of `width` bits, least significant bit first, into 64-bit words.
 ///
 /// Value `i` occupies bits `[i*width, (i+1)*width)` of the little-endian bit stream; the payload is
@@ -96,6 +98,11 @@ public enum BitPacking {
         }
     }
 
+    /// Whether `unpackInt32` runs 16 values a step with AVX-512 VBMI (CBitUnpack) for widths up
+    /// to 25 bits: decided once from the CPU. The kernel and the scalar loops give the same
+    /// values, minimum and maximum (tested on every width against the scalar path).
+    public static let vectorUnpacking = receval_unpack_simd_available() != 0
+
     /// Unpacks `count` values and writes `base + value` as Int32 into `out` (which holds `count`
     /// elements); the caller has checked the payload size and that results fit Int32. Returns
     /// the smallest and largest value written.
@@ -104,6 +111,17 @@ public enum BitPacking {
     public static func unpackInt32(
         _ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
         into out: UnsafeMutablePointer<Int32>
+    ) -> (min: Int32, max: Int32) {
+        unpackInt32(payload, count: count, width: width, base: base, into: out, vector: vectorUnpacking)
+    }
+
+    /// `unpackInt32`, with the vector kernel allowed or not (`vector: false` is the scalar
+    /// reference the tests compare it with).
+    @inlinable
+    @discardableResult
+    public static func unpackInt32(
+        _ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
+        into out: UnsafeMutablePointer<Int32>, vector: Bool
     ) -> (min: Int32, max: Int32) {
         precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
         if count == 0 { return (0, -1) }
@@ -120,7 +138,19 @@ public enum BitPacking {
         var hi = UInt64.min
         var bit = 0
         var i = 0
-        if width <= 32 {
+        if vector && width <= 25 && count >= 16 && payload.count >= 64 {
+            // Step k reads the 64 bytes from 2·k·width: whole steps whose reads stay inside the
+            // payload; the per-value loop below finishes the rest.
+            let steps = min(count / 16, (payload.count - 64) / (2 * width) + 1)
+            var low = UInt32.max
+            var high = UInt32.min
+            receval_unpack32_simd(
+                words.assumingMemoryBound(to: UInt8.self), steps, Int32(width), UInt32(truncatingIfNeeded: b), out, &low, &high)
+            lo = UInt64(low)
+            hi = UInt64(high)
+            i = steps * 16
+            bit = i * width
+        } else if width <= 32 {
             // Blocks of 8 values, each starting on a byte boundary (8 × width bits = width bytes),
             // unpacked by a loop specialised for the width: every shift and offset a constant.
             // Block k reads bytes [k·width, k·width + 7·width/8 + 8), so only whole blocks whose

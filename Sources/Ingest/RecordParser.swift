@@ -483,28 +483,16 @@ struct RecordParser {
         }
         it.id = id
         it.rank = rank
-        if c.consumeLiteral(#","propensity":"#) {
-            guard let p = c.nonNegativeNumber() else {
-                c.pos = start
-                return nil
-            }
-            it.propensity = p
+        // A propensity member when the next bytes are its key: false when its value is not a
+        // non-negative number (then the item is not the usual one).
+        func propensity(_ key: StaticString, _ value: inout Double?) -> Bool {
+            guard c.consumeLiteral(key) else { return true }
+            value = c.nonNegativeNumber()
+            return value != nil
         }
-        if c.consumeLiteral(#","logging_propensity":"#) {
-            guard let p = c.nonNegativeNumber() else {
-                c.pos = start
-                return nil
-            }
-            it.logging = p
-        }
-        if c.consumeLiteral(#","target_propensity":"#) {
-            guard let p = c.nonNegativeNumber() else {
-                c.pos = start
-                return nil
-            }
-            it.target = p
-        }
-        guard c.consumeLiteral("}") else {
+        guard propensity(#","propensity":"#, &it.propensity), propensity(#","logging_propensity":"#, &it.logging),
+            propensity(#","target_propensity":"#, &it.target), c.consumeLiteral("}")
+        else {
             c.pos = start
             return nil
         }

@@ -57,6 +57,38 @@ import Testing
         }
     }
 
+    /// The vector kernel (AVX-512 VBMI, 16 values a step, widths 1-25) against the scalar path
+    /// on the same payloads: values, minimum and maximum, around step and payload boundaries, with
+    /// a base that wraps and values at the width's extremes. On a CPU without the instructions
+    /// both calls take the scalar path (and the test says so in its name's output).
+    @Test(arguments: 0...32)
+    func vectorUnpackingMatchesScalar(width: Int) {
+        var rng = SplitMix(seed: UInt64(width) &+ 1234)
+        let mask: UInt64 = width == 0 ? 0 : (1 << UInt64(width)) - 1
+        for count in [0, 15, 16, 17, 31, 32, 33, 47, 48, 100, 1000, 16_384, 16_390] {
+            // Some runs of the extremes, so the kernel's minimum and maximum see them in any lane.
+            let values = (0..<count).map { k in k % 97 == 5 ? mask : (k % 89 == 3 ? 0 : rng.next() & mask) }
+            var packed: [UInt8] = []
+            BitPacking.pack(count: count, width: width, into: &packed) { values[$0] }
+            for base: Int64 in [0, -3, Int64(Int32.max) - 5, 1 << 40] {
+                var vector = [Int32](repeating: 9, count: count)
+                var scalar = [Int32](repeating: 7, count: count)
+                let (v, s) = packed.withUnsafeBytes { raw in
+                    (
+                        vector.withUnsafeMutableBufferPointer {
+                            BitPacking.unpackInt32(raw, count: count, width: width, base: base, into: $0.baseAddress!, vector: true)
+                        },
+                        scalar.withUnsafeMutableBufferPointer {
+                            BitPacking.unpackInt32(raw, count: count, width: width, base: base, into: $0.baseAddress!, vector: false)
+                        }
+                    )
+                }
+                #expect(vector == scalar, "width \(width) count \(count) base \(base) (vector kernel: \(BitPacking.vectorUnpacking))")
+                #expect(v.min == s.min && v.max == s.max, "width \(width) count \(count) base \(base)")
+            }
+        }
+    }
+
     /// The Int64 unpacker (blocks of 8 specialised per width up to 56 bits, then one or two word
     /// loads per value) against the packed values, for every width and counts around block and
     /// word boundaries.

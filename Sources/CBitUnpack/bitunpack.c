@@ -1,0 +1,71 @@
+#include "bitunpack.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+static int detect(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    // OSXSAVE, then the OS saves the opmask and ZMM state (XCR0 bits 1, 2, 5, 6, 7).
+    if (!(c & (1u << 27))) return 0;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0xE6) != 0xE6) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    int f = (b >> 16) & 1;      // AVX512F
+    int bw = (b >> 30) & 1;     // AVX512BW
+    int vbmi = (c >> 1) & 1;    // AVX512_VBMI
+    return f && bw && vbmi;
+}
+
+int receval_unpack_simd_available(void) {
+    static int cached = -1;  // a benign race: every thread computes the same answer
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = detect();
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi")))
+void receval_unpack32_simd(
+    const uint8_t *p, size_t steps, int width, uint32_t base, int32_t *out, uint32_t *lo, uint32_t *hi) {
+    // Lane i (0..15) holds value i of a step: its bits start at bit i·width, that is at byte
+    // (i·width)/8, shift (i·width)%8; with width <= 25 they lie within the 4 bytes from there.
+    uint8_t index[64];
+    uint32_t shift[16];
+    for (int i = 0; i < 16; i++) {
+        int bit = i * width;
+        for (int j = 0; j < 4; j++) index[4 * i + j] = (uint8_t)(bit / 8 + j);
+        shift[i] = (uint32_t)(bit % 8);
+    }
+    const __m512i perm = _mm512_loadu_si512((const void *)index);
+    const __m512i sh = _mm512_loadu_si512((const void *)shift);
+    const __m512i mask = _mm512_set1_epi32((int)((1u << width) - 1));
+    const __m512i b = _mm512_set1_epi32((int)base);
+    __m512i vlo = _mm512_set1_epi32((int)*lo);
+    __m512i vhi = _mm512_set1_epi32((int)*hi);
+    const size_t stride = 2 * (size_t)width;  // bytes per step: 16 values × width bits
+    for (size_t k = 0; k < steps; k++) {
+        __m512i bytes = _mm512_loadu_si512((const void *)(p + k * stride));
+        __m512i v = _mm512_and_si512(_mm512_srlv_epi32(_mm512_permutexvar_epi8(perm, bytes), sh), mask);
+        vlo = _mm512_min_epu32(vlo, v);
+        vhi = _mm512_max_epu32(vhi, v);
+        _mm512_storeu_si512((void *)(out + 16 * k), _mm512_add_epi32(v, b));
+    }
+    *lo = (uint32_t)_mm512_reduce_min_epu32(vlo);
+    *hi = (uint32_t)_mm512_reduce_max_epu32(vhi);
+}
+
+#else
+
+int receval_unpack_simd_available(void) { return 0; }
+
+void receval_unpack32_simd(
+    const uint8_t *p, size_t steps, int width, uint32_t base, int32_t *out, uint32_t *lo, uint32_t *hi) {
+    (void)p; (void)steps; (void)width; (void)base; (void)out; (void)lo; (void)hi;
+}
+
+#endif
