@@ -98,8 +98,8 @@ public enum BitPacking {
         }
     }
 
-    /// Whether `unpackInt32` runs 16 values a step with AVX-512 VBMI (CBitUnpack) for widths up
-    /// to 25 bits: decided once from the CPU. The kernel and the scalar loops give the same
+    /// Whether `unpackInt32` and `unpackInt64` run 16 values a step with AVX-512 VBMI
+    /// (CBitUnpack) for widths up to 25 bits: decided once from the CPU. The kernel and the scalar loops give the same
     /// values, minimum and maximum (tested on every width against the scalar path).
     public static let vectorUnpacking = receval_unpack_simd_available() != 0
 
@@ -294,6 +294,16 @@ public enum BitPacking {
         _ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
         into out: UnsafeMutablePointer<Int64>
     ) {
+        unpackInt64(payload, count: count, width: width, base: base, into: out, vector: vectorUnpacking)
+    }
+
+    /// `unpackInt64`, with the vector kernel allowed or not (`vector: false` is the scalar
+    /// reference the tests compare it with).
+    @inlinable
+    public static func unpackInt64(
+        _ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
+        into out: UnsafeMutablePointer<Int64>, vector: Bool
+    ) {
         precondition(payload.count >= byteCount(count: count, width: width), "bit-packed payload too short")
         if count == 0 { return }
         if width == 0 {
@@ -305,7 +315,13 @@ public enum BitPacking {
         let nwords = payload.count / 8
         var bit = 0
         var i = 0
-        if width <= 56 {
+        if vector && width <= 25 && count >= 16 && payload.count >= 64 {
+            // As in `unpackInt32`: whole steps of 16 whose reads stay inside the payload.
+            let steps = min(count / 16, (payload.count - 64) / (2 * width) + 1)
+            receval_unpack64_simd(words.assumingMemoryBound(to: UInt8.self), steps, Int32(width), base, out)
+            i = steps * 16
+            bit = i * width
+        } else if width <= 56 {
             // Blocks of 8 values by a loop specialised for the width, as in `unpackInt32`.
             let room = payload.count - 8 - (7 * width) / 8
             let blocks = room < 0 ? 0 : min(count / 8, room / width + 1)

@@ -85,6 +85,18 @@ import Testing
                 }
                 #expect(vector == scalar, "width \(width) count \(count) base \(base) (vector kernel: \(BitPacking.vectorUnpacking))")
                 #expect(v.min == s.min && v.max == s.max, "width \(width) count \(count) base \(base)")
+                var vector64 = [Int64](repeating: 9, count: count)
+                var scalar64 = [Int64](repeating: 7, count: count)
+                let base64 = base == 1 << 40 ? Int64.max - Int64(mask) / 2 : base  // wraps past Int64.max
+                packed.withUnsafeBytes { raw in
+                    vector64.withUnsafeMutableBufferPointer {
+                        BitPacking.unpackInt64(raw, count: count, width: width, base: base64, into: $0.baseAddress!, vector: true)
+                    }
+                    scalar64.withUnsafeMutableBufferPointer {
+                        BitPacking.unpackInt64(raw, count: count, width: width, base: base64, into: $0.baseAddress!, vector: false)
+                    }
+                }
+                #expect(vector64 == scalar64, "int64 width \(width) count \(count) base \(base64)")
             }
         }
     }

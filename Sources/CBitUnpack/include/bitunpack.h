@@ -19,4 +19,8 @@ int receval_unpack_simd_available(void);
 void receval_unpack32_simd(
     const uint8_t *p, size_t steps, int width, uint32_t base, int32_t *out, uint32_t *lo, uint32_t *hi);
 
+/// `receval_unpack32_simd` for Int64 columns: writes `base + value` (mod 2^64) to
+/// `out[0 ..< 16·steps]`, with no minimum or maximum. Same reads, same preconditions.
+void receval_unpack64_simd(const uint8_t *p, size_t steps, int width, int64_t base, int64_t *out);
+
 #endif
