@@ -301,6 +301,25 @@ import Testing
         }
     }
 
+    /// A list's count column that does not add up to the list's rows, or holds a negative count
+    /// (a chunk whose frame of reference was edited): every scan's count load refuses it, naming
+    /// the row group and both numbers.
+    @Test(arguments: [(3, "item_count sums to 9, list has 6 rows"), (-1, "item_count: negative count")])
+    func countsThatDoNotAddUp(perRow: Int64, expected: String) throws {
+        let path = try Self.dataset()
+        let exposures = DatasetSchema.tables.firstIndex { $0.name == "exposures" }!
+        try Self.replaceFooter(path) { f in
+            let c = f.tables[exposures].columnIndex("item_count")!
+            f.partitions[0].tables[exposures][0].chunks[c].paramA = perRow  // 2 items a row, stored as 0 bits over 2
+        }
+        let reader = try DatasetReader(path: path)
+        let m = Self.message {
+            var load = ColumnLoader(reader: reader, partition: 0)
+            _ = try load.counts("exposures", "item_count")
+        }
+        #expect(m?.contains(expected) == true, "\(m ?? "no error")")
+    }
+
     @Test func dictionaryDescriptorOfTheWrongType() throws {
         let path = try Self.dataset()
         try Self.rewriteFooter(path) { f in

@@ -252,13 +252,24 @@ public struct ColumnLoader {
         let v = try int32(table, column)
         var at = 0
         for (rgIndex, rg) in reader.footer.partitions[partition].tables[t].enumerated() {
-            var sum: UInt64 = 0
-            for i in at..<(at + Int(rg.rows)) {
-                guard v[i] >= 0 else {
-                    throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): negative count")
-                }
-                sum += UInt64(v[i])
+            guard at + Int(rg.rows) <= v.count else {
+                throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): fewer values than rows")
             }
+            // The smallest count and the sum in one branch-free pass; an Int64 sum of Int32
+            // counts cannot overflow.
+            let (low, total) = v.withUnsafeBufferPointer { buf in
+                var low = Int32.max
+                var total: Int64 = 0
+                for i in at..<(at + Int(rg.rows)) {
+                    low = Swift.min(low, buf[i])
+                    total &+= Int64(buf[i])
+                }
+                return (low, total)
+            }
+            guard rg.rows == 0 || low >= 0 else {
+                throw StorageError.corrupt(path: reader.path, reason: "partition \(partition) \(table).\(column): negative count")
+            }
+            let sum = UInt64(total)
             guard sum == rg.groupRows[g] else {
                 throw StorageError.corrupt(
                     path: reader.path,
