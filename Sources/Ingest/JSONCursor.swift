@@ -123,18 +123,11 @@ public struct JSONCursor {
     /// cursor unmoved, for anything else, which `string` then reads, validates or rejects.
     @inline(__always)
     mutating func plainASCIIStringRest() -> ByteRef? {
-        var p = pos
-        while p < end {
-            let c = base[p]
-            if c == 0x22 {
-                let r = ByteRef(start: base + pos, count: p - pos)
-                pos = p + 1
-                return r
-            }
-            if c < 0x20 || c >= 0x7F || c == 0x5C { return nil }
-            p += 1
-        }
-        return nil
+        let p = plainASCIIEnd(from: pos)
+        guard p < end, base[p] == 0x22 else { return nil }
+        let r = ByteRef(start: base + pos, count: p - pos)
+        pos = p + 1
+        return r
     }
 
     /// A positive integer written plainly (a digit 1-9, at most 18 digits, no fraction or
@@ -193,18 +186,41 @@ public struct JSONCursor {
         }
         pos += 1
         let start = pos
-        // Fast path: printable ASCII without escapes.
-        while pos < end {
-            let c = base[pos]
-            if c == UInt8(ascii: "\"") {
-                let r = ByteRef(start: base + start, count: pos - start)
-                pos += 1
-                return r
-            }
-            if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { break }
+        // Fast path: printable ASCII without escapes (0x7F, allowed in JSON strings, takes the
+        // slow path, which copies it as it is).
+        pos = plainASCIIEnd(from: pos)
+        if pos < end && base[pos] == UInt8(ascii: "\"") {
+            let r = ByteRef(start: base + start, count: pos - start)
             pos += 1
+            return r
         }
         return try slowString(from: start, field)
+    }
+
+    /// The index of the first byte at or after `from` that is not printable ASCII other than `"`
+    /// and `\\` (0x20-0x7E), or `end`: eight bytes a step, by the usual word tests for a byte
+    /// equal to a value (`"`, `\\`, 0x7F) or below 0x20 or above 0x7F, each exact for the lowest
+    /// such byte of the word (a borrow only sets flags above it), which is the one returned.
+    @inline(__always)
+    func plainASCIIEnd(from: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func zeroByte(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        var p = from
+        while p + 8 <= end {
+            let w = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
+            let special =
+                zeroByte(w ^ (ones &* 0x22)) | zeroByte(w ^ (ones &* 0x5C)) | zeroByte(w ^ (ones &* 0x7F))
+                | ((w &- ones &* 0x20) & ~w & highs) | (w & highs)
+            if special != 0 { return p + special.trailingZeroBitCount / 8 }
+            p += 8
+        }
+        while p < end {
+            let c = base[p]
+            if c == 0x22 || c == 0x5C || c < 0x20 || c >= 0x7F { return p }
+            p += 1
+        }
+        return end
     }
 
     mutating func slowString(from start: Int, _ field: () -> String) throws(RowError) -> ByteRef {

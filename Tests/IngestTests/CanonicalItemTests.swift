@@ -96,6 +96,36 @@ import Testing
         }
     }
 
+    /// The word-at-a-time scan for the end of a plain string finds the same byte as a byte-by-byte
+    /// scan, for every start, in lines holding each kind of special byte at every position within
+    /// a word.
+    @Test func plainASCIIEndMatchesAByteScan() {
+        var seed: UInt64 = 99
+        let specials: [UInt8] = [0x22, 0x5C, 0x7F, 0x00, 0x1F, 0x80, 0xC3, 0xFF]
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 40] {
+            for _ in 0..<200 {
+                var line = (0..<length).map { _ -> UInt8 in
+                    seed = seed &* 6_364_136_223_846_793_005 &+ 1
+                    return UInt8(0x20 + (seed >> 33) % 0x5F)  // printable, may include " and \
+                }
+                if length > 0 && seed % 3 == 0 {
+                    line[Int(seed >> 40) % length] = specials[Int(seed >> 20) % specials.count]
+                }
+                let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: length + 16)
+                defer { scratch.deallocate() }
+                line.withUnsafeBufferPointer { buf in
+                    let base = buf.baseAddress ?? UnsafePointer(scratch)
+                    let c = JSONCursor(base: base, count: length, scratch: scratch)
+                    for from in 0...length {
+                        let expected =
+                            line[from...].firstIndex { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 || $0 >= 0x7F } ?? length
+                        #expect(c.plainASCIIEnd(from: from) == expected, "\(line) from \(from)")
+                    }
+                }
+            }
+        }
+    }
+
     /// The fast path does take the usual shapes (so the test above compares two paths).
     @Test func takesTheUsualItems() {
         for (text, taken) in [(Self.items[0], true), (Self.items[3], true), (Self.items[5], false), (Self.items[21], false)] {
