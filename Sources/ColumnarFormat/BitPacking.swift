@@ -116,7 +116,8 @@ public enum BitPacking {
     }
 
     /// `unpackInt32`, with the vector kernel allowed or not (`vector: false` is the scalar
-    /// reference the tests compare it with).
+    /// reference the tests compare it with; `vector: true` still takes the scalar path on a CPU
+    /// without the instructions).
     @inlinable
     @discardableResult
     public static func unpackInt32(
@@ -138,7 +139,7 @@ public enum BitPacking {
         var hi = UInt64.min
         var bit = 0
         var i = 0
-        if vector && width <= 25 && count >= 16 && payload.count >= 64 {
+        if vector && vectorUnpacking && width <= 25 && count >= 16 && payload.count >= 64 {
             // Step k reads the 64 bytes from 2·k·width: whole steps whose reads stay inside the
             // payload; the per-value loop below finishes the rest.
             let steps = min(count / 16, (payload.count - 64) / (2 * width) + 1)
@@ -298,7 +299,8 @@ public enum BitPacking {
     }
 
     /// `unpackInt64`, with the vector kernel allowed or not (`vector: false` is the scalar
-    /// reference the tests compare it with).
+    /// reference the tests compare it with; `vector: true` still takes the scalar path on a CPU
+    /// without the instructions).
     @inlinable
     public static func unpackInt64(
         _ payload: UnsafeRawBufferPointer, count: Int, width: Int, base: Int64,
@@ -315,7 +317,7 @@ public enum BitPacking {
         let nwords = payload.count / 8
         var bit = 0
         var i = 0
-        if vector && width <= 25 && count >= 16 && payload.count >= 64 {
+        if vector && vectorUnpacking && width <= 25 && count >= 16 && payload.count >= 64 {
             // As in `unpackInt32`: whole steps of 16 whose reads stay inside the payload.
             let steps = min(count / 16, (payload.count - 64) / (2 * width) + 1)
             receval_unpack64_simd(words.assumingMemoryBound(to: UInt8.self), steps, Int32(width), base, out)

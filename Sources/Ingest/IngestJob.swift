@@ -249,9 +249,10 @@ public final class IngestJob {
         var emptyRequestIDs = false
         // Partitions are encoded on every worker and placed in partition order as soon as each one
         // and all before it are ready, so writing overlaps encoding and no worker waits for a
-        // slower partition of its wave (at most `2 * threads` encoded partitions wait at once).
+        // slower partition of its wave; as with waves, at most `threads` encoded partitions wait
+        // at once (a worker starts partition p once p - threads is placed).
         var placed = 0
-        try Morsels.fold(count: partitions, threads: options.threads) { p in
+        try Morsels.fold(count: partitions, threads: options.threads, window: options.threads) { p in
             UncheckedBox(
                 value: Result { () throws(StorageError) -> PreparedPartition in
                     let e = try store.load(partition: p, table: TableKind.exposures)
