@@ -76,15 +76,14 @@ ope:
   position_discount: log2
   analysis: {slice_keys: [surface], bootstrap: {iterations: 200}}
 YAML
-"$bin" run --dataset "$work/dataset.yaml" --config "$work/ope.yaml" --output "$work/ope.html" --output-format html
-"$bin" run --dataset "$work/dataset.yaml" --config "$work/ope.yaml" --output "$work/ope.json"
+# One run, two reports (the page and the JSON); the run prints its warnings on stderr.
+"$bin" run --dataset "$work/dataset.yaml" --config "$work/ope.yaml" --output "$work/ope.html" --output "$work/ope.json"
 python3 - "$work/ope.json" <<'PY' 2>/dev/null || head -c 800 "$work/ope.json"
 import json, sys
 r = json.load(open(sys.argv[1]))
 for e in r["ope_analysis"]["estimators"]:
     b = e.get("bootstrap", {})
     print(f'{e["name"]:>16} {e["value"]:.6g}  95% CI [{e["absolute"]["lower"]:.6g}, {e["absolute"]["upper"]:.6g}]  bootstrap [{b.get("lower", float("nan")):.6g}, {b.get("upper", float("nan")):.6g}]')
-for w in r.get("warnings", []): print("warning:", w)
 PY
 echo "== join and per-variant click-through"
 "$bin" bench join "$work/sample.rcv" --experiment exp_1 --repeat 1
