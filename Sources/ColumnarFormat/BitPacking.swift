@@ -84,7 +84,19 @@ public enum BitPacking {
                 continue
             }
             var bit = r.lowerBound &* width
-            for _ in r {
+            var i = r.lowerBound
+            if width <= 56 {
+                // One unaligned load per value while 8 bytes remain from its first byte (its bits
+                // span at most 7 + 56 bits of them), as in `unpackInt32`.
+                let end = Swift.min(r.upperBound, payload.count < 8 ? i : ((payload.count - 8) * 8 + 7) / width + 1)
+                while i < end {
+                    sink((UInt64(littleEndian: base!.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self)) &>> UInt64(bit & 7)) & mask)
+                    bit &+= width
+                    i &+= 1
+                }
+            }
+            while i < r.upperBound {
+                i &+= 1
                 let word = bit &>> 6
                 let shift = bit & 63
                 var v = UInt64(littleEndian: base!.loadUnaligned(fromByteOffset: word &* 8, as: UInt64.self)) &>> UInt64(shift)
@@ -99,8 +111,9 @@ public enum BitPacking {
     }
 
     /// Whether `unpackInt32` and `unpackInt64` run 16 values a step with AVX-512 VBMI
-    /// (CBitUnpack) for widths up to 25 bits: decided once from the CPU. The kernel and the scalar loops give the same
-    /// values, minimum and maximum (tested on every width against the scalar path).
+    /// (CBitUnpack) for widths up to 25 bits: decided once from the CPU. The kernel and the
+    /// scalar loops give the same values, minimum and maximum (tested on every width against
+    /// the scalar path).
     public static let vectorUnpacking = receval_unpack_simd_available() != 0
 
     /// Unpacks `count` values and writes `base + value` as Int32 into `out` (which holds `count`
