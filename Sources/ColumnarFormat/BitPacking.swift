@@ -88,7 +88,7 @@ public enum BitPacking {
             if width <= 56 {
                 // One unaligned load per value while 8 bytes remain from its first byte (its bits
                 // span at most 7 + 56 bits of them), as in `unpackInt32`.
-                let end = Swift.min(r.upperBound, payload.count < 8 ? i : ((payload.count - 8) * 8 + 7) / width + 1)
+                let end = Swift.min(r.upperBound, oneLoadCount(payloadBytes: payload.count, width: width))
                 while i < end {
                     sink((UInt64(littleEndian: base!.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self)) &>> UInt64(bit & 7)) & mask)
                     bit &+= width
@@ -108,6 +108,23 @@ public enum BitPacking {
                 bit &+= width
             }
         }
+    }
+
+    /// How many values from the start can be read with one unaligned 8-byte load from their first
+    /// byte (their bits start inside it and span at most 7 + 56 bits, so widths up to 56): those
+    /// whose first byte has 8 bytes of the payload from it.
+    @inlinable
+    static func oneLoadCount(payloadBytes: Int, width: Int) -> Int {
+        payloadBytes < 8 ? 0 : ((payloadBytes - 8) * 8 + 7) / width + 1
+    }
+
+    /// The 16-value steps the vector kernel takes (0 when it does not apply: no kernel on this
+    /// CPU, widths above 25, fewer than 16 values): step k reads the 64 bytes from 2·k·width, so
+    /// only whole steps whose reads stay inside the payload; the scalar loops finish the rest.
+    @inlinable
+    static func vectorSteps(count: Int, width: Int, payloadBytes: Int, vector: Bool) -> Int {
+        guard vector && vectorUnpacking && width >= 1 && width <= 25 && count >= 16 && payloadBytes >= 64 else { return 0 }
+        return min(count / 16, (payloadBytes - 64) / (2 * width) + 1)
     }
 
     /// Whether `unpackInt32` and `unpackInt64` run 16 values a step with AVX-512 VBMI
@@ -152,10 +169,8 @@ public enum BitPacking {
         var hi = UInt64.min
         var bit = 0
         var i = 0
-        if vector && vectorUnpacking && width <= 25 && count >= 16 && payload.count >= 64 {
-            // Step k reads the 64 bytes from 2·k·width: whole steps whose reads stay inside the
-            // payload; the per-value loop below finishes the rest.
-            let steps = min(count / 16, (payload.count - 64) / (2 * width) + 1)
+        let steps = vectorSteps(count: count, width: width, payloadBytes: payload.count, vector: vector)
+        if steps > 0 {
             var low = UInt32.max
             var high = UInt32.min
             receval_unpack32_simd(
@@ -211,7 +226,7 @@ public enum BitPacking {
         if width <= 56 && payload.count >= 8 {
             // One unaligned load per value: its bits start inside the loaded word's first byte and
             // span at most 7 + 56 bits, while 8 bytes remain from that byte.
-            let safe = min(count, ((payload.count - 8) * 8 + 7) / width + 1)
+            let safe = min(count, oneLoadCount(payloadBytes: payload.count, width: width))
             while i < safe {
                 let v = (UInt64(littleEndian: words.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self)) &>> UInt64(bit & 7)) & mask
                 if v < lo { lo = v }
@@ -330,9 +345,8 @@ public enum BitPacking {
         let nwords = payload.count / 8
         var bit = 0
         var i = 0
-        if vector && vectorUnpacking && width <= 25 && count >= 16 && payload.count >= 64 {
-            // As in `unpackInt32`: whole steps of 16 whose reads stay inside the payload.
-            let steps = min(count / 16, (payload.count - 64) / (2 * width) + 1)
+        let steps = vectorSteps(count: count, width: width, payloadBytes: payload.count, vector: vector)
+        if steps > 0 {
             receval_unpack64_simd(words.assumingMemoryBound(to: UInt8.self), steps, Int32(width), base, out)
             i = steps * 16
             bit = i * width

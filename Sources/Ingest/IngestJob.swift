@@ -411,7 +411,6 @@ public final class IngestJob {
         }
         var result = ChunkResult(table: table, pieces: chunk.pieces, batches: [])
         worker.ensureScratch(chunk.bytes.count + 16)
-        worker.parser.userTarget = worker.interners.user.prefetchTarget
         worker.parser.itemTarget = worker.interners.item.prefetchTarget
         chunk.bytes.withUnsafeBufferPointer { buf in
             guard let base = buf.baseAddress else { return }

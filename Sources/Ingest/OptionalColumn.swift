@@ -1,34 +1,37 @@
 /// An optional field's values while rows are parsed: one presence flag (0 or 1) and one value per
 /// row, written out only from the first row that has a value. Until then the column holds just
-/// its row count, and every row reads as absent with value 0 (what the dataset stores for an
-/// absent value, format-spec §5).
+/// its row count, and every row reads as absent with the absent value (0, or the empty string:
+/// what the dataset stores for an absent value, format-spec §5).
 ///
 /// Most logs leave an optional item field out of every row (the logging and target propensities,
 /// unknown members kept as `extra`), and a batch of exposures holds about fifteen items per row:
-/// materialised from the start, such a column would cost 9 bytes and two appends per item for
-/// nothing but zeros. Once materialised it is the plain pair of arrays, so a field that most rows
-/// have costs one branch more per row than the arrays alone.
-struct OptionalColumn<Value: Numeric> {
+/// materialised from the start, such a column would cost a flag, a value and two appends per
+/// item for nothing but zeros. Once materialised it is the plain pair of flags and values, so a
+/// field that most rows have costs one branch more per row than the arrays alone.
+///
+/// Numbers keep their values in an array (`OptionalColumn`), strings in a `ByteColumn`
+/// (`OptionalByteColumn`); the bookkeeping is this one type for both.
+struct OptionalRows<Values: OptionalValues> {
     /// Rows, present or not.
     private(set) var count = 0
     /// Empty while no row has a value; otherwise `count` flags.
     private(set) var flags: [UInt8] = []
-    /// Empty while no row has a value; otherwise `count` values (0 where absent).
-    private(set) var values: [Value] = []
+    /// Empty while no row has a value; otherwise `count` values (the absent value where absent).
+    private(set) var values = Values()
     /// Capacity asked for before the first value, applied when the column is materialised.
     private var reserved = 0
 
     init() {}
 
-    /// A column from its stored arrays (`flags` and `values` both empty, or both `count` long).
-    init?(count: Int, flags: [UInt8], values: [Value]) {
-        guard count >= 0, flags.count == values.count, flags.isEmpty || flags.count == count else { return nil }
+    /// A column from its stored parts (`flags` and `values` both empty, or both `count` rows).
+    init?(count: Int, flags: [UInt8], values: Values) {
+        guard count >= 0, flags.count == values.rowCount, flags.isEmpty || flags.count == count else { return nil }
         self.count = count
         self.flags = flags
         self.values = values
     }
 
-    /// Whether some row has a value (the arrays are written out).
+    /// Whether some row has a value (the flags and values are written out).
     @inline(__always)
     var isMaterialised: Bool { !flags.isEmpty }
 
@@ -36,137 +39,128 @@ struct OptionalColumn<Value: Numeric> {
     mutating func reserve(_ n: Int) {
         if isMaterialised {
             flags.reserveCapacity(n)
-            values.reserveCapacity(n)
+            values.reserveRows(n)
         } else {
             reserved = n
         }
     }
 
+    /// One row without a value.
     @inline(__always)
-    mutating func append(_ v: Value?) {
-        if let v {
-            if !isMaterialised { materialise() }
-            flags.append(1)
-            values.append(v)
-        } else if isMaterialised {
+    mutating func appendAbsent() {
+        if isMaterialised {
             flags.append(0)
-            values.append(0)
+            values.appendAbsent(1)
         }
         count += 1
     }
 
-    /// Writes out the zeros of the rows so far.
+    /// One row with a value, which `write` appends to the values.
+    @inline(__always)
+    mutating func appendPresent(_ write: (inout Values) -> Void) {
+        if !isMaterialised { materialise() }
+        flags.append(1)
+        write(&values)
+        count += 1
+    }
+
+    /// Writes out the absent rows so far.
     private mutating func materialise() {
         let n = max(reserved, count + 1)
         flags.reserveCapacity(n)
-        values.reserveCapacity(n)
+        values.reserveRows(n)
         flags.append(contentsOf: repeatElement(0, count: count))
-        values.append(contentsOf: repeatElement(0, count: count))
+        values.appendAbsent(count)
     }
 
-    mutating func append(contentsOf other: OptionalColumn) {
+    mutating func append(contentsOf other: OptionalRows) {
         if other.isMaterialised {
             if !isMaterialised && count > 0 { materialise() }
             flags += other.flags
-            values += other.values
+            values.appendRows(of: other.values)
         } else if isMaterialised {
             flags.append(contentsOf: repeatElement(0, count: other.count))
-            values.append(contentsOf: repeatElement(0, count: other.count))
+            values.appendAbsent(other.count)
         }
         count += other.count
     }
 
     /// Rows `r` as a new column.
-    func slice(_ r: Range<Int>) -> OptionalColumn {
+    func slice(_ r: Range<Int>) -> OptionalRows {
         precondition(r.lowerBound >= 0 && r.upperBound <= count, "slice within the column")
-        var c = OptionalColumn()
+        var c = OptionalRows()
         c.count = r.count
         if isMaterialised {
             c.flags = Array(flags[r])
-            c.values = Array(values[r])
+            c.values = values.rows(r)
         }
         return c
     }
 
     /// Heap bytes held, by capacity.
-    var byteSize: Int { heapBytes(flags) + heapBytes(values) }
+    var byteSize: Int { heapBytes(flags) + values.heapByteSize }
 }
 
-/// An optional byte-string field (an item's `extra`), written out only from the first row that has
-/// one, as `OptionalColumn` does for numbers. Absent rows read as flag 0 and an empty string.
-struct OptionalByteColumn {
-    private(set) var count = 0
-    /// Empty while no row has a value; otherwise `count` flags.
-    private(set) var flags: [UInt8] = []
-    /// `ByteColumn()` while no row has a value; otherwise `count` strings ("" where absent).
-    private(set) var strings = ByteColumn()
+/// A number per row (`nil`: absent, stored as 0).
+typealias OptionalColumn<Value: Numeric> = OptionalRows<[Value]>
 
-    init() {}
+/// A byte string per row (an item's `extra`; absent: stored as the empty string).
+typealias OptionalByteColumn = OptionalRows<ByteColumn>
 
-    init?(count: Int, flags: [UInt8], strings: ByteColumn) {
-        guard count >= 0, flags.count == strings.count, flags.isEmpty || flags.count == count else { return nil }
-        self.count = count
-        self.flags = flags
-        self.strings = strings
-    }
-
+extension OptionalRows {
     @inline(__always)
-    var isMaterialised: Bool { !flags.isEmpty }
-
-    mutating func append(_ b: UnsafeRawBufferPointer) {
-        if !isMaterialised { materialise() }
-        flags.append(1)
-        strings.append(b)
-        count += 1
+    mutating func append<Value: Numeric>(_ v: Value?) where Values == [Value] {
+        if let v { appendPresent { $0.append(v) } } else { appendAbsent() }
     }
+}
 
-    @inline(__always)
-    mutating func appendAbsent() {
-        if isMaterialised {
-            flags.append(0)
-            strings.offsets.append(UInt32(strings.data.count))
-        }
-        count += 1
-    }
+extension OptionalRows where Values == ByteColumn {
+    init?(count: Int, flags: [UInt8], strings: ByteColumn) { self.init(count: count, flags: flags, values: strings) }
 
-    private mutating func materialise() {
-        flags.append(contentsOf: repeatElement(0, count: count))
-        strings.offsets.append(contentsOf: repeatElement(0, count: count))
-    }
+    var strings: ByteColumn { values }
 
-    mutating func append(contentsOf other: OptionalByteColumn) {
-        if other.isMaterialised {
-            if !isMaterialised && count > 0 { materialise() }
-            flags += other.flags
-            strings.append(contentsOf: other.strings)
-        } else if isMaterialised {
-            flags.append(contentsOf: repeatElement(0, count: other.count))
-            let end = UInt32(strings.data.count)
-            strings.offsets.append(contentsOf: repeatElement(end, count: other.count))
-        }
-        count += other.count
-    }
-
-    func slice(_ r: Range<Int>) -> OptionalByteColumn {
-        precondition(r.lowerBound >= 0 && r.upperBound <= count, "slice within the column")
-        var c = OptionalByteColumn()
-        c.count = r.count
-        if isMaterialised {
-            c.flags = Array(flags[r])
-            c.strings = strings.slice(r)
-        }
-        return c
-    }
+    mutating func append(_ b: UnsafeRawBufferPointer) { appendPresent { $0.append(b) } }
 
     /// Rows `r` of a materialised column as offsets (starting at 0) and bytes.
     func strings(_ r: Range<Int>) -> (offsets: [UInt32], data: [UInt8]) {
         precondition(isMaterialised, "strings of a materialised column")
-        let base = strings.offsets[r.lowerBound]
+        let base = values.offsets[r.lowerBound]
         return (
-            strings.offsets[r.lowerBound...r.upperBound].map { $0 - base },
-            Array(strings.data[Int(base)..<Int(strings.offsets[r.upperBound])])
+            values.offsets[r.lowerBound...r.upperBound].map { $0 - base },
+            Array(values.data[Int(base)..<Int(values.offsets[r.upperBound])])
         )
     }
+}
 
-    var byteSize: Int { heapBytes(flags) + strings.byteSize }
+/// What an optional field's values are kept in once written out.
+protocol OptionalValues {
+    init()
+    var rowCount: Int { get }
+    mutating func reserveRows(_ n: Int)
+    /// `n` rows of the absent value.
+    mutating func appendAbsent(_ n: Int)
+    mutating func appendRows(of other: Self)
+    func rows(_ r: Range<Int>) -> Self
+    var heapByteSize: Int { get }
+}
+
+extension Array: OptionalValues where Element: Numeric {
+    var rowCount: Int { count }
+    mutating func reserveRows(_ n: Int) { reserveCapacity(n) }
+    @inline(__always)
+    mutating func appendAbsent(_ n: Int) {
+        if n == 1 { append(0) } else { append(contentsOf: repeatElement(0, count: n)) }
+    }
+    mutating func appendRows(of other: [Element]) { self += other }
+    func rows(_ r: Range<Int>) -> [Element] { Array(self[r]) }
+    var heapByteSize: Int { heapBytes(self) }
+}
+
+extension ByteColumn: OptionalValues {
+    var rowCount: Int { count }
+    mutating func reserveRows(_ n: Int) { offsets.reserveCapacity(n + 1) }
+    mutating func appendAbsent(_ n: Int) { offsets.append(contentsOf: repeatElement(UInt32(data.count), count: n)) }
+    mutating func appendRows(of other: ByteColumn) { append(contentsOf: other) }
+    func rows(_ r: Range<Int>) -> ByteColumn { slice(r) }
+    var heapByteSize: Int { byteSize }
 }

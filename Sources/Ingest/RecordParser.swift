@@ -149,10 +149,10 @@ struct RecordParser {
     var experiment: ByteRef?
     var variant: ByteRef?
     var extras: [UInt8] = []
-    /// The dictionaries the rows will be appended to, when set: the table lines of user and item
-    /// ids are asked for as soon as each id is read, so that those cache misses overlap the rest
-    /// of the line's parsing instead of stalling `append`. Hints only.
-    var userTarget: StringInterner.PrefetchTarget? = nil
+    /// The item dictionary the rows will be appended to, when set: an item id's table lines are
+    /// asked for as soon as the item is read (its hash is taken then, once, for `append` too), so
+    /// that those cache misses overlap the rest of the line's parsing instead of stalling
+    /// `append`. A hint only.
     var itemTarget: StringInterner.PrefetchTarget? = nil
 
     @inline(__always)
@@ -317,9 +317,7 @@ struct RecordParser {
                     }
                     switch member {
                     case .requestID: request = try c.string("request_id")
-                    case .userID:
-                        user = try c.string("user_id")
-                        userTarget?.prefetch(hash: StringInterner.hash(of: user!.buffer))
+                    case .userID: user = try c.string("user_id")
                     case .ts: ts = try timestamp(&c, "ts")
                     case .items: try parseItems(&c)
                     case .context: try parseContext(&c, "context")
@@ -556,12 +554,8 @@ struct RecordParser {
                     if skippedNull(&c, String(describing: member.name)) { continue }
                     switch member {
                     case .requestID: request = try c.string("request_id")
-                    case .userID:
-                        user = try c.string("user_id")
-                        userTarget?.prefetch(hash: StringInterner.hash(of: user!.buffer))
-                    case .itemID:
-                        item = try c.string("item_id")
-                        itemTarget?.prefetch(hash: StringInterner.hash(of: item!.buffer))
+                    case .userID: user = try c.string("user_id")
+                    case .itemID: item = try c.string("item_id")
                     case .eventType: eventType = try c.string("event_type")
                     case .value: value = try c.number("value").double
                     case .ts: ts = try timestamp(&c, "ts")
@@ -643,9 +637,7 @@ struct RecordParser {
                     case .experimentID: experiment = try c.string("experiment_id")
                     case .variant: variant = try c.string("variant")
                     case .requestID: request = try c.string("request_id")
-                    case .userID:
-                        user = try c.string("user_id")
-                        userTarget?.prefetch(hash: StringInterner.hash(of: user!.buffer))
+                    case .userID: user = try c.string("user_id")
                     case .ts: ts = try timestamp(&c, "ts")
                     case .context: try parseContext(&c, "context")
                     }
