@@ -118,6 +118,14 @@ public enum BitPacking {
         payloadBytes < 8 ? 0 : ((payloadBytes - 8) * 8 + 7) / width + 1
     }
 
+    /// The whole blocks of 8 values the per-width block loops take: block k reads bytes
+    /// [k·width, k·width + 7·width/8 + 8), so only blocks whose reads stay inside the payload.
+    @inlinable
+    static func blockCount(count: Int, width: Int, payloadBytes: Int) -> Int {
+        let room = payloadBytes - 8 - (7 * width) / 8
+        return room < 0 ? 0 : min(count / 8, room / width + 1)
+    }
+
     /// The 16-value steps the vector kernel takes (0 when it does not apply: no kernel on this
     /// CPU, widths above 25, fewer than 16 values): step k reads the 64 bytes from 2·k·width, so
     /// only whole steps whose reads stay inside the payload; the scalar loops finish the rest.
@@ -181,11 +189,9 @@ public enum BitPacking {
             bit = i * width
         } else if width <= 32 {
             // Blocks of 8 values, each starting on a byte boundary (8 × width bits = width bytes),
-            // unpacked by a loop specialised for the width: every shift and offset a constant.
-            // Block k reads bytes [k·width, k·width + 7·width/8 + 8), so only whole blocks whose
-            // reads stay inside the payload are done here; the loops below finish the rest.
-            let room = payload.count - 8 - (7 * width) / 8
-            let blocks = room < 0 ? 0 : min(count / 8, room / width + 1)
+            // unpacked by a loop specialised for the width: every shift and offset a constant; the
+            // loops below finish what `blockCount` leaves.
+            let blocks = blockCount(count: count, width: width, payloadBytes: payload.count)
             switch width {
             case 1: unpackBlocks(words, blocks, 1, b, out, &lo, &hi)
             case 2: unpackBlocks(words, blocks, 2, b, out, &lo, &hi)
@@ -352,8 +358,7 @@ public enum BitPacking {
             bit = i * width
         } else if width <= 56 {
             // Blocks of 8 values by a loop specialised for the width, as in `unpackInt32`.
-            let room = payload.count - 8 - (7 * width) / 8
-            let blocks = room < 0 ? 0 : min(count / 8, room / width + 1)
+            let blocks = blockCount(count: count, width: width, payloadBytes: payload.count)
             switch width {
             case 1: unpackBlocks(words, blocks, 1, base, out)
             case 2: unpackBlocks(words, blocks, 2, base, out)
