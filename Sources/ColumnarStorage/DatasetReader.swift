@@ -4,7 +4,8 @@ import ColumnarFormat
 /// hands out decoded chunks (each verified against its checksum before it is decompressed).
 ///
 /// A damaged file gives `StorageError.corrupt` naming the file and what is wrong; no method traps
-/// on bad bytes. Thread-safe for reads: the mapping is immutable.
+/// on bad bytes. Thread-safe for reads: chunks are read with `pread` into buffers each call
+/// borrows (`ChunkFile`), so nothing of the file stays resident in the process.
 public final class DatasetReader: Sendable {
     public let path: String
     public let footer: DatasetFooter
@@ -13,7 +14,7 @@ public final class DatasetReader: Sendable {
     public let footerOffset: UInt64
     /// The format version written in the file's header.
     public let formatVersion: (major: UInt16, minor: UInt16)
-    private let file: MappedFile
+    private let file: ChunkFile
     /// Sees every chunk handed out (for progress); nil: nobody watches.
     private let observer: ScanObserver?
     /// Dictionary chunks (by offset) whose entries were found to be valid UTF-8.
@@ -26,41 +27,47 @@ public final class DatasetReader: Sendable {
         self.path = path
         self.observer = observer
         self.shard = shard
-        file = try MappedFile(path: path)
+        file = try ChunkFile(path: path)
         fileSize = file.count
+        (footer, footerOffset, formatVersion) = try DatasetReader.readFooter(file)
         do {
-            (footer, footerOffset) = try file.withBytes { (b) throws(FormatError) in try DatasetReader.readFooter(b) }
-            formatVersion = file.withBytes { b in
-                (
-                    UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt16.self)),
-                    UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
-                )
-            }
             try DatasetReader.validate(footer, limit: footerOffset)
         } catch {
             throw .corrupt(path: path, reason: error.description)
         }
     }
 
-    static func readFooter(_ b: UnsafeRawBufferPointer) throws(FormatError) -> (DatasetFooter, UInt64) {
+    /// The footer (checksum verified), where it starts, and the format version of the header.
+    static func readFooter(_ file: ChunkFile) throws(StorageError) -> (DatasetFooter, UInt64, (major: UInt16, minor: UInt16)) {
         let hs = DatasetFormat.headerSize
         let ts = DatasetFormat.trailerSize
-        guard b.count >= hs + ts else { throw .truncated("\(b.count) bytes is smaller than header and trailer") }
-        guard Array(b[0..<8]) == DatasetFormat.headerMagic else { throw .badMagic("header") }
-        let major = UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
-        let minor = UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
-        guard major == DatasetFormat.majorVersion else { throw .unsupportedVersion(major: major, minor: minor) }
-        guard Array(b[(b.count - 8)...]) == DatasetFormat.trailerMagic else { throw .badMagic("trailer (the file may be truncated)") }
-        var r = ByteReader(UnsafeRawBufferPointer(rebasing: b[(b.count - ts)...]), context: "trailer")
-        let offset = try r.u64()
-        let length = try r.u64()
-        let sum = try r.u64()
-        guard offset >= UInt64(hs), length <= UInt64(b.count - ts), offset <= UInt64(b.count - ts) - length else {
-            throw .invalid("footer extent \(offset)+\(length) lies outside the file")
+        let size = file.count
+        guard size >= hs + ts else {
+            throw .corrupt(path: file.path, reason: FormatError.truncated("\(size) bytes is smaller than header and trailer").description)
         }
-        let fb = UnsafeRawBufferPointer(rebasing: b[Int(offset)..<Int(offset + length)])
-        guard XXH64.hash(fb) == sum else { throw .checksumMismatch("footer") }
-        return (try DatasetFooter.parse(fb), offset)
+        let version = try file.withBytes(0..<hs) { (b) throws(FormatError) -> (major: UInt16, minor: UInt16) in
+            guard Array(b[0..<8]) == DatasetFormat.headerMagic else { throw .badMagic("header") }
+            let major = UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+            let minor = UInt16(littleEndian: b.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
+            guard major == DatasetFormat.majorVersion else { throw .unsupportedVersion(major: major, minor: minor) }
+            return (major, minor)
+        }
+        let (offset, length, sum) = try file.withBytes((size - ts)..<size) { (b) throws(FormatError) -> (UInt64, UInt64, UInt64) in
+            guard Array(b[(b.count - 8)...]) == DatasetFormat.trailerMagic else { throw .badMagic("trailer (the file may be truncated)") }
+            var r = ByteReader(b, context: "trailer")
+            let offset = try r.u64()
+            let length = try r.u64()
+            let sum = try r.u64()
+            guard offset >= UInt64(hs), length <= UInt64(size - ts), offset <= UInt64(size - ts) - length else {
+                throw .invalid("footer extent \(offset)+\(length) lies outside the file")
+            }
+            return (offset, length, sum)
+        }
+        let footer = try file.withBytes(Int(offset)..<Int(offset + length)) { (fb) throws(FormatError) -> DatasetFooter in
+            guard XXH64.hash(fb) == sum else { throw .checksumMismatch("footer") }
+            return try DatasetFooter.parse(fb)
+        }
+        return (footer, offset, version)
     }
 
     /// The tables of format v1 (§5), where present, keep their groups first and in order and
@@ -145,44 +152,15 @@ public final class DatasetReader: Sendable {
     /// The partitions of `shard`, ascending.
     public var scannedPartitions: [Int] { shard.partitions(of: partitionCount) }
 
-    /// The bytes a partition's chunks span in the file (the writer places each partition's chunks
-    /// together); empty for a partition without chunks.
-    public func extent(partition p: Int) -> Range<Int> {
-        let part = footer.partitions[p]
-        var lo = Int(part.requestDictionary.chunk.offset)
-        var hi = lo + Int(part.requestDictionary.chunk.storedLength)
-        for table in part.tables {
-            for group in table {
-                for c in group.chunks {
-                    lo = min(lo, Int(c.offset))
-                    hi = max(hi, Int(c.offset + c.storedLength))
-                }
-            }
-        }
-        return lo..<hi
-    }
-
-    /// Drops the mapped pages of partition `p` from the process's resident memory once it has been
-    /// scanned, so a run's peak does not grow with the dataset file. Safe at any time: a later
-    /// read of the partition faults its pages back in from the page cache.
-    public func release(partition p: Int) {
-        file.release(extent(partition: p))
-    }
-
     public func tableIndex(_ name: String) -> Int? { footer.tables.firstIndex { $0.name == name } }
 
     /// The stored bytes of a chunk, checksum-verified and decompressed into its encoded payload.
     public func payload(_ c: ChunkDescriptor, context: String) throws(StorageError) -> [UInt8] {
         observer?.add(c.storedLength)
-        do {
-            return try file.withBytes { (b) throws(FormatError) -> [UInt8] in
-                let stored = UnsafeRawBufferPointer(rebasing: b[Int(c.offset)..<Int(c.offset + c.storedLength)])
-                guard XXH64.hash(stored) == c.checksum else { throw .checksumMismatch(context) }
-                guard let codec = c.codec else { throw .unknownCodec(c.codecRaw) }
-                return try CompressionCodec.decompress(stored, codec: codec, expectedLength: Int(c.encodedLength), context: context)
-            }
-        } catch {
-            throw .corrupt(path: path, reason: error.description)
+        return try file.withBytes(Int(c.offset)..<Int(c.offset + c.storedLength)) { (stored) throws(FormatError) -> [UInt8] in
+            guard XXH64.hash(stored) == c.checksum else { throw .checksumMismatch(context) }
+            guard let codec = c.codec else { throw .unknownCodec(c.codecRaw) }
+            return try CompressionCodec.decompress(stored, codec: codec, expectedLength: Int(c.encodedLength), context: context)
         }
     }
 
@@ -192,8 +170,8 @@ public final class DatasetReader: Sendable {
     /// decoding them would end the process in a failed allocation instead of an error.
     public static let maxChunkValues = 1 << 28
 
-    /// Runs `f` on a chunk's encoded payload, checksum verified: an uncompressed chunk straight
-    /// from the mapped file (no copy), a compressed one decompressed first.
+    /// Runs `f` on a chunk's encoded payload, checksum verified: an uncompressed chunk as read,
+    /// a compressed one decompressed first.
     private func decode<T>(_ c: ChunkDescriptor, _ ctx: String, _ f: (UnsafeRawBufferPointer) throws(FormatError) -> T) throws(StorageError)
         -> T
     {
@@ -204,17 +182,12 @@ public final class DatasetReader: Sendable {
         }
         if c.codec == Codec.none {
             observer?.add(c.storedLength)
-            do {
-                return try file.withBytes { (b) throws(FormatError) -> T in
-                    let stored = UnsafeRawBufferPointer(rebasing: b[Int(c.offset)..<Int(c.offset + c.storedLength)])
-                    guard XXH64.hash(stored) == c.checksum else { throw .checksumMismatch(ctx) }
-                    guard stored.count == Int(c.encodedLength) else {
-                        throw .invalid("\(ctx): stored \(stored.count) bytes but encoded length is \(c.encodedLength)")
-                    }
-                    return try f(stored)
+            return try file.withBytes(Int(c.offset)..<Int(c.offset + c.storedLength)) { (stored) throws(FormatError) -> T in
+                guard XXH64.hash(stored) == c.checksum else { throw .checksumMismatch(ctx) }
+                guard stored.count == Int(c.encodedLength) else {
+                    throw .invalid("\(ctx): stored \(stored.count) bytes but encoded length is \(c.encodedLength)")
                 }
-            } catch {
-                throw .corrupt(path: path, reason: error.description)
+                return try f(stored)
             }
         }
         let p = try payload(c, context: ctx)

@@ -36,19 +36,6 @@ public final class MappedFile: @unchecked Sendable {
         if let base { munmap(base, count) }
     }
 
-    /// Drops the resident pages wholly inside `range` from this process (the file's page cache
-    /// keeps them; a later read faults them back in). Reading never changes the bytes, so this
-    /// only lowers the process's resident size: after a partition is scanned, its pages need not
-    /// count against the run's memory.
-    public func release(_ range: Range<Int>) {
-        guard let base, !range.isEmpty else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = (max(range.lowerBound, 0) + page - 1) / page * page
-        let end = min(range.upperBound, count) / page * page
-        guard end > start else { return }
-        _ = madvise(base + start, end - start, MADV_DONTNEED)
-    }
-
     /// Calls `body` with the mapped bytes; the buffer must not escape the closure.
     public func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) }, count: count))

@@ -60,29 +60,20 @@ extension Morsels {
     }
 
     /// Runs `body` once per partition `reader` scans (all, or its shard's) and combines the results in partition order
-    /// with bounded memory (`fold`), releasing each partition's mapped pages when its body returns.
+    /// with bounded memory (`fold`).
     public static func foldPartitions<R: Sendable>(
         of reader: DatasetReader, threads: Int, _ body: @Sendable (Int) throws -> R, combine: (R) throws -> Void
     ) throws {
         let partitions = reader.scannedPartitions
         try fold(
             count: partitions.count, threads: threads,
-            { i in
-                let p = partitions[i]
-                defer { reader.release(partition: p) }
-                return try body(p)
-            }, combine: combine)
+            { i in try body(partitions[i]) }, combine: combine)
     }
 
-    /// Runs `body` once per partition `reader` scans (results in partition order, as `run`), and
-    /// releases each partition's mapped pages when its body returns.
+    /// Runs `body` once per partition `reader` scans (results in partition order, as `run`).
     public static func partitions<R: Sendable>(of reader: DatasetReader, threads: Int, _ body: @Sendable (Int) throws -> R) throws -> [R] {
         let partitions = reader.scannedPartitions
-        return try run(count: partitions.count, threads: threads) { i in
-            let p = partitions[i]
-            defer { reader.release(partition: p) }
-            return try body(p)
-        }
+        return try run(count: partitions.count, threads: threads) { i in try body(partitions[i]) }
     }
 }
 

@@ -113,7 +113,6 @@ public struct ParquetExporter {
         let reader = self.reader
         try Morsels.fold(count: reader.partitionCount, threads: threads) { p -> ParquetFileWriter.EncodedRowGroup? in
             let requests = try reader.requestDictionary(partition: p)
-            defer { reader.release(partition: p) }
             // Id columns are dictionary-coded with the dataset's own (sorted) dictionaries.
             var columns = schema.columns.map { c in
                 ParquetColumnBuffer(c, dictionary: Self.dictionaryName(c.path).flatMap { parquetDictionaries[$0] })

@@ -60,6 +60,28 @@ import Testing
     }
 
     /// Beyond 2¹²⁶ the sum is NaN (reports print null), never a wrapped number.
+    /// The rounding the exact sums convert with agrees with the library's, ties and the binades
+    /// around 2⁵¹ and 2⁵² included, on both signs.
+    @Test func roundingToEvenMatchesTheLibrary() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994, .infinity, -.infinity]
+        for e in [-3.0, 10, 40, 50, 51, 52, 53, 60, 96] {
+            let b = pow(2, e)
+            values += [b, b.nextUp, b.nextDown, b + 0.5, b - 0.5, b + 1.5, b * 1.5, -b, -b.nextUp, -b.nextDown, -(b + 0.5)]
+        }
+        for _ in 0..<200_000 {
+            let e = Double.random(in: -10...60, using: &rng)
+            let v = Double.random(in: 1..<2, using: &rng) * pow(2, e)
+            let half = (v.rounded(.down) + 0.5)
+            values += [v, -v, half, -half]
+        }
+        for v in values {
+            let want = v.rounded(.toNearestOrEven)
+            #expect(v.roundedToEven == want || (v.roundedToEven == 0 && want == 0), "\(v)")
+        }
+        #expect(Double.nan.roundedToEven.isNaN)
+    }
+
     @Test func overflowIsNaN() {
         var s = ExactSum()
         s.add(0x1p127)

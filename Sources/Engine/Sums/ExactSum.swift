@@ -42,7 +42,7 @@ public struct ExactSum: Sendable, Equatable {
             // One limb: round(x · 2⁶⁴) is what the split below adds in total (the integral part
             // times 2⁶⁴ is an integer), and it lies below 2⁹⁶, so the fraction limb takes it
             // directly; only when that limb would overflow are its whole units carried out first.
-            let scaled = Int128(integral: (x * ExactSum.scale).rounded(.toNearestOrEven))
+            let scaled = Int128(integral: (x * ExactSum.scale).roundedToEven)
             var (f, o) = fraction.addingReportingOverflow(scaled)
             if o {
                 carryFraction()
@@ -60,7 +60,7 @@ public struct ExactSum: Sendable, Equatable {
         let (w, o1) = whole.addingReportingOverflow(Int128(integral: integral))
         whole = w
         // |x − integral| < 1, so the scaled fraction is below 2⁶⁴ in magnitude.
-        let part = Int128(integral: ((x - integral) * ExactSum.scale).rounded(.toNearestOrEven))
+        let part = Int128(integral: ((x - integral) * ExactSum.scale).roundedToEven)
         var (f, o2) = fraction.addingReportingOverflow(part)
         if o2 {
             carryFraction()
@@ -116,6 +116,22 @@ public struct ExactSum: Sendable, Equatable {
         }
         // Beyond 2⁶³ the fraction is below the double's precision.
         return Double(total) + Double(rest) / ExactSum.scale
+    }
+}
+
+extension Double {
+    /// `rounded(.toNearestOrEven)` without a call into libm (the default build targets x86-64
+    /// without SSE4.1's `roundsd`, so the standard library calls `rint`, a few nanoseconds in
+    /// loops that round once per value). A double of magnitude 2⁵² or more is already an integer;
+    /// below 2⁵¹, adding and subtracting 1.5 · 2⁵² rounds it in the default rounding mode,
+    /// ties to even; the binade between takes the library's path. Only the sign of a zero may
+    /// differ (−0.3 gives +0), which no integer conversion sees.
+    @inline(__always)
+    var roundedToEven: Double {
+        let a = abs(self)
+        if a >= 0x1p52 { return self }
+        if a < 0x1p51 { return (self + 0x1.8p52) - 0x1.8p52 }
+        return rounded(.toNearestOrEven)
     }
 }
 

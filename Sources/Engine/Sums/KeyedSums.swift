@@ -59,7 +59,7 @@ public struct KeyedSums: Sendable {
     /// one addition (or not finite).
     @inline(__always)
     static func fixed(_ x: Double) -> Int128? {
-        let scaled = (x * scale).rounded(.toNearestOrEven)
+        let scaled = (x * scale).roundedToEven
         return abs(scaled) < addLimit ? Int128(integral: scaled) : nil
     }
 

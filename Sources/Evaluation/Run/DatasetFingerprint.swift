@@ -43,14 +43,16 @@ public enum DatasetFingerprint {
     /// holds the size and XXH64 checksum of every chunk, so the hash still changes with any byte
     /// of data but costs microseconds instead of a pass over gigabytes.
     static func contentHash(_ source: DatasetConfig.Source) throws -> (Int, String) {
-        let file = try MappedFile(path: source.path)
         var h = SHA256()
         if source.type == "receval" {
+            // Read, not mapped: a mapping would ask the kernel to read ahead the whole file.
             let reader = try DatasetReader(path: source.path)
-            file.withBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[Int(reader.footerOffset)...])) }
-        } else {
-            file.withBytes { h.update($0) }
+            let file = try ChunkFile(path: source.path)
+            try file.withBytes(Int(reader.footerOffset)..<file.count) { h.update($0) }
+            return (file.count, h.finalizeHex())
         }
+        let file = try MappedFile(path: source.path)
+        file.withBytes { h.update($0) }
         return (file.count, h.finalizeHex())
     }
 
