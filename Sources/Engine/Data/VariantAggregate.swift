@@ -1,3 +1,4 @@
+import CPrefetch
 import ColumnarFormat
 import ColumnarStorage
 
@@ -24,6 +25,9 @@ public struct VariantGroup: Sendable, Equatable {
 }
 
 public struct VariantAggregate {
+    /// How many exposure rows ahead the loop prefetches the request entry of.
+    static let prefetchDistance = 16
+
     public struct Result: Sendable {
         public var groups: [VariantGroup]
         public var exposureRows: Int
@@ -96,7 +100,13 @@ public struct VariantAggregate {
                                 request.withUnsafeBufferPointer { request in
                                     denseAcc.withUnsafeMutableBufferPointer { denseAcc in
                                         var pair = 0
-                                        for row in 0..<exReq.count {
+                                        let rows = exReq.count
+                                        for row in 0..<rows {
+                                            // A later row's request entry: the table is larger
+                                            // than the cache the decoded columns leave it.
+                                            if row + Self.prefetchDistance < rows {
+                                                receval_prefetch(request.baseAddress! + Int(exReq[row + Self.prefetchDistance]))
+                                            }
                                             let code = Int(exReq[row])
                                             let first = pair
                                             pair += Int(nPairs[row])
