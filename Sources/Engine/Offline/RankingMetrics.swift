@@ -1,3 +1,4 @@
+import CPrefetch
 import ColumnarFormat
 import ColumnarStorage
 
@@ -16,6 +17,9 @@ import ColumnarStorage
 /// case, are not copied). The metrics and their formulas are declared in `RankingMetric`. Sums
 /// are exact, so the results do not depend on the thread count or the partitioning.
 public struct RankingMetrics: Sendable {
+    /// How many exposure rows ahead the first-exposure loop prefetches the request entries of.
+    static let prefetchDistance = 16
+
     public enum Definitions: String, Sendable {
         case recsysEval = "recsys-eval"
         case ir
@@ -258,7 +262,15 @@ public struct RankingMetrics: Sendable {
                     relStart.withUnsafeBufferPointer { relStart in
                         var item = 0
                         var gathered = 0
-                        for row in 0..<exReq.count {
+                        let rows = exReq.count
+                        for row in 0..<rows {
+                            // A later row's request entries (random in tables larger than the
+                            // cache the decoded columns leave them).
+                            if row + RankingMetrics.prefetchDistance < rows {
+                                let ahead = Int(exReq[row + RankingMetrics.prefetchDistance])
+                                receval_prefetch(first.baseAddress! + ahead)
+                                receval_prefetch(relStart.baseAddress! + ahead)
+                            }
                             let code = Int(exReq[row])
                             let n = Int(nItems[row])
                             defer { item += n }
