@@ -412,61 +412,64 @@ public final class IngestJob {
         var result = ChunkResult(table: table, pieces: chunk.pieces, batches: [])
         worker.ensureScratch(chunk.bytes.count + 16)
         worker.parser.itemTarget = worker.interners.item.prefetchTarget
-        chunk.bytes.withUnsafeBufferPointer { buf in
-            guard let base = buf.baseAddress else { return }
-            let n = buf.count
-            var start = 0
-            var piece = 0
-            var line = chunk.pieces[0].firstLine
-            while start < n {
-                // Pieces start at line starts; an empty one (only over-long lines) is passed over.
-                while piece + 1 < chunk.pieces.count && start >= chunk.pieces[piece + 1].start {
-                    piece += 1
-                    line = chunk.pieces[piece].firstLine
-                }
-                var end = n
-                if let nl = memchr(base + start, 0x0A, n - start) {
-                    end = UnsafeRawPointer(nl) - UnsafeRawPointer(base)
-                }
-                var stop = end
-                if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
-                defer {
-                    start = end + 1
-                    line += 1
-                }
-                var blank = true
-                for i in start..<stop {
-                    let c = base[i]
-                    if !(c == 0x20 || c == 0x09 || c == 0x0D) {
-                        blank = false
-                        break
+        let scratch = worker.scratch
+        worker.withParser { parser, interners in
+            chunk.bytes.withUnsafeBufferPointer { buf in
+                guard let base = buf.baseAddress else { return }
+                let n = buf.count
+                var start = 0
+                var piece = 0
+                var line = chunk.pieces[0].firstLine
+                while start < n {
+                    // Pieces start at line starts; an empty one (only over-long lines) is passed over.
+                    while piece + 1 < chunk.pieces.count && start >= chunk.pieces[piece + 1].start {
+                        piece += 1
+                        line = chunk.pieces[piece].firstLine
                     }
-                }
-                if blank {
-                    result.blank += 1
-                    continue
-                }
-                result.read += 1
-                var cursor = JSONCursor(base: base + start, count: stop - start, scratch: worker.scratch)
-                do throws(RowError) {
+                    var end = n
+                    if let nl = memchr(base + start, 0x0A, n - start) {
+                        end = UnsafeRawPointer(nl) - UnsafeRawPointer(base)
+                    }
+                    var stop = end
+                    if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
+                    defer {
+                        start = end + 1
+                        line += 1
+                    }
+                    var blank = true
+                    for i in start..<stop {
+                        let c = base[i]
+                        if !(c == 0x20 || c == 0x09 || c == 0x0D) {
+                            blank = false
+                            break
+                        }
+                    }
+                    if blank {
+                        result.blank += 1
+                        continue
+                    }
+                    result.read += 1
+                    var cursor = JSONCursor(base: base + start, count: stop - start, scratch: scratch)
+                    do throws(RowError) {
+                        switch table {
+                        case .exposures: try parser.parseExposure(&cursor)
+                        case .outcomes: try parser.parseOutcome(&cursor)
+                        case .assignments: try parser.parseAssignment(&cursor)
+                        }
+                    } catch {
+                        result.rejects.append(
+                            Reject(piece: piece, line: line, error: error, raw: Array(UnsafeBufferPointer(rebasing: buf[start..<stop]))))
+                        continue
+                    }
+                    if !parser.readings.isEmpty { result.readings.add(parser.readings, piece: piece, line: line) }
+                    let p = partitions == 1 ? 0 : Int(XXH64.hash(parser.request!.buffer) % UInt64(partitions))
                     switch table {
-                    case .exposures: try worker.parser.parseExposure(&cursor)
-                    case .outcomes: try worker.parser.parseOutcome(&cursor)
-                    case .assignments: try worker.parser.parseAssignment(&cursor)
+                    case .exposures: parser.append(to: &ex[p], &interners)
+                    case .outcomes: parser.append(to: &oc[p], &interners)
+                    case .assignments: parser.append(to: &asg[p], &interners)
                     }
-                } catch {
-                    result.rejects.append(
-                        Reject(piece: piece, line: line, error: error, raw: Array(UnsafeBufferPointer(rebasing: buf[start..<stop]))))
-                    continue
+                    result.written += 1
                 }
-                if !worker.parser.readings.isEmpty { result.readings.add(worker.parser.readings, piece: piece, line: line) }
-                let p = partitions == 1 ? 0 : Int(XXH64.hash(worker.parser.request!.buffer) % UInt64(partitions))
-                switch table {
-                case .exposures: worker.parser.append(to: &ex[p], &worker.interners)
-                case .outcomes: worker.parser.append(to: &oc[p], &worker.interners)
-                case .assignments: worker.parser.append(to: &asg[p], &worker.interners)
-                }
-                result.written += 1
             }
         }
         if table == .exposures && result.written > 0 {

@@ -255,14 +255,23 @@ struct RecordParser {
         repeat {
             let k = try c.string(f)
             try c.expect(UInt8(ascii: ":"), f, "':'")
-            let path = { () -> String in
+            // The value's path is made only for a message: no closure per pair.
+            func path() -> String {
                 var key = String(decoding: k.buffer, as: UTF8.self)
                 if key.count > 40 { key = String(key.prefix(40)) + "..." }
                 return "\(f).\(key)"
             }
             // Go decodes a null map value as the empty string.
             var v = ByteRef(start: c.base, count: 0)
-            if !skippedNull(&c, path()) { v = try c.string(path()) }
+            if lenient && c.null() {
+                readings.note(.nullMember, path())
+            } else {
+                do throws(RowError) {
+                    v = try c.string("")
+                } catch {
+                    throw RowError(field: path(), reason: error.reason)
+                }
+            }
             if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
                 context.remove(at: i)
             }

@@ -17,6 +17,13 @@ final class WorkerState: @unchecked Sendable {
 
     deinit { scratch.deallocate() }
 
+    /// Runs `body` with the parser and interners borrowed in place: a loop that reaches them
+    /// through the class on every line copies the parser (retaining each of its arrays) on
+    /// reads and checks the arrays' uniqueness on writes.
+    func withParser<R>(_ body: (inout RecordParser, inout WorkerInterners) throws -> R) rethrows -> R {
+        try body(&parser, &interners)
+    }
+
     func ensureScratch(_ n: Int) {
         if n > scratchCapacity {
             scratch.deallocate()
