@@ -43,35 +43,9 @@ enum PageBuilder {
         }
     }
 
-    /// recsys-eval's warning codes, which reports keep verbatim in `warnings` for its readers: what
-    /// each says in words, and the phrase of receval's own warning that makes the same point (a
-    /// code it covers is not shown again).
-    static let recsysEvalCodes: [String: (words: String, coveredBy: String?)] = [
-        "missing_target_propensity": (
-            "Some shown items have no target propensity; recsys-eval's estimators skip them (its warning missing_target_propensity).",
-            "have no target_propensity"
-        ),
-        "low_effective_sample_size": (
-            "The effective sample size is below a fifth of the importance weights (recsys-eval's warning low_effective_sample_size).",
-            "effective sample size"
-        ),
-        "high_clipping_fraction": (
-            "More than a tenth of the importance weights were clipped (recsys-eval's warning high_clipping_fraction).", nil
-        ),
-        "aa_check_false_positives": (
-            "recsys-eval's A/A check found more significant differences than chance allows (its warning aa_check_false_positives).", nil
-        ),
-    ]
-
-    /// The report's top-level `warnings`, one amber banner each; recsys-eval's codes in words, or
-    /// not at all when one of receval's warnings already makes their point.
+    /// The report's top-level `warnings`, one amber banner each, as `ReportWarnings` words them.
     static func warnings(_ report: JSONValue) -> [Block] {
-        let all = (report["warnings"]?.arrayItems ?? []).map { $0.stringValue ?? $0.text }
-        return all.compactMap { w in
-            guard let code = recsysEvalCodes[w] else { return .banner(.warn, title: "Warning", lines: [w]) }
-            if let phrase = code.coveredBy, all.contains(where: { $0 != w && $0.contains(phrase) }) { return nil }
-            return .banner(.warn, title: "Warning", lines: [code.words])
-        }
+        ReportWarnings.readable(report).map { .banner(.warn, title: "Warning", lines: [$0]) }
     }
 
     /// Rows rejected while ingesting the run's JSONL sources (`data_quality.ingest`): one amber

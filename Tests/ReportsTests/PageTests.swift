@@ -231,6 +231,23 @@ import Testing
         #expect(!words.contains("Warning high_clipping_fraction"))
     }
 
+    /// The terminal gets the warnings as the page words them: no bare recsys-eval code, and a
+    /// code without receval's sentence in words.
+    @Test func terminalWarningsAreWordedAsOnThePage() throws {
+        let covered = try JSONValue.parse(
+            #"{"warnings": ["missing_target_propensity", "7 shown items have no target_propensity (or a negative one) and are left out of receval's estimators", "high_clipping_fraction"]}"#
+        )
+        #expect(
+            ReportWarnings.readable(covered) == [
+                "7 shown items have no target_propensity (or a negative one) and are left out of receval's estimators",
+                "More than a tenth of the importance weights were clipped (recsys-eval's warning high_clipping_fraction).",
+            ])
+        let alone = try JSONValue.parse(#"{"warnings": ["missing_target_propensity", "aa_check_false_positives"]}"#)
+        #expect(ReportWarnings.readable(alone).allSatisfy { $0.contains("recsys-eval's warning") || $0.contains("its warning") })
+        #expect(ReportWarnings.readable(alone).count == 2)
+        #expect(ReportWarnings.readable(try JSONValue.parse(#"{"mode": "ope"}"#)).isEmpty)
+    }
+
     /// Each metric's chart has its own scale: a segment 5,000% off does not squash the others.
     @Test func chartsKeepTheirOwnScale() throws {
         let html = ReportRenderer.html(PageFixtures.experiment(verdict: false))

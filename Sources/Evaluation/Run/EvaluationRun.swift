@@ -245,9 +245,9 @@ public struct EvaluationRun {
         return .object(top)
     }
 
-    /// The report's warnings, each as a message.
+    /// The report's warnings, each as a message, worded as on the page (`ReportWarnings`).
     static func warnings(_ report: JSONValue) -> [String] {
-        report["warnings"]?.arrayItems.compactMap { if case .string(let s) = $0 { "warning: " + s } else { nil } } ?? []
+        ReportWarnings.readable(report).map { "warning: " + $0 }
     }
 
     /// One line per table that was read, and the first rejected lines.
