@@ -82,6 +82,19 @@ import Testing
         #expect(Double.nan.roundedToEven.isNaN)
     }
 
+    /// The bit-level conversion of integral doubles to 128-bit integers agrees with the standard
+    /// library's on both signs, from 2⁶³ to just below 2¹²⁷, and at the edges of the fast path.
+    @Test func integralConversionMatchesTheLibrary() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [0, 1, -1, 0x1p63.nextDown, -0x1p63.nextDown, 0x1p63, -0x1p63, 0x1p64, 0x1p127.nextDown, -0x1p127.nextDown]
+        for _ in 0..<100_000 {
+            let e = Double.random(in: 0...126.9, using: &rng)
+            let v = (Double.random(in: 1..<2, using: &rng) * pow(2, e)).rounded(.towardZero)
+            values += [v, -v]
+        }
+        for v in values { #expect(Int128(integral: v) == Int128(v), "\(v)") }
+    }
+
     @Test func overflowIsNaN() {
         var s = ExactSum()
         s.add(0x1p127)

@@ -139,13 +139,20 @@ extension Double {
 /// path (which costs tens of nanoseconds per call in these loops).
 extension Int128 {
     /// The integer an integral double `x` (|x| < 2¹²⁷) holds, exactly.
+    ///
+    /// From 2⁶³ up, the value is the significand (with its implicit bit) shifted left by the
+    /// exponent less 52, read from the bits: no call into libm (the exact sums convert most
+    /// values they add this way: x · 2⁶⁴ is past 2⁶³ for every |x| ≥ ½).
     @inline(__always)
     init(integral x: Double) {
         if abs(x) < 0x1p63 {
             self.init(Int64(x))
         } else {
-            let high = (x * 0x1p-64).rounded(.down)
-            self = Int128(Int64(high)) << 64 + Int128(UInt64(x - high * 0x1p64))
+            precondition(abs(x) < 0x1p127, "an integral double below 2^127")
+            let bits = x.bitPattern
+            let shift = Int((bits >> 52) & 0x7FF) - 1075
+            let magnitude = Int128((bits & 0x000F_FFFF_FFFF_FFFF) | 0x0010_0000_0000_0000) << shift
+            self = x < 0 ? -magnitude : magnitude
         }
     }
 
