@@ -80,6 +80,17 @@ public final class ChunkFile: @unchecked Sendable {
         }
     }
 
+    /// Asks the kernel to start reading `range` into the page cache (a hint: it returns at
+    /// once and changes no result). A scan that is about to read a region gives this first,
+    /// since `pread` itself reads ahead only along a sequential stream, and a partition's columns
+    /// are read as jumps between chunks.
+    public func willNeed(_ range: Range<Int>) {
+        let lo = max(range.lowerBound, 0)
+        let hi = min(range.upperBound, count)
+        guard hi > lo else { return }
+        _ = posix_fadvise(fd, off_t(lo), off_t(hi - lo), POSIX_FADV_WILLNEED)
+    }
+
     /// An idle buffer of at least `size` bytes (grown, or new, when none is that large).
     private func borrow(_ size: Int) -> UnsafeMutableRawBufferPointer {
         let found: UnsafeMutableRawBufferPointer? = lock.withLock {

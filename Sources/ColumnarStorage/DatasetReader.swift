@@ -152,6 +152,31 @@ public final class DatasetReader: Sendable {
     /// The partitions of `shard`, ascending.
     public var scannedPartitions: [Int] { shard.partitions(of: partitionCount) }
 
+    /// The bytes a partition's chunks span in the file (the writer places each partition's chunks
+    /// together).
+    public func extent(partition p: Int) -> Range<Int> {
+        let part = footer.partitions[p]
+        var lo = Int(part.requestDictionary.chunk.offset)
+        var hi = lo + Int(part.requestDictionary.chunk.storedLength)
+        for table in part.tables {
+            for group in table {
+                for c in group.chunks {
+                    lo = min(lo, Int(c.offset))
+                    hi = max(hi, Int(c.offset + c.storedLength))
+                }
+            }
+        }
+        return lo..<hi
+    }
+
+    /// Asks the kernel to start reading partition `p` into the page cache: the partition runner
+    /// gives this for the partitions a little ahead of those being scanned, so that a dataset
+    /// not yet in the cache is read while the workers compute instead of chunk by chunk as they
+    /// wait.
+    public func willNeed(partition p: Int) {
+        file.willNeed(extent(partition: p))
+    }
+
     public func tableIndex(_ name: String) -> Int? { footer.tables.firstIndex { $0.name == name } }
 
     /// The stored bytes of a chunk, checksum-verified and decompressed into its encoded payload.

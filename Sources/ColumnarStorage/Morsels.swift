@@ -67,13 +67,29 @@ extension Morsels {
         let partitions = reader.scannedPartitions
         try fold(
             count: partitions.count, threads: threads,
-            { i in try body(partitions[i]) }, combine: combine)
+            { i in
+                readAhead(reader, partitions, at: i, threads: threads)
+                return try body(partitions[i])
+            }, combine: combine)
     }
 
     /// Runs `body` once per partition `reader` scans (results in partition order, as `run`).
     public static func partitions<R: Sendable>(of reader: DatasetReader, threads: Int, _ body: @Sendable (Int) throws -> R) throws -> [R] {
         let partitions = reader.scannedPartitions
-        return try run(count: partitions.count, threads: threads) { i in try body(partitions[i]) }
+        return try run(count: partitions.count, threads: threads) { i in
+            readAhead(reader, partitions, at: i, threads: threads)
+            return try body(partitions[i])
+        }
+    }
+
+    /// The read-ahead of a scan in partition order: the first morsel asks for the partitions of
+    /// the first round, and each morsel for the one a round after it, so each partition's bytes
+    /// are on their way about one partition's scan before a worker reads them.
+    private static func readAhead(_ reader: DatasetReader, _ partitions: [Int], at i: Int, threads: Int) {
+        if i == 0 {
+            for j in 0..<min(threads, partitions.count) { reader.willNeed(partition: partitions[j]) }
+        }
+        if i + threads < partitions.count { reader.willNeed(partition: partitions[i + threads]) }
     }
 }
 

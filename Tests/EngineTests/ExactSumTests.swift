@@ -88,7 +88,7 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         var values: [Double] = [0, 1, -1, 0x1p63.nextDown, -0x1p63.nextDown, 0x1p63, -0x1p63, 0x1p64, 0x1p127.nextDown, -0x1p127.nextDown]
         for _ in 0..<100_000 {
-            let e = Double.random(in: 0...126.9, using: &rng)
+            let e = Double.random(in: 0..<126, using: &rng)
             let v = (Double.random(in: 1..<2, using: &rng) * pow(2, e)).rounded(.towardZero)
             values += [v, -v]
         }
