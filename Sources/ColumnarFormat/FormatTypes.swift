@@ -9,7 +9,8 @@ public enum DatasetFormat {
     public static let minorVersion: UInt16 = 0
     public static let headerSize = 64
     public static let trailerSize = 32
-    /// Every chunk starts at a multiple of this offset, so plain columns can be used from mmap.
+    /// Every chunk starts at a multiple of this offset, so a plain column read or mapped from the
+    /// file is aligned for its values.
     public static let alignment = 64
 }
 

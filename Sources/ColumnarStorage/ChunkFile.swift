@@ -18,7 +18,10 @@ import ColumnarFormat
 /// the dataset however large it is.
 ///
 /// Memory: one buffer per concurrent reader (the scan's threads), each as large as the largest
-/// range it was asked for (a chunk's stored bytes: about a megabyte at the writer's defaults).
+/// range it was asked for (a chunk's stored bytes: about a megabyte at the writer's defaults),
+/// at most `largestBuffered`. A larger range (a huge chunk, or a length a damaged file claims) is
+/// mapped for the call instead: nothing is allocated for it, and a damaged length costs a
+/// checksum mismatch, not the machine's memory.
 ///
 /// Invariant that makes it `@unchecked Sendable`: `fd` is immutable and `pread` is safe from any
 /// thread; `idle` is touched only under `lock`, and a borrowed buffer belongs to one caller
@@ -59,6 +62,7 @@ public final class ChunkFile: @unchecked Sendable {
     /// shrank since it was opened) is an error naming the file.
     public func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws(FormatError) -> R) throws(StorageError) -> R {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "the range lies inside the file")
+        if range.count > ChunkFile.largestBuffered { return try withMapping(range, body) }
         let buffer = borrow(range.count)
         defer { giveBack(buffer) }
         var done = 0
@@ -75,6 +79,26 @@ public final class ChunkFile: @unchecked Sendable {
         }
         do {
             return try body(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: range.count))
+        } catch {
+            throw .corrupt(path: path, reason: error.description)
+        }
+    }
+
+    /// The largest range read into a buffer (64 MiB); larger ones are mapped for the call.
+    public static let largestBuffered = 64 << 20
+
+    /// `body` on a read-only mapping of `range` (page-aligned around it), unmapped on return.
+    private func withMapping<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws(FormatError) -> R) throws(StorageError)
+        -> R
+    {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        let length = range.upperBound - start
+        let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, off_t(start))
+        guard let p, p != MAP_FAILED else { throw .system(op: "mmap", path: path, errno: errno) }
+        defer { munmap(p, length) }
+        do {
+            return try body(UnsafeRawBufferPointer(start: p + (range.lowerBound - start), count: range.count))
         } catch {
             throw .corrupt(path: path, reason: error.description)
         }

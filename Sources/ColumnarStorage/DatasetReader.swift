@@ -152,6 +152,12 @@ public final class DatasetReader: Sendable {
     /// The partitions of `shard`, ascending.
     public var scannedPartitions: [Int] { shard.partitions(of: partitionCount) }
 
+    /// Calls `body` with the file's bytes from the footer to the end (footer and trailer), read
+    /// through this reader's own open file: what a fingerprint of the dataset hashes.
+    public func withFooterBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) throws(StorageError) -> R {
+        try file.withBytes(Int(footerOffset)..<fileSize) { (b) throws(FormatError) -> R in body(b) }
+    }
+
     /// The bytes a partition's chunks span in the file (the writer places each partition's chunks
     /// together).
     public func extent(partition p: Int) -> Range<Int> {

@@ -82,10 +82,11 @@ extension Morsels {
         }
     }
 
-    /// The read-ahead of a scan in partition order: the first morsel asks for the partitions of
-    /// the first round, and each morsel for the one a round after it, so each partition's bytes
-    /// are on their way about one partition's scan before a worker reads them.
-    private static func readAhead(_ reader: DatasetReader, _ partitions: [Int], at i: Int, threads: Int) {
+    /// The read-ahead of a scan in partition order (`partitions`, morsel `i` scanning
+    /// `partitions[i]`): the first morsel asks for the partitions of the first round, and each
+    /// morsel for the one a round after it, so each partition's bytes are on their way about one
+    /// partition's scan before a worker reads them. A hint only.
+    public static func readAhead(_ reader: DatasetReader, _ partitions: [Int], at i: Int, threads: Int) {
         if i == 0 {
             for j in 0..<min(threads, partitions.count) { reader.willNeed(partition: partitions[j]) }
         }

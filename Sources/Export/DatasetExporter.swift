@@ -33,7 +33,9 @@ public struct DatasetExporter {
         var out = [UInt8]()
         out.reserveCapacity(1 << 21)
         if format == .csv { out += Array(csvHeader(table).utf8) }
-        for p in 0..<reader.partitionCount {
+        let all = Array(0..<reader.partitionCount)
+        for p in all {
+            Morsels.readAhead(reader, all, at: p, threads: 1)
             let requests = try reader.requestDictionary(partition: p)
             for g in 0..<reader.footer.partitions[p].tables[t].count {
                 var w = RecordWriter(reader: reader, partition: p, table: t, rowGroup: g, requests: requests, format: format)

@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func concurrentReadsDoNotShareBuffers() throws {
-        let bytes = (0..<1 << 20).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        let bytes = (0..<1 << 20).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
         let path = try Self.temporaryFile(bytes)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try ChunkFile(path: path)
@@ -47,6 +47,21 @@ import Testing
             }
         }
         #expect(mismatches == 0)
+    }
+
+    /// A range past `largestBuffered` is mapped for the call, not buffered: the same bytes, at an
+    /// offset that is not page-aligned.
+    @Test func aRangeLargerThanTheBuffersIsMapped() throws {
+        let n = ChunkFile.largestBuffered + 3 * 4096 + 123
+        let bytes = (0..<n).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 11) }
+        let path = try Self.temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try ChunkFile(path: path)
+        let r = 4097..<(n - 5)
+        #expect(r.count > ChunkFile.largestBuffered)
+        let got = try file.withBytes(r) { b in (b.count, XXH64.hash(b)) }
+        let want = bytes.withUnsafeBytes { XXH64.hash(UnsafeRawBufferPointer(rebasing: $0[r])) }
+        #expect(got.0 == r.count && got.1 == want)
     }
 
     @Test func aFileThatShrinksWhileOpenIsAnError() throws {

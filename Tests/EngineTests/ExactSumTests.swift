@@ -59,7 +59,6 @@ import Testing
         #expect(t.value == 1.0)
     }
 
-    /// Beyond 2¹²⁶ the sum is NaN (reports print null), never a wrapped number.
     /// The rounding the exact sums convert with agrees with the library's, ties and the binades
     /// around 2⁵¹ and 2⁵² included, on both signs.
     @Test func roundingToEvenMatchesTheLibrary() {
@@ -95,6 +94,7 @@ import Testing
         for v in values { #expect(Int128(integral: v) == Int128(v), "\(v)") }
     }
 
+    /// Beyond 2¹²⁶ the sum is NaN (reports print null), never a wrapped number.
     @Test func overflowIsNaN() {
         var s = ExactSum()
         s.add(0x1p127)

@@ -268,7 +268,7 @@ public struct RankingMetrics: Sendable {
                             // cache the decoded columns leave them).
                             if row + RankingMetrics.prefetchDistance < rows {
                                 let ahead = Int(exReq[row + RankingMetrics.prefetchDistance])
-                                receval_prefetch(first.baseAddress! + ahead)
+                                receval_prefetch_write(first.baseAddress! + ahead)
                                 receval_prefetch(relStart.baseAddress! + ahead)
                             }
                             let code = Int(exReq[row])

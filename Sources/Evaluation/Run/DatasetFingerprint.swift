@@ -47,9 +47,8 @@ public enum DatasetFingerprint {
         if source.type == "receval" {
             // Read, not mapped: a mapping would ask the kernel to read ahead the whole file.
             let reader = try DatasetReader(path: source.path)
-            let file = try ChunkFile(path: source.path)
-            try file.withBytes(Int(reader.footerOffset)..<file.count) { h.update($0) }
-            return (file.count, h.finalizeHex())
+            try reader.withFooterBytes { h.update($0) }
+            return (reader.fileSize, h.finalizeHex())
         }
         let file = try MappedFile(path: source.path)
         file.withBytes { h.update($0) }

@@ -118,7 +118,7 @@ public final class DatasetLoader {
         }
         temporary = path
         ingest = summary
-        // The mapping stays valid after the name is removed.
+        // The reader's open descriptor keeps the file readable after its name is removed.
         FileSystem.removeIfExists(path)
         if policy.rejectsPath == nil { FileSystem.removeIfExists(path + ".rejects.jsonl") }
     }
