@@ -484,8 +484,8 @@ class Dataset:
         limit = self.footer_offset
         if c.offset < HEADER_SIZE or c.offset % ALIGNMENT or c.stored_length > limit or c.offset > limit - c.stored_length:
             raise FormatError(f"{what}: chunk extent {c.offset}+{c.stored_length} is outside the data area")
-        if c.encoded_length >= 1 << 40:
-            raise FormatError(f"{what}: implausible encoded length {c.encoded_length}")
+        if c.encoded_length > 1 << 32:
+            raise FormatError(f"{what}: encoded length {c.encoded_length} is more than this reader decodes in one chunk")
 
     def _validate(self):
         f = self.footer

@@ -98,7 +98,11 @@ public final class DatasetReader: Sendable {
             guard c.offset >= UInt64(DatasetFormat.headerSize), c.offset % UInt64(DatasetFormat.alignment) == 0,
                 c.storedLength <= limit, c.offset <= limit - c.storedLength
             else { throw .invalid("\(what()): chunk extent \(c.offset)+\(c.storedLength) is outside the data area") }
-            guard c.encodedLength < (1 << 40) else { throw .invalid("\(what()): implausible encoded length \(c.encodedLength)") }
+            guard c.encodedLength <= DatasetReader.maxChunkBytes else {
+                throw .invalid(
+                    "\(what()): encoded length \(c.encodedLength) is more than this reader decodes in one chunk (\(DatasetReader.maxChunkBytes))"
+                )
+            }
         }
         /// A dictionary's chunk holds `bytes`, one value per entry; each mismatch gets its own message.
         func checkDictionary(_ d: DictionaryDescriptor, _ what: String) throws(FormatError) {
@@ -200,6 +204,12 @@ public final class DatasetReader: Sendable {
     /// a crafted chunk of constant values (bit width 0) can claim that many in no bytes at all;
     /// decoding them would end the process in a failed allocation instead of an error.
     public static let maxChunkValues = 1 << 28
+
+    /// The largest encoded chunk this reader decodes (4 GiB, about 16 bytes for each of the most
+    /// values it decodes from a chunk). A compressed chunk is decompressed into a buffer of its
+    /// encoded length; a crafted descriptor and zstd frame can claim a terabyte in a few bytes,
+    /// which would end the process in a failed allocation instead of an error.
+    public static let maxChunkBytes: UInt64 = 1 << 32
 
     /// Runs `f` on a chunk's encoded payload, checksum verified: an uncompressed chunk as read,
     /// a compressed one decompressed first.

@@ -301,6 +301,17 @@ import Testing
         }
     }
 
+    /// A chunk descriptor that claims more encoded bytes than the reader decodes (a few stored
+    /// bytes of zstd can declare a terabyte) is refused when the file is opened, naming the chunk.
+    @Test func chunkThatClaimsTerabytesOfEncodedBytes() throws {
+        let path = try Self.dataset()
+        let outcomes = DatasetSchema.tables.firstIndex { $0.name == "outcomes" }!
+        try Self.rewriteFooter(path) { f in f.partitions[0].tables[outcomes][0].chunks[0].encodedLength = 1 << 40 }
+        let error = #expect(throws: StorageError.self) { try DatasetReader(path: path) }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains("more than this reader decodes in one chunk") && message.contains("outcomes"), "\(message)")
+    }
+
     /// A list's count column that does not add up to the list's rows, or holds a negative count
     /// (a chunk whose frame of reference was edited): every scan's count load refuses it, naming
     /// the row group and both numbers.
