@@ -107,12 +107,31 @@ public final class ChunkFile: @unchecked Sendable {
     /// Asks the kernel to start reading `range` into the page cache (a hint: it returns at
     /// once and changes no result). A scan that is about to read a region gives this first,
     /// since `pread` itself reads ahead only along a sequential stream, and a partition's columns
-    /// are read as jumps between chunks.
+    /// are read as jumps between chunks. The advice walks every page of the range in the page
+    /// cache, so it is worth giving only when some of it is not there (`isCached`).
     public func willNeed(_ range: Range<Int>) {
         let lo = max(range.lowerBound, 0)
         let hi = min(range.upperBound, count)
         guard hi > lo else { return }
         _ = posix_fadvise(fd, off_t(lo), off_t(hi - lo), POSIX_FADV_WILLNEED)
+    }
+
+    /// Whether `samples` pages spread evenly over the file are all in the page cache (`mincore`
+    /// on a mapping that is never read through and is unmapped at once): a cheap guess at
+    /// whether the whole file is. An empty file counts as cached.
+    public func isCached(samples: Int = 64) -> Bool {
+        guard count > 0 else { return true }
+        let p = mmap(nil, count, PROT_READ, MAP_SHARED, fd, 0)
+        guard let p, p != MAP_FAILED else { return false }
+        defer { munmap(p, count) }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pages = (count + page - 1) / page
+        var resident: UInt8 = 0
+        for k in 0..<max(samples, 1) {
+            let at = pages <= 1 ? 0 : (pages - 1) * k / max(samples - 1, 1)
+            if mincore(p + at * page, 1, &resident) != 0 || resident & 1 == 0 { return false }
+        }
+        return true
     }
 
     /// An idle buffer of at least `size` bytes (grown, or new, when none is that large).
