@@ -111,9 +111,7 @@ public struct ParquetExporter {
         let parquetDictionaries = dicts.mapValues { ParquetDictionary(offsets: $0.offsets, data: $0.data) }
         @Sendable func dict(_ name: String) throws -> ByteStrings { dictionaries[name]! }
         let reader = self.reader
-        let all = Array(0..<reader.partitionCount)
-        try Morsels.fold(count: reader.partitionCount, threads: threads) { p -> ParquetFileWriter.EncodedRowGroup? in
-            Morsels.readAhead(reader, all, at: p, threads: threads)
+        try Morsels.foldPartitions(of: reader, threads: threads) { p -> ParquetFileWriter.EncodedRowGroup? in
             let requests = try reader.requestDictionary(partition: p)
             // Id columns are dictionary-coded with the dataset's own (sorted) dictionaries.
             var columns = schema.columns.map { c in

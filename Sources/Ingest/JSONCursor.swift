@@ -109,15 +109,6 @@ public struct JSONCursor {
 
     // MARK: Fast paths: exact shapes, no validation beyond what they accept
 
-    /// Consumes `literal` when the next bytes are exactly it (no whitespace is skipped).
-    @inline(__always)
-    mutating func consumeLiteral(_ literal: StaticString) -> Bool {
-        let n = literal.utf8CodeUnitCount
-        guard end - pos >= n, memcmp(base + pos, literal.utf8Start, n) == 0 else { return false }
-        pos += n
-        return true
-    }
-
     /// The rest of a string whose opening quote is consumed, when it is printable ASCII without
     /// escapes (as most ids are): its bytes, the cursor after the closing quote. Nil, with the
     /// cursor unmoved, for anything else, which `string` then reads, validates or rejects.
@@ -485,6 +476,8 @@ public struct JSONCursor {
         throw RowError(field: field(), reason: "must be a boolean, got \(typeHere())")
     }
 
+    /// Consumes `s` when the next bytes are exactly it (no whitespace is skipped).
+    @inline(__always)
     mutating func matchLiteral(_ s: StaticString) -> Bool {
         let n = s.utf8CodeUnitCount
         guard pos + n <= end, memcmp(base + pos, s.utf8Start, n) == 0 else { return false }

@@ -124,11 +124,8 @@ extension OptionalRows where Values == ByteColumn {
     /// Rows `r` of a materialised column as offsets (starting at 0) and bytes.
     func strings(_ r: Range<Int>) -> (offsets: [UInt32], data: [UInt8]) {
         precondition(isMaterialised, "strings of a materialised column")
-        let base = values.offsets[r.lowerBound]
-        return (
-            values.offsets[r.lowerBound...r.upperBound].map { $0 - base },
-            Array(values.data[Int(base)..<Int(values.offsets[r.upperBound])])
-        )
+        let s = values.slice(r)
+        return (s.offsets, s.data)
     }
 }
 

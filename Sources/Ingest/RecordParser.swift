@@ -255,7 +255,8 @@ struct RecordParser {
         repeat {
             let k = try c.string(f)
             try c.expect(UInt8(ascii: ":"), f, "':'")
-            // The value's path is made only for a message: no closure per pair.
+            // The value's path, made only for a message or a note (a nested function: no closure
+            // context per pair).
             func path() -> String {
                 var key = String(decoding: k.buffer, as: UTF8.self)
                 if key.count > 40 { key = String(key.prefix(40)) + "..." }
@@ -263,15 +264,7 @@ struct RecordParser {
             }
             // Go decodes a null map value as the empty string.
             var v = ByteRef(start: c.base, count: 0)
-            if lenient && c.null() {
-                readings.note(.nullMember, path())
-            } else {
-                do throws(RowError) {
-                    v = try c.string("")
-                } catch {
-                    throw RowError(field: path(), reason: error.reason)
-                }
-            }
+            if !skippedNull(&c, path()) { v = try c.string(path()) }
             if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
                 context.remove(at: i)
             }
@@ -482,7 +475,7 @@ struct RecordParser {
     static func canonicalItem(_ c: inout JSONCursor) -> ItemFields? {
         let start = c.pos
         var it = ItemFields()
-        guard c.consumeLiteral(#"{"item_id":""#), let id = c.plainASCIIStringRest(), id.count > 0, c.consumeLiteral(#","rank":"#),
+        guard c.matchLiteral(#"{"item_id":""#), let id = c.plainASCIIStringRest(), id.count > 0, c.matchLiteral(#","rank":"#),
             let rank = c.plainPositiveInteger()
         else {
             c.pos = start
@@ -493,12 +486,12 @@ struct RecordParser {
         // A propensity member when the next bytes are its key: false when its value is not a
         // non-negative number (then the item is not the usual one).
         func propensity(_ key: StaticString, _ value: inout Double?) -> Bool {
-            guard c.consumeLiteral(key) else { return true }
+            guard c.matchLiteral(key) else { return true }
             value = c.nonNegativeNumber()
             return value != nil
         }
         guard propensity(#","propensity":"#, &it.propensity), propensity(#","logging_propensity":"#, &it.logging),
-            propensity(#","target_propensity":"#, &it.target), c.consumeLiteral("}")
+            propensity(#","target_propensity":"#, &it.target), c.matchLiteral("}")
         else {
             c.pos = start
             return nil

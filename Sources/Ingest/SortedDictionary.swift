@@ -38,13 +38,9 @@ public struct SortedDictionary: Sendable {
             for c in 0..<n {
                 let a = Int(all.offsets[c])
                 let b = Int(all.offsets[c + 1])
-                var w0: UInt64 = 0
-                var w1: UInt64 = 0
-                for j in 0..<min(16, b - a) {
-                    let byte = UInt64(ar[a + j])
-                    if j < 8 { w0 |= byte << UInt64(56 - 8 * j) } else { w1 |= byte << UInt64(56 - 8 * (j - 8)) }
-                }
-                keys.append(SortKey(w0: w0, w1: w1, code: Int32(c)))
+                // The interner's zero-padded prefix words (little-endian loads), byte-swapped.
+                let (k0, k1) = StringInterner.prefix((ar.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!) + a, b - a)
+                keys.append(SortKey(w0: k0.byteSwapped, w1: k1.byteSwapped, code: Int32(c)))
             }
         }
         let offs = all.offsets

@@ -105,20 +105,12 @@ public struct StringInterner: Sendable {
         return mix(h, 0x8EBC_6AF0_9C88_C6E3)
     }
 
-    /// The hash `intern` files `key` under. With `prefetch(hash:)` and `intern(_:hash:)`, a caller
-    /// with several keys at hand (the items of an exposure) asks for all their cache lines before
-    /// interning the first, so that the table's cache misses overlap instead of stalling in turn.
+    /// The hash `intern` files `key` under. With `PrefetchTarget.prefetch(hash:)` and
+    /// `intern(_:hash:)`, a parser asks for a key's cache lines as it reads the key, long before it
+    /// interns it, so that the table's cache misses overlap the rest of the line.
     @inline(__always)
     public static func hash(of key: UnsafeRawBufferPointer) -> UInt64 {
         hash(key.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, key.count)
-    }
-
-    /// Asks for the cache lines `intern(_:hash:)` reads first: the key's cache entry and its home
-    /// slot. A hint only: it changes nothing.
-    @inline(__always)
-    public func prefetch(hash h: UInt64) {
-        cache.withUnsafeBufferPointer { receval_prefetch($0.baseAddress! + Int(truncatingIfNeeded: h >> 50)) }
-        slots.withUnsafeBufferPointer { receval_prefetch($0.baseAddress! + (Int(truncatingIfNeeded: h) & mask)) }
     }
 
     /// Where `intern` first looks for a hash, as bare addresses for prefetch hints: held by a

@@ -50,7 +50,7 @@ public final class CaseBootstrap: @unchecked Sendable {
         let fixed = values.map { column in
             column.map { v in
                 precondition(v >= 0 && v <= 1, "bootstrap metric values lie in [0, 1]")
-                return Int64((v * Self.scale).rounded(.toNearestOrEven))
+                return Int64((v * Self.scale).roundedToEven)
             }
         }
         var groupOf = [Int](repeating: -1, count: units.count)
