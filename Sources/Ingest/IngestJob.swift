@@ -125,21 +125,8 @@ public final class IngestJob {
         let t0 = monotonicSeconds()
         var stream = ChunkStream(
             files: files, chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes, observer: options.inputObserver)
-        var finished = false
-        // A round is what the workers parse at once: two chunks per thread.
-        func readRound() throws -> [LineChunk] {
-            var round: [LineChunk] = []
-            while !finished && round.count < options.threads * 2 {
-                guard let c = try stream.next() else {
-                    finished = true
-                    break
-                }
-                round.append(c)
-            }
-            return round
-        }
-        func commit(_ results: [ChunkResult]) throws {
-            for (k, r) in results.enumerated() {
+        func commit(_ r: ChunkResult) throws {
+            do {
                 let table = r.table
                 // Rejects in input order: file by file, a file's over-long lines before the lines
                 // that follow them.
@@ -179,43 +166,47 @@ public final class IngestJob {
                 counts[table.rawValue].written += r.written
                 counts[table.rawValue].rejected += r.rejects.count
                 rowsSoFar += r.read
-                store.reserve(worker: k % options.threads, bytes: r.dictionaryBytes)
+                store.reserve(worker: r.worker, bytes: r.dictionaryBytes)
                 for (p, b) in r.batches.enumerated() {
-                    try store.append(b, partition: p, table: table, worker: k % options.threads)
+                    try store.append(b, partition: p, table: table, worker: r.worker)
                 }
             }
             progress(IngestProgress(phase: "parsing", bytesRead: stream.rawBytesRead, bytesTotal: totalDisk, rows: rowsSoFar))
         }
-        // A three-stage pipeline over every file: while the workers parse round k, this thread
-        // commits round k-1 (in input order) and reads round k+1.
-        var round = try readRound()
-        var previous: [ChunkResult]? = nil
-        while !round.isEmpty || previous != nil {
-            let chunks = round
-            let ws = workers
-            let threads = options.threads
-            let parsing =
-                chunks.isEmpty
-                ? nil
-                : BackgroundTask { UncheckedBox(value: IngestJob.parse(chunks, workers: ws, threads: threads, partitions: partitions)) }
-            var failure: Error? = nil
-            do {
-                if let previous { try commit(previous) }
-                let next = try readRound()
-                previous = parsing?.wait().value
-                round = next
-            } catch {
-                failure = error
+        // A pipeline over every file: this thread reads chunks ahead and commits parsed ones in
+        // input order, while each worker parses the next chunk not yet taken.
+        let pipeline = ParsePipeline()
+        let ws = workers
+        let parsing = BackgroundTask { pipeline.work(workers: ws, partitions: partitions) }
+        do {
+            // Chunks read and not yet committed, at most: two per worker being parsed, as many read ahead.
+            let capacity = options.threads * 4
+            var pushed = 0
+            var committed = 0
+            var finished = false
+            while !finished || committed < pushed {
+                if let r = pipeline.result(committed, wait: false) {
+                    try commit(r)
+                    committed += 1
+                } else if !finished && pushed - committed < capacity {
+                    if let c = try stream.next() {
+                        pipeline.push(c)
+                        pushed += 1
+                    } else {
+                        finished = true
+                        pipeline.close()
+                    }
+                } else {
+                    try commit(pipeline.result(committed, wait: true)!)
+                    committed += 1
+                }
             }
-            if let failure {
-                _ = parsing?.wait()
-                throw failure
-            }
-            if round.isEmpty, let last = previous {
-                try commit(last)
-                previous = nil
-            }
+        } catch {
+            pipeline.close(discarding: true)
+            parsing.wait()
+            throw error
         }
+        parsing.wait()
         let diskDone = stream.rawBytesRead
         for t in TableKind.allCases {
             let c = counts[t.rawValue]
@@ -367,24 +358,11 @@ public final class IngestJob {
         var readings = ReadingTally()
         /// The worker's dictionaries' bytes after this chunk.
         var dictionaryBytes = 0
+        /// The worker that parsed the chunk (its dictionaries' codes).
+        var worker = 0
         var read = 0
         var written = 0
         var blank = 0
-    }
-
-    /// Parses a round of chunks: chunk `k` on worker `k % threads`, each worker in chunk order.
-    static func parse(_ round: [LineChunk], workers ws: [WorkerState], threads: Int, partitions: Int) -> [ChunkResult] {
-        let chunks = round
-        // Morsel w is worker w's share: chunks w, w + threads, ... in order.
-        let shares = Morsels.run(count: min(threads, round.count), threads: threads) { w in
-            UncheckedBox(
-                value: stride(from: w, to: chunks.count, by: threads).map {
-                    IngestJob.parseChunk(chunks[$0], worker: ws[w], partitions: partitions)
-                })
-        }
-        var results = [ChunkResult?](repeating: nil, count: round.count)
-        for (w, share) in shares.enumerated() { for (i, r) in share.value.enumerated() { results[w + i * threads] = r } }
-        return results.map { $0! }
     }
 
     static func parseChunk(_ chunk: LineChunk, worker: WorkerState, partitions: Int) -> ChunkResult {
