@@ -1,7 +1,7 @@
 import Dispatch
 
-/// A value computed on another thread while the caller does other work: ingest parses round k
-/// while it commits round k-1 and reads round k+1. `wait()` returns the value once it is ready,
+/// A value computed on another thread while the caller does other work: ingest's parse workers
+/// run while the calling thread reads and commits chunks. `wait()` returns the value once it is ready,
 /// and is called once.
 ///
 /// The value is written by the worker before it signals and read by the caller after it waits,
