@@ -390,6 +390,7 @@ public final class IngestJob {
         var result = ChunkResult(table: table, pieces: chunk.pieces, batches: [])
         worker.ensureScratch(chunk.bytes.count + 16)
         worker.parser.itemTarget = worker.interners.item.prefetchTarget
+        worker.parser.userTarget = worker.interners.user.prefetchTarget
         let scratch = worker.scratch
         worker.withParser { parser, interners in
             chunk.bytes.withUnsafeBufferPointer { buf in

@@ -154,6 +154,10 @@ struct RecordParser {
     /// that those cache misses overlap the rest of the line's parsing instead of stalling
     /// `append`. A hint only.
     var itemTarget: StringInterner.PrefetchTarget? = nil
+    /// The same for the user dictionary: the user id is read early in a line and interned at
+    /// its end. `userHash` is the hash of `user` when it was taken as the id was read.
+    var userTarget: StringInterner.PrefetchTarget? = nil
+    var userHash: UInt64? = nil
 
     @inline(__always)
     var lenient: Bool { contract == .recsysEvalRuntime }
@@ -162,6 +166,7 @@ struct RecordParser {
         readings.reset()
         request = nil
         user = nil
+        userHash = nil
         ts = nil
         hasItems = false
         items.removeAll(keepingCapacity: true)
@@ -319,7 +324,7 @@ struct RecordParser {
                     }
                     switch member {
                     case .requestID: request = try c.string("request_id")
-                    case .userID: user = try c.string("user_id")
+                    case .userID: try readUser(&c)
                     case .ts: ts = try timestamp(&c, "ts")
                     case .items: try parseItems(&c)
                     case .context: try parseContext(&c, "context")
@@ -556,7 +561,7 @@ struct RecordParser {
                     if skippedNull(&c, String(describing: member.name)) { continue }
                     switch member {
                     case .requestID: request = try c.string("request_id")
-                    case .userID: user = try c.string("user_id")
+                    case .userID: try readUser(&c)
                     case .itemID: item = try c.string("item_id")
                     case .eventType: eventType = try c.string("event_type")
                     case .value: value = try c.number("value").double
@@ -639,7 +644,7 @@ struct RecordParser {
                     case .experimentID: experiment = try c.string("experiment_id")
                     case .variant: variant = try c.string("variant")
                     case .requestID: request = try c.string("request_id")
-                    case .userID: user = try c.string("user_id")
+                    case .userID: try readUser(&c)
                     case .ts: ts = try timestamp(&c, "ts")
                     case .context: try parseContext(&c, "context")
                     }
@@ -656,9 +661,26 @@ struct RecordParser {
 
     // MARK: Appending a validated line
 
+    /// Reads `user_id` and asks for its table lines.
+    @inline(__always)
+    mutating func readUser(_ c: inout JSONCursor) throws(RowError) {
+        let u = try c.string("user_id")
+        user = u
+        let h = StringInterner.hash(of: u.buffer)
+        userHash = h
+        userTarget?.prefetch(hash: h)
+    }
+
+    /// The user's code, with the hash taken as the id was read.
+    @inline(__always)
+    func userCode(_ d: inout WorkerInterners) -> Int32 {
+        let u = user!.buffer
+        return d.user.intern(u, hash: userHash ?? StringInterner.hash(of: u))
+    }
+
     mutating func append(to b: inout ExposureBatch, _ d: inout WorkerInterners) {
         b.requestID.append(request!.buffer)
-        b.user.append(d.user.intern(user!.buffer))
+        b.user.append(userCode(&d))
         b.tsMicros.append(ts!.micros)
         b.tsNanos.append(ts!.nanos)
         b.tsOffset.append(ts!.offsetMinutes)
@@ -690,7 +712,7 @@ struct RecordParser {
 
     func append(to b: inout OutcomeBatch, _ d: inout WorkerInterners) {
         b.requestID.append(request!.buffer)
-        b.user.append(d.user.intern(user!.buffer))
+        b.user.append(userCode(&d))
         b.item.append(d.item.intern(item!.buffer))
         b.eventType.append(d.eventType.intern(eventType!.buffer))
         b.valuePresent.append(value == nil ? 0 : 1)
@@ -702,7 +724,7 @@ struct RecordParser {
 
     func append(to b: inout AssignmentBatch, _ d: inout WorkerInterners) {
         b.requestID.append(request!.buffer)
-        b.user.append(d.user.intern(user!.buffer))
+        b.user.append(userCode(&d))
         b.experiment.append(d.experiment.intern(experiment!.buffer))
         b.variant.append(d.variant.intern(variant!.buffer))
         b.tsMicros.append(ts!.micros)
