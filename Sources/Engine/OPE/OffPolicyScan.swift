@@ -609,7 +609,13 @@ public struct OffPolicyScan: Sendable {
                     // The model cells of a later row (slots by position; a hint, exact or not).
                     let ahead = row + prefetchDistance
                     let first = d.itemStart[ahead]
-                    for j in first..<d.itemStart[ahead + 1] { model.prefetch(Int(d.item[j]), 3 * min(j - first, slots - 1)) }
+                    // A cell's three sums (48 bytes) straddle two cache lines for half the slots: both are asked for.
+                    for j in first..<d.itemStart[ahead + 1] {
+                        let a = Int(d.item[j])
+                        let s = 3 * min(j - first, slots - 1)
+                        model.prefetch(a, s)
+                        model.prefetch(a, s + 2)
+                    }
                 }
                 d.slate(row, topK: o.topK, into: slateBuffer)
                 let slate = slateBuffer.items
