@@ -153,3 +153,24 @@ import Testing
         #expect(errors > 0)
     }
 }
+
+/// The parse pipeline's failure path: a read error after many chunks have been handed to the
+/// workers ends the ingest with that error (no hang, no dataset), for any thread count.
+@Suite struct ParsePipelineTests {
+    @Test(arguments: [1, 2, 3]) func readErrorMidStreamStopsTheIngest(threads: Int) throws {
+        let tmp = Support.tempDir()
+        DatasetIntegrityTests.synthetic(tmp, count: 6000)
+        let gz = try Support.compress(tmp + "/e.jsonl", with: "gzip")
+        // Cut the compressed stream at 60%: the first chunks decompress, then the stream ends early.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: gz))
+        try bytes.prefix(bytes.count * 6 / 10).write(to: URL(fileURLWithPath: gz))
+        let out = tmp + "/cut.rcv"
+        do {
+            try Support.ingest(exposures: [gz], output: out, threads: threads)
+            Issue.record("a truncated gzip input was ingested")
+        } catch {
+            #expect("\(error)".contains("e.jsonl.gz"), "the error names the input: \(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
