@@ -38,6 +38,7 @@ public final class IngestJob {
     public init(options: IngestOptions) {
         precondition(options.maxLineBytes >= 1, "maxLineBytes is at least 1")
         precondition(options.chunkSize >= 16, "chunkSize is at least 16 bytes")
+        precondition(options.threads >= 1, "at least one thread")
         self.options = options
         workers = (0..<options.threads).map { _ in WorkerState(contract: options.contract) }
     }
@@ -179,8 +180,11 @@ public final class IngestJob {
         let ws = workers
         let parsing = BackgroundTask { pipeline.work(workers: ws, partitions: partitions) }
         do {
-            // Chunks read and not yet committed, at most: two per worker being parsed, as many read ahead.
-            let capacity = options.threads * 4
+            // Chunks read and not yet committed, at most: four per worker (one being parsed, the
+            // others read ahead or parsed and waiting for an earlier one), and no more than a
+            // quarter of the memory limit holds, but never fewer than two per worker.
+            let capacity = min(
+                4 * options.threads, max(2 * options.threads, options.memoryLimit / (4 * max(1, options.chunkSize))))
             var pushed = 0
             var committed = 0
             var finished = false
@@ -365,7 +369,8 @@ public final class IngestJob {
         var blank = 0
     }
 
-    static func parseChunk(_ chunk: LineChunk, worker: WorkerState, partitions: Int) -> ChunkResult {
+    /// Parses a chunk with worker `index`'s parser and dictionaries (`worker`).
+    static func parseChunk(_ chunk: LineChunk, worker: WorkerState, index: Int = 0, partitions: Int) -> ChunkResult {
         let table = chunk.table
         var ex = [ExposureBatch]()
         var oc = [OutcomeBatch]()
@@ -387,7 +392,7 @@ public final class IngestJob {
         case .outcomes: oc = Array(repeating: OutcomeBatch(), count: partitions)
         case .assignments: asg = Array(repeating: AssignmentBatch(), count: partitions)
         }
-        var result = ChunkResult(table: table, pieces: chunk.pieces, batches: [])
+        var result = ChunkResult(table: table, pieces: chunk.pieces, batches: [], worker: index)
         worker.ensureScratch(chunk.bytes.count + 16)
         worker.parser.itemTarget = worker.interners.item.prefetchTarget
         worker.parser.userTarget = worker.interners.user.prefetchTarget

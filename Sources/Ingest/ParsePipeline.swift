@@ -13,30 +13,38 @@ import Dispatch
 /// rounds the worker it slowed held up the other at every round's end (each worker slept about
 /// 17% of the parse in those waits). Here a worker only waits when no chunk is read yet.
 ///
-/// Memory: the reader keeps at most `capacity` chunks between reading and committing (read,
-/// being parsed, or parsed and waiting for an earlier one).
+/// Memory: the reader decides how many chunks may be between reading and committing (read,
+/// being parsed, or parsed and waiting for an earlier one); see `IngestJob`.
 final class ParsePipeline: @unchecked Sendable {
     private let lock = Mutex()
-    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Signalled when a chunk is pushed or the pipeline closes (workers wait on it).
+    private let chunkReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Signalled when a result is posted (the reader waits on it).
+    private let resultReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var chunks: [Int: LineChunk] = [:]
     private var results: [Int: IngestJob.ChunkResult] = [:]
     private var pushed = 0
     private var taken = 0
     private var closed = false
 
-    init() { pthread_cond_init(changed, nil) }
-
-    deinit {
-        pthread_cond_destroy(changed)
-        changed.deallocate()
+    init() {
+        pthread_cond_init(chunkReady, nil)
+        pthread_cond_init(resultReady, nil)
     }
 
-    /// Hands chunk number `pushed` (the next in input order) to the workers.
+    deinit {
+        pthread_cond_destroy(chunkReady)
+        pthread_cond_destroy(resultReady)
+        chunkReady.deallocate()
+        resultReady.deallocate()
+    }
+
+    /// Hands the next chunk in input order to the workers.
     func push(_ chunk: LineChunk) {
         lock.withLock {
             chunks[pushed] = chunk
             pushed += 1
-            pthread_cond_broadcast(changed)
+            pthread_cond_signal(chunkReady)
         }
     }
 
@@ -46,14 +54,16 @@ final class ParsePipeline: @unchecked Sendable {
         lock.withLock {
             closed = true
             if discarding { chunks = [:] }
-            pthread_cond_broadcast(changed)
+            pthread_cond_broadcast(chunkReady)
         }
     }
 
-    /// Chunk `index`'s result; waits for it when `wait`, else nil when it is not ready.
+    /// Chunk `index`'s result; waits for it when `wait`, else nil when it is not ready. Only
+    /// one thread (the reader) takes results.
     func result(_ index: Int, wait: Bool) -> IngestJob.ChunkResult? {
         lock.withLock {
-            while wait && results[index] == nil { lock.wait(changed) }
+            precondition(!wait || index < pushed, "a result is waited for only once its chunk is pushed")
+            while wait && results[index] == nil { lock.wait(resultReady) }
             return results.removeValue(forKey: index)
         }
     }
@@ -63,11 +73,10 @@ final class ParsePipeline: @unchecked Sendable {
     func work(workers: [WorkerState], partitions: Int) {
         DispatchQueue.concurrentPerform(iterations: workers.count) { w in
             while let (index, chunk) = take() {
-                var r = IngestJob.parseChunk(chunk, worker: workers[w], partitions: partitions)
-                r.worker = w
+                let r = IngestJob.parseChunk(chunk, worker: workers[w], index: w, partitions: partitions)
                 lock.withLock {
                     results[index] = r
-                    pthread_cond_broadcast(changed)
+                    pthread_cond_signal(resultReady)
                 }
             }
         }
@@ -76,7 +85,7 @@ final class ParsePipeline: @unchecked Sendable {
     /// The next chunk to parse, waiting for one to be pushed; nil once closed and drained.
     private func take() -> (Int, LineChunk)? {
         lock.withLock {
-            while chunks[taken] == nil && !closed { lock.wait(changed) }
+            while chunks[taken] == nil && !closed { lock.wait(chunkReady) }
             guard let c = chunks.removeValue(forKey: taken) else { return nil }
             taken += 1
             return (taken - 1, c)

@@ -675,6 +675,9 @@ struct RecordParser {
     @inline(__always)
     func userCode(_ d: inout WorkerInterners) -> Int32 {
         let u = user!.buffer
+        // `userHash` is set with `user` in `readUser` and cleared in `reset`; any other way to
+        // set `user` must clear it.
+        assert(userHash.map { $0 == StringInterner.hash(of: u) } ?? true, "userHash belongs to another user id")
         return d.user.intern(u, hash: userHash ?? StringInterner.hash(of: u))
     }
 

@@ -1,6 +1,7 @@
 import ColumnarFormat
-import ColumnarStorage
 import Testing
+
+@testable import ColumnarStorage
 
 @Suite struct CodecTests {
     static func sample(_ seed: UInt64, _ n: Int) -> [UInt8] {
@@ -45,6 +46,32 @@ import Testing
         // Asked for lz4 or none, the writer keeps to it.
         #expect(PreparedChunk(ranks, codec: .lz4).codec == .lz4)
         #expect(PreparedChunk(ranks, codec: .none).codec == .none)
+    }
+
+    /// Large payloads are judged on a sample of six 8 KiB windows before being compressed whole:
+    /// noise is stored raw without compressing it whole, repetitive bytes are compressed, a
+    /// small payload is always tried, and (the stated cost of sampling) a payload that compresses
+    /// only where no window falls is stored raw.
+    @Test func largeChunksAreJudgedOnASample() {
+        var rng = SplitMix(seed: 11)
+        let n = 1 << 20
+        let noise = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let ranks = (0..<n).map { UInt8($0 % 15 + 1) }
+        #expect(!PreparedChunk.worthCompressing(noise, codec: .zstd, level: 3))
+        #expect(PreparedChunk.worthCompressing(ranks, codec: .zstd, level: 3))
+        #expect(PreparedChunk.worthCompressing(Array(noise.prefix(100_000)), codec: .zstd, level: 3))
+        #expect(PreparedChunk.worthCompressing(noise, codec: .none, level: 3))
+        // Zeros everywhere but in the six windows: the whole would compress, the sample does not.
+        var holes = [UInt8](repeating: 0, count: n)
+        let w = PreparedChunk.sampleWindow
+        for i in 0..<PreparedChunk.sampleWindows {
+            let start = i * (n - w) / (PreparedChunk.sampleWindows - 1)
+            for k in start..<(start + w) { holes[k] = UInt8(truncatingIfNeeded: rng.next()) }
+        }
+        #expect(CompressionCodec.compress(holes, codec: .zstd) != nil)
+        #expect(!PreparedChunk.worthCompressing(holes, codec: .zstd, level: 3))
+        let p = PreparedChunk(EncodedChunk(payload: holes, count: n / 4, physicalType: .int32, encoding: .plain), codec: .zstd)
+        #expect(p.codec == .none && p.stored == holes)
     }
 
     @Test func incompressibleDataIsStoredRaw() {
