@@ -628,7 +628,11 @@ public struct OffPolicyScan: Sendable {
                 if !o.analysis || seen[req] { continue }
                 seen[req] = true
                 diagnostics.reset()
-                OffPolicyScan.validSlots(d, slate, o, &diagnostics) { _, _, _ in }
+                OffPolicyScan.validSlots(d, slate, o, &diagnostics) { k, j, w in
+                    // The target weight of the fitted model: valid slots with a target propensity
+                    // (w is π_e/π_0 then; one division per slot serves both).
+                    if model != nil && d.tgtPresent[j] != 0 { model!.add(Int(d.item[j]), 3 * min(k, slots - 1) + 2, w) }
+                }
                 out.globalWeights.add(contentsOf: diagnostics.weights)
                 if !segmentOf.isEmpty {
                     out.segmentWeights[segmentOf[row], default: WeightQuantiles.Counts()].add(contentsOf: diagnostics.weights)
@@ -644,9 +648,6 @@ public struct OffPolicyScan: Sendable {
                             a, s + 1,
                             OffPolicyScan.reward(
                                 d, request: req, item: d.item[j], kind: o.reward, isClick: isClick, isConversion: isConversion))
-                    }
-                    if let lp = OffPolicyScan.logging(d, j), lp > 0, d.tgtPresent[j] != 0, d.tgt[j] >= 0 {
-                        model!.add(a, s + 2, d.tgt[j] / lp)
                     }
                 }
             }
@@ -869,7 +870,9 @@ public struct OffPolicyScan: Sendable {
                 guard o.analysis, join.firstExposure[req] == Int32(row) else { continue }
                 let seg = segmentOf.isEmpty ? nil : segmentOf[row]
                 scope.reset()
-                for t in 0..<termCount { x[t] = 0 }
+                // The terms are summed in scalars (an array element updated per slot paid a
+                // uniqueness check each time), in the same order, then stored.
+                var (ips, clippedIPS, weights, dmSum, residual, switchResidual, rips) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
                 var product = 1.0
                 var rewardSum = 0.0
                 var weightSum = 0.0
@@ -899,17 +902,24 @@ public struct OffPolicyScan: Sendable {
                         dm = dSlot[s]
                     }
                     valid += 1
-                    x[Term.ips.rawValue] += q * w * r
-                    x[Term.clippedIPS.rawValue] += q * min(w, o.clipIPS) * r
-                    x[Term.weights.rawValue] += w
-                    x[Term.dm.rawValue] += q * dm
-                    x[Term.residual.rawValue] += q * w * (r - qhat)
-                    if w <= o.switchThreshold { x[Term.switchResidual.rawValue] += q * w * (r - qhat) }
+                    ips += q * w * r
+                    clippedIPS += q * min(w, o.clipIPS) * r
+                    weights += w
+                    dmSum += q * dm
+                    residual += q * w * (r - qhat)
+                    if w <= o.switchThreshold { switchResidual += q * w * (r - qhat) }
                     product *= w
-                    x[Term.rips.rawValue] += q * product * r
+                    rips += q * product * r
                     rewardSum += q * r
                     weightSum += w
                 }
+                x[Term.ips.rawValue] = ips
+                x[Term.clippedIPS.rawValue] = clippedIPS
+                x[Term.weights.rawValue] = weights
+                x[Term.dm.rawValue] = dmSum
+                x[Term.residual.rawValue] = residual
+                x[Term.switchResidual.rawValue] = switchResidual
+                x[Term.rips.rawValue] = rips
                 scope.missingEstimates += missingEstimates
                 x[Term.slots.rawValue] = Double(valid)
                 x[Term.sips.rawValue] = valid > 0 ? product * rewardSum : 0
