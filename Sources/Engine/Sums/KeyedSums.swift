@@ -75,14 +75,7 @@ public struct KeyedSums: Sendable {
         public init(keyCount: Int, width: Int) {
             precondition(keyCount >= 0 && width > 0, "a key space and at least one value per key")
             self.width = width
-            // Zeroed after the advice, so that a large table is made of huge pages from the start:
-            // its cells are added to at random, and with 4 KiB pages most of those additions
-            // missed the TLB as well as the cache.
-            cells = [Int128](unsafeUninitializedCapacity: keyCount * width) { buffer, count in
-                if let base = buffer.baseAddress { HugePages.advise(UnsafeMutableRawPointer(base), bytes: buffer.count * 16) }
-                buffer.initialize(repeating: 0)
-                count = buffer.count
-            }
+            cells = [Int128](repeating: 0, count: keyCount * width)
             overflowed = [Bool](repeating: false, count: width)
         }
 
