@@ -33,10 +33,18 @@ struct ReceVal: ParsableCommand {
     /// Serving them from the heap and keeping freed memory there lets the next partition reuse
     /// the pages; peak RSS does not change, since partitions of the same size follow each other.
     /// Ingest's batches gain the same way (page clearing was a quarter of its time before).
+    ///
+    /// One arena for every thread: with glibc's arena per thread, memory one worker freed stays
+    /// in its arena while the other allocates anew, so the peak depended on which thread freed
+    /// what. An aa-check at 3M exposures peaked at 104-118 MB (99 MB with one arena) and its
+    /// growth from 1M to 3M swung between 31 and 51 MiB (34-35 MiB); ingest at 1M peaked at 727
+    /// MB (671-689 MB). The times did not move (ingest, OPE, join + aggregate): the workers
+    /// allocate a partition's arrays at a time, not per row.
     static func keepFreedMemoryForReuse() {
         #if os(Linux)
             _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
             _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+            _ = mallopt(M_ARENA_MAX, 1)
         #endif
     }
 
