@@ -33,17 +33,23 @@ struct ReceVal: ParsableCommand {
     /// Serving them from the heap and keeping freed memory there lets the next partition reuse
     /// the pages; peak RSS does not change, since partitions of the same size follow each other.
     /// Ingest's batches gain the same way (page clearing was a quarter of its time before).
-    ///
-    /// One arena for every thread: with glibc's arena per thread, memory one worker freed stays
-    /// in its arena while the other allocates anew, so the peak depended on which thread freed
-    /// what. An aa-check at 3M exposures peaked at 104-118 MB (99 MB with one arena) and its
-    /// growth from 1M to 3M swung between 31 and 51 MiB (34-35 MiB); ingest at 1M peaked at 727
-    /// MB (671-689 MB). The times did not move (ingest, OPE, join + aggregate): the workers
-    /// allocate a partition's arrays at a time, not per row.
     static func keepFreedMemoryForReuse() {
         #if os(Linux)
             _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
             _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+        #endif
+    }
+
+    /// One malloc arena for every thread, for the commands that scan a dataset: with glibc's
+    /// arena per thread, memory one worker freed stays in its arena while the other allocates
+    /// anew, so a run's peak depended on which thread freed what. An aa-check at 3M exposures
+    /// peaked at 104-118 MB (98-103 MB with one arena), and its growth from 1M to 3M swung
+    /// between 31 and 51 MiB (31-35 MiB); scans allocate a partition's arrays at a time, and
+    /// their times did not move. Ingest keeps an arena per thread (`ingest`, and a `run` from
+    /// JSONL or PostgreSQL sources): its workers allocate per chunk and partition, and one arena
+    /// cost it 2-4% (its memory is bounded by --memory-limit).
+    static func oneArena() {
+        #if os(Linux)
             _ = mallopt(M_ARENA_MAX, 1)
         #endif
     }
@@ -54,6 +60,7 @@ struct ReceVal: ParsableCommand {
         keepFreedMemoryForReuse()
         do {
             var command = try parseAsRoot()
+            if !(command is IngestCommand) && !(command is RunCommand) { oneArena() }
             try command.run()
         } catch {
             let code = exitCode(for: error)

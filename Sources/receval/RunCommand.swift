@@ -173,6 +173,13 @@ struct RunCommand: ParsableCommand {
                 throw ConfigError(file: "flags", "give --dataset FILE, --data DATASET, or --exposures FILE and --outcomes FILE")
             }
             let firstFile = output.first { $0 != "-" }
+            // A run that scans an ingested dataset gets one malloc arena (`ReceVal.oneArena`); one
+            // that ingests JSONL or PostgreSQL first keeps ingest's arena per thread.
+            if [datasetConfig.exposures, datasetConfig.outcomes, datasetConfig.assignments].allSatisfy({
+                $0 == nil || $0!.type == "receval"
+            }) {
+                ReceVal.oneArena()
+            }
             var request = EvaluationRun.Request(
                 eval: eval, configName: config ?? "--metrics", modeFlag: mode, dataset: datasetConfig,
                 threads: threads ?? defaultThreads(), createdAt: createdAt ?? Terminal.utcNow(), binaryVersion: receValVersion,
