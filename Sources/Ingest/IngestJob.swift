@@ -127,50 +127,48 @@ public final class IngestJob {
         var stream = ChunkStream(
             files: files, chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes, observer: options.inputObserver)
         func commit(_ r: ChunkResult) throws {
-            do {
-                let table = r.table
-                // Rejects in input order: file by file, a file's over-long lines before the lines
-                // that follow them.
-                var next = 0
-                for (i, piece) in r.pieces.enumerated() {
-                    let path = files[piece.source].path
-                    for o in piece.oversize {
-                        counts[table.rawValue].read += 1
-                        counts[table.rawValue].rejected += 1
-                        rowsSoFar += 1
-                        try o.prefix.withUnsafeBytes { (raw) throws in
-                            try rejects.add(
-                                source: path, line: o.line, table: table, error: o.error(limit: options.maxLineBytes), raw: raw,
-                                truncatedFrom: o.length)
-                        }
-                    }
-                    while next < r.rejects.count && r.rejects[next].piece == i {
-                        let rej = r.rejects[next]
-                        try rej.raw.withUnsafeBytes { (raw) throws in
-                            try rejects.add(source: path, line: rej.line, table: table, error: rej.error, raw: raw)
-                        }
-                        next += 1
+            let table = r.table
+            // Rejects in input order: file by file, a file's over-long lines before the lines
+            // that follow them.
+            var next = 0
+            for (i, piece) in r.pieces.enumerated() {
+                let path = files[piece.source].path
+                for o in piece.oversize {
+                    counts[table.rawValue].read += 1
+                    counts[table.rawValue].rejected += 1
+                    rowsSoFar += 1
+                    try o.prefix.withUnsafeBytes { (raw) throws in
+                        try rejects.add(
+                            source: path, line: o.line, table: table, error: o.error(limit: options.maxLineBytes), raw: raw,
+                            truncatedFrom: o.length)
                     }
                 }
-                for kind in RuntimeReading.allCases where r.readings.rows[kind.rawValue] > 0 {
-                    let n = r.readings.rows[kind.rawValue]
-                    if readings[table.rawValue][kind.rawValue] == nil, let f = r.readings.first[kind.rawValue] {
-                        readings[table.rawValue][kind.rawValue] = RuntimeReadingCount(
-                            table: table, reading: kind, rows: n, source: files[r.pieces[f.piece].source].path, line: f.line,
-                            field: f.field)
-                    } else {
-                        readings[table.rawValue][kind.rawValue]!.rows += n
+                while next < r.rejects.count && r.rejects[next].piece == i {
+                    let rej = r.rejects[next]
+                    try rej.raw.withUnsafeBytes { (raw) throws in
+                        try rejects.add(source: path, line: rej.line, table: table, error: rej.error, raw: raw)
                     }
+                    next += 1
                 }
-                counts[table.rawValue].read += r.read
-                counts[table.rawValue].blank += r.blank
-                counts[table.rawValue].written += r.written
-                counts[table.rawValue].rejected += r.rejects.count
-                rowsSoFar += r.read
-                store.reserve(worker: r.worker, bytes: r.dictionaryBytes)
-                for (p, b) in r.batches.enumerated() {
-                    try store.append(b, partition: p, table: table, worker: r.worker)
+            }
+            for kind in RuntimeReading.allCases where r.readings.rows[kind.rawValue] > 0 {
+                let n = r.readings.rows[kind.rawValue]
+                if readings[table.rawValue][kind.rawValue] == nil, let f = r.readings.first[kind.rawValue] {
+                    readings[table.rawValue][kind.rawValue] = RuntimeReadingCount(
+                        table: table, reading: kind, rows: n, source: files[r.pieces[f.piece].source].path, line: f.line,
+                        field: f.field)
+                } else {
+                    readings[table.rawValue][kind.rawValue]!.rows += n
                 }
+            }
+            counts[table.rawValue].read += r.read
+            counts[table.rawValue].blank += r.blank
+            counts[table.rawValue].written += r.written
+            counts[table.rawValue].rejected += r.rejects.count
+            rowsSoFar += r.read
+            store.reserve(worker: r.worker, bytes: r.dictionaryBytes)
+            for (p, b) in r.batches.enumerated() {
+                try store.append(b, partition: p, table: table, worker: r.worker)
             }
             progress(IngestProgress(phase: "parsing", bytesRead: stream.rawBytesRead, bytesTotal: totalDisk, rows: rowsSoFar))
         }

@@ -872,7 +872,7 @@ public struct OffPolicyScan: Sendable {
                 scope.reset()
                 // The terms are summed in scalars (an array element updated per slot paid a
                 // uniqueness check each time), in the same order, then stored.
-                var (ips, clippedIPS, weights, dmSum, residual, switchResidual, rips) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                var (ips, clippedIPS, dmSum, residual, switchResidual, rips) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
                 var product = 1.0
                 var rewardSum = 0.0
                 var weightSum = 0.0
@@ -904,7 +904,6 @@ public struct OffPolicyScan: Sendable {
                     valid += 1
                     ips += q * w * r
                     clippedIPS += q * min(w, o.clipIPS) * r
-                    weights += w
                     dmSum += q * dm
                     residual += q * w * (r - qhat)
                     if w <= o.switchThreshold { switchResidual += q * w * (r - qhat) }
@@ -915,7 +914,7 @@ public struct OffPolicyScan: Sendable {
                 }
                 x[Term.ips.rawValue] = ips
                 x[Term.clippedIPS.rawValue] = clippedIPS
-                x[Term.weights.rawValue] = weights
+                x[Term.weights.rawValue] = weightSum
                 x[Term.dm.rawValue] = dmSum
                 x[Term.residual.rawValue] = residual
                 x[Term.switchResidual.rawValue] = switchResidual
