@@ -92,6 +92,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
     @Option(
+        name: .customLong("memory-limit"),
+        help: ArgumentHelp(
+            "Peak memory to aim under (at least 512M), e.g. 4G: bounds the rows an ingest of JSONL sources buffers (default 2G) and OPE's per-user bootstrap sums, taken in parts of users when they exceed half of it (default: a quarter of the machine's memory; each extra part is one more pass).",
+            valueName: "SIZE"))
+    var memoryLimit: String?
+    @Option(
         help: ArgumentHelp(
             "Scan only the dataset's partitions p with p mod N = I (with --state-out; every mode).", valueName: "I/N"))
     var shard: String?
@@ -128,6 +134,12 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--contract takes recsys-eval-runtime or strict, not '\(contract)'")
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let memoryLimit {
+            guard let limit = parseByteSize(memoryLimit) else {
+                throw ValidationError("--memory-limit: cannot read '\(memoryLimit)'; try 4G or 512M")
+            }
+            guard limit >= 512 << 20 else { throw ValidationError("--memory-limit must be at least 512M") }
+        }
         if let outputFormat, ReportFormat(name: outputFormat) == nil {
             throw ValidationError("unknown output format: \(outputFormat) (use json, markdown or html)")
         }
@@ -188,6 +200,8 @@ struct RunCommand: ParsableCommand {
             if let baseline { request.baseline = try JSONValue.parse(try TextFile.read(baseline)) }
             request.ingest = .init(
                 maxRejectRate: maxRejectRate, rejectsPath: rejects ?? sibling(".rejects.jsonl"), contract: IngestContract(name: contract)!)
+            request.memoryLimit = memoryLimit.flatMap(parseByteSize)
+            request.ingest.memoryLimit = request.memoryLimit
             var bar = ProgressBar(enabled: !quiet)
             let observer = bar.enabled ? ProgressBar.scanObserver() : nil
             if let stateOut {

@@ -87,6 +87,30 @@ import Testing
         #expect(try Self.report(threads: 1).serialized() == (try Self.report(threads: 2).serialized()))
     }
 
+    /// Replicate sums taken over consecutive parts of the units, each part going on from the
+    /// sums before it, are the same bits as over all units at once (what lets OPE take its users
+    /// in parts). 70 replicates: a block of 64 lanes and a partial one.
+    @Test func replicateSumsGoOnAcrossParts() throws {
+        let n = 1_000
+        let units = (0..<n).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
+        let arm = (0..<n).map { Int32($0 % 3 == 0 ? -1 : $0 % 2) }
+        let tenths: [Double] = (0..<n).map { Double($0 % 7) * 0.1 }
+        let reciprocals: [Double] = (0..<n).map { 1 / Double($0 + 1) }
+        let roots: [Double] = (0..<n).map { Double($0).squareRoot() }
+        let columns = [tenths, reciprocals, roots]
+        func sums(_ range: Range<Int>, _ previous: [Double]?, threads: Int) throws -> [Double] {
+            try PoissonBootstrap.replicateSums(
+                units: Array(units[range]), arm: Array(arm[range]), arms: 2, columns: columns.map { Array($0[range]) }, replicates: 70,
+                seed: 11, threads: threads, continuing: previous)
+        }
+        let whole = try sums(0..<n, nil, threads: 2)
+        for cuts in [[0, 1, n], [0, 333, 334, 900, n], [0, n, n]] {
+            var carried: [Double]? = nil
+            for i in 0..<(cuts.count - 1) { carried = try sums(cuts[i]..<cuts[i + 1], carried, threads: 1 + i % 2) }
+            #expect(carried!.map(\.bitPattern) == whole.map(\.bitPattern), "cuts \(cuts)")
+        }
+    }
+
     @Test func poissonWeightsHaveMeanAndVarianceOne() {
         var sum = 0.0
         var squares = 0.0

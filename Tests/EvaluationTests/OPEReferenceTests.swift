@@ -14,7 +14,8 @@ import Testing
 
     static func analysis(
         _ dataset: String, clipping: Double = 5, tau: Double = 5, model: OPEConfig.Analysis.RewardModel = .logged, partitions: Int? = nil,
-        threads: Int = 2, discount: String = "none", enabled: Bool = true, unit: String = "request", topK: Int = 0
+        threads: Int = 2, discount: String = "none", enabled: Bool = true, unit: String = "request", topK: Int = 0,
+        unitsPerPart: Int? = nil
     ) throws -> JSONValue {
         var c = OPEConfig()
         c.analysis.enabled = enabled
@@ -32,7 +33,7 @@ import Testing
             runID: "ope-x", createdAt: "2025-01-01T00:00:00Z", binaryVersion: "", gitCommit: "", effectiveConfig: nil,
             datasetFingerprint: "")
         let reader = try OfflineParityTests.ingest(folder + "/" + dataset, partitions: partitions)
-        return try OPEEvaluation.run(reader: reader, config: c, metadata: metadata, threads: threads)
+        return try OPEEvaluation.run(reader: reader, config: c, metadata: metadata, threads: threads, unitsPerPart: unitsPerPart)
     }
 
     static func estimate(_ report: JSONValue, _ name: String) -> JSONValue? {
@@ -98,6 +99,19 @@ import Testing
             let b = try Self.analysis("slate", model: .fitted, partitions: p, threads: 2)
             #expect(a.serialized() == b.serialized())
             #expect(a.serialized() == base.serialized(), "partitions \(p)")
+        }
+    }
+
+    /// Users taken in parts (`receval run --memory-limit`) change nothing: the bootstrap's
+    /// replicate sums go on from part to part in user order, so any part size (300 users here,
+    /// from one per part to all in one) gives the same report bytes.
+    @Test func userPartsChangeNothing() throws {
+        let whole = try Self.analysis("slate", model: .fitted, partitions: 3)
+        #expect(Self.estimate(whole, "dr")?["bootstrap"]?["lower"]?.numberValue != nil)
+        #expect(whole["ope_analysis"]?["units"]?.numberValue == 300)
+        for (perPart, threads) in [(1, 1), (7, 2), (64, 1), (299, 2), (300, 1), (1_000, 2)] {
+            let parts = try Self.analysis("slate", model: .fitted, partitions: 3, threads: threads, unitsPerPart: perPart)
+            #expect(parts.serialized() == whole.serialized(), "\(perPart) users per part")
         }
     }
 

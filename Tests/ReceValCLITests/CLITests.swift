@@ -245,6 +245,33 @@ import Testing
         #expect(md.contains("surface=home|tenant=t1"))
     }
 
+    /// `run --memory-limit`: read like ingest's (at least 512M), and a report that does not
+    /// depend on it.
+    @Test func runMemoryLimit() throws {
+        let tmp = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let tiny = Self.fixtures + "/tiny"
+        func run(_ extra: [String], _ out: String) throws -> Run {
+            try Self.run(
+                [
+                    "run", "--exposures", tiny + "/exposures.jsonl", "--outcomes", tiny + "/outcomes.jsonl", "--metrics", "precision@2",
+                    "--output", tmp + "/" + out, "--created-at", "2025-01-01T00:00:00Z", "--quiet",
+                ] + extra)
+        }
+        let low = try run(["--memory-limit", "100M"], "low.json")
+        #expect(low.status != 0 && low.err.contains("--memory-limit must be at least 512M"), "\(low.err)")
+        let unreadable = try run(["--memory-limit", "lots"], "x.json")
+        #expect(unreadable.status != 0 && unreadable.err.contains("cannot read 'lots'"), "\(unreadable.err)")
+        #expect(try run([], "a.json").status == 0)
+        let limited = try run(["--memory-limit", "1G"], "b.json")
+        #expect(limited.status == 0, "\(limited.err)")
+        func body(_ f: String) throws -> String {
+            try String(contentsOfFile: tmp + "/" + f, encoding: .utf8).split(separator: "\n").filter { !$0.contains("\"run_id\"") }
+                .joined(separator: "\n")
+        }
+        #expect(try body("a.json") == body("b.json"))
+    }
+
     /// Experiment mode: recsys-eval's decision with --compat (fail, exit 3), receval's by default
     /// (too few users to conclude: inconclusive, exit 2), the decision artifact next to the report.
     @Test func runExperimentDecisionsAndExitCodes() throws {

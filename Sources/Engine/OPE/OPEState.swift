@@ -142,8 +142,9 @@ public struct OPEEstimatesState: Sendable {
             .map { (key: $0.key, scope: $0.scope) }
         if unitSums {
             (scan.units, scan.unitSums) = unitDense.compacted()
+            scan.unitCount = scan.units.count
         } else {
-            scan.units = (0..<users.count).compactMap { u in seenUsers[u >> 6] & (1 << UInt64(u & 63)) != 0 ? UInt64(u) : nil }
+            scan.unitCount = seenUsers.reduce(0) { $0 + $1.nonzeroBitCount }
         }
         scan.slotMeans = slotMeans
         scan.slotTargetValues = slotTarget

@@ -44,6 +44,12 @@ public struct OffPolicyScan: Sendable {
         /// Keep per-user sums of every term (the bootstrap's input, 16 B per user and term);
         /// without them only the distinct users are counted (one bit per user).
         public var unitSums = true
+        /// With `unitSums`: `run` also computes the bootstrap's replicate sums
+        /// (`OffPolicyScan.replicateSums`) and keeps them instead of the per-user sums, taking the
+        /// users in parts (`unitsPerPart`) so that per-user state never exceeds one part's.
+        public var bootstrap: (iterations: Int, seed: UInt64)? = nil
+        /// Users per part for the bootstrap (nil: as many as `UnitParts.budget` bytes hold).
+        public var unitsPerPart: Int? = nil
 
         public init() {}
     }
@@ -254,9 +260,16 @@ public struct OffPolicyScan: Sendable {
     public var segments: [(key: String, scope: Scope)] = []
     /// Per-user sums for the bootstrap: unit ids (user codes), and for each unit its request
     /// count followed by the sums of every term (`unitSums[u * (termCount + 1) + c]`; empty
-    /// unless `Options.unitSums`).
+    /// unless `Options.unitSums`, and when `run` computed `replicateSums` from them).
     public var units: [UInt64] = []
     public var unitSums: [Double] = []
+    /// Distinct users of the analysed requests.
+    public var unitCount = 0
+    /// The bootstrap's replicate sums, `[c * iterations + r]` for column c of the per-user sums
+    /// (the request count, then each term), when `Options.bootstrap` asked `run` for them.
+    public var replicateSums: [Double]? = nil
+    /// How many parts the users were taken in (1 unless the per-user sums exceeded the budget).
+    public var unitParts = 1
     public var counts = JoinCounts()
     /// The fitted model's slot means and the target model value d per slot (fitted model only).
     public var slotMeans: [Double] = []
@@ -406,21 +419,54 @@ public struct OffPolicyScan: Sendable {
         let counting = CountingPass(context)
         let counted = try counting.fold(threads: threads)
         let models = counted.models(context, fitted: counting.fittedPool.merged())
-        let estimating = EstimatorPass(context, models)
-        let state = try estimating.fold(threads: threads)
-        var scan = state.scan
-        scan.bytesTouched += counted.touched
-        scan.segments = SegmentKeys.named(state.segments, names: options.sliceKeys, values: context.ctxValues).map { ($0.key, $0.value) }
-        if options.unitSums {
-            (scan.units, scan.unitSums) = state.unitDense.compacted()
-        } else {
-            scan.units = (0..<context.users).compactMap { u in
-                state.seenUsers[u >> 6] & (1 << UInt64(u & 63)) != 0 ? UInt64(u) : nil
+        // Users in parts only for the bootstrap, whose replicate sums go on from part to part;
+        // every part repeats pass two, keeping the per-user sums of its own users alone.
+        let parts =
+            options.unitSums && options.bootstrap != nil
+            ? UnitParts.ranges(users: context.users, perPart: options.unitsPerPart ?? UnitParts.perPart(columns: termCount + 1))
+            : [0..<context.users]
+        var scan = OffPolicyScan()
+        // Pass two over `range`'s users: the scan (first part only) and the users' sums, the
+        // dense table gone once they are compacted.
+        func part(_ range: Range<Int>, first: Bool) throws -> (units: [UInt64], sums: [Double]) {
+            let state = try EstimatorPass(context, models, users: range).fold(threads: threads)
+            if first {
+                scan = state.scan
+                scan.segments = SegmentKeys.named(state.segments, names: options.sliceKeys, values: context.ctxValues).map {
+                    ($0.key, $0.value)
+                }
+                if !options.unitSums { scan.unitCount = state.seenUsers.reduce(0) { $0 + $1.nonzeroBitCount } }
+            }
+            return options.unitSums ? state.unitDense.compacted() : ([], [])
+        }
+        for (i, range) in parts.enumerated() {
+            var (units, sums) = try part(range, first: i == 0)
+            guard options.unitSums else { break }
+            for k in units.indices { units[k] += UInt64(range.lowerBound) }
+            scan.unitCount += units.count
+            if let b = options.bootstrap {
+                scan.replicateSums = try replicateSums(
+                    units: units, unitSums: sums, iterations: b.iterations, seed: b.seed, threads: threads, continuing: scan.replicateSums)
+            } else {
+                (scan.units, scan.unitSums) = (units, sums)
             }
         }
+        scan.unitParts = parts.count
+        scan.bytesTouched += counted.touched
         scan.slotMeans = context.fitted ? models.slotMeans : []
         scan.slotTargetValues = context.fitted ? models.slotTarget : []
         return scan
+    }
+
+    /// The bootstrap's replicate sums over users: `[c * iterations + r]` is Σ over the users of
+    /// their weight in replicate r times column c of their sums (`unitSums`, `termCount + 1` per
+    /// user, in `units` order). `continuing`: the sums over earlier users (`PoissonBootstrap`).
+    public static func replicateSums(
+        units: [UInt64], unitSums: [Double], iterations: Int, seed: UInt64, threads: Int, continuing: [Double]? = nil
+    ) throws -> [Double] {
+        try PoissonBootstrap.replicateSums(
+            units: units, arm: [Int32](repeating: 0, count: units.count), arms: 1, unitMajor: unitSums, columns: termCount + 1,
+            replicates: iterations, seed: seed, threads: threads, continuing: continuing)
     }
 
     /// What both passes read besides a partition: the options and the dictionaries, resolved once.
@@ -719,9 +765,13 @@ public struct OffPolicyScan: Sendable {
         let rewardName = Array("reward_estimate".utf8)
         let targetName = Array("target_reward_estimate".utf8)
 
-        init(_ c: Context, _ m: Models) {
+        /// The users whose per-user sums this pass keeps (with `Options.unitSums`).
+        let users: Range<Int>
+
+        init(_ c: Context, _ m: Models, users: Range<Int>? = nil) {
             context = c
             models = m
+            self.users = users ?? 0..<c.users
         }
 
         struct Partial: Sendable {
@@ -746,7 +796,7 @@ public struct OffPolicyScan: Sendable {
         func start() -> State {
             let (keep, users) = (context.o.unitSums, context.users)
             var s = State(
-                unitDense: KeyedSums.Dense(keyCount: keep ? max(users, 1) : 0, width: termCount + 1),
+                unitDense: KeyedSums.Dense(keyCount: keep ? max(self.users.count, 1) : 0, width: termCount + 1),
                 seenUsers: [UInt64](repeating: 0, count: keep ? 0 : (users + 63) / 64))
             s.scan.compat.plan = models.compatPlan
             s.scan.global.plan = models.globalPlan
@@ -784,6 +834,7 @@ public struct OffPolicyScan: Sendable {
             let qModel = models.qModel
             let dSlot = models.slotTarget
             let termCount = self.termCount
+            let unitRange = self.users
             let rewardName = self.rewardName
             let targetName = self.targetName
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
@@ -798,7 +849,7 @@ public struct OffPolicyScan: Sendable {
                     valueCount: ctxValues.count)
             }
             var out = Partial(
-                units: KeyedSums(keyCount: o.unitSums ? max(users, 1) : 0, width: termCount + 1),
+                units: KeyedSums(keyCount: o.unitSums ? max(unitRange.count, 1) : 0, width: termCount + 1),
                 seenUsers: o.unitSums ? [] : [UInt64](repeating: 0, count: (users + 63) / 64))
             out.compat.plan = compatPlan
             out.global.plan = globalPlan
@@ -942,7 +993,9 @@ public struct OffPolicyScan: Sendable {
                     }
                 }
                 if o.unitSums {
-                    let ur = out.units.row(d.exUser[row])
+                    let user = Int(d.exUser[row])
+                    guard unitRange.contains(user) else { continue }
+                    let ur = out.units.row(Int32(user - unitRange.lowerBound))
                     out.units.add(row: ur, 0, 1)
                     for t in 0..<termCount where x[t] != 0 { out.units.add(row: ur, t + 1, x[t]) }
                 } else {

@@ -47,24 +47,50 @@ public enum PoissonBootstrap {
     /// = Σ over units i of arm `arm` of w(b, i) · columns[c][i]. Units with `arm[i] < 0` are left
     /// out. Each replicate's sums run over units in index order on one thread, so the result is
     /// the same for any thread count.
+    ///
+    /// `continuing` is the result of the same call over the units before these (in the same
+    /// order): the sums go on from it, adding in the same order, so units given in consecutive
+    /// parts give the same bits as all of them given at once.
     public static func replicateSums(
-        units: [UInt64], arm: [Int32], arms: Int, columns: [[Double]], replicates: Int, seed: UInt64, threads: Int
+        units: [UInt64], arm: [Int32], arms: Int, columns: [[Double]], replicates: Int, seed: UInt64, threads: Int,
+        continuing previous: [Double]? = nil
     ) throws -> [Double] {
-        precondition(arm.count == units.count && columns.allSatisfy { $0.count == units.count }, "one value per unit in every column")
-        precondition(arms > 0 && replicates >= 0, "at least one arm")
+        precondition(columns.allSatisfy { $0.count == units.count }, "one value per unit in every column")
         let cols = columns.count
-        let lanes = 64  // replicates per block: 8 hashes of 8 weights
-        let blocks = (replicates + lanes - 1) / lanes
-        let mixedSeed = mix(seed)
         // Columns side by side per unit (unit-major), so one unit's values are adjacent.
         var flat = [Double](repeating: 0, count: units.count * cols)
         for c in 0..<cols { for i in 0..<units.count { flat[i * cols + c] = columns[c][i] } }
-        let values = flat
+        return try replicateSums(
+            units: units, arm: arm, arms: arms, unitMajor: flat, columns: cols, replicates: replicates, seed: seed, threads: threads,
+            continuing: previous)
+    }
+
+    /// The same with the values unit-major: unit i's value of column c is `values[i * columns + c]`.
+    public static func replicateSums(
+        units: [UInt64], arm: [Int32], arms: Int, unitMajor values: [Double], columns cols: Int, replicates: Int, seed: UInt64,
+        threads: Int, continuing previous: [Double]? = nil
+    ) throws -> [Double] {
+        precondition(arm.count == units.count && values.count == units.count * cols, "one value per unit in every column")
+        precondition(arms > 0 && replicates >= 0, "at least one arm")
+        precondition(previous == nil || previous!.count == arms * cols * replicates, "earlier sums of the same shape")
+        let lanes = 64  // replicates per block: 8 hashes of 8 weights
+        let blocks = (replicates + lanes - 1) / lanes
+        let mixedSeed = mix(seed)
         let parts = Morsels.run(count: blocks, threads: threads) { blockIndex -> [Double] in
             // Accumulators: (arm, column, hash j) -> 8 replicate lanes.
             let acc = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: arms * cols * 8)
             defer { acc.deallocate() }
             acc.initialize(repeating: .zero, count: arms * cols * 8)
+            if let previous {
+                // Lane l of accumulator (k, j) is replicate blockIndex · 64 + j · 8 + l of row k.
+                for k in 0..<(arms * cols) {
+                    for j in 0..<8 {
+                        for l in 0..<8 where blockIndex * lanes + j * 8 + l < replicates {
+                            acc[k * 8 + j][l] = previous[k * replicates + blockIndex * lanes + j * 8 + l]
+                        }
+                    }
+                }
+            }
             let t1 = SIMD8<UInt8>(repeating: thresholds[0])
             let t2 = SIMD8<UInt8>(repeating: thresholds[1])
             let t3 = SIMD8<UInt8>(repeating: thresholds[2])

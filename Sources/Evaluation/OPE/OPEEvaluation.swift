@@ -8,10 +8,19 @@ import Statistics
 /// outcome credited, IPS, clipped IPS, SNIPS, DM, DR, SNDR, switch-DR and the slate estimators,
 /// with normal (delta-method) and unit-level bootstrap intervals and weight diagnostics per segment.
 public enum OPEEvaluation {
-    public static func run(reader: DatasetReader, config c: OPEConfig, metadata: ReportMetadata, threads: Int) throws -> JSONValue {
-        let scan = try OffPolicyScan.run(reader: reader, options: options(c), threads: threads)
+    /// `unitsPerPart`: users per part of the bootstrap's per-user sums (nil: as the machine's
+    /// memory allows, `UnitParts`). The report is the same bits for any value.
+    public static func run(
+        reader: DatasetReader, config c: OPEConfig, metadata: ReportMetadata, threads: Int, unitsPerPart: Int? = nil
+    ) throws -> JSONValue {
+        var o = options(c)
+        o.unitsPerPart = unitsPerPart
+        let scan = try OffPolicyScan.run(reader: reader, options: o, threads: threads)
         return try finish(scan, config: c, metadata: metadata, threads: threads)
     }
+
+    /// Users per part that keep the bootstrap's per-user sums within `budget` bytes.
+    public static func unitsPerPart(budget: Int) -> Int { UnitParts.perPart(columns: OffPolicyScan.termCount + 1, budget: budget) }
 
     /// The scans' options from the config.
     public static func options(_ c: OPEConfig) -> OffPolicyScan.Options {
@@ -35,6 +44,7 @@ public enum OPEEvaluation {
         o.switchThreshold = c.analysis.switchThreshold
         o.sliceKeys = c.analysis.sliceKeys
         o.unitSums = c.analysis.bootstrap && c.analysis.enabled
+        if o.unitSums { o.bootstrap = (c.analysis.bootstrapIterations, UInt64(truncatingIfNeeded: c.analysis.bootstrapSeed)) }
         o.analysis = c.analysis.enabled
         return o
     }
@@ -194,13 +204,14 @@ public enum OPEEvaluation {
         // Bootstrap over units (users): replicate means are ratios of weighted sums.
         var boot: [String: (Double, Double)] = [:]
         let width = OffPolicyScan.termCount + 1
-        if a.bootstrap && !scan.units.isEmpty {
-            let u = scan.units.count
-            var columns = [[Double]](repeating: [Double](repeating: 0, count: u), count: width)
-            for i in 0..<u { for col in 0..<width { columns[col][i] = scan.unitSums[i * width + col] } }
-            let sums = try PoissonBootstrap.replicateSums(
-                units: scan.units, arm: [Int32](repeating: 0, count: u), arms: 1, columns: columns, replicates: a.bootstrapIterations,
-                seed: UInt64(truncatingIfNeeded: a.bootstrapSeed), threads: threads)
+        if a.bootstrap && scan.unitCount > 0 {
+            // A run's scan brings the replicate sums (its users taken in parts); merged shards'
+            // states bring the per-user sums.
+            let sums =
+                try scan.replicateSums
+                ?? OffPolicyScan.replicateSums(
+                    units: scan.units, unitSums: scan.unitSums, iterations: a.bootstrapIterations,
+                    seed: UInt64(truncatingIfNeeded: a.bootstrapSeed), threads: threads)
             let b = a.bootstrapIterations
             var replicate = [[Double]](repeating: [], count: estimators.count)
             for r in 0..<b {
@@ -275,7 +286,7 @@ public enum OPEEvaluation {
         }
         members.append(("reward_model", .object(model)))
         members += [
-            ("requests", .number(Double(scan.global.requests))), ("units", .number(Double(scan.units.count))),
+            ("requests", .number(Double(scan.global.requests))), ("units", .number(Double(scan.unitCount))),
             ("ci_level", .number(a.level)),
         ]
         if a.bootstrap {

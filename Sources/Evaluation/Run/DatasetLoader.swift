@@ -21,6 +21,8 @@ public final class DatasetLoader {
         /// Which rows are kept: what recsys-eval's runtime reads (the default, for reports that
         /// match recsys-eval's on the same logs), or its JSON Schemas.
         public var contract: IngestContract
+        /// The ingest's `--memory-limit` (nil: ingest's default).
+        public var memoryLimit: Int?
 
         public init(maxRejectRate: Double = 0.05, rejectsPath: String? = nil, contract: IngestContract = .recsysEvalRuntime) {
             precondition((0...1).contains(maxRejectRate), "maxRejectRate is a share between 0 and 1")
@@ -93,6 +95,7 @@ public final class DatasetLoader {
         o.rejectsPath = policy.rejectsPath ?? path + ".rejects.jsonl"
         o.maxRejectRate = policy.maxRejectRate
         o.contract = policy.contract
+        if let m = policy.memoryLimit { o.memoryLimit = m }
         o.inputObserver = inputObserver
         let summary: IngestSummary
         do {

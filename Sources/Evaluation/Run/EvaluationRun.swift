@@ -24,6 +24,9 @@ public struct EvaluationRun {
         public var ingest = DatasetLoader.IngestPolicy()
         /// The partitions to scan (`--shard I/N`; `state` only).
         public var shard = PartitionShard.whole
+        /// `--memory-limit`: OPE's per-user bootstrap sums are taken in parts of users when they
+        /// would exceed half of it (nil: `UnitParts.budget`).
+        public var memoryLimit: Int?
 
         public init(
             eval: EvalConfig, configName: String, modeFlag: String?, dataset: DatasetConfig, threads: Int, createdAt: String,
@@ -131,7 +134,9 @@ public struct EvaluationRun {
             report = try InterleavingEvaluation.run(
                 reader: loader.reader, config: eval.interleaving, metadata: metadata, threads: request.threads)
         case "ope":
-            report = try OPEEvaluation.run(reader: loader.reader, config: eval.ope, metadata: metadata, threads: request.threads)
+            report = try OPEEvaluation.run(
+                reader: loader.reader, config: eval.ope, metadata: metadata, threads: request.threads,
+                unitsPerPart: request.memoryLimit.map { OPEEvaluation.unitsPerPart(budget: $0 / 2) })
         case "monitor":
             let outcome = try MonitorEvaluation.run(
                 reader: loader.reader, config: eval.monitor, metadata: metadata, threads: request.threads)
