@@ -1,4 +1,5 @@
 import ColumnarStorage
+import Engine
 import Evaluation
 import Foundation
 import Reports
@@ -113,6 +114,13 @@ import Testing
             let parts = try Self.analysis("slate", model: .fitted, partitions: 3, threads: threads, unitsPerPart: perPart)
             #expect(parts.serialized() == whole.serialized(), "\(perPart) users per part")
         }
+        // The parts did happen: 300 users at 7 per part are 43 parts, each adding its users.
+        var o = OPEEvaluation.options(OPEConfig())
+        o.unitsPerPart = 7
+        let scan = try OffPolicyScan.run(
+            reader: try OfflineParityTests.ingest(Self.folder + "/slate", partitions: 3), options: o, threads: 2)
+        #expect(scan.unitParts == 43 && scan.unitCount == 300 && scan.units.isEmpty)
+        #expect(scan.replicateSums?.count == (OffPolicyScan.termCount + 1) * OPEConfig().analysis.bootstrapIterations)
     }
 
     /// `ope.analysis.enabled: false` leaves out `ope_analysis` and its pass work, and changes

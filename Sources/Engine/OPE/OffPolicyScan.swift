@@ -260,7 +260,7 @@ public struct OffPolicyScan: Sendable {
     public var segments: [(key: String, scope: Scope)] = []
     /// Per-user sums for the bootstrap: unit ids (user codes), and for each unit its request
     /// count followed by the sums of every term (`unitSums[u * (termCount + 1) + c]`; empty
-    /// unless `Options.unitSums`, and when `run` computed `replicateSums` from them).
+    /// unless `Options.unitSums`, and empty when `run` computed `replicateSums` from them).
     public var units: [UInt64] = []
     public var unitSums: [Double] = []
     /// Distinct users of the analysed requests.
@@ -420,16 +420,17 @@ public struct OffPolicyScan: Sendable {
         let counted = try counting.fold(threads: threads)
         let models = counted.models(context, fitted: counting.fittedPool.merged())
         // Users in parts only for the bootstrap, whose replicate sums go on from part to part;
-        // every part repeats pass two, keeping the per-user sums of its own users alone.
+        // every later part repeats pass two for its own users' sums alone.
         let parts =
             options.unitSums && options.bootstrap != nil
-            ? UnitParts.ranges(users: context.users, perPart: options.unitsPerPart ?? UnitParts.perPart(columns: termCount + 1))
+            ? UnitParts.ranges(
+                users: context.users, perPart: options.unitsPerPart ?? UnitParts.perPart(columns: termCount + 1, threads: threads))
             : [0..<context.users]
         var scan = OffPolicyScan()
         // Pass two over `range`'s users: the scan (first part only) and the users' sums, the
         // dense table gone once they are compacted.
         func part(_ range: Range<Int>, first: Bool) throws -> (units: [UInt64], sums: [Double]) {
-            let state = try EstimatorPass(context, models, users: range).fold(threads: threads)
+            let state = try EstimatorPass(context, models, units: range, unitsOnly: !first).fold(threads: threads)
             if first {
                 scan = state.scan
                 scan.segments = SegmentKeys.named(state.segments, names: options.sliceKeys, values: context.ctxValues).map {
@@ -440,9 +441,9 @@ public struct OffPolicyScan: Sendable {
             return options.unitSums ? state.unitDense.compacted() : ([], [])
         }
         for (i, range) in parts.enumerated() {
-            var (units, sums) = try part(range, first: i == 0)
+            let (codes, sums) = try part(range, first: i == 0)
             guard options.unitSums else { break }
-            for k in units.indices { units[k] += UInt64(range.lowerBound) }
+            let units = codes.map { $0 + UInt64(range.lowerBound) }
             scan.unitCount += units.count
             if let b = options.bootstrap {
                 scan.replicateSums = try replicateSums(
@@ -727,7 +728,7 @@ public struct OffPolicyScan: Sendable {
             var out = Partial(compatModel: KeyedSums(keyCount: items, width: 2))
             let (clipping, allowMissingTarget) = (o.clipping, o.allowMissingTarget)
             for j in 0..<n {
-                // The same tests and arithmetic as `compatItems`.
+                // The same tests and arithmetic as `compatSample`.
                 let lp: Double
                 if logPresent[j] != 0 {
                     lp = log[j]
@@ -766,12 +767,17 @@ public struct OffPolicyScan: Sendable {
         let targetName = Array("target_reward_estimate".utf8)
 
         /// The users whose per-user sums this pass keeps (with `Options.unitSums`).
-        let users: Range<Int>
+        let unitRange: Range<Int>
+        /// Only the per-user sums are wanted (a later part of the users): other users' rows, and
+        /// every sum besides theirs, are skipped.
+        let unitsOnly: Bool
 
-        init(_ c: Context, _ m: Models, users: Range<Int>? = nil) {
+        init(_ c: Context, _ m: Models, units: Range<Int>? = nil, unitsOnly: Bool = false) {
+            precondition(!unitsOnly || c.o.unitSums, "a units-only pass keeps per-user sums")
             context = c
             models = m
-            self.users = users ?? 0..<c.users
+            unitRange = units ?? 0..<c.users
+            self.unitsOnly = unitsOnly
         }
 
         struct Partial: Sendable {
@@ -796,7 +802,7 @@ public struct OffPolicyScan: Sendable {
         func start() -> State {
             let (keep, users) = (context.o.unitSums, context.users)
             var s = State(
-                unitDense: KeyedSums.Dense(keyCount: keep ? max(self.users.count, 1) : 0, width: termCount + 1),
+                unitDense: KeyedSums.Dense(keyCount: keep ? max(unitRange.count, 1) : 0, width: termCount + 1),
                 seenUsers: [UInt64](repeating: 0, count: keep ? 0 : (users + 63) / 64))
             s.scan.compat.plan = models.compatPlan
             s.scan.global.plan = models.globalPlan
@@ -834,7 +840,8 @@ public struct OffPolicyScan: Sendable {
             let qModel = models.qModel
             let dSlot = models.slotTarget
             let termCount = self.termCount
-            let unitRange = self.users
+            let unitRange = self.unitRange
+            let unitsOnly = self.unitsOnly
             let rewardName = self.rewardName
             let targetName = self.targetName
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
@@ -876,46 +883,52 @@ public struct OffPolicyScan: Sendable {
                         }
                     }
                 }
+                if unitsOnly {
+                    // A later part of the users: their first exposures alone.
+                    guard join.firstExposure[req] == Int32(row), unitRange.contains(Int(d.exUser[row])) else { continue }
+                }
                 d.slate(row, topK: o.topK, into: slateBuffer)
                 let slate = slateBuffer.items
-                // recsys-eval: every exposure record.
-                var nW = 0
-                var rAgg = 0.0
-                var mAgg = 0.0
                 let requestOutcomes = d.outcomes.of(req)
-                let requestWeight = try OffPolicyScan.compatItems(d, slate, o, &counters) { j, w, q in
-                    // The request's last outcome on this item, any event type.
-                    var r = 0.0
-                    if !requestOutcomes.isEmpty {
-                        for k in requestOutcomes {
-                            let orow = Int(k)
-                            if d.ocItem[orow] == d.item[j] {
-                                r = isCompatEvent[Int(d.ocEvent[orow])] ? (d.ocValue[orow] != 0 ? d.ocValue[orow] : 1) : 0
+                if !unitsOnly {
+                    // recsys-eval: every exposure record.
+                    var nW = 0
+                    var rAgg = 0.0
+                    var mAgg = 0.0
+                    let requestWeight = try OffPolicyScan.compatItems(d, slate, o, &counters) { j, w, q in
+                        // The request's last outcome on this item, any event type.
+                        var r = 0.0
+                        if !requestOutcomes.isEmpty {
+                            for k in requestOutcomes {
+                                let orow = Int(k)
+                                if d.ocItem[orow] == d.item[j] {
+                                    r = isCompatEvent[Int(d.ocEvent[orow])] ? (d.ocValue[orow] != 0 ? d.ocValue[orow] : 1) : 0
+                                }
                             }
                         }
-                    }
-                    let m = compatModel[Int(d.item[j])]
-                    if o.compatItemUnit {
-                        out.compat.addSample(w: w, r: r * q, m: m * q)
-                    } else {
-                        if nW == 0 || !o.compatMax {
-                            rAgg = o.compatMax ? r * q : rAgg + r * q
-                            mAgg = o.compatMax ? m * q : mAgg + m * q
+                        let m = compatModel[Int(d.item[j])]
+                        if o.compatItemUnit {
+                            out.compat.addSample(w: w, r: r * q, m: m * q)
                         } else {
-                            rAgg = max(rAgg, r * q)
-                            mAgg = max(mAgg, m * q)
+                            if nW == 0 || !o.compatMax {
+                                rAgg = o.compatMax ? r * q : rAgg + r * q
+                                mAgg = o.compatMax ? m * q : mAgg + m * q
+                            } else {
+                                rAgg = max(rAgg, r * q)
+                                mAgg = max(mAgg, m * q)
+                            }
+                            nW += 1
                         }
-                        nW += 1
                     }
+                    out.compat.clipped += counters.clipped
+                    out.compat.missingTarget += counters.missingTarget
+                    out.compat.nearZero += counters.nearZero
+                    counters.clipped = 0
+                    counters.missingTarget = 0
+                    counters.nearZero = 0
+                    if !o.compatItemUnit, let w = requestWeight { out.compat.addSample(w: w, r: rAgg, m: mAgg) }
+                    out.compat.flushRow()
                 }
-                out.compat.clipped += counters.clipped
-                out.compat.missingTarget += counters.missingTarget
-                out.compat.nearZero += counters.nearZero
-                counters.clipped = 0
-                counters.missingTarget = 0
-                counters.nearZero = 0
-                if !o.compatItemUnit, let w = requestWeight { out.compat.addSample(w: w, r: rAgg, m: mAgg) }
-                out.compat.flushRow()
 
                 // receval: the first exposure of each request.
                 guard o.analysis, join.firstExposure[req] == Int32(row) else { continue }
@@ -975,20 +988,22 @@ public struct OffPolicyScan: Sendable {
                 x[Term.sips.rawValue] = valid > 0 ? product * rewardSum : 0
                 x[Term.pseudoInverse.rawValue] = valid > 0 ? (weightSum - Double(valid - 1)) * rewardSum : 0
                 x[Term.logged.rawValue] = rewardSum
-                x.withUnsafeBufferPointer { xp in
-                    scratch.withUnsafeMutableBufferPointer { sp in
-                        out.global.addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
-                        out.global.absorb(scope)
-                        if let seg {
-                            // Through `values` by index: the scope is updated in place (a keyed
-                            // `[seg]!` access copied the whole scope, arrays and all, per request).
-                            var at = out.segments.index(forKey: seg)
-                            if at == nil {
-                                out.segments[seg] = Scope(plan: segmentPlans[seg] ?? .none)
-                                at = out.segments.index(forKey: seg)
+                if !unitsOnly {
+                    x.withUnsafeBufferPointer { xp in
+                        scratch.withUnsafeMutableBufferPointer { sp in
+                            out.global.addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
+                            out.global.absorb(scope)
+                            if let seg {
+                                // Through `values` by index: the scope is updated in place (a keyed
+                                // `[seg]!` access copied the whole scope, arrays and all, per request).
+                                var at = out.segments.index(forKey: seg)
+                                if at == nil {
+                                    out.segments[seg] = Scope(plan: segmentPlans[seg] ?? .none)
+                                    at = out.segments.index(forKey: seg)
+                                }
+                                out.segments.values[at!].addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
+                                out.segments.values[at!].absorb(scope)
                             }
-                            out.segments.values[at!].addRequest(xp.baseAddress!, scratch: sp.baseAddress!)
-                            out.segments.values[at!].absorb(scope)
                         }
                     }
                 }

@@ -9,21 +9,50 @@
 /// `PoissonBootstrap.replicateSums(continuing:)`), so the result is the same bits for any
 /// number of parts; each extra part costs one more pass over the dataset.
 public enum UnitParts {
-    /// Bytes of per-unit state a run holds at once: a quarter of the machine's memory.
+    /// Bytes of per-unit state a run holds at once without `--memory-limit`: a quarter of the
+    /// memory the process may use (the machine's, or its cgroup's limit when lower).
     public static var budget: Int {
+        var memory = 16 << 30
         #if canImport(Glibc)
             let pages = sysconf(Int32(_SC_PHYS_PAGES))
             let size = sysconf(Int32(_SC_PAGESIZE))
-            if pages > 0 && size > 0 { return pages * size / 4 }
+            if pages > 0 && size > 0 { memory = pages * size }
         #endif
-        return 4 << 30
+        if let limit = cgroupLimit, limit < memory { memory = limit }
+        return memory / 4
     }
 
-    /// Units per part for `columns` exact sums per unit: 16 bytes each in the merged table and 8
-    /// in its compacted copy (the bootstrap's input; they overlap while it is made), and about 48
-    /// bytes of keys, arms and the in-flight partitions' row maps.
-    public static func perPart(columns: Int, budget: Int = UnitParts.budget) -> Int {
-        max(1 << 16, budget / (24 * columns + 48))
+    /// The cgroup's memory limit (v2 `memory.max`, else v1 `memory.limit_in_bytes`), nil when
+    /// there is none or it cannot be read.
+    static var cgroupLimit: Int? {
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            guard let text = firstLine(of: path), let value = Int(text), value > 0 else { continue }
+            return value
+        }
+        return nil
+    }
+
+    private static func firstLine(of path: String) -> String? {
+        #if canImport(Glibc)
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { return nil }
+            return String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").first.map(String.init)
+        #else
+            return nil
+        #endif
+    }
+
+    /// Units per part for `columns` exact sums per unit on `threads` workers: 16 bytes each in
+    /// the merged table and 8 in its compacted copy (the bootstrap's input, made while the table
+    /// is alive), 4 per partition partial in flight (three per worker) for its row map, and
+    /// about 48 of keys and arms.
+    public static func perPart(columns: Int, threads: Int, budget: Int = UnitParts.budget) -> Int {
+        precondition(columns > 0 && threads > 0, "at least one column and one thread")
+        return max(1 << 16, budget / (24 * columns + 12 * threads + 48))
     }
 
     /// `units` codes in consecutive ranges of at most `perPart` (one empty range without units).

@@ -133,8 +133,13 @@ public struct KeyedSums: Sendable {
 
         /// The keys whose first column is positive (a count), with their rows side by side.
         public func compacted() -> (keys: [UInt64], rows: [Double]) {
+            // Sized first: the copy may be most of a run's memory (per-user sums).
+            var n = 0
+            for k in 0..<keyCount where cells[k * width] > 0 { n += 1 }
             var keys: [UInt64] = []
             var rows: [Double] = []
+            keys.reserveCapacity(n)
+            rows.reserveCapacity(n * width)
             for k in 0..<keyCount where cells[k * width] > 0 {
                 keys.append(UInt64(k))
                 for c in 0..<width { rows.append(value(k, c)) }

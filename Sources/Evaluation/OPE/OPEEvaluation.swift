@@ -13,6 +13,7 @@ public enum OPEEvaluation {
     public static func run(
         reader: DatasetReader, config c: OPEConfig, metadata: ReportMetadata, threads: Int, unitsPerPart: Int? = nil
     ) throws -> JSONValue {
+        precondition(unitsPerPart.map { $0 > 0 } ?? true, "at least one user per part")
         var o = options(c)
         o.unitsPerPart = unitsPerPart
         let scan = try OffPolicyScan.run(reader: reader, options: o, threads: threads)
@@ -20,7 +21,9 @@ public enum OPEEvaluation {
     }
 
     /// Users per part that keep the bootstrap's per-user sums within `budget` bytes.
-    public static func unitsPerPart(budget: Int) -> Int { UnitParts.perPart(columns: OffPolicyScan.termCount + 1, budget: budget) }
+    public static func unitsPerPart(budget: Int, threads: Int) -> Int {
+        UnitParts.perPart(columns: OffPolicyScan.termCount + 1, threads: threads, budget: budget)
+    }
 
     /// The scans' options from the config.
     public static func options(_ c: OPEConfig) -> OffPolicyScan.Options {
@@ -212,6 +215,7 @@ public enum OPEEvaluation {
                 ?? OffPolicyScan.replicateSums(
                     units: scan.units, unitSums: scan.unitSums, iterations: a.bootstrapIterations,
                     seed: UInt64(truncatingIfNeeded: a.bootstrapSeed), threads: threads)
+            precondition(sums.count == width * a.bootstrapIterations, "replicate sums of every column and replicate")
             let b = a.bootstrapIterations
             var replicate = [[Double]](repeating: [], count: estimators.count)
             for r in 0..<b {

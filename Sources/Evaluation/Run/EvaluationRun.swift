@@ -25,7 +25,8 @@ public struct EvaluationRun {
         /// The partitions to scan (`--shard I/N`; `state` only).
         public var shard = PartitionShard.whole
         /// `--memory-limit`: OPE's per-user bootstrap sums are taken in parts of users when they
-        /// would exceed half of it (nil: `UnitParts.budget`).
+        /// would exceed half of it (nil: `UnitParts.budget`). A state (`state`) keeps every
+        /// user's sums, for `receval merge` to add across shards: there it bounds nothing.
         public var memoryLimit: Int?
 
         public init(
@@ -136,7 +137,7 @@ public struct EvaluationRun {
         case "ope":
             report = try OPEEvaluation.run(
                 reader: loader.reader, config: eval.ope, metadata: metadata, threads: request.threads,
-                unitsPerPart: request.memoryLimit.map { OPEEvaluation.unitsPerPart(budget: $0 / 2) })
+                unitsPerPart: request.memoryLimit.map { OPEEvaluation.unitsPerPart(budget: $0 / 2, threads: request.threads) })
         case "monitor":
             let outcome = try MonitorEvaluation.run(
                 reader: loader.reader, config: eval.monitor, metadata: metadata, threads: request.threads)
