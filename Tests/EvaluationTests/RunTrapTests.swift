@@ -54,6 +54,20 @@ import Testing
     }
 
     /// recsys-eval's fallback only on request, and then said in the report and the messages.
+    /// A `--memory-limit` below the least the experiment's per-user state needs stops the run
+    /// before the scan, saying how many users and how much; a limit it meets changes nothing.
+    @Test func memoryLimitBelowTheUnitStateIsAnError() throws {
+        var r = try Self.request(Self.experiment(control: "A"))
+        r.memoryLimit = 100
+        let m = Self.message { _ = try EvaluationRun.run(r) }
+        #expect(m?.contains("--memory-limit") == true && m?.contains("the experiment analysis keeps state per user") == true, "\(m ?? "")")
+        #expect(m?.contains("bytes each") == true && m?.contains("Raise --memory-limit") == true, "\(m ?? "")")
+        r.memoryLimit = 1 << 30
+        let limited = try EvaluationRun.run(r)
+        let free = try EvaluationRun.run(try Self.request(Self.experiment(control: "A")))
+        #expect(limited.report.serialized() == free.report.serialized())
+    }
+
     @Test func compatKeepsTheFallbackWithAWarning() throws {
         let out = try EvaluationRun.run(try Self.request(Self.experiment(control: "Control"), compat: true))
         #expect(out.report["verdict"]?["control"]?["chosen_by"] == .string("fallback"))

@@ -130,6 +130,12 @@ public struct ExperimentScan: Sendable {
     /// Earliest and latest instant over all exposure and outcome rows, with their offsets.
     public var window: (first: Timestamp, last: Timestamp)?
 
+    /// The least memory one unit takes in an experiment or A/A run: 48 bytes of scan state
+    /// (variant, bootstrap key, guardrail counts, global-scope sums) and the unit analysis's 8
+    /// per-unit columns of the global scope (64 bytes), before its id, its segments, revenue
+    /// and covariates (docs/scale.md: about 220 bytes with 41 segments).
+    public static let bytesPerUnitAtLeast = 112
+
     // Unit level.
     public var unitCount: Int
     /// A stable key of each unit: XXH64 of its id, for bootstrap weights.

@@ -1,4 +1,5 @@
 import ColumnarStorage
+import Engine
 import Ingest
 import Reports
 
@@ -153,6 +154,20 @@ public struct EvaluationRun {
                 status = eval.experiment.analysis.compat == "recsys-eval" ? .error : .checkFailed
             }
         default:
+            if let limit = request.memoryLimit {
+                // Per-unit state not taken in parts: a limit it cannot meet stops the run now,
+                // rather than the machine later.
+                let byRequest = eval.experiment.analysis.unit == .request
+                let units =
+                    byRequest
+                    ? loader.reader.footer.partitions.reduce(0) { $0 + Int($1.requestDictionary.count) }
+                    : try loader.reader.dictionary("user_id").count
+                let bytes = units * ExperimentScan.bytesPerUnitAtLeast
+                if bytes > limit {
+                    throw RunError.unitStateOverLimit(
+                        mode: eval.mode, unit: byRequest ? "request" : "user", units: units, bytes: bytes, limit: limit)
+                }
+            }
             let outcome = try ExperimentEvaluation.run(
                 reader: loader.reader, config: eval.experiment, mode: eval.mode, metadata: metadata, threads: request.threads)
             report = outcome.report

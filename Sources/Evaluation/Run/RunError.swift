@@ -18,6 +18,9 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
     case missingSection(mode: String, section: String, file: String)
     /// The dataset holds no exposure row at all (an empty input, or every row rejected).
     case noExposures(source: String)
+    /// `--memory-limit` is below what the mode's per-unit state needs at least: the run would
+    /// exceed the limit it was given (per-unit state is taken in parts only for OPE's bootstrap).
+    case unitStateOverLimit(mode: String, unit: String, units: Int, bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -44,6 +47,12 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
             return "\(file): --mode \(mode) needs the `\(section):` section, and this config has none"
         case .noExposures(let source):
             return "\(source): no exposure rows to evaluate (the input is empty, or every row was rejected)"
+        case .unitStateOverLimit(let mode, let unit, let units, let bytes, let limit):
+            func gib(_ b: Int) -> String { JSONValue.goNumber((Double(b) / Double(1 << 30) * 10).rounded(.up) / 10) + " GiB" }
+            return "--memory-limit \(gib(limit)): the \(mode) analysis keeps state per \(unit), and the dataset holds "
+                + "\(ReadableNumber.count(units)) \(unit)s: at least \(gib(bytes)) (\(bytes / max(units, 1)) bytes each, more with "
+                + "segments and revenue), which \(mode) cannot yet take in parts (only OPE's bootstrap does). Raise --memory-limit, "
+                + "or analyse fewer \(unit)s (a shorter time window)"
         }
     }
 }
