@@ -455,8 +455,10 @@ public struct JSONCursor {
             d = try slowDouble(start, field)
         }
         guard d.isFinite else { throw RowError(field: field(), reason: "number is out of the range of a double") }
+        // Integral iff truncation keeps it (a conversion instruction: `rounded()` was a libm
+        // call, this target having no SSE4.1 rounding).
         var integer: Int64? = nil
-        if d == d.rounded() && abs(d) < 9.2e18 { integer = Int64(d) }
+        if abs(d) < 9.2e18, case let i = Int64(d), Double(i) == d { integer = i }
         return JSONNumber(double: d, integer: integer)
     }
 
