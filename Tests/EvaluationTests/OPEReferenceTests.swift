@@ -121,6 +121,15 @@ import Testing
             reader: try OfflineParityTests.ingest(Self.folder + "/slate", partitions: 3), options: o, threads: 2)
         #expect(scan.unitParts == 43 && scan.unitCount == 300 && scan.units.isEmpty)
         #expect(scan.replicateSums?.count == (OffPolicyScan.termCount + 1) * OPEConfig().analysis.bootstrapIterations)
+        // And a run says so on standard error (not in the report).
+        let metadata = ReportMetadata(
+            runID: "ope-x", createdAt: "2025-01-01T00:00:00Z", binaryVersion: "", gitCommit: "", effectiveConfig: nil,
+            datasetFingerprint: "")
+        let reader = try OfflineParityTests.ingest(Self.folder + "/slate", partitions: 3)
+        let split = try OPEEvaluation.runWithMessages(reader: reader, config: OPEConfig(), metadata: metadata, threads: 2, unitsPerPart: 7)
+        #expect(split.messages.count == 1 && split.messages[0].contains("300 users were taken in 43 parts"), "\(split.messages)")
+        let one = try OPEEvaluation.runWithMessages(reader: reader, config: OPEConfig(), metadata: metadata, threads: 2)
+        #expect(one.messages.isEmpty && one.report.serialized() == split.report.serialized())
     }
 
     /// `ope.analysis.enabled: false` leaves out `ope_analysis` and its pass work, and changes

@@ -13,11 +13,25 @@ public enum OPEEvaluation {
     public static func run(
         reader: DatasetReader, config c: OPEConfig, metadata: ReportMetadata, threads: Int, unitsPerPart: Int? = nil
     ) throws -> JSONValue {
+        try runWithMessages(reader: reader, config: c, metadata: metadata, threads: threads, unitsPerPart: unitsPerPart).report
+    }
+
+    /// `run`, with lines for standard error about how the run went (the parts the users were
+    /// taken in), which the report leaves out so that its bytes do not depend on them.
+    public static func runWithMessages(
+        reader: DatasetReader, config c: OPEConfig, metadata: ReportMetadata, threads: Int, unitsPerPart: Int? = nil
+    ) throws -> (report: JSONValue, messages: [String]) {
         precondition(unitsPerPart.map { $0 > 0 } ?? true, "at least one user per part")
         var o = options(c)
         o.unitsPerPart = unitsPerPart
         let scan = try OffPolicyScan.run(reader: reader, options: o, threads: threads)
-        return try finish(scan, config: c, metadata: metadata, threads: threads)
+        var messages: [String] = []
+        if scan.unitParts > 1 {
+            messages.append(
+                "ope: the bootstrap's per-user sums of \(ReadableNumber.count(scan.unitCount)) users were taken in \(scan.unitParts) "
+                    + "parts to stay within the memory budget (--memory-limit), each part after the first one more pass over the dataset")
+        }
+        return (try finish(scan, config: c, metadata: metadata, threads: threads), messages)
     }
 
     /// Users per part that keep the bootstrap's per-user sums within `budget` bytes.

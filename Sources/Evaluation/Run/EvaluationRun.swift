@@ -136,9 +136,11 @@ public struct EvaluationRun {
             report = try InterleavingEvaluation.run(
                 reader: loader.reader, config: eval.interleaving, metadata: metadata, threads: request.threads)
         case "ope":
-            report = try OPEEvaluation.run(
+            let outcome = try OPEEvaluation.runWithMessages(
                 reader: loader.reader, config: eval.ope, metadata: metadata, threads: request.threads,
                 unitsPerPart: request.memoryLimit.map { OPEEvaluation.unitsPerPart(budget: $0 / 2, threads: request.threads) })
+            report = outcome.report
+            messages += outcome.messages
         case "monitor":
             let outcome = try MonitorEvaluation.run(
                 reader: loader.reader, config: eval.monitor, metadata: metadata, threads: request.threads)
