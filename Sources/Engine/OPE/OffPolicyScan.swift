@@ -850,7 +850,8 @@ public struct OffPolicyScan: Sendable {
             let d = try OffPolicyScan.load(
                 &load, requests: requests, items: items, users: users, events: events.count, extra: o.loggedModel)
             var segmentOf: [Int64] = []
-            if !o.sliceKeys.isEmpty {
+            // Segments feed only the scopes, which a units-only pass skips.
+            if !o.sliceKeys.isEmpty && !unitsOnly {
                 segmentOf = try SegmentKeys.ids(
                     &load, table: "exposures", rows: d.exReq.count, keys: sliceCodes, keyCount: ctxKeys.count,
                     valueCount: ctxValues.count)
@@ -877,7 +878,7 @@ public struct OffPolicyScan: Sendable {
                     let fitted = !qModel.isEmpty && join.firstExposure[Int(d.exReq[ahead])] == Int32(ahead)
                     for j in first..<d.itemStart[ahead + 1] {
                         let a = Int(d.item[j])
-                        compatModel.withUnsafeBufferPointer { receval_prefetch($0.baseAddress! + a) }
+                        if !unitsOnly { compatModel.withUnsafeBufferPointer { receval_prefetch($0.baseAddress! + a) } }
                         if fitted {
                             qModel.withUnsafeBufferPointer { receval_prefetch($0.baseAddress! + a * slots + min(j - first, slots - 1)) }
                         }
