@@ -4,7 +4,11 @@ public enum TwoSampleTests {
     /// A ratio metric Σnumerator / Σdenominator over units, with the delta-method variance
     /// (s_N²/μ_D² − 2μ_N·s_ND/μ_D³ + μ_N²·s_D²/μ_D⁴)/n.
     public static func ratio(numerator: [Double], denominator: [Double]) -> ArmEstimate {
-        let m = Moments(numerator, denominator)
+        ratio(Moments(numerator, denominator))
+    }
+
+    /// The same from the moments of (numerator, denominator).
+    public static func ratio(_ m: Moments) -> ArmEstimate {
         let n = Double(m.count)
         guard m.count > 0, m.meanY != 0 else { return ArmEstimate(value: 0, variance: 0, units: m.count) }
         let d = m.meanY
@@ -16,7 +20,12 @@ public enum TwoSampleTests {
     /// The per-unit linearisation of a ratio metric, (N_i − R·D_i)/μ_D, whose sample variance
     /// divided by n is the delta-method variance: the Y of CUPED for ratio metrics.
     public static func linearised(numerator: [Double], denominator: [Double]) -> [Double] {
-        let m = Moments(numerator, denominator)
+        linearised(numerator: numerator, denominator: denominator, moments: Moments(numerator, denominator))
+    }
+
+    /// The same with the means taken from `m`, the moments of every unit's (numerator,
+    /// denominator): values given in parts linearise part by part.
+    public static func linearised(numerator: [Double], denominator: [Double], moments m: Moments) -> [Double] {
         guard m.count > 0, m.meanY != 0 else { return [Double](repeating: 0, count: numerator.count) }
         let r = m.meanX / m.meanY
         return zip(numerator, denominator).map { ($0 - r * $1) / m.meanY }
@@ -32,10 +41,18 @@ public enum TwoSampleTests {
             treatment: ratio(numerator: treatment.numerator, denominator: treatment.denominator), level: level)
     }
 
+    /// The delta-method comparison from each arm's moments of (numerator, denominator).
+    public static func delta(control: Moments, treatment: Moments, level: Double) -> Comparison {
+        Comparison(method: .delta, control: ratio(control), treatment: ratio(treatment), level: level)
+    }
+
     /// Welch's t-test on the means of per-unit values.
     public static func welch(control: [Double], treatment: [Double], level: Double) -> Comparison {
-        let c = Moments(control)
-        let t = Moments(treatment)
+        welch(control: Moments(control), treatment: Moments(treatment), level: level)
+    }
+
+    /// The same from each arm's moments of its values.
+    public static func welch(control c: Moments, treatment t: Moments, level: Double) -> Comparison {
         let vc = c.count > 0 ? c.varianceX / Double(c.count) : 0
         let vt = t.count > 0 ? t.varianceX / Double(t.count) : 0
         let denominator = (c.count > 1 ? vc * vc / Double(c.count - 1) : 0) + (t.count > 1 ? vt * vt / Double(t.count - 1) : 0)
@@ -87,8 +104,17 @@ public enum TwoSampleTests {
     public static func cuped(
         control: (value: Double, y: [Double], x: [Double]), treatment: (value: Double, y: [Double], x: [Double]), level: Double
     ) -> CUPED? {
-        let mc = Moments(control.x, control.y)
-        let mt = Moments(treatment.x, treatment.y)
+        cuped(
+            control: (control.value, Moments(control.x, control.y)), treatment: (treatment.value, Moments(treatment.x, treatment.y)),
+            level: level)
+    }
+
+    /// The same from each arm's moments of (x, y).
+    public static func cuped(control: (value: Double, moments: Moments), treatment: (value: Double, moments: Moments), level: Double)
+        -> CUPED?
+    {
+        let mc = control.moments
+        let mt = treatment.moments
         guard mc.count > 1, mt.count > 1 else { return nil }
         let sxx = mc.varianceX * Double(mc.count - 1) + mt.varianceX * Double(mt.count - 1)
         let sxy = mc.covariance * Double(mc.count - 1) + mt.covariance * Double(mt.count - 1)

@@ -57,15 +57,23 @@ import Testing
     /// A `--memory-limit` below the least the experiment's per-user state needs stops the run
     /// before the scan, saying how many users and how much; a limit it meets changes nothing.
     @Test func memoryLimitBelowTheUnitStateIsAnError() throws {
-        var r = try Self.request(Self.experiment(control: "A"))
+        var r = try Self.request(Self.experiment(control: "A") + "  analysis: {unit: request}\n")
         r.memoryLimit = 100
         let m = Self.message { _ = try EvaluationRun.run(r) }
-        #expect(m?.contains("--memory-limit") == true && m?.contains("the experiment analysis keeps state per user") == true, "\(m ?? "")")
+        #expect(
+            m?.contains("--memory-limit") == true && m?.contains("the experiment analysis keeps state per request") == true, "\(m ?? "")")
         #expect(m?.contains("bytes each") == true && m?.contains("Raise --memory-limit") == true, "\(m ?? "")")
+        #expect(m?.contains("request units are not taken in parts") == true, "\(m ?? "")")
         r.memoryLimit = 1 << 30
         let limited = try EvaluationRun.run(r)
-        let free = try EvaluationRun.run(try Self.request(Self.experiment(control: "A")))
+        let free = try EvaluationRun.run(try Self.request(Self.experiment(control: "A") + "  analysis: {unit: request}\n"))
         #expect(limited.report.serialized() == free.report.serialized())
+        // User units are taken in parts instead: the same limit gives the same report.
+        var users = try Self.request(Self.experiment(control: "A"))
+        users.memoryLimit = 100
+        let parted = try EvaluationRun.run(users)
+        let whole = try EvaluationRun.run(try Self.request(Self.experiment(control: "A")))
+        #expect(parted.report.serialized() == whole.report.serialized())
     }
 
     @Test func compatKeepsTheFallbackWithAWarning() throws {

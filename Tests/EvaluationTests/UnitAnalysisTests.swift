@@ -18,6 +18,14 @@ import Testing
     }
 
     static func report(_ reader: DatasetReader, extra: String = "", threads: Int = 2) throws -> JSONValue {
+        try outcome(reader, extra: extra, threads: threads).report
+    }
+
+    static func outcome(
+        _ reader: DatasetReader, extra: String = "", threads: Int = 2, unitsPerPart: Int? = nil, mode: String = "experiment"
+    )
+        throws -> ExperimentEvaluation.Outcome
+    {
         let yaml = """
             mode: experiment
             experiment:
@@ -31,9 +39,7 @@ import Testing
             runID: "experiment-20250101T000000Z", createdAt: "2025-01-01T00:00:00Z", binaryVersion: "test", gitCommit: "",
             effectiveConfig: nil, datasetFingerprint: "")
         return try ExperimentEvaluation.run(
-            reader: reader, config: eval.experiment, mode: "experiment", metadata: metadata, threads: threads
-        )
-        .report
+            reader: reader, config: eval.experiment, mode: mode, metadata: metadata, threads: threads, unitsPerPart: unitsPerPart)
     }
 
     static func number(_ v: JSONValue?) -> Double? {
@@ -188,5 +194,35 @@ import Testing
             #expect(try Self.report(try Self.ingest(partitions: p), extra: extra, threads: t).serialized() == base)
         }
         #expect(base.contains("\"bootstrap\""))
+    }
+
+    /// Users taken in parts (ranges of user codes, each scanned once per sweep) give the same
+    /// bytes as all of them at once: with and without CUPED (a context covariate, and a
+    /// pre-period), with the bootstrap, guardrail margins and segments, on 1 and 2 threads, for
+    /// parts of one user up to more than all of them; A/A checks too.
+    @Test(arguments: [
+        "  primary_metrics: [ctr, revenue_per_user]\n  analysis: {bootstrap: {enabled: true, iterations: 70, seed: 3}}\n"
+            + "  guardrails: {non_inferiority: {error_rate: 0.1, join_rate: 0.05}}",
+        "  cuped: {enabled: true, covariate_key: pre_period_ctr}\n  analysis: {bootstrap: {enabled: true, iterations: 70, seed: 3}}",
+        "  cuped: {enabled: true, pre_period: {start: \"2026-03-01T00:00:00Z\", end: \"2026-03-03T00:00:00Z\"}}",
+    ])
+    func usersInPartsChangeNothing(extra: String) throws {
+        let reader = try Self.ingest(partitions: 3)
+        let whole = try Self.outcome(reader, extra: extra, threads: 2)
+        #expect(whole.messages.isEmpty)
+        let base = whole.report.serialized()
+        #expect(base.contains("\"tests\"") && !base.contains("\"tests\":[]"))
+        for (perPart, threads) in [(1, 1), (2, 2), (7, 2), (64, 1), (699, 2), (5000, 2)] {
+            let parted = try Self.outcome(reader, extra: extra, threads: threads, unitsPerPart: perPart)
+            #expect(parted.report.serialized() == base, "\(perPart) users per part, \(threads) threads")
+            if perPart < 700 {
+                #expect(parted.messages.contains { $0.contains("taken in \((700 + perPart - 1) / perPart) parts") }, "\(parted.messages)")
+            } else {
+                #expect(parted.messages.isEmpty)
+            }
+        }
+        let aa = try Self.outcome(reader, extra: extra + "\n  aa_check: {enabled: true}", mode: "aa-check").report.serialized()
+        let aaParted = try Self.outcome(reader, extra: extra + "\n  aa_check: {enabled: true}", unitsPerPart: 9, mode: "aa-check")
+        #expect(aaParted.report.serialized() == aa)
     }
 }

@@ -54,11 +54,12 @@ public struct BootstrapInput: Sendable {
         let scan = try ExperimentScan.run(reader: reader, options: .init(experiment: experiment), threads: threads)
         let scope = scan.unitScopes[0]
         var out = BootstrapInput(columns: [[], []], variants: scan.variants)
-        for u in 0..<scan.unitCount where scan.variantOfUnit[u] >= 0 && scope.exposures[u] > 0 {
-            out.keys.append(scan.unitKeys[u])
-            out.arm.append(scan.variantOfUnit[u])
-            out.columns[0].append(Double(scope.clicks[u]))
-            out.columns[1].append(Double(scope.exposures[u]))
+        // The scope holds a row per user with analysed exposures (row i is user scope.units[i]).
+        for (i, unit) in scope.units.enumerated() where scan.variantOfUnit[Int(unit)] >= 0 && scope.exposures[i] > 0 {
+            out.keys.append(scan.unitKeys[Int(unit)])
+            out.arm.append(scan.variantOfUnit[Int(unit)])
+            out.columns[0].append(Double(scope.clicks[i]))
+            out.columns[1].append(Double(scope.exposures[i]))
         }
         return out
     }

@@ -27,6 +27,11 @@ extension ExperimentScan {
         var bytes = 0
         /// Units: users (a dictionary code each) or requests (numbered in partition order).
         var unitCount: Int
+        /// User units taken in parts: the user code of unit 0 (`Options.units`).
+        var unitBase = 0
+        /// User units: every user of the dataset, the count the segment cell limit is checked
+        /// against, so that a run in parts keeps segment scopes exactly when a whole run would.
+        var cellUsers = 0
         var variantOfUnit: [Int32]
         var requestKeys: [UInt64] = []
         /// Request units: how many units each partition numbered, in fold order.
@@ -47,6 +52,7 @@ extension ExperimentScan {
             latencies = [ValueCounts](repeating: ValueCounts(), count: variants)
             srmRows = [Int](repeating: 0, count: variants)
             unitCount = users
+            cellUsers = users
             variantOfUnit = [Int32](repeating: -1, count: users)
             global = UnitSums(covariate: covariate, units: users)
             if segments { segmentSums = SegmentUnitSums(covariate: covariate) }
@@ -99,7 +105,7 @@ extension ExperimentScan {
             }
             // The cell limit is checked on every segment of recsys-eval's groups, so it gives the
             // same answer as a check at the end: both counts only grow.
-            if segmentSums != nil && (byID.count + 1) * unitCount > cellLimit { segmentSums = nil }
+            if segmentSums != nil && (byID.count + 1) * (requestUnits ? unitCount : cellUsers) > cellLimit { segmentSums = nil }
             // Scope by scope, each table taken out of `self` for its loop, so the loops write
             // through no optional and touch one table at a time.
             var global = self.global

@@ -28,6 +28,12 @@ public struct ExperimentScan: Sendable {
         public var unitCellLimit: Int
         /// The randomisation unit: the user of each assignment, or each request on its own.
         public var requestUnits = false
+        /// User units only: the user codes whose per-unit state this scan keeps (nil: all), each
+        /// counted from the range's start (unit code `u` is user `units.lowerBound + u`). Every
+        /// other sum (recsys-eval's groups, latencies, SRM rows, join counts) is the whole
+        /// dataset's. This is how a run with more users than its memory holds takes them in
+        /// parts (`ExperimentEvaluation`).
+        public var units: Range<Int>? = nil
 
         public init(
             experiment: String, sliceKeys: [String] = [], srmSliceKeys: [String] = [], covariateKey: String? = nil,
@@ -249,10 +255,15 @@ public struct ExperimentScan: Sendable {
         }
 
         func start() -> Merged {
-            Merged(
-                variants: nVariants, users: options.requestUnits ? 0 : users.count, covariate: options.covariateKey != nil,
-                prePeriod: options.prePeriod != nil, segments: !options.sliceKeys.isEmpty, cellLimit: options.unitCellLimit,
-                requestUnits: options.requestUnits)
+            precondition(options.units == nil || !options.requestUnits, "request units are not taken in parts")
+            if let range = options.units { precondition(range.lowerBound >= 0 && range.upperBound <= users.count, "user codes") }
+            var merged = Merged(
+                variants: nVariants, users: options.requestUnits ? 0 : options.units?.count ?? users.count,
+                covariate: options.covariateKey != nil, prePeriod: options.prePeriod != nil, segments: !options.sliceKeys.isEmpty,
+                cellLimit: options.unitCellLimit, requestUnits: options.requestUnits)
+            merged.unitBase = options.units?.lowerBound ?? 0
+            merged.cellUsers = options.requestUnits ? 0 : users.count
+            return merged
         }
 
         func combine(_ partial: Partial, into merged: inout Merged) { merged.add(partial) }
@@ -276,6 +287,9 @@ public struct ExperimentScan: Sendable {
             let covariateCode = self.covariateCode
             let valueAsNumber = self.valueAsNumber
             let pre = self.pre
+            // The user codes kept at unit level, and what is subtracted from each.
+            let unitLow = Int32(options.units?.lowerBound ?? 0)
+            let unitHigh = Int32(options.units?.upperBound ?? users.count)
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
             let join = try PartitionJoin(
                 reader: reader, partition: p, experiments: experiments, variantCount: nVariants, itemCount: items, empty: empty)
@@ -326,8 +340,10 @@ public struct ExperimentScan: Sendable {
                         out.srmSegments[s]![Int(asVariant[i])] += 1
                     }
                 }
-                out.assignedUnit.append(asUser[i])
-                out.assignedVariant.append(asVariant[i])
+                if asUser[i] >= unitLow && asUser[i] < unitHigh {
+                    out.assignedUnit.append(asUser[i] - unitLow)
+                    out.assignedVariant.append(asVariant[i])
+                }
             }
             for (k, id) in srmIDs.enumerated() { out.srmSegments[id] = Array(srmCounts[(k * nVariants)..<((k + 1) * nVariants)]) }
             // Outcomes per request: clicks, conversions, revenue (in file order).
@@ -397,8 +413,8 @@ public struct ExperimentScan: Sendable {
                 let r = Int(exReq[row])
                 guard join.firstExposure[r] == Int32(row) else { continue }  // duplicates are not cases
                 let inPre = pre?.contains(micros: exUs[row], nanos: exNs[row]) ?? false
-                if inPre {
-                    out.preUnit.append(exUser[row])
+                if inPre && exUser[row] >= unitLow && exUser[row] < unitHigh {
+                    out.preUnit.append(exUser[row] - unitLow)
                     out.preClicks.append(clicks[r])
                     out.preConversions.append(conversions[r])
                     out.preRevenue.append(revenue[r])
@@ -452,7 +468,9 @@ public struct ExperimentScan: Sendable {
                 }
                 if latencyPresent[row] != 0 { out.latencies[Int(v)].add(latency[row]) }
                 if inPre { continue }
-                out.unit.append(unitOfRequest[r])
+                let unit = unitOfRequest[r]
+                if !options.requestUnits && (unit < unitLow || unit >= unitHigh) { continue }
+                out.unit.append(unit - unitLow)
                 if options.requestUnits {
                     out.requestKey.append(
                         requestIDs.data.withUnsafeBytes { raw in

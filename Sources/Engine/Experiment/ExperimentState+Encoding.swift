@@ -37,6 +37,7 @@ extension ExperimentState {
     /// The state's bytes (format-spec/state.md §4.2). Maps are written in sorted order, so a
     /// state's bytes depend only on its contents.
     public func encode(to e: inout StateEncoder) {
+        precondition(unitBase == 0, "a state that leaves the process holds every unit")
         e.bool(covariate)
         e.bool(requestUnits)
         e.int(cellLimit)

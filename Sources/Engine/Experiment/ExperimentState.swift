@@ -43,6 +43,9 @@ public struct ExperimentState: Sendable {
     var empties: [Int32]
     var joined: [Int32]
     var pre: UnitRows?
+    /// User units taken in parts: the user code of unit 0 (never in a state that leaves the
+    /// process: those hold every unit).
+    var unitBase = 0
 
     /// Exposure rows the state counted.
     public var exposureRows: Int { counts.exposureRows }
@@ -89,7 +92,7 @@ extension ExperimentScan.Merged {
             srmRows: srmRows, srmGroups: srmGroups, counts: counts, assignmentRowsTotal: assignmentRowsTotal, first: first, last: last,
             bytes: bytes, users: requestUnits ? ByteStrings(offsets: [0], data: []) : users, unitCount: unitCount,
             variantOfUnit: variantOfUnit, requestKeys: requestKeys, requestRuns: requestRuns, global: globalRows,
-            segmentRows: segmentRows, errors: errors, empties: empties, joined: joined, pre: preRows)
+            segmentRows: segmentRows, errors: errors, empties: empties, joined: joined, pre: preRows, unitBase: unitBase)
     }
 }
 
@@ -132,7 +135,7 @@ extension ExperimentState {
             requestUnits
             ? requestKeys
             : users.data.withUnsafeBytes { raw in
-                (0..<unitCount).map {
+                (unitBase..<(unitBase + unitCount)).map {
                     XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[Int(users.offsets[$0])..<Int(users.offsets[$0 + 1])]))
                 }
             }
@@ -200,5 +203,21 @@ private final class SegmentSumsQueue: @unchecked Sendable {
         precondition(slots[i] != nil, "each segment is taken once")
         let s = slots[i].take()!
         return UnitRows(s)
+    }
+}
+
+extension ExperimentScan {
+    /// The scan without its per-unit state: scopes keep their keys, with no units. What a run
+    /// whose users are taken in parts keeps for recsys-eval's groups while its parts are swept.
+    public func withoutUnits() -> ExperimentScan {
+        var s = self
+        s.unitScopes = unitScopes.map { UnitScope(key: $0.key) }
+        s.unitKeys = []
+        s.variantOfUnit = []
+        s.unitErrors = []
+        s.unitEmpties = []
+        s.unitJoined = []
+        s.preScope = nil
+        return s
     }
 }

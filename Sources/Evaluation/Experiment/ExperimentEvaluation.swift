@@ -15,16 +15,63 @@ public struct ExperimentEvaluation {
         /// recsys-eval's exit codes: 0 ship, 2 hold (and receval's inconclusive), 3 fail or rollback; 4 a
         /// failed A/A check (receval's analysis only).
         public var exitCode: Int32
+        /// Lines for standard error (how a run took its users, when in parts).
+        public var messages: [String] = []
     }
 
+    /// The report of one run. When more users than `unitsPerPart` (by default, as many as
+    /// `UnitParts.budget` holds) were assigned, their per-unit state is taken in parts: ranges
+    /// of user codes, each scanned on its own (`ExperimentScan.Options.units`) once per sweep of
+    /// the unit analysis, so memory holds one range's users at a time and the report is the
+    /// same bytes.
     public static func run(
-        reader: DatasetReader, config eval: ExperimentConfig, mode: String, metadata: ReportMetadata, threads: Int
+        reader: DatasetReader, config eval: ExperimentConfig, mode: String, metadata: ReportMetadata, threads: Int,
+        unitsPerPart: Int? = nil
     ) throws -> Outcome {
         let ids = try experimentIDs(reader)
         // A wrong experiment id stops the run before the scan.
         _ = try experimentWarnings(eval, present: ids)
-        let state = try self.state(reader: reader, config: eval, mode: mode, threads: threads)
-        return try finish(consume state, experimentIDs: ids, config: eval, mode: mode, metadata: metadata, threads: threads)
+        let options = try options(eval, mode: mode, runtimeContract: EmptyStrings.isRuntimeContract(reader))
+        let users = options.requestUnits ? 0 : try reader.dictionary("user_id").count
+        let ranges = UnitParts.ranges(users: users, perPart: unitsPerPart ?? self.unitsPerPart(budget: UnitParts.budget, threads: threads))
+        guard ranges.count > 1 else {
+            let state = try ExperimentScan.state(reader: reader, options: options, threads: threads)
+            return try finish(consume state, experimentIDs: ids, config: eval, mode: mode, metadata: metadata, threads: threads)
+        }
+        var first = options
+        first.units = ranges[0]
+        var head: ExperimentScan? = try ExperimentScan.run(reader: reader, options: first, threads: threads)
+        let scan = head!.withoutUnits()
+        let held = HeldPart(head.take()!)
+        let parts = UnitAnalysis.Parts(count: ranges.count) { k in
+            if k == 0, let part = held.take() { return part }
+            var o = options
+            o.units = ranges[k]
+            return try ExperimentScan.run(reader: reader, options: o, threads: threads)
+        }
+        var outcome = try report(
+            scan: scan, parts: parts, warnings: try experimentWarnings(eval, present: ids), config: eval, mode: mode, metadata: metadata,
+            threads: threads)
+        let sweeps = eval.cupedEnabled && (eval.prePeriod != nil || !eval.covariateKey.isEmpty) ? 3 : 2
+        outcome.messages.append(
+            "\(mode): the per-unit sums of \(ReadableNumber.count(users)) users were taken in \(ranges.count) parts of at most \(ReadableNumber.count(ranges[0].count)) to fit the memory budget: \(ranges.count * sweeps) scans of the dataset instead of one"
+        )
+        return outcome
+    }
+
+    /// Users per part for a budget of `budget` bytes: about 220 bytes of scan state per user
+    /// (docs/scale.md, with 41 segments), the scopes' finished rows, and the arms of the scopes
+    /// being swept on each thread (16 values per unit).
+    public static func unitsPerPart(budget: Int, threads: Int) -> Int {
+        precondition(budget > 0 && threads > 0, "a budget and a thread")
+        return max(1 << 16, budget / (ExperimentScan.bytesPerUnitAtLeast + 220 + 128 * threads))
+    }
+
+    /// The scan of the first part, handed to the first sweep once and then released.
+    private final class HeldPart {
+        private var scan: ExperimentScan?
+        init(_ scan: ExperimentScan) { self.scan = scan }
+        func take() -> ExperimentScan? { scan.take() }
     }
 
     /// The experiment ids the dataset's assignments hold.
@@ -87,13 +134,23 @@ public struct ExperimentEvaluation {
         _ state: consuming ExperimentState, experimentIDs: [String], config eval: ExperimentConfig, mode: String, metadata: ReportMetadata,
         threads: Int
     ) throws -> Outcome {
-        let aa = mode == "aa-check"
         // The runtime contract only moves the pre-period's window, which the scan has applied.
         let options = try options(eval, mode: mode, runtimeContract: false)
-        let compatMode = eval.analysis.compat == "recsys-eval"
-        var warnings = try experimentWarnings(eval, present: experimentIDs)
+        let warnings = try experimentWarnings(eval, present: experimentIDs)
         try state.check(options: options)
         let scan = (consume state).finish(options: options)
+        return try report(
+            scan: scan, parts: .whole(scan), warnings: warnings, config: eval, mode: mode, metadata: metadata, threads: threads)
+    }
+
+    /// The report from the scan's groups and the per-unit sums of `parts`.
+    static func report(
+        scan: ExperimentScan, parts: UnitAnalysis.Parts, warnings: [String], config eval: ExperimentConfig, mode: String,
+        metadata: ReportMetadata, threads: Int
+    ) throws -> Outcome {
+        let aa = mode == "aa-check"
+        let compatMode = eval.analysis.compat == "recsys-eval"
+        var warnings = warnings
         var compat = RecsysEvalExperiment(scan: scan, config: eval)
         if compat.controlChoice == .fallback {
             // recsys-eval would silently measure every lift against another variant.
@@ -103,7 +160,7 @@ public struct ExperimentEvaluation {
             warnings.append(Verdict.control(compat).note)
         }
         let (section, tests) = compat.section()
-        let units = try UnitAnalysis(scan: scan, config: eval, control: compat.control, threads: threads)
+        let units = try UnitAnalysis(scan: scan, parts: parts, config: eval, control: compat.control, threads: threads)
         let srm = units.srm()
 
         var top = metadata.header(mode: mode)
@@ -229,7 +286,7 @@ public struct ExperimentEvaluation {
                 .object([
                     ("units", .number(Double(u.crossoverUnits))),
                     ("share", .number(assigned == 0 ? 0 : Double(u.crossoverUnits) / Double(assigned))),
-                    ("exposures_excluded", .number(Double(scan.crossoverExposures))),
+                    ("exposures_excluded", .number(Double(u.crossoverExposures))),
                 ])
             ),
             (

@@ -9,6 +9,12 @@ import Statistics
 /// per-unit means, two proportions for per-unit indicators), with CUPED, a Poisson bootstrap over
 /// units, a multiple-comparison correction over a stated family, SRM on units, power, and
 /// guardrails relative to control.
+///
+/// The per-unit values are read in sweeps over `Parts` (consecutive ranges of unit codes): the
+/// tests' two-pass moments (`Moments.Accumulator`) take their means in the first sweep and their
+/// centred sums in the second, and CUPED on a ratio's linearisation (which needs the ratio's
+/// means) a third. The additions happen in unit order whatever the number of parts, so a run
+/// whose users are taken in parts reports the same bits as one that holds them all.
 struct UnitAnalysis: Sendable {
     enum Kind: String {
         case ratio, mean, proportion
@@ -36,13 +42,44 @@ struct UnitAnalysis: Sendable {
         Metric(name: "user_conversion_rate", kind: .proportion, columns: [.converted, .one]),
     ]
 
-    /// Per-unit columns of one arm in one scope, units in code order.
+    /// The guardrails tested per unit: each a ratio of a per-unit count over the unit's exposures.
+    enum Guardrail: Int, CaseIterable {
+        case errors, empties, joined
+
+        var name: String { ["error_rate", "empty_rate", "join_rate"][rawValue] }
+    }
+
+    /// Per-unit columns of one arm in one scope (of one part), units in code order.
     struct Arm {
         var units: [Int] = []
         var columns = [[Double]](repeating: [], count: Column.allCases.count)
         var covariate: [[Double]] = []  // per column kind of covariate: index by Column
+        /// Global scope: per guardrail, the unit's count (errors, empty lists, exposures joined).
+        var guardrails: [[Double]] = []
 
         func column(_ c: Column) -> [Double] { columns[c.rawValue] }
+    }
+
+    /// One arm's accumulators in one scope, fed the arm's units part by part.
+    struct ArmSums: Sendable {
+        var units = 0
+        /// Per metric: the moments of (numerator, denominator) of a ratio, of the value otherwise.
+        var base = [Moments.Accumulator](repeating: Moments.Accumulator(), count: UnitAnalysis.metrics.count)
+        /// Per metric, with a covariate: the moments of (covariate, y), y the value or, for a
+        /// ratio, its linearisation.
+        var cuped: [Moments.Accumulator] = []
+        /// Global scope, per guardrail: the moments of (count, exposures).
+        var guardrails: [Moments.Accumulator] = []
+    }
+
+    /// Where the per-unit sums come from: `count` scans of consecutive ranges of unit codes,
+    /// read in order (`scan(k)` for k = 0, 1, …) once per sweep.
+    struct Parts {
+        var count: Int
+        var scan: (Int) throws -> ExperimentScan
+
+        /// One scan that holds every unit.
+        static func whole(_ scan: ExperimentScan) -> Parts { Parts(count: 1) { _ in scan } }
     }
 
     struct Row {
@@ -62,6 +99,8 @@ struct UnitAnalysis: Sendable {
         var family = "all"
     }
 
+    /// recsys-eval's groups, latencies and the scope keys (`unitScopes` may hold no units: a
+    /// run in parts keeps them in its parts).
     let scan: ExperimentScan
     let config: ExperimentConfig
     let control: Int?
@@ -69,8 +108,21 @@ struct UnitAnalysis: Sendable {
     let alpha: Double
     let correction: MultipleComparisons.Method
     var rows: [Row] = []
+    /// Per scope (in `scan.unitScopes` order), per variant code.
+    private(set) var sums: [[ArmSums]] = []
+    /// Assigned units per variant (with or without analysed exposures), crossover units left out.
+    private(set) var unitsPerVariant: [Int]
+    private(set) var crossoverUnits = 0
+    /// Analysed exposures of crossover units.
+    private(set) var crossoverExposures = 0
 
     init(scan: ExperimentScan, config: ExperimentConfig, control: Int?, threads: Int) throws {
+        try self.init(scan: scan, parts: .whole(scan), config: config, control: control, threads: threads)
+    }
+
+    /// The analysis of the units `parts` hold; `scan` gives everything else (its variants and
+    /// scopes are every part's).
+    init(scan: ExperimentScan, parts: Parts, config: ExperimentConfig, control: Int?, threads: Int) throws {
         self.scan = scan
         self.config = config
         self.control = control
@@ -78,18 +130,21 @@ struct UnitAnalysis: Sendable {
         alpha = config.alpha
         let name = config.analysis.correction.isEmpty ? config.recsysEvalCorrection : config.analysis.correction
         correction = MultipleComparisons.Method(rawValue: name) ?? .fdrBH
+        unitsPerVariant = [Int](repeating: 0, count: scan.variants.count)
+        try sweep(parts, threads: threads)
         guard let control else { return }
         // Scopes are independent: their rows are computed on every thread and kept in scope order.
         let analysis = self
         rows = Morsels.run(count: scan.unitScopes.count, threads: threads) { s in
             let a = analysis
-            let scope = a.scan.unitScopes[s]
-            let arms = a.arms(scope: scope)
+            let arms = a.sums[s]
             var rows: [Row] = []
-            for v in a.scan.variants.indices where v != control && arms[v].units.count >= 2 && arms[control].units.count >= 2 {
-                for m in Self.metrics {
+            for v in a.scan.variants.indices where v != control && arms[v].units >= 2 && arms[control].units >= 2 {
+                for (k, m) in Self.metrics.enumerated() {
                     rows.append(
-                        a.compare(scope: s == 0 ? "global" : scope.key, metric: m, control: arms[control], treatment: arms[v], variant: v))
+                        a.compare(
+                            scope: s == 0 ? "global" : a.scan.unitScopes[s].key, metric: m, index: k, control: arms[control],
+                            treatment: arms[v], variant: v))
                 }
             }
             return rows
@@ -108,7 +163,94 @@ struct UnitAnalysis: Sendable {
                 rows[i].significant = a <= alpha
             }
         }
-        if config.analysis.bootstrap { try bootstrap(threads: threads) }
+        if let replicates = bootstrapSums { applyBootstrap(replicates) }
+    }
+
+    /// The bootstrap's replicate sums, made in the first sweep (nil: no bootstrap).
+    private var bootstrapSums: [Double]? = nil
+
+    /// Sweeps of every part: the first counts units and takes the means (and the bootstrap's
+    /// replicate sums), the second the centred sums, the third (with a covariate) CUPED's on
+    /// the ratios' linearisations. One part is read once and swept on its scope's thread; parts
+    /// are read once per sweep.
+    private mutating func sweep(_ parts: Parts, threads: Int) throws {
+        let withCovariate = covariateSource != nil
+        sums = scan.unitScopes.indices.map { s in
+            var empty = ArmSums()
+            if withCovariate { empty.cuped = empty.base }
+            if s == 0 { empty.guardrails = [Moments.Accumulator](repeating: Moments.Accumulator(), count: Guardrail.allCases.count) }
+            return [ArmSums](repeating: empty, count: scan.variants.count)
+        }
+        let sweeps = withCovariate ? 3 : 2
+        let bootstrapping = control != nil && config.analysis.bootstrap
+        if bootstrapping { bootstrapSums = nil }
+        for sweep in 0..<(parts.count == 1 ? 1 : sweeps) {
+            for k in 0..<parts.count {
+                let part = try parts.scan(k)
+                precondition(part.unitScopes.count == scan.unitScopes.count, "every part has the run's scopes")
+                let analysis = self
+                let current = sums
+                let one = parts.count == 1
+                sums = Morsels.run(count: current.count, threads: threads) { s in
+                    var sums = current[s]
+                    let arms = analysis.arms(scope: part.unitScopes[s], part: part, guardrails: s == 0)
+                    // One part: every sweep here, while its arms are at hand.
+                    for w in (one ? Array(0..<sweeps) : [sweep]) {
+                        for v in arms.indices { Self.feed(&sums[v], arms[v], sweep: w) }
+                        if one { for v in sums.indices { Self.end(&sums[v], sweep: w) } }
+                    }
+                    return sums
+                }
+                if sweep == 0 {
+                    for v in part.variantOfUnit {
+                        if v >= 0 { unitsPerVariant[Int(v)] += 1 } else if v == -2 { crossoverUnits += 1 }
+                    }
+                    crossoverExposures += part.crossoverExposures
+                    if bootstrapping { bootstrapSums = try bootstrapPart(part, continuing: bootstrapSums, threads: threads) }
+                }
+            }
+            if parts.count > 1 { for s in sums.indices { for v in sums[s].indices { Self.end(&sums[s][v], sweep: sweep) } } }
+        }
+    }
+
+    /// Feeds one part's units of an arm to the arm's accumulators, in sweep `sweep`.
+    static func feed(_ sums: inout ArmSums, _ arm: Arm, sweep: Int) {
+        if sweep == 0 { sums.units += arm.units.count }
+        for (k, m) in metrics.enumerated() {
+            let y = arm.column(m.columns[0])
+            let d = m.kind == .ratio ? arm.column(m.columns[1]) : y
+            if sweep == 0 { sums.base[k].add(y, d) } else if sweep == 1 { sums.base[k].addCentred(y, d) }
+            guard !sums.cuped.isEmpty else { continue }
+            let x = arm.covariate[m.columns[0].rawValue]
+            if m.kind == .ratio {
+                // The ratio's linearisation needs its means: a sweep later than its own moments.
+                guard sweep >= 1 else { continue }
+                let linear = TwoSampleTests.linearised(numerator: y, denominator: d, moments: sums.base[k].means)
+                if sweep == 1 { sums.cuped[k].add(x, linear) } else { sums.cuped[k].addCentred(x, linear) }
+            } else if sweep == 0 {
+                sums.cuped[k].add(x, y)
+            } else if sweep == 1 {
+                sums.cuped[k].addCentred(x, y)
+            }
+        }
+        guard !sums.guardrails.isEmpty else { return }
+        let exposures = arm.column(.exposures)
+        for g in Guardrail.allCases {
+            if sweep == 0 {
+                sums.guardrails[g.rawValue].add(arm.guardrails[g.rawValue], exposures)
+            } else if sweep == 1 {
+                sums.guardrails[g.rawValue].addCentred(arm.guardrails[g.rawValue], exposures)
+            }
+        }
+    }
+
+    /// Ends sweep `sweep` of an arm: the accumulators whose first pass it was take their means.
+    static func end(_ sums: inout ArmSums, sweep: Int) {
+        for (k, m) in metrics.enumerated() {
+            if sweep == 0 { sums.base[k].centre() }
+            if !sums.cuped.isEmpty && (sweep == 0) == (m.kind != .ratio) && sweep < 2 { sums.cuped[k].centre() }
+        }
+        if sweep == 0 { for g in sums.guardrails.indices { sums.guardrails[g].centre() } }
     }
 
     var covariateSource: String? {
@@ -133,16 +275,18 @@ struct UnitAnalysis: Sendable {
         }
     }
 
-    /// Every variant's units present in `scope`, in one pass over the units.
-    func arms(scope: ExperimentScan.UnitScope) -> [Arm] {
+    /// Every variant's units present in `scope` of `part`, in one pass over the units.
+    func arms(scope: ExperimentScan.UnitScope, part: ExperimentScan, guardrails: Bool) -> [Arm] {
         var empty = Arm()
         if covariateSource != nil { empty.covariate = [[Double]](repeating: [], count: Column.allCases.count) }
-        var arms = [Arm](repeating: empty, count: scan.variants.count)
-        let pre = scan.preScope
+        if guardrails { empty.guardrails = [[Double]](repeating: [], count: Guardrail.allCases.count) }
+        var arms = [Arm](repeating: empty, count: part.variants.count)
+        let pre = part.preScope
         let context = covariateSource?.hasPrefix("context:") ?? false
-        for (i, unit) in scope.units.enumerated() where scan.variantOfUnit[Int(unit)] >= 0 && scope.exposures[i] > 0 {
+        let counts = [part.unitErrors, part.unitEmpties, part.unitJoined]
+        for (i, unit) in scope.units.enumerated() where part.variantOfUnit[Int(unit)] >= 0 && scope.exposures[i] > 0 {
             let u = Int(unit)
-            let v = Int(scan.variantOfUnit[u])
+            let v = Int(part.variantOfUnit[u])
             arms[v].units.append(u)
             for c in Column.allCases { arms[v].columns[c.rawValue].append(Self.value(c, scope, i)) }
             if context {
@@ -154,64 +298,65 @@ struct UnitAnalysis: Sendable {
                 let at = pre.index(of: unit)
                 for c in Column.allCases { arms[v].covariate[c.rawValue].append(Self.value(c, pre, at)) }
             }
+            if guardrails { for g in Guardrail.allCases { arms[v].guardrails[g.rawValue].append(Double(counts[g.rawValue][u])) } }
         }
         return arms
     }
 
-    func compare(scope: String, metric m: Metric, control c: Arm, treatment t: Arm, variant: Int) -> Row {
+    func compare(scope: String, metric m: Metric, index k: Int, control c: ArmSums, treatment t: ArmSums, variant: Int) -> Row {
         let comparison: Comparison
-        var yc: [Double]
-        var yt: [Double]
         switch m.kind {
         case .ratio:
-            comparison = TwoSampleTests.delta(
-                control: (c.column(m.columns[0]), c.column(m.columns[1])), treatment: (t.column(m.columns[0]), t.column(m.columns[1])),
-                level: level)
-            yc = TwoSampleTests.linearised(numerator: c.column(m.columns[0]), denominator: c.column(m.columns[1]))
-            yt = TwoSampleTests.linearised(numerator: t.column(m.columns[0]), denominator: t.column(m.columns[1]))
+            comparison = TwoSampleTests.delta(control: c.base[k].moments, treatment: t.base[k].moments, level: level)
         case .mean:
-            comparison = TwoSampleTests.welch(control: c.column(m.columns[0]), treatment: t.column(m.columns[0]), level: level)
-            yc = c.column(m.columns[0])
-            yt = t.column(m.columns[0])
+            comparison = TwoSampleTests.welch(control: c.base[k].moments, treatment: t.base[k].moments, level: level)
         case .proportion:
-            let xc = c.column(m.columns[0]).reduce(0, +)
-            let xt = t.column(m.columns[0]).reduce(0, +)
             comparison = TwoSampleTests.twoProportion(
-                control: (Int(xc), c.units.count), treatment: (Int(xt), t.units.count), level: level)
-            yc = c.column(m.columns[0])
-            yt = t.column(m.columns[0])
+                control: (Int(c.base[k].sumX), c.units), treatment: (Int(t.base[k].sumX), t.units), level: level)
         }
         var row = Row(scope: scope, metric: m, variant: scan.variants[variant], comparison: comparison)
-        if !c.covariate.isEmpty {
-            let xc = c.covariate[m.columns[0].rawValue]
-            let xt = t.covariate[m.columns[0].rawValue]
+        if !c.cuped.isEmpty {
             row.cuped = TwoSampleTests.cuped(
-                control: (comparison.control.value, yc, xc), treatment: (comparison.treatment.value, yt, xt), level: level)
+                control: (comparison.control.value, c.cuped[k].moments), treatment: (comparison.treatment.value, t.cuped[k].moments),
+                level: level)
         }
         return row
     }
 
-    /// Poisson bootstrap over units of the global scope for the configured metrics (the primary
-    /// metrics, or ctr): one pass of the replicate kernel gives every arm's weighted column sums.
-    mutating func bootstrap(threads: Int) throws {
-        guard let control else { return }
+    /// The bootstrap's columns: those of the configured metrics (the primary metrics, or ctr).
+    var bootstrapColumns: [Column] {
         let wanted = Set(bootstrapMetrics)
-        let scope = scan.unitScopes[0]
+        let needed = Set(Self.metrics.filter { wanted.contains($0.name) }.flatMap(\.columns))
+        return Column.allCases.filter { needed.contains($0) }
+    }
+
+    /// The Poisson bootstrap's weighted column sums over one part's units of the global scope,
+    /// going on from the sums of the parts before it: one pass of the replicate kernel gives
+    /// every arm's sums.
+    func bootstrapPart(_ part: ExperimentScan, continuing previous: [Double]?, threads: Int) throws -> [Double] {
+        let scope = part.unitScopes[0]
+        let used = bootstrapColumns
         // One unit list over all arms: arm = variant code of non-crossover units present globally.
         var keys: [UInt64] = []
         var arm: [Int32] = []
         var columns = [[Double]](repeating: [], count: Column.allCases.count)
-        let needed = Set(Self.metrics.filter { wanted.contains($0.name) }.flatMap(\.columns))
-        let used = Column.allCases.filter { needed.contains($0) }
-        for (i, unit) in scope.units.enumerated() where scan.variantOfUnit[Int(unit)] >= 0 && scope.exposures[i] > 0 {
-            keys.append(scan.unitKeys[Int(unit)])
-            arm.append(scan.variantOfUnit[Int(unit)])
+        for (i, unit) in scope.units.enumerated() where part.variantOfUnit[Int(unit)] >= 0 && scope.exposures[i] > 0 {
+            keys.append(part.unitKeys[Int(unit)])
+            arm.append(part.variantOfUnit[Int(unit)])
             for c in used { columns[c.rawValue].append(Self.value(c, scope, i)) }
         }
+        return try PoissonBootstrap.replicateSums(
+            units: keys, arm: arm, arms: scan.variants.count, columns: used.map { columns[$0.rawValue] },
+            replicates: config.analysis.bootstrapIterations, seed: UInt64(bitPattern: Int64(config.analysis.bootstrapSeed)),
+            threads: threads, continuing: previous)
+    }
+
+    /// Percentile intervals of the configured metrics from the replicate sums of every unit.
+    mutating func applyBootstrap(_ sums: [Double]) {
+        guard let control else { return }
+        let wanted = Set(bootstrapMetrics)
+        let used = bootstrapColumns
         let b = config.analysis.bootstrapIterations
-        let sums = try PoissonBootstrap.replicateSums(
-            units: keys, arm: arm, arms: scan.variants.count, columns: used.map { columns[$0.rawValue] }, replicates: b,
-            seed: UInt64(bitPattern: Int64(config.analysis.bootstrapSeed)), threads: threads)
         func sum(_ v: Int, _ c: Column, _ r: Int) -> Double { sums[(v * used.count + used.firstIndex(of: c)!) * b + r] }
         for i in rows.indices where rows[i].scope == "global" && wanted.contains(rows[i].metric.name) {
             let m = rows[i].metric
@@ -239,14 +384,6 @@ struct UnitAnalysis: Sendable {
 
     // MARK: - SRM, crossover, guardrails, power
 
-    var unitsPerVariant: [Int] {
-        var n = [Int](repeating: 0, count: scan.variants.count)
-        for v in scan.variantOfUnit where v >= 0 { n[Int(v)] += 1 }
-        return n
-    }
-
-    var crossoverUnits: Int { scan.variantOfUnit.filter { $0 == -2 }.count }
-
     /// Expected weights per variant code (config, or equal over variants with units).
     func srmWeights(_ observed: [Int]) -> [Double] {
         if config.srmExpected.isEmpty { return observed.map { $0 > 0 ? 1 : 0 } }
@@ -257,7 +394,7 @@ struct UnitAnalysis: Sendable {
     var srmMinSample: Int { config.srmMinSample == 0 ? 100 : max(config.srmMinSample, 0) }
 
     /// SRM on units, overall and per segment scope: what the decision, the verdict and the report
-    /// section all read, computed once per run (it walks every scope's units).
+    /// section all read, computed once per run.
     typealias SRM = (
         global: GoodnessOfFit.Result, observed: [Int], detected: Bool,
         slices: [(key: String, observed: [Int], result: GoodnessOfFit.Result)]
@@ -268,11 +405,8 @@ struct UnitAnalysis: Sendable {
         let weights = srmWeights(observed)
         let global = GoodnessOfFit.test(observed: observed, weights: weights)
         var slices: [(key: String, observed: [Int], result: GoodnessOfFit.Result)] = []
-        for scope in scan.unitScopes.dropFirst() {
-            var o = [Int](repeating: 0, count: scan.variants.count)
-            for (i, u) in scope.units.enumerated() where scan.variantOfUnit[Int(u)] >= 0 && scope.exposures[i] > 0 {
-                o[Int(scan.variantOfUnit[Int(u)])] += 1
-            }
+        for (scope, arms) in zip(scan.unitScopes, sums).dropFirst() {
+            let o = arms.map(\.units)
             slices.append((scope.key, o, GoodnessOfFit.test(observed: o, weights: weights)))
         }
         slices.sort {
@@ -301,16 +435,7 @@ struct UnitAnalysis: Sendable {
     func guardrails() -> [GuardrailCheck] {
         guard let control else { return [] }
         var out: [GuardrailCheck] = []
-        let scope = scan.unitScopes[0]
-        func ratio(_ v: Int, _ num: [Int32]) -> (numerator: [Double], denominator: [Double]) {
-            var n: [Double] = []
-            var d: [Double] = []
-            for (i, u) in scope.units.enumerated() where scan.variantOfUnit[Int(u)] == Int32(v) && scope.exposures[i] > 0 {
-                n.append(Double(num[Int(u)]))
-                d.append(Double(scope.exposures[i]))
-            }
-            return (n, d)
-        }
+        let global = sums[0]
         let margins = Dictionary(config.nonInferiority.map { ($0.metric, $0.margin) }, uniquingKeysWith: { a, _ in a })
         for v in scan.variants.indices where v != control && scan.global[v].exposures > 0 {
             for (name, q) in [("latency_p50_ms", 0.5), ("latency_p95_ms", 0.95), ("latency_p99_ms", 0.99)] {
@@ -330,11 +455,13 @@ struct UnitAnalysis: Sendable {
                 }
                 out.append(latency)
             }
-            for (name, column, limit, higherIsWorse) in [
-                ("error_rate", scan.unitErrors, config.maxErrorRate, true), ("empty_rate", scan.unitEmpties, config.maxEmptyRate, true),
-                ("join_rate", scan.unitJoined, 0, false),
+            for (guardrail, limit, higherIsWorse) in [
+                (Guardrail.errors, config.maxErrorRate, true), (.empties, config.maxEmptyRate, true), (.joined, 0, false),
             ] {
-                let cmp = TwoSampleTests.delta(control: ratio(control, column), treatment: ratio(v, column), level: level)
+                let name = guardrail.name
+                let cmp = TwoSampleTests.delta(
+                    control: global[control].guardrails[guardrail.rawValue].moments,
+                    treatment: global[v].guardrails[guardrail.rawValue].moments, level: level)
                 var g = GuardrailCheck(
                     metric: name, variant: scan.variants[v], value: cmp.treatment.value, control: cmp.control.value,
                     relativeBound: cmp.relative.map { higherIsWorse ? $0.upper : $0.lower }, margin: margins[name],

@@ -156,26 +156,23 @@ public struct EvaluationRun {
                 status = eval.experiment.analysis.compat == "recsys-eval" ? .error : .checkFailed
             }
         default:
-            if let limit = request.memoryLimit {
-                // Per-unit state not taken in parts: a limit it cannot meet stops the run now,
-                // rather than the machine later.
-                let byRequest = eval.experiment.analysis.unit == .request
-                let units =
-                    byRequest
-                    ? loader.reader.footer.partitions.reduce(0) { $0 + Int($1.requestDictionary.count) }
-                    : try loader.reader.dictionary("user_id").count
+            if let limit = request.memoryLimit, eval.experiment.analysis.unit == .request {
+                // Request units are not taken in parts (a unit per request): a limit their state
+                // cannot meet stops the run now, rather than the machine later.
+                let units = loader.reader.footer.partitions.reduce(0) { $0 + Int($1.requestDictionary.count) }
                 let bytes = units * ExperimentScan.bytesPerUnitAtLeast
                 if bytes > limit {
-                    throw RunError.unitStateOverLimit(
-                        mode: eval.mode, unit: byRequest ? "request" : "user", units: units, bytes: bytes, limit: limit)
+                    throw RunError.unitStateOverLimit(mode: eval.mode, unit: "request", units: units, bytes: bytes, limit: limit)
                 }
             }
+            // Users are taken in parts within half the limit (the rest: the scan's partitions in flight).
             let outcome = try ExperimentEvaluation.run(
-                reader: loader.reader, config: eval.experiment, mode: eval.mode, metadata: metadata, threads: request.threads)
+                reader: loader.reader, config: eval.experiment, mode: eval.mode, metadata: metadata, threads: request.threads,
+                unitsPerPart: request.memoryLimit.map { ExperimentEvaluation.unitsPerPart(budget: $0 / 2, threads: request.threads) })
             report = outcome.report
             decision = outcome.decision
             status = ExitStatus(rawValue: outcome.exitCode) ?? .error
-            messages += decisionMessages(report, mode: eval.mode)
+            messages += outcome.messages + decisionMessages(report, mode: eval.mode)
         }
         if let summary = loader.ingest { report = withIngest(report, summary) }
         let unknown = try unknownContextKeys(eval, reader: loader.reader)

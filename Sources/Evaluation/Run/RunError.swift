@@ -51,8 +51,8 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
             func gib(_ b: Int) -> String { JSONValue.goNumber((Double(b) / Double(1 << 30) * 10).rounded(.up) / 10) + " GiB" }
             return "--memory-limit \(gib(limit)): the \(mode) analysis keeps state per \(unit), and the dataset holds "
                 + "\(ReadableNumber.count(units)) \(unit)s: at least \(gib(bytes)) (\(bytes / max(units, 1)) bytes each, more with "
-                + "segments and revenue), which \(mode) cannot yet take in parts (only OPE's bootstrap does). Raise --memory-limit, "
-                + "or analyse fewer \(unit)s (a shorter time window)"
+                + "segments and revenue), and \(unit) units are not taken in parts (user units are). Raise --memory-limit, "
+                + "analyse fewer \(unit)s (a shorter time window), or analyse by user (experiment.analysis.unit: user)"
         }
     }
 }
