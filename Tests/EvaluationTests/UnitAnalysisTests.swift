@@ -1,4 +1,5 @@
 import ColumnarStorage
+import Engine
 import Evaluation
 import Foundation
 import Ingest
@@ -224,5 +225,40 @@ import Testing
         let aa = try Self.outcome(reader, extra: extra + "\n  aa_check: {enabled: true}", mode: "aa-check").report.serialized()
         let aaParted = try Self.outcome(reader, extra: extra + "\n  aa_check: {enabled: true}", unitsPerPart: 9, mode: "aa-check")
         #expect(aaParted.report.serialized() == aa)
+    }
+
+    /// A part's per-unit state written to the scratch file reads back the same, codes counted
+    /// from the part's first user; damaged bytes are an error, not a wrong part.
+    @Test func spilledPartsReadBackExactly() throws {
+        let reader = try Self.ingest(partitions: 3)
+        var options = ExperimentScan.Options(experiment: "exp_units", sliceKeys: ["device"], covariateKey: "pre_period_ctr")
+        options.units = 100..<400
+        let scan = try ExperimentScan.run(reader: reader, options: options, threads: 2)
+        #expect(scan.variantOfUnit.count == 300 && scan.unitScopes.count > 1)
+        #expect(scan.unitScopes.allSatisfy { $0.units.allSatisfy { $0 >= 0 && $0 < 300 } } && !scan.unitScopes[0].units.isEmpty)
+        var e = StateEncoder()
+        scan.encodeUnits(to: &e)
+        var d = StateDecoder(e.bytes, context: "test")
+        let back = try scan.withoutUnits().withUnits(from: &d)
+        #expect(back.unitScopes.map(\.key) == scan.unitScopes.map(\.key))
+        for (a, b) in zip(back.unitScopes, scan.unitScopes) {
+            #expect(a.units == b.units && a.exposures == b.exposures && a.clicks == b.clicks && a.clickedRequests == b.clickedRequests)
+            #expect(a.conversions == b.conversions && a.revenue == b.revenue)
+            #expect(a.covariateCount == b.covariateCount && a.covariateSum == b.covariateSum && !a.covariateSum.isEmpty)
+        }
+        #expect(back.variantOfUnit == scan.variantOfUnit && back.unitErrors == scan.unitErrors)
+        #expect(back.unitEmpties == scan.unitEmpties && back.unitJoined == scan.unitJoined)
+        var cut = StateDecoder(Array(e.bytes.dropLast(5)), context: "test")
+        #expect(throws: StateError.self) { _ = try scan.withoutUnits().withUnits(from: &cut) }
+        // Variants of fewer units than the scopes name: a unit code out of range.
+        var short = StateEncoder()
+        var smaller = scan
+        smaller.variantOfUnit = Array(scan.variantOfUnit.prefix(10))
+        smaller.unitErrors = Array(scan.unitErrors.prefix(10))
+        smaller.unitEmpties = Array(scan.unitEmpties.prefix(10))
+        smaller.unitJoined = Array(scan.unitJoined.prefix(10))
+        smaller.encodeUnits(to: &short)
+        var bad = StateDecoder(short.bytes, context: "test")
+        #expect(throws: StateError.self) { _ = try scan.withoutUnits().withUnits(from: &bad) }
     }
 }

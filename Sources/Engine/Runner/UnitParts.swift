@@ -22,6 +22,15 @@ public enum UnitParts {
         return memory / 4
     }
 
+    /// Where a run in parts keeps its scratch files: `$TMPDIR`, else `/tmp`. The files have no
+    /// name (`SpillFile`), so none is left behind however the run ends.
+    public static var scratchDirectory: String {
+        #if canImport(Glibc)
+            if let p = getenv("TMPDIR"), p.pointee != 0 { return String(cString: p) }
+        #endif
+        return "/tmp"
+    }
+
     /// The cgroup's memory limit (v2 `memory.max`, else v1 `memory.limit_in_bytes`), nil when
     /// there is none or it cannot be read.
     static var cgroupLimit: Int? {

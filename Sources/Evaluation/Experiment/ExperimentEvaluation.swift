@@ -42,19 +42,27 @@ public struct ExperimentEvaluation {
         first.units = ranges[0]
         var head: ExperimentScan? = try ExperimentScan.run(reader: reader, options: first, threads: threads)
         let scan = head!.withoutUnits()
-        let held = HeldPart(head.take()!)
-        let parts = UnitAnalysis.Parts(count: ranges.count) { k in
-            if k == 0, let part = held.take() { return part }
-            var o = options
-            o.units = ranges[k]
-            return try ExperimentScan.run(reader: reader, options: o, threads: threads)
+        // Each part is scanned once, in the first sweep; its per-unit state goes to a scratch
+        // file that the later sweeps read back.
+        let spill = PartSpill(first: head.take()!, file: try SpillFile(directory: UnitParts.scratchDirectory))
+        let parts = UnitAnalysis.Parts(count: ranges.count) { sweep, k in
+            if sweep > 0 { return try spill.read(k, into: scan) }
+            var part: ExperimentScan
+            if k == 0, let held = spill.takeFirst() {
+                part = held
+            } else {
+                var o = options
+                o.units = ranges[k]
+                part = try ExperimentScan.run(reader: reader, options: o, threads: threads)
+            }
+            try spill.write(part)
+            return part
         }
         var outcome = try report(
             scan: scan, parts: parts, warnings: try experimentWarnings(eval, present: ids), config: eval, mode: mode, metadata: metadata,
             threads: threads)
-        let sweeps = eval.cupedEnabled && (eval.prePeriod != nil || !eval.covariateKey.isEmpty) ? 3 : 2
         outcome.messages.append(
-            "\(mode): the per-unit sums of \(ReadableNumber.count(users)) users were taken in \(ranges.count) parts of at most \(ReadableNumber.count(ranges[0].count)) to fit the memory budget: \(ranges.count * sweeps) scans of the dataset instead of one"
+            "\(mode): the per-unit sums of \(ReadableNumber.count(users)) users were taken in \(ranges.count) parts of at most \(ReadableNumber.count(ranges[0].count)) to fit the memory budget (each part scanned once and kept in a \(ReadableNumber.count(Int(spill.file.size) >> 20)) MiB scratch file for the analysis's later sweeps)"
         )
         return outcome
     }
@@ -67,11 +75,37 @@ public struct ExperimentEvaluation {
         return max(1 << 16, budget / (ExperimentScan.bytesPerUnitAtLeast + 220 + 128 * threads))
     }
 
-    /// The scan of the first part, handed to the first sweep once and then released.
-    private final class HeldPart {
-        private var scan: ExperimentScan?
-        init(_ scan: ExperimentScan) { self.scan = scan }
-        func take() -> ExperimentScan? { scan.take() }
+    /// A run's parts on their way through the sweeps: the first part's scan, handed to the
+    /// first sweep once and then released, and every part's per-unit state in a scratch file
+    /// (`ExperimentScan.encodeUnits`), where `extents[k]` says where part k's bytes are.
+    private final class PartSpill {
+        private var first: ExperimentScan?
+        let file: SpillFile
+        private var extents: [(offset: UInt64, count: Int)] = []
+
+        init(first: ExperimentScan, file: SpillFile) {
+            self.first = first
+            self.file = file
+        }
+
+        func takeFirst() -> ExperimentScan? { first.take() }
+
+        /// Appends the part's per-unit state (parts come in order).
+        func write(_ part: ExperimentScan) throws {
+            var e = StateEncoder()
+            part.encodeUnits(to: &e)
+            let offset = file.size
+            try e.bytes.withUnsafeBytes { try file.append($0) }
+            extents.append((offset, e.bytes.count))
+        }
+
+        /// `scan` with part k's per-unit state.
+        func read(_ k: Int, into scan: ExperimentScan) throws -> ExperimentScan {
+            precondition(k < extents.count, "a part is written in the first sweep before it is read")
+            var d = StateDecoder(
+                try file.read(offset: extents[k].offset, count: extents[k].count), context: "the scratch file of part \(k)")
+            return try scan.withUnits(from: &d)
+        }
     }
 
     /// The experiment ids the dataset's assignments hold.

@@ -73,13 +73,14 @@ struct UnitAnalysis: Sendable {
     }
 
     /// Where the per-unit sums come from: `count` scans of consecutive ranges of unit codes,
-    /// read in order (`scan(k)` for k = 0, 1, …) once per sweep.
+    /// read in order once per sweep (`scan(sweep, k)` for k = 0, 1, …). Sweep 0 reads every
+    /// field; later sweeps read no unit keys and no crossover counts.
     struct Parts {
         var count: Int
-        var scan: (Int) throws -> ExperimentScan
+        var scan: (_ sweep: Int, _ part: Int) throws -> ExperimentScan
 
         /// One scan that holds every unit.
-        static func whole(_ scan: ExperimentScan) -> Parts { Parts(count: 1) { _ in scan } }
+        static func whole(_ scan: ExperimentScan) -> Parts { Parts(count: 1) { _, _ in scan } }
     }
 
     struct Row {
@@ -186,7 +187,7 @@ struct UnitAnalysis: Sendable {
         if bootstrapping { bootstrapSums = nil }
         for sweep in 0..<(parts.count == 1 ? 1 : sweeps) {
             for k in 0..<parts.count {
-                let part = try parts.scan(k)
+                let part = try parts.scan(sweep, k)
                 precondition(part.unitScopes.count == scan.unitScopes.count, "every part has the run's scopes")
                 let analysis = self
                 let current = sums
