@@ -6,15 +6,41 @@ enum OPEPage {
     /// The estimator the headline uses, in order of preference: doubly robust first.
     static let headlinePreference = ["dr", "sndr", "switch_dr", "snips", "clipped_ips", "ips"]
 
+    /// The self-normalised estimators: the only ones a mean importance weight far from 1 does not bias.
+    static let selfNormalised = ["sndr", "snips"]
+
+    /// Whether the mean importance weight is far enough from 1 for the page to warn about it
+    /// (then the headline prefers a self-normalised estimator).
+    static func weightMeanIsOff(_ mean: Double) -> Bool { mean > 1.5 || mean < 0.67 }
+
+    /// The headline's order of preference for a run with these weight diagnostics: doubly robust
+    /// first, unless the mean weight is off, which biases every estimator but the self-normalised
+    /// ones (the warning above the headline says so; the headline must not contradict it).
+    static func headlineOrder(_ diagnostics: JSONValue?) -> [String] {
+        guard let mean = diagnostics?["weight_mean"]?.numberValue, weightMeanIsOff(mean) else { return headlinePreference }
+        return selfNormalised + headlinePreference.filter { !selfNormalised.contains($0) }
+    }
+
     static func content(_ report: JSONValue) -> PageBuilder.Content {
         guard let analysis = report["ope_analysis"] else { return PageBuilder.Content(blocks: legacy(report), shownKeys: ["ope"]) }
         let estimators = analysis["estimators"]?.arrayItems ?? []
         let logged = estimators.first { $0["name"]?.stringValue == "logging_policy" }?["value"]?.numberValue
         var blocks = weightWarnings(analysis["diagnostics"], report: report)
         let targets = estimators.filter { $0["name"]?.stringValue != "logging_policy" }
-        let headline =
-            headlinePreference.lazy.compactMap { name in targets.first { $0["name"]?.stringValue == name } }.first ?? targets.first
-        if let h = headline { blocks.append(headlineBanner(h, logged: logged, level: analysis["ci_level"]?.numberValue ?? 0.95)) }
+        let order = headlineOrder(analysis["diagnostics"])
+        let headline = order.lazy.compactMap { name in targets.first { $0["name"]?.stringValue == name } }.first ?? targets.first
+        if let h = headline {
+            var banner = headlineBanner(h, logged: logged, level: analysis["ci_level"]?.numberValue ?? 0.95)
+            if order != headlinePreference, let name = h["name"]?.stringValue, selfNormalised.contains(name),
+                let mean = analysis["diagnostics"]?["weight_mean"]?.numberValue, case .banner(let tone, let title, var lines) = banner
+            {
+                lines.insert(
+                    "Headlined by \(name), a self-normalised estimator, not by doubly robust: with a mean importance weight of \(ReadableNumber.value(mean)), the others are biased.",
+                    at: 0)
+                banner = .banner(tone, title: title, lines: lines)
+            }
+            blocks.append(banner)
+        }
         let level = ReadableNumber.level(analysis["ci_level"]?.numberValue ?? 0.95)
         blocks.append(.heading("Estimators"))
         blocks.append(.table(estimatorTable(estimators, logged: logged, level: level)))
@@ -48,7 +74,7 @@ enum OPEPage {
                     .warn, title: "Effective sample size is \(ReadableNumber.percent(share)) of the slots\(ess)",
                     lines: ["A few heavily weighted events carry the estimates: read every interval with caution."]))
         }
-        if let mean = d["weight_mean"]?.numberValue, mean > 1.5 || mean < 0.67, !alreadySaid("mean importance weight") {
+        if let mean = d["weight_mean"]?.numberValue, weightMeanIsOff(mean), !alreadySaid("mean importance weight") {
             blocks.append(
                 .banner(
                     .warn, title: "The mean importance weight is \(ReadableNumber.value(mean)), not about 1",
@@ -112,7 +138,9 @@ enum OPEPage {
         let verdict =
             tone == .good
             ? "The \(ReadableNumber.level(level)) interval is above the logged value."
-            : tone == .bad ? "The \(ReadableNumber.level(level)) interval is below the logged value." : "The interval includes no change."
+            : tone == .bad
+                ? "The \(ReadableNumber.level(level)) interval is below the logged value."
+                : "The \(ReadableNumber.level(level)) interval includes the logged value: no change is shown."
         return .banner(
             tone, title: title,
             lines: [

@@ -184,7 +184,10 @@ import Testing
         #expect(!svg.contains("<title>rips</title>") && !svg.contains("<title>sips</title>"))
         #expect(svg.contains("<title>dr</title>") && svg.contains("class=\"reference\""))
         let text = Self.visibleText(html)
-        #expect(text.contains("Target policy (dr): 0.04648 vs logged 0.0435: +6.9% [-5.4%, +19.1%]"))
+        // The mean weight is 4.358: the warning says every estimator but the self-normalised ones
+        // is biased, so the headline is one of those, and says why.
+        #expect(text.contains("Target policy (snips): 0.01645 vs logged 0.0435: -62.2% [-65.1%, -59.2%]"), "\(text)")
+        #expect(text.contains("Headlined by snips, a self-normalised estimator, not by doubly robust"))
         #expect(text.contains("Effective sample size is 5.53% of the slots (1,656)"))
         #expect(text.contains("The mean importance weight is 4.358, not about 1"))
         #expect(text.contains("recsys-eval's dr uses as its reward model the mean reward given an event"))
@@ -197,6 +200,17 @@ import Testing
         #expect(ripsRow.contains("off scale"))
         let drRow = try #require(rows.first { $0.hasPrefix("| dr |") })
         #expect(drRow.contains("+6.9%") && !drRow.contains("off scale"))
+    }
+
+    /// With a mean importance weight near 1 the headline is doubly robust, and an interval that
+    /// holds the logged value says no change is shown.
+    @Test func opeHeadlineIsDoublyRobustWhenTheWeightsAreSound() throws {
+        let text = PageFixtures.opeText.replacingOccurrences(of: #""weight_mean": 4.35841688827704"#, with: #""weight_mean": 1.02"#)
+        #expect(text != PageFixtures.opeText)
+        let page = Self.visibleText(ReportRenderer.html(try JSONValue.parse(text)))
+        #expect(page.contains("Target policy (dr): 0.04648 vs logged 0.0435: +6.9% [-5.4%, +19.1%]"), "\(page)")
+        #expect(page.contains("The 95% interval includes the logged value: no change is shown."))
+        #expect(!page.contains("Headlined by") && !page.contains("The mean importance weight is"))
     }
 
     /// A warning the report already holds is not said again by the page's own weight banners;
