@@ -1,6 +1,7 @@
 import ColumnarStorage
 import Evaluation
 import Foundation
+import LogGenerator
 import Reports
 import Statistics
 import TestSupport
@@ -150,5 +151,38 @@ import Testing
         let ci = a["interleaving_analysis"]?["delta_ab_ci"]
         let d = a["interleaving_analysis"]?["delta_ab"]?.numberValue ?? .nan
         #expect((ci?["lower"]?.numberValue ?? .nan) <= d && d <= (ci?["upper"]?.numberValue ?? .nan))
+    }
+
+    /// Users taken in parts (ranges of user codes, one scan each) give the same bytes as all of
+    /// them at once, on generated logs with team labels: for parts of one user up to more than
+    /// all of them, on 1 and 2 threads, and a run in parts says so on standard error.
+    @Test func usersInPartsChangeNothing() throws {
+        let dir = try TestDirectory.make("interleaving-parts")
+        var g = LogGeneratorConfig(exposures: 2000, seed: 11)
+        g.interleavingTeams = true
+        var files: [LogTable: FileHandle] = [:]
+        for t in LogTable.allCases {
+            _ = FileManager.default.createFile(atPath: dir + "/" + t.fileName, contents: nil)
+            files[t] = FileHandle(forWritingAtPath: dir + "/" + t.fileName)!
+        }
+        _ = LogGenerator(g).generate { t, bytes in files[t]!.write(Data(bytes)) }
+        for f in files.values { try f.close() }
+        let reader = try OfflineParityTests.ingest(dir, partitions: 3)
+        var c = InterleavingConfig()
+        c.analysis.sliceKeys = ["surface"]
+        c.analysis.bootstrapIterations = 90
+        let whole = try InterleavingEvaluation.runWithMessages(reader: reader, config: c, metadata: Self.metadata, threads: 2)
+        #expect(whole.messages.isEmpty)
+        let users = Int(whole.report["interleaving_analysis"]?["users"]?["count"]?.numberValue ?? 0)
+        let total = try reader.dictionary("user_id").count
+        #expect(users > 50 && whole.report["interleaving_analysis"]?["delta_ab_ci"] != nil)
+        for (perPart, threads) in [(1, 1), (3, 2), (17, 2), (total - 1, 1), (total, 2)] {
+            let parts = try InterleavingEvaluation.runWithMessages(
+                reader: reader, config: c, metadata: Self.metadata, threads: threads, unitsPerPart: perPart)
+            #expect(parts.report.serialized() == whole.report.serialized(), "\(perPart) users per part")
+            let count = (total + perPart - 1) / perPart
+            #expect(parts.messages.isEmpty == (count == 1), "\(parts.messages)")
+            if count > 1 { #expect(parts.messages.first?.contains("taken in \(count) parts") == true, "\(parts.messages)") }
+        }
     }
 }

@@ -18,6 +18,10 @@ public struct InterleavingScan: Sendable {
         public var teamB = "B"
         public var credit = Credit.click
         public var sliceKeys: [String] = []
+        /// The user codes whose per-user counts this scan keeps (nil: all); every other count is
+        /// the whole dataset's. A run with more users than its memory holds takes them in parts
+        /// (`InterleavingEvaluation`).
+        public var units: Range<Int>? = nil
 
         public init() {}
     }
@@ -87,8 +91,9 @@ public struct InterleavingScan: Sendable {
         scan.unlabelledItems = state.unlabelledItems
         scan.counts = state.counts
         scan.segments = SegmentKeys.named(state.segments, names: o.sliceKeys, values: pass.codes.ctxValues).map { ($0.key, $0.value) }
+        let first = o.units?.lowerBound ?? 0
         for u in state.requests.indices where state.requests[u] > 0 {
-            scan.users.append(UInt64(u))
+            scan.users.append(UInt64(first + u))
             scan.userCounts += [Double(state.requests[u]), Double(state.winsA[u]), Double(state.winsB[u])]
         }
         return scan
@@ -144,7 +149,8 @@ public struct InterleavingScan: Sendable {
         }
 
         func start() -> State {
-            let zeros = [Int32](repeating: 0, count: max(codes.users, 1))
+            if let range = o.units { precondition(range.lowerBound >= 0 && range.upperBound <= codes.users, "user codes") }
+            let zeros = [Int32](repeating: 0, count: max(o.units?.count ?? codes.users, 1))
             return State(requests: zeros, winsA: zeros, winsB: zeros)
         }
 
@@ -155,9 +161,14 @@ public struct InterleavingScan: Sendable {
             state.unknownTeamItems += part.unknownTeamItems
             state.unlabelledItems += part.unlabelledItems
             state.counts = state.counts + part.counts
-            for (u, w) in zip(part.requestUser, part.requestWinner) {
-                state.requests[Int(u)] += 1
-                if w == 1 { state.winsA[Int(u)] += 1 } else if w == 2 { state.winsB[Int(u)] += 1 }
+            // Users counted from the start of `o.units`; users outside it are another part's.
+            let first = o.units?.lowerBound ?? 0
+            let count = o.units?.count ?? state.requests.count
+            for (user, w) in zip(part.requestUser, part.requestWinner) {
+                let u = Int(user) - first
+                guard u >= 0 && u < count else { continue }
+                state.requests[u] += 1
+                if w == 1 { state.winsA[u] += 1 } else if w == 2 { state.winsB[u] += 1 }
             }
         }
 

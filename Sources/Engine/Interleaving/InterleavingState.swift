@@ -130,6 +130,7 @@ extension InterleavingState {
 extension InterleavingScan {
     /// The pass over the partitions `reader` scans, as a state.
     public static func state(reader: DatasetReader, options o: Options, threads: Int) throws -> InterleavingState {
+        precondition(o.units == nil, "a state holds every user")
         let pass = try Pass(reader: reader, options: o)
         let state = try pass.fold(threads: threads)
         var segments: [InterleavingState.Segment: Tally] = [:]

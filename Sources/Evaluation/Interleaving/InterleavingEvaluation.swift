@@ -74,9 +74,9 @@ public enum InterleavingEvaluation {
         var top = metadata.header(mode: "interleaving")
         top.append(("summary", DataQualitySection.summary(cases: compat.requests, outcomeJoinRate: nil)))
         top.append(("interleaving", compatSection(compat, algorithm: c.algorithm)))
-        var analysis = try analysisMembers(
-            tally, users: userIDs, userCounts: userCounts, config: c, source: "re-interleaved rank lists (recsys-eval's input)",
-            threads: threads)
+        var analysis = analysisMembers(
+            tally, users: try UserSums(users: userIDs, userCounts: userCounts, config: c, threads: threads), config: c,
+            source: "re-interleaved rank lists (recsys-eval's input)")
         analysis.append(("hangs_avoided", .number(Double(hangsAvoided))))
         top.append(("interleaving_analysis", .object(analysis)))
         top.append(
@@ -126,8 +126,76 @@ public enum InterleavingEvaluation {
     /// receval's input at scale: exposures whose shown items carry the team that supplied them.
     public static func run(reader: DatasetReader, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int) throws -> JSONValue
     {
-        let scan = try InterleavingScan.run(reader: reader, options: options(c), threads: threads)
-        return try finish(scan, config: c, metadata: metadata, threads: threads)
+        try runWithMessages(reader: reader, config: c, metadata: metadata, threads: threads).report
+    }
+
+    /// The same, with lines for standard error. When more users than `unitsPerPart` (by default,
+    /// as many as `UnitParts.budget` holds) have labelled requests, their per-user counts are
+    /// taken in parts: ranges of user codes, each scanned on its own, whose user-level sums (the
+    /// bootstrap's replicate sums among them) go on from part to part in user order, so the
+    /// report is the same bytes.
+    public static func runWithMessages(
+        reader: DatasetReader, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int, unitsPerPart: Int? = nil
+    ) throws -> (report: JSONValue, messages: [String]) {
+        var o = options(c)
+        let userCount = try reader.dictionary("user_id").count
+        let ranges = UnitParts.ranges(users: userCount, perPart: unitsPerPart ?? Self.unitsPerPart(budget: UnitParts.budget))
+        guard ranges.count > 1 else {
+            let scan = try InterleavingScan.run(reader: reader, options: o, threads: threads)
+            return (try finish(scan, config: c, metadata: metadata, threads: threads), [])
+        }
+        o.units = ranges[0]
+        var scan = try InterleavingScan.run(reader: reader, options: o, threads: threads)
+        var users = try UserSums(users: scan.users, userCounts: scan.userCounts, config: c, threads: threads)
+        scan.users = []
+        scan.userCounts = []
+        for range in ranges.dropFirst() {
+            o.units = range
+            let part = try InterleavingScan.run(reader: reader, options: o, threads: threads)
+            users = try UserSums(users: part.users, userCounts: part.userCounts, config: c, threads: threads, continuing: users)
+        }
+        let message =
+            "interleaving: the per-user counts of \(ReadableNumber.count(userCount)) users were taken in \(ranges.count) parts of at most \(ReadableNumber.count(ranges[0].count)) to fit the memory budget (one pass over the dataset per part)"
+        return (try finish(scan, users: users, config: c, metadata: metadata), [message])
+    }
+
+    /// Users per part for a budget of `budget` bytes: 12 bytes per user code of the part for the
+    /// scan's counts, and for each user with labelled requests its key and three counts (32
+    /// bytes), the bootstrap's two columns and their unit-major copy (32 bytes).
+    public static func unitsPerPart(budget: Int) -> Int {
+        precondition(budget > 0, "a budget")
+        return max(1 << 16, budget / 76)
+    }
+
+    /// The user-level sums of the analysis: users with labelled requests, those whose wins lean
+    /// to A or to B, and the bootstrap's replicate sums of (requests, wins B − wins A), made over
+    /// users in the order given and, with `continuing`, going on from an earlier part's.
+    struct UserSums {
+        var count = 0
+        var preferA = 0
+        var preferB = 0
+        /// `replicates[r]`: Σ w·requests; `replicates[B + r]`: Σ w·(wins B − wins A).
+        var replicates: [Double] = []
+
+        init(users: [UInt64], userCounts: [Double], config c: InterleavingConfig, threads: Int, continuing previous: UserSums? = nil)
+            throws
+        {
+            precondition(userCounts.count == 3 * users.count, "three counts per user")
+            let u = users.count
+            var n = [Double](repeating: 0, count: u)
+            var diff = [Double](repeating: 0, count: u)
+            count = (previous?.count ?? 0) + u
+            preferA = previous?.preferA ?? 0
+            preferB = previous?.preferB ?? 0
+            for i in 0..<u {
+                n[i] = userCounts[3 * i]
+                diff[i] = userCounts[3 * i + 2] - userCounts[3 * i + 1]
+                if diff[i] < 0 { preferA += 1 } else if diff[i] > 0 { preferB += 1 }
+            }
+            replicates = try PoissonBootstrap.replicateSums(
+                units: users, arm: [Int32](repeating: 0, count: u), arms: 1, columns: [n, diff], replicates: c.analysis.bootstrapIterations,
+                seed: UInt64(truncatingIfNeeded: c.analysis.bootstrapSeed), threads: threads, continuing: previous?.replicates)
+        }
     }
 
     /// The scan's options from the config.
@@ -146,6 +214,16 @@ public enum InterleavingEvaluation {
     public static func finish(_ scan: InterleavingScan, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int) throws
         -> JSONValue
     {
+        try finish(
+            scan, users: try UserSums(users: scan.users, userCounts: scan.userCounts, config: c, threads: threads), config: c,
+            metadata: metadata)
+    }
+
+    /// The report from a scan's tallies and the user-level sums of every user (`users`: taken
+    /// from the scan, or from its parts).
+    static func finish(_ scan: InterleavingScan, users: UserSums, config c: InterleavingConfig, metadata: ReportMetadata) throws
+        -> JSONValue
+    {
         guard scan.global.requests > 0 else {
             throw ConfigError(
                 file: "dataset",
@@ -155,8 +233,7 @@ public enum InterleavingEvaluation {
         var top = metadata.header(mode: "interleaving")
         let outcomeJoin = DataQualitySection.rate(scan.counts.outcomesJoined, scan.counts.outcomeRows)
         top.append(("summary", DataQualitySection.summary(cases: scan.global.requests, outcomeJoinRate: outcomeJoin)))
-        var analysis = try analysisMembers(
-            scan.global, users: scan.users, userCounts: scan.userCounts, config: c, source: "logged team labels", threads: threads)
+        var analysis = analysisMembers(scan.global, users: users, config: c, source: "logged team labels")
         if !scan.segments.isEmpty {
             analysis.append(
                 ("by_segment", .array(scan.segments.map { .object([("segment", .string($0.key))] + scopeMembers($0.tally, c)) })))
@@ -228,30 +305,18 @@ public enum InterleavingEvaluation {
         ]
     }
 
-    static func analysisMembers(
-        _ t: InterleavingScan.Tally, users: [UInt64], userCounts: [Double], config c: InterleavingConfig, source: String, threads: Int
-    ) throws -> [(String, JSONValue)] {
+    static func analysisMembers(_ t: InterleavingScan.Tally, users: UserSums, config c: InterleavingConfig, source: String)
+        -> [(String, JSONValue)]
+    {
         var m: [(String, JSONValue)] = [
             ("source", .string(source)), ("credit", .string(c.analysis.credit.rawValue)), ("team_a", .string(c.analysis.teamA)),
             ("team_b", .string(c.analysis.teamB)),
         ]
         m += scopeMembers(t, c)
         // User-level bootstrap of Δ_AB = Σ(wins_B − wins_A) / (2 Σ requests).
-        let u = users.count
-        if u > 0 {
-            var n = [Double](repeating: 0, count: u)
-            var diff = [Double](repeating: 0, count: u)
-            var preferA = 0
-            var preferB = 0
-            for i in 0..<u {
-                n[i] = userCounts[3 * i]
-                diff[i] = userCounts[3 * i + 2] - userCounts[3 * i + 1]
-                if diff[i] < 0 { preferA += 1 } else if diff[i] > 0 { preferB += 1 }
-            }
+        if users.count > 0 {
             let reps = c.analysis.bootstrapIterations
-            let sums = try PoissonBootstrap.replicateSums(
-                units: users, arm: [Int32](repeating: 0, count: u), arms: 1, columns: [n, diff], replicates: reps,
-                seed: UInt64(truncatingIfNeeded: c.analysis.bootstrapSeed), threads: threads)
+            let sums = users.replicates
             let replicates = (0..<reps).compactMap { r in sums[r] > 0 ? sums[reps + r] / (2 * sums[r]) : nil }
             if let ci = PoissonBootstrap.percentileInterval(replicates, level: c.analysis.level) {
                 m.append(
@@ -268,8 +333,9 @@ public enum InterleavingEvaluation {
                 (
                     "users",
                     .object([
-                        ("count", .number(Double(u))), ("prefer_a", .number(Double(preferA))), ("prefer_b", .number(Double(preferB))),
-                        ("tied", .number(Double(u - preferA - preferB))),
+                        ("count", .number(Double(users.count))), ("prefer_a", .number(Double(users.preferA))),
+                        ("prefer_b", .number(Double(users.preferB))),
+                        ("tied", .number(Double(users.count - users.preferA - users.preferB))),
                     ])
                 ))
         }

@@ -133,8 +133,11 @@ public struct EvaluationRun {
         var status = ExitStatus.success
         switch eval.mode {
         case "interleaving":
-            report = try InterleavingEvaluation.run(
-                reader: loader.reader, config: eval.interleaving, metadata: metadata, threads: request.threads)
+            let outcome = try InterleavingEvaluation.runWithMessages(
+                reader: loader.reader, config: eval.interleaving, metadata: metadata, threads: request.threads,
+                unitsPerPart: request.memoryLimit.map { InterleavingEvaluation.unitsPerPart(budget: $0 / 2) })
+            report = outcome.report
+            messages += outcome.messages
         case "ope":
             let outcome = try OPEEvaluation.runWithMessages(
                 reader: loader.reader, config: eval.ope, metadata: metadata, threads: request.threads,
