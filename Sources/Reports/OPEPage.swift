@@ -31,11 +31,14 @@ enum OPEPage {
         let headline = order.lazy.compactMap { name in targets.first { $0["name"]?.stringValue == name } }.first ?? targets.first
         if let h = headline {
             var banner = headlineBanner(h, logged: logged, level: analysis["ci_level"]?.numberValue ?? 0.95)
-            if order != headlinePreference, let name = h["name"]?.stringValue, selfNormalised.contains(name),
+            if order != headlinePreference, let name = h["name"]?.stringValue,
                 let mean = analysis["diagnostics"]?["weight_mean"]?.numberValue, case .banner(let tone, let title, var lines) = banner
             {
+                let weight = ReadableNumber.value(mean)
                 lines.insert(
-                    "Headlined by \(name), a self-normalised estimator, not by doubly robust: with a mean importance weight of \(ReadableNumber.value(mean)), the others are biased.",
+                    selfNormalised.contains(name)
+                        ? "Headlined by \(name), a self-normalised estimator, not by doubly robust: with a mean importance weight of \(weight), the others are biased."
+                        : "No self-normalised estimator (snips, sndr) was computed: with a mean importance weight of \(weight), \(name) and every other estimator shown are biased.",
                     at: 0)
                 banner = .banner(tone, title: title, lines: lines)
             }
@@ -136,11 +139,13 @@ enum OPEPage {
             tone = l > 0 ? .good : (u < 0 ? .bad : .info)
         }
         let verdict =
-            tone == .good
-            ? "The \(ReadableNumber.level(level)) interval is above the logged value."
-            : tone == .bad
-                ? "The \(ReadableNumber.level(level)) interval is below the logged value."
-                : "The \(ReadableNumber.level(level)) interval includes the logged value: no change is shown."
+            rel.lower == nil || rel.upper == nil
+            ? "No interval was computed for this estimator."
+            : tone == .good
+                ? "The \(ReadableNumber.level(level)) interval is above the logged value."
+                : tone == .bad
+                    ? "The \(ReadableNumber.level(level)) interval is below the logged value."
+                    : "The \(ReadableNumber.level(level)) interval includes the logged value: no change is shown."
         return .banner(
             tone, title: title,
             lines: [

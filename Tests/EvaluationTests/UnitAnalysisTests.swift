@@ -231,7 +231,9 @@ import Testing
     /// from the part's first user; damaged bytes are an error, not a wrong part.
     @Test func spilledPartsReadBackExactly() throws {
         let reader = try Self.ingest(partitions: 3)
-        var options = ExperimentScan.Options(experiment: "exp_units", sliceKeys: ["device"], covariateKey: "pre_period_ctr")
+        var options = ExperimentScan.Options(
+            experiment: "exp_units", sliceKeys: ["device"], covariateKey: "pre_period_ctr",
+            prePeriod: TimeWindow(start: "2026-03-01T00:00:00Z", end: "2026-03-03T00:00:00Z"))
         options.units = 100..<400
         let scan = try ExperimentScan.run(reader: reader, options: options, threads: 2)
         #expect(scan.variantOfUnit.count == 300 && scan.unitScopes.count > 1)
@@ -246,6 +248,10 @@ import Testing
             #expect(a.conversions == b.conversions && a.revenue == b.revenue)
             #expect(a.covariateCount == b.covariateCount && a.covariateSum == b.covariateSum && !a.covariateSum.isEmpty)
         }
+        let pre = try #require(scan.preScope)
+        let prePart = try #require(back.preScope)
+        #expect(!pre.units.isEmpty && prePart.units == pre.units && prePart.clicks == pre.clicks && prePart.revenue == pre.revenue)
+        #expect(prePart.exposures == pre.exposures && prePart.conversions == pre.conversions)
         #expect(back.variantOfUnit == scan.variantOfUnit && back.unitErrors == scan.unitErrors)
         #expect(back.unitEmpties == scan.unitEmpties && back.unitJoined == scan.unitJoined)
         var cut = StateDecoder(Array(e.bytes.dropLast(5)), context: "test")

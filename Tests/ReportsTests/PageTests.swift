@@ -211,6 +211,12 @@ import Testing
         #expect(page.contains("Target policy (dr): 0.04648 vs logged 0.0435: +6.9% [-5.4%, +19.1%]"), "\(page)")
         #expect(page.contains("The 95% interval includes the logged value: no change is shown."))
         #expect(!page.contains("Headlined by") && !page.contains("The mean importance weight is"))
+        // With the mean weight off and no self-normalised estimator, the headline says that
+        // what it shows is biased too.
+        let noSN = PageFixtures.opeText.replacingOccurrences(of: #"{"name": "snips", "family""#, with: #"{"name": "other", "family""#)
+        #expect(noSN != PageFixtures.opeText)
+        let biased = Self.visibleText(ReportRenderer.html(try JSONValue.parse(noSN)))
+        #expect(biased.contains("Target policy (dr)") && biased.contains("No self-normalised estimator (snips, sndr) was computed"))
     }
 
     /// A warning the report already holds is not said again by the page's own weight banners;

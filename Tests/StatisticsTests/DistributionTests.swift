@@ -67,4 +67,35 @@ import Testing
         #expect(RecsysEvalTests.sampleSize(baseline: 0.1, mde: 0.01, alpha: 0.05, power: 0.8) == 14751)
         #expect(RecsysEvalTests.sampleSize(baseline: 0.995, mde: 0.01, alpha: 0.05, power: 0.8) == nil)
     }
+
+    /// Two-pass moments fed in parts are the same bits as over all the values at once, wherever
+    /// the values are cut (what lets the unit analysis take its users in parts); and fed out of
+    /// order they are not, so the check can fail.
+    @Test func momentsInPartsAreTheSameBits() {
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<40 {
+            let n = Int.random(in: 0...300, using: &rng)
+            let x = (0..<n).map { _ in Double.random(in: -1e6...1e6, using: &rng) * (trial % 2 == 0 ? 1 : 1e-9) }
+            let y = (0..<n).map { _ in Double.random(in: 0...1e3, using: &rng) }
+            let whole = Moments(x, y)
+            var cuts = (0..<Int.random(in: 0...6, using: &rng)).map { _ in Int.random(in: 0...n, using: &rng) }
+            cuts = ([0] + cuts + [n]).sorted()
+            var a = Moments.Accumulator()
+            for (lo, hi) in zip(cuts, cuts.dropFirst()) { a.add(Array(x[lo..<hi]), Array(y[lo..<hi])) }
+            a.centre()
+            for (lo, hi) in zip(cuts, cuts.dropFirst()) { a.addCentred(Array(x[lo..<hi]), Array(y[lo..<hi])) }
+            let parted = a.moments
+            #expect(parted.count == whole.count)
+            for (p, w) in [
+                (parted.meanX, whole.meanX), (parted.meanY, whole.meanY), (parted.varianceX, whole.varianceX),
+                (parted.varianceY, whole.varianceY), (parted.covariance, whole.covariance),
+            ] {
+                #expect(p.bitPattern == w.bitPattern, "trial \(trial), cuts \(cuts)")
+            }
+            #expect(a.means.meanX.bitPattern == whole.meanX.bitPattern && a.sumX.bitPattern == x.reduce(0, +).bitPattern)
+        }
+        // The order matters to the last bits: the same values reversed give other sums here.
+        let x = [1e16, 1, -1e16, 3.5, 1e-3]
+        #expect(Moments(x).meanX.bitPattern != Moments(Array(x.reversed())).meanX.bitPattern)
+    }
 }

@@ -7,19 +7,31 @@ import ColumnarStorage
 extension ExperimentScan {
     /// The per-unit state, scope by scope in `unitScopes` order.
     public func encodeUnits(to e: inout StateEncoder) {
+        encodeUnits { piece in e.append(piece) }
+    }
+
+    /// The same bytes in pieces (a scope each, then the per-unit columns), each handed to
+    /// `write` as soon as it is made, so that no more than one scope's bytes are held at once.
+    public func encodeUnits<E: Error>(_ write: (StateEncoder) throws(E) -> Void) throws(E) {
+        var e = StateEncoder()
         e.count(unitScopes.count)
-        for s in unitScopes { Self.encode(s, to: &e) }
+        for s in unitScopes {
+            Self.encode(s, to: &e)
+            try write(e)
+            e = StateEncoder()
+        }
         e.int32s(variantOfUnit)
         e.int32s(unitErrors)
         e.int32s(unitEmpties)
         e.int32s(unitJoined)
         e.bool(preScope != nil)
         if let preScope { Self.encode(preScope, to: &e) }
+        try write(e)
     }
 
     /// This scan (its groups and scope keys) with the per-unit state `encodeUnits` wrote.
-    /// Unit keys and crossover counts are left out: the sweeps that read spilled parts do not
-    /// use them.
+    /// Unit keys and crossover exposures are left out (empty and 0): the sweeps that read
+    /// spilled parts do not use them.
     public func withUnits(from d: inout StateDecoder) throws(StateError) -> ExperimentScan {
         var s = self
         try d.count(unitScopes.count, of: "unit scopes")
@@ -34,6 +46,8 @@ extension ExperimentScan {
             (s.unitScopes + [s.preScope].compactMap { $0 }).allSatisfy({ $0.units.allSatisfy { $0 >= 0 && Int($0) < units } })
         else { throw d.invalid("per-unit columns of different lengths, or unit codes out of range") }
         s.unitKeys = []
+        s.unitCount = units
+        s.crossoverExposures = 0
         return s
     }
 

@@ -218,6 +218,8 @@ extension ExperimentScan {
         s.unitEmpties = []
         s.unitJoined = []
         s.preScope = nil
+        s.unitCount = 0
+        s.crossoverExposures = 0
         return s
     }
 }

@@ -1,3 +1,5 @@
+import ColumnarStorage
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -20,6 +22,19 @@ public enum UnitParts {
         #endif
         if let limit = cgroupLimit, limit < memory { memory = limit }
         return memory / 4
+    }
+
+    /// The users a dataset holds: its `user_id` dictionary's entry count, from the footer (the
+    /// dictionary itself is checked against it when a scan loads it).
+    public static func users(_ reader: DatasetReader) throws(StorageError) -> Int {
+        guard let d = reader.footer.dictionaries.first(where: { $0.name == "user_id" }) else {
+            throw .corrupt(path: reader.path, reason: "dictionary user_id is missing")
+        }
+        // Codes are 32-bit: a larger count is a damaged footer (the scan would refuse it too).
+        guard d.count <= UInt64(Int32.max) else {
+            throw .corrupt(path: reader.path, reason: "dictionary user_id: the footer says \(d.count) entries, more than codes can number")
+        }
+        return Int(d.count)
     }
 
     /// Where a run in parts keeps its scratch files: `$TMPDIR`, else `/tmp`. The files have no

@@ -26,25 +26,27 @@ public struct ExperimentEvaluation {
     /// same bytes.
     public static func run(
         reader: DatasetReader, config eval: ExperimentConfig, mode: String, metadata: ReportMetadata, threads: Int,
-        unitsPerPart: Int? = nil
+        unitsPerPart: Int? = nil, scratchDirectory: String? = nil
     ) throws -> Outcome {
         let ids = try experimentIDs(reader)
         // A wrong experiment id stops the run before the scan.
         _ = try experimentWarnings(eval, present: ids)
         let options = try options(eval, mode: mode, runtimeContract: EmptyStrings.isRuntimeContract(reader))
-        let users = options.requestUnits ? 0 : try reader.dictionary("user_id").count
+        let users = options.requestUnits ? 0 : try UnitParts.users(reader)
         let ranges = UnitParts.ranges(users: users, perPart: unitsPerPart ?? self.unitsPerPart(budget: UnitParts.budget, threads: threads))
         guard ranges.count > 1 else {
             let state = try ExperimentScan.state(reader: reader, options: options, threads: threads)
             return try finish(consume state, experimentIDs: ids, config: eval, mode: mode, metadata: metadata, threads: threads)
         }
+        // Each part is scanned once, in the first sweep; its per-unit state goes to a scratch
+        // file that the later sweeps read back (opened first: a directory it cannot be made in
+        // stops the run before any scan).
+        let file = try SpillFile(directory: scratchDirectory ?? UnitParts.scratchDirectory)
         var first = options
         first.units = ranges[0]
         var head: ExperimentScan? = try ExperimentScan.run(reader: reader, options: first, threads: threads)
         let scan = head!.withoutUnits()
-        // Each part is scanned once, in the first sweep; its per-unit state goes to a scratch
-        // file that the later sweeps read back.
-        let spill = PartSpill(first: head.take()!, file: try SpillFile(directory: UnitParts.scratchDirectory))
+        let spill = PartSpill(first: head.take()!, file: file)
         let parts = UnitAnalysis.Parts(count: ranges.count) { sweep, k in
             if sweep > 0 { return try spill.read(k, into: scan) }
             var part: ExperimentScan
@@ -68,11 +70,12 @@ public struct ExperimentEvaluation {
     }
 
     /// Users per part for a budget of `budget` bytes: about 220 bytes of scan state per user
-    /// (docs/scale.md, with 41 segments), the scopes' finished rows, and the arms of the scopes
-    /// being swept on each thread (16 values per unit).
+    /// (docs/scale.md, with 41 segments), the scopes' finished rows (112 at least), the part's
+    /// bytes for the scratch file and their decoded copy (about 96), and the arms of the scopes
+    /// being swept on each thread (19 values and a code per unit: 160).
     public static func unitsPerPart(budget: Int, threads: Int) -> Int {
         precondition(budget > 0 && threads > 0, "a budget and a thread")
-        return max(1 << 16, budget / (ExperimentScan.bytesPerUnitAtLeast + 220 + 128 * threads))
+        return max(1 << 16, budget / (ExperimentScan.bytesPerUnitAtLeast + 220 + 96 + 160 * threads))
     }
 
     /// A run's parts on their way through the sweeps: the first part's scan, handed to the
@@ -90,13 +93,12 @@ public struct ExperimentEvaluation {
 
         func takeFirst() -> ExperimentScan? { first.take() }
 
-        /// Appends the part's per-unit state (parts come in order).
+        /// Appends the part's per-unit state (parts come in order), a scope at a time, so the
+        /// bytes in memory are one scope's.
         func write(_ part: ExperimentScan) throws {
-            var e = StateEncoder()
-            part.encodeUnits(to: &e)
             let offset = file.size
-            try e.bytes.withUnsafeBytes { try file.append($0) }
-            extents.append((offset, e.bytes.count))
+            try part.encodeUnits { e in try e.bytes.withUnsafeBytes { try file.append($0) } }
+            extents.append((offset, Int(file.size - offset)))
         }
 
         /// `scan` with part k's per-unit state.

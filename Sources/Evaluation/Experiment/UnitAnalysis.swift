@@ -182,7 +182,8 @@ struct UnitAnalysis: Sendable {
             if s == 0 { empty.guardrails = [Moments.Accumulator](repeating: Moments.Accumulator(), count: Guardrail.allCases.count) }
             return [ArmSums](repeating: empty, count: scan.variants.count)
         }
-        let sweeps = withCovariate ? 3 : 2
+        // Without a control there are no tests: the first sweep's counts are all that is read.
+        let sweeps = control == nil ? 1 : withCovariate ? 3 : 2
         let bootstrapping = control != nil && config.analysis.bootstrap
         if bootstrapping { bootstrapSums = nil }
         for sweep in 0..<(parts.count == 1 ? 1 : sweeps) {

@@ -138,7 +138,7 @@ public enum InterleavingEvaluation {
         reader: DatasetReader, config c: InterleavingConfig, metadata: ReportMetadata, threads: Int, unitsPerPart: Int? = nil
     ) throws -> (report: JSONValue, messages: [String]) {
         var o = options(c)
-        let userCount = try reader.dictionary("user_id").count
+        let userCount = try UnitParts.users(reader)
         let ranges = UnitParts.ranges(users: userCount, perPart: unitsPerPart ?? Self.unitsPerPart(budget: UnitParts.budget))
         guard ranges.count > 1 else {
             let scan = try InterleavingScan.run(reader: reader, options: o, threads: threads)

@@ -171,7 +171,8 @@ public struct EvaluationRun {
             // Users are taken in parts within half the limit (the rest: the scan's partitions in flight).
             let outcome = try ExperimentEvaluation.run(
                 reader: loader.reader, config: eval.experiment, mode: eval.mode, metadata: metadata, threads: request.threads,
-                unitsPerPart: request.memoryLimit.map { ExperimentEvaluation.unitsPerPart(budget: $0 / 2, threads: request.threads) })
+                unitsPerPart: request.memoryLimit.map { ExperimentEvaluation.unitsPerPart(budget: $0 / 2, threads: request.threads) },
+                scratchDirectory: request.scratchDirectory)
             report = outcome.report
             decision = outcome.decision
             status = ExitStatus(rawValue: outcome.exitCode) ?? .error
