@@ -94,7 +94,7 @@ struct RunCommand: ParsableCommand {
     @Option(
         name: .customLong("memory-limit"),
         help: ArgumentHelp(
-            "Peak memory to aim under (at least 512M), e.g. 4G: bounds the rows an ingest of JSONL or PostgreSQL sources buffers (default 2G) and the per-user state of OPE's bootstrap, experiment, aa-check and interleaving, taken in parts of users when it exceeds half of it (default: a quarter of the machine's memory; each extra part is one more pass; experiment parts wait in a scratch file under $TMPDIR). A --state-out state keeps every user's sums. Experiment and aa-check with request units stop before the scan when their state cannot fit.",
+            "Peak memory to aim under (at least 512M), e.g. 4G: bounds the rows an ingest of JSONL or PostgreSQL sources buffers (default 2G) and the per-user state of OPE's bootstrap, experiment, aa-check and interleaving, taken in parts of users when it exceeds half of it (default: a quarter of the machine's memory; each extra part is one more pass; experiment parts wait in a scratch file next to the report). A --state-out state keeps every user's sums. Experiment and aa-check with request units stop before the scan when their state cannot fit.",
             valueName: "SIZE"))
     var memoryLimit: String?
     @Option(
