@@ -1,7 +1,6 @@
 import ColumnarStorage
 import Evaluation
 import Foundation
-import LogGenerator
 import Reports
 import Statistics
 import TestSupport
@@ -157,17 +156,7 @@ import Testing
     /// them at once, on generated logs with team labels: for parts of one user up to more than
     /// all of them, on 1 and 2 threads, and a run in parts says so on standard error.
     @Test func usersInPartsChangeNothing() throws {
-        let dir = try TestDirectory.make("interleaving-parts")
-        var g = LogGeneratorConfig(exposures: 2000, seed: 11)
-        g.interleavingTeams = true
-        var files: [LogTable: FileHandle] = [:]
-        for t in LogTable.allCases {
-            _ = FileManager.default.createFile(atPath: dir + "/" + t.fileName, contents: nil)
-            files[t] = FileHandle(forWritingAtPath: dir + "/" + t.fileName)!
-        }
-        _ = LogGenerator(g).generate { t, bytes in files[t]!.write(Data(bytes)) }
-        for f in files.values { try f.close() }
-        let reader = try OfflineParityTests.ingest(dir, partitions: 3)
+        let reader = try OfflineParityTests.ingest(StateMergeTests.generate(teams: true), partitions: 3)
         var c = InterleavingConfig()
         c.analysis.sliceKeys = ["surface"]
         c.analysis.bootstrapIterations = 90
