@@ -34,6 +34,11 @@ public struct ExperimentScan: Sendable {
         /// dataset's. This is how a run with more users than its memory holds takes them in
         /// parts (`ExperimentEvaluation`).
         public var units: Range<Int>? = nil
+        /// A later part of a run in parts: only the per-unit state is wanted (the first part gave
+        /// everything else), so recsys-eval's group sums, latencies, SRM rows and the window are
+        /// not computed (their columns are not even decoded), and come out empty or zero. The
+        /// segments seen are still recorded, so the part keeps the same scopes.
+        public var unitsOnly = false
 
         public init(
             experiment: String, sliceKeys: [String] = [], srmSliceKeys: [String] = [], covariateKey: String? = nil,
@@ -288,6 +293,7 @@ public struct ExperimentScan: Sendable {
             let valueAsNumber = self.valueAsNumber
             let pre = self.pre
             // The user codes kept at unit level, and what is subtracted from each.
+            let full = !options.unitsOnly
             let unitLow = Int32(options.units?.lowerBound ?? 0)
             let unitHigh = Int32(options.units?.upperBound ?? users.count)
             let requests = Int(reader.footer.partitions[p].requestDictionary.count)
@@ -309,7 +315,7 @@ public struct ExperimentScan: Sendable {
             out.assignmentRowsTotal = asReq.count
             var unitOfRequest = [Int32](repeating: -1, count: requests)
             var srmSegmentOf: [Int64] = []
-            if !srmCodes.isEmpty {
+            if !srmCodes.isEmpty && full {
                 srmSegmentOf = try SegmentKeys.ids(
                     &load, table: "assignments", rows: asReq.count, keys: srmCodes, keyCount: ctxKeys.count, valueCount: ctxValues.count)
             }
@@ -323,7 +329,7 @@ public struct ExperimentScan: Sendable {
                 if asReq[i] == emptyRequest || asVariant[i] == emptyVariant { continue }
                 if let experiments, !experiments[Int(asExp[i])] { continue }
                 unitOfRequest[Int(asReq[i])] = asUser[i]
-                out.srmRows[Int(asVariant[i])] += 1
+                if full { out.srmRows[Int(asVariant[i])] += 1 }
                 if !srmSegmentOf.isEmpty {
                     let s = srmSegmentOf[i]
                     if s >= 0 && s < Int64(srmRowOfID.count) {
@@ -351,9 +357,9 @@ public struct ExperimentScan: Sendable {
             let ocEvent = try load.int32("outcomes", "event_type", bound: max(events.count, 1))
             let ocValue = try load.double("outcomes", "value")
             let ocValuePresent = try load.bool("outcomes", "value_present")
-            let ocUs = try load.int64("outcomes", "ts_us")
-            let ocNs = try load.int64("outcomes", "ts_ns")
-            let ocOff = try load.int64("outcomes", "ts_offset_min")
+            let ocUs = full ? try load.int64("outcomes", "ts_us") : []
+            let ocNs = full ? try load.int64("outcomes", "ts_ns") : []
+            let ocOff = full ? try load.int64("outcomes", "ts_offset_min") : []
             var clicks = [Int32](repeating: 0, count: requests)
             var conversions = [Int32](repeating: 0, count: requests)
             var outcomes = [Int32](repeating: 0, count: requests)
@@ -367,17 +373,22 @@ public struct ExperimentScan: Sendable {
                     conversions[r] += 1
                     if ocValuePresent[i] != 0 { revenue[r] += ocValue[i] }
                 }
-                out.widen(Timestamp(micros: ocUs[i], nanos: Int32(ocNs[i]), offsetMinutes: Int32(ocOff[i])), zeroIsMissing: zeroIsMissing)
+                if full {
+                    out.widen(
+                        Timestamp(micros: ocUs[i], nanos: Int32(ocNs[i]), offsetMinutes: Int32(ocOff[i])), zeroIsMissing: zeroIsMissing)
+                }
             }
             // Exposures.
             let exReq = try load.int32("exposures", "request_id", bound: requests)
             let exUser = try load.int32("exposures", "user_id", bound: users.count)
-            let exUs = try load.int64("exposures", "ts_us")
-            let exNs = try load.int64("exposures", "ts_ns")
-            let exOff = try load.int64("exposures", "ts_offset_min")
+            // A units-only part reads the time only to place rows in the pre-period.
+            let readTime = full || pre != nil
+            let exUs = readTime ? try load.int64("exposures", "ts_us") : []
+            let exNs = readTime ? try load.int64("exposures", "ts_ns") : []
+            let exOff = full ? try load.int64("exposures", "ts_offset_min") : []
             let nItems = try load.counts("exposures", "item_count")
-            let latency = try load.double("exposures", "latency_ms")
-            let latencyPresent = try load.bool("exposures", "latency_ms_present")
+            let latency = full ? try load.double("exposures", "latency_ms") : []
+            let latencyPresent = full ? try load.bool("exposures", "latency_ms_present") : []
             let error = try load.bool("exposures", "error")
             let errorPresent = try load.bool("exposures", "error_present")
             var segmentOf: [Int64] = []
@@ -408,8 +419,11 @@ public struct ExperimentScan: Sendable {
             var lastSeg: Int64 = -1
             var lastSlot = -1
             for row in 0..<exReq.count {
-                let ts = Timestamp(micros: exUs[row], nanos: Int32(exNs[row]), offsetMinutes: Int32(exOff[row]))
-                out.widen(ts, zeroIsMissing: zeroIsMissing)
+                if full {
+                    out.widen(
+                        Timestamp(micros: exUs[row], nanos: Int32(exNs[row]), offsetMinutes: Int32(exOff[row])),
+                        zeroIsMissing: zeroIsMissing)
+                }
                 let r = Int(exReq[row])
                 guard join.firstExposure[r] == Int32(row) else { continue }  // duplicates are not cases
                 let inPre = pre?.contains(micros: exUs[row], nanos: exNs[row]) ?? false
@@ -438,35 +452,37 @@ public struct ExperimentScan: Sendable {
                 let x = covariateOf.isEmpty ? Double.nan : covariateOf[row]
                 let isError = errorPresent[row] != 0 && error[row] != 0
                 let isEmpty = nItems[row] == 0
-                let nanos = exUs[row] &* 1000 &+ exNs[row]
-                // Go's zero time is recsys-eval's "no timestamp" (runtime contract): not in throughput.
-                let timed = !(zeroIsMissing && Timestamp.isGoZero(micros: exUs[row], nanos: exNs[row]))
-                func add(_ g: inout Group) {
-                    g.exposures += 1
-                    g.clicks += Int(clicks[r])
-                    g.conversions += Int(conversions[r])
-                    g.revenue.add(revenue[r])
-                    if timed {
-                        g.firstNanos = min(g.firstNanos, nanos)
-                        g.lastNanos = max(g.lastNanos, nanos)
+                if full {
+                    let nanos = exUs[row] &* 1000 &+ exNs[row]
+                    // Go's zero time is recsys-eval's "no timestamp" (runtime contract): not in throughput.
+                    let timed = !(zeroIsMissing && Timestamp.isGoZero(micros: exUs[row], nanos: exNs[row]))
+                    func add(_ g: inout Group) {
+                        g.exposures += 1
+                        g.clicks += Int(clicks[r])
+                        g.conversions += Int(conversions[r])
+                        g.revenue.add(revenue[r])
+                        if timed {
+                            g.firstNanos = min(g.firstNanos, nanos)
+                            g.lastNanos = max(g.lastNanos, nanos)
+                        }
+                        if isError { g.errors += 1 }
+                        if isEmpty { g.empties += 1 }
+                        if outcomes[r] > 0 { g.joined += 1 }
+                        if !x.isNaN {
+                            g.covariateExposures += 1
+                            g.covariateSum.add(x)
+                            if clicks[r] > 0 { g.clickedWithCovariate += 1 }
+                            if conversions[r] > 0 { g.convertedWithCovariate += 1 }
+                        }
                     }
-                    if isError { g.errors += 1 }
-                    if isEmpty { g.empties += 1 }
-                    if outcomes[r] > 0 { g.joined += 1 }
+                    add(&out.groups[lastSlot][Int(v)])
                     if !x.isNaN {
-                        g.covariateExposures += 1
-                        g.covariateSum.add(x)
-                        if clicks[r] > 0 { g.clickedWithCovariate += 1 }
-                        if conversions[r] > 0 { g.convertedWithCovariate += 1 }
+                        out.moments.squares.add(x * x)
+                        if clicks[r] > 0 { out.moments.timesClicked.add(x) }
+                        if conversions[r] > 0 { out.moments.timesConverted.add(x) }
                     }
+                    if latencyPresent[row] != 0 { out.latencies[Int(v)].add(latency[row]) }
                 }
-                add(&out.groups[lastSlot][Int(v)])
-                if !x.isNaN {
-                    out.moments.squares.add(x * x)
-                    if clicks[r] > 0 { out.moments.timesClicked.add(x) }
-                    if conversions[r] > 0 { out.moments.timesConverted.add(x) }
-                }
-                if latencyPresent[row] != 0 { out.latencies[Int(v)].add(latency[row]) }
                 if inPre { continue }
                 let unit = unitOfRequest[r]
                 if !options.requestUnits && (unit < unitLow || unit >= unitHigh) { continue }

@@ -56,6 +56,7 @@ public struct ExperimentEvaluation {
             } else {
                 var o = options
                 o.units = ranges[k]
+                o.unitsOnly = true
                 part = try ExperimentScan.run(reader: reader, options: o, threads: threads)
             }
             try spill.write(part)
