@@ -25,9 +25,10 @@ public struct EvaluationRun {
         public var ingest = DatasetLoader.IngestPolicy()
         /// The partitions to scan (`--shard I/N`; `state` only).
         public var shard = PartitionShard.whole
-        /// `--memory-limit`: OPE's per-user bootstrap sums are taken in parts of users when they
-        /// would exceed half of it (nil: `UnitParts.budget`). A state (`state`) keeps every
-        /// user's sums, for `receval merge` to add across shards: there it bounds nothing.
+        /// `--memory-limit`: the per-user state of OPE's bootstrap, experiment, aa-check and
+        /// interleaving is taken in parts of users when it would exceed half of it (nil:
+        /// `UnitParts.budget`). A state (`state`) keeps every user's sums, for `receval merge`
+        /// to add across shards: there it bounds nothing.
         public var memoryLimit: Int?
 
         public init(
