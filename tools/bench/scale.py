@@ -4,6 +4,7 @@ time, CPU time and peak RSS (GNU time), and a linear extrapolation to a billion 
 
     python3 tools/bench/scale.py --data DIR [--sizes 1000000,3000000,10000000] [--receval PATH]
                                  [--threads 2] [--runs 1] [--dataset N=PATH ...] [--markdown FILE]
+                                 [--run-memory-limit SIZE]
 
 Data: DIR/<N>/d.rcv is made once per size from `receval gen --exposures N --seed 42 --all-fields`
 without the logs ever being on disk whole: outcomes and assignments are written as .jsonl.zst
@@ -33,6 +34,13 @@ The dataset file is read once before each size's runs, so every mode starts from
 cache where the file fits it. Each run is a fresh process; the table shows the median wall and CPU time of --runs runs and the
 largest peak RSS, and the 1B time of all modes run one after another. Growth is the ratio between consecutive sizes; the 1B column extrapolates time linearly
 from the largest size and memory from the slope between the two largest sizes.
+
+`--run-memory-limit SIZE` passes `--memory-limit SIZE` to every `receval run`: users whose
+per-user state exceeds half of it are taken in parts (experiment, aa-check, interleaving, OPE's
+bootstrap), so the table shows what parts cost in time and save in memory; without it each run
+has the default budget (a quarter of the machine's memory). The Thirteenth-session table of
+Benchmarks/README.md: `--sizes 30000000 --modes experiment,aa-check --run-memory-limit 512M`,
+against the same without the flag.
 
 Timed benchmarks are never part of the unit tests; run this script by hand, -c release.
 """
@@ -181,6 +189,7 @@ def main():
     ap.add_argument("--prep-memory-limit", default="2G", help="ingest's --memory-limit when preparing a dataset")
     ap.add_argument("--markdown", help="also write the table here")
     ap.add_argument("--modes", default=",".join(DEFAULT_MODES), help="comma-separated subset of " + ", ".join(MODES))
+    ap.add_argument("--run-memory-limit", help="pass --memory-limit SIZE to every receval run (users in parts beyond half of it)")
     args = ap.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     unknown = [m for m in modes if m not in MODES]
@@ -206,6 +215,8 @@ def main():
             out = os.path.join(work, f"report-{mode}-{n}.json")
             cmd = [binary, "run", "--quiet", "--dataset", ds, "--config", cfg, "--output", out, "--threads", str(args.threads)]
             cmd += MODE_ARGS.get(mode, [])
+            if args.run_memory_limit:
+                cmd += ["--memory-limit", args.run_memory_limit]
             runs = [timed(cmd) for _ in range(args.runs)]
             results[(mode, n)] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs))
             w, c, m = results[(mode, n)]
