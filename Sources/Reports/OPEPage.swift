@@ -13,12 +13,25 @@ enum OPEPage {
     /// (then the headline prefers a self-normalised estimator).
     static func weightMeanIsOff(_ mean: Double) -> Bool { mean > 1.5 || mean < 0.67 }
 
-    /// The headline's order of preference for a run with these weight diagnostics: doubly robust
-    /// first, unless the mean weight is off, which biases every estimator but the self-normalised
-    /// ones (the warning above the headline says so; the headline must not contradict it).
-    static func headlineOrder(_ diagnostics: JSONValue?) -> [String] {
-        guard let mean = diagnostics?["weight_mean"]?.numberValue, weightMeanIsOff(mean) else { return headlinePreference }
-        return selfNormalised + headlinePreference.filter { !selfNormalised.contains($0) }
+    /// The headline's estimator: doubly robust first, unless the mean weight is off, which biases
+    /// every estimator but the self-normalised ones (the warning above the headline says so; the
+    /// headline must not contradict it). With an off mean weight, also the line that says why.
+    static func chooseHeadline(_ targets: [JSONValue], diagnostics: JSONValue?) -> (estimator: JSONValue, note: String?)? {
+        func named(_ order: [String]) -> JSONValue? {
+            order.lazy.compactMap { name in targets.first { $0["name"]?.stringValue == name } }.first ?? targets.first
+        }
+        guard let mean = diagnostics?["weight_mean"]?.numberValue, weightMeanIsOff(mean) else {
+            return named(headlinePreference).map { ($0, nil) }
+        }
+        guard let h = named(selfNormalised + headlinePreference.filter { !selfNormalised.contains($0) }) else { return nil }
+        let name = h["name"]?.stringValue ?? "estimate"
+        let weight = ReadableNumber.value(mean)
+        return (
+            h,
+            selfNormalised.contains(name)
+                ? "Headlined by \(name), a self-normalised estimator, not by doubly robust: with a mean importance weight of \(weight), the others are biased."
+                : "No self-normalised estimator (snips, sndr) was computed: with a mean importance weight of \(weight), \(name) and every other estimator shown are biased."
+        )
     }
 
     static func content(_ report: JSONValue) -> PageBuilder.Content {
@@ -27,22 +40,11 @@ enum OPEPage {
         let logged = estimators.first { $0["name"]?.stringValue == "logging_policy" }?["value"]?.numberValue
         var blocks = weightWarnings(analysis["diagnostics"], report: report)
         let targets = estimators.filter { $0["name"]?.stringValue != "logging_policy" }
-        let order = headlineOrder(analysis["diagnostics"])
-        let headline = order.lazy.compactMap { name in targets.first { $0["name"]?.stringValue == name } }.first ?? targets.first
-        if let h = headline {
-            var banner = headlineBanner(h, logged: logged, level: analysis["ci_level"]?.numberValue ?? 0.95)
-            if order != headlinePreference, let name = h["name"]?.stringValue,
-                let mean = analysis["diagnostics"]?["weight_mean"]?.numberValue, case .banner(let tone, let title, var lines) = banner
-            {
-                let weight = ReadableNumber.value(mean)
-                lines.insert(
-                    selfNormalised.contains(name)
-                        ? "Headlined by \(name), a self-normalised estimator, not by doubly robust: with a mean importance weight of \(weight), the others are biased."
-                        : "No self-normalised estimator (snips, sndr) was computed: with a mean importance weight of \(weight), \(name) and every other estimator shown are biased.",
-                    at: 0)
-                banner = .banner(tone, title: title, lines: lines)
-            }
-            blocks.append(banner)
+        let chosen = chooseHeadline(targets, diagnostics: analysis["diagnostics"])
+        let headline = chosen?.estimator
+        if let chosen {
+            blocks.append(
+                headlineBanner(chosen.estimator, logged: logged, level: analysis["ci_level"]?.numberValue ?? 0.95, note: chosen.note))
         }
         let level = ReadableNumber.level(analysis["ci_level"]?.numberValue ?? 0.95)
         blocks.append(.heading("Estimators"))
@@ -113,17 +115,21 @@ enum OPEPage {
 
     /// "Target policy (dr): 0.04648 vs logged 0.0435: +6.9% [...]"; green or red only when the
     /// interval excludes no change.
-    static func headlineBanner(_ e: JSONValue, logged: Double?, level: Double) -> Block {
+    static func headlineBanner(_ e: JSONValue, logged: Double?, level: Double, note: String? = nil) -> Block {
+        // `note` (why this estimator leads) comes first in every form of the banner.
+        func banner(_ tone: Tone, title: String, lines: [String]) -> Block {
+            .banner(tone, title: title, lines: (note.map { [$0] } ?? []) + lines)
+        }
         let name = e["name"]?.stringValue ?? "estimate"
-        guard let value = e["value"]?.numberValue else { return .banner(.info, title: "Target policy (\(name)): not computed", lines: []) }
+        guard let value = e["value"]?.numberValue else { return banner(.info, title: "Target policy (\(name)): not computed", lines: []) }
         guard let logged, logged != 0 else {
-            return .banner(
+            return banner(
                 .info, title: "Target policy (\(name)): \(ReadableNumber.value(value))",
                 lines: ["No logged value to compare with (logging_policy missing or 0)."])
         }
         let rel = relative(e, logged: logged)
         if !(Swift.abs(rel.estimate) <= offScale) {
-            return .banner(
+            return banner(
                 .warn,
                 title:
                     "Target policy (\(name)): \(ReadableNumber.value(value)) vs logged \(ReadableNumber.value(logged)): off scale (\(ReadableNumber.value(value / logged)) times the logged value)",
@@ -146,7 +152,7 @@ enum OPEPage {
                 : tone == .bad
                     ? "The \(ReadableNumber.level(level)) interval is below the logged value."
                     : "The \(ReadableNumber.level(level)) interval includes the logged value: no change is shown."
-        return .banner(
+        return banner(
             tone, title: title,
             lines: [
                 verdict,

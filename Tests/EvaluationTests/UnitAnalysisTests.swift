@@ -238,9 +238,9 @@ import Testing
         let scan = try ExperimentScan.run(reader: reader, options: options, threads: 2)
         #expect(scan.variantOfUnit.count == 300 && scan.unitScopes.count > 1)
         #expect(scan.unitScopes.allSatisfy { $0.units.allSatisfy { $0 >= 0 && $0 < 300 } } && !scan.unitScopes[0].units.isEmpty)
-        var e = StateEncoder()
-        scan.encodeUnits(to: &e)
-        var d = StateDecoder(e.bytes, context: "test")
+        var bytes: [UInt8] = []
+        scan.encodeUnits { bytes += $0.bytes }
+        var d = StateDecoder(bytes, context: "test")
         let back = try scan.withoutUnits().withUnits(from: &d)
         #expect(back.unitScopes.map(\.key) == scan.unitScopes.map(\.key))
         for (a, b) in zip(back.unitScopes, scan.unitScopes) {
@@ -254,17 +254,17 @@ import Testing
         #expect(prePart.exposures == pre.exposures && prePart.conversions == pre.conversions)
         #expect(back.variantOfUnit == scan.variantOfUnit && back.unitErrors == scan.unitErrors)
         #expect(back.unitEmpties == scan.unitEmpties && back.unitJoined == scan.unitJoined)
-        var cut = StateDecoder(Array(e.bytes.dropLast(5)), context: "test")
+        var cut = StateDecoder(Array(bytes.dropLast(5)), context: "test")
         #expect(throws: StateError.self) { _ = try scan.withoutUnits().withUnits(from: &cut) }
         // Variants of fewer units than the scopes name: a unit code out of range.
-        var short = StateEncoder()
+        var short: [UInt8] = []
         var smaller = scan
         smaller.variantOfUnit = Array(scan.variantOfUnit.prefix(10))
         smaller.unitErrors = Array(scan.unitErrors.prefix(10))
         smaller.unitEmpties = Array(scan.unitEmpties.prefix(10))
         smaller.unitJoined = Array(scan.unitJoined.prefix(10))
-        smaller.encodeUnits(to: &short)
-        var bad = StateDecoder(short.bytes, context: "test")
+        smaller.encodeUnits { short += $0.bytes }
+        var bad = StateDecoder(short, context: "test")
         #expect(throws: StateError.self) { _ = try scan.withoutUnits().withUnits(from: &bad) }
     }
 }

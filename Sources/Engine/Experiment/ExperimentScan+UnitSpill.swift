@@ -5,13 +5,25 @@ import ColumnarStorage
 /// analysis's later sweeps, rather than scanned again. Only what those sweeps read is kept: the
 /// scopes' per-unit sums, each unit's variant and guardrail counts, the pre-period scope.
 extension ExperimentScan {
-    /// The per-unit state, scope by scope in `unitScopes` order.
-    public func encodeUnits(to e: inout StateEncoder) {
-        encodeUnits { piece in e.append(piece) }
+    /// The scan without its per-unit state: scopes keep their keys, with no units. What a run
+    /// whose users are taken in parts keeps for recsys-eval's groups while its parts are swept.
+    public func withoutUnits() -> ExperimentScan {
+        var s = self
+        s.unitScopes = unitScopes.map { UnitScope(key: $0.key) }
+        s.unitKeys = []
+        s.variantOfUnit = []
+        s.unitErrors = []
+        s.unitEmpties = []
+        s.unitJoined = []
+        s.preScope = nil
+        s.unitCount = 0
+        s.crossoverExposures = 0
+        return s
     }
 
-    /// The same bytes in pieces (a scope each, then the per-unit columns), each handed to
-    /// `write` as soon as it is made, so that no more than one scope's bytes are held at once.
+    /// The per-unit state in pieces (a scope each, in `unitScopes` order, then the per-unit
+    /// columns), each handed to `write` as soon as it is made, so that no more than one scope's
+    /// bytes are held at once; their concatenation is what `withUnits(from:)` reads.
     public func encodeUnits<E: Error>(_ write: (StateEncoder) throws(E) -> Void) throws(E) {
         var e = StateEncoder()
         e.count(unitScopes.count)

@@ -205,21 +205,3 @@ private final class SegmentSumsQueue: @unchecked Sendable {
         return UnitRows(s)
     }
 }
-
-extension ExperimentScan {
-    /// The scan without its per-unit state: scopes keep their keys, with no units. What a run
-    /// whose users are taken in parts keeps for recsys-eval's groups while its parts are swept.
-    public func withoutUnits() -> ExperimentScan {
-        var s = self
-        s.unitScopes = unitScopes.map { UnitScope(key: $0.key) }
-        s.unitKeys = []
-        s.variantOfUnit = []
-        s.unitErrors = []
-        s.unitEmpties = []
-        s.unitJoined = []
-        s.preScope = nil
-        s.unitCount = 0
-        s.crossoverExposures = 0
-        return s
-    }
-}

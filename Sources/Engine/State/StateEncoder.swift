@@ -10,9 +10,6 @@ public struct StateEncoder: Sendable {
 
     public init() {}
 
-    /// Appends another encoder's bytes.
-    public mutating func append(_ other: StateEncoder) { bytes += other.bytes }
-
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
     public mutating func bool(_ v: Bool) { bytes.append(v ? 1 : 0) }
     public mutating func u32(_ v: UInt32) { scalar(v.littleEndian) }

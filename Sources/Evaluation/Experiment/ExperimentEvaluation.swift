@@ -21,10 +21,10 @@ public struct ExperimentEvaluation {
 
     /// The report of one run. When more users than `unitsPerPart` (by default, as many as
     /// `UnitParts.budget` holds) were assigned, their per-unit state is taken in parts: ranges
-    /// of user codes, each scanned on its own (`ExperimentScan.Options.units`) once per sweep of
-    /// the unit analysis, so memory holds one range's users at a time and the report is the
-    /// same bytes. The parts wait between sweeps in an anonymous scratch file in
-    /// `scratchDirectory` (by default `$TMPDIR`, else `/tmp`).
+    /// of user codes, each scanned once (`ExperimentScan.Options.units`; after the first, for
+    /// its units alone), so memory holds one range's users at a time and the report is the same
+    /// bytes. The parts wait for the unit analysis's later sweeps in an anonymous scratch file
+    /// in `scratchDirectory` (by default `$TMPDIR`, else `/tmp`).
     public static func run(
         reader: DatasetReader, config eval: ExperimentConfig, mode: String, metadata: ReportMetadata, threads: Int,
         unitsPerPart: Int? = nil, scratchDirectory: String? = nil

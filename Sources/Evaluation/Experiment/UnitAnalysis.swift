@@ -185,7 +185,6 @@ struct UnitAnalysis: Sendable {
         // Without a control there are no tests: the first sweep's counts are all that is read.
         let sweeps = control == nil ? 1 : withCovariate ? 3 : 2
         let bootstrapping = control != nil && config.analysis.bootstrap
-        if bootstrapping { bootstrapSums = nil }
         for sweep in 0..<(parts.count == 1 ? 1 : sweeps) {
             for k in 0..<parts.count {
                 let part = try parts.scan(sweep, k)
