@@ -6,7 +6,7 @@
 
 /// A byte range holding a decoded JSON string: either a slice of the input line (no escapes) or
 /// of the cursor's scratch space. Valid until the next line is parsed.
-public struct ByteRef {
+public struct ByteRef: BitwiseCopyable {
     public var start: UnsafePointer<UInt8>
     public var count: Int
 
@@ -136,6 +136,59 @@ public struct JSONCursor {
         guard p < end, base[p] == 0x2C || base[p] == 0x7D else { return nil }
         pos = p
         return v
+    }
+
+    /// A non-negative decimal written plainly, as most propensities are (`0.6927`, `1`, `12.5`):
+    /// an integer part (`0` alone, or digits not starting with `0`), an optional fraction of at
+    /// least one digit, no exponent, at most 15 digits in all, and `,` or `}` after it. The value
+    /// is the one `number` gives the same text (the same exact division by a power of ten: with
+    /// 15 digits the mantissa is below 2^53). Nil, with the cursor unmoved, for anything else.
+    @inline(__always)
+    mutating func plainDecimal() -> Double? {
+        var p = pos
+        guard p < end, base[p] &- 0x30 < 10 else { return nil }
+        var mantissa: UInt64 = 0
+        var digits = 1
+        if base[p] == 0x30 {
+            p += 1
+        } else {
+            mantissa = UInt64(base[p] &- 0x30)
+            p += 1
+            while p < end, case let d = base[p] &- 0x30, d < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                digits += 1
+                p += 1
+            }
+        }
+        var fraction = 0
+        if p < end && base[p] == 0x2E {
+            p += 1
+            let first = p
+            while p < end, case let d = base[p] &- 0x30, d < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                p += 1
+            }
+            fraction = p - first
+            guard fraction > 0 else { return nil }
+        }
+        guard digits + fraction <= 15, p < end, base[p] == 0x2C || base[p] == 0x7D else { return nil }
+        pos = p
+        return fraction == 0 ? Double(mantissa) : Double(mantissa) / JSONCursor.exactPowers[fraction]
+    }
+
+    /// Consumes the next `length` bytes (8 to 16) when the first eight are `first` and the last
+    /// eight `last`, as little-endian words (a literal key compared in two loads, not a `memcmp`
+    /// call). The words are written out where they are used; `CanonicalItemTests` checks them
+    /// against the literals' bytes.
+    @inline(__always)
+    mutating func matchWords(_ first: UInt64, _ last: UInt64, length: Int) -> Bool {
+        guard pos + length <= end else { return false }
+        let p = UnsafeRawPointer(base + pos)
+        guard UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)) == first,
+            UInt64(littleEndian: p.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)) == last
+        else { return false }
+        pos += length
+        return true
     }
 
     /// A number that starts with a digit (so it is not negative), read by `number`. Nil, with the

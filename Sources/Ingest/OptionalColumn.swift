@@ -55,6 +55,15 @@ struct OptionalRows<Values: OptionalValues> {
         count += 1
     }
 
+    /// `n` rows without a value.
+    mutating func appendAbsent(count n: Int) {
+        if isMaterialised {
+            flags.append(contentsOf: repeatElement(0, count: n))
+            values.appendAbsent(n)
+        }
+        count += n
+    }
+
     /// One row with a value, which `write` appends to the values.
     @inline(__always)
     mutating func appendPresent(_ write: (inout Values) -> Void) {
@@ -111,6 +120,21 @@ extension OptionalRows {
     @inline(__always)
     mutating func append<Value: Numeric>(_ v: Value?) where Values == [Value] {
         if let v { appendPresent { $0.append(v) } } else { appendAbsent() }
+    }
+
+    /// Rows in bulk: `flags[i]` says whether row i has a value, `values[i]` is it (0 where it
+    /// has none); `present` of the flags are 1.
+    mutating func append<Value: Numeric>(values v: UnsafeBufferPointer<Value>, flags f: UnsafeBufferPointer<UInt8>, present: Int)
+    where Values == [Value] {
+        precondition(v.count == f.count && present >= 0 && present <= f.count, "one flag per value")
+        if present == 0 {
+            appendAbsent(count: v.count)
+            return
+        }
+        if !isMaterialised { materialise() }
+        flags.append(contentsOf: f)
+        values.append(contentsOf: v)
+        count += v.count
     }
 }
 

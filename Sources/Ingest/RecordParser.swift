@@ -138,7 +138,13 @@ struct RecordParser {
     var user: ByteRef?
     var ts: Timestamp?
     var hasItems = false
-    var items: [ItemFields] = []
+    /// The line's items, in order (a buffer reused line after line).
+    let items = ScratchBuffer<ItemFields>()
+    /// The items' columns as `append` stages them for bulk appends to a batch.
+    let itemCodes = ScratchBuffer<Int32>()
+    let itemRanks = ScratchBuffer<Int64>()
+    let itemValues = ScratchBuffer<Double>()
+    let itemFlags = ScratchBuffer<UInt8>()
     var contextPresent = false
     var context: [(ByteRef, ByteRef)] = []
     var latency: Double?
@@ -169,7 +175,7 @@ struct RecordParser {
         userHash = nil
         ts = nil
         hasItems = false
-        items.removeAll(keepingCapacity: true)
+        items.removeAll()
         contextPresent = false
         context.removeAll(keepingCapacity: true)
         latency = nil
@@ -361,7 +367,7 @@ struct RecordParser {
         switch member {
         case .items:
             hasItems = false
-            items.removeAll(keepingCapacity: true)
+            items.removeAll()
             extras.removeAll(keepingCapacity: true)
         case .context:
             contextPresent = false
@@ -376,7 +382,7 @@ struct RecordParser {
         c.skipWhitespace()
         guard c.consumeIf(UInt8(ascii: "[")) else { throw RowError(field: "items", reason: "must be an array, got \(c.typeHere())") }
         hasItems = true
-        items.removeAll(keepingCapacity: true)
+        items.removeAll()
         extras.removeAll(keepingCapacity: true)
         if c.consumeIf(UInt8(ascii: "]")) { return }
         var index = 0
@@ -480,14 +486,22 @@ struct RecordParser {
     static func canonicalItem(_ c: inout JSONCursor) -> ItemFields? {
         let start = c.pos
         var it = ItemFields()
-        guard c.matchLiteral(#"{"item_id":""#), let id = c.plainASCIIStringRest(), id.count > 0, c.matchLiteral(#","rank":"#),
-            let rank = c.plainPositiveInteger()
+        guard c.matchWords(Literal.itemIDFirst, Literal.itemIDLast, length: 12), let id = c.plainASCIIStringRest(), id.count > 0,
+            c.matchWords(Literal.rank, Literal.rank, length: 8), let rank = c.plainPositiveInteger()
         else {
             c.pos = start
             return nil
         }
         it.id = id
         it.rank = rank
+        if c.matchWords(Literal.propensityFirst, Literal.propensityLast, length: 14) {
+            guard let p = c.plainDecimal() ?? c.nonNegativeNumber() else {
+                c.pos = start
+                return nil
+            }
+            it.propensity = p
+        }
+        if c.matchLiteral("}") { return it }
         // A propensity member when the next bytes are its key: false when its value is not a
         // non-negative number (then the item is not the usual one).
         func propensity(_ key: StaticString, _ value: inout Double?) -> Bool {
@@ -495,13 +509,26 @@ struct RecordParser {
             value = c.nonNegativeNumber()
             return value != nil
         }
-        guard propensity(#","propensity":"#, &it.propensity), propensity(#","logging_propensity":"#, &it.logging),
-            propensity(#","target_propensity":"#, &it.target), c.matchLiteral("}")
+        guard propensity(#","logging_propensity":"#, &it.logging), propensity(#","target_propensity":"#, &it.target),
+            c.matchLiteral("}")
         else {
             c.pos = start
             return nil
         }
         return it
+    }
+
+    /// The usual item's keys as little-endian words for `JSONCursor.matchWords`: a key's first
+    /// eight bytes and its last eight.
+    enum Literal {
+        /// `{"item_id":"` (12 bytes).
+        static let itemIDFirst: UInt64 = 0x695f_6d65_7469_227b
+        static let itemIDLast: UInt64 = 0x223a_2264_695f_6d65
+        /// `,"rank":` (8 bytes).
+        static let rank: UInt64 = 0x3a22_6b6e_6172_222c
+        /// `,"propensity":` (14 bytes).
+        static let propensityFirst: UInt64 = 0x6e65_706f_7270_222c
+        static let propensityLast: UInt64 = 0x3a22_7974_6973_6e65
     }
 
     mutating func parseItemMember(_ member: ItemMember, _ c: inout JSONCursor, _ it: inout ItemFields, _ i: Int) throws(RowError) {
@@ -694,23 +721,63 @@ struct RecordParser {
         b.latency.append(latency ?? 0)
         b.errorPresent.append(error == nil ? 0 : 1)
         b.error.append(error == true ? 1 : 0)
-        // The ids' hashes were taken, and their table lines asked for, as the items were read.
-        for it in items { b.item.append(d.item.intern(it.id!.buffer, hash: it.hash)) }
-        for it in items {
-            b.rank.append(it.rank!)
-            b.propensity.append(it.propensity)
-            b.logging.append(it.logging)
-            b.target.append(it.target)
-            if it.extraEnd >= 0 {
-                extras.withUnsafeBytes { b.extra.append(UnsafeRawBufferPointer(rebasing: $0[it.extraStart..<it.extraEnd])) }
-            } else {
-                b.extra.appendAbsent()
+        // Item columns are staged in scratch buffers and appended in bulk: one append per
+        // column and line instead of one per item. The ids' hashes were taken, and their table
+        // lines asked for, as the items were read.
+        let list = items.elements
+        let n = list.count
+        itemCodes.reserve(n)
+        itemCodes.setCount(n)
+        itemRanks.reserve(n)
+        itemRanks.setCount(n)
+        var extra = false
+        for i in 0..<n {
+            itemCodes[i] = d.item.intern(list[i].id!.buffer, hash: list[i].hash)
+            itemRanks[i] = list[i].rank!
+            extra = extra || list[i].extraEnd >= 0
+        }
+        b.item.append(contentsOf: itemCodes.elements)
+        b.rank.append(contentsOf: itemRanks.elements)
+        stage(list, { $0.propensity }, into: &b.propensity)
+        stage(list, { $0.logging }, into: &b.logging)
+        stage(list, { $0.target }, into: &b.target)
+        if extra {
+            for it in list {
+                if it.extraEnd >= 0 {
+                    extras.withUnsafeBytes { b.extra.append(UnsafeRawBufferPointer(rebasing: $0[it.extraStart..<it.extraEnd])) }
+                } else {
+                    b.extra.appendAbsent()
+                }
             }
+        } else {
+            b.extra.appendAbsent(count: n)
         }
         for (k, v) in context {
             b.contextKey.append(d.contextKey.intern(k.buffer))
             b.contextValue.append(d.contextValue.intern(v.buffer))
         }
+    }
+
+    /// One optional item field of the line's items, appended in bulk (rows without it as absent).
+    @inline(__always)
+    func stage(_ list: UnsafeBufferPointer<ItemFields>, _ field: (ItemFields) -> Double?, into column: inout OptionalColumn<Double>) {
+        let n = list.count
+        var present = 0
+        for it in list where field(it) != nil { present += 1 }
+        if present == 0 {
+            column.appendAbsent(count: n)
+            return
+        }
+        itemValues.reserve(n)
+        itemValues.setCount(n)
+        itemFlags.reserve(n)
+        itemFlags.setCount(n)
+        for i in 0..<n {
+            let v = field(list[i])
+            itemValues[i] = v ?? 0
+            itemFlags[i] = v == nil ? 0 : 1
+        }
+        column.append(values: itemValues.elements, flags: itemFlags.elements, present: present)
     }
 
     func append(to b: inout OutcomeBatch, _ d: inout WorkerInterners) {

@@ -15,6 +15,20 @@ import Testing
         #"{"item_id":"a","rank":2,"target_propensity":0.5}"#,
         #"{"item_id":"a","rank":2,"logging_propensity":0.5,"propensity":0.1}"#,  // other order
         #"{"item_id":"a","rank":2,"propensity":0.1,"propensity":0.2}"#,  // duplicate
+        #"{"item_id":"a","rank":2,"propensity":0.12345678901234}"#,  // 15 digits: the plain decimal
+        #"{"item_id":"a","rank":2,"propensity":0.123456789012345}"#,  // 16 digits: the general number
+        #"{"item_id":"a","rank":2,"propensity":123456789012345}"#,
+        #"{"item_id":"a","rank":2,"propensity":1234567890123456}"#,
+        #"{"item_id":"a","rank":2,"propensity":0.10000000000000001}"#,
+        #"{"item_id":"a","rank":2,"propensity":12.5}"#,
+        #"{"item_id":"a","rank":2,"propensity":0.0}"#,
+        #"{"item_id":"a","rank":2,"propensity":5}"#,
+        #"{"item_id":"a","rank":2,"propensity":1.5e2}"#,
+        #"{"item_id":"a","rank":2,"propensity":2E-1}"#,
+        #"{"item_id":"a","rank":2,"propensity":0.5 }"#,
+        #"{"item_id":"a","rank":2,"propensity":0.5,"target_propensity":0.7}"#,
+        #"{"item_id":"a","rank":2,"propensity":.5}"#,
+        #"{"item_id":"a","rank":2,"propensity":0.}"#,
         #"{"item_id":"a","rank":2,"propensity":-0.1}"#,
         #"{"item_id":"a","rank":2,"propensity":-0}"#,
         #"{"item_id":"a","rank":2,"propensity":01}"#,
@@ -67,7 +81,7 @@ import Testing
                 out.error = e
                 return out
             }
-            for it in parser.items {
+            for it in parser.items.elements {
                 let id = it.id.map { String(decoding: $0.buffer, as: UTF8.self) } ?? "nil"
                 let numbers = [it.propensity, it.logging, it.target].map { $0.map { String($0.bitPattern) } ?? "-" }
                 out.fields.append("\(id) \(it.rank.map(String.init) ?? "nil") \(numbers.joined(separator: " "))")
@@ -126,9 +140,50 @@ import Testing
         }
     }
 
+    /// The literal keys' words are the keys' bytes: the first eight and the last eight.
+    @Test func literalWordsAreTheKeysBytes() {
+        func words(_ key: String) -> (UInt64, UInt64) {
+            let b = Array(key.utf8)
+            func word(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[at + $1]) << UInt64(8 * $1) } }
+            return (word(0), word(b.count - 8))
+        }
+        #expect(words(#"{"item_id":""#) == (RecordParser.Literal.itemIDFirst, RecordParser.Literal.itemIDLast))
+        #expect(words(#","rank":"#) == (RecordParser.Literal.rank, RecordParser.Literal.rank))
+        #expect(words(#","propensity":"#) == (RecordParser.Literal.propensityFirst, RecordParser.Literal.propensityLast))
+    }
+
+    /// The plain decimal reads the same double as the general number, bit for bit, for random
+    /// decimals of up to 15 digits.
+    @Test func plainDecimalIsTheGeneralNumber() {
+        var seed: UInt64 = 7
+        func next() -> UInt64 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return seed >> 11
+        }
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+        defer { scratch.deallocate() }
+        for _ in 0..<20_000 {
+            let intDigits = Int(next() % 6)
+            let fracDigits = Int(next() % UInt64(16 - max(1, intDigits)))
+            var text = intDigits == 0 ? "0" : String((0..<intDigits).map { i in Character(String(i == 0 ? 1 + next() % 9 : next() % 10)) })
+            if fracDigits > 0 { text += "." + String((0..<fracDigits).map { _ in Character(String(next() % 10)) }) }
+            var bytes = Array((text + "}").utf8)
+            bytes.withUnsafeMutableBufferPointer { buf in
+                var fast = JSONCursor(base: UnsafePointer(buf.baseAddress!), count: buf.count, scratch: scratch)
+                var general = fast
+                let a = fast.plainDecimal()
+                let b = try? general.number("").double
+                #expect(a != nil && a?.bitPattern == b?.bitPattern && fast.pos == general.pos, "\(text)")
+            }
+        }
+    }
+
     /// The fast path does take the usual shapes (so the test above compares two paths).
     @Test func takesTheUsualItems() {
-        for (text, taken) in [(Self.items[0], true), (Self.items[3], true), (Self.items[5], false), (Self.items[21], false)] {
+        for (text, taken) in [
+            (Self.items[0], true), (Self.items[3], true), (Self.items[5], false), (#"{"item_id":"a\"b","rank":1}"#, false),
+            (#"{"item_id":"a","rank":2,"propensity":0.5,"target_propensity":0.7}"#, true),
+        ] {
             var bytes = Array(text.utf8)
             let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 16)
             defer { scratch.deallocate() }
