@@ -15,7 +15,29 @@ public struct ByteRef: BitwiseCopyable {
 
     @inline(__always)
     func equals(_ s: StaticString) -> Bool {
-        s.utf8CodeUnitCount == count && memcmp(start, s.utf8Start, count) == 0
+        s.utf8CodeUnitCount == count && sameBytes(UnsafeRawPointer(start), UnsafeRawPointer(s.utf8Start), count)
+    }
+}
+
+/// Whether `n` bytes at `a` and `b` are equal: short runs by word loads that stay within both
+/// (two overlapping loads cover 4 to 16 bytes), longer ones by `memcmp`. With `b` a literal and
+/// `n` its length, the loads from `b` fold into constants.
+@inline(__always)
+func sameBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+    switch n {
+    case 8...16:
+        return a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+            && a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    case 4..<8:
+        return a.loadUnaligned(as: UInt32.self) == b.loadUnaligned(as: UInt32.self)
+            && a.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == b.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+    case 1..<4:
+        for i in 0..<n where a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+        return true
+    case 0:
+        return true
+    default:
+        return memcmp(a, b, n) == 0
     }
 }
 
@@ -174,21 +196,6 @@ public struct JSONCursor {
         guard digits + fraction <= 15, p < end, base[p] == 0x2C || base[p] == 0x7D else { return nil }
         pos = p
         return fraction == 0 ? Double(mantissa) : Double(mantissa) / JSONCursor.exactPowers[fraction]
-    }
-
-    /// Consumes the next `length` bytes (8 to 16) when the first eight are `first` and the last
-    /// eight `last`, as little-endian words (a literal key compared in two loads, not a `memcmp`
-    /// call). The words are written out where they are used; `CanonicalItemTests` checks them
-    /// against the literals' bytes.
-    @inline(__always)
-    mutating func matchWords(_ first: UInt64, _ last: UInt64, length: Int) -> Bool {
-        guard pos + length <= end else { return false }
-        let p = UnsafeRawPointer(base + pos)
-        guard UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)) == first,
-            UInt64(littleEndian: p.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)) == last
-        else { return false }
-        pos += length
-        return true
     }
 
     /// A number that starts with a digit (so it is not negative), read by `number`. Nil, with the
@@ -535,7 +542,7 @@ public struct JSONCursor {
     @inline(__always)
     mutating func matchLiteral(_ s: StaticString) -> Bool {
         let n = s.utf8CodeUnitCount
-        guard pos + n <= end, memcmp(base + pos, s.utf8Start, n) == 0 else { return false }
+        guard pos + n <= end, sameBytes(UnsafeRawPointer(base + pos), UnsafeRawPointer(s.utf8Start), n) else { return false }
         pos += n
         return true
     }

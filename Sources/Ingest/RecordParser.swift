@@ -42,6 +42,15 @@ struct WorkerInterners {
     }
 }
 
+/// A timestamp text of 17 to 24 bytes as its length and its words at 0, 8 and length - 8,
+/// which between them hold every byte: equal keys are equal texts.
+struct TimestampKey: Equatable {
+    var length: Int
+    var first: UInt64
+    var middle: UInt64
+    var last: UInt64
+}
+
 struct ItemFields {
     var id: ByteRef?
     /// `StringInterner.hash(of:)` of the id, taken as the item is read.
@@ -60,7 +69,27 @@ protocol RecordMember: CaseIterable {
     var name: StaticString { get }
 }
 
-enum ExposureMember: RecordMember {
+/// Record members in the order writers usually keep (the schema's).
+protocol OrderedMember: RecordMember {
+    /// The member's key as it is usually written: quoted, with the colon, no whitespace.
+    var key: StaticString { get }
+    /// The member that usually follows this one (the schema's order, which writers keep), the
+    /// first one for `nil`: its key is tried by word compares before a key is read as a string.
+    static func following(_ m: Self?) -> Self?
+}
+
+extension JSONCursor {
+    /// The next member of an object: `expected` when the next bytes are exactly its usual key
+    /// (word compares, no string read), otherwise nil with the cursor unmoved, and the caller
+    /// reads the key the general way (escapes, whitespace, another order, letter case).
+    @inline(__always)
+    mutating func expectedMember<M: OrderedMember>(_ expected: M?) -> M? {
+        guard let m = expected, matchLiteral(m.key) else { return nil }
+        return m
+    }
+}
+
+enum ExposureMember: OrderedMember {
     case requestID, userID, ts, items, context, latency, error
 
     var name: StaticString {
@@ -72,6 +101,31 @@ enum ExposureMember: RecordMember {
         case .context: "context"
         case .latency: "latency_ms"
         case .error: "error"
+        }
+    }
+
+    var key: StaticString {
+        switch self {
+        case .requestID: #""request_id":"#
+        case .userID: #""user_id":"#
+        case .ts: #""ts":"#
+        case .items: #""items":"#
+        case .context: #""context":"#
+        case .latency: #""latency_ms":"#
+        case .error: #""error":"#
+        }
+    }
+
+    static func following(_ m: Self?) -> Self? {
+        switch m {
+        case nil: .requestID
+        case .requestID: .userID
+        case .userID: .ts
+        case .ts: .items
+        case .items: .context
+        case .context: .latency
+        case .latency: .error
+        case .error: nil
         }
     }
 }
@@ -90,7 +144,7 @@ enum ItemMember: RecordMember {
     }
 }
 
-enum OutcomeMember: RecordMember {
+enum OutcomeMember: OrderedMember {
     case requestID, userID, itemID, eventType, value, ts
 
     var name: StaticString {
@@ -103,9 +157,33 @@ enum OutcomeMember: RecordMember {
         case .ts: "ts"
         }
     }
+
+    var key: StaticString {
+        switch self {
+        case .requestID: #""request_id":"#
+        case .userID: #""user_id":"#
+        case .itemID: #""item_id":"#
+        case .eventType: #""event_type":"#
+        case .value: #""value":"#
+        case .ts: #""ts":"#
+        }
+    }
+
+    /// After `event_type`, `ts` (clicks carry no value); after `value`, `ts` too.
+    static func following(_ m: Self?) -> Self? {
+        switch m {
+        case nil: .requestID
+        case .requestID: .userID
+        case .userID: .itemID
+        case .itemID: .eventType
+        case .eventType: .ts
+        case .value: .ts
+        case .ts: nil
+        }
+    }
 }
 
-enum AssignmentMember: RecordMember {
+enum AssignmentMember: OrderedMember {
     case experimentID, variant, requestID, userID, ts, context
 
     var name: StaticString {
@@ -116,6 +194,30 @@ enum AssignmentMember: RecordMember {
         case .userID: "user_id"
         case .ts: "ts"
         case .context: "context"
+        }
+    }
+
+    var key: StaticString {
+        switch self {
+        case .experimentID: #""experiment_id":"#
+        case .variant: #""variant":"#
+        case .requestID: #""request_id":"#
+        case .userID: #""user_id":"#
+        case .ts: #""ts":"#
+        case .context: #""context":"#
+        }
+    }
+
+    /// recsys-eval's logs write request_id, user_id, experiment_id, variant, ts.
+    static func following(_ m: Self?) -> Self? {
+        switch m {
+        case nil: .requestID
+        case .requestID: .userID
+        case .userID: .experimentID
+        case .experimentID: .variant
+        case .variant: .ts
+        case .ts: .context
+        case .context: nil
         }
     }
 }
@@ -155,6 +257,9 @@ struct RecordParser {
     var experiment: ByteRef?
     var variant: ByteRef?
     var extras: [UInt8] = []
+    /// The last `ts` text parsed, by its length and the three words that cover it, and its value
+    /// (`timestamp`); length 0 matches no text.
+    var lastTimestamp = (key: TimestampKey(length: 0, first: 0, middle: 0, last: 0), value: Timestamp.goZero)
     /// The item dictionary the rows will be appended to, when set: an item id's table lines are
     /// asked for as soon as the item is read (its hash is taken then, once, for `append` too), so
     /// that those cache misses overlap the rest of the line's parsing instead of stalling
@@ -232,6 +337,24 @@ struct RecordParser {
 
     mutating func timestamp(_ c: inout JSONCursor, _ f: String) throws(RowError) -> Timestamp {
         let s = try c.string(f)
+        let n = s.count
+        // Lines in time order often share their `ts` to the second: a text of 17 to 24 bytes
+        // (every UTC second, with up to three fraction digits or an offset) is compared with the
+        // last one parsed, as three words that cover it, before it is parsed.
+        if n >= 17 && n <= 24 {
+            let p = UnsafeRawPointer(s.start)
+            let key = TimestampKey(
+                length: n, first: p.loadUnaligned(as: UInt64.self), middle: p.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                last: p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+            if key == lastTimestamp.key { return lastTimestamp.value }
+            let t = try parsedTimestamp(s, f)
+            lastTimestamp = (key, t)
+            return t
+        }
+        return try parsedTimestamp(s, f)
+    }
+
+    func parsedTimestamp(_ s: ByteRef, _ f: String) throws(RowError) -> Timestamp {
         switch Timestamp.parse(s.buffer) {
         case .success(let t): return t
         case .failure(let e):
@@ -299,31 +422,37 @@ struct RecordParser {
         if try !nullRecord(&c) {
             try c.expect(UInt8(ascii: "{"), "", "a JSON object")
             if !c.consumeIf(UInt8(ascii: "}")) {
+                var expected = ExposureMember.following(nil)
                 repeat {
-                    let key = try c.string("")
-                    try c.expect(UInt8(ascii: ":"), "", "':' after a key")
                     let member: ExposureMember
-                    if key.equals("request_id") {
-                        member = .requestID
-                    } else if key.equals("user_id") {
-                        member = .userID
-                    } else if key.equals("ts") {
-                        member = .ts
-                    } else if key.equals("items") {
-                        member = .items
-                    } else if key.equals("context") {
-                        member = .context
-                    } else if key.equals("latency_ms") {
-                        member = .latency
-                    } else if key.equals("error") {
-                        member = .error
-                    } else {
-                        guard
-                            let m: ExposureMember = try otherMember(
-                                key, &c, allows: "exposure.v1 allows request_id, user_id, ts, items, context, latency_ms, error")
-                        else { continue }
+                    if let m = c.expectedMember(expected) {
                         member = m
+                    } else {
+                        let key = try c.string("")
+                        try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+                        if key.equals("request_id") {
+                            member = .requestID
+                        } else if key.equals("user_id") {
+                            member = .userID
+                        } else if key.equals("ts") {
+                            member = .ts
+                        } else if key.equals("items") {
+                            member = .items
+                        } else if key.equals("context") {
+                            member = .context
+                        } else if key.equals("latency_ms") {
+                            member = .latency
+                        } else if key.equals("error") {
+                            member = .error
+                        } else {
+                            guard
+                                let m: ExposureMember = try otherMember(
+                                    key, &c, allows: "exposure.v1 allows request_id, user_id, ts, items, context, latency_ms, error")
+                            else { continue }
+                            member = m
+                        }
                     }
+                    expected = ExposureMember.following(member)
                     if skippedNull(&c, String(describing: member.name)) {
                         clearNullable(member)
                         continue
@@ -486,15 +615,15 @@ struct RecordParser {
     static func canonicalItem(_ c: inout JSONCursor) -> ItemFields? {
         let start = c.pos
         var it = ItemFields()
-        guard c.matchWords(Literal.itemIDFirst, Literal.itemIDLast, length: 12), let id = c.plainASCIIStringRest(), id.count > 0,
-            c.matchWords(Literal.rank, Literal.rank, length: 8), let rank = c.plainPositiveInteger()
+        guard c.matchLiteral(#"{"item_id":""#), let id = c.plainASCIIStringRest(), id.count > 0,
+            c.matchLiteral(#","rank":"#), let rank = c.plainPositiveInteger()
         else {
             c.pos = start
             return nil
         }
         it.id = id
         it.rank = rank
-        if c.matchWords(Literal.propensityFirst, Literal.propensityLast, length: 14) {
+        if c.matchLiteral(#","propensity":"#) {
             guard let p = c.plainDecimal() ?? c.nonNegativeNumber() else {
                 c.pos = start
                 return nil
@@ -516,19 +645,6 @@ struct RecordParser {
             return nil
         }
         return it
-    }
-
-    /// The usual item's keys as little-endian words for `JSONCursor.matchWords`: a key's first
-    /// eight bytes and its last eight.
-    enum Literal {
-        /// `{"item_id":"` (12 bytes).
-        static let itemIDFirst: UInt64 = 0x695f_6d65_7469_227b
-        static let itemIDLast: UInt64 = 0x223a_2264_695f_6d65
-        /// `,"rank":` (8 bytes).
-        static let rank: UInt64 = 0x3a22_6b6e_6172_222c
-        /// `,"propensity":` (14 bytes).
-        static let propensityFirst: UInt64 = 0x6e65_706f_7270_222c
-        static let propensityLast: UInt64 = 0x3a22_7974_6973_6e65
     }
 
     mutating func parseItemMember(_ member: ItemMember, _ c: inout JSONCursor, _ it: inout ItemFields, _ i: Int) throws(RowError) {
@@ -562,29 +678,35 @@ struct RecordParser {
         if try !nullRecord(&c) {
             try c.expect(UInt8(ascii: "{"), "", "a JSON object")
             if !c.consumeIf(UInt8(ascii: "}")) {
+                var expected = OutcomeMember.following(nil)
                 repeat {
-                    let key = try c.string("")
-                    try c.expect(UInt8(ascii: ":"), "", "':' after a key")
                     let member: OutcomeMember
-                    if key.equals("request_id") {
-                        member = .requestID
-                    } else if key.equals("user_id") {
-                        member = .userID
-                    } else if key.equals("item_id") {
-                        member = .itemID
-                    } else if key.equals("event_type") {
-                        member = .eventType
-                    } else if key.equals("value") {
-                        member = .value
-                    } else if key.equals("ts") {
-                        member = .ts
-                    } else {
-                        guard
-                            let m: OutcomeMember = try otherMember(
-                                key, &c, allows: "outcome.v1 allows request_id, user_id, item_id, event_type, value, ts")
-                        else { continue }
+                    if let m = c.expectedMember(expected) {
                         member = m
+                    } else {
+                        let key = try c.string("")
+                        try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+                        if key.equals("request_id") {
+                            member = .requestID
+                        } else if key.equals("user_id") {
+                            member = .userID
+                        } else if key.equals("item_id") {
+                            member = .itemID
+                        } else if key.equals("event_type") {
+                            member = .eventType
+                        } else if key.equals("value") {
+                            member = .value
+                        } else if key.equals("ts") {
+                            member = .ts
+                        } else {
+                            guard
+                                let m: OutcomeMember = try otherMember(
+                                    key, &c, allows: "outcome.v1 allows request_id, user_id, item_id, event_type, value, ts")
+                            else { continue }
+                            member = m
+                        }
                     }
+                    expected = OutcomeMember.following(member)
                     if skippedNull(&c, String(describing: member.name)) { continue }
                     switch member {
                     case .requestID: request = try c.string("request_id")
@@ -637,29 +759,35 @@ struct RecordParser {
         if try !nullRecord(&c) {
             try c.expect(UInt8(ascii: "{"), "", "a JSON object")
             if !c.consumeIf(UInt8(ascii: "}")) {
+                var expected = AssignmentMember.following(nil)
                 repeat {
-                    let key = try c.string("")
-                    try c.expect(UInt8(ascii: ":"), "", "':' after a key")
                     let member: AssignmentMember
-                    if key.equals("experiment_id") {
-                        member = .experimentID
-                    } else if key.equals("variant") {
-                        member = .variant
-                    } else if key.equals("request_id") {
-                        member = .requestID
-                    } else if key.equals("user_id") {
-                        member = .userID
-                    } else if key.equals("ts") {
-                        member = .ts
-                    } else if key.equals("context") {
-                        member = .context
-                    } else {
-                        guard
-                            let m: AssignmentMember = try otherMember(
-                                key, &c, allows: "assignment.v1 allows experiment_id, variant, request_id, user_id, ts, context")
-                        else { continue }
+                    if let m = c.expectedMember(expected) {
                         member = m
+                    } else {
+                        let key = try c.string("")
+                        try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+                        if key.equals("experiment_id") {
+                            member = .experimentID
+                        } else if key.equals("variant") {
+                            member = .variant
+                        } else if key.equals("request_id") {
+                            member = .requestID
+                        } else if key.equals("user_id") {
+                            member = .userID
+                        } else if key.equals("ts") {
+                            member = .ts
+                        } else if key.equals("context") {
+                            member = .context
+                        } else {
+                            guard
+                                let m: AssignmentMember = try otherMember(
+                                    key, &c, allows: "assignment.v1 allows experiment_id, variant, request_id, user_id, ts, context")
+                            else { continue }
+                            member = m
+                        }
                     }
+                    expected = AssignmentMember.following(member)
                     if skippedNull(&c, String(describing: member.name)) {
                         if member == .context {
                             contextPresent = false

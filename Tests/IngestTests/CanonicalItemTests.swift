@@ -140,18 +140,6 @@ import Testing
         }
     }
 
-    /// The literal keys' words are the keys' bytes: the first eight and the last eight.
-    @Test func literalWordsAreTheKeysBytes() {
-        func words(_ key: String) -> (UInt64, UInt64) {
-            let b = Array(key.utf8)
-            func word(_ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[at + $1]) << UInt64(8 * $1) } }
-            return (word(0), word(b.count - 8))
-        }
-        #expect(words(#"{"item_id":""#) == (RecordParser.Literal.itemIDFirst, RecordParser.Literal.itemIDLast))
-        #expect(words(#","rank":"#) == (RecordParser.Literal.rank, RecordParser.Literal.rank))
-        #expect(words(#","propensity":"#) == (RecordParser.Literal.propensityFirst, RecordParser.Literal.propensityLast))
-    }
-
     /// The plain decimal reads the same double as the general number, bit for bit, for random
     /// decimals of up to 15 digits.
     @Test func plainDecimalIsTheGeneralNumber() {
