@@ -14,30 +14,29 @@ public enum CompressionCodec {
         case .none:
             return nil
         case .zstd:
+            // The output buffer is not zeroed first: the compressor writes what it returns, and
+            // only that is kept.
             let bound = ZSTD_compressBound(input.count)
-            var out = [UInt8](repeating: 0, count: bound)
-            let n = out.withUnsafeMutableBytes { o in
-                input.withUnsafeBytes { i in
-                    ZSTD_compress(o.baseAddress, bound, i.baseAddress, i.count, level)
-                }
+            var failed = false
+            let out = [UInt8](unsafeUninitializedCapacity: bound) { o, written in
+                let n = input.withUnsafeBytes { i in ZSTD_compress(o.baseAddress, bound, i.baseAddress, i.count, level) }
+                failed = ZSTD_isError(n) != 0
+                written = failed ? 0 : n
             }
-            if ZSTD_isError(n) != 0 { return nil }
-            if n >= input.count - input.count / minSavingDivisor { return nil }
-            out.removeSubrange(n...)
+            if failed || out.count >= input.count - input.count / minSavingDivisor { return nil }
             return out
         case .lz4:
             guard input.count < Int(LZ4_MAX_INPUT_SIZE) else { return nil }
             let bound = Int(LZ4_compressBound(Int32(input.count)))
-            var out = [UInt8](repeating: 0, count: bound)
-            let n = out.withUnsafeMutableBytes { o in
-                input.withUnsafeBytes { i in
+            let out = [UInt8](unsafeUninitializedCapacity: bound) { o, written in
+                let n = input.withUnsafeBytes { i in
                     LZ4_compress_default(
                         i.baseAddress!.assumingMemoryBound(to: CChar.self),
-                        o.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(i.count), Int32(bound))
+                        UnsafeMutableRawPointer(o.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(i.count), Int32(bound))
                 }
+                written = max(0, Int(n))
             }
-            if n <= 0 || Int(n) >= input.count - input.count / minSavingDivisor { return nil }
-            out.removeSubrange(Int(n)...)
+            if out.isEmpty || out.count >= input.count - input.count / minSavingDivisor { return nil }
             return out
         }
     }

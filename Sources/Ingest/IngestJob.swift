@@ -237,6 +237,15 @@ public final class IngestJob {
         // Threads left over when there are fewer partitions than threads encode row groups.
         configured.threads = max(1, options.threads / max(1, min(options.threads, partitions)))
         let encoder = configured
+        // The dataset-wide dictionaries are compressed on another thread while the partitions
+        // are encoded (they are placed after the last partition): on one thread after the
+        // partitions they left the other core idle.
+        let dictionaryChunks = BackgroundTask { [codec = options.codec, level = options.compressionLevel] in
+            UncheckedBox(
+                value: dicts.map { d in
+                    PreparedChunk(ColumnEncoder.encode(offsets: d.offsets, data: d.data), codec: codec, level: level, tryingLZ4: false)
+                })
+        }
         let writer = try DatasetWriter(path: options.output)
         var partitionDescriptors: [PartitionDescriptor] = []
         var emptyRequestIDs = false
@@ -262,9 +271,7 @@ public final class IngestJob {
             progress(IngestProgress(phase: "encoding", bytesRead: diskDone, bytesTotal: totalDisk, rows: rowsSoFar))
         }
         var dictDescriptors: [DictionaryDescriptor] = []
-        for (name, d) in zip(DatasetSchema.globalDictionaries, dicts) {
-            let chunk = PreparedChunk(
-                ColumnEncoder.encode(offsets: d.offsets, data: d.data), codec: options.codec, level: options.compressionLevel)
+        for (name, (d, chunk)) in zip(DatasetSchema.globalDictionaries, zip(dicts, dictionaryChunks.wait().value)) {
             dictDescriptors.append(DictionaryDescriptor(name: name, count: UInt64(d.count), chunk: try writer.place(chunk)))
         }
         var meta: [(String, String)] = [

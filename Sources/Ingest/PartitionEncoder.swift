@@ -102,44 +102,59 @@ struct PartitionEncoder {
         for k in exReq.indices { exReq[k] = Self.remap(exReq[k], map) }
         for k in ocReq.indices { ocReq[k] = Self.remap(ocReq[k], map) }
         for k in asReq.indices { asReq[k] = Self.remap(asReq[k], map) }
-        let requestChunk = prepare(ColumnEncoder.encode(offsets: sorted.offsets, data: sorted.data))
+        let requestChunk = PreparedChunk(
+            ColumnEncoder.encode(offsets: sorted.offsets, data: sorted.data), codec: codec, level: level, tryingLZ4: false)
         let rows = [exRows, oc.reduce(0) { $0 + $1.rows }, asg.reduce(0) { $0 + $1.rows }]
         let exGroups = stream(
-            &ex, exReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: ExposureBatch(),
+            &ex, exReq, rows: \.rows, concatenate: ExposureBatch.init(concatenating:), slice: { $0.slice($1) }, empty: ExposureBatch(),
             emit: { b, req, n in exposureGroups(b, req, limit: n) })
         let ocGroups = stream(
-            &oc, ocReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: OutcomeBatch(),
+            &oc, ocReq, rows: \.rows, concatenate: OutcomeBatch.init(concatenating:), slice: { $0.slice($1) }, empty: OutcomeBatch(),
             emit: { b, req, n in outcomeGroups(b, req, limit: n) })
         let asGroups = stream(
-            &asg, asReq, rows: \.rows, append: { $0.append($1) }, slice: { $0.slice($1) }, empty: AssignmentBatch(),
+            &asg, asReq, rows: \.rows, concatenate: AssignmentBatch.init(concatenating:), slice: { $0.slice($1) }, empty: AssignmentBatch(),
             emit: { b, req, n in assignmentGroups(b, req, limit: n) })
         return PreparedPartition(
             requestDictionary: requestChunk, requestCount: sorted.count, hasEmptyRequestID: sorted.count > 0 && sorted.offsets[1] == 0,
             tables: [exGroups, ocGroups, asGroups], rows: rows)
     }
 
-    /// Walks segments in order, accumulating rows until whole row groups can be cut; each
+    /// Walks segments in order, gathering them until whole row groups can be cut, then copies
+    /// the gathered segments once into a batch of exactly their size (no array grows by
+    /// doubling); rows past the last whole group are carried into the next gathering. Each
     /// segment is released once copied.
     func stream<B>(
-        _ segments: inout [B], _ requestCodes: [[Int32]], rows: (B) -> Int, append: (inout B, B) -> Void,
+        _ segments: inout [B], _ requestCodes: [[Int32]], rows: (B) -> Int, concatenate: ([B]) -> B,
         slice: (B, Range<Int>) -> B, empty: B, emit: (B, [Int32], Int) -> [PreparedRowGroup]
     ) -> [PreparedRowGroup] {
         var out: [PreparedRowGroup] = []
-        var builder = empty
-        var codes: [Int32] = []
-        for k in segments.indices {
-            append(&builder, segments[k])
-            codes += requestCodes[k]
-            segments[k] = empty
-            let n = rows(builder)
-            if n >= rowGroupRows * threads {
-                let full = n / rowGroupRows * rowGroupRows
-                out += emit(builder, codes, full)
-                builder = slice(builder, full..<n)
-                codes = Array(codes[full...])
+        var gathered: [B] = []
+        var gatheredCodes: [[Int32]] = []
+        var n = 0
+        func cut(whole: Bool) {
+            let batch = concatenate(gathered)
+            var codes: [Int32] = []
+            codes.reserveCapacity(n)
+            for c in gatheredCodes { codes += c }
+            gathered = []
+            gatheredCodes = []
+            let full = whole ? n / rowGroupRows * rowGroupRows : n
+            out += emit(batch, codes, full)
+            if full < n {
+                gathered = [slice(batch, full..<n)]
+                gatheredCodes = [Array(codes[full...])]
             }
+            n -= full
         }
-        if rows(builder) > 0 { out += emit(builder, codes, rows(builder)) }
+        for k in segments.indices {
+            let r = rows(segments[k])
+            gathered.append(segments[k])
+            gatheredCodes.append(requestCodes[k])
+            segments[k] = empty  // `gathered` holds the only reference from here on
+            n += r
+            if n >= rowGroupRows * threads { cut(whole: true) }
+        }
+        if n > 0 { cut(whole: false) }
         return out
     }
 

@@ -54,6 +54,16 @@ struct ExposureBatch {
         contextValue.reserveCapacity(pairs)
     }
 
+    init() {}
+
+    /// The batches one after another, in one allocation per array.
+    init(concatenating parts: [ExposureBatch]) {
+        reserve(
+            rows: parts.reduce(0) { $0 + $1.rows }, items: parts.reduce(0) { $0 + $1.item.count },
+            pairs: parts.reduce(0) { $0 + $1.contextKey.count }, requestBytes: parts.reduce(0) { $0 + $1.requestID.data.count })
+        for p in parts { append(p) }
+    }
+
     mutating func append(_ o: ExposureBatch) {
         requestID.append(contentsOf: o.requestID)
         user += o.user
@@ -218,6 +228,24 @@ struct OutcomeBatch {
 
     var rows: Int { user.count }
 
+    init() {}
+
+    /// The batches one after another, in one allocation per array.
+    init(concatenating parts: [OutcomeBatch]) {
+        let rows = parts.reduce(0) { $0 + $1.rows }
+        requestID.offsets.reserveCapacity(rows + 1)
+        requestID.data.reserveCapacity(parts.reduce(0) { $0 + $1.requestID.data.count })
+        user.reserveCapacity(rows)
+        item.reserveCapacity(rows)
+        eventType.reserveCapacity(rows)
+        valuePresent.reserveCapacity(rows)
+        value.reserveCapacity(rows)
+        tsMicros.reserveCapacity(rows)
+        tsNanos.reserveCapacity(rows)
+        tsOffset.reserveCapacity(rows)
+        for p in parts { append(p) }
+    }
+
     mutating func append(_ o: OutcomeBatch) {
         requestID.append(contentsOf: o.requestID)
         user += o.user
@@ -302,6 +330,27 @@ struct AssignmentBatch {
     var contextValue: [Int32] = []
 
     var rows: Int { user.count }
+
+    init() {}
+
+    /// The batches one after another, in one allocation per array.
+    init(concatenating parts: [AssignmentBatch]) {
+        let rows = parts.reduce(0) { $0 + $1.rows }
+        let pairs = parts.reduce(0) { $0 + $1.contextKey.count }
+        requestID.offsets.reserveCapacity(rows + 1)
+        requestID.data.reserveCapacity(parts.reduce(0) { $0 + $1.requestID.data.count })
+        user.reserveCapacity(rows)
+        experiment.reserveCapacity(rows)
+        variant.reserveCapacity(rows)
+        tsMicros.reserveCapacity(rows)
+        tsNanos.reserveCapacity(rows)
+        tsOffset.reserveCapacity(rows)
+        contextPresent.reserveCapacity(rows)
+        contextCount.reserveCapacity(rows)
+        contextKey.reserveCapacity(pairs)
+        contextValue.reserveCapacity(pairs)
+        for p in parts { append(p) }
+    }
 
     mutating func append(_ o: AssignmentBatch) {
         requestID.append(contentsOf: o.requestID)
