@@ -122,6 +122,15 @@ extension OptionalRows {
         if let v { appendPresent { $0.append(v) } } else { appendAbsent() }
     }
 
+    /// Rows in bulk, every one with a value.
+    mutating func append<Value: Numeric>(allPresent v: UnsafeBufferPointer<Value>) where Values == [Value] {
+        if v.isEmpty { return }
+        if !isMaterialised { materialise() }
+        flags.append(contentsOf: repeatElement(1, count: v.count))
+        values.append(contentsOf: v)
+        count += v.count
+    }
+
     /// Rows in bulk: `flags[i]` says whether row i has a value, `values[i]` is it (0 where it
     /// has none); `present` of the flags are 1.
     mutating func append<Value: Numeric>(values v: UnsafeBufferPointer<Value>, flags f: UnsafeBufferPointer<UInt8>, present: Int)

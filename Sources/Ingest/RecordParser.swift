@@ -240,13 +240,10 @@ struct RecordParser {
     var user: ByteRef?
     var ts: Timestamp?
     var hasItems = false
-    /// The line's items, in order (a buffer reused line after line).
-    let items = ScratchBuffer<ItemFields>()
-    /// The items' columns as `append` stages them for bulk appends to a batch.
+    /// The line's items, in order, as columns (buffers reused line after line).
+    let items = LineItems()
+    /// The items' dictionary codes as `append` stages them for one bulk append.
     let itemCodes = ScratchBuffer<Int32>()
-    let itemRanks = ScratchBuffer<Int64>()
-    let itemValues = ScratchBuffer<Double>()
-    let itemFlags = ScratchBuffer<UInt8>()
     var contextPresent = false
     var context: [(ByteRef, ByteRef)] = []
     var latency: Double?
@@ -516,10 +513,7 @@ struct RecordParser {
         if c.consumeIf(UInt8(ascii: "]")) { return }
         var index = 0
         repeat {
-            if var it = Self.canonicalItem(&c) {
-                it.hash = StringInterner.hash(of: it.id!.buffer)
-                itemTarget?.prefetch(hash: it.hash)
-                items.append(it)
+            if Self.canonicalItem(&c, into: items, prefetch: itemTarget) {
                 index += 1
                 continue
             }
@@ -612,39 +606,43 @@ struct RecordParser {
     /// else (another order, whitespace, `extra` members, nulls, escapes, a value either contract
     /// would reject or note) returns nil with the cursor unmoved, and the general loop reads it.
     @inline(__always)
-    static func canonicalItem(_ c: inout JSONCursor) -> ItemFields? {
+    static func canonicalItem(_ c: inout JSONCursor, into items: LineItems, prefetch: StringInterner.PrefetchTarget?) -> Bool {
         let start = c.pos
-        var it = ItemFields()
         guard c.matchLiteral(#"{"item_id":""#), let id = c.plainASCIIStringRest(), id.count > 0,
             c.matchLiteral(#","rank":"#), let rank = c.plainPositiveInteger()
         else {
             c.pos = start
-            return nil
+            return false
         }
-        it.id = id
-        it.rank = rank
+        var propensity: Double? = nil
         if c.matchLiteral(#","propensity":"#) {
             guard let p = c.plainDecimal() ?? c.nonNegativeNumber() else {
                 c.pos = start
-                return nil
+                return false
             }
-            it.propensity = p
+            propensity = p
         }
-        if c.matchLiteral("}") { return it }
-        // A propensity member when the next bytes are its key: false when its value is not a
-        // non-negative number (then the item is not the usual one).
-        func propensity(_ key: StaticString, _ value: inout Double?) -> Bool {
-            guard c.matchLiteral(key) else { return true }
-            value = c.nonNegativeNumber()
-            return value != nil
+        var logging: Double? = nil
+        var target: Double? = nil
+        if !c.matchLiteral("}") {
+            // A propensity member when the next bytes are its key: false when its value is not a
+            // non-negative number (then the item is not the usual one).
+            func optional(_ key: StaticString, _ value: inout Double?) -> Bool {
+                guard c.matchLiteral(key) else { return true }
+                value = c.nonNegativeNumber()
+                return value != nil
+            }
+            guard optional(#","logging_propensity":"#, &logging), optional(#","target_propensity":"#, &target),
+                c.matchLiteral("}")
+            else {
+                c.pos = start
+                return false
+            }
         }
-        guard propensity(#","logging_propensity":"#, &it.logging), propensity(#","target_propensity":"#, &it.target),
-            c.matchLiteral("}")
-        else {
-            c.pos = start
-            return nil
-        }
-        return it
+        let hash = StringInterner.hash(of: id.buffer)
+        prefetch?.prefetch(hash: hash)
+        items.append(id: id, hash: hash, rank: rank, propensity: propensity, logging: logging, target: target)
+        return true
     }
 
     mutating func parseItemMember(_ member: ItemMember, _ c: inout JSONCursor, _ it: inout ItemFields, _ i: Int) throws(RowError) {
@@ -849,63 +847,29 @@ struct RecordParser {
         b.latency.append(latency ?? 0)
         b.errorPresent.append(error == nil ? 0 : 1)
         b.error.append(error == true ? 1 : 0)
-        // Item columns are staged in scratch buffers and appended in bulk: one append per
-        // column and line instead of one per item. The ids' hashes were taken, and their table
-        // lines asked for, as the items were read.
-        let list = items.elements
-        let n = list.count
+        // Item columns reach the batch in bulk, one append per column and line. The ids' hashes
+        // were taken, and their table lines asked for, as the items were read.
+        let n = items.count
         itemCodes.reserve(n)
         itemCodes.setCount(n)
-        itemRanks.reserve(n)
-        itemRanks.setCount(n)
-        var extra = false
-        for i in 0..<n {
-            itemCodes[i] = d.item.intern(list[i].id!.buffer, hash: list[i].hash)
-            itemRanks[i] = list[i].rank!
-            extra = extra || list[i].extraEnd >= 0
-        }
+        let ids = items.ids.elements
+        for i in 0..<n { itemCodes[i] = d.item.intern(ids[i].ref.buffer, hash: ids[i].hash) }
         b.item.append(contentsOf: itemCodes.elements)
-        b.rank.append(contentsOf: itemRanks.elements)
-        stage(list, { $0.propensity }, into: &b.propensity)
-        stage(list, { $0.logging }, into: &b.logging)
-        stage(list, { $0.target }, into: &b.target)
-        if extra {
-            for it in list {
-                if it.extraEnd >= 0 {
-                    extras.withUnsafeBytes { b.extra.append(UnsafeRawBufferPointer(rebasing: $0[it.extraStart..<it.extraEnd])) }
-                } else {
-                    b.extra.appendAbsent()
-                }
-            }
-        } else {
-            b.extra.appendAbsent(count: n)
+        b.rank.append(contentsOf: items.ranks.elements)
+        items.propensity.appendRows(n, to: &b.propensity)
+        items.logging.appendRows(n, to: &b.logging)
+        items.target.appendRows(n, to: &b.target)
+        var next = 0
+        for e in items.extras.elements {
+            b.extra.appendAbsent(count: e.item - next)
+            extras.withUnsafeBytes { b.extra.append(UnsafeRawBufferPointer(rebasing: $0[e.start..<e.end])) }
+            next = e.item + 1
         }
+        b.extra.appendAbsent(count: n - next)
         for (k, v) in context {
             b.contextKey.append(d.contextKey.intern(k.buffer))
             b.contextValue.append(d.contextValue.intern(v.buffer))
         }
-    }
-
-    /// One optional item field of the line's items, appended in bulk (rows without it as absent).
-    @inline(__always)
-    func stage(_ list: UnsafeBufferPointer<ItemFields>, _ field: (ItemFields) -> Double?, into column: inout OptionalColumn<Double>) {
-        let n = list.count
-        var present = 0
-        for it in list where field(it) != nil { present += 1 }
-        if present == 0 {
-            column.appendAbsent(count: n)
-            return
-        }
-        itemValues.reserve(n)
-        itemValues.setCount(n)
-        itemFlags.reserve(n)
-        itemFlags.setCount(n)
-        for i in 0..<n {
-            let v = field(list[i])
-            itemValues[i] = v ?? 0
-            itemFlags[i] = v == nil ? 0 : 1
-        }
-        column.append(values: itemValues.elements, flags: itemFlags.elements, present: present)
     }
 
     func append(to b: inout OutcomeBatch, _ d: inout WorkerInterners) {

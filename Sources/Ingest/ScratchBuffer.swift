@@ -43,6 +43,14 @@ final class ScratchBuffer<Element: BitwiseCopyable> {
     @inline(__always)
     func removeAll() { count = 0 }
 
+    /// Appends `e` until the count is `n` (nothing when it is already).
+    func fill(_ e: Element, upTo n: Int) {
+        guard n > count else { return }
+        reserve(n)
+        (base + count).initialize(repeating: e, count: n - count)
+        count = n
+    }
+
     @inline(__always)
     subscript(i: Int) -> Element {
         get {

@@ -81,7 +81,7 @@ import Testing
                 out.error = e
                 return out
             }
-            for it in parser.items.elements {
+            for it in (0..<parser.items.count).map({ parser.items[$0] }) {
                 let id = it.id.map { String(decoding: $0.buffer, as: UTF8.self) } ?? "nil"
                 let numbers = [it.propensity, it.logging, it.target].map { $0.map { String($0.bitPattern) } ?? "-" }
                 out.fields.append("\(id) \(it.rank.map(String.init) ?? "nil") \(numbers.joined(separator: " "))")
@@ -177,8 +177,9 @@ import Testing
             defer { scratch.deallocate() }
             bytes.withUnsafeMutableBufferPointer { buf in
                 var c = JSONCursor(base: UnsafePointer(buf.baseAddress!), count: buf.count, scratch: scratch)
-                let it = RecordParser.canonicalItem(&c)
-                #expect((it != nil) == taken, "\(text)")
+                let items = LineItems()
+                let it = RecordParser.canonicalItem(&c, into: items, prefetch: nil)
+                #expect(it == taken && items.count == (taken ? 1 : 0), "\(text)")
                 #expect(c.pos == (taken ? buf.count : 0), "\(text)")
             }
         }
