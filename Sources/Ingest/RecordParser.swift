@@ -35,6 +35,53 @@ struct WorkerInterners {
     var experiment = StringInterner()
     var variant = StringInterner()
 
+    /// The context pairs of the last line, by position: log lines repeat them (a handful of
+    /// keys in the same order, values from short lists), and comparing a short key or value with
+    /// the one at the same position of the last line is cheaper than hashing and probing.
+    private var contextMemo: [ContextMemo] = []
+
+    struct ContextMemo {
+        var key: ShortString
+        var keyCode: Int32
+        var value: ShortString
+        var valueCode: Int32
+    }
+
+    /// A string of at most 16 bytes as its length and two zero-padded words (`prefix`), equal
+    /// iff the strings are; longer strings have no `ShortString`.
+    struct ShortString: Equatable {
+        var length: Int
+        var k0: UInt64
+        var k1: UInt64
+
+        @inline(__always)
+        init?(_ r: ByteRef) {
+            guard r.count <= 16 else { return nil }
+            length = r.count
+            (k0, k1) = StringInterner.prefix(UnsafeRawPointer(r.start), r.count)
+        }
+    }
+
+    /// The codes of context pair `i` of a line, `k: v`.
+    @inline(__always)
+    mutating func contextCodes(_ k: ByteRef, _ v: ByteRef, at i: Int) -> (key: Int32, value: Int32) {
+        guard let ks = ShortString(k), let vs = ShortString(v) else {
+            return (contextKey.intern(k.buffer), contextValue.intern(v.buffer))
+        }
+        if i < contextMemo.count {
+            let m = contextMemo[i]
+            let keyCode = m.key == ks ? m.keyCode : contextKey.intern(k.buffer)
+            let valueCode = m.value == vs ? m.valueCode : contextValue.intern(v.buffer)
+            if m.key != ks || m.value != vs {
+                contextMemo[i] = ContextMemo(key: ks, keyCode: keyCode, value: vs, valueCode: valueCode)
+            }
+            return (keyCode, valueCode)
+        }
+        let codes = (key: contextKey.intern(k.buffer), value: contextValue.intern(v.buffer))
+        if i == contextMemo.count { contextMemo.append(ContextMemo(key: ks, keyCode: codes.key, value: vs, valueCode: codes.value)) }
+        return codes
+    }
+
     /// Bytes held by the seven dictionaries (they grow with distinct users and items).
     var byteSize: Int {
         user.byteSize + item.byteSize + contextKey.byteSize + contextValue.byteSize + eventType.byteSize + experiment.byteSize
@@ -384,18 +431,29 @@ struct RecordParser {
         if !lenient { context.removeAll(keepingCapacity: true) }
         if c.consumeIf(UInt8(ascii: "}")) { return }
         repeat {
-            let k = try c.string(f)
-            try c.expect(UInt8(ascii: ":"), f, "':'")
-            // The value's path, made only for a message or a note (a nested function: no closure
-            // context per pair).
-            func path() -> String {
-                var key = String(decoding: k.buffer, as: UTF8.self)
-                if key.count > 40 { key = String(key.prefix(40)) + "..." }
-                return "\(f).\(key)"
+            let k: ByteRef
+            var v: ByteRef
+            // The usual pair, `"key":"value"` of plain ASCII without whitespace, read without
+            // the general string reads; anything else is read the general way.
+            let start = c.pos
+            if c.matchLiteral("\""), let key = c.plainASCIIStringRest(), c.matchLiteral(#":""#), let value = c.plainASCIIStringRest() {
+                k = key
+                v = value
+            } else {
+                c.pos = start
+                k = try c.string(f)
+                try c.expect(UInt8(ascii: ":"), f, "':'")
+                // The value's path, made only for a message or a note (a nested function: no
+                // closure context per pair).
+                func path() -> String {
+                    var key = String(decoding: k.buffer, as: UTF8.self)
+                    if key.count > 40 { key = String(key.prefix(40)) + "..." }
+                    return "\(f).\(key)"
+                }
+                // Go decodes a null map value as the empty string.
+                v = ByteRef(start: c.base, count: 0)
+                if !skippedNull(&c, path()) { v = try c.string(path()) }
             }
-            // Go decodes a null map value as the empty string.
-            var v = ByteRef(start: c.base, count: 0)
-            if !skippedNull(&c, path()) { v = try c.string(path()) }
             if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
                 context.remove(at: i)
             }
@@ -866,9 +924,10 @@ struct RecordParser {
             next = e.item + 1
         }
         b.extra.appendAbsent(count: n - next)
-        for (k, v) in context {
-            b.contextKey.append(d.contextKey.intern(k.buffer))
-            b.contextValue.append(d.contextValue.intern(v.buffer))
+        for (i, (k, v)) in context.enumerated() {
+            let codes = d.contextCodes(k, v, at: i)
+            b.contextKey.append(codes.key)
+            b.contextValue.append(codes.value)
         }
     }
 
@@ -894,9 +953,10 @@ struct RecordParser {
         b.tsOffset.append(ts!.offsetMinutes)
         b.contextPresent.append(contextPresent ? 1 : 0)
         b.contextCount.append(Int32(context.count))
-        for (k, v) in context {
-            b.contextKey.append(d.contextKey.intern(k.buffer))
-            b.contextValue.append(d.contextValue.intern(v.buffer))
+        for (i, (k, v)) in context.enumerated() {
+            let codes = d.contextCodes(k, v, at: i)
+            b.contextKey.append(codes.key)
+            b.contextValue.append(codes.value)
         }
     }
 }

@@ -62,3 +62,34 @@ import Testing
         }
     }
 }
+
+/// Context pairs take their codes from the last line's pair at the same position when the
+/// strings are the same (`WorkerInterners.contextCodes`): every code must still name its string.
+@Suite struct ContextMemoTests {
+    @Test func codesNameTheirStrings() {
+        var d = WorkerInterners()
+        var seed: UInt64 = 5
+        func next(_ n: UInt64) -> UInt64 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (seed >> 33) % n
+        }
+        let keys = ["tenant_id", "surface", "k", "a", "device", "locale", "", "a_key_longer_than_sixteen_bytes"]
+        let values = ["t1", "t2", "email", "", "v", "a_value_longer_than_sixteen_bytes", "t1 "]
+        for _ in 0..<2000 {
+            let pairs = (0..<Int(next(5))).map { _ in (keys[Int(next(UInt64(keys.count)))], values[Int(next(UInt64(values.count)))]) }
+            for (i, (k, v)) in pairs.enumerated() {
+                let kb = Array(k.utf8) + [0]
+                let vb = Array(v.utf8) + [0]
+                let codes = kb.withUnsafeBufferPointer { kp in
+                    vb.withUnsafeBufferPointer { vp in
+                        d.contextCodes(
+                            ByteRef(start: kp.baseAddress!, count: kb.count - 1), ByteRef(start: vp.baseAddress!, count: vb.count - 1),
+                            at: i)
+                    }
+                }
+                #expect(String(decoding: d.contextKey.key(Int(codes.key)), as: UTF8.self) == k)
+                #expect(String(decoding: d.contextValue.key(Int(codes.value)), as: UTF8.self) == v)
+            }
+        }
+    }
+}
