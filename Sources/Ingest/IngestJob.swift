@@ -121,6 +121,7 @@ public final class IngestJob {
         rejects.parquet = parquetInputs
         let totalDisk: UInt64? = unknownSize ? nil : diskBytes
         var rowsSoFar = 0
+        var lineNumbers = LineNumbers()
 
         // Phase 1: parse, validate, partition.
         let t0 = monotonicSeconds()
@@ -131,22 +132,25 @@ public final class IngestJob {
             // Rejects in input order: file by file, a file's over-long lines before the lines
             // that follow them.
             var next = 0
+            var firstLines: [Int] = []
             for (i, piece) in r.pieces.enumerated() {
                 let path = files[piece.source].path
-                for o in piece.oversize {
+                let numbers = lineNumbers.take(piece, lines: r.pieceLines[i])
+                firstLines.append(numbers.first)
+                for (k, o) in piece.oversize.enumerated() {
                     counts[table.rawValue].read += 1
                     counts[table.rawValue].rejected += 1
                     rowsSoFar += 1
                     try o.prefix.withUnsafeBytes { (raw) throws in
                         try rejects.add(
-                            source: path, line: o.line, table: table, error: o.error(limit: options.maxLineBytes), raw: raw,
-                            truncatedFrom: o.length)
+                            source: path, line: numbers.oversize + k, table: table, error: o.error(limit: options.maxLineBytes),
+                            raw: raw, truncatedFrom: o.length)
                     }
                 }
                 while next < r.rejects.count && r.rejects[next].piece == i {
                     let rej = r.rejects[next]
                     try rej.raw.withUnsafeBytes { (raw) throws in
-                        try rejects.add(source: path, line: rej.line, table: table, error: rej.error, raw: raw)
+                        try rejects.add(source: path, line: numbers.first + rej.line, table: table, error: rej.error, raw: raw)
                     }
                     next += 1
                 }
@@ -155,7 +159,8 @@ public final class IngestJob {
                 let n = r.readings.rows[kind.rawValue]
                 if readings[table.rawValue][kind.rawValue] == nil, let f = r.readings.first[kind.rawValue] {
                     readings[table.rawValue][kind.rawValue] = RuntimeReadingCount(
-                        table: table, reading: kind, rows: n, source: files[r.pieces[f.piece].source].path, line: f.line,
+                        table: table, reading: kind, rows: n, source: files[r.pieces[f.piece].source].path,
+                        line: firstLines[f.piece] + f.line,
                         field: f.field)
                 } else {
                     readings[table.rawValue][kind.rawValue]!.rows += n
@@ -351,6 +356,7 @@ public final class IngestJob {
     struct Reject {
         /// The chunk piece (file) the line is in, by index into the chunk's pieces.
         var piece: Int
+        /// The line's index within its piece, from 0 (`LineNumbers` gives its number).
         var line: Int
         var error: RowError
         var raw: [UInt8]
@@ -360,6 +366,8 @@ public final class IngestJob {
         var table: TableKind
         /// The chunk's files, with the over-long lines before each file's lines in the chunk.
         var pieces: [LineChunk.Piece]
+        /// Lines of each piece (blank ones included; its over-long lines not).
+        var pieceLines: [Int] = []
         var batches: [TableBatch]
         /// In input order.
         var rejects: [Reject] = []
@@ -398,6 +406,7 @@ public final class IngestJob {
         case .assignments: asg = Array(repeating: AssignmentBatch(), count: partitions)
         }
         var result = ChunkResult(table: table, pieces: chunk.pieces, batches: [], worker: index)
+        result.pieceLines = [Int](repeating: 0, count: chunk.pieces.count)
         worker.ensureScratch(chunk.bytes.count + 16)
         worker.parser.itemTarget = worker.interners.item.prefetchTarget
         worker.parser.userTarget = worker.interners.user.prefetchTarget
@@ -408,12 +417,14 @@ public final class IngestJob {
                 let n = buf.count
                 var start = 0
                 var piece = 0
-                var line = chunk.pieces[0].firstLine
+                // The line's index within its piece (`LineNumbers` makes it a line number).
+                var line = 0
                 while start < n {
                     // Pieces start at line starts; an empty one (only over-long lines) is passed over.
                     while piece + 1 < chunk.pieces.count && start >= chunk.pieces[piece + 1].start {
+                        result.pieceLines[piece] = line
                         piece += 1
-                        line = chunk.pieces[piece].firstLine
+                        line = 0
                     }
                     var end = n
                     if let nl = memchr(base + start, 0x0A, n - start) {
@@ -459,6 +470,7 @@ public final class IngestJob {
                     }
                     result.written += 1
                 }
+                result.pieceLines[piece] = line
             }
         }
         if table == .exposures && result.written > 0 {

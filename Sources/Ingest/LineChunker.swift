@@ -14,16 +14,17 @@ import ColumnarStorage
 ///
 /// Every piece but the last ends with `\n` (one is added after a file's last line if it had none).
 struct LineChunk: Sendable {
-    /// The lines of one file in a chunk.
+    /// The lines of one file in a chunk. Lines are not numbered here: the chunker does not
+    /// count them (the worker that parses the chunk does), and `LineNumbers` numbers each
+    /// file's pieces as the chunks are taken in input order.
     struct Piece: Sendable {
         /// The file, by index into the ingest's files.
         var source: Int
         /// Where its lines start in `bytes`.
         var start: Int
-        /// The physical line number of its first line in its file.
-        var firstLine: Int
-        /// The lines longer than the limit met just before `firstLine`; none of them is in
-        /// `bytes`. A piece can hold only those (no bytes), when they end its file.
+        /// The lines longer than the limit met just before its first line (the lines right
+        /// before it in its file, in order); none of them is in `bytes`. A piece can hold only
+        /// those (no bytes), when they end its file.
         var oversize: [OversizeLine] = []
     }
 
@@ -47,7 +48,6 @@ struct LineChunk: Sendable {
 
 /// A line longer than the limit: rejected without ever being held in memory whole.
 struct OversizeLine: Sendable {
-    var line: Int
     /// The line's length in bytes, without its `\n` or `\r\n`.
     var length: Int
     /// Its first KiB, for the rejects file.
@@ -81,9 +81,11 @@ struct OversizeLine: Sendable {
 ///          |<- emitted as a chunk ->|   carried over (newline-free, `searched` bytes)
 /// ```
 ///
-/// Every line is measured in the one `memchr` pass that finds the line ends (which the chunk's
-/// line count needs anyway), so the limit holds for a 258-byte line between short ones as much as
-/// for a line longer than the read buffer.
+/// While the whole buffer is within the limit, no line in it can pass the limit, and the chunk
+/// ends at the buffer's last `\n`, found from the end: the chunker does not read the lines (the
+/// worker parsing them does). A buffer larger than the limit (a limit below the chunk size, or a
+/// long line being carried) is measured line by line with `memchr`, so the limit holds for a
+/// 258-byte line between short ones as much as for a line longer than the read buffer.
 struct LineChunker {
     let input: InputSource
     let source: Int
@@ -96,7 +98,6 @@ struct LineChunker {
     private var pending: [UInt8] = []
     /// A prefix of `pending` known to hold no `\n`, so the scan resumes after it.
     private var searched = 0
-    private var nextLine = 1
     private var atStart = true
     private var eof = false
     /// Over-long lines met since the last chunk, for the next one.
@@ -105,7 +106,6 @@ struct LineChunker {
 
     /// The over-long line being read and thrown away.
     private struct Skip {
-        var line: Int
         var length: Int
         var prefix: [UInt8]
         var lastByte: UInt8
@@ -132,11 +132,9 @@ struct LineChunker {
             if let long = scan.long {
                 // An over-long line that is complete in the buffer: emit the lines before it
                 // first, so that line numbers stay in order; then drop it.
-                if scan.lines > 0 { return emit(upTo: scan.end, lines: scan.lines, restSearched: 0) }
+                if scan.end > 0 { return emit(upTo: scan.end, restSearched: 0) }
                 oversize.append(
-                    OversizeLine(
-                        line: nextLine, length: long.length, prefix: Array(pending[0..<min(long.length, OversizeLine.prefixBytes)])))
-                nextLine += 1
+                    OversizeLine(length: long.length, prefix: Array(pending[0..<min(long.length, OversizeLine.prefixBytes)])))
                 pending.removeSubrange(...long.newline)
                 searched = 0
                 continue
@@ -145,52 +143,56 @@ struct LineChunker {
             let unfinished = pending.count - scan.end
             let unfinishedLength = unfinished - (unfinished > 0 && pending[pending.count - 1] == 0x0D ? 1 : 0)
             if unfinishedLength > maxLineBytes {
-                if scan.lines > 0 { return emit(upTo: scan.end, lines: scan.lines, restSearched: unfinished) }
+                if scan.end > 0 { return emit(upTo: scan.end, restSearched: unfinished) }
                 let prefix = Array(pending.prefix(OversizeLine.prefixBytes))
                 if eof {
-                    oversize.append(OversizeLine(line: nextLine, length: unfinishedLength, prefix: prefix))
+                    oversize.append(OversizeLine(length: unfinishedLength, prefix: prefix))
                 } else {
-                    skip = Skip(line: nextLine, length: unfinished, prefix: prefix, lastByte: pending[pending.count - 1])
+                    skip = Skip(length: unfinished, prefix: prefix, lastByte: pending[pending.count - 1])
                 }
-                nextLine += 1
                 pending = []
                 searched = 0
                 continue
             }
             if eof {
                 if pending.isEmpty && oversize.isEmpty { return nil }
-                return emit(upTo: pending.count, lines: scan.lines + (unfinished > 0 ? 1 : 0), restSearched: 0)
+                return emit(upTo: pending.count, restSearched: 0)
             }
-            if scan.lines > 0 { return emit(upTo: scan.end, lines: scan.lines, restSearched: unfinished) }
+            if scan.end > 0 { return emit(upTo: scan.end, restSearched: unfinished) }
             searched = pending.count
             try fill()
         }
     }
 
     /// The complete lines at the front of `pending`, up to the first one longer than the limit:
-    /// `end` is where they stop (just after a `\n`), and `long` that over-long line, if any.
-    private func scanLines() -> (end: Int, lines: Int, long: (newline: Int, length: Int)?) {
+    /// `end` is where they stop (just after a `\n`; 0 when there is none), and `long` that
+    /// over-long line, if any.
+    private func scanLines() -> (end: Int, long: (newline: Int, length: Int)?) {
         pending.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress, raw.count > searched else { return (0, 0, nil) }
+            guard let base = raw.baseAddress, raw.count > searched else { return (0, nil) }
+            // No line of a buffer within the limit can pass it: the last `\n` is the end.
+            if raw.count <= maxLineBytes {
+                var i = raw.count - 1
+                while i >= searched && raw[i] != 0x0A { i -= 1 }
+                return (i >= searched ? i + 1 : 0, nil)
+            }
             var lineStart = 0
-            var lines = 0
             var p = searched
             while p < raw.count, let nl = memchr(base + p, 0x0A, raw.count - p) {
                 let i = UnsafeRawPointer(nl) - base
                 var length = i - lineStart
                 if length > 0 && raw[i - 1] == 0x0D { length -= 1 }
-                if length > maxLineBytes { return (lineStart, lines, (i, length)) }
-                lines += 1
+                if length > maxLineBytes { return (lineStart, (i, length)) }
                 lineStart = i + 1
                 p = i + 1
             }
-            return (lineStart, lines, nil)
+            return (lineStart, nil)
         }
     }
 
-    /// Hands out `pending[..<end]` (`lines` lines) as a chunk, with the over-long lines before it,
-    /// and keeps the rest, of which the first `restSearched` bytes hold no newline.
-    private mutating func emit(upTo end: Int, lines: Int, restSearched: Int) -> LineChunk {
+    /// Hands out `pending[..<end]` as a chunk, with the over-long lines before it, and keeps the
+    /// rest, of which the first `restSearched` bytes hold no newline.
+    private mutating func emit(upTo end: Int, restSearched: Int) -> LineChunk {
         var bytes: [UInt8]
         if end == pending.count {
             bytes = pending
@@ -202,10 +204,8 @@ struct LineChunker {
             pending = rest
         }
         searched = restSearched
-        let c = LineChunk(
-            bytes: bytes, table: table, pieces: [LineChunk.Piece(source: source, start: 0, firstLine: nextLine, oversize: oversize)])
+        let c = LineChunk(bytes: bytes, table: table, pieces: [LineChunk.Piece(source: source, start: 0, oversize: oversize)])
         oversize = []
-        nextLine += lines
         return c
     }
 
@@ -265,14 +265,14 @@ struct LineChunker {
         if n == 0 {
             eof = true
             if s.lastByte == 0x0D { s.length -= 1 }
-            oversize.append(OversizeLine(line: s.line, length: s.length, prefix: s.prefix))
+            oversize.append(OversizeLine(length: s.length, prefix: s.prefix))
             skip = nil
             return
         }
         if let i = buf[0..<n].firstIndex(of: 0x0A) {
             s.length += i
             if (i > 0 ? buf[i - 1] : s.lastByte) == 0x0D { s.length -= 1 }
-            oversize.append(OversizeLine(line: s.line, length: s.length, prefix: s.prefix))
+            oversize.append(OversizeLine(length: s.length, prefix: s.prefix))
             skip = nil
             pending = Array(buf[(i + 1)..<n])
             searched = 0
@@ -281,5 +281,21 @@ struct LineChunker {
         s.length += n
         s.lastByte = buf[n - 1]
         skip = s
+    }
+}
+
+/// Physical line numbers, given to each file's pieces as the chunks are taken in input order
+/// (`LineChunker` leaves lines uncounted; the worker parsing a chunk counts each piece's).
+struct LineNumbers {
+    /// Lines of each file (by source index) numbered so far.
+    private var seen: [Int: Int] = [:]
+
+    /// The numbers of `piece`, which holds `lines` lines: its over-long lines are
+    /// `oversize ..< first`, its own lines start at `first`.
+    mutating func take(_ piece: LineChunk.Piece, lines: Int) -> (oversize: Int, first: Int) {
+        precondition(lines >= 0, "a piece holds no fewer than zero lines")
+        let before = seen[piece.source, default: 0]
+        seen[piece.source] = before + piece.oversize.count + lines
+        return (before + 1, before + 1 + piece.oversize.count)
     }
 }

@@ -53,19 +53,21 @@ public struct LineValidator {
         let worker = WorkerState(contract: contract)
         var summary = Summary()
         var sinceReset = 0
+        var lineNumbers = LineNumbers()
         while let chunk = try chunker.next() {
+            let r = IngestJob.parseChunk(chunk, worker: worker, partitions: 1)
             // One file: one piece, whose over-long lines come before its first line.
-            for o in chunk.pieces[0].oversize {
+            let numbers = lineNumbers.take(chunk.pieces[0], lines: r.pieceLines[0])
+            for (k, o) in chunk.pieces[0].oversize.enumerated() {
                 summary.lines += 1
                 summary.invalid += 1
-                finding(Finding(line: o.line, error: o.error(limit: maxLineBytes)))
+                finding(Finding(line: numbers.oversize + k, error: o.error(limit: maxLineBytes)))
             }
-            let r = IngestJob.parseChunk(chunk, worker: worker, partitions: 1)
             summary.lines += r.read
             summary.blank += r.blank
             summary.valid += r.written
             summary.invalid += r.rejects.count
-            for rej in r.rejects { finding(Finding(line: rej.line, error: rej.error)) }
+            for rej in r.rejects { finding(Finding(line: numbers.first + rej.line, error: rej.error)) }
             // Nothing reads the codes: fresh interners every 64 MiB bound their memory without
             // making (and zeroing) new tables for every chunk.
             sinceReset += chunk.bytes.count

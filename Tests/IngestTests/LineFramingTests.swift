@@ -36,6 +36,54 @@ import Testing
         #expect(v.invalid == 0 && v.valid == 40)
     }
 
+    /// Lines are numbered as chunks are committed, from each piece's count (the chunker does not
+    /// count them): reject and finding line numbers must be the physical ones across many chunks
+    /// of one file, small files packed into one chunk, blank and CRLF lines, and over-long lines,
+    /// with the whole buffer within the limit (no line scan) or not (scanned line by line).
+    @Test(arguments: [64 << 20, 700])
+    func rejectLineNumbersAreThePhysicalOnes(maxLineBytes: Int) throws {
+        let tmp = Support.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        // Big file: 3,000 lines (about 250 KB, several 64 KiB chunks); small files: 5 lines each.
+        var big: [String] = []
+        var expected: [String] = []
+        for i in 1...3000 {
+            if i % 97 == 0 {
+                big.append("{not json \(i)")
+                expected.append("big.jsonl:\(i)")
+            } else if i % 89 == 0 {
+                big.append("")
+            } else if i % 211 == 0 {
+                big.append(Self.exposure(i, bytes: 900))  // over the 700-byte limit
+                if maxLineBytes == 700 { expected.append("big.jsonl:\(i)") }
+            } else {
+                big.append(Self.exposure(i) + (i % 7 == 0 ? "\r" : ""))
+            }
+        }
+        Support.write(big, to: tmp + "/big.jsonl")
+        var files = [tmp + "/big.jsonl"]
+        for f in 0..<4 {
+            let name = "small\(f).jsonl"
+            var lines = (1...5).map { Self.exposure(10_000 + f * 10 + $0) }
+            lines[f] = "[]"
+            expected.append("\(name):\(f + 1)")
+            Support.write(lines, to: tmp + "/" + name)
+            files.append(tmp + "/" + name)
+        }
+        let s = try Support.ingest(exposures: files, output: tmp + "/d.rcv", maxLineBytes: maxLineBytes)
+        let got = Support.rejects(tmp + "/d.rcv.rejects.jsonl").map {
+            "\(URL(fileURLWithPath: $0["source"] as! String).lastPathComponent):\($0["line"] as! Int)"
+        }
+        #expect(got == expected)
+        #expect(s.counts(.exposures).rejected == expected.count)
+        // `validate` numbers the big file's lines the same way.
+        var found: [Int] = []
+        _ = try LineValidator(table: .exposures, maxLineBytes: maxLineBytes, chunkSize: 64 << 10).validate(path: tmp + "/big.jsonl") {
+            found.append($0.line)
+        }
+        #expect(found == expected.filter { $0.hasPrefix("big.jsonl:") }.map { Int($0.split(separator: ":")[1])! })
+    }
+
     @Test func crlfFileIngestsLikeItsLFTwin() throws {
         let tmp = Support.tempDir()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -102,19 +150,22 @@ import Testing
         var chunker = LineChunker(
             input: try InputSource(path: path), source: 0, table: .exposures, chunkSize: chunkSize, maxLineBytes: limit)
         var oversize: [OversizeLine] = []
+        var oversizeLines: [Int] = []
         var lines = 0
-        var lastLine = 0
+        var numbers = LineNumbers()
         while let c = try chunker.next() {
             try #require(c.pieces.count == 1)
             let piece = c.pieces[0]
             oversize += piece.oversize
-            #expect(piece.oversize.allSatisfy { $0.line > lastLine && $0.line < piece.firstLine })
-            let n = c.bytes.split(separator: 0x0A, omittingEmptySubsequences: false).count - (c.bytes.last == 0x0A ? 1 : 0)
-            #expect(c.bytes.isEmpty || piece.firstLine > lastLine)
-            lines += c.bytes.isEmpty ? 0 : n
-            if !c.bytes.isEmpty { lastLine = piece.firstLine + n - 1 }
+            let n =
+                c.bytes.isEmpty
+                ? 0 : c.bytes.split(separator: 0x0A, omittingEmptySubsequences: false).count - (c.bytes.last == 0x0A ? 1 : 0)
+            let taken = numbers.take(piece, lines: n)
+            #expect(taken.first == taken.oversize + piece.oversize.count)
+            oversizeLines += piece.oversize.indices.map { taken.oversize + $0 }
+            lines += n
         }
-        #expect(oversize.map(\.line) == [2, 51])
+        #expect(oversizeLines == [2, 51])
         #expect(oversize.map(\.length) == [3_000_000, 3_000_000])
         #expect(oversize.allSatisfy { $0.prefix.count == 1024 && $0.prefix == Array(huge.utf8.prefix(1024)) })
         #expect(lines == 49)
