@@ -242,15 +242,19 @@ public final class IngestJob {
         // Threads left over when there are fewer partitions than threads encode row groups.
         configured.threads = max(1, options.threads / max(1, min(options.threads, partitions)))
         let encoder = configured
-        // The dataset-wide dictionaries are compressed on another thread while the partitions
-        // are encoded (they are placed after the last partition): on one thread after the
-        // partitions they left the other core idle.
-        let dictionaryChunks = BackgroundTask { [codec = options.codec, level = options.compressionLevel] in
-            UncheckedBox(
-                value: dicts.map { d in
-                    PreparedChunk(ColumnEncoder.encode(offsets: d.offsets, data: d.data), codec: codec, level: level, tryingLZ4: false)
-                })
+        // The dataset-wide dictionaries: compressed on another thread while the partitions are
+        // encoded when their copies (the encoded payload and zstd's output, about twice their
+        // bytes, outside the store's budget) are small next to the memory limit, so that the
+        // work fills the other core instead of following the partitions on one; otherwise one
+        // at a time after the partitions, as the memory bound needs.
+        let (codec, level) = (options.codec, options.compressionLevel)
+        @Sendable func dictionaryChunk(_ d: SortedDictionary) -> PreparedChunk {
+            PreparedChunk(ColumnEncoder.encode(offsets: d.offsets, data: d.data), codec: codec, level: level, tryingLZ4: false)
         }
+        let dictionaryBytes = dicts.reduce(0) { $0 + $1.data.count + 4 * $1.offsets.count }
+        let earlyDictionaries =
+            2 * dictionaryBytes <= options.memoryLimit / 16
+            ? BackgroundTask { [dicts] in UncheckedBox(value: dicts.map(dictionaryChunk)) } : nil
         let writer = try DatasetWriter(path: options.output)
         var partitionDescriptors: [PartitionDescriptor] = []
         var emptyRequestIDs = false
@@ -276,7 +280,9 @@ public final class IngestJob {
             progress(IngestProgress(phase: "encoding", bytesRead: diskDone, bytesTotal: totalDisk, rows: rowsSoFar))
         }
         var dictDescriptors: [DictionaryDescriptor] = []
-        for (name, (d, chunk)) in zip(DatasetSchema.globalDictionaries, zip(dicts, dictionaryChunks.wait().value)) {
+        let early = earlyDictionaries?.wait().value
+        for (i, (name, d)) in zip(DatasetSchema.globalDictionaries, dicts).enumerated() {
+            let chunk = early?[i] ?? dictionaryChunk(d)
             dictDescriptors.append(DictionaryDescriptor(name: name, count: UInt64(d.count), chunk: try writer.place(chunk)))
         }
         var meta: [(String, String)] = [

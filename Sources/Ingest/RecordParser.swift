@@ -371,6 +371,17 @@ struct RecordParser {
         return nil
     }
 
+    /// The next member of a record: its usual next key by word compares (`expectedMember`),
+    /// else the key read as a string and matched to a member's name, else `otherMember`'s
+    /// reading (nil: an unknown member, skipped under the runtime contract).
+    mutating func readMember<M: OrderedMember>(expected: M?, _ c: inout JSONCursor, allows: String) throws(RowError) -> M? {
+        if let m = c.expectedMember(expected) { return m }
+        let key = try c.string("")
+        try c.expect(UInt8(ascii: ":"), "", "':' after a key")
+        for m in M.allCases where key.equals(m.name) { return m }
+        return try otherMember(key, &c, allows: allows)
+    }
+
     /// Under the runtime contract, consumes a `null` value (noted): the member stays absent.
     @inline(__always)
     mutating func skippedNull(_ c: inout JSONCursor, _ f: @autoclosure () -> String) -> Bool {
@@ -479,34 +490,10 @@ struct RecordParser {
             if !c.consumeIf(UInt8(ascii: "}")) {
                 var expected = ExposureMember.following(nil)
                 repeat {
-                    let member: ExposureMember
-                    if let m = c.expectedMember(expected) {
-                        member = m
-                    } else {
-                        let key = try c.string("")
-                        try c.expect(UInt8(ascii: ":"), "", "':' after a key")
-                        if key.equals("request_id") {
-                            member = .requestID
-                        } else if key.equals("user_id") {
-                            member = .userID
-                        } else if key.equals("ts") {
-                            member = .ts
-                        } else if key.equals("items") {
-                            member = .items
-                        } else if key.equals("context") {
-                            member = .context
-                        } else if key.equals("latency_ms") {
-                            member = .latency
-                        } else if key.equals("error") {
-                            member = .error
-                        } else {
-                            guard
-                                let m: ExposureMember = try otherMember(
-                                    key, &c, allows: "exposure.v1 allows request_id, user_id, ts, items, context, latency_ms, error")
-                            else { continue }
-                            member = m
-                        }
-                    }
+                    guard
+                        let member: ExposureMember = try readMember(
+                            expected: expected, &c, allows: "exposure.v1 allows request_id, user_id, ts, items, context, latency_ms, error")
+                    else { continue }
                     expected = ExposureMember.following(member)
                     if skippedNull(&c, String(describing: member.name)) {
                         clearNullable(member)
@@ -736,32 +723,10 @@ struct RecordParser {
             if !c.consumeIf(UInt8(ascii: "}")) {
                 var expected = OutcomeMember.following(nil)
                 repeat {
-                    let member: OutcomeMember
-                    if let m = c.expectedMember(expected) {
-                        member = m
-                    } else {
-                        let key = try c.string("")
-                        try c.expect(UInt8(ascii: ":"), "", "':' after a key")
-                        if key.equals("request_id") {
-                            member = .requestID
-                        } else if key.equals("user_id") {
-                            member = .userID
-                        } else if key.equals("item_id") {
-                            member = .itemID
-                        } else if key.equals("event_type") {
-                            member = .eventType
-                        } else if key.equals("value") {
-                            member = .value
-                        } else if key.equals("ts") {
-                            member = .ts
-                        } else {
-                            guard
-                                let m: OutcomeMember = try otherMember(
-                                    key, &c, allows: "outcome.v1 allows request_id, user_id, item_id, event_type, value, ts")
-                            else { continue }
-                            member = m
-                        }
-                    }
+                    guard
+                        let member: OutcomeMember = try readMember(
+                            expected: expected, &c, allows: "outcome.v1 allows request_id, user_id, item_id, event_type, value, ts")
+                    else { continue }
                     expected = OutcomeMember.following(member)
                     if skippedNull(&c, String(describing: member.name)) { continue }
                     switch member {
@@ -817,32 +782,10 @@ struct RecordParser {
             if !c.consumeIf(UInt8(ascii: "}")) {
                 var expected = AssignmentMember.following(nil)
                 repeat {
-                    let member: AssignmentMember
-                    if let m = c.expectedMember(expected) {
-                        member = m
-                    } else {
-                        let key = try c.string("")
-                        try c.expect(UInt8(ascii: ":"), "", "':' after a key")
-                        if key.equals("experiment_id") {
-                            member = .experimentID
-                        } else if key.equals("variant") {
-                            member = .variant
-                        } else if key.equals("request_id") {
-                            member = .requestID
-                        } else if key.equals("user_id") {
-                            member = .userID
-                        } else if key.equals("ts") {
-                            member = .ts
-                        } else if key.equals("context") {
-                            member = .context
-                        } else {
-                            guard
-                                let m: AssignmentMember = try otherMember(
-                                    key, &c, allows: "assignment.v1 allows experiment_id, variant, request_id, user_id, ts, context")
-                            else { continue }
-                            member = m
-                        }
-                    }
+                    guard
+                        let member: AssignmentMember = try readMember(
+                            expected: expected, &c, allows: "assignment.v1 allows experiment_id, variant, request_id, user_id, ts, context")
+                    else { continue }
                     expected = AssignmentMember.following(member)
                     if skippedNull(&c, String(describing: member.name)) {
                         if member == .context {
