@@ -6,7 +6,9 @@ struct ByteColumn {
     var count: Int { offsets.count - 1 }
 
     mutating func append(_ b: UnsafeRawBufferPointer) {
-        data.append(contentsOf: b)
+        // As typed bytes: `Array.append(contentsOf:)` of a raw buffer took the generic sequence
+        // path, about 200 instructions for a 28-byte request id.
+        data.append(contentsOf: b.assumingMemoryBound(to: UInt8.self))
         offsets.append(UInt32(data.count))
     }
 

@@ -374,8 +374,16 @@ struct RecordParser {
     /// The next member of a record: its usual next key by word compares (`expectedMember`),
     /// else the key read as a string and matched to a member's name, else `otherMember`'s
     /// reading (nil: an unknown member, skipped under the runtime contract).
-    mutating func readMember<M: OrderedMember>(expected: M?, _ c: inout JSONCursor, allows: String) throws(RowError) -> M? {
+    @inline(__always)
+    mutating func readMember<M: OrderedMember>(expected: M?, _ c: inout JSONCursor, allows: @autoclosure () -> String) throws(RowError)
+        -> M?
+    {
         if let m = c.expectedMember(expected) { return m }
+        return try readMemberByName(&c, allows: allows())
+    }
+
+    /// `readMember`'s general way: the key read as a string.
+    mutating func readMemberByName<M: OrderedMember>(_ c: inout JSONCursor, allows: String) throws(RowError) -> M? {
         let key = try c.string("")
         try c.expect(UInt8(ascii: ":"), "", "':' after a key")
         for m in M.allCases where key.equals(m.name) { return m }
