@@ -79,16 +79,17 @@ public enum ColumnEncoder {
         if n > 0, let e = decimalExponent(v) {
             // One pass computes the scaled integers and verifies that each reproduces its value.
             let scale = powersOfTen[e]
-            var ints = [Int64](repeating: 0, count: n)
             var lo = Int64.max
             var hi = Int64.min
             var exact = true
-            ints.withUnsafeMutableBufferPointer { out in
+            // Not zeroed first: every element is written before it is counted.
+            let ints = [Int64](unsafeUninitializedCapacity: n) { out, count in
                 for i in 0..<n {
                     let x = v[i]
                     let m = roundToInteger(x * scale)
                     if !(abs(m) < 4_503_599_627_370_496 && m / scale == x) || (x == 0 && x.sign == .minus) {
                         exact = false
+                        count = i
                         return
                     }
                     let k = Int64(m)
@@ -96,6 +97,7 @@ public enum ColumnEncoder {
                     if k < lo { lo = k }
                     if k > hi { hi = k }
                 }
+                count = n
             }
             let width = BitPacking.width(of: UInt64(bitPattern: hi &- lo))
             if exact && BitPacking.byteCount(count: n, width: width) < n * 8 {
