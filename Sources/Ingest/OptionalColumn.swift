@@ -126,7 +126,13 @@ extension OptionalRows {
     mutating func append<Value: Numeric>(allPresent v: UnsafeBufferPointer<Value>) where Values == [Value] {
         if v.isEmpty { return }
         if !isMaterialised { materialise() }
-        flags.append(contentsOf: repeatElement(1, count: v.count))
+        // Presence flags copied from a run of ones (a `repeatElement` went element by element).
+        var left = v.count
+        while left > 0 {
+            let n = min(left, presentFlags.count)
+            flags.append(contentsOf: presentFlags[0..<n])
+            left -= n
+        }
         values.append(contentsOf: v)
         count += v.count
     }
@@ -194,3 +200,6 @@ extension ByteColumn: OptionalValues {
     func rows(_ r: Range<Int>) -> ByteColumn { slice(r) }
     var heapByteSize: Int { byteSize }
 }
+
+/// A run of presence flags to copy from (`OptionalRows.append(allPresent:)`).
+private let presentFlags = [UInt8](repeating: 1, count: 256)
