@@ -66,18 +66,14 @@ import Testing
     static func parse(_ line: String, _ contract: IngestContract) -> Parsed {
         var parser = RecordParser()
         parser.contract = contract
-        var bytes = Array(line.utf8)
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 16)
-        defer { scratch.deallocate() }
-        return bytes.withUnsafeMutableBufferPointer { buf in
-            var c = JSONCursor(base: UnsafePointer(buf.baseAddress!), count: buf.count, scratch: scratch)
+        return Support.withCursor(line) { c in
             var out = Parsed()
             do throws(RowError) {
                 try parser.parseExposure(&c)
             } catch {
                 // The spaces the general-path twin holds shift error columns; the rest must agree.
                 var e = error
-                if let r = e.reason.range(of: " at column ") { e.reason = String(e.reason[..<r.lowerBound]) }
+                e.reason = Support.withoutColumn(e.reason)
                 out.error = e
                 return out
             }
@@ -148,16 +144,12 @@ import Testing
             seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return seed >> 11
         }
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
-        defer { scratch.deallocate() }
         for _ in 0..<20_000 {
             let intDigits = Int(next() % 6)
             let fracDigits = Int(next() % UInt64(16 - max(1, intDigits)))
             var text = intDigits == 0 ? "0" : String((0..<intDigits).map { i in Character(String(i == 0 ? 1 + next() % 9 : next() % 10)) })
             if fracDigits > 0 { text += "." + String((0..<fracDigits).map { _ in Character(String(next() % 10)) }) }
-            var bytes = Array((text + "}").utf8)
-            bytes.withUnsafeMutableBufferPointer { buf in
-                var fast = JSONCursor(base: UnsafePointer(buf.baseAddress!), count: buf.count, scratch: scratch)
+            Support.withCursor(text + "}") { fast in
                 var general = fast
                 let a = fast.plainDecimal()
                 let b = try? general.number("").double
@@ -172,15 +164,11 @@ import Testing
             (Self.items[0], true), (Self.items[3], true), (Self.items[5], false), (#"{"item_id":"a\"b","rank":1}"#, false),
             (#"{"item_id":"a","rank":2,"propensity":0.5,"target_propensity":0.7}"#, true),
         ] {
-            var bytes = Array(text.utf8)
-            let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 16)
-            defer { scratch.deallocate() }
-            bytes.withUnsafeMutableBufferPointer { buf in
-                var c = JSONCursor(base: UnsafePointer(buf.baseAddress!), count: buf.count, scratch: scratch)
+            Support.withCursor(text) { c in
                 let items = LineItems()
                 let it = RecordParser.canonicalItem(&c, into: items, prefetch: nil)
                 #expect(it == taken && items.count == (taken ? 1 : 0), "\(text)")
-                #expect(c.pos == (taken ? buf.count : 0), "\(text)")
+                #expect(c.pos == (taken ? text.utf8.count : 0), "\(text)")
             }
         }
     }

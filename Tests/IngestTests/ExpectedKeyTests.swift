@@ -67,11 +67,7 @@ import Testing
 
     static func read(_ line: String, _ table: TableKind, _ contract: IngestContract, parser: inout RecordParser) -> String {
         parser.contract = contract
-        var bytes = Array(line.utf8)
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 16)
-        defer { scratch.deallocate() }
-        return bytes.withUnsafeMutableBufferPointer { buf in
-            var c = JSONCursor(base: UnsafePointer(buf.baseAddress!), count: buf.count, scratch: scratch)
+        return Support.withCursor(line) { c in
             do throws(RowError) {
                 switch table {
                 case .exposures: try parser.parseExposure(&c)
@@ -79,9 +75,7 @@ import Testing
                 case .assignments: try parser.parseAssignment(&c)
                 }
             } catch {
-                var reason = error.reason
-                if let r = reason.range(of: " at column ") { reason = String(reason[..<r.lowerBound]) }
-                return "error \(error.field): \(reason)"
+                return "error \(error.field): \(Support.withoutColumn(error.reason))"
             }
             func text(_ r: ByteRef?) -> String { r.map { String(decoding: $0.buffer, as: UTF8.self) } ?? "nil" }
             let ts = parser.ts.map { "\($0.micros)/\($0.nanos)/\($0.offsetMinutes)" } ?? "nil"

@@ -17,13 +17,7 @@ import Testing
     }
 
     func withCursor<R>(_ text: String, _ body: (inout JSONCursor) throws -> R) rethrows -> R {
-        var bytes = Array(text.utf8)
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 16)
-        defer { scratch.deallocate() }
-        return try bytes.withUnsafeMutableBufferPointer { b in
-            var c = JSONCursor(base: UnsafePointer(b.baseAddress!), count: b.count, scratch: scratch)
-            return try body(&c)
-        }
+        try Support.withCursor(text, body)
     }
 
     static func randomNumber(_ r: inout Rng) -> String {

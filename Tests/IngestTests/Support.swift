@@ -17,6 +17,24 @@ enum Support {
         try! lines.joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// `body` with a cursor over `text`, and scratch room for its decoded strings.
+    static func withCursor<R>(_ text: String, _ body: (inout JSONCursor) throws -> R) rethrows -> R {
+        var bytes = Array(text.utf8)
+        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count + 16)
+        defer { scratch.deallocate() }
+        return try bytes.withUnsafeMutableBufferPointer { b in
+            var c = JSONCursor(base: UnsafePointer(b.baseAddress!), count: b.count, scratch: scratch)
+            return try body(&c)
+        }
+    }
+
+    /// An error's reason without its column: whitespace added to a line shifts the column, and a
+    /// fast path compared with the general one on the spaced line must agree on the rest.
+    static func withoutColumn(_ reason: String) -> String {
+        guard let r = reason.range(of: " at column ") else { return reason }
+        return String(reason[..<r.lowerBound])
+    }
+
     static func writeBytes(_ bytes: [UInt8], to path: String) {
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     }
