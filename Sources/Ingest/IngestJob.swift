@@ -266,9 +266,9 @@ public final class IngestJob {
         try Morsels.fold(count: partitions, threads: options.threads, window: options.threads) { p in
             UncheckedBox(
                 value: Result { () throws(StorageError) -> PreparedPartition in
-                    let e = try store.load(partition: p, table: TableKind.exposures)
-                    let o = try store.load(partition: p, table: TableKind.outcomes)
-                    let a = try store.load(partition: p, table: TableKind.assignments)
+                    let e = try store.take(partition: p, table: TableKind.exposures)
+                    let o = try store.take(partition: p, table: TableKind.outcomes)
+                    let a = try store.take(partition: p, table: TableKind.assignments)
                     return encoder.encode(exposures: e, outcomes: o, assignments: a)
                 })
         } combine: { result in

@@ -43,65 +43,74 @@ struct PartitionEncoder {
 
     func prepare(_ e: EncodedChunk) -> PreparedChunk { PreparedChunk(e, codec: codec, level: level) }
 
+    /// Replaces each code by `map[code]`, in place.
     @inline(__always)
-    static func remap(_ codes: [Int32], _ map: [Int32]) -> [Int32] {
-        codes.map { map[Int($0)] }
+    static func remap(_ codes: inout [Int32], _ map: [Int32]) {
+        map.withUnsafeBufferPointer { m in
+            codes.withUnsafeMutableBufferPointer { c in
+                for i in c.indices { c[i] = m[Int(c[i])] }
+            }
+        }
+    }
+
+    /// The batches of `table` out of `segments`, each taken out of its slot so that the returned
+    /// batch holds the only reference to its arrays (the store has handed them over): `mutate`
+    /// then changes them in place instead of copying them.
+    static func owned<B>(
+        _ segments: inout [(worker: Int, batch: TableBatch)], _ extract: KeyPath<TableBatch, B?>, _ mutate: (inout B, Int) -> Void
+    ) -> [B] {
+        var out: [B] = []
+        out.reserveCapacity(segments.count)
+        for k in segments.indices {
+            guard var b = segments[k].batch[keyPath: extract] else { continue }
+            segments[k].batch = .outcomes(OutcomeBatch())
+            mutate(&b, segments[k].worker)
+            out.append(b)
+        }
+        return out
     }
 
     /// Encodes one partition without concatenating its segments: codes are remapped in place,
     /// the request dictionary is built over all three tables, then row groups are cut while
     /// walking the segments in input order, so only about one row group is copied at a time.
     func encode(
-        exposures: [(worker: Int, batch: TableBatch)], outcomes: [(worker: Int, batch: TableBatch)],
-        assignments: [(worker: Int, batch: TableBatch)]
+        exposures: consuming [(worker: Int, batch: TableBatch)], outcomes: consuming [(worker: Int, batch: TableBatch)],
+        assignments: consuming [(worker: Int, batch: TableBatch)]
     ) -> PreparedPartition {
-        var ex: [ExposureBatch] = exposures.compactMap { w, tb in
-            guard case .exposures(var b) = tb else { return nil }
-            b.user = Self.remap(b.user, remaps.user[w])
-            b.item = Self.remap(b.item, remaps.item[w])
-            b.contextKey = Self.remap(b.contextKey, remaps.contextKey[w])
-            b.contextValue = Self.remap(b.contextValue, remaps.contextValue[w])
-            return b
+        let remaps = remaps
+        var ex: [ExposureBatch] = Self.owned(&exposures, \.asExposures) { b, w in
+            Self.remap(&b.user, remaps.user[w])
+            Self.remap(&b.item, remaps.item[w])
+            Self.remap(&b.contextKey, remaps.contextKey[w])
+            Self.remap(&b.contextValue, remaps.contextValue[w])
         }
-        var oc: [OutcomeBatch] = outcomes.compactMap { w, tb in
-            guard case .outcomes(var b) = tb else { return nil }
-            b.user = Self.remap(b.user, remaps.user[w])
-            b.item = Self.remap(b.item, remaps.item[w])
-            b.eventType = Self.remap(b.eventType, remaps.eventType[w])
-            return b
+        var oc: [OutcomeBatch] = Self.owned(&outcomes, \.asOutcomes) { b, w in
+            Self.remap(&b.user, remaps.user[w])
+            Self.remap(&b.item, remaps.item[w])
+            Self.remap(&b.eventType, remaps.eventType[w])
         }
-        var asg: [AssignmentBatch] = assignments.compactMap { w, tb in
-            guard case .assignments(var b) = tb else { return nil }
-            b.user = Self.remap(b.user, remaps.user[w])
-            b.experiment = Self.remap(b.experiment, remaps.experiment[w])
-            b.variant = Self.remap(b.variant, remaps.variant[w])
-            b.contextKey = Self.remap(b.contextKey, remaps.contextKey[w])
-            b.contextValue = Self.remap(b.contextValue, remaps.contextValue[w])
-            return b
+        var asg: [AssignmentBatch] = Self.owned(&assignments, \.asAssignments) { b, w in
+            Self.remap(&b.user, remaps.user[w])
+            Self.remap(&b.experiment, remaps.experiment[w])
+            Self.remap(&b.variant, remaps.variant[w])
+            Self.remap(&b.contextKey, remaps.contextKey[w])
+            Self.remap(&b.contextValue, remaps.contextValue[w])
         }
         // One request dictionary for the three tables of the partition.
         let exRows = ex.reduce(0) { $0 + $1.rows }
         var interner = StringInterner(capacity: exRows + 16)
-        func codes(_ col: ByteColumn) -> [Int32] {
-            var out = [Int32]()
-            out.reserveCapacity(col.count)
-            col.data.withUnsafeBytes { raw in
-                for i in 0..<col.count {
-                    let a = Int(col.offsets[i])
-                    let b = Int(col.offsets[i + 1])
-                    out.append(interner.intern(UnsafeRawBufferPointer(rebasing: raw[a..<b])))
-                }
-            }
-            return out
-        }
-        var exReq = ex.map { codes($0.requestID) }
-        var ocReq = oc.map { codes($0.requestID) }
-        var asReq = asg.map { codes($0.requestID) }
+        var exReq = ex.map { interner.codes(of: $0.requestID) }
+        var ocReq = oc.map { interner.codes(of: $0.requestID) }
+        var asReq = asg.map { interner.codes(of: $0.requestID) }
+        // The row groups store request codes: the ids' bytes are not carried any further.
+        for k in ex.indices { ex[k].requestID = ByteColumn() }
+        for k in oc.indices { oc[k].requestID = ByteColumn() }
+        for k in asg.indices { asg[k].requestID = ByteColumn() }
         let sorted = SortedDictionary(merging: [interner])
         let map = sorted.remaps[0]
-        for k in exReq.indices { exReq[k] = Self.remap(exReq[k], map) }
-        for k in ocReq.indices { ocReq[k] = Self.remap(ocReq[k], map) }
-        for k in asReq.indices { asReq[k] = Self.remap(asReq[k], map) }
+        for k in exReq.indices { Self.remap(&exReq[k], map) }
+        for k in ocReq.indices { Self.remap(&ocReq[k], map) }
+        for k in asReq.indices { Self.remap(&asReq[k], map) }
         let requestChunk = PreparedChunk(
             ColumnEncoder.encode(offsets: sorted.offsets, data: sorted.data), codec: codec, level: level, tryingLZ4: false)
         let rows = [exRows, oc.reduce(0) { $0 + $1.rows }, asg.reduce(0) { $0 + $1.rows }]
@@ -204,6 +213,7 @@ struct PartitionEncoder {
     func exposureGroups(_ b: ExposureBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
         let itemPrefix = Self.prefix(b.itemCount)
         let ctxPrefix = Self.prefix(b.contextCount)
+        let rank = b.rank.values(itemCounts: b.itemCount)
         return parallelMap(ranges(limit)) { r in
             let ir = itemPrefix[r.lowerBound]..<itemPrefix[r.upperBound]
             let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
@@ -211,7 +221,7 @@ struct PartitionEncoder {
                 int32(req[r]), int32(b.user[r]), int64(b.tsMicros[r]), int32(b.tsNanos[r]), int32(b.tsOffset[r]),
                 int32(b.itemCount[r]), bool(b.contextPresent[r]), int32(b.contextCount[r]),
                 bool(b.latencyPresent[r]), float64(b.latency[r]), bool(b.errorPresent[r]), bool(b.error[r]),
-                int32(b.item[ir]), int64(b.rank[ir]),
+                int32(b.item[ir]), int64(rank[ir]),
             ]
             chunks += optional(b.propensity, ir) + optional(b.logging, ir) + optional(b.target, ir) + optional(b.extra, ir)
             chunks += [int32(b.contextKey[cr]), int32(b.contextValue[cr])]

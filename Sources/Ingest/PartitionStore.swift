@@ -128,10 +128,19 @@ final class PartitionStore: @unchecked Sendable {
     }
 
     /// The batches of one partition and table, in input order, loaded back from the spill file
-    /// if needed.
-    func load(partition p: Int, table: TableKind) throws(StorageError) -> [(worker: Int, batch: TableBatch)] {
+    /// if needed. The in-memory ones are handed over, not shared: the store keeps only their
+    /// size (still counted until `release`), so the encoder can remap their codes in place
+    /// instead of copying every array. Taken once per partition and table.
+    func take(partition p: Int, table: TableKind) throws(StorageError) -> [(worker: Int, batch: TableBatch)] {
         var out: [(Int, TableBatch)] = []
-        let list = phase2.withLock { runs[p][table.rawValue] }
+        let list = phase2.withLock {
+            let l = runs[p][table.rawValue]
+            runs[p][table.rawValue] = l.map { run in
+                if case .memory(_, let b) = run { return .taken(bytes: b.byteSize) }
+                return run
+            }
+            return l
+        }
         for run in list {
             switch run {
             case .memory(let w, let b): out.append((w, b))
@@ -144,6 +153,7 @@ final class PartitionStore: @unchecked Sendable {
                     throw .input(path: spillDirectory, reason: "temporary spill data is damaged: \(error)")
                 }
                 for (w, b) in zip(s.workers, batches) { out.append((Int(w), b)) }
+            case .taken: preconditionFailure("partition \(p) \(table) taken twice")
             }
         }
         return out
@@ -159,6 +169,7 @@ final class PartitionStore: @unchecked Sendable {
             for run in runs[p][t] {
                 switch run {
                 case .memory(_, let b): inMemory -= b.byteSize
+                case .taken(let bytes): inMemory -= bytes
                 case .spilled(let s): spill?.discard(offset: s.offset, count: s.storedLength)
                 }
             }

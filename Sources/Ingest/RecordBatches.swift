@@ -2,7 +2,8 @@ import ColumnarFormat
 
 /// Parsed, validated exposure rows in columns. Codes of user, item and context strings refer to the
 /// interners of the worker that parsed the batch; request ids are kept as bytes until the
-/// partition they belong to is written.
+/// partition they belong to is encoded, which turns them into codes and drops them (from then on
+/// `requestID` is empty, in every batch kind).
 struct ExposureBatch {
     var requestID = ByteColumn()
     var user: [Int32] = []
@@ -18,7 +19,7 @@ struct ExposureBatch {
     var error: [UInt8] = []
     // items
     var item: [Int32] = []
-    var rank: [Int64] = []
+    var rank = RankColumn()
     var propensity = OptionalColumn<Double>()
     var logging = OptionalColumn<Double>()
     var target = OptionalColumn<Double>()
@@ -46,7 +47,7 @@ struct ExposureBatch {
         errorPresent.reserveCapacity(rows)
         error.reserveCapacity(rows)
         item.reserveCapacity(items)
-        rank.reserveCapacity(items)
+        rank.reserve(rows: rows)
         propensity.reserve(items)
         logging.reserve(items)
         target.reserve(items)
@@ -78,7 +79,7 @@ struct ExposureBatch {
         errorPresent += o.errorPresent
         error += o.error
         item += o.item
-        rank += o.rank
+        rank.append(contentsOf: o.rank)
         propensity.append(contentsOf: o.propensity)
         logging.append(contentsOf: o.logging)
         target.append(contentsOf: o.target)
@@ -101,7 +102,8 @@ struct ExposureBatch {
         p.put(errorPresent)
         p.put(error)
         p.put(item)
-        p.put(rank)
+        p.put(rank.sequential)
+        p.put(rank.explicit)
         for c in [propensity, logging, target] {
             p.put(c.flags)
             p.put(c.values)
@@ -127,13 +129,18 @@ struct ExposureBatch {
         b.errorPresent = try u.get()
         b.error = try u.get()
         b.item = try u.get()
-        b.rank = try u.get()
+        let rankFlags: [UInt8] = try u.get()
+        let ranks: [Int64] = try u.get()
         var optional: [(flags: [UInt8], values: [Double])] = []
         for _ in 0..<3 { optional.append((try u.get(), try u.get())) }
         let extraFlags: [UInt8] = try u.get()
         let extraStrings: ByteColumn = try u.get()
         b.contextKey = try u.get()
         b.contextValue = try u.get()
+        guard let rank = RankColumn(sequential: rankFlags, explicit: ranks, itemCounts: b.itemCount) else {
+            throw .invalid("spilled exposure batch: the ranks disagree with the item counts")
+        }
+        b.rank = rank
         // The optional columns' row count is the items', known once the counts are read.
         let items = b.item.count
         guard let p = OptionalColumn(count: items, flags: optional[0].flags, values: optional[0].values),
@@ -154,10 +161,10 @@ struct ExposureBatch {
         let pairs = contextCount.reduce(0) { $0 + Int($1) }
         let rowArrays = [
             requestID.count, tsMicros.count, tsNanos.count, tsOffset.count, itemCount.count, contextPresent.count,
-            contextCount.count, latencyPresent.count, latency.count, errorPresent.count, error.count,
+            contextCount.count, latencyPresent.count, latency.count, errorPresent.count, error.count, rank.rows,
         ]
         let itemArrays = [
-            item.count, rank.count, propensity.count, logging.count, target.count, extra.count,
+            item.count, propensity.count, logging.count, target.count, extra.count,
         ]
         guard itemCount.allSatisfy({ $0 >= 0 }), contextCount.allSatisfy({ $0 >= 0 }), rowArrays.allSatisfy({ $0 == n }),
             itemArrays.allSatisfy({ $0 == items }), contextKey.count == pairs, contextValue.count == pairs
@@ -170,7 +177,7 @@ struct ExposureBatch {
     var byteSize: Int {
         requestID.byteSize + heapBytes(user) + heapBytes(tsMicros) + heapBytes(tsNanos) + heapBytes(tsOffset)
             + heapBytes(itemCount) + heapBytes(contextPresent) + heapBytes(contextCount) + heapBytes(latencyPresent)
-            + heapBytes(latency) + heapBytes(errorPresent) + heapBytes(error) + heapBytes(item) + heapBytes(rank)
+            + heapBytes(latency) + heapBytes(errorPresent) + heapBytes(error) + heapBytes(item) + rank.byteSize
             + propensity.byteSize + logging.byteSize + target.byteSize + extra.byteSize + heapBytes(contextKey)
             + heapBytes(contextValue)
     }
@@ -190,7 +197,7 @@ struct ExposureBatch {
             c1 += Int(contextCount[k])
         }
         var b = ExposureBatch()
-        b.requestID = requestID.slice(r)
+        if requestID.count > 0 { b.requestID = requestID.slice(r) }  // none once coded
         b.user = Array(user[r])
         b.tsMicros = Array(tsMicros[r])
         b.tsNanos = Array(tsNanos[r])
@@ -204,7 +211,7 @@ struct ExposureBatch {
         b.error = Array(error[r])
         let ir = i0..<i1
         b.item = Array(item[ir])
-        b.rank = Array(rank[ir])
+        b.rank = rank.slice(r, itemCounts: itemCount)
         b.propensity = propensity.slice(ir)
         b.logging = logging.slice(ir)
         b.target = target.slice(ir)
@@ -303,7 +310,7 @@ struct OutcomeBatch {
 
     func slice(_ r: Range<Int>) -> OutcomeBatch {
         var b = OutcomeBatch()
-        b.requestID = requestID.slice(r)
+        if requestID.count > 0 { b.requestID = requestID.slice(r) }  // none once coded
         b.user = Array(user[r])
         b.item = Array(item[r])
         b.eventType = Array(eventType[r])
@@ -425,7 +432,7 @@ struct AssignmentBatch {
         var c1 = c0
         for k in r { c1 += Int(contextCount[k]) }
         var b = AssignmentBatch()
-        b.requestID = requestID.slice(r)
+        if requestID.count > 0 { b.requestID = requestID.slice(r) }  // none once coded
         b.user = Array(user[r])
         b.experiment = Array(experiment[r])
         b.variant = Array(variant[r])

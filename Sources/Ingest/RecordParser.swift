@@ -864,7 +864,7 @@ struct RecordParser {
         let ids = items.ids.elements
         for i in 0..<n { itemCodes[i] = d.item.intern(ids[i].ref.buffer, hash: ids[i].hash) }
         b.item.append(contentsOf: itemCodes.elements)
-        b.rank.append(contentsOf: items.ranks.elements)
+        b.rank.append(row: items.ranks.elements)
         items.propensity.appendRows(n, to: &b.propensity)
         items.logging.appendRows(n, to: &b.logging)
         items.target.appendRows(n, to: &b.target)

@@ -215,6 +215,50 @@ public struct StringInterner: Sendable {
     }
 }
 
+extension StringInterner {
+    /// How many keys ahead `codes(of:)` hashes and prefetches.
+    static let lookahead = 8
+
+    /// The code of every string of `column`, in order, inserting the new ones. Each key is hashed
+    /// `lookahead` keys before it is interned and its slot's cache line asked for then, so the
+    /// table's misses (a partition's request ids spread over megabytes of slots) overlap the
+    /// work on the keys before it instead of following one another.
+    mutating func codes(of column: ByteColumn) -> [Int32] {
+        let n = column.count
+        if n == 0 { return [] }
+        let ahead = Self.lookahead
+        return column.data.withUnsafeBytes { raw in
+            column.offsets.withUnsafeBufferPointer { off in
+                let base = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+                @inline(__always) func key(_ i: Int) -> UnsafeRawBufferPointer {
+                    UnsafeRawBufferPointer(start: base + Int(off[i]), count: Int(off[i + 1] &- off[i]))
+                }
+                var hashes = (0..<ahead).map { _ in UInt64(0) }
+                var target = prefetchTarget
+                for i in 0..<min(ahead, n) {
+                    hashes[i] = Self.hash(of: key(i))
+                    target.prefetch(hash: hashes[i])
+                }
+                return [Int32](unsafeUninitializedCapacity: n) { out, count in
+                    for i in 0..<n {
+                        let h = hashes[i % ahead]
+                        if i + ahead < n {
+                            let next = Self.hash(of: key(i + ahead))
+                            hashes[i % ahead] = next
+                            target.prefetch(hash: next)
+                        }
+                        let before = self.count
+                        out[i] = intern(key(i), hash: h)
+                        // A new key may have grown the table: ask for the fresh addresses.
+                        if self.count != before { target = prefetchTarget }
+                    }
+                    count = n
+                }
+            }
+        }
+    }
+}
+
 @inline(__always)
 func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
     var i = 0

@@ -14,6 +14,10 @@ enum TableBatch {
         }
     }
 
+    var asExposures: ExposureBatch? { if case .exposures(let b) = self { b } else { nil } }
+    var asOutcomes: OutcomeBatch? { if case .outcomes(let b) = self { b } else { nil } }
+    var asAssignments: AssignmentBatch? { if case .assignments(let b) = self { b } else { nil } }
+
     var rows: Int {
         switch self {
         case .exposures(let b): b.rows

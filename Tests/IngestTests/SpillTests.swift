@@ -55,9 +55,16 @@ import Testing
             b.error.append(r % 8 == 1 ? 1 : 0)
         }
         b.requestID = strings((0..<rows).map { $0 == 3 ? "" : "req_\($0 * 97 + seed)" })
+        // Ranks: the usual 1...n in most rows, ranks of their own (Int64.max once) in every third.
+        var first = 0
+        for r in 0..<rows {
+            let k = Int(b.itemCount[r])
+            b.rank.append(
+                row: (first..<(first + k)).map { i in r % 3 == 1 ? (i == 5 ? Int64.max : Int64(i % 20 + 1)) : Int64(i - first + 1) })
+            first += k
+        }
         for i in 0..<items {
             b.item.append(Int32(i % 503))
-            b.rank.append(i == 5 ? Int64.max : Int64(i % 20 + 1))
             b.propensity.append(Double(1 + i % 9999) / 10_000)
             // Seed 7: no logging propensity in any row (the column is never materialised); the
             // others get their first one part way through.
@@ -173,7 +180,7 @@ import Testing
         }
         #expect(store.spilledBytes > 0)
         for p in 0..<3 {
-            let got = try store.load(partition: p, table: .exposures).map { "\($0.worker)\n" + Self.fields($0.batch) }
+            let got = try store.take(partition: p, table: .exposures).map { "\($0.worker)\n" + Self.fields($0.batch) }
             #expect(got == expected[p], "partition \(p)")
             store.release(partition: p)
         }
@@ -198,7 +205,7 @@ import Testing
         #expect(store.spilledBytes > 0)  // two do not (they would fit the budget alone)
         store.reserve(worker: 1, bytes: 100 * size)
         #expect(store.rowBudget == size / 2)  // an eighth of the budget at least
-        #expect(try store.load(partition: 0, table: .exposures).map { Self.fields($0.batch) } == [Self.fields(b)])
+        #expect(try store.take(partition: 0, table: .exposures).map { Self.fields($0.batch) } == [Self.fields(b)])
     }
 
     /// A batch costs the budget what it holds, reserved room included: an empty batch with room
@@ -208,9 +215,9 @@ import Testing
         var e = ExposureBatch()
         e.reserve(rows: 1000, items: 10_000, pairs: 0, requestBytes: 32_000)
         #expect(e.rows == 0)
-        // Timestamps alone (8 B a row) and ranks (8 B an item).
+        // Timestamps alone (8 B a row), rank flags (1 B a row) and item codes (4 B an item).
         let reserved = TableBatch.exposures(e).byteSize
-        #expect(reserved >= 1000 * 8 + 10_000 * 8 + 32_000)
+        #expect(reserved >= 1000 * 8 + 1000 + 10_000 * 4 + 32_000)
         #expect(e.propensity.byteSize == 0 && e.logging.byteSize == 0 && e.target.byteSize == 0)
         e.propensity.append(0.5)
         // A flag and a value (9 B) for each of the 10,000 items reserved.
