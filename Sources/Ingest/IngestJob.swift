@@ -432,40 +432,54 @@ public final class IngestJob {
                         piece += 1
                         line = 0
                     }
-                    var end = n
-                    if let nl = memchr(base + start, 0x0A, n - start) {
-                        end = UnsafeRawPointer(nl) - UnsafeRawPointer(base)
-                    }
-                    var stop = end
-                    if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
-                    defer {
-                        start = end + 1
-                        line += 1
-                    }
-                    var blank = true
-                    for i in start..<stop {
-                        let c = base[i]
-                        if !(c == 0x20 || c == 0x09 || c == 0x0D) {
-                            blank = false
-                            break
-                        }
-                    }
-                    if blank {
+                    // Blank (spaces, tabs and carriage returns only): not a row.
+                    var q = start
+                    while q < n && (base[q] == 0x20 || base[q] == 0x09 || base[q] == 0x0D) { q += 1 }
+                    if q == n || base[q] == 0x0A {
                         result.blank += 1
+                        start = q + 1
+                        line += 1
                         continue
                     }
                     result.read += 1
-                    var cursor = JSONCursor(base: base + start, count: stop - start, scratch: scratch)
-                    do throws(RowError) {
+                    // One pass: the line is parsed as it runs to the chunk's end, and a parse that
+                    // succeeds stops at its line feed (`JSONCursor`), so no pass looks for line
+                    // ends first. A line that fails is found and parsed again on its own, for the
+                    // exact message and its text.
+                    @inline(__always) func parse(_ cursor: inout JSONCursor) throws(RowError) {
                         switch table {
                         case .exposures: try parser.parseExposure(&cursor)
                         case .outcomes: try parser.parseOutcome(&cursor)
                         case .assignments: try parser.parseAssignment(&cursor)
                         }
+                    }
+                    var cursor = JSONCursor(base: base + start, count: n - start, scratch: scratch)
+                    var end: Int
+                    do throws(RowError) {
+                        try parse(&cursor)
+                        end = start + cursor.pos
                     } catch {
-                        result.rejects.append(
-                            Reject(piece: piece, line: line, error: error, raw: Array(UnsafeBufferPointer(rebasing: buf[start..<stop]))))
-                        continue
+                        end = n
+                        if let nl = memchr(base + start, 0x0A, n - start) {
+                            end = UnsafeRawPointer(nl) - UnsafeRawPointer(base)
+                        }
+                        var stop = end
+                        if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
+                        var exact = JSONCursor(base: base + start, count: stop - start, scratch: scratch)
+                        do throws(RowError) {
+                            try parse(&exact)
+                        } catch {
+                            result.rejects.append(
+                                Reject(piece: piece, line: line, error: error, raw: Array(UnsafeBufferPointer(rebasing: buf[start..<stop])))
+                            )
+                            start = end + 1
+                            line += 1
+                            continue
+                        }
+                    }
+                    defer {
+                        start = end + 1
+                        line += 1
                     }
                     if !parser.readings.isEmpty { result.readings.add(parser.readings, piece: piece, line: line) }
                     let p = partitions == 1 ? 0 : Int(XXH64.hash(parser.request!.buffer) % UInt64(partitions))

@@ -58,6 +58,13 @@ public struct JSONNumber {
 ///
 /// Invariant: `base[0..<end]` is readable and `scratch` has room for `end` bytes, which bounds any
 /// decoded string of the line.
+///
+/// The line may also be given as everything from its first byte to the end of its chunk (the
+/// line and the lines after it): a line feed is never read as whitespace, never part of a
+/// string (a control character) or of a number or literal, so a parse stops at the line's end
+/// exactly where it would stop at `end`, and `expectEnd` accepts a line feed as the end. A parse
+/// that succeeds so has read exactly the line; one that fails may name a different reason, so
+/// the caller parses the line again with its exact end for the message (`IngestJob.parseChunk`).
 public struct JSONCursor {
     let base: UnsafePointer<UInt8>
     let end: Int
@@ -81,7 +88,8 @@ public struct JSONCursor {
     public mutating func skipWhitespace() {
         while pos < end {
             let c = base[pos]
-            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { break }
+            // Not 0x0A: a line feed ends the line (see the type's notes), never within it.
+            if c == 0x20 || c == 0x0D || c == 0x09 { pos += 1 } else { break }
         }
     }
 
@@ -592,9 +600,10 @@ public struct JSONCursor {
     public mutating func resetScratch() { scratchUsed = 0 }
 
     /// Ensures nothing but whitespace follows the top-level value.
+    /// Throws unless only whitespace follows, up to the end or to a line feed (where `pos` then is).
     public mutating func expectEnd() throws(RowError) {
         skipWhitespace()
-        if pos < end {
+        if pos < end && base[pos] != 0x0A {
             throw RowError(field: "", reason: "invalid JSON: unexpected \(describeHere()) after the object at column \(pos + 1)")
         }
     }

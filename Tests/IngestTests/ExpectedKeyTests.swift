@@ -131,3 +131,78 @@ import Testing
         }
     }
 }
+
+/// A worker parses each line as it runs to the end of its chunk, trusting the parse to stop at
+/// the line's feed (no pass finds line ends first), and parses a failing line again on its own
+/// (`IngestJob.parseChunk`). Lines that would read on into the next one if a feed were
+/// whitespace, or that end inside a string, number, literal or object, must each be accepted or
+/// rejected exactly as the line alone is, with the same reason, and never take the next line.
+@Suite struct OnePassFramingTests {
+    static let good = #"{"request_id":"r1","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1}]}"#
+    static let lines = [
+        good,
+        #"{"request_id":"r2","user_id":"u","#,  // the object goes on in the next line
+        #""ts":"2026-01-27T00:00:00Z","items":[]}"#,
+        #"{"request_id":"r3","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1}]"#,  // no closing brace
+        good + "   \r",  // trailing blanks and CRLF
+        #"{"request_id":"r4","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"latency_ms":12"#,  // ends in a number
+        #"{"request_id":"r5","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"error":tru"#,  // ends in a literal
+        #"{"request_id":"r6","user_id":"unterminated"#,  // ends inside a string
+        #"{"request_id":"r7","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"context":{"k":"v""#,
+        "   ",
+        good + " x",
+        #"{"request_id":"r8","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1,"propensity":0.5"#,
+        "null",
+        #"{"request_id":"r9","user_id":"#,  // a value goes on in the next line
+        #""u","ts":"2026-01-27T00:00:00Z","items":[]}"#,
+        #"{"request_id":"r10","user_id":"u","ts":"2026-01-27T00:00:00Z","items":["#,  // an array goes on
+        #"{"item_id":"a","rank":1}]}"#,
+        #"{"request_id":"r11","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[{"item_id":"a","rank":1}"#,
+        "]}",
+        good,
+    ]
+
+    static func alone(_ line: String, _ contract: IngestContract) -> String {
+        var parser = RecordParser()
+        parser.contract = contract
+        var text = line
+        if text.hasSuffix("\r") { text.removeLast() }
+        if text.allSatisfy({ $0 == " " }) { return "blank" }
+        return Support.withCursor(text) { c in
+            do throws(RowError) {
+                try parser.parseExposure(&c)
+                return "ok " + String(decoding: parser.request!.buffer, as: UTF8.self)
+            } catch {
+                return "error \(error.field): \(error.reason)"
+            }
+        }
+    }
+
+    @Test(arguments: IngestContract.allCases)
+    func eachLineParsesAsItsOwn(contract: IngestContract) {
+        // Every line in every position (the lines rotated), the last one with and without its
+        // feed: a line that would run on must also be caught where the chunk ends after the next.
+        for shift in Self.lines.indices {
+            for ending in ["\n", ""] {
+                check(Array(Self.lines[shift...] + Self.lines[..<shift]), ending: ending)
+            }
+        }
+        func check(_ lines: [String], ending: String) {
+            let bytes = Array((lines.joined(separator: "\n") + ending).utf8)
+            let worker = WorkerState(contract: contract)
+            let chunk = LineChunk(bytes: bytes, table: .exposures, pieces: [LineChunk.Piece(source: 0, start: 0)])
+            let r = IngestJob.parseChunk(chunk, worker: worker, partitions: 1)
+            var got: [String] = Array(repeating: "ok", count: lines.count)
+            for rej in r.rejects { got[rej.line] = "error \(rej.error.field): \(rej.error.reason)" }
+            var expected = lines.map { Self.alone($0, contract) }
+            for (i, e) in expected.enumerated() where e.hasPrefix("ok") { expected[i] = "ok" }
+            let blanks = expected.filter { $0 == "blank" }.count
+            for (i, e) in expected.enumerated() where e == "blank" { expected[i] = "ok" }
+            #expect(got == expected, "\(contract) ending \(ending.debugDescription)")
+            #expect(r.pieceLines == [lines.count])
+            #expect(r.blank == blanks && r.read == lines.count - blanks)
+            #expect(r.written == r.read - r.rejects.count)
+            for rej in r.rejects { #expect(!rej.raw.contains(0x0A) && rej.raw.last != 0x0D) }
+        }
+    }
+}
