@@ -35,16 +35,24 @@ struct WorkerInterners {
     var experiment = StringInterner()
     var variant = StringInterner()
 
-    /// The context pairs of the last line, by position: log lines repeat them (a handful of
-    /// keys in the same order, values from short lists), and comparing a short key or value with
-    /// the one at the same position of the last line is cheaper than hashing and probing.
+    /// The context pairs of recent lines, by position: log lines repeat them (a handful of keys
+    /// in the same order, values from short lists), and comparing a short key or value with the
+    /// ones met at the same position is cheaper than hashing and probing. Per position: the last
+    /// key, and the last `memoWays` distinct values (replaced oldest first), with their codes.
     private var contextMemo: [ContextMemo] = []
+    /// `memoWays` values per position (`contextMemo` order), and their codes.
+    private var valueMemo: [ShortString] = []
+    private var valueMemoCodes: [Int32] = []
+
+    /// Values remembered per position: the generated logs' context keys have 3 to 8 values.
+    static let memoWays = 8
 
     struct ContextMemo {
         var key: ShortString
         var keyCode: Int32
-        var value: ShortString
-        var valueCode: Int32
+        /// Values remembered (at most `memoWays`), and the slot the next new one takes.
+        var filled: Int
+        var next: Int
     }
 
     /// A string of at most 16 bytes as its length and two zero-padded words (`prefix`), equal
@@ -69,16 +77,34 @@ struct WorkerInterners {
             return (contextKey.intern(k.buffer), contextValue.intern(v.buffer))
         }
         if i < contextMemo.count {
-            let m = contextMemo[i]
-            let keyCode = m.key == ks ? m.keyCode : contextKey.intern(k.buffer)
-            let valueCode = m.value == vs ? m.valueCode : contextValue.intern(v.buffer)
-            if m.key != ks || m.value != vs {
-                contextMemo[i] = ContextMemo(key: ks, keyCode: keyCode, value: vs, valueCode: valueCode)
+            var m = contextMemo[i]
+            var keyCode = m.keyCode
+            if m.key != ks {
+                keyCode = contextKey.intern(k.buffer)
+                m.key = ks
+                m.keyCode = keyCode
             }
+            // Value codes do not depend on the key (one dictionary for all values), so the
+            // values remembered at a position stay valid when its key changes.
+            let base = i * Self.memoWays
+            for w in 0..<m.filled where valueMemo[base + w] == vs {
+                if m.key != contextMemo[i].key { contextMemo[i] = m }
+                return (keyCode, valueMemoCodes[base + w])
+            }
+            let valueCode = contextValue.intern(v.buffer)
+            valueMemo[base + m.next] = vs
+            valueMemoCodes[base + m.next] = valueCode
+            m.filled = min(m.filled + 1, Self.memoWays)
+            m.next = (m.next + 1) % Self.memoWays
+            contextMemo[i] = m
             return (keyCode, valueCode)
         }
         let codes = (key: contextKey.intern(k.buffer), value: contextValue.intern(v.buffer))
-        if i == contextMemo.count { contextMemo.append(ContextMemo(key: ks, keyCode: codes.key, value: vs, valueCode: codes.value)) }
+        if i == contextMemo.count {
+            contextMemo.append(ContextMemo(key: ks, keyCode: codes.key, filled: 1, next: 1))
+            valueMemo += [ShortString](repeating: vs, count: Self.memoWays)
+            valueMemoCodes += [Int32](repeating: codes.value, count: Self.memoWays)
+        }
         return codes
     }
 

@@ -63,8 +63,10 @@ import Testing
     }
 }
 
-/// Context pairs take their codes from the last line's pair at the same position when the
-/// strings are the same (`WorkerInterners.contextCodes`): every code must still name its string.
+/// Context pairs take their codes from the keys and values met at the same position in recent
+/// lines when the strings are the same (`WorkerInterners.contextCodes`, which remembers a few
+/// values per position and replaces the oldest): every code must still name its string, with
+/// more values per position than it remembers.
 @Suite struct ContextMemoTests {
     @Test func codesNameTheirStrings() {
         var d = WorkerInterners()
@@ -74,7 +76,7 @@ import Testing
             return (seed >> 33) % n
         }
         let keys = ["tenant_id", "surface", "k", "a", "device", "locale", "", "a_key_longer_than_sixteen_bytes"]
-        let values = ["t1", "t2", "email", "", "v", "a_value_longer_than_sixteen_bytes", "t1 "]
+        let values = ["t1", "t2", "email", "", "v", "a_value_longer_than_sixteen_bytes", "t1 ", "t3", "t4", "t5", "de-DE", "ios", "x"]
         for _ in 0..<2000 {
             let pairs = (0..<Int(next(5))).map { _ in (keys[Int(next(UInt64(keys.count)))], values[Int(next(UInt64(values.count)))]) }
             for (i, (k, v)) in pairs.enumerated() {
