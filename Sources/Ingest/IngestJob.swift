@@ -394,6 +394,9 @@ public final class IngestJob {
         var ex = [ExposureBatch]()
         var oc = [OutcomeBatch]()
         var asg = [AssignmentBatch]()
+        // Each partition's single values of the chunk's rows, appended to its batch at the end.
+        var exRows = [[ExposureBatch.Row]]()
+        var asRows = [[AssignmentBatch.Row]]()
         switch table {
         case .exposures:
             // Size each partition's batch from this worker's last chunk (rows per byte, items
@@ -402,14 +405,22 @@ public final class IngestJob {
             let lines = Double(chunk.bytes.count) * worker.rowsPerByte
             if lines > 0 {
                 let rows = Int(lines * 1.1 / Double(partitions)) + 8
+                exRows = (0..<partitions).map { _ in
+                    var r: [ExposureBatch.Row] = []
+                    r.reserveCapacity(rows)
+                    return r
+                }
                 for p in 0..<partitions {
                     ex[p].reserve(
                         rows: rows, items: Int(Double(rows) * worker.itemsPerRow) + 16,
-                        pairs: Int(Double(rows) * worker.pairsPerRow) + 16, requestBytes: rows * 32)
+                        pairs: Int(Double(rows) * worker.pairsPerRow) + 16, requestBytes: rows * 32, singleValues: false)
                 }
             }
+            if exRows.isEmpty { exRows = Array(repeating: [], count: partitions) }
         case .outcomes: oc = Array(repeating: OutcomeBatch(), count: partitions)
-        case .assignments: asg = Array(repeating: AssignmentBatch(), count: partitions)
+        case .assignments:
+            asg = Array(repeating: AssignmentBatch(), count: partitions)
+            asRows = Array(repeating: [], count: partitions)
         }
         var result = ChunkResult(table: table, pieces: chunk.pieces, batches: [], worker: index)
         result.pieceLines = [Int](repeating: 0, count: chunk.pieces.count)
@@ -484,15 +495,17 @@ public final class IngestJob {
                     if !parser.readings.isEmpty { result.readings.add(parser.readings, piece: piece, line: line) }
                     let p = partitions == 1 ? 0 : Int(XXH64.hash(parser.request!.buffer) % UInt64(partitions))
                     switch table {
-                    case .exposures: parser.append(to: &ex[p], &interners)
+                    case .exposures: parser.append(to: &ex[p], rows: &exRows[p], &interners)
                     case .outcomes: parser.append(to: &oc[p], &interners)
-                    case .assignments: parser.append(to: &asg[p], &interners)
+                    case .assignments: parser.append(to: &asg[p], rows: &asRows[p], &interners)
                     }
                     result.written += 1
                 }
                 result.pieceLines[piece] = line
             }
         }
+        for p in exRows.indices { ex[p].appendRows(exRows[p]) }
+        for p in asRows.indices { asg[p].appendRows(asRows[p]) }
         if table == .exposures && result.written > 0 {
             let items = ex.reduce(0) { $0 + $1.item.count }
             let pairs = ex.reduce(0) { $0 + $1.contextKey.count }

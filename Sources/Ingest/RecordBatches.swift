@@ -32,20 +32,24 @@ struct ExposureBatch {
 
     /// Reserves room for `rows` exposures with `items` items and `pairs` context pairs, so a
     /// chunk's batch is allocated once instead of growing by doubling.
-    mutating func reserve(rows: Int, items: Int, pairs: Int, requestBytes: Int) {
+    /// `singleValues: false` leaves the columns of `Row` out (a parsed chunk's rows, which
+    /// `appendRows` writes into arrays of exactly their count).
+    mutating func reserve(rows: Int, items: Int, pairs: Int, requestBytes: Int, singleValues: Bool = true) {
         requestID.offsets.reserveCapacity(rows + 1)
         requestID.data.reserveCapacity(requestBytes)
-        user.reserveCapacity(rows)
-        tsMicros.reserveCapacity(rows)
-        tsNanos.reserveCapacity(rows)
-        tsOffset.reserveCapacity(rows)
-        itemCount.reserveCapacity(rows)
-        contextPresent.reserveCapacity(rows)
-        contextCount.reserveCapacity(rows)
-        latencyPresent.reserveCapacity(rows)
-        latency.reserveCapacity(rows)
-        errorPresent.reserveCapacity(rows)
-        error.reserveCapacity(rows)
+        if singleValues {
+            user.reserveCapacity(rows)
+            tsMicros.reserveCapacity(rows)
+            tsNanos.reserveCapacity(rows)
+            tsOffset.reserveCapacity(rows)
+            itemCount.reserveCapacity(rows)
+            contextPresent.reserveCapacity(rows)
+            contextCount.reserveCapacity(rows)
+            latencyPresent.reserveCapacity(rows)
+            latency.reserveCapacity(rows)
+            errorPresent.reserveCapacity(rows)
+            error.reserveCapacity(rows)
+        }
         item.reserveCapacity(items)
         rank.reserve(rows: rows)
         propensity.reserve(items)
@@ -63,6 +67,39 @@ struct ExposureBatch {
             rows: parts.reduce(0) { $0 + $1.rows }, items: parts.reduce(0) { $0 + $1.item.count },
             pairs: parts.reduce(0) { $0 + $1.contextKey.count }, requestBytes: parts.reduce(0) { $0 + $1.requestID.data.count })
         for p in parts { append(p) }
+    }
+
+    /// One exposure's single values (its item and context columns aside), as a worker gathers
+    /// them while it parses a chunk: appending a row to each of eleven arrays checked each
+    /// array's uniqueness and capacity, line after line; a chunk's rows are instead gathered as
+    /// one array and appended column by column once (`appendRows`).
+    struct Row {
+        var tsMicros: Int64
+        var latency: Double
+        var user: Int32
+        var tsNanos: Int32
+        var tsOffset: Int32
+        var itemCount: Int32
+        var contextCount: Int32
+        var contextPresent: UInt8
+        var latencyPresent: UInt8
+        var errorPresent: UInt8
+        var error: UInt8
+    }
+
+    /// Appends `rows`' single values, in order, to their columns.
+    mutating func appendRows(_ rows: [Row]) {
+        appendColumn(&user, rows) { $0.user }
+        appendColumn(&tsMicros, rows) { $0.tsMicros }
+        appendColumn(&tsNanos, rows) { $0.tsNanos }
+        appendColumn(&tsOffset, rows) { $0.tsOffset }
+        appendColumn(&itemCount, rows) { $0.itemCount }
+        appendColumn(&contextPresent, rows) { $0.contextPresent }
+        appendColumn(&contextCount, rows) { $0.contextCount }
+        appendColumn(&latencyPresent, rows) { $0.latencyPresent }
+        appendColumn(&latency, rows) { $0.latency }
+        appendColumn(&errorPresent, rows) { $0.errorPresent }
+        appendColumn(&error, rows) { $0.error }
     }
 
     mutating func append(_ o: ExposureBatch) {
@@ -359,6 +396,30 @@ struct AssignmentBatch {
         for p in parts { append(p) }
     }
 
+    /// One assignment's single values (`ExposureBatch.Row` says why).
+    struct Row {
+        var tsMicros: Int64
+        var user: Int32
+        var experiment: Int32
+        var variant: Int32
+        var tsNanos: Int32
+        var tsOffset: Int32
+        var contextCount: Int32
+        var contextPresent: UInt8
+    }
+
+    /// Appends `rows`' single values, in order, to their columns.
+    mutating func appendRows(_ rows: [Row]) {
+        appendColumn(&user, rows) { $0.user }
+        appendColumn(&experiment, rows) { $0.experiment }
+        appendColumn(&variant, rows) { $0.variant }
+        appendColumn(&tsMicros, rows) { $0.tsMicros }
+        appendColumn(&tsNanos, rows) { $0.tsNanos }
+        appendColumn(&tsOffset, rows) { $0.tsOffset }
+        appendColumn(&contextPresent, rows) { $0.contextPresent }
+        appendColumn(&contextCount, rows) { $0.contextCount }
+    }
+
     mutating func append(_ o: AssignmentBatch) {
         requestID.append(contentsOf: o.requestID)
         user += o.user
@@ -444,6 +505,23 @@ struct AssignmentBatch {
         b.contextKey = Array(contextKey[c0..<c1])
         b.contextValue = Array(contextValue[c0..<c1])
         return b
+    }
+}
+
+/// Appends `value(row)` for each of `rows` to `column`: into an array of exactly their count
+/// when the column is empty (a chunk's batch, whose single-value columns are not reserved),
+/// element by element otherwise.
+@inline(__always)
+func appendColumn<R, T>(_ column: inout [T], _ rows: [R], _ value: (R) -> T) {
+    guard column.isEmpty else {
+        column.append(contentsOf: rows.lazy.map(value))
+        return
+    }
+    column = [T](unsafeUninitializedCapacity: rows.count) { out, count in
+        rows.withUnsafeBufferPointer { r in
+            for i in r.indices { (out.baseAddress! + i).initialize(to: value(r[i])) }
+        }
+        count = rows.count
     }
 }
 

@@ -869,19 +869,15 @@ struct RecordParser {
         return d.user.intern(u, hash: userHash ?? StringInterner.hash(of: u))
     }
 
-    mutating func append(to b: inout ExposureBatch, _ d: inout WorkerInterners) {
+    /// Appends the line's exposure: its single values to `rows` (which the caller appends to
+    /// `b` once the chunk is parsed, `ExposureBatch.appendRows`), the rest to `b`.
+    mutating func append(to b: inout ExposureBatch, rows: inout [ExposureBatch.Row], _ d: inout WorkerInterners) {
         b.requestID.append(request!.buffer)
-        b.user.append(userCode(&d))
-        b.tsMicros.append(ts!.micros)
-        b.tsNanos.append(ts!.nanos)
-        b.tsOffset.append(ts!.offsetMinutes)
-        b.itemCount.append(Int32(items.count))
-        b.contextPresent.append(contextPresent ? 1 : 0)
-        b.contextCount.append(Int32(context.count))
-        b.latencyPresent.append(latency == nil ? 0 : 1)
-        b.latency.append(latency ?? 0)
-        b.errorPresent.append(error == nil ? 0 : 1)
-        b.error.append(error == true ? 1 : 0)
+        rows.append(
+            ExposureBatch.Row(
+                tsMicros: ts!.micros, latency: latency ?? 0, user: userCode(&d), tsNanos: ts!.nanos, tsOffset: ts!.offsetMinutes,
+                itemCount: Int32(items.count), contextCount: Int32(context.count), contextPresent: contextPresent ? 1 : 0,
+                latencyPresent: latency == nil ? 0 : 1, errorPresent: error == nil ? 0 : 1, error: error == true ? 1 : 0))
         // Item columns reach the batch in bulk, one append per column and line. The ids' hashes
         // were taken, and their table lines asked for, as the items were read.
         let n = items.count
@@ -901,10 +897,18 @@ struct RecordParser {
             next = e.item + 1
         }
         b.extra.appendAbsent(count: n - next)
+        appendContext(to: &b.contextKey, &b.contextValue, &d)
+    }
+
+    /// Appends the line's context pairs' codes to `keys` and `values`. One append per pair and
+    /// column: for a handful of pairs, cheaper than two bulk appends (each a fixed hundred
+    /// instructions or so).
+    @inline(__always)
+    func appendContext(to keys: inout [Int32], _ values: inout [Int32], _ d: inout WorkerInterners) {
         for (i, (k, v)) in context.enumerated() {
             let codes = d.contextCodes(k, v, at: i)
-            b.contextKey.append(codes.key)
-            b.contextValue.append(codes.value)
+            keys.append(codes.key)
+            values.append(codes.value)
         }
     }
 
@@ -920,21 +924,16 @@ struct RecordParser {
         b.tsOffset.append(ts!.offsetMinutes)
     }
 
-    func append(to b: inout AssignmentBatch, _ d: inout WorkerInterners) {
+    /// Appends the line's assignment: its single values to `rows` (appended to `b` once the
+    /// chunk is parsed, `AssignmentBatch.appendRows`), the rest to `b`.
+    func append(to b: inout AssignmentBatch, rows: inout [AssignmentBatch.Row], _ d: inout WorkerInterners) {
         b.requestID.append(request!.buffer)
-        b.user.append(userCode(&d))
-        b.experiment.append(d.experiment.intern(experiment!.buffer))
-        b.variant.append(d.variant.intern(variant!.buffer))
-        b.tsMicros.append(ts!.micros)
-        b.tsNanos.append(ts!.nanos)
-        b.tsOffset.append(ts!.offsetMinutes)
-        b.contextPresent.append(contextPresent ? 1 : 0)
-        b.contextCount.append(Int32(context.count))
-        for (i, (k, v)) in context.enumerated() {
-            let codes = d.contextCodes(k, v, at: i)
-            b.contextKey.append(codes.key)
-            b.contextValue.append(codes.value)
-        }
+        rows.append(
+            AssignmentBatch.Row(
+                tsMicros: ts!.micros, user: userCode(&d), experiment: d.experiment.intern(experiment!.buffer),
+                variant: d.variant.intern(variant!.buffer), tsNanos: ts!.nanos, tsOffset: ts!.offsetMinutes,
+                contextCount: Int32(context.count), contextPresent: contextPresent ? 1 : 0))
+        appendContext(to: &b.contextKey, &b.contextValue, &d)
     }
 }
 
