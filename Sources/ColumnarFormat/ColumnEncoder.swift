@@ -126,11 +126,72 @@ public enum ColumnEncoder {
         return EncodedChunk(payload: Array(UnsafeRawBufferPointer(v)), count: n, physicalType: .float64, encoding: .plain)
     }
 
+    /// What `encode(float64:)` gives for the doubles `Double(s[i]) / 10^exponent` (exponent 0-9),
+    /// computed from the integers: ingest keeps most propensities so (`DecimalValues`), and this
+    /// skips building the doubles and testing each one with a division.
+    ///
+    /// Why it is the same chunk: a double written as `t / 10^e0` with `t` not a multiple of ten
+    /// (at most ten significant digits) is no shorter decimal's double, so the smallest exponent
+    /// `encodeDoubles` finds exact for it is `e0 = exponent - (trailing decimal zeros of s)`,
+    /// and every exponent from `e0` to `exponent` is exact too (the product rounds back to the
+    /// same integer, the quotient to the same double). The chunk's exponent is then the largest
+    /// `e0` of the first 256 values, the chunk is exact when no value needs more, and its
+    /// integers are `s / 10^(exponent - e)`. Tested against `encode(float64:)`.
+    public static func encode(decimals s: UnsafeBufferPointer<Int32>, exponent: Int) -> EncodedChunk {
+        precondition(exponent >= 0 && exponent <= 9, "decimal exponents 0-9")
+        let n = s.count
+        let materialised: () -> EncodedChunk = {
+            let p = powersOfTen[exponent]
+            return encode(float64: s.map { Double($0) / p }[...])
+        }
+        if n == 0 { return materialised() }
+        // The chunk's exponent: the largest needed by the first 256 values.
+        var e = 0
+        for i in 0..<min(n, 256) where s[i] != 0 {
+            var needed = exponent
+            var m = s[i]
+            while needed > e && m % 10 == 0 {
+                m /= 10
+                needed -= 1
+            }
+            e = max(e, needed)
+            if e == exponent { break }
+        }
+        let divisor = Int64(powersOfTen[exponent - e])
+        var lo = Int64.max
+        var hi = Int64.min
+        var exact = true
+        let ints = [Int64](unsafeUninitializedCapacity: n) { out, count in
+            for i in 0..<n {
+                let v = Int64(s[i])
+                let k = v / divisor
+                if k * divisor != v {
+                    exact = false
+                    count = i
+                    return
+                }
+                out[i] = k
+                lo = min(lo, k)
+                hi = max(hi, k)
+            }
+            count = n
+        }
+        let width = BitPacking.width(of: UInt64(bitPattern: hi &- lo))
+        guard exact && BitPacking.byteCount(count: n, width: width) < n * 8 else { return materialised() }
+        var out = [UInt8]()
+        ints.withUnsafeBufferPointer { k in
+            BitPacking.pack(count: n, width: width, into: &out) { i in UInt64(bitPattern: k[i] &- lo) }
+        }
+        return EncodedChunk(
+            payload: out, count: n, physicalType: .float64, encoding: .decimalBitPacked, bitWidth: UInt8(width), paramA: lo,
+            paramB: Int64(e))
+    }
+
     /// Rounds half to even without a libm call: adding and subtracting 1.5 * 2^52 leaves the
     /// nearest integer for |x| < 2^51; larger magnitudes are returned as is (they fail the
     /// caller's range check).
     @inline(__always)
-    static func roundToInteger(_ x: Double) -> Double {
+    public static func roundToInteger(_ x: Double) -> Double {
         guard abs(x) < 2_251_799_813_685_248 else { return x }
         let magic = 6_755_399_441_055_744.0
         return (x + magic) - magic

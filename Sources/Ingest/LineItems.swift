@@ -107,7 +107,7 @@ final class OptionalScratch {
 
     /// Appends the line's `n` items to `column`.
     @inline(__always)
-    func appendRows(_ n: Int, to column: inout OptionalColumn<Double>) {
+    func appendRows(_ n: Int, to column: inout OptionalNumbers) {
         if present == 0 {
             column.appendAbsent(count: n)
             return

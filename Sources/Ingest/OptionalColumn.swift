@@ -9,8 +9,9 @@
 /// item for nothing but zeros. Once materialised it is the plain pair of flags and values, so a
 /// field that most rows have costs one branch more per row than the arrays alone.
 ///
-/// Numbers keep their values in an array (`OptionalColumn`), strings in a `ByteColumn`
-/// (`OptionalByteColumn`); the bookkeeping is this one type for both.
+/// Numbers keep their values as short decimals while they are (`OptionalNumbers`,
+/// `DecimalValues`), strings in a `ByteColumn` (`OptionalByteColumn`); the bookkeeping is this
+/// one type for both.
 struct OptionalRows<Values: OptionalValues> {
     /// Rows, present or not.
     private(set) var count = 0
@@ -110,20 +111,21 @@ struct OptionalRows<Values: OptionalValues> {
     var byteSize: Int { heapBytes(flags) + values.heapByteSize }
 }
 
-/// A number per row (`nil`: absent, stored as 0).
-typealias OptionalColumn<Value: Numeric> = OptionalRows<[Value]>
+/// A number per row (`nil`: absent, stored as 0), kept as short decimals while they are
+/// (`DecimalValues`).
+typealias OptionalNumbers = OptionalRows<DecimalValues>
 
 /// A byte string per row (an item's `extra`; absent: stored as the empty string).
 typealias OptionalByteColumn = OptionalRows<ByteColumn>
 
-extension OptionalRows {
+extension OptionalRows where Values == DecimalValues {
     @inline(__always)
-    mutating func append<Value: Numeric>(_ v: Value?) where Values == [Value] {
+    mutating func append(_ v: Double?) {
         if let v { appendPresent { $0.append(v) } } else { appendAbsent() }
     }
 
     /// Rows in bulk, every one with a value.
-    mutating func append<Value: Numeric>(allPresent v: UnsafeBufferPointer<Value>) where Values == [Value] {
+    mutating func append(allPresent v: UnsafeBufferPointer<Double>) {
         if v.isEmpty { return }
         if !isMaterialised { materialise() }
         // Presence flags copied from a run of ones (a `repeatElement` went element by element).
@@ -139,8 +141,7 @@ extension OptionalRows {
 
     /// Rows in bulk: `flags[i]` says whether row i has a value, `values[i]` is it (0 where it
     /// has none); `present` of the flags are 1.
-    mutating func append<Value: Numeric>(values v: UnsafeBufferPointer<Value>, flags f: UnsafeBufferPointer<UInt8>, present: Int)
-    where Values == [Value] {
+    mutating func append(values v: UnsafeBufferPointer<Double>, flags f: UnsafeBufferPointer<UInt8>, present: Int) {
         precondition(v.count == f.count && present >= 0 && present <= f.count, "one flag per value")
         if present == 0 {
             appendAbsent(count: v.count)
@@ -178,18 +179,6 @@ protocol OptionalValues {
     mutating func appendRows(of other: Self)
     func rows(_ r: Range<Int>) -> Self
     var heapByteSize: Int { get }
-}
-
-extension Array: OptionalValues where Element: Numeric {
-    var rowCount: Int { count }
-    mutating func reserveRows(_ n: Int) { reserveCapacity(n) }
-    @inline(__always)
-    mutating func appendAbsent(_ n: Int) {
-        if n == 1 { append(0) } else { append(contentsOf: repeatElement(0, count: n)) }
-    }
-    mutating func appendRows(of other: [Element]) { self += other }
-    func rows(_ r: Range<Int>) -> [Element] { Array(self[r]) }
-    var heapByteSize: Int { heapBytes(self) }
 }
 
 extension ByteColumn: OptionalValues {

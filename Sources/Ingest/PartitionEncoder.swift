@@ -195,11 +195,17 @@ struct PartitionEncoder {
 
     /// An optional field's flag and value chunks; a column no row has is written without a pass
     /// over its zeros.
-    func optional(_ c: OptionalColumn<Double>, _ r: Range<Int>) -> [PreparedChunk] {
+    func optional(_ c: OptionalNumbers, _ r: Range<Int>) -> [PreparedChunk] {
         guard c.isMaterialised else {
             return [prepare(ColumnEncoder.zeros(.bool, count: r.count)), prepare(ColumnEncoder.zeros(.float64, count: r.count))]
         }
-        return [bool(c.flags[r]), float64(c.values[r])]
+        if let scaled = c.values.scaled(r) {
+            return [
+                bool(c.flags[r]),
+                prepare(scaled.withUnsafeBufferPointer { ColumnEncoder.encode(decimals: $0, exponent: c.values.exponent) }),
+            ]
+        }
+        return [bool(c.flags[r]), float64(c.values.doubles(r)[...])]
     }
 
     func optional(_ c: OptionalByteColumn, _ r: Range<Int>) -> [PreparedChunk] {

@@ -20,9 +20,9 @@ struct ExposureBatch {
     // items
     var item: [Int32] = []
     var rank = RankColumn()
-    var propensity = OptionalColumn<Double>()
-    var logging = OptionalColumn<Double>()
-    var target = OptionalColumn<Double>()
+    var propensity = OptionalNumbers()
+    var logging = OptionalNumbers()
+    var target = OptionalNumbers()
     var extra = OptionalByteColumn()
     // context pairs
     var contextKey: [Int32] = []
@@ -143,7 +143,7 @@ struct ExposureBatch {
         p.put(rank.explicit)
         for c in [propensity, logging, target] {
             p.put(c.flags)
-            p.put(c.values)
+            p.put(c.values.doubles(0..<c.values.rowCount))
         }
         p.put(extra.flags)
         p.put(extra.strings)
@@ -180,9 +180,9 @@ struct ExposureBatch {
         b.rank = rank
         // The optional columns' row count is the items', known once the counts are read.
         let items = b.item.count
-        guard let p = OptionalColumn(count: items, flags: optional[0].flags, values: optional[0].values),
-            let l = OptionalColumn(count: items, flags: optional[1].flags, values: optional[1].values),
-            let t = OptionalColumn(count: items, flags: optional[2].flags, values: optional[2].values),
+        guard let p = OptionalNumbers(count: items, flags: optional[0].flags, values: DecimalValues(optional[0].values)),
+            let l = OptionalNumbers(count: items, flags: optional[1].flags, values: DecimalValues(optional[1].values)),
+            let t = OptionalNumbers(count: items, flags: optional[2].flags, values: DecimalValues(optional[2].values)),
             let x = OptionalByteColumn(count: items, flags: extraFlags, strings: extraStrings)
         else { throw .invalid("spilled exposure batch: an optional item column disagrees with its \(items) items") }
         (b.propensity, b.logging, b.target, b.extra) = (p, l, t, x)

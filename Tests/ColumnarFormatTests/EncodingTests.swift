@@ -351,3 +351,47 @@ import Testing
         }
     }
 }
+
+/// Ingest encodes propensities kept as scaled integers (`ColumnEncoder.encode(decimals:)`)
+/// without building their doubles: the chunk must be the one `encode(float64:)` makes of those
+/// doubles, byte for byte, for every mix of decimals the float encoder meets.
+@Suite struct DecimalEncodingTests {
+    func same(_ s: [Int32], _ exponent: Int) -> Bool {
+        let p = ColumnEncoder.powersOfTen[exponent]
+        let a = s.withUnsafeBufferPointer { ColumnEncoder.encode(decimals: $0, exponent: exponent) }
+        let b = ColumnEncoder.encode(float64: s.map { Double($0) / p })
+        return a.payload == b.payload && a.count == b.count && a.physicalType == b.physicalType && a.encoding == b.encoding
+            && a.bitWidth == b.bitWidth && a.paramA == b.paramA && a.paramB == b.paramB
+    }
+
+    @Test(arguments: 0..<200)
+    func scaledIntegersEncodeAsTheirDoubles(seed: Int) {
+        var rng = SplitMix(seed: UInt64(seed) &+ 977)
+        let exponent = Int(rng.next() % 10)
+        // Counts around the 256 values the float encoder picks its exponent from.
+        let count = [0, 1, 2, 255, 256, 257, 1000][Int(rng.next() % 7)]
+        // Values: short decimals (trailing zeros in the integer), zeros, extremes, negatives,
+        // some needing the full exponent only after the first 256.
+        let kind = rng.next() % 6
+        let s: [Int32] = (0..<count).map { i in
+            switch kind {
+            case 0: return Int32(truncatingIfNeeded: rng.next() % 10_000)
+            case 1: return Int32(truncatingIfNeeded: (rng.next() % 100) * 100)
+            case 2: return i < 256 ? Int32(truncatingIfNeeded: (rng.next() % 50) * 1000) : Int32(truncatingIfNeeded: rng.next() % 50_000)
+            case 3: return [0, Int32.max, Int32.min + 1, -1, 1, 10, -10][Int(rng.next() % 7)]
+            case 4: return Int32(truncatingIfNeeded: Int64(rng.next() % 4_000_000_000) - 2_000_000_000)
+            default: return rng.next() % 3 == 0 ? 0 : Int32(truncatingIfNeeded: (rng.next() % 9 + 1) * 100_000)
+            }
+        }
+        #expect(same(s, exponent), "seed \(seed) exponent \(exponent) kind \(kind) count \(count)")
+    }
+
+    /// Propensities as the generator writes them (four decimals), and what `DecimalValues`
+    /// makes of them after raising its exponent part way.
+    @Test func propensityShapes() {
+        #expect(same([6927, 4367, 2134, 1000, 0, 10_000], 4))
+        #expect(same([69_270, 43_670, 21_340, 10_000, 5], 5))
+        #expect(same([500, 250, 125], 3))
+        #expect(same(Array(repeating: 0, count: 300), 9))
+    }
+}

@@ -17,8 +17,8 @@ import Testing
         }
         return Mirror(reflecting: value).children.map { child in
             if let d = child.value as? [Double] { return "\(child.label!)=\(d.map(\.bitPattern))" }
-            if let o = child.value as? OptionalColumn<Double> {
-                return "\(child.label!)=\(o.count) \(o.flags) \(o.values.map(\.bitPattern))"
+            if let o = child.value as? OptionalNumbers {
+                return "\(child.label!)=\(o.count) \(o.flags) \(o.values.doubles(0..<o.values.rowCount).map(\.bitPattern))"
             }
             if let o = child.value as? OptionalByteColumn { return "\(child.label!)=\(o.count) \(o.flags) \(o.strings)" }
             return "\(child.label!)=\(child.value)"
@@ -220,30 +220,30 @@ import Testing
         #expect(reserved >= 1000 * 8 + 1000 + 10_000 * 4 + 32_000)
         #expect(e.propensity.byteSize == 0 && e.logging.byteSize == 0 && e.target.byteSize == 0)
         e.propensity.append(0.5)
-        // A flag and a value (9 B) for each of the 10,000 items reserved.
-        #expect(TableBatch.exposures(e).byteSize >= reserved + 10_000 * 9)
+        // A flag and a scaled value (5 B) for each of the 10,000 items reserved.
+        #expect(TableBatch.exposures(e).byteSize >= reserved + 10_000 * 5)
     }
 
     /// Optional columns: absent until a first value (rows before it read as absent, value 0), the
     /// same values whichever batches they are appended or sliced through.
     @Test func optionalColumnsMaterialiseOnTheirFirstValue() {
-        var a = OptionalColumn<Double>()
+        var a = OptionalNumbers()
         for _ in 0..<5 { a.append(nil) }
         #expect(!a.isMaterialised && a.count == 5 && a.byteSize == 0)
         a.append(-0.0)
         a.append(nil)
-        #expect(a.flags == [0, 0, 0, 0, 0, 1, 0] && a.values.map(\.bitPattern) == [0, 0, 0, 0, 0, (-0.0).bitPattern, 0])
-        var b = OptionalColumn<Double>()
+        #expect(a.flags == [0, 0, 0, 0, 0, 1, 0] && a.values.doubles(0..<7).map(\.bitPattern) == [0, 0, 0, 0, 0, (-0.0).bitPattern, 0])
+        var b = OptionalNumbers()
         b.append(nil)
         b.append(contentsOf: a)  // absent then materialised
-        a.append(contentsOf: OptionalColumn<Double>())  // nothing
-        var c = OptionalColumn<Double>()
+        a.append(contentsOf: OptionalNumbers())  // nothing
+        var c = OptionalNumbers()
         c.append(nil)
         b.append(contentsOf: c)  // materialised then absent
         #expect(b.count == 9 && b.flags == [0, 0, 0, 0, 0, 0, 1, 0, 0])
         #expect(b.slice(6..<8).flags == [1, 0] && b.slice(0..<3).count == 3)
         #expect(c.slice(0..<1).count == 1 && !c.slice(0..<1).isMaterialised)
-        #expect(OptionalColumn<Double>(count: 3, flags: [1], values: [2]) == nil)
+        #expect(OptionalNumbers(count: 3, flags: [1], values: DecimalValues([2])) == nil)
         var x = OptionalByteColumn()
         x.appendAbsent()
         Array("{}".utf8).withUnsafeBytes { x.append($0) }
