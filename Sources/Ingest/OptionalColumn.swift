@@ -15,7 +15,9 @@
 struct OptionalRows<Values: OptionalValues> {
     /// Rows, present or not.
     private(set) var count = 0
-    /// Empty while no row has a value; otherwise `count` flags.
+    /// Empty while no row lacks a value (and `values` holds `count` rows) or no row has one
+    /// (and `values` is empty); otherwise `count` flags. The usual propensity, present in every
+    /// item, so costs no flag byte per item until an item lacks it.
     private(set) var flags: [UInt8] = []
     /// Empty while no row has a value; otherwise `count` values (the absent value where absent).
     private(set) var values = Values()
@@ -24,25 +26,53 @@ struct OptionalRows<Values: OptionalValues> {
 
     init() {}
 
-    /// A column from its stored parts (`flags` and `values` both empty, or both `count` rows).
+    /// A column from its stored parts: no values and no flags (every row absent), `count` values
+    /// and no flags (every row present), or `count` of each.
     init?(count: Int, flags: [UInt8], values: Values) {
-        guard count >= 0, flags.count == values.rowCount, flags.isEmpty || flags.count == count else { return nil }
+        guard count >= 0,
+            flags.isEmpty ? (values.rowCount == 0 || values.rowCount == count) : (flags.count == count && values.rowCount == count)
+        else { return nil }
         self.count = count
         self.flags = flags
         self.values = values
     }
 
-    /// Whether some row has a value (the flags and values are written out).
+    /// Whether some row has a value (the values are written out).
     @inline(__always)
-    var isMaterialised: Bool { !flags.isEmpty }
+    var isMaterialised: Bool { values.rowCount > 0 }
+
+    /// Whether every row has a value (and there is at least one row): no flags are kept.
+    @inline(__always)
+    var allPresent: Bool { count > 0 && flags.isEmpty && values.rowCount == count }
+
+    /// Rows `r`'s presence flags (written out for a column whose rows all have a value).
+    func presence(_ r: Range<Int>) -> ArraySlice<UInt8> {
+        precondition(r.lowerBound >= 0 && r.upperBound <= count, "rows within the column")
+        if !flags.isEmpty { return flags[r] }
+        return [UInt8](repeating: isMaterialised ? 1 : 0, count: r.count)[...]
+    }
 
     /// Room for `n` rows in all, used once a value arrives.
     mutating func reserve(_ n: Int) {
         if isMaterialised {
-            flags.reserveCapacity(n)
+            if !flags.isEmpty { flags.reserveCapacity(n) }
             values.reserveRows(n)
         } else {
             reserved = n
+        }
+    }
+
+    /// Writes out the flags of the rows so far (all 1 when every one has a value, else all 0,
+    /// with the absent value for each) so that rows of both kinds can follow.
+    private mutating func writeFlags() {
+        let n = max(reserved, count + 1)
+        flags.reserveCapacity(n)
+        if isMaterialised {
+            flags.append(contentsOf: repeatElement(1, count: count))
+        } else {
+            values.reserveRows(n)
+            flags.append(contentsOf: repeatElement(0, count: count))
+            values.appendAbsent(count)
         }
     }
 
@@ -50,6 +80,7 @@ struct OptionalRows<Values: OptionalValues> {
     @inline(__always)
     mutating func appendAbsent() {
         if isMaterialised {
+            if flags.isEmpty { writeFlags() }
             flags.append(0)
             values.appendAbsent(1)
         }
@@ -58,40 +89,49 @@ struct OptionalRows<Values: OptionalValues> {
 
     /// `n` rows without a value.
     mutating func appendAbsent(count n: Int) {
+        if n == 0 { return }
         if isMaterialised {
+            if flags.isEmpty { writeFlags() }
             flags.append(contentsOf: repeatElement(0, count: n))
             values.appendAbsent(n)
         }
         count += n
     }
 
+    /// Prepares for `n` rows that all have a value: nothing to do while every row so far has
+    /// one (or there are none); flags are written out once absent rows precede them.
+    @inline(__always)
+    private mutating func willAppendPresent(_ n: Int) {
+        if !isMaterialised {
+            if count > 0 {
+                writeFlags()
+            } else if reserved > 0 {
+                values.reserveRows(reserved)
+            }
+        }
+        if !flags.isEmpty { flags.append(contentsOf: repeatElement(1, count: n)) }
+    }
+
     /// One row with a value, which `write` appends to the values.
     @inline(__always)
     mutating func appendPresent(_ write: (inout Values) -> Void) {
-        if !isMaterialised { materialise() }
-        flags.append(1)
+        willAppendPresent(1)
         write(&values)
         count += 1
     }
 
-    /// Writes out the absent rows so far.
-    private mutating func materialise() {
-        let n = max(reserved, count + 1)
-        flags.reserveCapacity(n)
-        values.reserveRows(n)
-        flags.append(contentsOf: repeatElement(0, count: count))
-        values.appendAbsent(count)
-    }
-
     mutating func append(contentsOf other: OptionalRows) {
-        if other.isMaterialised {
-            if !isMaterialised && count > 0 { materialise() }
-            flags += other.flags
-            values.appendRows(of: other.values)
-        } else if isMaterialised {
-            flags.append(contentsOf: repeatElement(0, count: other.count))
-            values.appendAbsent(other.count)
+        if !other.isMaterialised {
+            appendAbsent(count: other.count)
+            return
         }
+        if other.flags.isEmpty {
+            willAppendPresent(other.count)
+        } else {
+            if flags.isEmpty && (isMaterialised || count > 0) { writeFlags() }
+            flags += other.flags
+        }
+        values.appendRows(of: other.values)
         count += other.count
     }
 
@@ -100,8 +140,8 @@ struct OptionalRows<Values: OptionalValues> {
         precondition(r.lowerBound >= 0 && r.upperBound <= count, "slice within the column")
         var c = OptionalRows()
         c.count = r.count
-        if isMaterialised {
-            c.flags = Array(flags[r])
+        if isMaterialised && r.count > 0 {
+            if !flags.isEmpty { c.flags = Array(flags[r]) }
             c.values = values.rows(r)
         }
         return c
@@ -127,14 +167,7 @@ extension OptionalRows where Values == DecimalValues {
     /// Rows in bulk, every one with a value.
     mutating func append(allPresent v: UnsafeBufferPointer<Double>) {
         if v.isEmpty { return }
-        if !isMaterialised { materialise() }
-        // Presence flags copied from a run of ones (a `repeatElement` went element by element).
-        var left = v.count
-        while left > 0 {
-            let n = min(left, presentFlags.count)
-            flags.append(contentsOf: presentFlags[0..<n])
-            left -= n
-        }
+        willAppendPresent(v.count)
         values.append(contentsOf: v)
         count += v.count
     }
@@ -147,7 +180,11 @@ extension OptionalRows where Values == DecimalValues {
             appendAbsent(count: v.count)
             return
         }
-        if !isMaterialised { materialise() }
+        if present == v.count {
+            append(allPresent: v)
+            return
+        }
+        if flags.isEmpty { writeFlags() }
         flags.append(contentsOf: f)
         values.append(contentsOf: v)
         count += v.count
@@ -189,6 +226,3 @@ extension ByteColumn: OptionalValues {
     func rows(_ r: Range<Int>) -> ByteColumn { slice(r) }
     var heapByteSize: Int { byteSize }
 }
-
-/// A run of presence flags to copy from (`OptionalRows.append(allPresent:)`).
-private let presentFlags = [UInt8](repeating: 1, count: 256)

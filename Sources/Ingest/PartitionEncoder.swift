@@ -201,11 +201,11 @@ struct PartitionEncoder {
         }
         if let scaled = c.values.scaled(r) {
             return [
-                bool(c.flags[r]),
+                bool(c.presence(r)),
                 prepare(scaled.withUnsafeBufferPointer { ColumnEncoder.encode(decimals: $0, exponent: c.values.exponent) }),
             ]
         }
-        return [bool(c.flags[r]), float64(c.values.doubles(r)[...])]
+        return [bool(c.presence(r)), float64(c.values.doubles(r)[...])]
     }
 
     func optional(_ c: OptionalByteColumn, _ r: Range<Int>) -> [PreparedChunk] {
@@ -213,7 +213,7 @@ struct PartitionEncoder {
             return [prepare(ColumnEncoder.zeros(.bool, count: r.count)), prepare(ColumnEncoder.zeros(.bytes, count: r.count))]
         }
         let s = c.strings(r)
-        return [bool(c.flags[r]), prepare(ColumnEncoder.encode(offsets: s.offsets, data: s.data))]
+        return [bool(c.presence(r)), prepare(ColumnEncoder.encode(offsets: s.offsets, data: s.data))]
     }
 
     func exposureGroups(_ b: ExposureBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {

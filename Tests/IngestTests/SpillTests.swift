@@ -220,8 +220,9 @@ import Testing
         #expect(reserved >= 1000 * 8 + 1000 + 10_000 * 4 + 32_000)
         #expect(e.propensity.byteSize == 0 && e.logging.byteSize == 0 && e.target.byteSize == 0)
         e.propensity.append(0.5)
-        // A flag and a scaled value (5 B) for each of the 10,000 items reserved.
-        #expect(TableBatch.exposures(e).byteSize >= reserved + 10_000 * 5)
+        // A scaled value (4 B) for each of the 10,000 items reserved; flags only once an item
+        // lacks one.
+        #expect(TableBatch.exposures(e).byteSize >= reserved + 10_000 * 4)
     }
 
     /// Optional columns: absent until a first value (rows before it read as absent, value 0), the
@@ -244,6 +245,20 @@ import Testing
         #expect(b.slice(6..<8).flags == [1, 0] && b.slice(0..<3).count == 3)
         #expect(c.slice(0..<1).count == 1 && !c.slice(0..<1).isMaterialised)
         #expect(OptionalNumbers(count: 3, flags: [1], values: DecimalValues([2])) == nil)
+        // A value in every row: no flags until a row lacks one, then ones for the rows before.
+        var p = OptionalNumbers()
+        p.append(0.5)
+        [0.25, 0.125].withUnsafeBufferPointer { p.append(allPresent: $0) }
+        #expect(p.allPresent && p.flags.isEmpty && p.presence(0..<3) == [1, 1, 1])
+        #expect(p.slice(1..<3).allPresent && p.slice(1..<3).values.doubles(0..<2) == [0.25, 0.125])
+        var q = OptionalNumbers()
+        q.append(nil)
+        q.append(contentsOf: p)  // absent, then every row present
+        #expect(q.flags == [0, 1, 1, 1] && q.values.doubles(0..<4) == [0, 0.5, 0.25, 0.125])
+        p.append(nil)
+        #expect(!p.allPresent && p.flags == [1, 1, 1, 0] && p.values.doubles(0..<4) == [0.5, 0.25, 0.125, 0])
+        #expect(OptionalNumbers(count: 2, flags: [], values: DecimalValues([1, 2]))?.allPresent == true)
+        #expect(OptionalNumbers(count: 3, flags: [], values: DecimalValues([1, 2])) == nil)
         var x = OptionalByteColumn()
         x.appendAbsent()
         Array("{}".utf8).withUnsafeBytes { x.append($0) }
