@@ -146,16 +146,28 @@ public struct StringInterner: Sendable {
     }
 
     /// The code of `key`, whose `hash(of:)` is `h`, inserting it if new.
+    ///
+    /// A key found in the cache is answered inline, in the caller's loop (most item ids of a
+    /// skewed log); the table is probed out of line.
+    @inline(__always)
     public mutating func intern(_ key: UnsafeRawBufferPointer, hash h: UInt64) -> Int32 {
+        let n = key.count
+        if n <= 16 {
+            let (k0, k1) = StringInterner.prefix(key.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, n)
+            let e = cache.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: h >> 50)] }
+            if e.length == UInt32(n) && e.k0 == k0 && e.k1 == k1 { return e.code }
+        }
+        return internProbing(key, hash: h)
+    }
+
+    /// `intern` past the cache: probes the table, inserting the key if new.
+    @inline(never)
+    mutating func internProbing(_ key: UnsafeRawBufferPointer, hash h: UInt64) -> Int32 {
         let n = key.count
         let kp = key.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
         let tag = UInt32(truncatingIfNeeded: h >> 32)
         let (k0, k1) = StringInterner.prefix(kp, n)
         let ci = Int(truncatingIfNeeded: h >> 50)
-        if n <= 16 {
-            let e = cache.withUnsafeBufferPointer { $0[ci] }
-            if e.length == UInt32(n) && e.k0 == k0 && e.k1 == k1 { return e.code }
-        }
         let m = mask
         var i = Int(truncatingIfNeeded: h) & m
         let found: Int32 = slots.withUnsafeBufferPointer { sl in
