@@ -157,15 +157,29 @@ public enum ColumnEncoder {
             e = max(e, needed)
             if e == exponent { break }
         }
-        let divisor = Int64(powersOfTen[exponent - e])
-        var lo = Int64.max
-        var hi = Int64.min
+        let divisor = Int32(powersOfTen[exponent - e])
+        var lo = Int32.max
+        var hi = Int32.min
+        var out = [UInt8]()
+        if divisor == 1 {
+            // The usual chunk: its own exponent is the column's, the integers are the values.
+            for v in s {
+                lo = min(lo, v)
+                hi = max(hi, v)
+            }
+            let width = BitPacking.width(of: UInt64(bitPattern: Int64(hi) &- Int64(lo)))
+            guard BitPacking.byteCount(count: n, width: width) < n * 8 else { return materialised() }
+            BitPacking.pack(count: n, width: width, into: &out) { i in UInt64(bitPattern: Int64(s[i]) &- Int64(lo)) }
+            return EncodedChunk(
+                payload: out, count: n, physicalType: .float64, encoding: .decimalBitPacked, bitWidth: UInt8(width),
+                paramA: Int64(lo), paramB: Int64(e))
+        }
         var exact = true
-        let ints = [Int64](unsafeUninitializedCapacity: n) { out, count in
+        let ints = [Int32](unsafeUninitializedCapacity: n) { out, count in
             for i in 0..<n {
-                let v = Int64(s[i])
+                let v = s[i]
                 let k = v / divisor
-                if k * divisor != v {
+                if k &* divisor != v {
                     exact = false
                     count = i
                     return
@@ -176,14 +190,13 @@ public enum ColumnEncoder {
             }
             count = n
         }
-        let width = BitPacking.width(of: UInt64(bitPattern: hi &- lo))
+        let width = BitPacking.width(of: UInt64(bitPattern: Int64(hi) &- Int64(lo)))
         guard exact && BitPacking.byteCount(count: n, width: width) < n * 8 else { return materialised() }
-        var out = [UInt8]()
         ints.withUnsafeBufferPointer { k in
-            BitPacking.pack(count: n, width: width, into: &out) { i in UInt64(bitPattern: k[i] &- lo) }
+            BitPacking.pack(count: n, width: width, into: &out) { i in UInt64(bitPattern: Int64(k[i]) &- Int64(lo)) }
         }
         return EncodedChunk(
-            payload: out, count: n, physicalType: .float64, encoding: .decimalBitPacked, bitWidth: UInt8(width), paramA: lo,
+            payload: out, count: n, physicalType: .float64, encoding: .decimalBitPacked, bitWidth: UInt8(width), paramA: Int64(lo),
             paramB: Int64(e))
     }
 
