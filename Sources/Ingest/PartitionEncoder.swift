@@ -219,7 +219,9 @@ struct PartitionEncoder {
     func exposureGroups(_ b: ExposureBatch, _ req: [Int32], limit: Int) -> [PreparedRowGroup] {
         let itemPrefix = Self.prefix(b.itemCount)
         let ctxPrefix = Self.prefix(b.contextCount)
-        let rank = b.rank.values(itemCounts: b.itemCount)
+        // Ranks as 32-bit integers when they fit (the usual 1...n always do).
+        let rank32 = b.rank.values32(itemCounts: b.itemCount)
+        let rank = rank32 == nil ? b.rank.values(itemCounts: b.itemCount) : []
         return parallelMap(ranges(limit)) { r in
             let ir = itemPrefix[r.lowerBound]..<itemPrefix[r.upperBound]
             let cr = ctxPrefix[r.lowerBound]..<ctxPrefix[r.upperBound]
@@ -227,7 +229,7 @@ struct PartitionEncoder {
                 int32(req[r]), int32(b.user[r]), int64(b.tsMicros[r]), int32(b.tsNanos[r]), int32(b.tsOffset[r]),
                 int32(b.itemCount[r]), bool(b.contextPresent[r]), int32(b.contextCount[r]),
                 bool(b.latencyPresent[r]), float64(b.latency[r]), bool(b.errorPresent[r]), bool(b.error[r]),
-                int32(b.item[ir]), int64(rank[ir]),
+                int32(b.item[ir]), rank32.map { prepare(ColumnEncoder.encode(int64: $0[ir])) } ?? int64(rank[ir]),
             ]
             chunks += optional(b.propensity, ir) + optional(b.logging, ir) + optional(b.target, ir) + optional(b.extra, ir)
             chunks += [int32(b.contextKey[cr]), int32(b.contextValue[cr])]

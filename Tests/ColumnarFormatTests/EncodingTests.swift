@@ -395,3 +395,26 @@ import Testing
         #expect(same(Array(repeating: 0, count: 300), 9))
     }
 }
+
+/// Ranks fit 32 bits and are encoded from 32-bit integers into the 64-bit column
+/// (`ColumnEncoder.encode(int64:)` of `Int32`s): the chunk must be the one the same values as
+/// `Int64`s make, plain ones included (a lone value is stored plain).
+@Suite struct NarrowInt64EncodingTests {
+    @Test(arguments: 0..<60)
+    func narrowValuesEncodeAsWide(seed: Int) {
+        var rng = SplitMix(seed: UInt64(seed) &+ 4242)
+        let count = [0, 1, 2, 3, 17, 300, 5000][seed % 7]
+        let v: [Int32] = (0..<count).map { i in
+            switch seed % 4 {
+            case 0: return Int32(i % 20 + 1)
+            case 1: return Int32(truncatingIfNeeded: rng.next())
+            case 2: return [Int32.min, Int32.max, 0, -1][Int(rng.next() % 4)]
+            default: return Int32(i)
+            }
+        }
+        let a = ColumnEncoder.encode(int64: v[...])
+        let b = ColumnEncoder.encode(int64: v.map { Int64($0) })
+        #expect(a.payload == b.payload && a.encoding == b.encoding && a.bitWidth == b.bitWidth && a.paramA == b.paramA)
+        #expect(a.paramB == b.paramB && a.count == b.count && a.physicalType == .int64 && b.physicalType == .int64)
+    }
+}
