@@ -45,9 +45,18 @@ struct PartitionEncoder {
 
     /// Replaces each code by `map[code]`, in place.
     @inline(__always)
+    /// The codes' range is checked first (one pass the compiler vectorises), so a code from a
+    /// damaged spill record stops the ingest instead of reading past the map.
     static func remap(_ codes: inout [Int32], _ map: [Int32]) {
-        map.withUnsafeBufferPointer { m in
-            codes.withUnsafeMutableBufferPointer { c in
+        codes.withUnsafeMutableBufferPointer { c in
+            var lo = Int32.max
+            var hi = Int32.min
+            for x in c {
+                lo = min(lo, x)
+                hi = max(hi, x)
+            }
+            precondition(c.isEmpty || (lo >= 0 && Int(hi) < map.count), "a worker's code outside its dictionary")
+            map.withUnsafeBufferPointer { m in
                 for i in c.indices { c[i] = m[Int(c[i])] }
             }
         }
