@@ -63,39 +63,24 @@ struct RankColumn: Equatable {
     /// Every item's rank as a 32-bit integer, in order, or nil when some explicit rank does
     /// not fit 32 bits (then `values`).
     func values32(itemCounts: [Int32]) -> [Int32]? {
-        precondition(itemCounts.count == rows, "one item count per row")
         guard explicit.allSatisfy({ $0 >= Int64(Int32.min) && $0 <= Int64(Int32.max) }) else { return nil }
-        let n = itemCounts.reduce(0) { $0 + Int($1) }
-        return [Int32](unsafeUninitializedCapacity: n) { out, count in
-            var i = 0
-            var e = 0
-            for row in 0..<rows {
-                let c = Int(itemCounts[row])
-                if sequential[row] == 1 {
-                    for k in 0..<c { out[i + k] = Int32(k + 1) }
-                } else {
-                    for k in 0..<c { out[i + k] = Int32(explicit[e + k]) }
-                    e += c
-                }
-                i += c
-            }
-            count = n
-        }
+        return values(itemCounts: itemCounts, as: Int32.self)
     }
 
-    /// Every item's rank, in order (`itemCounts`: items per row).
-    func values(itemCounts: [Int32]) -> [Int64] {
+    /// Every item's rank, in order (`itemCounts`: items per row), as `T` (each explicit rank
+    /// fits it: `values32` checks).
+    func values<T: FixedWidthInteger>(itemCounts: [Int32], as _: T.Type = Int64.self) -> [T] {
         precondition(itemCounts.count == rows, "one item count per row")
         let n = itemCounts.reduce(0) { $0 + Int($1) }
-        return [Int64](unsafeUninitializedCapacity: n) { out, count in
+        return [T](unsafeUninitializedCapacity: n) { out, count in
             var i = 0
             var e = 0
             for row in 0..<rows {
                 let c = Int(itemCounts[row])
                 if sequential[row] == 1 {
-                    for k in 0..<c { out[i + k] = Int64(k + 1) }
+                    for k in 0..<c { out[i + k] = T(k + 1) }
                 } else {
-                    for k in 0..<c { out[i + k] = explicit[e + k] }
+                    for k in 0..<c { out[i + k] = T(explicit[e + k]) }
                     e += c
                 }
                 i += c
