@@ -168,3 +168,32 @@ extension DecimalValues: OptionalValues {
 
     var heapByteSize: Int { fallback.map { heapBytes($0) } ?? heapBytes(scaled) }
 }
+
+extension DecimalValues {
+    /// Writes the values to a spill record as they are kept: the exponent (-1 once they are
+    /// doubles) as a one-value array, the scaled integers, then the doubles (one of the two
+    /// empty). Read back by `unpack` without testing each value again.
+    func pack(_ p: inout SpillPacker) {
+        p.put([Int64(fallback == nil ? exponent : -1)])
+        p.put(scaled)
+        p.put(fallback ?? [])
+    }
+
+    static func unpack(_ u: inout SpillUnpacker) throws(FormatError) -> DecimalValues {
+        let header: [Int64] = try u.get()
+        let s: [Int32] = try u.get()
+        let f: [Double] = try u.get()
+        guard header.count == 1, header[0] >= -1, header[0] <= Int64(maxExponent), header[0] >= 0 ? f.isEmpty : s.isEmpty else {
+            throw .invalid("spilled decimal values: exponent \(header) with \(s.count) scaled and \(f.count) double values")
+        }
+        var d = DecimalValues()
+        if header[0] < 0 {
+            d.fallback = f
+        } else {
+            d.scaled = s
+            d.exponent = Int(header[0])
+            d.largest = s.reduce(0) { max($0, abs(Int64($1))) }
+        }
+        return d
+    }
+}

@@ -43,10 +43,10 @@ struct PartitionEncoder {
 
     func prepare(_ e: EncodedChunk) -> PreparedChunk { PreparedChunk(e, codec: codec, level: level) }
 
-    /// Replaces each code by `map[code]`, in place.
+    /// Replaces each code by `map[code]`, in place. The codes' range is checked first (one pass
+    /// the compiler vectorises), so a code from a damaged spill record stops the ingest instead
+    /// of reading past the map.
     @inline(__always)
-    /// The codes' range is checked first (one pass the compiler vectorises), so a code from a
-    /// damaged spill record stops the ingest instead of reading past the map.
     static func remap(_ codes: inout [Int32], _ map: [Int32]) {
         codes.withUnsafeMutableBufferPointer { c in
             var lo = Int32.max

@@ -143,7 +143,7 @@ struct ExposureBatch {
         p.put(rank.explicit)
         for c in [propensity, logging, target] {
             p.put(c.flags)
-            p.put(c.values.doubles(0..<c.values.rowCount))
+            c.values.pack(&p)
         }
         p.put(extra.flags)
         p.put(extra.strings)
@@ -168,8 +168,8 @@ struct ExposureBatch {
         b.item = try u.get()
         let rankFlags: [UInt8] = try u.get()
         let ranks: [Int64] = try u.get()
-        var optional: [(flags: [UInt8], values: [Double])] = []
-        for _ in 0..<3 { optional.append((try u.get(), try u.get())) }
+        var optional: [(flags: [UInt8], values: DecimalValues)] = []
+        for _ in 0..<3 { optional.append((try u.get(), try DecimalValues.unpack(&u))) }
         let extraFlags: [UInt8] = try u.get()
         let extraStrings: ByteColumn = try u.get()
         b.contextKey = try u.get()
@@ -180,9 +180,9 @@ struct ExposureBatch {
         b.rank = rank
         // The optional columns' row count is the items', known once the counts are read.
         let items = b.item.count
-        guard let p = OptionalNumbers(count: items, flags: optional[0].flags, values: DecimalValues(optional[0].values)),
-            let l = OptionalNumbers(count: items, flags: optional[1].flags, values: DecimalValues(optional[1].values)),
-            let t = OptionalNumbers(count: items, flags: optional[2].flags, values: DecimalValues(optional[2].values)),
+        guard let p = OptionalNumbers(count: items, flags: optional[0].flags, values: optional[0].values),
+            let l = OptionalNumbers(count: items, flags: optional[1].flags, values: optional[1].values),
+            let t = OptionalNumbers(count: items, flags: optional[2].flags, values: optional[2].values),
             let x = OptionalByteColumn(count: items, flags: extraFlags, strings: extraStrings)
         else { throw .invalid("spilled exposure batch: an optional item column disagrees with its \(items) items") }
         (b.propensity, b.logging, b.target, b.extra) = (p, l, t, x)
