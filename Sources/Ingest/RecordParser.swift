@@ -319,6 +319,14 @@ struct RecordParser {
     let itemCodes = ScratchBuffer<Int32>()
     var contextPresent = false
     var context: [(ByteRef, ByteRef)] = []
+    /// Whole context objects met before, with their codes (off unless the owner appends rows).
+    var contextObjects = ContextObjectMemo()
+    /// The remembered object the line's context is (then `context` stays empty), and where it is.
+    var contextHit: (slot: Int, start: UnsafePointer<UInt8>, count: Int)? = nil
+    /// The line's context object, to remember once `appendContext` has its codes.
+    var contextCandidate: (slot: Int, start: UnsafePointer<UInt8>, count: Int)? = nil
+    /// The line's context pairs, read or remembered.
+    var contextCount: Int { contextHit.map { contextObjects.pairCount($0.slot) } ?? context.count }
     var latency: Double?
     var error: Bool?
     var item: ByteRef?
@@ -353,6 +361,8 @@ struct RecordParser {
         items.removeAll()
         contextPresent = false
         context.removeAll(keepingCapacity: true)
+        contextHit = nil
+        contextCandidate = nil
         latency = nil
         error = nil
         item = nil
@@ -473,8 +483,32 @@ struct RecordParser {
         // A second `context` member replaces the first under the schemas (as JSON parsers read
         // duplicate members); Go's decoder fills the map it already has, so under the runtime
         // contract the two merge key by key, the later value winning.
-        if !lenient { context.removeAll(keepingCapacity: true) }
+        if !lenient {
+            context.removeAll(keepingCapacity: true)
+            contextHit = nil
+        } else if contextHit != nil {
+            try materializeContextHit(c, f)
+        }
+        contextCandidate = nil
+        // An object met before, byte for byte up to its first `}`, is the pairs it was then
+        // (`ContextObjectMemo`): when nothing is there to merge with, look it up first.
+        let objectStart = c.pos - 1
+        var candidate: (slot: Int, start: UnsafePointer<UInt8>, count: Int)? = nil
+        if context.isEmpty && contextObjects.enabled,
+            let close = memchr(c.base + objectStart, 0x7D, min(c.end - objectStart, ContextObjectMemo.maxBytes))
+        {
+            let start = c.base + objectStart
+            let n = UnsafeRawPointer(close) - UnsafeRawPointer(start) + 1
+            let slot = ContextObjectMemo.slot(start, n)
+            if contextObjects.holds(slot, start, n) {
+                contextHit = (slot, start, n)
+                c.pos = objectStart + n
+                return
+            }
+            candidate = (slot, start, n)
+        }
         if c.consumeIf(UInt8(ascii: "}")) { return }
+        var plain = true
         repeat {
             let k: ByteRef
             var v: ByteRef
@@ -485,6 +519,7 @@ struct RecordParser {
                 k = key
                 v = value
             } else {
+                plain = false
                 c.pos = start
                 k = try c.string(f)
                 try c.expect(UInt8(ascii: ":"), f, "':'")
@@ -504,6 +539,29 @@ struct RecordParser {
             }
             context.append((k, v))
         } while try c.nextMember(close: UInt8(ascii: "}"), f)
+        // Remembered once its codes are known (`appendContext`), if it qualifies.
+        if let candidate, plain, c.base + c.pos == candidate.start + candidate.count, context.count <= ContextObjectMemo.maxPairs {
+            contextCandidate = candidate
+        }
+    }
+
+    /// Reads the pairs of the remembered object the line's first `context` member was into
+    /// `context`, for a second member to merge with (runtime contract only).
+    mutating func materializeContextHit(_ c: JSONCursor, _ f: String) throws(RowError) {
+        guard let hit = contextHit else { return }
+        contextHit = nil
+        // The reads `parseContext` made of it, on its plain path.
+        var again = JSONCursor(base: hit.start, count: hit.count, scratch: c.scratch)
+        guard again.consumeIf(UInt8(ascii: "{")), !again.consumeIf(UInt8(ascii: "}")) else { return }
+        repeat {
+            guard again.matchLiteral("\""), let k = again.plainASCIIStringRest(), again.matchLiteral(#":""#),
+                let v = again.plainASCIIStringRest()
+            else { preconditionFailure("a remembered context object holds plain pairs only") }
+            if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
+                context.remove(at: i)
+            }
+            context.append((k, v))
+        } while try again.nextMember(close: UInt8(ascii: "}"), f)
     }
 
     /// Under the runtime contract, a line that is `null` (Go decodes it into a zero struct):
@@ -577,6 +635,8 @@ struct RecordParser {
         case .context:
             contextPresent = false
             context.removeAll(keepingCapacity: true)
+            contextHit = nil
+            contextCandidate = nil
         case .latency: latency = nil
         case .error: error = nil
         case .requestID, .userID, .ts: break
@@ -825,6 +885,8 @@ struct RecordParser {
                         if member == .context {
                             contextPresent = false
                             context.removeAll(keepingCapacity: true)
+                            contextHit = nil
+                            contextCandidate = nil
                         }
                         continue
                     }
@@ -876,7 +938,7 @@ struct RecordParser {
         rows.append(
             ExposureBatch.Row(
                 tsMicros: ts!.micros, latency: latency ?? 0, user: userCode(&d), tsNanos: ts!.nanos, tsOffset: ts!.offsetMinutes,
-                itemCount: Int32(items.count), contextCount: Int32(context.count), contextPresent: contextPresent ? 1 : 0,
+                itemCount: Int32(items.count), contextCount: Int32(contextCount), contextPresent: contextPresent ? 1 : 0,
                 latencyPresent: latency == nil ? 0 : 1, errorPresent: error == nil ? 0 : 1, error: error == true ? 1 : 0))
         // Item columns reach the batch in bulk, one append per column and line. The ids' hashes
         // were taken, and their table lines asked for, as the items were read.
@@ -904,11 +966,20 @@ struct RecordParser {
     /// column: for a handful of pairs, cheaper than two bulk appends (each a fixed hundred
     /// instructions or so).
     @inline(__always)
-    func appendContext(to keys: inout [Int32], _ values: inout [Int32], _ d: inout WorkerInterners) {
+    mutating func appendContext(to keys: inout [Int32], _ values: inout [Int32], _ d: inout WorkerInterners) {
+        if let hit = contextHit {
+            contextObjects.appendCodes(hit.slot, to: &keys, &values)
+            return
+        }
+        let first = keys.count
         for (i, (k, v)) in context.enumerated() {
             let codes = d.contextCodes(k, v, at: i)
             keys.append(codes.key)
             values.append(codes.value)
+        }
+        if let c = contextCandidate {
+            contextObjects.store(c.slot, c.start, c.count, keys: keys[first...], values: values[first...])
+            contextCandidate = nil
         }
     }
 
@@ -926,13 +997,13 @@ struct RecordParser {
 
     /// Appends the line's assignment: its single values to `rows` (appended to `b` once the
     /// chunk is parsed, `AssignmentBatch.appendRows`), the rest to `b`.
-    func append(to b: inout AssignmentBatch, rows: inout [AssignmentBatch.Row], _ d: inout WorkerInterners) {
+    mutating func append(to b: inout AssignmentBatch, rows: inout [AssignmentBatch.Row], _ d: inout WorkerInterners) {
         b.requestID.append(request!.buffer)
         rows.append(
             AssignmentBatch.Row(
                 tsMicros: ts!.micros, user: userCode(&d), experiment: d.experiment.intern(experiment!.buffer),
                 variant: d.variant.intern(variant!.buffer), tsNanos: ts!.nanos, tsOffset: ts!.offsetMinutes,
-                contextCount: Int32(context.count), contextPresent: contextPresent ? 1 : 0))
+                contextCount: Int32(contextCount), contextPresent: contextPresent ? 1 : 0))
         appendContext(to: &b.contextKey, &b.contextValue, &d)
     }
 }

@@ -11,6 +11,7 @@ final class WorkerState: @unchecked Sendable {
 
     init(contract: IngestContract = .strict) {
         parser.contract = contract
+        parser.contextObjects.enabled = true
         scratchCapacity = 1 << 16
         scratch = .allocate(capacity: scratchCapacity)
     }
