@@ -32,10 +32,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CPrefetch"),
+        .systemLibrary(name: "CWriteback"),
         // The one C kernel: AVX-512 bit unpacking behind BitPacking's checked, scalar-equal API.
         .target(name: "CBitUnpack"),
         .target(name: "ColumnarFormat", dependencies: ["CZstd", "CLZ4", "CBitUnpack"]),
-        .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib"]),
+        .target(name: "ColumnarStorage", dependencies: ["ColumnarFormat", "CZstd", "CZlib", "CWriteback"]),
         .target(name: "Ingest", dependencies: ["ColumnarFormat", "ColumnarStorage", "CPrefetch", "CLibPQ", "ParquetFormat"]),
         .target(name: "ParquetFormat", dependencies: ["ColumnarFormat", "CZstd", "CLZ4", "CZlib", "CSnappy"]),
         .target(name: "Export", dependencies: ["ColumnarFormat", "ColumnarStorage", "ParquetFormat"]),
