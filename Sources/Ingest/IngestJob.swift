@@ -341,22 +341,37 @@ public final class IngestJob {
         return PartitionDescriptor(requestDictionary: rd, tables: tables)
     }
 
+    /// The workers' dictionaries merged into the dataset's, in `DatasetSchema.globalDictionaries`
+    /// order. The workers' interners are moved out first (the workers are done with them), so
+    /// that each merge extends its first interner in place instead of copying it.
     private func mergeDictionaries() -> [SortedDictionary] {
-        let ws = workers
+        var sets = [[StringInterner]](repeating: [], count: 7)
+        for w in workers {
+            var d = WorkerInterners()
+            swap(&d, &w.interners)
+            sets[0].append(d.user)
+            sets[1].append(d.item)
+            sets[2].append(d.contextKey)
+            sets[3].append(d.contextValue)
+            sets[4].append(d.eventType)
+            sets[5].append(d.experiment)
+            sets[6].append(d.variant)
+        }
+        // One box per dictionary, each emptied by the one task that merges it.
+        let parts = sets.map { MergeInput(interners: $0) }
+        sets = []
         let merged = Morsels.run(count: 7, threads: options.threads) { i in
-            let parts: [StringInterner]
-            switch i {
-            case 0: parts = ws.map(\.interners.user)
-            case 1: parts = ws.map(\.interners.item)
-            case 2: parts = ws.map(\.interners.contextKey)
-            case 3: parts = ws.map(\.interners.contextValue)
-            case 4: parts = ws.map(\.interners.eventType)
-            case 5: parts = ws.map(\.interners.experiment)
-            default: parts = ws.map(\.interners.variant)
-            }
-            return UncheckedBox(value: SortedDictionary(merging: parts))
+            var mine: [StringInterner] = []
+            swap(&mine, &parts[i].interners)
+            return UncheckedBox(value: SortedDictionary(merging: mine))
         }
         return merged.map(\.value)
+    }
+
+    /// One dictionary's worker interners, handed over to the task that merges them.
+    private final class MergeInput: @unchecked Sendable {
+        var interners: [StringInterner]
+        init(interners: [StringInterner]) { self.interners = interners }
     }
 
     struct Reject {

@@ -9,17 +9,17 @@ public struct SortedDictionary: Sendable {
     public var count: Int { offsets.count - 1 }
 
     /// Merges interners into one sorted dictionary.
-    public init(merging interners: [StringInterner]) {
+    ///
+    /// The first interner is the start of the union: the others' keys are interned into it, so
+    /// its own keys are not hashed again (pass it uniquely referenced, and it is extended in
+    /// place rather than copied). The codes it gives depend only on the set of keys.
+    public init(merging interners: consuming [StringInterner]) {
+        precondition(!interners.isEmpty, "at least one interner to merge")
         // Collect every distinct key once (a single interner already holds them once).
-        var all: StringInterner
-        var local: [[Int32]] = []
-        if interners.count == 1 {
-            all = interners[0]
-            local = [(0..<Int32(all.count)).map { $0 }]
-        } else {
-            all = StringInterner(capacity: interners.map(\.count).max() ?? 16)
-        }
-        for t in interners where interners.count > 1 {
+        var others = consume interners
+        var all = others.removeFirst()
+        var local: [[Int32]] = [(0..<Int32(all.count)).map { $0 }]
+        for t in others {
             var m = [Int32](repeating: 0, count: t.count)
             t.arena.withUnsafeBytes { ar in
                 for c in 0..<t.count {
