@@ -257,15 +257,33 @@ public struct JSONCursor {
     }
 
     /// The index of the first byte at or after `from` that is not printable ASCII other than `"`
-    /// and `\\` (0x20-0x7E), or `end`: eight bytes a step, by the usual word tests for a byte
-    /// equal to a value (`"`, `\\`, 0x7F) or below 0x20 or above 0x7F, each exact for the lowest
-    /// such byte of the word (a borrow only sets flags above it), which is the one returned.
+    /// and `\\` (0x20-0x7E), or `end`: sixteen bytes a step while sixteen remain (vector
+    /// compares: equal to `"` or `\\`, or outside 0x20-0x7E as one wrapping subtraction and an
+    /// unsigned compare; the lowest flagged lane is the answer), then eight bytes a step by the
+    /// usual word tests for a byte equal to a value (`"`, `\\`, 0x7F) or below 0x20 or above
+    /// 0x7F, each exact for the lowest such byte of the word (a borrow only sets flags above it).
     @inline(__always)
     func plainASCIIEnd(from: Int) -> Int {
+        var p = from
+        // The operands are vectors, not scalars: the scalar forms of these operators compile to
+        // a loop over the lanes.
+        let quote = SIMD16<UInt8>(repeating: 0x22)
+        let backslash = SIMD16<UInt8>(repeating: 0x5C)
+        let space = SIMD16<UInt8>(repeating: 0x20)
+        let printable = SIMD16<UInt8>(repeating: 0x7E - 0x20)
+        while p + 16 <= end {
+            let v = UnsafeRawPointer(base + p).loadUnaligned(as: SIMD16<UInt8>.self)
+            let special = (v .== quote) .| (v .== backslash) .| ((v &- space) .> printable)
+            // Each lane of the mask is 0x00 or 0xFF.
+            let lanes = unsafeBitCast(special, to: SIMD2<UInt64>.self)
+            if lanes[0] | lanes[1] != 0 {
+                return p + (lanes[0] != 0 ? lanes[0].trailingZeroBitCount / 8 : 8 + lanes[1].trailingZeroBitCount / 8)
+            }
+            p += 16
+        }
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func zeroByte(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
-        var p = from
         while p + 8 <= end {
             let w = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
             let special =

@@ -106,13 +106,13 @@ import Testing
         }
     }
 
-    /// The word-at-a-time scan for the end of a plain string finds the same byte as a byte-by-byte
-    /// scan, for every start, in lines holding each kind of special byte at every position within
-    /// a word.
+    /// The vector and word scans for the end of a plain string find the same byte as a
+    /// byte-by-byte scan, for every start, in lines holding each kind of special byte at every
+    /// position within a vector and a word.
     @Test func plainASCIIEndMatchesAByteScan() {
         var seed: UInt64 = 99
         let specials: [UInt8] = [0x22, 0x5C, 0x7F, 0x00, 0x1F, 0x80, 0xC3, 0xFF]
-        for length in [0, 1, 7, 8, 9, 15, 16, 17, 40] {
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 64] {
             for _ in 0..<200 {
                 var line = (0..<length).map { _ -> UInt8 in
                     seed = seed &* 6_364_136_223_846_793_005 &+ 1
