@@ -21,7 +21,34 @@ public enum BitPacking {
         out.append(contentsOf: repeatElement(0, count: nbytes))
         if width == 0 || count == 0 { return }
         out.withUnsafeMutableBytes { raw in
-            let words = (raw.baseAddress! + start).assumingMemoryBound(to: UInt64.self)
+            // The payload need not be 8-byte aligned in `out` (bytes may precede it): stores are
+            // unaligned ones.
+            let payload = raw.baseAddress! + start
+            @inline(__always) func store(_ word: UInt64, at w: Int) {
+                payload.storeBytes(of: word.littleEndian, toByteOffset: w &* 8, as: UInt64.self)
+            }
+            if width < 64 {
+                // Branch-free: the word being filled is stored after every value (again until
+                // it is full), and the word index and fill move by selects, not by a branch
+                // that a width not dividing 64 makes unpredictable.
+                let wd = UInt64(width)
+                var acc: UInt64 = 0
+                var filled: UInt64 = 0
+                var w = 0
+                for i in 0..<count {
+                    let v = value(i)
+                    let merged = acc | (v &<< filled)
+                    store(merged, at: w)
+                    let next = filled &+ wd
+                    let full = next >= 64
+                    // Full: `filled >= 64 - width >= 1`, so the shift is 1-63.
+                    acc = full ? v &>> (64 &- filled) : merged
+                    filled = full ? next &- 64 : next
+                    w &+= full ? 1 : 0
+                }
+                if filled > 0 { store(acc, at: w) }
+                return
+            }
             var acc: UInt64 = 0
             var filled = 0
             var w = 0
@@ -30,13 +57,13 @@ public enum BitPacking {
                 acc |= v &<< UInt64(filled)
                 filled += width
                 if filled >= 64 {
-                    words[w] = acc.littleEndian
+                    store(acc, at: w)
                     w += 1
                     filled -= 64
                     acc = filled == 0 ? 0 : v &>> UInt64(width - filled)
                 }
             }
-            if filled > 0 { words[w] = acc.littleEndian }
+            if filled > 0 { store(acc, at: w) }
         }
     }
 

@@ -34,6 +34,31 @@ import Testing
         #expect(out == values)
     }
 
+    /// Every width, counts around word boundaries, after bytes already in the output (whose
+    /// words the packed ones are not aligned to): the packed bits are the naive stream's, and the
+    /// bytes before them are kept.
+    @Test(arguments: 0...64)
+    func bitPackingEveryWidthAfterAPrefix(width: Int) {
+        var rng = SplitMix(seed: UInt64(width) &+ 99)
+        let mask: UInt64 = width == 64 ? ~0 : (width == 0 ? 0 : (1 << UInt64(width)) - 1)
+        for count in [0, 1, 2, 63, 64, 65, 127, 129, 1000] {
+            let values = (0..<count).map { k in k % 7 == 3 ? mask : rng.next() & mask }
+            var packed: [UInt8] = [1, 2, 3]
+            BitPacking.pack(count: count, width: width, into: &packed) { values[$0] }
+            #expect(Array(packed.prefix(3)) == [1, 2, 3])
+            let body = Array(packed.dropFirst(3))
+            #expect(body.count == BitPacking.byteCount(count: count, width: width))
+            var naive = [UInt8](repeating: 0, count: body.count)
+            for (i, v) in values.enumerated() {
+                for b in 0..<width where (v >> UInt64(b)) & 1 == 1 {
+                    let bit = i * width + b
+                    naive[bit / 8] |= 1 << UInt8(bit % 8)
+                }
+            }
+            #expect(body == naive, "width \(width) count \(count)")
+        }
+    }
+
     /// The Int32 unpacker (one load per value up to 56 bits, two beyond, a careful tail) against
     /// the packed values, for every width it takes and counts around word boundaries.
     @Test(arguments: 0...32)
