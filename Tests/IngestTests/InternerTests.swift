@@ -63,10 +63,10 @@ import Testing
         #expect(Set(expected.values).count == expected.count)
     }
 
-    /// Enough keys for the radix passes: shared prefixes (every byte position constant in some
-    /// keys), keys longer than 16 bytes that tie on their first 16, empty and one-byte keys, and
-    /// bytes above 0x7F; the order is byte-wise, as a reference sort gives it.
-    @Test(arguments: [64, 300, 5000])
+    /// Enough keys for the radix levels: shared prefixes (every byte position constant in some
+    /// keys), keys longer than 16 bytes that tie on their first 16, decimal ids, empty and
+    /// one-byte keys, and bytes above 0x7F; the order is byte-wise, as a reference sort gives it.
+    @Test(arguments: [2, 33, 64, 300, 5000, 40000])
     func sortedDictionaryOrdersBytewise(count: Int) {
         var words: [[UInt8]] = [[], [0xFF], [0x00], Array("req_".utf8)]
         var seed: UInt64 = UInt64(count)
@@ -77,6 +77,10 @@ import Testing
             switch kind {
             case 0, 1: words.append(Array("req_".utf8) + tail.map { 0x30 + $0 % 16 })
             case 2: words.append(Array("same-sixteen-byt".utf8) + tail)
+            // Decimal ids: few values in the leading bytes, so large buckets go several levels down.
+            case 3: words.append(Array(String(1_000_000 + (seed >> 20) % 90_000).utf8))
+            // One varying byte deep in the prefix.
+            case 4: words.append(Array("twelve-bytes".utf8) + [UInt8(truncatingIfNeeded: seed >> 30)])
             default: words.append(tail)
             }
         }
@@ -91,6 +95,11 @@ import Testing
         #expect(entries == unique.sorted { $0.lexicographicallyPrecedes($1) })
         for code in 0..<a.count { #expect(entries[Int(merged.remaps[0][code])] == Array(a.key(code))) }
         for code in 0..<b.count { #expect(entries[Int(merged.remaps[1][code])] == Array(b.key(code))) }
+        // One interner alone (a partition's request ids).
+        let single = SortedDictionary(merging: [b])
+        let singleEntries = (0..<single.count).map { Array(single.data[Int(single.offsets[$0])..<Int(single.offsets[$0 + 1])]) }
+        #expect(singleEntries == (0..<b.count).map { Array(b.key($0)) }.sorted { $0.lexicographicallyPrecedes($1) })
+        for code in 0..<b.count { #expect(singleEntries[Int(single.remaps[0][code])] == Array(b.key(code))) }
     }
 
     @Test func sortedMergeIsIndependentOfArrivalOrder() {
