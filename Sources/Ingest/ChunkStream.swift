@@ -18,21 +18,26 @@ struct ChunkStream {
     let chunkSize: Int
     let maxLineBytes: Int
     let observer: InputObserver?
+    /// Whether files that qualify are mapped rather than read (`MappedChunker`).
+    let mapInputs: Bool
     private var index = 0
-    private var chunker: LineChunker?
+    /// The current file's chunker: reading it into buffers (any input), or mapping it (a
+    /// regular, uncompressed file of at least a chunk, with a line limit of at least a chunk).
+    private var reader: LineChunker?
+    private var mapper: MappedChunker?
     private var finishedBytes: UInt64 = 0
     /// A chunk read while packing that did not fit; the next chunk starts with it.
     private var held: LineChunk?
-
-    init(files: [File], chunkSize: Int, maxLineBytes: Int, observer: InputObserver? = nil) {
+    init(files: [File], chunkSize: Int, maxLineBytes: Int, observer: InputObserver? = nil, mapInputs: Bool = false) {
         self.files = files
         self.observer = observer
         self.chunkSize = chunkSize
         self.maxLineBytes = maxLineBytes
+        self.mapInputs = mapInputs
     }
 
     /// Raw (possibly compressed) bytes read so far, over all files.
-    var rawBytesRead: UInt64 { finishedBytes + (chunker?.input.rawBytesRead ?? 0) }
+    var rawBytesRead: UInt64 { finishedBytes + (reader?.input.rawBytesRead ?? mapper?.rawBytesRead ?? 0) }
 
     /// The next chunk, or nil after the last file.
     mutating func next() throws(StorageError) -> LineChunk? {
@@ -59,16 +64,24 @@ struct ChunkStream {
     /// The next chunk of the current file, opening the next file when one ends.
     private mutating func nextOfOneFile() throws(StorageError) -> LineChunk? {
         while index < files.count {
-            if chunker == nil {
+            if reader == nil && mapper == nil {
                 let f = files[index]
-                chunker = LineChunker(
-                    input: try InputSource(path: f.path, observe: observer?.sink(for: f.path)), source: index, table: f.table,
-                    chunkSize: chunkSize,
-                    maxLineBytes: maxLineBytes)
+                let probe = mapInputs && maxLineBytes >= chunkSize && f.path != "-" ? try InputSource.probe(path: f.path) : nil
+                if let probe, probe.compression == .none, let size = probe.sizeOnDisk, size >= UInt64(chunkSize) {
+                    mapper = MappedChunker(
+                        file: try MappedChunker.File(path: f.path), source: index, table: f.table, chunkSize: chunkSize,
+                        maxLineBytes: maxLineBytes, observe: observer?.sink(for: f.path))
+                } else {
+                    reader = LineChunker(
+                        input: try InputSource(path: f.path, observe: observer?.sink(for: f.path)), source: index, table: f.table,
+                        chunkSize: chunkSize, maxLineBytes: maxLineBytes)
+                }
             }
-            if let c = try chunker!.next() { return c }
-            finishedBytes += chunker!.input.rawBytesRead
-            chunker = nil  // closes the file
+            if reader != nil, let c = try reader!.next() { return c }
+            if mapper != nil, let c = try mapper!.next() { return c }
+            finishedBytes += reader?.input.rawBytesRead ?? mapper?.rawBytesRead ?? 0
+            reader = nil  // closes the file
+            mapper = nil
             index += 1
         }
         return nil

@@ -126,7 +126,8 @@ public final class IngestJob {
         // Phase 1: parse, validate, partition.
         let t0 = monotonicSeconds()
         var stream = ChunkStream(
-            files: files, chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes, observer: options.inputObserver)
+            files: files, chunkSize: options.chunkSize, maxLineBytes: options.maxLineBytes, observer: options.inputObserver,
+            mapInputs: options.mapInputs)
         func commit(_ r: ChunkResult) throws {
             let table = r.table
             // Rejects in input order: file by file, a file's over-long lines before the lines

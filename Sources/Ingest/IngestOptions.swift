@@ -36,6 +36,10 @@ public struct IngestOptions: Sendable {
     /// The ingest fails, writing no dataset, when a table's rejected share exceeds this.
     public var maxRejectRate: Double = 0.05
     public var chunkSize: Int = 8 << 20
+    /// Whether regular, uncompressed input files of at least a chunk are mapped rather than read
+    /// (`MappedChunker`: no copy of the input), when `maxLineBytes` is at least `chunkSize`.
+    /// Off (`--no-mmap`) for file systems where mapping is slow or files may shrink mid-run.
+    public var mapInputs = true
     public var createdBy: String = "receval"
     /// Which rows are kept: recsys-eval's JSON Schemas (`strict`, the default) or what its
     /// runtime reads (`recsysEvalRuntime`, for evaluations that must count what recsys-eval counts).

@@ -28,16 +28,26 @@ struct LineChunk: Sendable {
         var oversize: [OversizeLine] = []
     }
 
-    var bytes: [UInt8]
+    var bytes: ChunkBytes
     var table: TableKind
     var pieces: [Piece]
+
+    init(bytes: ChunkBytes, table: TableKind, pieces: [Piece]) {
+        self.bytes = bytes
+        self.table = table
+        self.pieces = pieces
+    }
+
+    init(bytes: [UInt8], table: TableKind, pieces: [Piece]) {
+        self.init(bytes: ChunkBytes(bytes), table: table, pieces: pieces)
+    }
 
     /// Appends `other`, the next chunk of the same table, as further pieces.
     mutating func append(_ other: LineChunk) {
         precondition(other.table == table, "a chunk holds one table")
         if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
         let offset = bytes.count
-        bytes += other.bytes
+        bytes.append(contentsOf: other.bytes)
         pieces += other.pieces.map { p in
             var q = p
             q.start += offset

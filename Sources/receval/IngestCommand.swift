@@ -94,6 +94,12 @@ struct IngestCommand: ParsableCommand {
     var contract: String = IngestContract.strict.rawValue
     @Option(help: ArgumentHelp("Where rejected lines go (default: DATASET.rejects.jsonl).", valueName: "FILE"))
     var rejects: String?
+    @Flag(
+        name: .customLong("no-mmap"),
+        help:
+            "Read plain input files into buffers instead of mapping them (for file systems where mapping is slow, or files that may shrink during the run)."
+    )
+    var noMmap = false
     @Flag(help: "No progress bar and no summary.")
     var quiet = false
 
@@ -134,6 +140,7 @@ struct IngestCommand: ParsableCommand {
         o.compressionLevel = level
         o.rowGroupRows = rowGroupRows
         o.maxLineBytes = parseByteSize(maxLineBytes)!
+        o.mapInputs = !noMmap
         o.maxRejectRate = maxRejectRate
         o.contract = IngestContract(name: contract)!
         o.createdBy = "receval \(receValVersion)"

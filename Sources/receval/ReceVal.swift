@@ -1,4 +1,5 @@
 import ArgumentParser
+import ColumnarStorage
 import Evaluation
 
 #if os(Linux)
@@ -58,6 +59,7 @@ struct ReceVal: ParsableCommand {
     /// would use 64), so the statuses mean the same thing across commands.
     static func main() {
         keepFreedMemoryForReuse()
+        InputFaultGuard.install()
         do {
             var command = try parseAsRoot()
             if !(command is IngestCommand) && !(command is RunCommand) { oneArena() }

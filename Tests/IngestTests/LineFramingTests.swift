@@ -159,7 +159,7 @@ import Testing
             oversize += piece.oversize
             let n =
                 c.bytes.isEmpty
-                ? 0 : c.bytes.split(separator: 0x0A, omittingEmptySubsequences: false).count - (c.bytes.last == 0x0A ? 1 : 0)
+                ? 0 : c.bytes.array.split(separator: 0x0A, omittingEmptySubsequences: false).count - (c.bytes.last == 0x0A ? 1 : 0)
             let taken = numbers.take(piece, lines: n)
             #expect(taken.first == taken.oversize + piece.oversize.count)
             oversizeLines += piece.oversize.indices.map { taken.oversize + $0 }
