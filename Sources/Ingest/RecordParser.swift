@@ -598,7 +598,11 @@ struct RecordParser {
                     case .items: try parseItems(&c)
                     case .context: try parseContext(&c, "context")
                     case .latency:
-                        if lenient {
+                        // The usual latency, a plain non-negative decimal, is read without the
+                        // general number (the same double, `plainDecimal`).
+                        if let plain = c.plainDecimal() {
+                            latency = plain
+                        } else if lenient {
                             let n = try c.number("latency_ms").double
                             if n < 0 { readings.note(.negativeLatency, "latency_ms") }
                             latency = n

@@ -136,6 +136,32 @@ import Testing
         }
     }
 
+    /// A latency read by the plain-decimal path or the general number: the same double, and the
+    /// same rejections and notes under each contract.
+    @Test(arguments: IngestContract.allCases)
+    func latencyReadsAsTheGeneralNumber(contract: IngestContract) {
+        let cases: [(String, Double?)] = [
+            ("15.5", 15.5), ("0", 0), ("0.0", 0), ("7", 7), ("1e2", 100), ("15.50", 15.5), (" 15.5", 15.5), ("15.5 ", 15.5),
+            ("123456789012345", 123_456_789_012_345), ("1234567890123456", 1_234_567_890_123_456),
+            ("0.1234567890123456", 0.1234567890123456),
+            ("01", nil), ("1.", nil), (".5", nil), ("-0", contract == .strict ? 0 : 0), ("-2.5", contract == .strict ? nil : -2.5),
+        ]
+        for (text, expected) in cases {
+            var parser = RecordParser()
+            parser.contract = contract
+            let line = #"{"request_id":"r","user_id":"u","ts":"2026-01-27T00:00:00Z","items":[],"latency_ms":"# + text + "}"
+            let got: Double? = Support.withCursor(line) { c in
+                do throws(RowError) {
+                    try parser.parseExposure(&c)
+                    return parser.latency
+                } catch {
+                    return nil
+                }
+            }
+            #expect(got?.bitPattern == expected?.bitPattern, "\(contract) \(text)")
+        }
+    }
+
     /// The plain decimal reads the same double as the general number, bit for bit, for random
     /// decimals of up to 15 digits.
     @Test func plainDecimalIsTheGeneralNumber() {
