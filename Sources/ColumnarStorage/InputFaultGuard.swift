@@ -9,10 +9,11 @@
 ///
 /// Ingest maps its plain inputs (`MappedRegion`) and scans map dataset files (`MappedFile`,
 /// `ChunkFile`); a file truncated or rewritten in place by another process during the run would
-/// otherwise kill the process with a bus error and a core dump. Every output is written to an
+/// otherwise kill the process with a bus error and a core dump. Output files are written to an
 /// anonymous file that only appears on success (`AtomicOutputFile`), so exiting at once leaves
-/// nothing half-written. The handler only writes a fixed message and exits (both
-/// async-signal-safe); the process-wide handler is installed once, by the command-line tool.
+/// none of them half-written (a dataset, a report, a rejects file). The handler only writes a
+/// fixed message and exits (both async-signal-safe); the process-wide handler is installed once,
+/// by the command-line tool.
 public enum InputFaultGuard {
     /// The exit status: `ExitStatus.error` (1), an error, nothing written.
     public static let exitStatus: Int32 = 1
@@ -23,14 +24,14 @@ public enum InputFaultGuard {
         #if os(Linux)
             action.__sigaction_handler.sa_handler = { _ in
                 let message: StaticString =
-                    "receval: error: a file changed while it was being read (truncated or rewritten during the run); nothing was written\n"
+                    "receval: error: a file changed while it was being read (truncated or rewritten during the run); stopped before finishing\n"
                 _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
                 _exit(1)
             }
         #else
             action.__sigaction_u.__sa_handler = { _ in
                 let message: StaticString =
-                    "receval: error: a file changed while it was being read (truncated or rewritten during the run); nothing was written\n"
+                    "receval: error: a file changed while it was being read (truncated or rewritten during the run); stopped before finishing\n"
                 _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
                 _exit(1)
             }
