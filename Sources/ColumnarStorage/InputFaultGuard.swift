@@ -15,26 +15,19 @@
 /// fixed message and exits (both async-signal-safe); the process-wide handler is installed once,
 /// by the command-line tool.
 public enum InputFaultGuard {
-    /// The exit status: `ExitStatus.error` (1), an error, nothing written.
-    public static let exitStatus: Int32 = 1
-
-    /// Installs the handler for `SIGBUS`.
+    /// Installs the handler for `SIGBUS`: the message, then exit status 1 (`ExitStatus.error`).
     public static func install() {
+        let handler: @convention(c) (Int32) -> Void = { _ in
+            let message: StaticString =
+                "receval: error: a file changed while it was being read (truncated or rewritten during the run); stopped before finishing\n"
+            _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+            _exit(1)
+        }
         var action = sigaction()
         #if os(Linux)
-            action.__sigaction_handler.sa_handler = { _ in
-                let message: StaticString =
-                    "receval: error: a file changed while it was being read (truncated or rewritten during the run); stopped before finishing\n"
-                _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
-                _exit(1)
-            }
+            action.__sigaction_handler.sa_handler = handler
         #else
-            action.__sigaction_u.__sa_handler = { _ in
-                let message: StaticString =
-                    "receval: error: a file changed while it was being read (truncated or rewritten during the run); stopped before finishing\n"
-                _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
-                _exit(1)
-            }
+            action.__sigaction_u.__sa_handler = handler
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
