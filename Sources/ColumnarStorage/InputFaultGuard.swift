@@ -19,7 +19,7 @@ public enum InputFaultGuard {
     public static func install() {
         let handler: @convention(c) (Int32) -> Void = { _ in
             let message: StaticString =
-                "receval: error: a file changed while it was being read (truncated or rewritten during the run); stopped before finishing\n"
+                "\nreceval: error: a file changed while it was being read (truncated or rewritten during the run); stopped before finishing\n"
             _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
             _exit(1)
         }

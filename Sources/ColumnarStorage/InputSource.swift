@@ -113,7 +113,7 @@ public final class InputSource {
     }
 
     /// The compression whose magic number starts `bytes` (gzip `1f 8b`, zstd `28 b5 2f fd`).
-    static func detectCompression(_ bytes: ArraySlice<UInt8>) -> Compression {
+    public static func detectCompression(_ bytes: ArraySlice<UInt8>) -> Compression {
         if bytes.starts(with: [0x1f, 0x8b]) { return .gzip }
         if bytes.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { return .zstd }
         return .none

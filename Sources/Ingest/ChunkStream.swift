@@ -26,6 +26,8 @@ struct ChunkStream {
     private var reader: LineChunker?
     private var mapper: MappedChunker?
     private var finishedBytes: UInt64 = 0
+    /// The files mapped so far, as they were when opened (`checkMappedFiles`).
+    private var mapped: [(path: String, identity: MappedChunker.File.Identity)] = []
     /// A chunk read while packing that did not fit; the next chunk starts with it.
     private var held: LineChunk?
     init(files: [File], chunkSize: Int, maxLineBytes: Int, observer: InputObserver? = nil, mapInputs: Bool = false) {
@@ -34,6 +36,20 @@ struct ChunkStream {
         self.chunkSize = chunkSize
         self.maxLineBytes = maxLineBytes
         self.mapInputs = mapInputs
+    }
+
+    /// Fails when a mapped file changed while it was read (`File.Identity.changed`): its pages
+    /// are the page cache's, so bytes written in place after the reading thread handed a chunk
+    /// out (and observed it, for the inputs' digest) could still reach the worker parsing it.
+    /// Called once every chunk has been parsed.
+    func checkMappedFiles() throws(StorageError) {
+        for (path, identity) in mapped where identity.changed(to: .current(path)) {
+            throw .input(
+                path: path,
+                reason:
+                    "changed while it was being read (rewritten, truncated or replaced during the run); run again on a file that stays as it is"
+            )
+        }
     }
 
     /// Raw (possibly compressed) bytes read so far, over all files.
@@ -66,11 +82,14 @@ struct ChunkStream {
         while index < files.count {
             if reader == nil && mapper == nil {
                 let f = files[index]
-                let probe = mapInputs && maxLineBytes >= chunkSize && f.path != "-" ? try InputSource.probe(path: f.path) : nil
-                if let probe, probe.compression == .none, let size = probe.sizeOnDisk, size >= UInt64(chunkSize) {
+                let mappable =
+                    mapInputs && maxLineBytes >= chunkSize && f.path != "-"
+                    ? try MappedChunker.File.open(path: f.path, minSize: chunkSize) : nil
+                if let mappable {
+                    mapped.append((f.path, mappable.identity))
                     mapper = MappedChunker(
-                        file: try MappedChunker.File(path: f.path), source: index, table: f.table, chunkSize: chunkSize,
-                        maxLineBytes: maxLineBytes, observe: observer?.sink(for: f.path))
+                        file: mappable, source: index, table: f.table, chunkSize: chunkSize, maxLineBytes: maxLineBytes,
+                        observe: observer?.sink(for: f.path))
                 } else {
                     reader = LineChunker(
                         input: try InputSource(path: f.path, observe: observer?.sink(for: f.path)), source: index, table: f.table,

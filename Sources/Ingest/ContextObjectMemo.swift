@@ -19,7 +19,8 @@ struct ContextObjectMemo {
     static let maxPairs = 8
     static let window = 4096
 
-    /// Off until the owner turns it on: parsers that only validate never store codes.
+    /// Off until the owner turns it on (`WorkerState`, whose parser appends rows to its
+    /// interners' codes); a parser that never appends never stores an object.
     var enabled = false
     /// The object bytes' length per slot (0: empty slot).
     private var lengths: [Int32] = []

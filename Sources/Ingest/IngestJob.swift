@@ -215,6 +215,7 @@ public final class IngestJob {
             throw error
         }
         parsing.wait()
+        try stream.checkMappedFiles()
         let diskDone = stream.rawBytesRead
         for t in TableKind.allCases {
             let c = counts[t.rawValue]

@@ -73,6 +73,9 @@ public struct LineValidator {
             sinceReset += chunk.bytes.count
             if sinceReset > 64 << 20 {
                 worker.interners = WorkerInterners()
+                // The remembered context objects hold the old dictionaries' codes.
+                worker.parser.contextObjects = ContextObjectMemo()
+                worker.parser.contextObjects.enabled = true
                 sinceReset = 0
             }
         }

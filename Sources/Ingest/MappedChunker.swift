@@ -28,18 +28,83 @@ struct MappedChunker {
         let path: String
         let fd: Int32
         let size: Int
+        /// What the file was when opened.
+        let identity: Identity
 
-        init(path: String) throws(StorageError) {
-            let f = open(path, O_RDONLY | O_CLOEXEC)
+        /// A file's device, inode, size and modification time: a file rewritten in place keeps
+        /// its inode but not its modification time.
+        struct Identity: Equatable, Sendable {
+            var device: UInt64
+            var inode: UInt64
+            var size: Int
+            var seconds: Int
+            var nanoseconds: Int
+
+            init(_ st: stat) {
+                device = UInt64(st.st_dev)
+                inode = UInt64(st.st_ino)
+                size = Int(st.st_size)
+                seconds = Int(st.st_mtim.tv_sec)
+                nanoseconds = Int(st.st_mtim.tv_nsec)
+            }
+
+            /// The file at `path` now, or nil when it cannot be looked at.
+            static func current(_ path: String) -> Identity? {
+                var st = stat()
+                return stat(path, &st) == 0 ? Identity(st) : nil
+            }
+
+            /// Whether the bytes of a file that was `self` when it was mapped may have changed:
+            /// another file in its place, fewer bytes, or a rewrite (the same size, a newer
+            /// modification time). A file that only grew kept its first `size` bytes (logs are
+            /// appended to), and the mapping read no further.
+            func changed(to now: Identity?) -> Bool {
+                guard let now else { return true }
+                if now.device != device || now.inode != inode || now.size < size { return true }
+                return now.size == size && (now.seconds, now.nanoseconds) != (seconds, nanoseconds)
+            }
+        }
+
+        /// Opens `path` for mapping: nil (and closed again) unless it is a regular file of at
+        /// least `minSize` bytes whose first bytes are no compression's magic number. The checks
+        /// are made on the descriptor that is mapped, so the path cannot change in between; it
+        /// is opened without blocking, so a named pipe is not waited on (it is then read).
+        static func open(path: String, minSize: Int) throws(StorageError) -> File? {
+            let f = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard f >= 0 else { throw .system(op: "open", path: path, errno: errno) }
             var st = stat()
             guard fstat(f, &st) == 0 else {
                 close(f)
                 throw .system(op: "stat", path: path, errno: errno)
             }
+            var magic: [UInt8] = [0, 0, 0, 0]
+            let n = (st.st_mode & S_IFMT) == S_IFREG ? magic.withUnsafeMutableBytes { pread(f, $0.baseAddress!, 4, 0) } : -1
+            guard (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= minSize, n >= 0,
+                InputSource.detectCompression(magic[..<n]) == .none
+            else {
+                close(f)
+                return nil
+            }
+            return File(path: path, fd: f, st: st)
+        }
+
+        private init(path: String, fd: Int32, st: stat) {
             self.path = path
-            fd = f
+            self.fd = fd
             size = Int(st.st_size)
+            identity = Identity(st)
+        }
+
+        /// Opens `path` whatever it holds (tests).
+        convenience init(path: String) throws(StorageError) {
+            let f = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard f >= 0 else { throw .system(op: "open", path: path, errno: errno) }
+            var st = stat()
+            guard fstat(f, &st) == 0 else {
+                close(f)
+                throw .system(op: "stat", path: path, errno: errno)
+            }
+            self.init(path: path, fd: f, st: st)
         }
 
         deinit { close(fd) }

@@ -105,6 +105,60 @@ import Testing
         }
     }
 
+    /// Only regular, uncompressed files of at least the chunk size are mapped; a named pipe is
+    /// neither mapped nor waited on.
+    @Test func onlyPlainRegularFilesAreMapped() throws {
+        let tmp = Support.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let plain = tmp + "/plain.jsonl"
+        Support.writeBytes([UInt8](repeating: 0x61, count: 100), to: plain)
+        let gzip = tmp + "/g.jsonl"
+        Support.writeBytes([0x1F, 0x8B] + [UInt8](repeating: 0, count: 98), to: gzip)
+        let zstd = tmp + "/z.jsonl"
+        Support.writeBytes([0x28, 0xB5, 0x2F, 0xFD] + [UInt8](repeating: 0, count: 96), to: zstd)
+        let fifo = tmp + "/pipe"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(try MappedChunker.File.open(path: plain, minSize: 100) != nil)
+        #expect(try MappedChunker.File.open(path: plain, minSize: 101) == nil)
+        #expect(try MappedChunker.File.open(path: gzip, minSize: 16) == nil)
+        #expect(try MappedChunker.File.open(path: zstd, minSize: 16) == nil)
+        #expect(try MappedChunker.File.open(path: fifo, minSize: 0) == nil)
+        #expect(throws: StorageError.self) { try MappedChunker.File.open(path: tmp + "/missing", minSize: 0) }
+    }
+
+    /// A mapped file that was rewritten in place, truncated or replaced while it was read is an
+    /// error once its chunks are parsed; one that only grew is not (its first bytes are as read).
+    @Test func changedMappedFilesAreCaught() throws {
+        let tmp = Support.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let path = tmp + "/f.jsonl"
+        let bytes = [UInt8](repeating: 0x61, count: 1000)
+        func opened() throws -> MappedChunker.File.Identity {
+            Support.writeBytes(bytes, to: path)
+            return try #require(try MappedChunker.File.open(path: path, minSize: 16)).identity
+        }
+        var id = try opened()
+        #expect(!id.changed(to: .current(path)))
+        // Rewritten in place, same size: a later modification time.
+        var ts = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &ts, 0) == 0)
+        #expect(id.changed(to: .current(path)))
+        id = try opened()
+        let h = FileHandle(forWritingAtPath: path)!
+        h.seekToEndOfFile()
+        h.write(Data([0x0A, 0x62]))
+        h.closeFile()
+        #expect(!id.changed(to: .current(path)), "appended: the mapped bytes are as they were")
+        id = try opened()
+        #expect(truncate(path, 10) == 0)
+        #expect(id.changed(to: .current(path)))
+        id = try opened()
+        Support.writeBytes(bytes, to: tmp + "/other")
+        #expect(rename(tmp + "/other", path) == 0)
+        #expect(id.changed(to: .current(path)), "another file in its place")
+        #expect(id.changed(to: .current(tmp + "/missing")))
+    }
+
     /// Ingest with inputs mapped and read: the same dataset, byte for byte, and the same rejects.
     @Test func ingestIsTheSameMappedOrRead() throws {
         let tmp = Support.tempDir()
