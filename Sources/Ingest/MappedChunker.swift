@@ -67,9 +67,14 @@ struct MappedChunker {
 
         /// Opens `path` for mapping: nil (and closed again) unless it is a regular file of at
         /// least `minSize` bytes whose first bytes are no compression's magic number. The checks
-        /// are made on the descriptor that is mapped, so the path cannot change in between; it
-        /// is opened without blocking, so a named pipe is not waited on (it is then read).
+        /// are made on the descriptor that is mapped, so the path cannot change in between.
+        /// Anything but a regular file by its path is not opened at all: opening and closing a
+        /// named pipe's read end would wait for its writer, or break its pipe (`SIGPIPE`); it is
+        /// read instead. (Opened without blocking, should the path change to a pipe meanwhile.)
         static func open(path: String, minSize: Int) throws(StorageError) -> File? {
+            var named = stat()
+            guard stat(path, &named) == 0 else { throw .system(op: "open", path: path, errno: errno) }
+            guard (named.st_mode & S_IFMT) == S_IFREG else { return nil }
             let f = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard f >= 0 else { throw .system(op: "open", path: path, errno: errno) }
             var st = stat()
