@@ -53,7 +53,10 @@ struct ChunkStream {
     }
 
     /// Raw (possibly compressed) bytes read so far, over all files.
-    var rawBytesRead: UInt64 { finishedBytes + (reader?.input.rawBytesRead ?? mapper?.rawBytesRead ?? 0) }
+    var rawBytesRead: UInt64 { finishedBytes + currentFileBytes }
+
+    /// Raw bytes of the current file read so far.
+    private var currentFileBytes: UInt64 { reader?.input.rawBytesRead ?? mapper?.rawBytesRead ?? 0 }
 
     /// The next chunk, or nil after the last file.
     mutating func next() throws(StorageError) -> LineChunk? {
@@ -98,7 +101,7 @@ struct ChunkStream {
             }
             if reader != nil, let c = try reader!.next() { return c }
             if mapper != nil, let c = try mapper!.next() { return c }
-            finishedBytes += reader?.input.rawBytesRead ?? mapper?.rawBytesRead ?? 0
+            finishedBytes += currentFileBytes
             reader = nil  // closes the file
             mapper = nil
             index += 1

@@ -72,10 +72,7 @@ public struct LineValidator {
             // making (and zeroing) new tables for every chunk.
             sinceReset += chunk.bytes.count
             if sinceReset > 64 << 20 {
-                worker.interners = WorkerInterners()
-                // The remembered context objects hold the old dictionaries' codes.
-                worker.parser.contextObjects = ContextObjectMemo()
-                worker.parser.contextObjects.enabled = true
+                worker.freshDictionaries()
                 sinceReset = 0
             }
         }

@@ -75,13 +75,7 @@ struct MappedChunker {
             var named = stat()
             guard stat(path, &named) == 0 else { throw .system(op: "open", path: path, errno: errno) }
             guard (named.st_mode & S_IFMT) == S_IFREG else { return nil }
-            let f = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-            guard f >= 0 else { throw .system(op: "open", path: path, errno: errno) }
-            var st = stat()
-            guard fstat(f, &st) == 0 else {
-                close(f)
-                throw .system(op: "stat", path: path, errno: errno)
-            }
+            let (f, st) = try descriptor(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             var magic: [UInt8] = [0, 0, 0, 0]
             let n = (st.st_mode & S_IFMT) == S_IFREG ? magic.withUnsafeMutableBytes { pread(f, $0.baseAddress!, 4, 0) } : -1
             guard (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= minSize, n >= 0,
@@ -93,6 +87,12 @@ struct MappedChunker {
             return File(path: path, fd: f, st: st)
         }
 
+        /// Opens `path` whatever it holds (tests).
+        convenience init(path: String) throws(StorageError) {
+            let (f, st) = try Self.descriptor(path, O_RDONLY | O_CLOEXEC)
+            self.init(path: path, fd: f, st: st)
+        }
+
         private init(path: String, fd: Int32, st: stat) {
             self.path = path
             self.fd = fd
@@ -100,16 +100,16 @@ struct MappedChunker {
             identity = Identity(st)
         }
 
-        /// Opens `path` whatever it holds (tests).
-        convenience init(path: String) throws(StorageError) {
-            let f = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        /// `path` opened with `flags`, and what `fstat` says of it.
+        private static func descriptor(_ path: String, _ flags: Int32) throws(StorageError) -> (Int32, stat) {
+            let f = Glibc.open(path, flags)
             guard f >= 0 else { throw .system(op: "open", path: path, errno: errno) }
             var st = stat()
             guard fstat(f, &st) == 0 else {
                 close(f)
                 throw .system(op: "stat", path: path, errno: errno)
             }
-            self.init(path: path, fd: f, st: st)
+            return (f, st)
         }
 
         deinit { close(fd) }
@@ -192,10 +192,7 @@ struct MappedChunker {
     /// The chunk of `bytes`, the lines from `pos` to `end`, with the over-long lines met before
     /// them; `observing` holds the bytes from `observed` to `end`.
     private mutating func emit(_ bytes: ChunkBytes, end: Int, observing region: MappedRegion? = nil) -> LineChunk {
-        if let region, let observe, end > observed {
-            region.withBytes { observe(UnsafeRawBufferPointer(rebasing: $0[0..<(end - observed)])) }
-        }
-        observed = max(observed, end)
+        if let region { observeAll(region, upTo: end) }
         pos = end
         let c = LineChunk(bytes: bytes, table: table, pieces: [LineChunk.Piece(source: source, start: 0, oversize: oversize)])
         oversize = []

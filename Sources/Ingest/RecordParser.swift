@@ -359,10 +359,7 @@ struct RecordParser {
         ts = nil
         hasItems = false
         items.removeAll()
-        contextPresent = false
-        context.removeAll(keepingCapacity: true)
-        contextHit = nil
-        contextCandidate = nil
+        clearContext()
         latency = nil
         error = nil
         item = nil
@@ -534,10 +531,7 @@ struct RecordParser {
                 v = ByteRef(start: c.base, count: 0)
                 if !skippedNull(&c, path()) { v = try c.string(path()) }
             }
-            if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
-                context.remove(at: i)
-            }
-            context.append((k, v))
+            addContextPair(k, v)
         } while try c.nextMember(close: UInt8(ascii: "}"), f)
         // Remembered once its codes are known (`appendContext`), if it qualifies.
         if let candidate, plain, c.base + c.pos == candidate.start + candidate.count, context.count <= ContextObjectMemo.maxPairs {
@@ -557,11 +551,25 @@ struct RecordParser {
             guard again.matchLiteral("\""), let k = again.plainASCIIStringRest(), again.matchLiteral(#":""#),
                 let v = again.plainASCIIStringRest()
             else { preconditionFailure("a remembered context object holds plain pairs only") }
-            if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
-                context.remove(at: i)
-            }
-            context.append((k, v))
+            addContextPair(k, v)
         } while try again.nextMember(close: UInt8(ascii: "}"), f)
+    }
+
+    /// No context: none read, none remembered, none to remember.
+    mutating func clearContext() {
+        contextPresent = false
+        context.removeAll(keepingCapacity: true)
+        contextHit = nil
+        contextCandidate = nil
+    }
+
+    /// Adds pair `k: v`; a key met before in the object (or, under the runtime contract, in an
+    /// earlier member) is replaced, as JSON decoders and Go's map decoding do.
+    mutating func addContextPair(_ k: ByteRef, _ v: ByteRef) {
+        if let i = context.firstIndex(where: { $0.0.count == k.count && memcmpBytes($0.0.start, k.start, k.count) }) {
+            context.remove(at: i)
+        }
+        context.append((k, v))
     }
 
     /// Under the runtime contract, a line that is `null` (Go decodes it into a zero struct):
@@ -636,11 +644,7 @@ struct RecordParser {
             hasItems = false
             items.removeAll()
             extras.removeAll(keepingCapacity: true)
-        case .context:
-            contextPresent = false
-            context.removeAll(keepingCapacity: true)
-            contextHit = nil
-            contextCandidate = nil
+        case .context: clearContext()
         case .latency: latency = nil
         case .error: error = nil
         case .requestID, .userID, .ts: break
@@ -886,12 +890,7 @@ struct RecordParser {
                     else { continue }
                     expected = AssignmentMember.following(member)
                     if skippedNull(&c, String(describing: member.name)) {
-                        if member == .context {
-                            contextPresent = false
-                            context.removeAll(keepingCapacity: true)
-                            contextHit = nil
-                            contextCandidate = nil
-                        }
+                        if member == .context { clearContext() }
                         continue
                     }
                     switch member {

@@ -25,6 +25,13 @@ final class WorkerState: @unchecked Sendable {
         try body(&parser, &interners)
     }
 
+    /// Empty dictionaries, and no context objects remembered with the old ones' codes.
+    func freshDictionaries() {
+        interners = WorkerInterners()
+        parser.contextObjects = ContextObjectMemo()
+        parser.contextObjects.enabled = true
+    }
+
     func ensureScratch(_ n: Int) {
         if n > scratchCapacity {
             scratch.deallocate()
